@@ -1,0 +1,132 @@
+/**
+ * Configuration, read once from the environment (STYLE.md §9). Every setting Accrue reads is here, with
+ * its default; docs/configuration.md lists them for users. Modules take the parts they need as arguments;
+ * nothing else reads `process.env`.
+ */
+import { DEFAULT_LIMITS, type StoreLimits } from './store/types';
+
+export interface AwsConfig {
+  /** AWS region. Env: AWS_REGION. @default 'us-east-1' */
+  readonly region: string;
+  /** Endpoint override for every AWS client (LocalStack, emulators). Env: AWS_ENDPOINT_URL. */
+  readonly endpoint?: string;
+  /** Per-service overrides. Env: AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_DYNAMODB. */
+  readonly sqsEndpoint?: string;
+  readonly dynamodbEndpoint?: string;
+}
+
+export interface StoreConfig {
+  /** Env: ACCRUE_STORE = memory | dynamodb. @default 'memory' */
+  readonly kind: 'memory' | 'dynamodb';
+  /** Memory store's persistence folder. Env: ACCRUE_DATA_DIR. @default '.accrue/data' */
+  readonly dataDir: string;
+  /** DynamoDB table names. Env: ACCRUE_SERIES_TABLE, ACCRUE_LEDGER_TABLE. */
+  readonly seriesTable: string;
+  readonly ledgerTable: string;
+  /** Ledger item TTL; must exceed queue retention + visibility timeout. Env: ACCRUE_LEDGER_TTL_SECONDS. @default 1_296_000 (15 days) */
+  readonly ledgerTtlSeconds: number;
+  /** Group TTL; 0 = off. Env: ACCRUE_GROUP_TTL_SECONDS. @default 0 */
+  readonly groupTtlSeconds: number;
+  readonly limits: StoreLimits;
+}
+
+export interface ServiceConfig {
+  /** Env: ACCRUE_HOST. @default '127.0.0.1' */
+  readonly host: string;
+  /** Env: ACCRUE_PORT. @default 9091 (the Pushgateway's port) */
+  readonly port: number;
+  /** Push and admin auth: 'basic:<user>:<password>' or 'bearer:<token>'. Env: ACCRUE_PUSH_AUTH. @default none */
+  readonly pushAuth?: string;
+  /** Scrape auth, same form; unset = open. Env: ACCRUE_SCRAPE_AUTH. */
+  readonly scrapeAuth?: string;
+  /** Enables PUT /api/v1/admin/wipe. Env: ACCRUE_ADMIN_API=true. @default false */
+  readonly adminApi: boolean;
+  /** Request body limit (bytes, after gunzip too). Env: ACCRUE_MAX_BODY_BYTES. @default 16 MiB */
+  readonly maxBodyBytes: number;
+  /** How long the snapshot may be served before it is refreshed. Env: ACCRUE_SNAPSHOT_REFRESH_MS. @default 1000 */
+  readonly snapshotRefreshMs: number;
+  /** When the store can't be read and the last good snapshot is older than this, /metrics answers 503. Env: ACCRUE_SNAPSHOT_MAX_AGE_MS. @default 60000 */
+  readonly snapshotMaxAgeMs: number;
+}
+
+export interface IngestConfig {
+  /** Built-in profile name ('aria') or a path to a JSON/YAML profile. Env: ACCRUE_PROFILE. @default 'aria' */
+  readonly profile: string;
+  /** Queue URLs. Env: ACCRUE_QUEUE_URL, ACCRUE_DLQ_URL. */
+  readonly queueUrl?: string;
+  readonly dlqUrl?: string;
+}
+
+export interface AccrueConfig {
+  readonly aws: AwsConfig;
+  readonly store: StoreConfig;
+  readonly service: ServiceConfig;
+  readonly ingest: IngestConfig;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function int(env: Env, name: string, dflt: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name}: must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function bool(env: Env, name: string, dflt: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new Error(`${name}: must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+function str(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+export function loadConfig(env: Env = process.env): AccrueConfig {
+  const kind = str(env, 'ACCRUE_STORE') ?? 'memory';
+  if (kind !== 'memory' && kind !== 'dynamodb') throw new Error(`ACCRUE_STORE: must be memory or dynamodb, got ${JSON.stringify(kind)}`);
+  const endpoint = str(env, 'AWS_ENDPOINT_URL');
+  return {
+    aws: {
+      region: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1',
+      endpoint,
+      sqsEndpoint: str(env, 'AWS_ENDPOINT_URL_SQS') ?? endpoint,
+      dynamodbEndpoint: str(env, 'AWS_ENDPOINT_URL_DYNAMODB') ?? endpoint,
+    },
+    store: {
+      kind,
+      dataDir: str(env, 'ACCRUE_DATA_DIR') ?? '.accrue/data',
+      seriesTable: str(env, 'ACCRUE_SERIES_TABLE') ?? 'accrue-series',
+      ledgerTable: str(env, 'ACCRUE_LEDGER_TABLE') ?? 'accrue-ledger',
+      ledgerTtlSeconds: int(env, 'ACCRUE_LEDGER_TTL_SECONDS', 15 * 24 * 3600),
+      groupTtlSeconds: int(env, 'ACCRUE_GROUP_TTL_SECONDS', 0),
+      limits: {
+        maxSeriesPerFamily: int(env, 'ACCRUE_MAX_SERIES_PER_FAMILY', DEFAULT_LIMITS.maxSeriesPerFamily),
+        maxSeriesPerGroup: int(env, 'ACCRUE_MAX_SERIES_PER_GROUP', DEFAULT_LIMITS.maxSeriesPerGroup),
+        maxSeriesTotal: int(env, 'ACCRUE_MAX_SERIES_TOTAL', DEFAULT_LIMITS.maxSeriesTotal),
+        maxLabelValueLength: int(env, 'ACCRUE_MAX_LABEL_VALUE_LENGTH', DEFAULT_LIMITS.maxLabelValueLength),
+        maxLabelsPerSeries: int(env, 'ACCRUE_MAX_LABELS_PER_SERIES', DEFAULT_LIMITS.maxLabelsPerSeries),
+      },
+    },
+    service: {
+      host: str(env, 'ACCRUE_HOST') ?? '127.0.0.1',
+      port: int(env, 'ACCRUE_PORT', 9091),
+      pushAuth: str(env, 'ACCRUE_PUSH_AUTH'),
+      scrapeAuth: str(env, 'ACCRUE_SCRAPE_AUTH'),
+      adminApi: bool(env, 'ACCRUE_ADMIN_API', false),
+      maxBodyBytes: int(env, 'ACCRUE_MAX_BODY_BYTES', 16 * 1024 * 1024),
+      snapshotRefreshMs: int(env, 'ACCRUE_SNAPSHOT_REFRESH_MS', 1000),
+      snapshotMaxAgeMs: int(env, 'ACCRUE_SNAPSHOT_MAX_AGE_MS', 60_000),
+    },
+    ingest: {
+      profile: str(env, 'ACCRUE_PROFILE') ?? 'aria',
+      queueUrl: str(env, 'ACCRUE_QUEUE_URL'),
+      dlqUrl: str(env, 'ACCRUE_DLQ_URL'),
+    },
+  };
+}

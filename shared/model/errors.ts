@@ -1,0 +1,92 @@
+/**
+ * Typed errors. Every rejection in Accrue is an `AccrueError` with a stable `reason` (used as the label of
+ * the rejection counters, e.g. `accrue_events_rejected_total{reason="family_conflict"}`), a message that
+ * names the field and the rule, and `permanent` (false only for errors worth retrying: throttling,
+ * unavailable stores). HTTP status codes are mapped from `reason` in one place (service/errors.ts).
+ */
+export const RejectReason = {
+  /** The body, message or envelope could not be decoded at all (not JSON, not text format, bad gzip). */
+  decode: 'decode',
+  /** A field broke a schema rule (wrong type, out of range, unknown field, too long). */
+  invalid: 'invalid',
+  /** Invalid metric or label name. */
+  invalidName: 'invalid_name',
+  /** A sample carried a timestamp where the gateway refuses them (pushes). */
+  timestamp: 'timestamp',
+  /** The same series appears twice in one push. */
+  duplicateSeries: 'duplicate_series',
+  /** Family type / label names / buckets disagree with what the store already has. */
+  familyConflict: 'family_conflict',
+  /** A configured limit was hit (series per family/group/total, label count, label value length). */
+  limit: 'limit',
+  /** The request body exceeded the configured size. */
+  tooLarge: 'too_large',
+  /** An event of a kind the active profile doesn't know. */
+  unknownEvent: 'unknown_event',
+  /** A push or set older than what the store already holds (ordered by push/event time). */
+  stale: 'stale',
+  /** Authentication or authorization failed. */
+  unauthorized: 'unauthorized',
+} as const;
+export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
+
+export class AccrueError extends Error {
+  readonly reason: RejectReason | 'transient' | 'internal';
+  readonly permanent: boolean;
+  constructor(reason: RejectReason | 'transient' | 'internal', message: string, permanent = true) {
+    super(message);
+    this.name = new.target.name;
+    this.reason = reason;
+    this.permanent = permanent;
+  }
+}
+
+/** One problem found while validating input; `path` is like `events[17].latency_seconds`. */
+export interface Problem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Input failed validation; carries every problem found, not just the first. */
+export class ValidationError extends AccrueError {
+  readonly problems: readonly Problem[];
+  constructor(problems: readonly Problem[], reason: RejectReason = RejectReason.invalid) {
+    super(reason, problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; '));
+    this.problems = problems;
+  }
+}
+
+/** Exposition text that does not parse. `line` is 1-based. */
+export class ParseError extends AccrueError {
+  readonly line: number;
+  constructor(line: number, msg: string) {
+    super(RejectReason.decode, `text format parsing error in line ${line}: ${msg}`);
+    this.line = line;
+  }
+}
+
+/** A family's type, label names or bucket layout disagree with its first definition. */
+export class FamilyConflictError extends AccrueError {
+  readonly family: string;
+  constructor(family: string, detail: string) {
+    super(RejectReason.familyConflict, `family ${family}: ${detail}`);
+    this.family = family;
+  }
+}
+
+/** A configured limit was reached. */
+export class LimitError extends AccrueError {
+  readonly limit: string;
+  constructor(limit: string, message: string) {
+    super(RejectReason.limit, message);
+    this.limit = limit;
+  }
+}
+
+/** Worth retrying (throttling, conflicts that outlived retries, an unreachable store). */
+export class TransientError extends AccrueError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('transient', message, false);
+    if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The metric model shared by every part of Accrue: the exposition formats, the store, ingest and the service.
+ *
+ * It follows the Prometheus data model (https://prometheus.io/docs/concepts/data_model/) and the
+ * MetricFamily shape of the text exposition format 0.0.4: a family has one name, one type, one HELP and
+ * a list of series ("metrics"), each identified by its label set.
+ *
+ * Conventions every module relies on:
+ * - `Labels` are plain objects whose own enumerable keys are label names. Never read a label with `labels[x]`
+ *   unless `Object.hasOwn(labels, x)`: a label may legitimately be called `constructor`.
+ *   Names starting with `__` are reserved and are rejected at the edge, so `__proto__` never gets here.
+ * - Label order carries no meaning; identity is `seriesKey()` (sorted names), never `JSON.stringify`.
+ * - Histogram buckets are cumulative, `le` strictly ascending, and never contain `+Inf`: the `+Inf`
+ *   bucket is implied and always equals `count`.
+ * - Counter names keep the name as the producer gave it (usually with `_total`). The OpenMetrics writer
+ *   derives the family name by stripping `_total` and always writes the sample as `<family>_total`.
+ */
+
+export const MetricType = {
+  counter: 'counter',
+  gauge: 'gauge',
+  histogram: 'histogram',
+  summary: 'summary',
+  untyped: 'untyped',
+} as const;
+export type MetricType = (typeof MetricType)[keyof typeof MetricType];
+
+export const METRIC_TYPES: readonly MetricType[] = Object.values(MetricType);
+
+export type Labels = Readonly<Record<string, string>>;
+
+/** A counter, gauge or untyped series. */
+export interface ScalarSeries {
+  readonly labels: Labels;
+  readonly value: number;
+  /** Only set by the parser, so that callers (the push path) can refuse timestamped samples. */
+  readonly timestampMs?: number;
+}
+
+export interface Bucket {
+  /** Upper bound, finite, strictly ascending within a series. */
+  readonly le: number;
+  /** Cumulative count of observations <= le. */
+  readonly count: number;
+}
+
+export interface HistogramSeries {
+  readonly labels: Labels;
+  /** Cumulative buckets without `+Inf` (which equals `count`). */
+  readonly buckets: readonly Bucket[];
+  readonly sum: number;
+  readonly count: number;
+  readonly timestampMs?: number;
+}
+
+export interface Quantile {
+  readonly quantile: number;
+  readonly value: number;
+}
+
+export interface SummarySeries {
+  readonly labels: Labels;
+  readonly quantiles: readonly Quantile[];
+  readonly sum: number;
+  readonly count: number;
+  readonly timestampMs?: number;
+}
+
+interface FamilyBase {
+  readonly name: string;
+  /** HELP text, unescaped. Empty string when the source had none. */
+  readonly help: string;
+}
+
+export interface ScalarFamily extends FamilyBase {
+  readonly type: 'counter' | 'gauge' | 'untyped';
+  readonly series: readonly ScalarSeries[];
+}
+
+export interface HistogramFamily extends FamilyBase {
+  readonly type: 'histogram';
+  readonly series: readonly HistogramSeries[];
+}
+
+export interface SummaryFamily extends FamilyBase {
+  readonly type: 'summary';
+  readonly series: readonly SummarySeries[];
+}
+
+export type MetricFamily = ScalarFamily | HistogramFamily | SummaryFamily;
+
+export type AnySeries = ScalarSeries | HistogramSeries | SummarySeries;

@@ -1,0 +1,202 @@
+/**
+ * The Store: where aggregated state lives and where exactly-once is decided.
+ *
+ * Two implementations pass one contract suite (test/contract/store-contract.ts):
+ * - `MemoryStore` (shared/store/memory): embedded, used by `npm start`, durable on local disk;
+ * - `DynamoStore` (shared/store/dynamodb): the cloud store, DynamoDB tables.
+ *
+ * Contract, which every implementation must keep:
+ *
+ * 1. Exactly once. `apply()` applies a request's additive operations (counter inc, gauge add, histogram
+ *    observe) exactly once per `ApplyRequest.id`, however often and in whatever batch composition the
+ *    same id is applied again, including after a partial failure of an earlier attempt. A repeated id
+ *    returns status `duplicate` and changes nothing.
+ * 2. Last writer wins by event time. A gauge `set` is applied only when its `timeMs` is newer than the
+ *    series' stored set time (ties: the larger value wins, so the outcome doesn't depend on order).
+ *    Sets are idempotent by nature and are applied whether or not the request id was seen before.
+ * 3. Pushes follow the Pushgateway: PUT replaces the group, POST replaces the pushed families (all of
+ *    their series) and keeps the others, DELETE removes exactly the group. A push whose `pushTimeMs` is
+ *    older than what the group (PUT/DELETE) or family (POST) last received is `stale` and changes
+ *    nothing, so a redelivered old push can't overwrite a newer one. A rejected push stores nothing.
+ * 4. Family consistency. A family has one type, one label-name set (the group's label names, plus
+ *    `instance` which is always exposed, plus the series' label names) and, for histograms, one bucket
+ *    layout across all groups. The first definition wins; a conflicting operation or push is rejected
+ *    with `FamilyConflictError`, and the check costs O(1) per family touched, never a store scan.
+ * 5. Limits (`StoreLimits`) are checked before anything is written; a breach is a `LimitError`.
+ * 6. Grouping keys are normalized by `normalizeGroupingKey`: labels with empty values are dropped (an
+ *    empty label value is the same as no label in Prometheus), so `{job="a", instance=""}` and
+ *    `{job="a"}` are one group. `job` must be present and non-empty.
+ * 7. Concurrency: every method may be called concurrently from many callers (and, for DynamoDB, from
+ *    many processes); totals stay exact.
+ * 8. Snapshots returned by `snapshot()` are immutable and consistent within each group; callers must
+ *    not mutate them. `generation` changes whenever any content changes, so a renderer can cache bytes.
+ *
+ * Group labels are never repeated inside the series' labels: series labels in requests and snapshots
+ * exclude the grouping key's labels (the service strips them from pushed bodies, as the Pushgateway
+ * overrides them), and the renderer adds the grouping labels back.
+ */
+import type { AccrueError } from '../model/errors';
+import type { Labels, MetricFamily } from '../model/types';
+
+/** Labels identifying a group; always has a non-empty `job`. See `normalizeGroupingKey`. */
+export type GroupingKey = Labels;
+
+interface OpBase {
+  readonly name: string;
+  /** HELP text; the first non-empty HELP seen for a family is kept. */
+  readonly help?: string;
+  /** Series labels, without the grouping key's labels. */
+  readonly labels: Labels;
+}
+
+/** Counter increment; `value` >= 0 and finite. */
+export interface CounterInc extends OpBase {
+  readonly kind: 'counter_inc';
+  readonly value: number;
+}
+
+/** Gauge increment or decrement (signed delta), additive and exactly-once like counters. */
+export interface GaugeAdd extends OpBase {
+  readonly kind: 'gauge_add';
+  readonly value: number;
+}
+
+/** Gauge set; last writer wins by `timeMs` (the event time), not arrival order. */
+export interface GaugeSet extends OpBase {
+  readonly kind: 'gauge_set';
+  readonly value: number;
+  readonly timeMs: number;
+}
+
+/**
+ * Histogram observations, already aggregated: per-bucket (non-cumulative) count deltas.
+ * `bounds` are the finite upper bounds, strictly ascending; `counts` has `bounds.length + 1` entries,
+ * the last one being observations above the highest bound (the `+Inf` bucket's own share).
+ * `count` equals the sum of `counts`.
+ */
+export interface HistogramObserve extends OpBase {
+  readonly kind: 'histogram_observe';
+  readonly bounds: readonly number[];
+  readonly counts: readonly number[];
+  readonly sum: number;
+  readonly count: number;
+}
+
+export type MetricOp = CounterInc | GaugeAdd | GaugeSet | HistogramObserve;
+
+/** The store-side form of one SQS message (or one internal write): a group and its aggregated ops. */
+export interface ApplyRequest {
+  /** Idempotency key: the producer's key, else the SQS message id. Suffixes `#<n>` are reserved. */
+  readonly id: string;
+  readonly group: GroupingKey;
+  /** Already pre-aggregated: at most one additive op per series (sets: the newest per series). */
+  readonly ops: readonly MetricOp[];
+  /** Newest event time in the request, for group metadata (`lastEventMs`). */
+  readonly eventTimeMs?: number;
+}
+
+export interface RejectedOp {
+  /** Index into `ApplyRequest.ops`. */
+  readonly index: number;
+  readonly error: AccrueError;
+}
+
+export type ApplyResult =
+  | { readonly id: string; readonly status: 'applied'; readonly rejected: readonly RejectedOp[] }
+  | { readonly id: string; readonly status: 'duplicate'; readonly rejected: readonly RejectedOp[] }
+  /** Nothing of this request was applied; retry it later (transient) — the id is not consumed. */
+  | { readonly id: string; readonly status: 'failed'; readonly error: AccrueError; readonly rejected: readonly RejectedOp[] };
+
+export type PushMethod = 'PUT' | 'POST' | 'DELETE';
+
+export interface PushRequest {
+  readonly method: PushMethod;
+  readonly group: GroupingKey;
+  /** Validated families (names, no timestamps, no duplicate series); labels exclude the grouping key's. Empty for DELETE. */
+  readonly families: readonly MetricFamily[];
+  /** When the push was made (producer clock for SQS pushes, arrival time for HTTP pushes). */
+  readonly pushTimeMs: number;
+  /** Idempotency key when the push came through SQS. */
+  readonly id?: string;
+}
+
+export interface PushResult {
+  readonly status: 'applied' | 'stale';
+}
+
+export interface GroupState {
+  readonly key: GroupingKey;
+  /** Last successful write of any kind (push or apply): exposed as `push_time_seconds`. */
+  readonly lastPushMs?: number;
+  /** Last refused push: exposed as `push_failure_time_seconds`. */
+  readonly lastPushFailureMs?: number;
+  readonly lastFailureReason?: string;
+  /** Newest event time applied to the group. */
+  readonly lastEventMs?: number;
+  /** Last change of any kind; TTL is measured from it. */
+  readonly lastUpdateMs: number;
+  /** Families with their series; series labels exclude the grouping key's labels. Sorted by name. */
+  readonly families: readonly MetricFamily[];
+}
+
+export interface StoreSnapshot {
+  /** Changes whenever content changes. */
+  readonly generation: string;
+  readonly takenAtMs: number;
+  readonly groups: readonly GroupState[];
+}
+
+export interface GroupInfo {
+  readonly key: GroupingKey;
+  readonly lastPushMs?: number;
+  readonly lastPushFailureMs?: number;
+  readonly lastFailureReason?: string;
+  readonly lastEventMs?: number;
+  readonly lastUpdateMs: number;
+  /** Series count per family name. */
+  readonly seriesPerFamily: Readonly<Record<string, number>>;
+}
+
+export interface StoreLimits {
+  /** Series per family across all groups. @default 100_000 */
+  readonly maxSeriesPerFamily: number;
+  /** Series per group across all families. @default 100_000 */
+  readonly maxSeriesPerGroup: number;
+  /** Series in the whole store. @default 1_000_000 */
+  readonly maxSeriesTotal: number;
+  /** Characters in one label value. @default 1024 */
+  readonly maxLabelValueLength: number;
+  /** Labels on one series, grouping labels included. @default 32 */
+  readonly maxLabelsPerSeries: number;
+}
+
+export const DEFAULT_LIMITS: StoreLimits = {
+  maxSeriesPerFamily: 100_000,
+  maxSeriesPerGroup: 100_000,
+  maxSeriesTotal: 1_000_000,
+  maxLabelValueLength: 1024,
+  maxLabelsPerSeries: 32,
+};
+
+export interface Store {
+  /** Applies requests; one result per request, in order. Never throws for per-request problems. */
+  apply(requests: readonly ApplyRequest[]): Promise<ApplyResult[]>;
+  /** Pushgateway PUT/POST/DELETE. Throws FamilyConflictError / LimitError / ValidationError (nothing stored). */
+  push(request: PushRequest): Promise<PushResult>;
+  /** Records a refused push on the group (`push_failure_time_seconds`) without creating series. */
+  recordPushFailure(group: GroupingKey, timeMs: number, reason: string): Promise<void>;
+  /** Removes the group if it exists. Same as a DELETE push at `timeMs`. */
+  deleteGroup(group: GroupingKey, timeMs: number): Promise<void>;
+  /** Expires groups whose `lastUpdateMs` is older than `nowMs - ttlMs`; returns their keys. */
+  expire(nowMs: number, ttlMs: number): Promise<GroupingKey[]>;
+  /** Everything, for rendering. */
+  snapshot(): Promise<StoreSnapshot>;
+  /** Cheap: the current generation, to decide whether a cached render is still good. */
+  generation(): Promise<string>;
+  listGroups(): Promise<GroupInfo[]>;
+  /** Deletes everything (admin wipe). */
+  wipe(): Promise<void>;
+  /** Resolves when the store answers; throws TransientError otherwise (for /-/ready). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
