@@ -55,6 +55,54 @@ export interface IngestConfig {
   /** Queue URLs. Env: ACCRUE_QUEUE_URL, ACCRUE_DLQ_URL. */
   readonly queueUrl?: string;
   readonly dlqUrl?: string;
+  /** Largest SQS message body the decoder accepts, in UTF-8 bytes. Env: ACCRUE_MAX_MESSAGE_BYTES. @default 262144 (256 KiB) */
+  readonly maxMessageBytes: number;
+  /** How far an event time may lie ahead of the ingest clock. Env: ACCRUE_MAX_EVENT_FUTURE_MS. @default 300000 */
+  readonly maxEventFutureMs: number;
+  /** `instance` label of the pipeline's own metrics. Env: ACCRUE_INSTANCE, else AWS_LAMBDA_FUNCTION_NAME. @default 'accrue-local' */
+  readonly instance: string;
+  /** Messages per batch (event source mapping BatchSize), 1..10000. Env: ACCRUE_BATCH_SIZE. @default 10 */
+  readonly batchSize: number;
+  /** MaximumBatchingWindowInSeconds, in ms (0..300000). Env: ACCRUE_BATCH_WINDOW_MS. @default 0 */
+  readonly batchWindowMs: number;
+  /** Queue visibility timeout. Env: ACCRUE_VISIBILITY_TIMEOUT_SECONDS. @default 30 */
+  readonly visibilityTimeoutSeconds: number;
+  /** Receives before SQS moves a message to the DLQ (RedrivePolicy). Env: ACCRUE_MAX_RECEIVE_COUNT. @default 5 */
+  readonly maxReceiveCount: number;
+  /** Local runner: independent pollers. Env: ACCRUE_POLLERS. @default 1 */
+  readonly pollers: number;
+  /** Local runner: long-poll wait, 0..20 s. Env: ACCRUE_WAIT_TIME_SECONDS. @default 20 */
+  readonly waitTimeSeconds: number;
+}
+
+/** `npm start` only (service/local.ts): the embedded SQS endpoint and its queues. */
+export interface LocalConfig {
+  /** Host the embedded SQS endpoint binds. Env: ACCRUE_LOCAL_SQS_HOST. @default '127.0.0.1' */
+  readonly sqsHost: string;
+  /** Port of the embedded SQS endpoint; 0 = any free port. Env: ACCRUE_LOCAL_SQS_PORT. @default 9324 */
+  readonly sqsPort: number;
+  /** Env: ACCRUE_QUEUE_NAME. @default 'accrue-events' */
+  readonly queueName: string;
+  /** Env: ACCRUE_DLQ_NAME. @default 'accrue-events-dlq' */
+  readonly dlqName: string;
+  /** Log level of the local pipeline's JSON logs (DEBUG, INFO, WARN, ERROR, SILENT). Env: ACCRUE_LOG_LEVEL. @default 'WARN' */
+  readonly logLevel: string;
+  /**
+   * `ServiceConfig.snapshotRefreshMs` under `npm start`: the same env var, a shorter default, because the
+   * embedded store's generation check is a memory read (bench/freshness.ts: p99 ≈ 1.1 s at 1000 ms).
+   * Env: ACCRUE_SNAPSHOT_REFRESH_MS. @default 100
+   */
+  readonly snapshotRefreshMs: number;
+}
+
+/** Producer tools (CLI, demo): where to find a gateway. Flags override these; they override `.accrue/local.json`. */
+export interface ClientConfig {
+  /** SQS endpoint for producers. Env: ACCRUE_SQS_ENDPOINT (else AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL). */
+  readonly sqsEndpoint?: string;
+  /** Base URL of the service (/metrics, /api/v1/metrics). Env: ACCRUE_URL. */
+  readonly serviceUrl?: string;
+  /** File written by `npm start` describing the local gateway. Env: ACCRUE_LOCAL_FILE. @default '.accrue/local.json' */
+  readonly localFile: string;
 }
 
 export interface AccrueConfig {
@@ -62,6 +110,8 @@ export interface AccrueConfig {
   readonly store: StoreConfig;
   readonly service: ServiceConfig;
   readonly ingest: IngestConfig;
+  readonly local: LocalConfig;
+  readonly client: ClientConfig;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -127,6 +177,28 @@ export function loadConfig(env: Env = process.env): AccrueConfig {
       profile: str(env, 'ACCRUE_PROFILE') ?? 'aria',
       queueUrl: str(env, 'ACCRUE_QUEUE_URL'),
       dlqUrl: str(env, 'ACCRUE_DLQ_URL'),
+      maxMessageBytes: int(env, 'ACCRUE_MAX_MESSAGE_BYTES', 262_144),
+      maxEventFutureMs: int(env, 'ACCRUE_MAX_EVENT_FUTURE_MS', 300_000),
+      instance: str(env, 'ACCRUE_INSTANCE') ?? str(env, 'AWS_LAMBDA_FUNCTION_NAME') ?? 'accrue-local',
+      batchSize: int(env, 'ACCRUE_BATCH_SIZE', 10),
+      batchWindowMs: int(env, 'ACCRUE_BATCH_WINDOW_MS', 0),
+      visibilityTimeoutSeconds: int(env, 'ACCRUE_VISIBILITY_TIMEOUT_SECONDS', 30),
+      maxReceiveCount: int(env, 'ACCRUE_MAX_RECEIVE_COUNT', 5),
+      pollers: int(env, 'ACCRUE_POLLERS', 1),
+      waitTimeSeconds: int(env, 'ACCRUE_WAIT_TIME_SECONDS', 20),
+    },
+    local: {
+      sqsHost: str(env, 'ACCRUE_LOCAL_SQS_HOST') ?? '127.0.0.1',
+      sqsPort: int(env, 'ACCRUE_LOCAL_SQS_PORT', 9324),
+      queueName: str(env, 'ACCRUE_QUEUE_NAME') ?? 'accrue-events',
+      dlqName: str(env, 'ACCRUE_DLQ_NAME') ?? 'accrue-events-dlq',
+      logLevel: (str(env, 'ACCRUE_LOG_LEVEL') ?? 'WARN').toUpperCase(),
+      snapshotRefreshMs: int(env, 'ACCRUE_SNAPSHOT_REFRESH_MS', 100),
+    },
+    client: {
+      sqsEndpoint: str(env, 'ACCRUE_SQS_ENDPOINT') ?? str(env, 'AWS_ENDPOINT_URL_SQS') ?? endpoint,
+      serviceUrl: str(env, 'ACCRUE_URL'),
+      localFile: str(env, 'ACCRUE_LOCAL_FILE') ?? '.accrue/local.json',
     },
   };
 }

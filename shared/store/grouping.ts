@@ -1,4 +1,4 @@
-import { ValidationError, type Problem } from '../model/errors';
+import { type Problem, ValidationError } from '../model/errors';
 import { labelNameProblem } from '../model/names';
 import type { GroupingKey } from './types';
 
@@ -18,10 +18,12 @@ export function normalizeGroupingKey(key: Readonly<Record<string, unknown>>): Gr
       problems.push({ path: `grouping_key.${name}`, message: 'must be a string' });
       continue;
     }
-    if (value.includes('\u0000')) problems.push({ path: `grouping_key.${name}`, message: 'must not contain NUL' });
+    if (value.includes('\u0000'))
+      problems.push({ path: `grouping_key.${name}`, message: 'must not contain NUL' });
     if (value !== '') out[name] = value;
   }
-  if (!Object.hasOwn(out, 'job')) problems.push({ path: 'grouping_key.job', message: 'is required and must not be empty' });
+  if (!Object.hasOwn(out, 'job'))
+    problems.push({ path: 'grouping_key.job', message: 'is required and must not be empty' });
   if (problems.length > 0) throw new ValidationError(problems);
   return out;
 }

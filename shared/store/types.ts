@@ -105,7 +105,12 @@ export type ApplyResult =
   | { readonly id: string; readonly status: 'applied'; readonly rejected: readonly RejectedOp[] }
   | { readonly id: string; readonly status: 'duplicate'; readonly rejected: readonly RejectedOp[] }
   /** Nothing of this request was applied; retry it later (transient) — the id is not consumed. */
-  | { readonly id: string; readonly status: 'failed'; readonly error: AccrueError; readonly rejected: readonly RejectedOp[] };
+  | {
+      readonly id: string;
+      readonly status: 'failed';
+      readonly error: AccrueError;
+      readonly rejected: readonly RejectedOp[];
+    };
 
 export type PushMethod = 'PUT' | 'POST' | 'DELETE';
 

@@ -1,0 +1,283 @@
+/**
+ * DynamoDB store benchmark (issue 3): DynamoDB write requests and write capacity units per 1,000 events
+ * for a realistic ARIA mix, and apply throughput, on DynamoDB Local.
+ *
+ * Workload: producer messages of 300 ARIA events each, pre-aggregated the way ingest does (~70 ops over
+ * tens of series per message: executions, latency and slippage histograms, errors, a P&L set, an
+ * open-positions delta; `tradingRequest` in bench/store.ts), 4 instances (groups).
+ *
+ * Scenarios:
+ * - `lambda-batch-10`: SQS batches of 10 messages per apply() (the event source mapping's default), sequential;
+ * - `one-message-per-apply`: batches of 1 (no merging across messages);
+ * - `redelivery`: the same batches again (every id a duplicate);
+ * - `concurrent-4`: 4 stores (separate clients, like 4 Lambda instances) applying batches of 10 at once.
+ *
+ * Write requests are counted by an SDK middleware on the client (every TransactWriteItems, UpdateItem,
+ * PutItem, DeleteItem, BatchWriteItem sent, retries included). WCU: what DynamoDB reports with
+ * ReturnConsumedCapacity TOTAL; DynamoDB Local reports 0 for transactions, so the figure computed per
+ * DynamoDB's pricing rules (a transactional write costs 2 WCU per item per started KB) is given as well,
+ * from the sizes of the items in the requests. A warm-up batch (schema creation, first series) runs
+ * before the measurement.
+ *
+ *   npx tsx bench/dynamo.ts            # full run, starts DynamoDB Local itself
+ *   npx tsx bench/dynamo.ts --quick    # a few seconds
+ *   npx tsx bench/dynamo.ts --endpoint http://127.0.0.1:8000   # an existing endpoint (LocalStack, DynamoDB Local)
+ */
+import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTables, DynamoStore, deleteTables } from '../shared/store/dynamodb';
+import type { ApplyRequest } from '../shared/store/types';
+import { tradingRequest } from './store';
+
+export const TARGET_WRITE_REQUESTS_PER_1000_EVENTS = 10;
+const EVENTS_PER_MESSAGE = 300;
+const WRITE_COMMANDS = new Set([
+  'TransactWriteItemsCommand',
+  'UpdateItemCommand',
+  'PutItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+]);
+
+interface Counter {
+  writeRequests: number;
+  readRequests: number;
+  reportedWcu: number;
+  computedWcu: number;
+}
+
+/** Item size per DynamoDB's rules (attribute names + values), approximately, in bytes. */
+function attrSize(v: AttributeValue): number {
+  if (v.S !== undefined) return Buffer.byteLength(v.S);
+  if (v.N !== undefined) return Math.ceil(v.N.replace(/^-|\.|e.*$/gi, '').length / 2) + 1;
+  if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
+  if (v.M)
+    return 3 + Object.entries(v.M).reduce((n, [k, x]) => n + Buffer.byteLength(k) + 1 + attrSize(x), 0);
+  if (v.L) return 3 + v.L.reduce((n, x) => n + 1 + attrSize(x), 0);
+  return 0;
+}
+
+function itemBytes(values: Record<string, AttributeValue> | undefined): number {
+  if (!values) return 0;
+  return Object.entries(values).reduce((n, [k, v]) => n + Buffer.byteLength(k) + attrSize(v), 0);
+}
+
+/** Transactional writes: 2 WCU per item per started KB; the size of an update is estimated from its key and values. */
+function computedWcu(command: string, input: Record<string, unknown>): number {
+  const kb = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
+  if (command === 'TransactWriteItemsCommand') {
+    const items = (input.TransactItems ?? []) as Record<
+      string,
+      {
+        Item?: Record<string, AttributeValue>;
+        Key?: Record<string, AttributeValue>;
+        ExpressionAttributeValues?: Record<string, AttributeValue>;
+      }
+    >[];
+    let wcu = 0;
+    for (const it of items) {
+      const op = Object.values(it)[0];
+      if (!op) continue;
+      // Updates of series items: the item holds labels and values, about key + values + 100 bytes of names.
+      const bytes =
+        itemBytes(op.Item) +
+        itemBytes(op.Key) +
+        itemBytes(op.ExpressionAttributeValues) +
+        (op.Item ? 0 : 100);
+      wcu += 2 * kb(bytes);
+    }
+    return wcu;
+  }
+  if (command === 'BatchWriteItemCommand') {
+    const req = input.RequestItems as Record<string, unknown[]>;
+    return Object.values(req).reduce((n, l) => n + l.length, 0);
+  }
+  return 1;
+}
+
+function instrument(client: DynamoDBClient, c: Counter): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = String((context as { commandName?: string }).commandName ?? '');
+      const write = WRITE_COMMANDS.has(command);
+      if (write) {
+        c.writeRequests++;
+        c.computedWcu += computedWcu(command, args.input as Record<string, unknown>);
+      } else c.readRequests++;
+      const out = await next(args);
+      const consumed = (out.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
+      if (write && consumed) {
+        for (const x of Array.isArray(consumed) ? consumed : [consumed])
+          c.reportedWcu += (x as { CapacityUnits?: number }).CapacityUnits ?? 0;
+      }
+      return out;
+    },
+    { step: 'initialize', name: 'benchCounter' },
+  );
+}
+
+function newClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
+}
+
+function batchesOf(reqs: ApplyRequest[], size: number): ApplyRequest[][] {
+  const out: ApplyRequest[][] = [];
+  for (let i = 0; i < reqs.length; i += size) out.push(reqs.slice(i, i + size));
+  return out;
+}
+
+interface ScenarioResult {
+  scenario: string;
+  messages: number;
+  events: number;
+  writeRequests: number;
+  writeRequestsPer1000Events: number;
+  reportedWcuPer1000Events: number;
+  computedWcuPer1000Events: number;
+  readRequestsPer1000Events: number;
+  eventsPerSec: number;
+  transactions: number;
+  cancelled: number;
+  retries: number;
+  failed: number;
+  conditionFailures: string;
+}
+
+async function scenario(
+  endpoint: string,
+  name: string,
+  o: { messages: number; batch: number; concurrency: number; redeliver?: boolean },
+): Promise<ScenarioResult> {
+  const tables = {
+    seriesTable: `bench-series-${name}-${process.pid}`,
+    ledgerTable: `bench-ledger-${name}-${process.pid}`,
+  };
+  const admin = newClient(endpoint);
+  await createTables(admin, tables);
+  const counter: Counter = { writeRequests: 0, readRequests: 0, reportedWcu: 0, computedWcu: 0 };
+  const stores: DynamoStore[] = [];
+  for (let i = 0; i < o.concurrency; i++) {
+    const client = newClient(endpoint);
+    instrument(client, counter);
+    stores.push(
+      await DynamoStore.open({
+        client,
+        ...tables,
+        ownsClient: true,
+        retry: { attempts: 12, baseMs: 10, capMs: 500 },
+      }),
+    );
+  }
+  try {
+    // Warm-up, as in a running system: 40 older messages (smaller seeds, older event times) create the
+    // family schemas and most of the series a steady state has.
+    const warm = Array.from({ length: 40 }, (_, i) => tradingRequest(i + 1, `bench-${i % 4}`));
+    for (const b of batchesOf(warm, 10)) await stores[0]!.apply(b);
+    const reqs = Array.from({ length: o.messages }, (_, i) => tradingRequest(1000 + i, `bench-${i % 4}`));
+    const batches = batchesOf(reqs, o.batch);
+    if (o.redeliver) for (const b of batches) await stores[0]!.apply(b);
+    Object.assign(counter, { writeRequests: 0, readRequests: 0, reportedWcu: 0, computedWcu: 0 });
+    const before = stores.map((s) => ({ ...s.stats }));
+    let next = 0;
+    let failed = 0;
+    const t = process.hrtime.bigint();
+    await Promise.all(
+      stores.map(async (s) => {
+        while (next < batches.length) {
+          const res = await s.apply(batches[next++]!);
+          failed += res.filter((r) => r.status === 'failed').length;
+        }
+      }),
+    );
+    const sec = Number(process.hrtime.bigint() - t) / 1e9;
+    const events = o.messages * EVENTS_PER_MESSAGE;
+    const per1000 = (x: number) => Math.round((x / events) * 1000 * 100) / 100;
+    const delta = (k: 'transactions' | 'cancelled' | 'retries') =>
+      stores.reduce((n, s, i) => n + s.stats[k] - before[i]![k], 0);
+    return {
+      scenario: name,
+      messages: o.messages,
+      events,
+      writeRequests: counter.writeRequests,
+      writeRequestsPer1000Events: per1000(counter.writeRequests),
+      reportedWcuPer1000Events: per1000(counter.reportedWcu),
+      computedWcuPer1000Events: per1000(counter.computedWcu),
+      readRequestsPer1000Events: per1000(counter.readRequests),
+      eventsPerSec: Math.round(events / sec),
+      transactions: delta('transactions'),
+      cancelled: delta('cancelled'),
+      retries: delta('retries'),
+      failed,
+      conditionFailures: JSON.stringify(
+        stores.reduce<Record<string, number>>((acc, st) => {
+          for (const [k, v] of Object.entries(st.stats.conditionFailures)) acc[k] = (acc[k] ?? 0) + v;
+          return acc;
+        }, {}),
+      ),
+    };
+  } finally {
+    await Promise.all(stores.map((s) => s.close()));
+    await deleteTables(admin, tables).catch(() => undefined);
+    admin.destroy();
+  }
+}
+
+export async function run(opts: { quick: boolean; endpoint?: string }): Promise<Record<string, unknown>> {
+  let stop: (() => Promise<void>) | undefined;
+  let endpoint = opts.endpoint;
+  if (!endpoint) {
+    // @ts-expect-error -- plain ESM helper without types (test/support/emulators.mjs)
+    const emu = (await import('../test/support/emulators.mjs')) as {
+      startDynamoDbLocal: () => Promise<{ endpoint: string; stop: () => Promise<void> }>;
+    };
+    const d = await emu.startDynamoDbLocal();
+    endpoint = d.endpoint;
+    stop = d.stop;
+  }
+  try {
+    const messages = opts.quick ? 40 : 200;
+    const results: ScenarioResult[] = [];
+    results.push(await scenario(endpoint, 'lambda-batch-10', { messages, batch: 10, concurrency: 1 }));
+    results.push(
+      await scenario(endpoint, 'one-message-per-apply', { messages: messages / 2, batch: 1, concurrency: 1 }),
+    );
+    results.push(
+      await scenario(endpoint, 'redelivery', { messages, batch: 10, concurrency: 1, redeliver: true }),
+    );
+    results.push(await scenario(endpoint, 'concurrent-4', { messages, batch: 10, concurrency: 4 }));
+    const main = results[0]!;
+    return {
+      endpoint: opts.endpoint ? endpoint : 'DynamoDB Local (started by the bench)',
+      eventsPerMessage: EVENTS_PER_MESSAGE,
+      targetWriteRequestsPer1000Events: TARGET_WRITE_REQUESTS_PER_1000_EVENTS,
+      targetMet: results.every((r) => r.writeRequestsPer1000Events <= TARGET_WRITE_REQUESTS_PER_1000_EVENTS),
+      writeRequestsPer1000Events: main.writeRequestsPer1000Events,
+      computedWcuPer1000Events: main.computedWcuPer1000Events,
+      eventsPerSec: main.eventsPerSec,
+      scenarios: results,
+    };
+  } finally {
+    if (stop) await stop();
+  }
+}
+
+if (require.main === module) {
+  const quick = process.argv.includes('--quick');
+  const i = process.argv.indexOf('--endpoint');
+  const endpoint = i > 0 ? process.argv[i + 1] : undefined;
+  run({ quick, ...(endpoint ? { endpoint } : {}) })
+    .then((r) => {
+      const { scenarios, ...summary } = r as { scenarios: ScenarioResult[] } & Record<string, unknown>;
+      console.log('DynamoDB store, ARIA mix (300 events per message)');
+      console.table(scenarios);
+      console.log(summary);
+      console.log(summary.targetMet ? 'target met' : 'TARGET MISSED');
+    })
+    .catch((e) => {
+      console.error(e);
+      process.exitCode = 1;
+    });
+}

@@ -1,0 +1,831 @@
+/**
+ * `AccrueGateway`: the whole gateway as one L3 construct, in the style of aws-solutions-constructs
+ * `aws-sqs-lambda` (STYLE.md §10): readonly props with `@default`s, every conflicting prop reported together
+ * before anything is built (`checkAccrueGatewayProps`), defaults resolved in one function
+ * (`resolveAccrueGatewayProps`), every created resource exposed, permissions only through `grant*` calls.
+ *
+ *   producers ──grantSend──▶ SQS queue (KMS) ──maxReceiveCount──▶ DLQ (KMS)
+ *                               │ event source mapping (batch, window, ReportBatchItemFailures, maxConcurrency)
+ *                               ▼
+ *                       ingest Lambda (nodejs22.x, arm64) ──▶ DynamoDB series + ledger tables (PITR, TTL)
+ *                                                                  ▲
+ *   Prometheus / push clients ──▶ ALB (internal) ──▶ ECS Fargate service (service/Dockerfile)
+ *   EventBridge schedule ──▶ janitor Lambda (store.expire)
+ *   CloudWatch alarms ──▶ SNS topic
+ */
+import path from 'node:path';
+import {
+  CfnOutput,
+  aws_cloudwatch as cloudwatch,
+  aws_cloudwatch_actions as cwActions,
+  Duration,
+  aws_dynamodb as dynamodb,
+  aws_ec2 as ec2,
+  aws_ecs as ecs,
+  aws_elasticloadbalancingv2 as elbv2,
+  aws_events as events,
+  aws_events_targets as eventsTargets,
+  aws_iam as iam,
+  aws_kms as kms,
+  aws_lambda as lambda,
+  aws_logs as logs,
+  aws_lambda_nodejs as nodejs,
+  RemovalPolicy,
+  Stack,
+  type aws_s3 as s3,
+  type aws_secretsmanager as secretsmanager,
+  aws_sns as sns,
+  aws_sns_subscriptions as snsSubscriptions,
+  aws_sqs as sqs,
+  Token,
+} from 'aws-cdk-lib';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import { Construct } from 'constructs';
+import { type Problem, ValidationError } from '../shared/model/errors';
+import { LEDGER_TTL_ATTRIBUTE, SERIES_TTL_ATTRIBUTE } from '../shared/store/dynamodb/tables';
+import type { StoreLimits } from '../shared/store/types';
+import { lambdaBundlingOptions, REPO_ROOT } from './bundling';
+
+/** Port the service listens on inside the container (the Pushgateway's port). */
+export const SERVICE_CONTAINER_PORT = 9091;
+
+/**
+ * Key schemas; must match `createTables()` in shared/store/dynamodb/tables.ts (a test compares the
+ * template with what `createTables()` creates in DynamoDB Local). TTL attribute names come from there.
+ */
+export const SERIES_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
+export const LEDGER_TABLE_KEYS = { partitionKey: 'id' } as const;
+export { LEDGER_TTL_ATTRIBUTE, SERIES_TTL_ATTRIBUTE };
+
+/**
+ * Paths left out of the container image's build context (the repository root), Docker ignore syntax.
+ * service/Dockerfile copies package*.json, tsconfig.json, shared/, service/ and the npm override stub in
+ * test/support/amplify-cli-core-stub; everything else stays out (a test checks the staged context).
+ */
+export const DOCKER_CONTEXT_EXCLUDES: readonly string[] = [
+  '**/node_modules',
+  'cdk.out',
+  'cdk.out*',
+  '.git',
+  'test/*',
+  '!test/support',
+  'bench',
+  'docs',
+  'ops',
+  '.accrue',
+  '.ci',
+  '.jest-summary',
+  'coverage',
+  'dist',
+];
+
+export interface AccrueAutoScalingProps {
+  /** Fewest tasks. @default the service's `desiredCount` */
+  readonly minCapacity?: number;
+  /** Most tasks. */
+  readonly maxCapacity: number;
+  /** Target average CPU utilization. @default 60 */
+  readonly targetCpuUtilizationPercent?: number;
+}
+
+export interface AccrueGatewayProps {
+  // ---- code ----
+  /** The ingest handler's entry file. @default `<repo>/functions/ingest/index.ts` */
+  readonly ingestEntry?: string;
+  /** The janitor handler's entry file. @default `<repo>/functions/janitor/index.ts` */
+  readonly janitorEntry?: string;
+  /** The service's Dockerfile, relative to `projectRoot`. @default 'service/Dockerfile' */
+  readonly dockerfile?: string;
+  /** The repository root: Docker build context of the service and esbuild project root. @default the folder above `infra/` */
+  readonly projectRoot?: string;
+
+  // ---- queue ----
+  /** Key for SQS, the DLQ and the alarm topic. @default a new customer managed key with rotation */
+  readonly encryptionKey?: kms.IKey;
+  /** Queue visibility timeout; at least 6 x `ingestTimeout` (AWS's guidance for Lambda consumers). @default 6 x `ingestTimeout` + `maxBatchingWindow` */
+  readonly visibilityTimeout?: Duration;
+  /** How long undelivered messages stay on the queue (60 s .. 14 days). @default 4 days */
+  readonly queueRetention?: Duration;
+  /** How long messages stay on the DLQ (60 s .. 14 days). @default 14 days */
+  readonly dlqRetention?: Duration;
+  /** Receives before a message moves to the DLQ (1 .. 1000). @default 5 */
+  readonly maxReceiveCount?: number;
+
+  // ---- ingest Lambda ----
+  /** Ingest function timeout (1 s .. 15 min). @default 30 s */
+  readonly ingestTimeout?: Duration;
+  /** Ingest function memory in MiB (128 .. 10240). @default 512 */
+  readonly ingestMemorySize?: number;
+  /** Messages per invocation (1 .. 10000; more than 10 needs `maxBatchingWindow` >= 1 s). @default 10 */
+  readonly batchSize?: number;
+  /** How long Lambda gathers a batch (0 .. 300 s). @default 1 s */
+  readonly maxBatchingWindow?: Duration;
+  /** Concurrent ingest invocations the event source may start (2 .. 1000); bounds DynamoDB write pressure. @default 10 */
+  readonly maxConcurrency?: number;
+  /** Mapping profile (`ACCRUE_PROFILE`). @default 'aria' */
+  readonly profile?: string;
+
+  // ---- store ----
+  /** Groups not updated for this long are expired by the janitor; `undefined` = never. @default never */
+  readonly groupTtl?: Duration;
+  /** Ledger item TTL; must exceed `queueRetention` + `visibilityTimeout` (a redelivered message must still find its ledger item). @default `queueRetention` + `visibilityTimeout` + 1 day */
+  readonly ledgerTtl?: Duration;
+  /** Store limits (`ACCRUE_MAX_*`). @default shared/store/types DEFAULT_LIMITS */
+  readonly limits?: Partial<StoreLimits>;
+  /** What happens to the tables when they leave the stack. @default RemovalPolicy.RETAIN */
+  readonly tableRemovalPolicy?: RemovalPolicy;
+  /** DynamoDB deletion protection on both tables. @default true */
+  readonly deletionProtection?: boolean;
+
+  // ---- network and service ----
+  /** A VPC to run the service in. Give this or `vpcProps`, not both. @default a new VPC */
+  readonly existingVpc?: ec2.IVpc;
+  /** Props for the VPC the construct creates. @default 2 AZs, 1 NAT gateway, flow logs, a DynamoDB gateway endpoint */
+  readonly vpcProps?: ec2.VpcProps;
+  /** Whether the load balancer is internal. Internet-facing needs `acknowledgeInternetFacing: true`. @default true */
+  readonly internal?: boolean;
+  /** Confirms that an internet-facing load balancer is intended (set `pushAuthSecret` too; `certificate` is required). @default false */
+  readonly acknowledgeInternetFacing?: boolean;
+  /** IPv4 CIDRs allowed to reach the listener. @default the VPC's CIDR */
+  readonly allowedCidrs?: readonly string[];
+  /** Listener port of the load balancer. @default 9091 (the Pushgateway's port) */
+  readonly listenerPort?: number;
+  /** TLS certificate: the listener speaks HTTPS (policy TLS 1.2/1.3). Required when internet-facing. @default HTTP */
+  readonly certificate?: elbv2.IListenerCertificate;
+  /** Fargate task CPU units. @default 512 */
+  readonly serviceCpu?: number;
+  /** Fargate task memory in MiB. @default 1024 */
+  readonly serviceMemoryMiB?: number;
+  /** CPU architecture of the service's tasks and image. @default ecs.CpuArchitecture.ARM64 */
+  readonly serviceCpuArchitecture?: ecs.CpuArchitecture;
+  /** Tasks when not autoscaling (at least 1). @default 1 */
+  readonly desiredCount?: number;
+  /** CPU-based autoscaling of the service. @default no autoscaling */
+  readonly autoScaling?: AccrueAutoScalingProps;
+  /** Secret whose value is `ACCRUE_PUSH_AUTH` ('basic:<user>:<password>' or 'bearer:<token>'). @default pushes unauthenticated */
+  readonly pushAuthSecret?: secretsmanager.ISecret;
+  /** Secret whose value is `ACCRUE_SCRAPE_AUTH`. @default scrapes unauthenticated */
+  readonly scrapeAuthSecret?: secretsmanager.ISecret;
+  /** Bucket for ALB access logs. @default no access logs */
+  readonly accessLogBucket?: s3.IBucket;
+
+  // ---- janitor ----
+  /** How often the janitor runs (whole minutes, at least 1). @default 5 minutes */
+  readonly janitorInterval?: Duration;
+
+  // ---- operations ----
+  /** Topic the alarms notify. @default a new KMS-encrypted topic */
+  readonly alarmTopic?: sns.ITopic;
+  /** An e-mail address subscribed to the alarm topic. @default no subscription */
+  readonly alarmEmail?: string;
+  /** Alarm when the oldest queued message is older than this. @default 15 minutes */
+  readonly maxMessageAge?: Duration;
+  /** Retention of the functions' and service's log groups. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** Props after defaults; what the constructor builds from. */
+export interface ResolvedAccrueGatewayProps {
+  readonly ingestEntry: string;
+  readonly janitorEntry: string;
+  readonly projectRoot: string;
+  readonly dockerfile: string;
+  readonly visibilityTimeout: Duration;
+  readonly queueRetention: Duration;
+  readonly dlqRetention: Duration;
+  readonly maxReceiveCount: number;
+  readonly ingestTimeout: Duration;
+  readonly ingestMemorySize: number;
+  readonly batchSize: number;
+  readonly maxBatchingWindow: Duration;
+  readonly maxConcurrency: number;
+  readonly profile: string;
+  readonly groupTtl?: Duration;
+  readonly ledgerTtl: Duration;
+  readonly limits: Partial<StoreLimits>;
+  readonly tableRemovalPolicy: RemovalPolicy;
+  readonly deletionProtection: boolean;
+  readonly internal: boolean;
+  /** Whether ALB access logs are written (`accessLogBucket` given). */
+  readonly accessLogs: boolean;
+  /** `undefined`: the VPC's CIDR. */
+  readonly allowedCidrs?: readonly string[];
+  readonly listenerPort: number;
+  readonly serviceCpu: number;
+  readonly serviceMemoryMiB: number;
+  readonly serviceCpuArchitecture: ecs.CpuArchitecture;
+  readonly desiredCount: number;
+  readonly janitorInterval: Duration;
+  readonly maxMessageAge: Duration;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/** Environment names of `shared/store/types` StoreLimits (see shared/config.ts). */
+const LIMIT_ENV: Readonly<Record<keyof StoreLimits, string>> = {
+  maxSeriesPerFamily: 'ACCRUE_MAX_SERIES_PER_FAMILY',
+  maxSeriesPerGroup: 'ACCRUE_MAX_SERIES_PER_GROUP',
+  maxSeriesTotal: 'ACCRUE_MAX_SERIES_TOTAL',
+  maxLabelValueLength: 'ACCRUE_MAX_LABEL_VALUE_LENGTH',
+  maxLabelsPerSeries: 'ACCRUE_MAX_LABELS_PER_SERIES',
+};
+
+/** Defaults, in one place. */
+export function resolveAccrueGatewayProps(props: AccrueGatewayProps): ResolvedAccrueGatewayProps {
+  const projectRoot = props.projectRoot ?? REPO_ROOT;
+  const ingestTimeout = props.ingestTimeout ?? Duration.seconds(30);
+  const maxBatchingWindow = props.maxBatchingWindow ?? Duration.seconds(1);
+  // AWS's guidance for Lambda consumers: 6 x the function timeout, plus the batching window.
+  const visibilityTimeout =
+    props.visibilityTimeout ?? Duration.seconds(6 * secondsOf(ingestTimeout) + secondsOf(maxBatchingWindow));
+  const queueRetention = props.queueRetention ?? Duration.days(4);
+  return {
+    ingestEntry: props.ingestEntry ?? path.join(projectRoot, 'functions', 'ingest', 'index.ts'),
+    janitorEntry: props.janitorEntry ?? path.join(projectRoot, 'functions', 'janitor', 'index.ts'),
+    projectRoot,
+    dockerfile: props.dockerfile ?? path.join('service', 'Dockerfile'),
+    visibilityTimeout,
+    queueRetention,
+    dlqRetention: props.dlqRetention ?? Duration.days(14),
+    maxReceiveCount: props.maxReceiveCount ?? 5,
+    ingestTimeout,
+    ingestMemorySize: props.ingestMemorySize ?? 512,
+    batchSize: props.batchSize ?? 10,
+    maxBatchingWindow,
+    maxConcurrency: props.maxConcurrency ?? 10,
+    profile: props.profile ?? 'aria',
+    groupTtl: props.groupTtl,
+    ledgerTtl:
+      props.ledgerTtl ??
+      Duration.seconds(
+        secondsOf(queueRetention) + secondsOf(visibilityTimeout) + secondsOf(Duration.days(1)),
+      ),
+    limits: props.limits ?? {},
+    tableRemovalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
+    deletionProtection: props.deletionProtection ?? true,
+    internal: props.internal ?? true,
+    allowedCidrs: props.allowedCidrs,
+    accessLogs: props.accessLogBucket !== undefined,
+    listenerPort: props.listenerPort ?? SERVICE_CONTAINER_PORT,
+    serviceCpu: props.serviceCpu ?? 512,
+    serviceMemoryMiB: props.serviceMemoryMiB ?? 1024,
+    serviceCpuArchitecture: props.serviceCpuArchitecture ?? ecs.CpuArchitecture.ARM64,
+    desiredCount: props.desiredCount ?? 1,
+    janitorInterval: props.janitorInterval ?? Duration.minutes(5),
+    maxMessageAge: props.maxMessageAge ?? Duration.minutes(15),
+    logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+  };
+}
+
+function secondsOf(d: Duration): number {
+  return d.toSeconds({ integral: false });
+}
+
+/** Seconds of a duration, or undefined when it is a token (checked at deploy time, not here). */
+function knownSeconds(d: Duration | undefined): number | undefined {
+  if (d === undefined || d.isUnresolved()) return undefined;
+  return secondsOf(d);
+}
+
+const IPV4_CIDR =
+  /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
+
+/**
+ * Every problem with the props, all at once (nothing is built when there is one). Numbers given as
+ * tokens are skipped: CloudFormation checks them at deploy time.
+ */
+export function checkAccrueGatewayProps(props: AccrueGatewayProps): Problem[] {
+  const problems: Problem[] = [];
+  const bad = (p: string, message: string) => problems.push({ path: p, message });
+  const intIn = (p: string, v: number | undefined, lo: number, hi: number) => {
+    if (v === undefined || Token.isUnresolved(v)) return;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
+      bad(p, `must be an integer from ${lo} to ${hi}, got ${String(v)}`);
+  };
+  const secondsIn = (p: string, d: Duration | undefined, lo: number, hi: number, unit = 's') => {
+    const s = knownSeconds(d);
+    if (s === undefined) return;
+    if (!Number.isFinite(s) || s < lo || s > hi) bad(p, `must be from ${lo} to ${hi} ${unit}, got ${s} s`);
+  };
+
+  if (props.existingVpc !== undefined && props.vpcProps !== undefined)
+    bad('existingVpc', 'give existingVpc or vpcProps, not both');
+
+  secondsIn('ingestTimeout', props.ingestTimeout, 1, 900);
+  secondsIn('queueRetention', props.queueRetention, 60, 1_209_600);
+  secondsIn('dlqRetention', props.dlqRetention, 60, 1_209_600);
+  secondsIn('visibilityTimeout', props.visibilityTimeout, 0, 43_200);
+  secondsIn('maxBatchingWindow', props.maxBatchingWindow, 0, 300);
+  secondsIn('maxMessageAge', props.maxMessageAge, 60, 1_209_600);
+  intIn('maxReceiveCount', props.maxReceiveCount, 1, 1000);
+  intIn('ingestMemorySize', props.ingestMemorySize, 128, 10_240);
+  intIn('batchSize', props.batchSize, 1, 10_000);
+  intIn('maxConcurrency', props.maxConcurrency, 2, 1000);
+  intIn('listenerPort', props.listenerPort, 1, 65_535);
+  intIn('serviceCpu', props.serviceCpu, 256, 16_384);
+  intIn('serviceMemoryMiB', props.serviceMemoryMiB, 512, 122_880);
+  intIn('desiredCount', props.desiredCount, 1, 1000);
+
+  const timeout = knownSeconds(props.ingestTimeout ?? Duration.seconds(30));
+  const visibility = knownSeconds(props.visibilityTimeout);
+  if (timeout !== undefined && visibility !== undefined && visibility < 6 * timeout)
+    bad(
+      'visibilityTimeout',
+      `must be at least 6 x ingestTimeout (${6 * timeout} s) so a message isn't redelivered while a retried invocation still runs, got ${visibility} s`,
+    );
+
+  const batch = props.batchSize;
+  const window = knownSeconds(props.maxBatchingWindow ?? Duration.seconds(1));
+  if (batch !== undefined && !Token.isUnresolved(batch) && batch > 10 && window !== undefined && window < 1)
+    bad(
+      'maxBatchingWindow',
+      `must be at least 1 s when batchSize is more than 10 (batchSize ${batch}), got ${window} s`,
+    );
+
+  if (props.internal === false && props.certificate === undefined)
+    bad(
+      'certificate',
+      'internal: false needs a certificate: push and scrape credentials must not cross the internet in clear text',
+    );
+  if (props.internal === false && props.acknowledgeInternetFacing !== true)
+    bad(
+      'internal',
+      'internal: false makes /metrics and the push API reachable from the internet; set acknowledgeInternetFacing: true (and pushAuthSecret) to confirm',
+    );
+
+  if (props.tableRemovalPolicy === RemovalPolicy.DESTROY && props.deletionProtection !== false)
+    bad(
+      'tableRemovalPolicy',
+      'RemovalPolicy.DESTROY needs deletionProtection: false (deletion protection would make the stack deletion fail)',
+    );
+
+  const retention = knownSeconds(props.queueRetention ?? Duration.days(4));
+  const visibilityOrDefault =
+    props.visibilityTimeout === undefined ? 6 * (timeout ?? 30) + (window ?? 0) : visibility;
+  const ledger = knownSeconds(props.ledgerTtl);
+  if (ledger !== undefined && retention !== undefined && visibilityOrDefault !== undefined) {
+    const min = retention + visibilityOrDefault;
+    if (!(ledger > min))
+      bad(
+        'ledgerTtl',
+        `must exceed queueRetention + visibilityTimeout (${min} s): a redelivered message must still find its ledger item, got ${ledger} s`,
+      );
+  }
+  const groupTtl = knownSeconds(props.groupTtl);
+  if (groupTtl !== undefined && !(groupTtl >= 1 && Number.isFinite(groupTtl)))
+    bad('groupTtl', `must be at least 1 s (leave it unset for no expiry), got ${groupTtl} s`);
+
+  const janitor = knownSeconds(props.janitorInterval);
+  if (janitor !== undefined && (!Number.isFinite(janitor) || janitor < 60 || janitor % 60 !== 0))
+    bad('janitorInterval', `must be whole minutes, at least 1 (EventBridge rate), got ${janitor} s`);
+
+  const as = props.autoScaling;
+  if (as !== undefined) {
+    intIn('autoScaling.maxCapacity', as.maxCapacity, 1, 1000);
+    intIn('autoScaling.minCapacity', as.minCapacity, 1, 1000);
+    if (as.targetCpuUtilizationPercent !== undefined)
+      intIn('autoScaling.targetCpuUtilizationPercent', as.targetCpuUtilizationPercent, 10, 90);
+    const min = as.minCapacity ?? props.desiredCount ?? 1;
+    if (Number.isInteger(min) && Number.isInteger(as.maxCapacity) && as.maxCapacity < min)
+      bad('autoScaling.maxCapacity', `must be at least minCapacity (${min}), got ${as.maxCapacity}`);
+  }
+
+  if (props.allowedCidrs !== undefined) {
+    if (props.allowedCidrs.length === 0)
+      bad('allowedCidrs', 'must list at least one CIDR (leave it unset for the VPC CIDR)');
+    props.allowedCidrs.forEach((c, i) => {
+      if (typeof c !== 'string' || (!Token.isUnresolved(c) && !IPV4_CIDR.test(c)))
+        bad(`allowedCidrs[${i}]`, `must be an IPv4 CIDR like 10.0.0.0/16, got ${JSON.stringify(c)}`);
+    });
+  }
+
+  if (
+    props.profile !== undefined &&
+    (typeof props.profile !== 'string' || !/^[\w./-]{1,200}$/.test(props.profile))
+  )
+    bad(
+      'profile',
+      `must be a profile name or path of 1 to 200 characters [A-Za-z0-9_./-], got ${JSON.stringify(props.profile)}`,
+    );
+
+  if (props.limits !== undefined) {
+    for (const [k, v] of Object.entries(props.limits)) {
+      if (!Object.hasOwn(LIMIT_ENV, k))
+        bad(`limits.${k}`, `is not a store limit (known: ${Object.keys(LIMIT_ENV).join(', ')})`);
+      else intIn(`limits.${k}`, v as number, 1, Number.MAX_SAFE_INTEGER);
+    }
+  }
+
+  if (props.alarmEmail !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(props.alarmEmail))
+    bad('alarmEmail', `must be an e-mail address, got ${JSON.stringify(props.alarmEmail)}`);
+
+  return problems;
+}
+
+/** The alarms the construct creates, each notifying the alarm topic. */
+export interface AccrueGatewayAlarms {
+  /** The DLQ holds at least one message. */
+  readonly deadLetterQueueNotEmpty: cloudwatch.Alarm;
+  /** The oldest message on the queue is older than `maxMessageAge`. */
+  readonly oldestMessageAge: cloudwatch.Alarm;
+  readonly ingestErrors: cloudwatch.Alarm;
+  readonly ingestThrottles: cloudwatch.Alarm;
+  readonly janitorErrors: cloudwatch.Alarm;
+  /** At least one target is unhealthy. */
+  readonly unhealthyHosts: cloudwatch.Alarm;
+  /** No healthy target at all (missing data counts as breaching). */
+  readonly noHealthyHosts: cloudwatch.Alarm;
+}
+
+export class AccrueGateway extends Construct {
+  public readonly encryptionKey: kms.IKey;
+  public readonly queue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly seriesTable: dynamodb.Table;
+  public readonly ledgerTable: dynamodb.Table;
+  public readonly ingestFunction: nodejs.NodejsFunction;
+  public readonly ingestLogGroup: logs.LogGroup;
+  public readonly eventSourceMapping: lambda.EventSourceMapping;
+  public readonly janitorFunction: nodejs.NodejsFunction;
+  public readonly janitorLogGroup: logs.LogGroup;
+  public readonly janitorRule: events.Rule;
+  public readonly vpc: ec2.IVpc;
+  public readonly cluster: ecs.Cluster;
+  public readonly taskDefinition: ecs.FargateTaskDefinition;
+  public readonly container: ecs.ContainerDefinition;
+  public readonly serviceLogGroup: logs.LogGroup;
+  public readonly service: ecs.FargateService;
+  public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  public readonly listener: elbv2.ApplicationListener;
+  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  public readonly scalableTarget?: ecs.ScalableTaskCount;
+  public readonly alarmTopic: sns.ITopic;
+  public readonly alarms: AccrueGatewayAlarms;
+  /** `http(s)://<alb-dns-name>:<port>/metrics`; with a certificate, use a DNS name the certificate covers. */
+  public readonly metricsUrl: string;
+  /** The resolved props (defaults applied). */
+  public readonly settings: ResolvedAccrueGatewayProps;
+
+  constructor(scope: Construct, id: string, props: AccrueGatewayProps = {}) {
+    super(scope, id);
+    const problems = checkAccrueGatewayProps(props);
+    if (problems.length > 0) {
+      const err = new ValidationError(problems);
+      err.message = `AccrueGateway ${this.node.path}: ${problems.length} invalid prop(s): ${err.message}`;
+      throw err;
+    }
+    const p = resolveAccrueGatewayProps(props);
+    this.settings = p;
+    const stack = Stack.of(this);
+
+    // ---- encryption ----
+    const ownKey = props.encryptionKey === undefined;
+    this.encryptionKey =
+      props.encryptionKey ??
+      new kms.Key(this, 'Key', {
+        description: 'Accrue: SQS queue, DLQ and alarm topic',
+        enableKeyRotation: true,
+      });
+
+    // ---- queues ----
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.encryptionKey,
+      retentionPeriod: p.dlqRetention,
+      enforceSSL: true,
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.encryptionKey,
+      retentionPeriod: p.queueRetention,
+      visibilityTimeout: p.visibilityTimeout,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: p.maxReceiveCount },
+    });
+
+    // ---- tables (key schemas = shared/store/dynamodb createTables()) ----
+    const tableProps = {
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: p.deletionProtection,
+      removalPolicy: p.tableRemovalPolicy,
+    };
+    this.seriesTable = new dynamodb.Table(this, 'SeriesTable', {
+      ...tableProps,
+      partitionKey: { name: SERIES_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: SERIES_TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
+      // DELETE tombstones expire through it.
+      timeToLiveAttribute: SERIES_TTL_ATTRIBUTE,
+    });
+    this.ledgerTable = new dynamodb.Table(this, 'LedgerTable', {
+      ...tableProps,
+      partitionKey: { name: LEDGER_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: LEDGER_TTL_ATTRIBUTE,
+    });
+
+    // ---- configuration shared by every runtime (names: shared/config.ts) ----
+    const storeEnv: Record<string, string> = {
+      ACCRUE_STORE: 'dynamodb',
+      ACCRUE_SERIES_TABLE: this.seriesTable.tableName,
+      ACCRUE_LEDGER_TABLE: this.ledgerTable.tableName,
+      ACCRUE_GROUP_TTL_SECONDS: String(p.groupTtl === undefined ? 0 : Math.ceil(secondsOf(p.groupTtl))),
+    };
+    for (const [k, v] of Object.entries(p.limits)) {
+      const name = LIMIT_ENV[k as keyof StoreLimits];
+      if (v !== undefined) storeEnv[name] = String(v);
+    }
+
+    // ---- ingest Lambda ----
+    const bundling: nodejs.BundlingOptions = { ...lambdaBundlingOptions(), format: nodejs.OutputFormat.CJS };
+    const lockFile = path.join(p.projectRoot, 'package-lock.json');
+    this.ingestLogGroup = new logs.LogGroup(this, 'IngestLogGroup', {
+      retention: p.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.ingestFunction = new nodejs.NodejsFunction(this, 'IngestFunction', {
+      description: 'Accrue: aggregates SQS batches into the store exactly once',
+      entry: p.ingestEntry,
+      handler: 'handler',
+      projectRoot: p.projectRoot,
+      depsLockFilePath: lockFile,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: p.ingestMemorySize,
+      timeout: p.ingestTimeout,
+      bundling,
+      logGroup: this.ingestLogGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment: {
+        ...storeEnv,
+        ACCRUE_LEDGER_TTL_SECONDS: String(Math.ceil(secondsOf(p.ledgerTtl))),
+        ACCRUE_DLQ_URL: this.deadLetterQueue.queueUrl,
+        ACCRUE_QUEUE_URL: this.queue.queueUrl,
+        ACCRUE_PROFILE: p.profile,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+    this.queue.grantConsumeMessages(this.ingestFunction);
+    this.deadLetterQueue.grantSendMessages(this.ingestFunction);
+    this.seriesTable.grantReadWriteData(this.ingestFunction);
+    this.ledgerTable.grantReadWriteData(this.ingestFunction);
+    this.eventSourceMapping = new lambda.EventSourceMapping(this, 'IngestEventSource', {
+      target: this.ingestFunction,
+      eventSourceArn: this.queue.queueArn,
+      batchSize: p.batchSize,
+      maxBatchingWindow: p.maxBatchingWindow.toSeconds() === 0 ? undefined : p.maxBatchingWindow,
+      reportBatchItemFailures: true,
+      maxConcurrency: p.maxConcurrency,
+    });
+    // The mapping polls with the function's role: the grant above must exist before the mapping is created.
+    this.eventSourceMapping.node.addDependency(this.ingestFunction);
+
+    // ---- janitor Lambda on a schedule ----
+    this.janitorLogGroup = new logs.LogGroup(this, 'JanitorLogGroup', {
+      retention: p.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.janitorFunction = new nodejs.NodejsFunction(this, 'JanitorFunction', {
+      description: 'Accrue: expires groups past their TTL',
+      entry: p.janitorEntry,
+      handler: 'handler',
+      projectRoot: p.projectRoot,
+      depsLockFilePath: lockFile,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.minutes(1),
+      bundling,
+      logGroup: this.janitorLogGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment: { ...storeEnv, NODE_OPTIONS: '--enable-source-maps' },
+    });
+    this.seriesTable.grantReadWriteData(this.janitorFunction);
+    this.ledgerTable.grantReadWriteData(this.janitorFunction);
+    this.janitorRule = new events.Rule(this, 'JanitorSchedule', {
+      description: 'Accrue: runs the janitor',
+      schedule: events.Schedule.rate(p.janitorInterval),
+      targets: [new eventsTargets.LambdaFunction(this.janitorFunction, { retryAttempts: 0 })],
+    });
+
+    // ---- network ----
+    if (props.existingVpc !== undefined) {
+      this.vpc = props.existingVpc;
+    } else {
+      const vpc = new ec2.Vpc(this, 'Vpc', {
+        maxAzs: 2,
+        natGateways: 1,
+        flowLogs: { FlowLog: { trafficType: ec2.FlowLogTrafficType.REJECT } },
+        ...props.vpcProps,
+      });
+      vpc.addGatewayEndpoint('DynamoDbEndpoint', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
+      this.vpc = vpc;
+    }
+
+    // ---- service on Fargate ----
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: this.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      cpu: p.serviceCpu,
+      memoryLimitMiB: p.serviceMemoryMiB,
+      runtimePlatform: {
+        cpuArchitecture: p.serviceCpuArchitecture,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
+    });
+    this.serviceLogGroup = new logs.LogGroup(this, 'ServiceLogGroup', {
+      retention: p.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const secrets: Record<string, ecs.Secret> = {};
+    if (props.pushAuthSecret)
+      secrets['ACCRUE_PUSH_AUTH'] = ecs.Secret.fromSecretsManager(props.pushAuthSecret);
+    if (props.scrapeAuthSecret)
+      secrets['ACCRUE_SCRAPE_AUTH'] = ecs.Secret.fromSecretsManager(props.scrapeAuthSecret);
+    this.container = this.taskDefinition.addContainer('Service', {
+      image: ecs.ContainerImage.fromAsset(p.projectRoot, {
+        file: p.dockerfile,
+        exclude: [...DOCKER_CONTEXT_EXCLUDES],
+        platform:
+          p.serviceCpuArchitecture === ecs.CpuArchitecture.ARM64
+            ? Platform.LINUX_ARM64
+            : Platform.LINUX_AMD64,
+      }),
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'accrue', logGroup: this.serviceLogGroup }),
+      environment: {
+        ...storeEnv,
+        ACCRUE_HOST: '0.0.0.0',
+        ACCRUE_PORT: String(SERVICE_CONTAINER_PORT),
+        AWS_REGION: stack.region,
+      },
+      secrets,
+      portMappings: [{ containerPort: SERVICE_CONTAINER_PORT, protocol: ecs.Protocol.TCP }],
+    });
+    this.seriesTable.grantReadWriteData(this.taskDefinition.taskRole);
+    this.ledgerTable.grantReadWriteData(this.taskDefinition.taskRole);
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: p.desiredCount,
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      circuitBreaker: { rollback: true },
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      assignPublicIp: false,
+    });
+
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc: this.vpc,
+      internetFacing: !p.internal,
+      dropInvalidHeaderFields: true,
+      vpcSubnets: { subnetType: p.internal ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC },
+    });
+    if (props.accessLogBucket) this.loadBalancer.logAccessLogs(props.accessLogBucket, 'accrue');
+    this.listener = this.loadBalancer.addListener('Listener', {
+      port: p.listenerPort,
+      open: false,
+      ...(props.certificate
+        ? {
+            protocol: elbv2.ApplicationProtocol.HTTPS,
+            certificates: [props.certificate],
+            sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+          }
+        : { protocol: elbv2.ApplicationProtocol.HTTP }),
+    });
+    for (const cidr of p.allowedCidrs ?? [this.vpc.vpcCidrBlock])
+      this.listener.connections.allowDefaultPortFrom(ec2.Peer.ipv4(cidr), 'Prometheus and push clients');
+    this.targetGroup = this.listener.addTargets('Service', {
+      port: SERVICE_CONTAINER_PORT,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targets: [this.service],
+      deregistrationDelay: Duration.seconds(15),
+      healthCheck: {
+        path: '/-/healthy',
+        healthyHttpCodes: '200',
+        interval: Duration.seconds(15),
+        timeout: Duration.seconds(5),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 3,
+      },
+    });
+    if (props.autoScaling) {
+      const as = props.autoScaling;
+      this.scalableTarget = this.service.autoScaleTaskCount({
+        minCapacity: as.minCapacity ?? p.desiredCount,
+        maxCapacity: as.maxCapacity,
+      });
+      this.scalableTarget.scaleOnCpuUtilization('CpuScaling', {
+        targetUtilizationPercent: as.targetCpuUtilizationPercent ?? 60,
+      });
+    }
+    const scheme = props.certificate ? 'https' : 'http';
+    this.metricsUrl = `${scheme}://${this.loadBalancer.loadBalancerDnsName}:${p.listenerPort}/metrics`;
+
+    // ---- alarms ----
+    if (props.alarmTopic) {
+      this.alarmTopic = props.alarmTopic;
+    } else {
+      this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+        displayName: 'Accrue alarms',
+        masterKey: this.encryptionKey,
+        enforceSSL: true,
+      });
+      // CloudWatch publishes to the encrypted topic with the key.
+      if (ownKey)
+        this.encryptionKey.grant(
+          new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
+          'kms:Decrypt',
+          'kms:GenerateDataKey*',
+        );
+    }
+    if (props.alarmEmail)
+      this.alarmTopic.addSubscription(new snsSubscriptions.EmailSubscription(props.alarmEmail));
+    const minute = Duration.minutes(1);
+    const alarm = (
+      name: string,
+      metric: cloudwatch.IMetric,
+      threshold: number,
+      description: string,
+      op = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      missing = cloudwatch.TreatMissingData.NOT_BREACHING,
+    ) => {
+      const a = new cloudwatch.Alarm(this, name, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: op,
+        treatMissingData: missing,
+        alarmDescription: description,
+      });
+      a.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
+      a.addOkAction(new cwActions.SnsAction(this.alarmTopic));
+      return a;
+    };
+    this.alarms = {
+      deadLetterQueueNotEmpty: alarm(
+        'DeadLetterQueueNotEmptyAlarm',
+        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: minute,
+          statistic: 'Maximum',
+        }),
+        1,
+        'Messages on the Accrue DLQ: undecodable messages or rejected events; inspect them, then redrive or purge',
+      ),
+      oldestMessageAge: alarm(
+        'OldestMessageAgeAlarm',
+        this.queue.metricApproximateAgeOfOldestMessage({ period: minute, statistic: 'Maximum' }),
+        secondsOf(p.maxMessageAge),
+        `The oldest message on the Accrue queue is older than ${secondsOf(p.maxMessageAge)} s: ingest is falling behind or failing`,
+      ),
+      ingestErrors: alarm(
+        'IngestErrorsAlarm',
+        this.ingestFunction.metricErrors({ period: minute, statistic: 'Sum' }),
+        1,
+        'The Accrue ingest function failed (whole-batch errors, not per-message rejections)',
+      ),
+      ingestThrottles: alarm(
+        'IngestThrottlesAlarm',
+        this.ingestFunction.metricThrottles({ period: minute, statistic: 'Sum' }),
+        1,
+        'The Accrue ingest function was throttled (account concurrency exhausted)',
+      ),
+      janitorErrors: alarm(
+        'JanitorErrorsAlarm',
+        this.janitorFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        1,
+        'The Accrue janitor failed to expire groups',
+      ),
+      unhealthyHosts: alarm(
+        'UnhealthyHostsAlarm',
+        this.targetGroup.metrics.unhealthyHostCount({ period: minute, statistic: 'Maximum' }),
+        1,
+        'At least one Accrue service task fails its /-/healthy check',
+      ),
+      noHealthyHosts: alarm(
+        'NoHealthyHostsAlarm',
+        this.targetGroup.metrics.healthyHostCount({ period: minute, statistic: 'Minimum' }),
+        1,
+        'No healthy Accrue service task: /metrics and pushes are down',
+        cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        cloudwatch.TreatMissingData.BREACHING,
+      ),
+    };
+
+    // ---- outputs ----
+    new CfnOutput(this, 'QueueUrl', {
+      value: this.queue.queueUrl,
+      description: 'SQS queue producers send to',
+    });
+    new CfnOutput(this, 'QueueArn', { value: this.queue.queueArn, description: 'For producer IAM policies' });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'MetricsUrl', { value: this.metricsUrl, description: 'Prometheus scrape target' });
+    new CfnOutput(this, 'SeriesTableName', { value: this.seriesTable.tableName });
+    new CfnOutput(this, 'LedgerTableName', { value: this.ledgerTable.tableName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
+  }
+
+  /** Lets a producer send to the queue (sqs:SendMessage & co. on this queue, and the key use it needs). */
+  public grantSend(grantee: iam.IGrantable): iam.Grant {
+    return this.queue.grantSendMessages(grantee);
+  }
+}

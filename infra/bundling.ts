@@ -1,0 +1,66 @@
+/**
+ * How Accrue's Lambda functions are bundled: one definition used by the CDK construct (NodejsFunction's
+ * esbuild bundling) and by `bench/bundle.ts` (the esbuild API), so the measured bundle is the deployed one.
+ *
+ * Decisions:
+ * - CommonJS output, target node22 (the Lambda runtime is `nodejs22.x`), minified, tree-shaken (esbuild
+ *   does that whenever it bundles), source maps without `sourcesContent` (stack traces keep file/line, the
+ *   bundle doesn't carry the sources twice).
+ * - The AWS SDK v3 (`@aws-sdk/*` and its `@smithy/*` packages) is NOT bundled: the `nodejs22.x` runtime
+ *   provides it (CDK's own default for Node 18+ runtimes). Measured with bench/bundle.ts: bundling it makes
+ *   the ingest bundle 955 KB instead of 389 KB (the SDK's @smithy/core alone is 200 KB minified) for no
+ *   cold-start gain (CPU time of require + first event about the same, ~140 ms, either way). The price:
+ *   the deployed code runs the runtime's SDK version, not the one in package-lock.json; Accrue uses
+ *   long-stable APIs only (TransactWriteItems, conditional updates, SendMessage). To pin the SDK instead,
+ *   set LAMBDA_EXTERNAL_MODULES to [] (docs/deploy.md).
+ */
+import path from 'node:path';
+import type { BuildOptions } from 'esbuild';
+
+/** The repository root (this file lives in `<root>/infra`). */
+export const REPO_ROOT = path.resolve(__dirname, '..');
+
+/** esbuild target matching the Lambda runtime `nodejs22.x`. */
+export const LAMBDA_NODE_TARGET = 'node22';
+
+/** Modules left out of the bundle: the AWS SDK, which the Lambda runtime provides (see above). */
+export const LAMBDA_EXTERNAL_MODULES: readonly string[] = ['@aws-sdk/*', '@smithy/*'];
+
+/** NodejsFunction `bundling` options (a plain object so this module doesn't load aws-cdk-lib). */
+export function lambdaBundlingOptions(): {
+  minify: boolean;
+  sourceMap: boolean;
+  sourcesContent: boolean;
+  target: string;
+  externalModules: string[];
+  metafile: boolean;
+} {
+  return {
+    minify: true,
+    sourceMap: true,
+    sourcesContent: false,
+    target: LAMBDA_NODE_TARGET,
+    externalModules: [...LAMBDA_EXTERNAL_MODULES],
+    // NodejsFunction's default format is CJS; `OutputFormat` is left to the construct to avoid loading CDK here.
+    metafile: false,
+  };
+}
+
+/** The same bundle through the esbuild API (used by bench/bundle.ts). */
+export function esbuildOptions(entry: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: LAMBDA_NODE_TARGET,
+    minify: true,
+    treeShaking: true,
+    sourcemap: true,
+    sourcesContent: false,
+    external: [...LAMBDA_EXTERNAL_MODULES],
+    metafile: true,
+    logLevel: 'silent',
+  };
+}

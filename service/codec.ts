@@ -1,0 +1,49 @@
+/**
+ * The one adapter between the service and the exposition-format module (shared/expfmt): parsing pushed
+ * bodies, content negotiation and rendering. Each server gets its own codec (the render cache is
+ * per process). Tests may pass their own `Codec` to `buildServer`.
+ */
+import {
+  type Negotiated,
+  negotiate,
+  parseProtobufDelimited,
+  parseText,
+  RenderCache,
+  renderSnapshotWithStats,
+} from '../shared/expfmt';
+import type { MetricFamily } from '../shared/model/types';
+import type { StoreSnapshot } from '../shared/store/types';
+import type { Format } from './scrape';
+
+export interface Rendered {
+  readonly body: string;
+  /** Series the renderer dropped because another group exposes the identical series. */
+  readonly duplicateSeriesDropped?: number;
+  /** Series the renderer dropped because their family's type disagrees across groups. */
+  readonly conflictingSeriesDropped?: number;
+}
+
+export interface Codec {
+  parseText(body: string): MetricFamily[];
+  parseProtobufDelimited(bytes: Uint8Array): MetricFamily[];
+  /** Picks the output format and its Content-Type from an Accept header. */
+  negotiate(accept: string | undefined): Negotiated;
+  render(snapshot: StoreSnapshot, format: Format, extraFamilies: readonly MetricFamily[]): Rendered;
+}
+
+export function createCodec(): Codec {
+  const cache = new RenderCache();
+  return {
+    parseText,
+    parseProtobufDelimited,
+    negotiate,
+    render(snapshot, format, extraFamilies) {
+      const r = renderSnapshotWithStats(snapshot, format, { extraFamilies, cache });
+      return {
+        body: r.body,
+        duplicateSeriesDropped: r.stats.duplicateSeriesDropped,
+        conflictingSeriesDropped: r.stats.conflictingSeriesDropped,
+      };
+    },
+  };
+}

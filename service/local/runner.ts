@@ -1,0 +1,162 @@
+/**
+ * The whole of Accrue in one process, without an AWS account (what `npm start` runs):
+ * the embedded SQS endpoint (fauxqs, loopback), the queue and its DLQ with a RedrivePolicy, the store
+ * (memory, durable in `ACCRUE_DATA_DIR` by default), the event-source runner calling the same
+ * `processBatch` as the Lambda, and the HTTP service (`buildServer`) on ACCRUE_HOST:ACCRUE_PORT.
+ *
+ * `startLocal()` is also used in-process by the freshness bench.
+ */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { FastifyInstance } from 'fastify';
+import { SqsDeadLetterSink } from '../../shared/aws/dead-letter';
+import { ensureQueuePair } from '../../shared/aws/queues';
+import { SqsEventSourceRunner } from '../../shared/aws/sqs-runner';
+import type { AccrueConfig } from '../../shared/config';
+import { type PipelineLogger, processBatch } from '../../shared/ingest/pipeline';
+import { loadProfile } from '../../shared/profiles';
+import { createStore } from '../../shared/store';
+import type { Store } from '../../shared/store/types';
+import { buildServer } from '../server';
+
+interface SqsEmulatorModule {
+  startSqsEmulator(options?: {
+    port?: number;
+    host?: string;
+  }): Promise<{ endpoint: string; port: number; stop(): Promise<void> }>;
+}
+
+/** Credentials the embedded endpoint accepts (it doesn't check them). */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+export interface LocalHandle {
+  readonly sqsEndpoint: string;
+  readonly region: string;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  readonly metricsUrl: string;
+  readonly store: Store;
+  readonly runner: SqsEventSourceRunner;
+  readonly server: FastifyInstance;
+  /** Graceful: stop polling (the batch in flight finishes), close HTTP, flush and close the store, stop SQS. */
+  stop(): Promise<void>;
+}
+
+export interface StartLocalOptions {
+  /** Replaces the Powertools logger (tests, benches). */
+  readonly logger?: PipelineLogger;
+}
+
+export async function startLocal(
+  config: AccrueConfig,
+  options: StartLocalOptions = {},
+): Promise<LocalHandle> {
+  // fauxqs 1.x is ESM-only: load the .mjs launcher with a dynamic import.
+  const emulatorUrl = pathToFileURL(join(__dirname, 'sqs-emulator.mjs')).href;
+  const { startSqsEmulator } = (await import(emulatorUrl)) as SqsEmulatorModule;
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanup = async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+  };
+  try {
+    const emu = await startSqsEmulator({ host: config.local.sqsHost, port: config.local.sqsPort });
+    cleanups.push(() => emu.stop());
+    const sqs = new SQSClient({
+      endpoint: emu.endpoint,
+      region: config.aws.region,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    cleanups.push(async () => sqs.destroy());
+    const { queueUrl, dlqUrl } = await ensureQueuePair(sqs, {
+      queueName: config.local.queueName,
+      dlqName: config.local.dlqName,
+      visibilityTimeoutSeconds: config.ingest.visibilityTimeoutSeconds,
+      maxReceiveCount: config.ingest.maxReceiveCount,
+    });
+
+    const store = await createStore(config.store, config.aws);
+    cleanups.push(() => store.close());
+    const profile = loadProfile(config.ingest.profile);
+    const logger =
+      options.logger ??
+      new Logger({
+        serviceName: 'accrue-local',
+        logLevel: config.local.logLevel as 'WARN',
+        persistentKeys: { instance: config.ingest.instance },
+      });
+    const deadLetters = new SqsDeadLetterSink({ client: sqs, queueUrl: dlqUrl });
+    const runner = new SqsEventSourceRunner({
+      client: sqs,
+      queueUrl,
+      batchSize: config.ingest.batchSize,
+      batchingWindowMs: config.ingest.batchWindowMs,
+      waitTimeSeconds: config.ingest.waitTimeSeconds,
+      concurrency: config.ingest.pollers,
+      logger,
+      handler: (records) =>
+        processBatch(records, {
+          store,
+          profile,
+          decodeOptions: { limits: config.store.limits },
+          deadLetters,
+          logger,
+          now: Date.now,
+          instance: config.ingest.instance,
+        }),
+    });
+
+    const server = await buildServer({
+      store,
+      config: { ...config.service, snapshotRefreshMs: config.local.snapshotRefreshMs },
+    });
+    cleanups.push(() => server.close());
+    await server.listen({ host: config.service.host, port: config.service.port });
+    const addr = server.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.service.port;
+    runner.start();
+    cleanups.push(() => runner.stop());
+
+    return {
+      sqsEndpoint: emu.endpoint,
+      region: config.aws.region,
+      queueUrl,
+      dlqUrl,
+      metricsUrl: `http://${config.service.host}:${port}/metrics`,
+      store,
+      runner,
+      server,
+      stop: cleanup,
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/** What `npm start` prints: where things are and how to send an event. */
+export function banner(h: LocalHandle, config: AccrueConfig): string {
+  const event = `{"v":1,"group":{"job":"aria","instance":"local"},"events":[{"kind":"error","time":'$(date +%s000)',"error_type":"timeout","symbol":"EURUSD"}]}`;
+  const nodeEvent = `{v:1,group:{job:'aria',instance:'local'},events:[{kind:'error',time:Date.now(),error_type:'timeout',symbol:'EURUSD'}]}`;
+  const store =
+    config.store.kind === 'memory' ? `memory, durable in ${config.store.dataDir}` : config.store.kind;
+  return [
+    'Accrue is running locally (no AWS account needed).',
+    `  SQS endpoint  ${h.sqsEndpoint}   (region ${h.region}, any credentials)`,
+    `  queue         ${h.queueUrl}`,
+    `  dead letters  ${h.dlqUrl}   (after ${config.ingest.maxReceiveCount} receives, or at once for undecodable messages)`,
+    `  metrics       ${h.metricsUrl}`,
+    `  push          ${h.metricsUrl}/job/<job>{/<label>/<value>}   (Pushgateway API)`,
+    `  store         ${store}`,
+    `  profile       ${config.ingest.profile}`,
+    '',
+    'Send an ARIA event with the AWS CLI:',
+    `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws sqs send-message --endpoint-url ${h.sqsEndpoint} --region ${h.region} --queue-url ${h.queueUrl} --message-body '${event}'`,
+    'or with Node (from this folder):',
+    `  node -e "const {SQSClient,SendMessageCommand}=require('@aws-sdk/client-sqs');new SQSClient({endpoint:'${h.sqsEndpoint}',region:'${h.region}',credentials:{accessKeyId:'local',secretAccessKey:'local'}}).send(new SendMessageCommand({QueueUrl:'${h.queueUrl}',MessageBody:JSON.stringify(${nodeEvent})})).then((r)=>console.log('sent',r.MessageId))"`,
+    `then: curl -s ${h.metricsUrl} | grep aria_`,
+    '',
+    'Ctrl-C stops it (the batch in flight finishes, the store is flushed).',
+  ].join('\n');
+}

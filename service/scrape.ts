@@ -1,0 +1,197 @@
+/**
+ * The /metrics cache: one snapshot of the store, rendered once per store change and format, gzipped once,
+ * served as cached bytes.
+ *
+ * - The snapshot is re-checked (cheap `store.generation()`) when it is older than `refreshMs`, or at once
+ *   after a push through this instance (`invalidate()`); a new generation means one `store.snapshot()`
+ *   and new renders. Concurrent scrapes share the one in-flight refresh (single-flight).
+ * - Accrue's own metrics change on every scrape, so they are rendered separately (small) and appended to
+ *   the cached bytes; gzip output is the cached gzip member followed by a small member for them (a
+ *   multi-member gzip stream, RFC 1952 §2.2, which Go's, Node's and Python's readers decode as one body).
+ * - When the store can't be read, the last good snapshot is served until it is older than `maxAgeMs`;
+ *   then scrapes answer 503 with the reason (stale data must not look fresh forever).
+ */
+import { promisify } from 'node:util';
+import { gunzipSync, gzip as gzipCb, gzipSync } from 'node:zlib';
+import type { MetricFamily } from '../shared/model/types';
+import type { Store, StoreSnapshot } from '../shared/store/types';
+import type { ServiceStats } from './stats';
+
+const gzip = promisify(gzipCb);
+
+export type Format = 'text' | 'openmetrics';
+
+/** The exposition writer the cache uses (shared/expfmt's renderSnapshot, adapted in ./codec). */
+export interface Renderer {
+  render(
+    snapshot: StoreSnapshot,
+    format: Format,
+    extraFamilies: readonly MetricFamily[],
+  ): {
+    readonly body: string;
+    readonly duplicateSeriesDropped?: number;
+    readonly conflictingSeriesDropped?: number;
+  };
+}
+
+export type ScrapeResult =
+  | { readonly ok: true; readonly body: Buffer; readonly gzipped: boolean }
+  | { readonly ok: false; readonly reason: string };
+
+interface Current {
+  readonly snapshot: StoreSnapshot;
+  readonly series: number;
+  confirmedAtMs: number;
+  epoch: number;
+}
+
+/**
+ * One format's render of the stored families. Only the encodings that were asked for are kept: Prometheus
+ * always asks for gzip, so at scale the plain bytes (10x larger) are usually never held.
+ */
+interface Rendered {
+  text?: string;
+  plain?: Buffer;
+  gz?: Promise<Buffer>;
+}
+
+const EOF_LINE = '# EOF\n';
+
+export class ScrapeCache {
+  private current: Current | undefined;
+  private readonly renders = new Map<Format, Rendered>();
+  private inflight: Promise<void> | undefined;
+  private lastError: unknown;
+  private epoch = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly renderer: Renderer,
+    private readonly opts: { readonly refreshMs: number; readonly maxAgeMs: number },
+    private readonly stats: ServiceStats,
+    private readonly now: () => number,
+  ) {}
+
+  /** Marks the snapshot outdated (after a write through this instance). */
+  invalidate(): void {
+    this.epoch++;
+  }
+
+  /** The served snapshot, refreshed if due (status page and JSON API use it too). */
+  async snapshot(): Promise<StoreSnapshot | undefined> {
+    await this.ensureFresh();
+    return this.current?.snapshot;
+  }
+
+  private needsRefresh(want: number): boolean {
+    const c = this.current;
+    return !c || c.epoch < want || this.now() - c.confirmedAtMs >= this.opts.refreshMs;
+  }
+
+  private async ensureFresh(): Promise<void> {
+    const want = this.epoch;
+    // At most twice: the first await may join a refresh that started before the caller's write.
+    for (let i = 0; i < 2 && this.needsRefresh(want); i++) await this.refresh();
+  }
+
+  private refresh(): Promise<void> {
+    if (this.inflight) return this.inflight;
+    const startEpoch = this.epoch;
+    this.inflight = (async () => {
+      try {
+        const c = this.current;
+        if (c) {
+          const gen = await this.store.generation();
+          if (gen === c.snapshot.generation) {
+            c.confirmedAtMs = this.now();
+            c.epoch = Math.max(c.epoch, startEpoch);
+            this.lastError = undefined;
+            return;
+          }
+        }
+        const snapshot = await this.store.snapshot();
+        let series = 0;
+        for (const g of snapshot.groups) for (const f of g.families) series += f.series.length;
+        this.current = { snapshot, series, confirmedAtMs: this.now(), epoch: startEpoch };
+        this.renders.clear();
+        this.lastError = undefined;
+      } catch (err) {
+        this.lastError = err;
+        this.stats.snapshotRefreshFailures++;
+      } finally {
+        this.inflight = undefined;
+      }
+    })();
+    return this.inflight;
+  }
+
+  /** Age of the served snapshot in seconds (NaN before the first one). */
+  snapshotAgeSeconds(): number {
+    return this.current ? (this.now() - this.current.confirmedAtMs) / 1000 : Number.NaN;
+  }
+
+  async scrape(format: Format, acceptGzip: boolean): Promise<ScrapeResult> {
+    this.stats.scrapes++;
+    await this.ensureFresh();
+    const c = this.current;
+    if (!c) return { ok: false, reason: `store unavailable and no snapshot yet: ${errText(this.lastError)}` };
+    const age = this.now() - c.confirmedAtMs;
+    if (this.lastError !== undefined && age > this.opts.maxAgeMs) {
+      return {
+        ok: false,
+        reason: `store unavailable (${errText(this.lastError)}); last good snapshot is ${Math.round(age / 1000)} s old, more than snapshotMaxAgeMs=${this.opts.maxAgeMs}`,
+      };
+    }
+    const stored = this.storedPart(c.snapshot, format);
+    const extra = this.stats.families(age / 1000, c.snapshot.groups.length, c.series);
+    const empty: StoreSnapshot = { generation: '', takenAtMs: c.snapshot.takenAtMs, groups: [] };
+    const own = Buffer.from(this.renderer.render(empty, format, extra).body, 'utf8');
+    if (!acceptGzip) {
+      stored.plain ??=
+        stored.text !== undefined ? Buffer.from(stored.text, 'utf8') : gunzipSync(await stored.gz!);
+      stored.text = undefined;
+      return { ok: true, body: Buffer.concat([stored.plain, own]), gzipped: false };
+    }
+    stored.gz ??= gzip(stored.plain ?? Buffer.from(stored.text ?? '', 'utf8'));
+    stored.text = undefined;
+    const gz = await stored.gz;
+    return { ok: true, body: Buffer.concat([gz, gzipSync(own)]), gzipped: true };
+  }
+
+  private storedPart(snapshot: StoreSnapshot, format: Format): Rendered {
+    const hit = this.renders.get(format);
+    if (hit) return hit;
+    const t0 = performance.now();
+    const r0 = this.renderer.render(withoutOwnNames(snapshot, this.stats.ownNames), format, []);
+    this.stats.duplicateSeriesDropped = r0.duplicateSeriesDropped ?? 0;
+    this.stats.conflictingSeriesDropped = r0.conflictingSeriesDropped ?? 0;
+    let text = r0.body;
+    if (format === 'openmetrics' && text.endsWith(EOF_LINE)) text = text.slice(0, -EOF_LINE.length);
+    const r: Rendered = { text };
+    this.stats.renderSeconds = (performance.now() - t0) / 1000;
+    this.stats.renders++;
+    this.renders.set(format, r);
+    return r;
+  }
+}
+
+/**
+ * The snapshot without stored families that carry one of Accrue's own metric names (pushes of `accrue_*`
+ * are refused, so this only guards against other writers); unchanged groups keep their identity, which
+ * the render cache relies on.
+ */
+function withoutOwnNames(snapshot: StoreSnapshot, own: ReadonlySet<string>): StoreSnapshot {
+  if (!snapshot.groups.some((g) => g.families.some((f) => own.has(f.name)))) return snapshot;
+  return {
+    ...snapshot,
+    groups: snapshot.groups.map((g) =>
+      g.families.some((f) => own.has(f.name))
+        ? { ...g, families: g.families.filter((f) => !own.has(f.name)) }
+        : g,
+    ),
+  };
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

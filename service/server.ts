@@ -1,0 +1,310 @@
+/**
+ * The HTTP service: /metrics for Prometheus and the Pushgateway API for pushers, over one `Store`.
+ * Stateless apart from caches: any number of instances may serve the same DynamoDB store.
+ *
+ * The whole API (STYLE.md §3):
+ *
+ *   GET    /metrics                         scrape (text 0.0.4 or OpenMetrics, gzip)      scrapeAuth
+ *   PUT    /metrics/job/<JOB>{/<L>/<V>}     replace the group                    200       pushAuth
+ *   POST   /metrics/job/<JOB>{/<L>/<V>}     replace the pushed families          200       pushAuth
+ *   DELETE /metrics/job/<JOB>{/<L>/<V>}     delete the group                     202       pushAuth
+ *   GET    /api/v1/status                   build, start time, settings                    scrapeAuth
+ *   GET    /api/v1/metrics                  JSON view of the groups                        scrapeAuth
+ *   PUT    /api/v1/admin/wipe               delete everything (adminApi only)    202       pushAuth
+ *   GET    /-/healthy, /-/ready             liveness; readiness = store.ping()             open
+ *   GET    /, /status                       HTML status page                               scrapeAuth
+ *
+ * Handlers are thin: path parsing and push validation live in shared/push/, rendering in shared/expfmt
+ * (through ./codec), status codes in ./errors.
+ */
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import type { ServiceConfig } from '../shared/config';
+import { AccrueError, RejectReason } from '../shared/model/errors';
+import type { MetricFamily } from '../shared/model/types';
+import { decodePushBody } from '../shared/push/body';
+import { parseGroupingPath } from '../shared/push/path';
+import { preparePush } from '../shared/push/prepare';
+import type { GroupingKey, PushMethod, Store } from '../shared/store/types';
+import { type AuthCheck, parseAuthSpec } from './auth';
+import { type Codec, createCodec } from './codec';
+import { httpError } from './errors';
+import { ScrapeCache } from './scrape';
+import { ServiceStats } from './stats';
+import { renderStatusPage } from './status-page';
+
+export interface ServerDeps {
+  readonly store: Store;
+  readonly config: ServiceConfig;
+  /** A pino-compatible logger, or true for fastify's JSON logger on stdout. @default false */
+  readonly logger?: FastifyBaseLogger | boolean;
+  /** Clock in ms, for tests. @default Date.now */
+  readonly now?: () => number;
+  /** Exposition codec, for tests. @default shared/expfmt */
+  readonly codec?: Codec;
+}
+
+const VERSION = '0.1.0';
+const PUSH_PREFIX = '/metrics/';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Push routes count their requests and rejections. */
+    push?: boolean;
+  }
+}
+
+class AuthError extends AccrueError {
+  readonly challenge: string;
+  constructor(what: string, challenge: string) {
+    super(RejectReason.unauthorized, `${what} requires valid credentials`);
+    this.challenge = challenge;
+  }
+}
+
+/** The raw (percent-encoded) part of the URL after `/metrics/`, without the query. */
+function rawGroupingPath(url: string): string {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  return path.startsWith(PUSH_PREFIX) ? path.slice(PUSH_PREFIX.length) : '';
+}
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { store, config } = deps;
+  const now = deps.now ?? Date.now;
+  const codec = deps.codec ?? createCodec();
+  const pushAuth: AuthCheck | undefined = config.pushAuth
+    ? parseAuthSpec(config.pushAuth, 'ACCRUE_PUSH_AUTH')
+    : undefined;
+  const scrapeAuth: AuthCheck | undefined = config.scrapeAuth
+    ? parseAuthSpec(config.scrapeAuth, 'ACCRUE_SCRAPE_AUTH')
+    : undefined;
+  const stats = new ServiceStats();
+  const cache = new ScrapeCache(
+    store,
+    codec,
+    { refreshMs: config.snapshotRefreshMs, maxAgeMs: config.snapshotMaxAgeMs },
+    stats,
+    now,
+  );
+  const startedAtMs = now();
+
+  const logger = deps.logger ?? false;
+  const app = (typeof logger === 'boolean'
+    ? Fastify({ logger, bodyLimit: config.maxBodyBytes })
+    : Fastify({ loggerInstance: logger, bodyLimit: config.maxBodyBytes })) as unknown as FastifyInstance;
+
+  // Every body is read as bytes; the push handler decides between text and protobuf (as the Pushgateway).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.maxBodyBytes }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  const pushAuthorized = (req: FastifyRequest) => !pushAuth || pushAuth.verify(header(req, 'authorization'));
+  const requirePush = async (req: FastifyRequest) => {
+    if (!pushAuthorized(req)) throw new AuthError('pushing', pushAuth!.challenge);
+  };
+  const requireRead = async (req: FastifyRequest) => {
+    if (!scrapeAuth) return;
+    const h = header(req, 'authorization');
+    if (scrapeAuth.verify(h) || pushAuth?.verify(h)) return;
+    throw new AuthError('reading', scrapeAuth.challenge);
+  };
+
+  app.setErrorHandler(async (err, req, reply) => {
+    const e = httpError(err);
+    if (e.status >= 500) req.log.error({ err }, 'request failed');
+    else req.log.info({ reason: e.reason, msg: e.message }, 'request refused');
+    if (req.routeOptions.config.push) {
+      stats.countRejected(e.reason);
+      // A refused push is recorded on its group (push_failure_time_seconds), but only for an
+      // authenticated request with a valid grouping path, and never creates series.
+      if (e.status < 500 && e.reason !== RejectReason.unauthorized) {
+        let group: GroupingKey | undefined;
+        try {
+          group = parseGroupingPath(rawGroupingPath(req.url));
+        } catch {
+          group = undefined;
+        }
+        if (group) {
+          await store.recordPushFailure(group, now(), `${e.reason}: ${e.message}`).catch((rerr: unknown) => {
+            req.log.warn({ err: rerr }, 'could not record the push failure');
+          });
+          cache.invalidate();
+        }
+      }
+    }
+    if (err instanceof AuthError) reply.header('www-authenticate', err.challenge);
+    return reply.code(e.status).type('text/plain; charset=utf-8').send(`${e.message}\n`);
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.routeOptions.config.push) stats.countPush(req.method, reply.statusCode);
+  });
+
+  // --- scrape ---------------------------------------------------------------------------------------
+  app.get('/metrics', { onRequest: requireRead }, async (req, reply) => {
+    const { format, contentType } = codec.negotiate(header(req, 'accept'));
+    const acceptGzip = /\bgzip\b/i.test(header(req, 'accept-encoding') ?? '');
+    const r = await cache.scrape(format, acceptGzip);
+    if (!r.ok) return reply.code(503).type('text/plain; charset=utf-8').send(`${r.reason}\n`);
+    reply.type(contentType).header('vary', 'Accept, Accept-Encoding');
+    if (r.gzipped) reply.header('content-encoding', 'gzip');
+    return reply.send(r.body);
+  });
+
+  // --- Pushgateway push API ---------------------------------------------------------------------------
+  const push = async (req: FastifyRequest, reply: FastifyReply) => {
+    const method = req.method as PushMethod;
+    const group = parseGroupingPath(rawGroupingPath(req.url));
+    const pushTimeMs = now();
+    let families: MetricFamily[] = [];
+    if (method !== 'DELETE') {
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const body = decodePushBody(raw, {
+        contentType: header(req, 'content-type'),
+        contentEncoding: header(req, 'content-encoding'),
+        maxBytes: config.maxBodyBytes,
+      });
+      families = body.kind === 'text' ? codec.parseText(body.text) : codec.parseProtobufDelimited(body.bytes);
+    }
+    const result = await store.push(preparePush(method, group, families, pushTimeMs));
+    cache.invalidate();
+    const status = method === 'DELETE' ? 202 : 200;
+    if (result.status === 'stale') {
+      return reply
+        .code(status)
+        .type('text/plain; charset=utf-8')
+        .send('stale: a newer push to this group already arrived\n');
+    }
+    return reply.code(status).send();
+  };
+  app.route({
+    method: ['PUT', 'POST', 'DELETE'],
+    url: '/metrics/*',
+    config: { push: true },
+    onRequest: requirePush,
+    handler: push,
+  });
+
+  // --- API ------------------------------------------------------------------------------------------
+  app.get('/api/v1/status', { onRequest: requireRead }, async () => ({
+    status: 'success',
+    data: {
+      version: VERSION,
+      start_time: new Date(startedAtMs).toISOString(),
+      snapshot_age_seconds: nullIfNaN(cache.snapshotAgeSeconds()),
+      flags: {
+        admin_api: config.adminApi,
+        push_auth: pushAuth?.scheme ?? 'none',
+        scrape_auth: scrapeAuth?.scheme ?? 'none',
+        max_body_bytes: config.maxBodyBytes,
+        snapshot_refresh_ms: config.snapshotRefreshMs,
+        snapshot_max_age_ms: config.snapshotMaxAgeMs,
+      },
+    },
+  }));
+
+  app.get('/api/v1/metrics', { onRequest: requireRead }, async (_req, reply) => {
+    const snapshot = await cache.snapshot();
+    if (!snapshot) return reply.code(503).send({ status: 'error', error: 'store unavailable' });
+    return {
+      status: 'success',
+      data: snapshot.groups.map((g) => ({
+        labels: { ...g.key },
+        last_push_time: iso(g.lastPushMs),
+        last_push_failure_time: iso(g.lastPushFailureMs),
+        last_failure_reason: g.lastFailureReason ?? null,
+        last_event_time: iso(g.lastEventMs),
+        last_update_time: iso(g.lastUpdateMs),
+        last_push_successful: !(
+          g.lastPushFailureMs !== undefined &&
+          g.lastPushFailureMs > (g.lastPushMs ?? Number.NEGATIVE_INFINITY)
+        ),
+        families: g.families.map((f) => ({
+          name: f.name,
+          type: f.type,
+          help: f.help,
+          series: f.series.length,
+        })),
+      })),
+    };
+  });
+
+  app.put('/api/v1/admin/wipe', { onRequest: requirePush }, async (_req, reply) => {
+    if (!config.adminApi)
+      return reply
+        .code(404)
+        .type('text/plain; charset=utf-8')
+        .send('admin API is disabled (ACCRUE_ADMIN_API)\n');
+    await store.wipe();
+    cache.invalidate();
+    return reply.code(202).send();
+  });
+
+  // --- health ---------------------------------------------------------------------------------------
+  app.get('/-/healthy', async (_req, reply) => reply.type('text/plain; charset=utf-8').send('OK\n'));
+  app.get('/-/ready', async (req, reply) => {
+    try {
+      await store.ping();
+      return reply.type('text/plain; charset=utf-8').send('OK\n');
+    } catch (err) {
+      req.log.warn({ err }, 'store not ready');
+      return reply
+        .code(503)
+        .type('text/plain; charset=utf-8')
+        .send(`store not ready: ${(err as Error).message}\n`);
+    }
+  });
+
+  // --- status page ----------------------------------------------------------------------------------
+  const statusPage = async (req: FastifyRequest, reply: FastifyReply) => {
+    let error: string | undefined;
+    const snapshot = await cache.snapshot().catch((err: unknown) => {
+      error = (err as Error).message;
+      return undefined;
+    });
+    if (!snapshot) error ??= 'store unavailable: no snapshot';
+    // Delete buttons only where a click can succeed: push auth off, or basic push credentials the
+    // browser re-sends for this origin. Bearer tokens are never put into the page.
+    const canDelete = !pushAuth || (pushAuth.scheme === 'basic' && pushAuthorized(req));
+    const html = renderStatusPage({
+      snapshot,
+      snapshotAgeSeconds: cache.snapshotAgeSeconds(),
+      rejected: stats.rejectedByReason(),
+      canDelete,
+      startedAtMs,
+      nowMs: now(),
+      ...(error ? { error } : {}),
+    });
+    return reply
+      .type('text/html; charset=utf-8')
+      .header(
+        'content-security-policy',
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+      )
+      .header('x-content-type-options', 'nosniff')
+      .send(html);
+  };
+  app.get('/', { onRequest: requireRead }, statusPage);
+  app.get('/status', { onRequest: requireRead }, statusPage);
+
+  return app;
+}
+
+function iso(ms: number | undefined): string | null {
+  return ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString();
+}
+
+function nullIfNaN(n: number): number | null {
+  return Number.isNaN(n) ? null : n;
+}

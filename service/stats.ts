@@ -1,0 +1,128 @@
+/**
+ * Accrue's own service metrics (prefix `accrue_`), exposed after the stored families on /metrics.
+ * Names never collide with stored families: pushes of `accrue_*` are refused (shared/push/prepare.ts) and
+ * Accrue's ingest writes only `accrue_ingest_*`, which no name here starts with.
+ */
+import type { MetricFamily, ScalarSeries } from '../shared/model/types';
+
+export class ServiceStats {
+  private readonly pushRequests = new Map<string, { method: string; code: string; n: number }>();
+  private readonly rejected = new Map<string, number>();
+  scrapes = 0;
+  snapshotRefreshFailures = 0;
+  renderSeconds = 0;
+  renders = 0;
+  duplicateSeriesDropped = 0;
+  conflictingSeriesDropped = 0;
+  /** Every name `families()` may return. */
+  readonly ownNames: ReadonlySet<string> = new Set([
+    'accrue_push_requests_total',
+    'accrue_push_rejected_total',
+    'accrue_render_duration_seconds',
+    'accrue_renders_total',
+    'accrue_render_duplicate_series_dropped',
+    'accrue_render_conflicting_series_dropped',
+    'accrue_scrapes_total',
+    'accrue_snapshot_age_seconds',
+    'accrue_snapshot_groups',
+    'accrue_snapshot_series',
+    'accrue_snapshot_refresh_failures_total',
+  ]);
+
+  countPush(method: string, code: number): void {
+    const k = `${method} ${code}`;
+    const e = this.pushRequests.get(k);
+    if (e) e.n++;
+    else this.pushRequests.set(k, { method, code: String(code), n: 1 });
+  }
+
+  countRejected(reason: string): void {
+    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+  }
+
+  rejectedByReason(): ReadonlyMap<string, number> {
+    return this.rejected;
+  }
+
+  /** The families to append to a scrape. `snapshotAgeSeconds` is NaN before the first good snapshot. */
+  families(snapshotAgeSeconds: number, groups: number, series: number): MetricFamily[] {
+    const lbl = (pairs: Record<string, string>) =>
+      Object.assign(Object.create(null), pairs) as Record<string, string>;
+    const scalar = (value: number, labels: Record<string, string> = {}): ScalarSeries => ({
+      labels: lbl(labels),
+      value,
+    });
+    return [
+      {
+        name: 'accrue_push_requests_total',
+        help: 'Pushgateway API requests (PUT, POST, DELETE) handled by this instance, by method and status code.',
+        type: 'counter',
+        series: [...this.pushRequests.values()]
+          .sort((a, b) => (a.method + a.code < b.method + b.code ? -1 : 1))
+          .map((e) => scalar(e.n, { method: e.method, code: e.code })),
+      },
+      {
+        name: 'accrue_push_rejected_total',
+        help: 'Pushes refused by this instance, by reason.',
+        type: 'counter',
+        series: [...this.rejected.entries()]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([reason, n]) => scalar(n, { reason })),
+      },
+      {
+        name: 'accrue_render_duration_seconds',
+        help: 'Duration of the last render of the stored families.',
+        type: 'gauge',
+        series: [scalar(this.renderSeconds)],
+      },
+      {
+        name: 'accrue_renders_total',
+        help: 'Renders of the stored families (one per store change and format).',
+        type: 'counter',
+        series: [scalar(this.renders)],
+      },
+      {
+        name: 'accrue_render_duplicate_series_dropped',
+        help: 'Series left out of the last render because a more recently updated group exposes the identical series.',
+        type: 'gauge',
+        series: [scalar(this.duplicateSeriesDropped)],
+      },
+      {
+        name: 'accrue_render_conflicting_series_dropped',
+        help: "Series left out of the last render because their family's type disagrees across groups.",
+        type: 'gauge',
+        series: [scalar(this.conflictingSeriesDropped)],
+      },
+      {
+        name: 'accrue_scrapes_total',
+        help: 'Requests of /metrics served by this instance.',
+        type: 'counter',
+        series: [scalar(this.scrapes)],
+      },
+      {
+        name: 'accrue_snapshot_age_seconds',
+        help: 'Seconds since the served snapshot was last confirmed to match the store.',
+        type: 'gauge',
+        series: [scalar(snapshotAgeSeconds)],
+      },
+      {
+        name: 'accrue_snapshot_groups',
+        help: 'Groups in the served snapshot.',
+        type: 'gauge',
+        series: [scalar(groups)],
+      },
+      {
+        name: 'accrue_snapshot_series',
+        help: 'Series in the served snapshot (stored families only).',
+        type: 'gauge',
+        series: [scalar(series)],
+      },
+      {
+        name: 'accrue_snapshot_refresh_failures_total',
+        help: 'Failed attempts to read the store for a new snapshot.',
+        type: 'counter',
+        series: [scalar(this.snapshotRefreshFailures)],
+      },
+    ].filter((f) => f.series.length > 0) as MetricFamily[];
+  }
+}

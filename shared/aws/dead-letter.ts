@@ -1,0 +1,113 @@
+/**
+ * `DeadLetterSink` on SQS: SendMessageBatch to the dead-letter queue.
+ *
+ * Each entry becomes one DLQ message whose body is what to keep (the whole undecodable body, or the
+ * rejected event / op / push) and whose message attributes say why:
+ * - `accrue-reason` (String): the reject reason (`decode`, `invalid`, `family_conflict`, `limit`, …);
+ * - `accrue-source-message-id` (String): the SQS message id of the source record;
+ * - `accrue-detail` (String): JSON with stage, index, message, idempotency key, group (cut at 4 KiB).
+ *
+ * Batches hold at most 10 entries and stay under SQS's 256 KiB request payload; entries the queue
+ * refused (SendMessageBatch `Failed`) or whose request failed are reported back by index so the caller
+ * can retry their source record. Nothing is dropped.
+ */
+import { type MessageAttributeValue, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { DeadLetterEntry, DeadLetterSink } from '../ingest/pipeline';
+
+export const DLQ_ATTR_REASON = 'accrue-reason';
+export const DLQ_ATTR_SOURCE = 'accrue-source-message-id';
+export const DLQ_ATTR_DETAIL = 'accrue-detail';
+
+/** SQS's limit on one SendMessageBatch request (sum of bodies and attributes). */
+const MAX_BATCH_BYTES = 256 * 1024;
+const MAX_BATCH_ENTRIES = 10;
+const MAX_DETAIL_CHARS = 4096;
+/** Concurrent SendMessageBatch requests per `send()`. */
+const PARALLEL = 4;
+
+export interface SqsDeadLetterSinkOptions {
+  readonly client: SQSClient;
+  readonly queueUrl: string;
+}
+
+export class SqsDeadLetterSink implements DeadLetterSink {
+  readonly #client: SQSClient;
+  readonly #queueUrl: string;
+
+  constructor(options: SqsDeadLetterSinkOptions) {
+    if (!options.queueUrl) throw new Error('SqsDeadLetterSink: queueUrl is required (ACCRUE_DLQ_URL)');
+    this.#client = options.client;
+    this.#queueUrl = options.queueUrl;
+  }
+
+  async send(entries: readonly DeadLetterEntry[]): Promise<{ readonly failed: readonly number[] }> {
+    const chunks = chunk(entries.map((e, index) => ({ index, ...toMessage(e) })));
+    const failed: number[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < chunks.length) {
+        const batch = chunks[next++]!;
+        try {
+          const out = await this.#client.send(
+            new SendMessageBatchCommand({
+              QueueUrl: this.#queueUrl,
+              Entries: batch.map((m) => ({
+                Id: `e${m.index}`,
+                MessageBody: m.body,
+                MessageAttributes: m.attributes,
+              })),
+            }),
+          );
+          for (const f of out.Failed ?? []) {
+            const index = Number(f.Id?.slice(1));
+            if (Number.isInteger(index)) failed.push(index);
+          }
+        } catch {
+          for (const m of batch) failed.push(m.index);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL, chunks.length) }, worker));
+    return { failed: failed.sort((a, b) => a - b) };
+  }
+}
+
+interface OutMessage {
+  readonly index: number;
+  readonly body: string;
+  readonly attributes: Record<string, MessageAttributeValue>;
+  readonly bytes: number;
+}
+
+function toMessage(e: DeadLetterEntry): Omit<OutMessage, 'index'> {
+  let detail = JSON.stringify(e.detail) ?? '{}';
+  if (detail.length > MAX_DETAIL_CHARS) detail = `${detail.slice(0, MAX_DETAIL_CHARS)}…(truncated)`;
+  const attributes: Record<string, MessageAttributeValue> = {
+    [DLQ_ATTR_REASON]: { DataType: 'String', StringValue: e.reason || 'unknown' },
+    [DLQ_ATTR_SOURCE]: { DataType: 'String', StringValue: e.messageId || 'unknown' },
+    [DLQ_ATTR_DETAIL]: { DataType: 'String', StringValue: detail },
+  };
+  let bytes = Buffer.byteLength(e.body);
+  for (const [name, v] of Object.entries(attributes))
+    bytes += name.length + 6 + Buffer.byteLength(v.StringValue ?? '');
+  // SQS refuses an empty body.
+  return { body: e.body === '' ? '(empty)' : e.body, attributes, bytes };
+}
+
+/** Greedy: up to 10 entries and 256 KiB per request; an entry over the limit goes alone (and may fail). */
+function chunk(messages: readonly OutMessage[]): OutMessage[][] {
+  const out: OutMessage[][] = [];
+  let cur: OutMessage[] = [];
+  let size = 0;
+  for (const m of messages) {
+    if (cur.length > 0 && (cur.length >= MAX_BATCH_ENTRIES || size + m.bytes > MAX_BATCH_BYTES)) {
+      out.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(m);
+    size += m.bytes;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}

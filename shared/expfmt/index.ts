@@ -1,0 +1,32 @@
+/** The exposition-format core: pure modules, one per direction (STYLE.md §4). */
+
+export { escapeHelp, escapeLabelValue, escapeOpenMetricsHelp } from './escape';
+export { formatFloat, formatOpenMetricsFloat, parseGoFloat } from './float';
+export {
+  type ExpositionFormat,
+  type Negotiated,
+  negotiate,
+  OPENMETRICS_CONTENT_TYPE,
+  TEXT_CONTENT_TYPE,
+} from './negotiate';
+export { metricFamiliesToOpenMetrics, type OpenMetricsWriteOptions } from './openmetrics-create';
+export { metricFamiliesToProtobufDelimited } from './protobuf-create';
+export { ProtobufParseError, parseProtobufDelimited } from './protobuf-parse';
+export {
+  PUSH_FAILURE_TIME_HELP,
+  PUSH_FAILURE_TIME_METRIC,
+  PUSH_TIME_HELP,
+  PUSH_TIME_METRIC,
+  RenderCache,
+  type RenderOptions,
+  type RenderResult,
+  type RenderStats,
+  renderSnapshot,
+  renderSnapshotWithStats,
+} from './snapshot-render';
+export { metricFamiliesToText, type TextWriteOptions } from './text-create';
+export { parseText } from './text-parse';
+
+/** Content type of Go client pushes (protobuf-delimited MetricFamily messages). */
+export const PROTOBUF_DELIMITED_CONTENT_TYPE =
+  'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';

@@ -1,0 +1,61 @@
+/**
+ * Content negotiation for `/metrics`, as client_golang's `expfmt.Negotiate` does for the formats Accrue
+ * writes: `application/openmetrics-text` with `version=1.0.0`, `0.0.1` or no version → OpenMetrics
+ * (answered with the version asked for, 1.0.0 when none); everything else → text 0.0.4.
+ * The media range with the highest q-value among those we can serve wins; on equal q the earlier one.
+ * `q=0` means "not acceptable". A missing or unparsable header means text.
+ */
+
+export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+const OPENMETRICS_0_0_1_CONTENT_TYPE = 'application/openmetrics-text; version=0.0.1; charset=utf-8';
+
+export type ExpositionFormat = 'text' | 'openmetrics';
+
+export interface Negotiated {
+  readonly format: ExpositionFormat;
+  readonly contentType: string;
+}
+
+const TEXT: Negotiated = { format: 'text', contentType: TEXT_CONTENT_TYPE };
+const OM_1: Negotiated = { format: 'openmetrics', contentType: OPENMETRICS_CONTENT_TYPE };
+const OM_0: Negotiated = { format: 'openmetrics', contentType: OPENMETRICS_0_0_1_CONTENT_TYPE };
+
+export function negotiate(accept: string | undefined): Negotiated {
+  if (typeof accept !== 'string' || accept === '') return TEXT;
+  let best: Negotiated = TEXT;
+  let bestQ = -1;
+  for (const range of accept.slice(0, 4096).split(',')) {
+    const parts = range.split(';');
+    const mediaType = parts[0]!.trim().toLowerCase();
+    let q = 1;
+    let version: string | undefined;
+    for (let i = 1; i < parts.length; i++) {
+      const p = parts[i]!;
+      const eq = p.indexOf('=');
+      if (eq === -1) continue;
+      const k = p.slice(0, eq).trim().toLowerCase();
+      const v = p
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1');
+      if (k === 'q') {
+        const n = Number(v);
+        q = v !== '' && Number.isFinite(n) && n >= 0 && n <= 1 ? n : 0;
+      } else if (k === 'version') version = v;
+    }
+    if (q <= 0) continue;
+    let candidate: Negotiated | undefined;
+    if (mediaType === 'application/openmetrics-text') {
+      if (version === undefined || version === '1.0.0') candidate = OM_1;
+      else if (version === '0.0.1') candidate = OM_0;
+    } else if (mediaType === 'text/plain' || mediaType === '*/*' || mediaType === 'text/*') {
+      if (version === undefined || version === '0.0.4') candidate = TEXT;
+    }
+    if (candidate !== undefined && q > bestQ) {
+      best = candidate;
+      bestQ = q;
+    }
+  }
+  return best;
+}

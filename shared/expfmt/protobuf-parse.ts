@@ -1,0 +1,411 @@
+/**
+ * Protobuf-delimited `io.prometheus.client.MetricFamily` messages → MetricFamily[]: the body the Go client
+ * pushes (`application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited`).
+ *
+ * A small hand-written decoder for the fields of prometheus/client_model `metrics.proto` that classic
+ * metrics use (field numbers in the comments below); unknown fields are skipped as protobuf requires.
+ * Exemplars, created timestamps and units are ignored. Native histograms (spans/deltas without classic
+ * buckets) and GAUGE_HISTOGRAM are refused. The result obeys the same rules as the text parser's: valid
+ * names, no `__` label names, no NUL, empty label values dropped, no duplicate label or series, histogram
+ * buckets sorted and cumulative with the `+Inf` bucket folded into `count`, quantiles sorted.
+ * Errors are `ProtobufParseError`: `protobuf format parsing error in message N: …` (N is 1-based).
+ */
+import { AccrueError, RejectReason } from '../model/errors';
+import { labelsKey } from '../model/identity';
+import { labelNameProblem, metricNameProblem } from '../model/names';
+import type {
+  Bucket,
+  HistogramSeries,
+  Labels,
+  MetricFamily,
+  MetricType,
+  Quantile,
+  ScalarSeries,
+  SummarySeries,
+} from '../model/types';
+
+export class ProtobufParseError extends AccrueError {
+  /** 1-based index of the delimited message. */
+  readonly message_index: number;
+  constructor(index: number, msg: string) {
+    super(RejectReason.decode, `protobuf format parsing error in message ${index}: ${msg}`);
+    this.message_index = index;
+  }
+}
+
+/** Internal: malformed bytes; turned into a ProtobufParseError naming the message. */
+class Truncated extends Error {}
+
+/** Minimal protobuf reader over a byte range. */
+class Reader {
+  pos: number;
+  constructor(
+    readonly buf: Uint8Array,
+    start: number,
+    readonly end: number,
+    private readonly view: DataView,
+  ) {
+    this.pos = start;
+  }
+  uint32(): number {
+    // varint up to 32 bits (tags, lengths)
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      if (this.pos >= this.end) throw new Truncated('truncated varint');
+      const b = this.buf[this.pos++]!;
+      if (shift < 28) result |= (b & 0x7f) << shift;
+      else if (shift < 64) result += (b & 0x7f) * 2 ** shift;
+      else throw new Truncated('varint too long');
+      if (b < 0x80) return result >>> 0 === result ? result : result >>> 0;
+      shift += 7;
+    }
+  }
+  /** uint64 / int64 varint as a JS number (exact up to 2^53). */
+  varint64(signed: boolean): number {
+    let lo = 0;
+    let hi = 0;
+    let shift = 0;
+    for (;;) {
+      if (this.pos >= this.end) throw new Truncated('truncated varint');
+      if (shift >= 70) throw new Truncated('varint too long');
+      const b = this.buf[this.pos++]!;
+      if (shift < 28) lo |= (b & 0x7f) << shift;
+      else if (shift === 28) {
+        lo |= (b & 0x0f) << 28;
+        hi |= (b & 0x7f) >> 4;
+      } else hi |= (b & 0x7f) << (shift - 32);
+      if (b < 0x80) break;
+      shift += 7;
+    }
+    lo >>>= 0;
+    hi >>>= 0;
+    if (signed && hi & 0x80000000) {
+      const nlo = (~lo >>> 0) + 1;
+      const nhi = ~hi >>> 0;
+      return -(nhi * 4294967296 + nlo);
+    }
+    return hi * 4294967296 + lo;
+  }
+  double(): number {
+    if (this.pos + 8 > this.end) throw new Truncated('truncated double');
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+  bytesEnd(): number {
+    const len = this.uint32();
+    const e = this.pos + len;
+    if (e > this.end) throw new Truncated('length-delimited field runs past its message');
+    return e;
+  }
+  string(): string {
+    const e = this.bytesEnd();
+    let s: string;
+    try {
+      s = decoder.decode(this.buf.subarray(this.pos, e));
+    } catch {
+      throw new Truncated('invalid UTF-8 in a string field');
+    }
+    this.pos = e;
+    return s;
+  }
+  sub(): Reader {
+    const e = this.bytesEnd();
+    const r = new Reader(this.buf, this.pos, e, this.view);
+    this.pos = e;
+    return r;
+  }
+  skip(wire: number): void {
+    switch (wire) {
+      case 0:
+        this.varint64(false);
+        return;
+      case 1:
+        if (this.pos + 8 > this.end) throw new Truncated('truncated fixed64');
+        this.pos += 8;
+        return;
+      case 2:
+        this.pos = this.bytesEnd();
+        return;
+      case 5:
+        if (this.pos + 4 > this.end) throw new Truncated('truncated fixed32');
+        this.pos += 4;
+        return;
+      default:
+        throw new Truncated(`unsupported wire type ${wire}`);
+    }
+  }
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+// metrics.proto enum MetricType
+const PB_TYPES: readonly (MetricType | undefined)[] = ['counter', 'gauge', 'summary', 'untyped', 'histogram'];
+
+interface RawMetric {
+  labels: [string, string][];
+  value?: number;
+  kind?: 'gauge' | 'counter' | 'untyped' | 'summary' | 'histogram';
+  count?: number;
+  sum?: number;
+  buckets?: { le: number; count: number }[];
+  quantiles?: Quantile[];
+  native?: boolean;
+  timestampMs?: number;
+}
+
+function expectWire(wire: number, want: number, field: string): void {
+  if (wire !== want) throw new Truncated(`field ${field} has wire type ${wire}, expected ${want}`);
+}
+
+function readValueMessage(r: Reader): number | undefined {
+  let v: number | undefined;
+  while (r.pos < r.end) {
+    const tag = r.uint32();
+    if (tag >>> 3 === 1 && (tag & 7) === 1) v = r.double();
+    else r.skip(tag & 7);
+  }
+  return v;
+}
+
+function readMetric(r: Reader): RawMetric {
+  const m: RawMetric = { labels: [] };
+  while (r.pos < r.end) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    switch (field) {
+      case 1: {
+        // LabelPair { name = 1; value = 2 }
+        expectWire(wire, 2, 'Metric.label');
+        const lr = r.sub();
+        let name = '';
+        let value = '';
+        while (lr.pos < lr.end) {
+          const t = lr.uint32();
+          if (t === (1 << 3) + 2) name = lr.string();
+          else if (t === (2 << 3) + 2) value = lr.string();
+          else lr.skip(t & 7);
+        }
+        m.labels.push([name, value]);
+        break;
+      }
+      case 2: // Gauge { double value = 1 }
+      case 3: // Counter { double value = 1; exemplar = 2; created_timestamp = 3 }
+      case 5: {
+        // Untyped { double value = 1 }
+        expectWire(wire, 2, 'Metric.value');
+        m.kind = field === 2 ? 'gauge' : field === 3 ? 'counter' : 'untyped';
+        m.value = readValueMessage(r.sub());
+        break;
+      }
+      case 4: {
+        // Summary { uint64 sample_count = 1; double sample_sum = 2; repeated Quantile quantile = 3 }
+        expectWire(wire, 2, 'Metric.summary');
+        m.kind = 'summary';
+        m.quantiles = [];
+        const sr = r.sub();
+        while (sr.pos < sr.end) {
+          const t = sr.uint32();
+          const f = t >>> 3;
+          const w = t & 7;
+          if (f === 1 && w === 0) m.count = sr.varint64(false);
+          else if (f === 2 && w === 1) m.sum = sr.double();
+          else if (f === 3 && w === 2) {
+            // Quantile { double quantile = 1; double value = 2 }
+            const qr = sr.sub();
+            let q = 0;
+            let v = 0;
+            while (qr.pos < qr.end) {
+              const qt = qr.uint32();
+              if (qt === (1 << 3) + 1) q = qr.double();
+              else if (qt === (2 << 3) + 1) v = qr.double();
+              else qr.skip(qt & 7);
+            }
+            m.quantiles.push({ quantile: q, value: v });
+          } else sr.skip(w);
+        }
+        break;
+      }
+      case 7: {
+        // Histogram { uint64 sample_count = 1; double sample_count_float = 4; double sample_sum = 2;
+        //   repeated Bucket bucket = 3; native: schema = 5 … positive_count = 14 }
+        expectWire(wire, 2, 'Metric.histogram');
+        m.kind = 'histogram';
+        m.buckets = [];
+        const hr = r.sub();
+        while (hr.pos < hr.end) {
+          const t = hr.uint32();
+          const f = t >>> 3;
+          const w = t & 7;
+          if (f === 1 && w === 0) m.count = hr.varint64(false);
+          else if (f === 4 && w === 1) m.count = hr.double();
+          else if (f === 2 && w === 1) m.sum = hr.double();
+          else if (f === 3 && w === 2) {
+            // Bucket { uint64 cumulative_count = 1; double cumulative_count_float = 4; double upper_bound = 2 }
+            const br = hr.sub();
+            let c = 0;
+            let le = 0;
+            while (br.pos < br.end) {
+              const bt = br.uint32();
+              if (bt === (1 << 3) + 0) c = br.varint64(false);
+              else if (bt === (4 << 3) + 1) c = br.double();
+              else if (bt === (2 << 3) + 1) le = br.double();
+              else br.skip(bt & 7);
+            }
+            m.buckets.push({ le, count: c });
+          } else {
+            if (f === 9 || f === 12) m.native = true; // negative_span / positive_span
+            hr.skip(w);
+          }
+        }
+        break;
+      }
+      case 6:
+        // int64 timestamp_ms = 6
+        expectWire(wire, 0, 'Metric.timestamp_ms');
+        m.timestampMs = r.varint64(true);
+        break;
+      default:
+        r.skip(wire);
+    }
+  }
+  return m;
+}
+
+/** Parses varint-length-delimited MetricFamily messages. Throws ProtobufParseError. */
+export function parseProtobufDelimited(buf: Uint8Array): MetricFamily[] {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const outer = new Reader(buf, 0, buf.byteLength, view);
+  const out: MetricFamily[] = [];
+  const names = new Set<string>();
+  let index = 0;
+  while (outer.pos < outer.end) {
+    index++;
+    let name = '';
+    let help = '';
+    let typeNum = 0;
+    const metrics: RawMetric[] = [];
+    try {
+      const r = outer.sub();
+      while (r.pos < r.end) {
+        const tag = r.uint32();
+        const field = tag >>> 3;
+        const wire = tag & 7;
+        if (field === 1 && wire === 2) name = r.string();
+        else if (field === 2 && wire === 2) help = r.string();
+        else if (field === 3 && wire === 0) typeNum = r.varint64(false);
+        else if (field === 4 && wire === 2) metrics.push(readMetric(r.sub()));
+        else r.skip(wire);
+      }
+    } catch (e) {
+      if (e instanceof Truncated || e instanceof TypeError) {
+        throw new ProtobufParseError(
+          index,
+          e instanceof TypeError ? 'invalid UTF-8 in a string field' : e.message,
+        );
+      }
+      throw e;
+    }
+    const fail = (msg: string): never => {
+      throw new ProtobufParseError(index, msg);
+    };
+    const np = metricNameProblem(name);
+    if (np) fail(`metric family name ${JSON.stringify(name)} ${np}`);
+    if (names.has(name)) fail(`metric family ${name} appears in more than one message`);
+    names.add(name);
+    const type = PB_TYPES[typeNum];
+    if (type === undefined)
+      fail(
+        `metric family ${name}: unsupported type ${typeNum} (GAUGE_HISTOGRAM and unknown types are refused)`,
+      );
+    out.push(buildFamily(name, help, type as MetricType, metrics, fail));
+  }
+  return out;
+}
+
+function buildFamily(
+  name: string,
+  help: string,
+  type: MetricType,
+  metrics: readonly RawMetric[],
+  fail: (msg: string) => never,
+): MetricFamily {
+  const keys = new Set<string>();
+  const series: (ScalarSeries | HistogramSeries | SummarySeries)[] = [];
+  for (let mi = 0; mi < metrics.length; mi++) {
+    const m = metrics[mi]!;
+    const where = `metric family ${name}, metric ${mi + 1}`;
+    const labels: Record<string, string> = {};
+    const seen = new Set<string>();
+    for (const [ln, lv] of m.labels) {
+      const lp = labelNameProblem(ln);
+      if (lp) fail(`${where}: label name ${JSON.stringify(ln)} ${lp}`);
+      if (seen.has(ln)) fail(`${where}: duplicate label name ${ln}`);
+      seen.add(ln);
+      if (lv.includes('\u0000')) fail(`${where}: label ${ln} must not contain NUL`);
+      if ((type === 'histogram' && ln === 'le') || (type === 'summary' && ln === 'quantile')) {
+        fail(`${where}: label ${ln} is reserved for ${type} series`);
+      }
+      if (lv !== '') labels[ln] = lv;
+    }
+    const key = labelsKey(labels);
+    if (keys.has(key)) fail(`${where}: duplicate series ${name}${labelsForMsg(labels)}`);
+    keys.add(key);
+    const expected = type === 'counter' || type === 'gauge' || type === 'untyped' ? type : type;
+    if (m.kind !== expected) fail(`${where}: expected a ${expected} value, got ${m.kind ?? 'none'}`);
+    const ts = m.timestampMs;
+    if (type === 'histogram') {
+      if (m.native && m.buckets!.length === 0) fail(`${where}: native histograms are not supported`);
+      const bs = m.buckets!.slice().sort((a, b) => a.le - b.le);
+      const count = m.count ?? 0;
+      const sum = m.sum ?? 0;
+      const buckets: Bucket[] = [];
+      let prev = 0;
+      for (let i = 0; i < bs.length; i++) {
+        const b = bs[i]!;
+        if (Number.isNaN(b.le) || b.le === -Infinity)
+          fail(`${where}: bucket upper bound must not be NaN or -Inf`);
+        if (i > 0 && b.le === bs[i - 1]!.le) fail(`${where}: duplicate bucket upper bound ${b.le}`);
+        if (!(b.count >= 0) || b.count === Infinity)
+          fail(`${where}: bucket count must be a finite number >= 0`);
+        if (b.count < prev) fail(`${where}: buckets are not cumulative at upper bound ${b.le}`);
+        prev = b.count;
+        if (b.le === Infinity) {
+          if (b.count !== count)
+            fail(`${where}: +Inf bucket (${b.count}) differs from sample_count (${count})`);
+        } else buckets.push({ le: b.le, count: b.count });
+      }
+      if (!(count >= 0) || count === Infinity) fail(`${where}: sample_count must be a finite number >= 0`);
+      if (count < prev) fail(`${where}: sample_count ${count} is below the highest bucket's ${prev}`);
+      series.push(
+        ts === undefined ? { labels, buckets, sum, count } : { labels, buckets, sum, count, timestampMs: ts },
+      );
+    } else if (type === 'summary') {
+      const quantiles = m.quantiles!.slice().sort((a, b) => a.quantile - b.quantile);
+      for (let i = 0; i < quantiles.length; i++) {
+        const q = quantiles[i]!.quantile;
+        if (!Number.isFinite(q)) fail(`${where}: quantile must be finite`);
+        if (i > 0 && q === quantiles[i - 1]!.quantile) fail(`${where}: duplicate quantile ${q}`);
+      }
+      const count = m.count ?? 0;
+      const sum = m.sum ?? 0;
+      series.push(
+        ts === undefined
+          ? { labels, quantiles, sum, count }
+          : { labels, quantiles, sum, count, timestampMs: ts },
+      );
+    } else {
+      const value = m.value ?? 0;
+      series.push(ts === undefined ? { labels, value } : { labels, value, timestampMs: ts });
+    }
+  }
+  return { name, help, type, series } as MetricFamily;
+}
+
+function labelsForMsg(labels: Labels): string {
+  const ks = Object.keys(labels);
+  if (ks.length === 0) return '';
+  return `{${ks.map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',')}}`;
+}

@@ -1,0 +1,488 @@
+/**
+ * StoreSnapshot → one `/metrics` body (text 0.0.4 or OpenMetrics 1.0): the scrape path.
+ *
+ * What it writes, as the Pushgateway does:
+ * - one block per family name (one HELP, one TYPE, all series contiguous), families sorted by name;
+ * - every series carries its group's grouping labels (they win over a series label of the same name) and
+ *   `instance=""` when neither the group nor the series has an `instance`; labels sorted by name;
+ * - per group `push_time_seconds` and `push_failure_time_seconds` gauges (0 when never), with the
+ *   Pushgateway's HELP texts;
+ * - `extraFamilies` (Accrue's own metrics) as given, without group labels;
+ * - no series twice: when groups would expose an identical series (e.g. group `{job="a"}` pushed a series
+ *   with `instance="x"` and group `{job="a",instance="x"}` has the same series), the series of the most
+ *   recently updated group is kept (ties: the group whose label text sorts first) and the others are
+ *   dropped and counted in `RenderStats.duplicateSeriesDropped` (expose it as
+ *   `accrue_render_duplicate_series_dropped`). A family whose type differs between groups keeps the type
+ *   of the most recently updated group; the other groups' series are dropped and counted in
+ *   `conflictingSeriesDropped`, as are store families whose name is taken by `push_time_seconds`,
+ *   `push_failure_time_seconds` or an extra family. The scrape never fails because of what one group holds.
+ * - series within a group's family sorted by their label text; groups sorted by their label text.
+ *
+ * Caching contract (`RenderCache`): the rendered lines of each (group, family) are cached in a WeakMap
+ * keyed by the MetricFamily object, and each family name's merged block is cached by the identity of
+ * the family objects that make it up. This is correct only because store snapshots are immutable
+ * (Store contract 8): a MetricFamily object, once handed out in a snapshot, never changes. Stores share
+ * unchanged GroupState / MetricFamily objects between snapshot generations (structural sharing), and a
+ * changed family must be a new object. Then rendering a new snapshot re-renders only the families that
+ * changed; everything else is reused. Keep one RenderCache per process (the service's) and pass it on
+ * every call; without one, each call renders everything. The cache holds no strong reference to families
+ * (WeakMap) beyond the per-name block entries of the last render, so memory follows the live snapshot.
+ */
+import type { Labels, MetricFamily } from '../model/types';
+import type { GroupingKey, GroupState, StoreSnapshot } from '../store/types';
+import { escapeHelp, escapeLabelValue, escapeOpenMetricsHelp } from './escape';
+import { formatFloat } from './float';
+import type { ExpositionFormat } from './negotiate';
+import { metricFamiliesToOpenMetrics, openMetricsTypeName } from './openmetrics-create';
+import { counterSampleName, openMetricsFamilyName, seriesLines } from './series-lines';
+import { metricFamiliesToText } from './text-create';
+
+export const PUSH_TIME_METRIC = 'push_time_seconds';
+export const PUSH_FAILURE_TIME_METRIC = 'push_failure_time_seconds';
+export const PUSH_TIME_HELP = 'Last Unix time when changing this group in the Pushgateway succeeded.';
+export const PUSH_FAILURE_TIME_HELP = 'Last Unix time when changing this group in the Pushgateway failed.';
+
+export interface RenderStats {
+  /** Series not written because a more recently updated group exposes the identical series. */
+  readonly duplicateSeriesDropped: number;
+  /** Series not written because their family's type disagrees across groups or its name is reserved. */
+  readonly conflictingSeriesDropped: number;
+  /** (group, family) chunks rendered in this call (the rest came from the cache). */
+  readonly chunksRendered: number;
+  /** Family blocks rebuilt in this call (the rest came from the cache). */
+  readonly blocksRebuilt: number;
+  /** Series written (store series, excluding push_time_seconds and extra families). */
+  readonly seriesWritten: number;
+}
+
+export interface RenderResult {
+  readonly body: string;
+  readonly stats: RenderStats;
+}
+
+export interface RenderOptions {
+  /** Families rendered as given (no group labels), e.g. Accrue's own metrics. Their names win over the store's. */
+  readonly extraFamilies?: readonly MetricFamily[];
+  /** Long-lived cache; see the caching contract above. */
+  readonly cache?: RenderCache;
+}
+
+/** Rendered group labels. */
+interface GroupText {
+  /** Sorted `name="value"` pairs. */
+  readonly pairs: readonly (readonly [string, string])[];
+  /** Sorted label text including `instance=""` when the group has no instance (for push_time_seconds). */
+  readonly withInstance: string;
+  readonly hasInstance: boolean;
+  /** Identity of the group (its sorted label text without the implied instance). */
+  readonly id: string;
+}
+
+/** One (group, family) rendered. */
+interface Chunk {
+  readonly groupId: string;
+  /** Final sorted label text of each series, in output order: the series' identity within the family. */
+  readonly lts: readonly string[];
+  /** Series in output order. */
+  readonly order: readonly number[];
+  /** Series of this family that coincide with an earlier one once group labels are applied. */
+  readonly dropped: number;
+  text?: string;
+  openMetrics?: string;
+}
+
+interface Entry {
+  readonly group: GroupState;
+  readonly gt: GroupText;
+  readonly family: MetricFamily;
+}
+
+interface BlockEntry {
+  readonly families: readonly MetricFamily[];
+  readonly groupIds: readonly string[];
+  /** Set when the block depended on group precedence (a dedupe or type decision between groups). */
+  readonly precedence: readonly number[] | undefined;
+  readonly text: string;
+  readonly duplicates: number;
+  readonly conflicting: number;
+  readonly series: number;
+}
+
+/**
+ * Per-process render cache. Counters are cumulative, for tests and the service's own metrics.
+ */
+export class RenderCache {
+  readonly chunks = new WeakMap<MetricFamily, Chunk>();
+  readonly groups = new WeakMap<GroupingKey, GroupText>();
+  readonly blocks: Record<ExpositionFormat, Map<string, BlockEntry>> = {
+    text: new Map(),
+    openmetrics: new Map(),
+  };
+  /** Chunks rendered since the cache was created. */
+  chunksRendered = 0;
+  /** Blocks rebuilt since the cache was created. */
+  blocksRebuilt = 0;
+}
+
+export function renderSnapshot(
+  snapshot: StoreSnapshot,
+  format: ExpositionFormat,
+  opts: RenderOptions = {},
+): string {
+  return renderSnapshotWithStats(snapshot, format, opts).body;
+}
+
+export function renderSnapshotWithStats(
+  snapshot: StoreSnapshot,
+  format: ExpositionFormat,
+  opts: RenderOptions = {},
+): RenderResult {
+  const cache = opts.cache ?? new RenderCache();
+  const om = format === 'openmetrics';
+  const chunksBefore = cache.chunksRendered;
+  const blocksBefore = cache.blocksRebuilt;
+
+  // Groups in deterministic order, with their rendered labels.
+  const groups = snapshot.groups.map((g) => ({ g, gt: groupText(cache, g.key) }));
+  groups.sort((a, b) => (a.gt.id < b.gt.id ? -1 : a.gt.id > b.gt.id ? 1 : 0));
+
+  // Family name → entries (in group order).
+  const byName = new Map<string, Entry[]>();
+  for (const { g, gt } of groups) {
+    for (const f of g.families) {
+      let list = byName.get(f.name);
+      if (list === undefined) {
+        list = [];
+        byName.set(f.name, list);
+      }
+      list.push({ group: g, gt, family: f });
+    }
+  }
+
+  // Reserved names: the per-group gauges and the extra families.
+  const blocks = new Map<string, string>();
+  const extra = opts.extraFamilies ?? [];
+  for (const f of extra) {
+    blocks.set(f.name, om ? metricFamiliesToOpenMetrics([f], { omitEof: true }) : metricFamiliesToText([f]));
+  }
+  if (groups.length > 0) {
+    if (!blocks.has(PUSH_TIME_METRIC)) {
+      blocks.set(
+        PUSH_TIME_METRIC,
+        pushTimeBlock(PUSH_TIME_METRIC, PUSH_TIME_HELP, groups, (g) => g.lastPushMs, om),
+      );
+    }
+    if (!blocks.has(PUSH_FAILURE_TIME_METRIC)) {
+      blocks.set(
+        PUSH_FAILURE_TIME_METRIC,
+        pushTimeBlock(
+          PUSH_FAILURE_TIME_METRIC,
+          PUSH_FAILURE_TIME_HELP,
+          groups,
+          (g) => g.lastPushFailureMs,
+          om,
+        ),
+      );
+    }
+  }
+
+  let duplicates = 0;
+  let conflicting = 0;
+  let series = 0;
+  const blockCache = cache.blocks[format];
+  const live = new Map<string, BlockEntry>();
+  for (const [name, entries] of byName) {
+    if (blocks.has(name)) {
+      for (const e of entries) conflicting += e.family.series.length;
+      continue;
+    }
+    let be = blockCache.get(name);
+    if (be === undefined || !blockStillGood(be, entries)) {
+      be = buildBlock(cache, entries, om);
+      cache.blocksRebuilt++;
+    }
+    live.set(name, be);
+    blocks.set(name, be.text);
+    duplicates += be.duplicates;
+    conflicting += be.conflicting;
+    series += be.series;
+  }
+  // Drop block entries of families that are gone, so the cache follows the live snapshot.
+  cache.blocks[format] = live;
+
+  const names = [...blocks.keys()].sort();
+  let body = '';
+  for (const n of names) body += blocks.get(n)!;
+  if (om) body += '# EOF\n';
+  return {
+    body,
+    stats: {
+      duplicateSeriesDropped: duplicates,
+      conflictingSeriesDropped: conflicting,
+      chunksRendered: cache.chunksRendered - chunksBefore,
+      blocksRebuilt: cache.blocksRebuilt - blocksBefore,
+      seriesWritten: series,
+    },
+  };
+}
+
+function groupText(cache: RenderCache, key: GroupingKey): GroupText {
+  let gt = cache.groups.get(key);
+  if (gt !== undefined) return gt;
+  const names = Object.keys(key).sort();
+  const pairs: (readonly [string, string])[] = [];
+  for (const n of names) {
+    const v = key[n]!;
+    if (v === '') continue;
+    pairs.push([n, n + '="' + escapeLabelValue(v) + '"']);
+  }
+  const hasInstance = pairs.some((p) => p[0] === 'instance');
+  const id = pairs.map((p) => p[1]).join(',');
+  let withInstance = id;
+  if (!hasInstance) {
+    const all = [...pairs, ['instance', 'instance=""'] as const].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    withInstance = all.map((p) => p[1]).join(',');
+  }
+  gt = { pairs, withInstance, hasInstance, id };
+  cache.groups.set(key, gt);
+  return gt;
+}
+
+function pushTimeBlock(
+  name: string,
+  help: string,
+  groups: readonly { g: GroupState; gt: GroupText }[],
+  pick: (g: GroupState) => number | undefined,
+  om: boolean,
+): string {
+  let out = '# HELP ' + name + ' ' + (om ? escapeOpenMetricsHelp(help) : escapeHelp(help)) + '\n';
+  out += '# TYPE ' + name + ' gauge\n';
+  for (const { g, gt } of groups) {
+    const ms = pick(g);
+    out += name + '{' + gt.withInstance + '} ' + formatFloat(ms === undefined ? 0 : ms / 1000) + '\n';
+  }
+  return out;
+}
+
+/** Final sorted label text of one series under a group. */
+function finalLabelsText(gt: GroupText, labels: Labels): string {
+  const gp = gt.pairs;
+  const pairs: (readonly [string, string])[] = gp.slice();
+  let instance = gt.hasInstance;
+  for (const k in labels) {
+    if (!Object.hasOwn(labels, k)) continue;
+    let overridden = false;
+    for (let i = 0; i < gp.length; i++) {
+      if (gp[i]![0] === k) {
+        overridden = true;
+        break;
+      }
+    }
+    if (overridden) continue;
+    const v = labels[k]!;
+    if (v === '') continue;
+    if (k === 'instance') instance = true;
+    pairs.push([k, k + '="' + escapeLabelValue(v) + '"']);
+  }
+  if (!instance) pairs.push(['instance', 'instance=""']);
+  pairs.sort(byFirst);
+  let s = '';
+  for (let i = 0; i < pairs.length; i++) s += (i === 0 ? '' : ',') + pairs[i]![1];
+  return s;
+}
+
+function byFirst(a: readonly [string, string], b: readonly [string, string]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+}
+
+function getChunk(cache: RenderCache, e: Entry): Chunk {
+  const f = e.family;
+  let c = cache.chunks.get(f);
+  if (c !== undefined && c.groupId === e.gt.id) return c;
+  const n = f.series.length;
+  const lts: string[] = new Array(n);
+  let sorted = true;
+  for (let i = 0; i < n; i++) {
+    lts[i] = finalLabelsText(e.gt, f.series[i]!.labels);
+    if (i > 0 && lts[i]! < lts[i - 1]!) sorted = false;
+  }
+  let order = Array.from({ length: n }, (_, i) => i);
+  let outLts = lts;
+  let dropped = 0;
+  if (!sorted) {
+    order.sort((a, b) => (lts[a]! < lts[b]! ? -1 : lts[a]! > lts[b]! ? 1 : a - b));
+    outLts = order.map((i) => lts[i]!);
+  }
+  // Group labels override series labels, so two series of one group can coincide (a store that kept a
+  // grouping label inside series labels). Keep the first in the family's order, drop the others.
+  for (let i = 1; i < outLts.length; i++) {
+    if (outLts[i] === outLts[i - 1]) {
+      const keepO: number[] = [];
+      const keepL: string[] = [];
+      for (let k = 0; k < outLts.length; k++) {
+        if (k > 0 && outLts[k] === outLts[k - 1]) dropped++;
+        else {
+          keepO.push(order[k]!);
+          keepL.push(outLts[k]!);
+        }
+      }
+      order = keepO;
+      outLts = keepL;
+      break;
+    }
+  }
+  c = { groupId: e.gt.id, lts: outLts, order, dropped };
+  cache.chunks.set(f, c);
+  cache.chunksRendered++;
+  return c;
+}
+
+/** The chunk's lines, all series or those not in `skip` (positions in output order). */
+function chunkText(c: Chunk, f: MetricFamily, om: boolean, skip?: ReadonlySet<number>): string {
+  if (skip === undefined) {
+    const cached = om ? c.openMetrics : c.text;
+    if (cached !== undefined) return cached;
+  }
+  const sample = f.type === 'counter' ? counterSampleName(f.name, om) : f.name;
+  let out = '';
+  for (let i = 0; i < c.order.length; i++) {
+    if (skip?.has(i)) continue;
+    out += seriesLines(f, sample, f.series[c.order[i]!]!, c.lts[i]!, om);
+  }
+  if (skip === undefined) {
+    if (om) c.openMetrics = out;
+    else c.text = out;
+  }
+  return out;
+}
+
+function blockStillGood(be: BlockEntry, entries: readonly Entry[]): boolean {
+  if (be.families.length !== entries.length) return false;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (be.families[i] !== e.family || be.groupIds[i] !== e.gt.id) return false;
+    if (be.precedence !== undefined && be.precedence[i] !== e.group.lastUpdateMs) return false;
+  }
+  return true;
+}
+
+/** Precedence: most recently updated group first; ties by group label text. */
+function precedenceOrder(entries: readonly Entry[]): number[] {
+  const idx = entries.map((_, i) => i);
+  idx.sort((a, b) => {
+    const ea = entries[a]!;
+    const eb = entries[b]!;
+    const d = eb.group.lastUpdateMs - ea.group.lastUpdateMs;
+    if (d !== 0 && !Number.isNaN(d)) return d;
+    return ea.gt.id < eb.gt.id ? -1 : ea.gt.id > eb.gt.id ? 1 : 0;
+  });
+  return idx;
+}
+
+/** True when series of the two groups could end up with identical label sets. */
+function mayCollide(a: GroupText, b: GroupText): boolean {
+  const ap = a.pairs;
+  const bp = b.pairs;
+  let i = 0;
+  let j = 0;
+  while (i < ap.length && j < bp.length) {
+    const x = ap[i]!;
+    const y = bp[j]!;
+    if (x[0] === y[0]) {
+      if (x[1] !== y[1]) return false;
+      i++;
+      j++;
+    } else if (x[0] < y[0]) i++;
+    else j++;
+  }
+  return true;
+}
+
+function buildBlock(cache: RenderCache, all: readonly Entry[], om: boolean): BlockEntry {
+  let conflicting = 0;
+  let precedence: number[] | undefined;
+  let entries: readonly Entry[] = all;
+  let help = '';
+  let type = all[0]!.family.type;
+  if (all.length > 1) {
+    const prec = precedenceOrder(all);
+    const first = all[prec[0]!]!.family;
+    type = first.type;
+    for (const i of prec) {
+      const h = all[i]!.family.help;
+      if (h !== '') {
+        help = h;
+        break;
+      }
+    }
+    for (const e of all) {
+      if (e.family.help !== '' && e.family.help !== help) precedence = all.map((x) => x.group.lastUpdateMs);
+    }
+    const kept = all.filter((e) => e.family.type === type);
+    if (kept.length !== all.length) {
+      for (const e of all) if (e.family.type !== type) conflicting += e.family.series.length;
+      precedence = all.map((e) => e.group.lastUpdateMs);
+      entries = kept;
+    }
+  } else {
+    help = all[0]!.family.help;
+  }
+  const chunks = entries.map((e) => getChunk(cache, e));
+  let duplicates = 0;
+  for (const c of chunks) duplicates += c.dropped;
+
+  // Dedupe across groups whose labels don't rule out identical series.
+  const skips: (Set<number> | undefined)[] = new Array(entries.length);
+  if (entries.length > 1) {
+    const involved = new Set<number>();
+    for (let a = 0; a < entries.length; a++) {
+      for (let b = a + 1; b < entries.length; b++) {
+        if (mayCollide(entries[a]!.gt, entries[b]!.gt)) {
+          involved.add(a);
+          involved.add(b);
+        }
+      }
+    }
+    if (involved.size > 0) {
+      precedence = all.map((e) => e.group.lastUpdateMs);
+      const claimed = new Set<string>();
+      for (const i of precedenceOrder(entries)) {
+        if (!involved.has(i)) continue;
+        const lts = chunks[i]!.lts;
+        for (let k = 0; k < lts.length; k++) {
+          const lt = lts[k]!;
+          if (claimed.has(lt)) {
+            let skip = skips[i];
+            if (skip === undefined) {
+              skip = new Set();
+              skips[i] = skip;
+            }
+            skip.add(k);
+            duplicates++;
+          } else claimed.add(lt);
+        }
+      }
+    }
+  }
+
+  const f0 = entries[0]!.family;
+  const fname = om ? openMetricsFamilyName(f0) : f0.name;
+  let text = '';
+  if (help !== '')
+    text += '# HELP ' + fname + ' ' + (om ? escapeOpenMetricsHelp(help) : escapeHelp(help)) + '\n';
+  text += '# TYPE ' + fname + ' ' + (om ? openMetricsTypeName(type) : type) + '\n';
+  let series = 0;
+  for (let i = 0; i < entries.length; i++) {
+    text += chunkText(chunks[i]!, entries[i]!.family, om, skips[i]);
+    series += chunks[i]!.lts.length - (skips[i]?.size ?? 0);
+  }
+  return {
+    families: all.map((e) => e.family),
+    groupIds: all.map((e) => e.gt.id),
+    precedence,
+    text,
+    duplicates,
+    conflicting,
+    series,
+  };
+}

@@ -1,0 +1,337 @@
+/**
+ * decodeMessage: one SQS message body → the store's `ApplyRequest` (pre-aggregated), the pushes in event
+ * order, and the events rejected alone. Pure apart from reading the clock when `nowMs` isn't given.
+ *
+ * Whole-message failures (body not JSON, not an object, wrong `v`, bad `id`, missing or invalid `group`,
+ * `events` not an array, an unknown envelope field, a body over the size bound) throw `DecodeError`
+ * listing every problem: such a message is permanent garbage and goes to the DLQ. Everything else is
+ * decided per event.
+ */
+import type { AccrueConfig } from '../config';
+import { AccrueError, type Problem, RejectReason, ValidationError } from '../model/errors';
+import type { CompiledKind, CompiledProfile } from '../profiles/types';
+import { preparePush as defaultPreparePush } from '../push/prepare';
+import { normalizeGroupingKey } from '../store/grouping';
+import {
+  type ApplyRequest,
+  DEFAULT_LIMITS,
+  type GroupingKey,
+  type PushMethod,
+  type PushRequest,
+} from '../store/types';
+import { Aggregator } from './aggregate';
+import { ENVELOPE_LIMITS, ENVELOPE_VERSION, ID_PATTERN } from './envelope';
+import { DecodeError } from './errors';
+import { type FastCheck, fastCheck } from './fastpath';
+import {
+  type Failure,
+  type MessageContext,
+  mapDomainEvent,
+  mapGenericEvent,
+  PUSH_KEYS,
+  timeProblem,
+} from './map';
+
+export interface DecodeOptions {
+  /** Label limits (from `StoreConfig.limits`). @default DEFAULT_LIMITS */
+  readonly limits?: { readonly maxLabelValueLength?: number; readonly maxLabelsPerSeries?: number };
+  /** Largest body, in UTF-8 bytes. @default 262144 (SQS's limit) */
+  readonly maxMessageBytes?: number;
+  /** The decoder's clock, for the future-time bound. @default Date.now() */
+  readonly nowMs?: number;
+  /** How far event times may lie ahead of `nowMs`. @default 300000 */
+  readonly maxFutureMs?: number;
+  /** Use the generated fast path for domain events (results are identical; off only to compare). @default true */
+  readonly fastPath?: boolean;
+  /** Push validation (shared/push). Injectable for tests. */
+  readonly preparePush?: typeof defaultPreparePush;
+}
+
+/** The decoder's options from the configuration (read once at start-up). */
+export function decodeOptionsFromConfig(config: AccrueConfig): DecodeOptions {
+  return {
+    limits: config.store.limits,
+    maxMessageBytes: config.ingest.maxMessageBytes,
+    maxFutureMs: config.ingest.maxEventFutureMs,
+  };
+}
+
+export interface RejectedEvent {
+  /** Index of the event in `events`. */
+  readonly index: number;
+  readonly reason: RejectReason;
+  /** Every problem, e.g. `events[17].latency_seconds: must be >= 0; events[17].regime: must be one of "T", "R", "B"`. */
+  readonly message: string;
+  readonly problems: readonly Problem[];
+}
+
+export interface DecodedMessage {
+  /** The producer's `id`, else the SQS message id. */
+  readonly id: string;
+  readonly group: GroupingKey;
+  /** Pre-aggregated operations of every accepted non-push event (may have no ops). */
+  readonly apply: ApplyRequest;
+  /** Validated pushes in event order; each `id` is `<message id>#push-<event index>`. */
+  readonly pushes: readonly PushRequest[];
+  readonly rejected: readonly RejectedEvent[];
+  readonly eventCount: number;
+  readonly acceptedCount: number;
+}
+
+const ENVELOPE_KEYS = new Set(['v', 'id', 'group', 'events']);
+const ID_RE = new RegExp(ID_PATTERN);
+const PUSH_METHODS = new Set(['PUT', 'POST', 'DELETE']);
+
+function byteLengthOver(body: string, max: number): boolean {
+  if (body.length > max) return true; // every UTF-16 unit is at least one UTF-8 byte
+  if (body.length * 3 <= max) return false; // at most 3 bytes per unit
+  return Buffer.byteLength(body, 'utf8') > max;
+}
+
+function decodeGroup(
+  raw: unknown,
+  maxValue: number,
+  maxLabels: number,
+  problems: Problem[],
+): GroupingKey | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    problems.push({
+      path: 'group',
+      message: raw === undefined ? 'is required' : 'must be an object of label name to value, with "job"',
+    });
+    return undefined;
+  }
+  const obj = raw as Record<string, unknown>;
+  const before = problems.length;
+  const names = Object.keys(obj);
+  if (names.length > maxLabels)
+    problems.push({ path: 'group', message: `must have at most ${maxLabels} labels (maxLabelsPerSeries)` });
+  for (const n of names) {
+    const v = obj[n];
+    if (typeof v === 'string' && v.length > maxValue) {
+      problems.push({
+        path: `group.${n}`,
+        message: `must be at most ${maxValue} characters (maxLabelValueLength)`,
+      });
+    }
+  }
+  try {
+    const key = normalizeGroupingKey(obj);
+    return problems.length > before ? undefined : key;
+  } catch (e) {
+    if (!(e instanceof ValidationError)) throw e;
+    for (const p of e.problems)
+      problems.push({ path: p.path.replace(/^grouping_key/, 'group'), message: p.message });
+    return undefined;
+  }
+}
+
+interface KindEntry {
+  readonly kind: CompiledKind;
+  readonly fast: FastCheck | null;
+}
+const kindTables = new WeakMap<CompiledProfile, Map<string, KindEntry>>();
+
+/** Per profile: kind name → compiled kind and its generated fast check (built once). */
+function kindTable(profile: CompiledProfile): Map<string, KindEntry> {
+  let t = kindTables.get(profile);
+  if (t === undefined) {
+    t = new Map();
+    for (const [name, kind] of profile.kinds) t.set(name, { kind, fast: fastCheck(kind) });
+    kindTables.set(profile, t);
+  }
+  return t;
+}
+
+function rejected(index: number, f: Failure): RejectedEvent {
+  const message = f.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+  return { index, reason: f.reason, message, problems: f.problems };
+}
+
+/**
+ * Decodes, validates, maps and pre-aggregates one message. Throws `DecodeError` for an undecodable
+ * message; rejects invalid events alone (in `rejected`, with index, reason and every problem).
+ */
+export function decodeMessage(
+  body: string,
+  fallbackId: string,
+  profile: CompiledProfile,
+  opts: DecodeOptions = {},
+): DecodedMessage {
+  const maxBytes = opts.maxMessageBytes ?? ENVELOPE_LIMITS.maxMessageBytes;
+  if (typeof body !== 'string') throw new DecodeError([{ path: 'body', message: 'must be a string' }]);
+  if (byteLengthOver(body, maxBytes)) {
+    throw new DecodeError([{ path: 'body', message: `must be at most ${maxBytes} bytes (maxMessageBytes)` }]);
+  }
+  let msg: unknown;
+  try {
+    msg = JSON.parse(body);
+  } catch (e) {
+    throw new DecodeError([{ path: 'body', message: `is not JSON: ${(e as Error).message}` }]);
+  }
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+    throw new DecodeError([{ path: 'body', message: 'must be a JSON object (envelope v1)' }]);
+  }
+  const env = msg as Record<string, unknown>;
+  const problems: Problem[] = [];
+  for (const k of Object.keys(env)) {
+    if (!ENVELOPE_KEYS.has(k))
+      problems.push({ path: k, message: 'unknown field (the envelope has: v, id, group, events)' });
+  }
+  if (env.v !== ENVELOPE_VERSION) {
+    problems.push({
+      path: 'v',
+      message:
+        env.v === undefined
+          ? 'is required (envelope version 1)'
+          : `must be ${ENVELOPE_VERSION} (the only supported envelope version)`,
+    });
+  }
+  let id = fallbackId;
+  if (env.id !== undefined) {
+    const raw = env.id;
+    if (typeof raw !== 'string') problems.push({ path: 'id', message: 'must be a string' });
+    else if (raw.length === 0 || raw.length > ENVELOPE_LIMITS.maxIdLength)
+      problems.push({ path: 'id', message: `must be 1 to ${ENVELOPE_LIMITS.maxIdLength} characters` });
+    else if (!ID_RE.test(raw))
+      problems.push({
+        path: 'id',
+        message: "must match [A-Za-z0-9_.:/@+=-]+ ('#' is reserved for the store's part keys)",
+      });
+    else id = raw;
+  }
+  const maxLabelValueLength = opts.limits?.maxLabelValueLength ?? DEFAULT_LIMITS.maxLabelValueLength;
+  const maxLabelsPerSeries = opts.limits?.maxLabelsPerSeries ?? DEFAULT_LIMITS.maxLabelsPerSeries;
+  const group = decodeGroup(env.group, maxLabelValueLength, maxLabelsPerSeries, problems);
+  const events = env.events;
+  if (!Array.isArray(events))
+    problems.push({ path: 'events', message: events === undefined ? 'is required' : 'must be an array' });
+  if (problems.length > 0 || group === undefined || !Array.isArray(events)) throw new DecodeError(problems);
+
+  const maxFutureMs = opts.maxFutureMs ?? ENVELOPE_LIMITS.maxFutureMs;
+  const nowMs = opts.nowMs ?? Date.now();
+  const groupLabelCount = Object.keys(group).length;
+  const ctx: MessageContext = {
+    agg: new Aggregator(),
+    profile,
+    group,
+    groupLabelCount,
+    maxLabelValueLength,
+    maxLabelsPerSeries,
+    maxTimeMs: Math.min(ENVELOPE_LIMITS.maxTimeMs, nowMs + maxFutureMs),
+    maxFutureMs,
+    scratch: [],
+    enumIdx: [],
+    parts: [],
+    kindCaches: new Array(profile.kinds.size),
+    generic: new Map(),
+    nextSlot: profile.metrics.length,
+    kindProblems: new Array(profile.kinds.size),
+    maxEventTime: -1,
+  };
+  const kinds = kindTable(profile);
+  const rejects: RejectedEvent[] = [];
+  const pushes: PushRequest[] = [];
+  const prepare = opts.preparePush ?? defaultPreparePush;
+  const fast = opts.fastPath !== false;
+  const n = events.length;
+  for (let i = 0; i < n; i++) {
+    const ev: unknown = events[i];
+    if (typeof ev !== 'object' || ev === null || Array.isArray(ev)) {
+      rejects.push(
+        rejected(i, {
+          reason: RejectReason.invalid,
+          problems: [{ path: `events[${i}]`, message: 'must be an object' }],
+        }),
+      );
+      continue;
+    }
+    const e = ev as Record<string, unknown>;
+    const k = e.kind;
+    let f: Failure | undefined;
+    const entry = typeof k === 'string' ? kinds.get(k) : undefined;
+    if (entry !== undefined) f = mapDomainEvent(e, entry.kind, fast ? entry.fast : null, i, ctx);
+    else if (k === 'counter' || k === 'gauge' || k === 'histogram') f = mapGenericEvent(e, k, i, ctx);
+    else if (k === 'push') {
+      const r = mapPush(e, i, ctx, id, prepare);
+      if ('problems' in r) f = r;
+      else pushes.push(r);
+    } else if (typeof k !== 'string') {
+      f = {
+        reason: RejectReason.invalid,
+        problems: [
+          { path: `events[${i}].kind`, message: k === undefined ? 'is required' : 'must be a string' },
+        ],
+      };
+    } else {
+      const known = [...profile.kinds.keys()].join(', ');
+      f = {
+        reason: RejectReason.unknownEvent,
+        problems: [
+          {
+            path: `events[${i}].kind`,
+            message: `unknown event kind ${JSON.stringify(k.slice(0, 64))} (profile ${profile.name}: ${known}; generic: counter, gauge, histogram, push)`,
+          },
+        ],
+      };
+    }
+    if (f !== undefined) rejects.push(rejected(i, f));
+  }
+  const apply: ApplyRequest =
+    ctx.maxEventTime >= 0
+      ? { id, group, ops: ctx.agg.ops(), eventTimeMs: ctx.maxEventTime }
+      : { id, group, ops: ctx.agg.ops() };
+  return { id, group, apply, pushes, rejected: rejects, eventCount: n, acceptedCount: n - rejects.length };
+}
+
+function mapPush(
+  ev: Record<string, unknown>,
+  index: number,
+  ctx: MessageContext,
+  id: string,
+  prepare: typeof defaultPreparePush,
+): PushRequest | Failure {
+  const problems: Problem[] = [];
+  const tp = timeProblem(ev.time, ctx);
+  if (tp !== undefined) problems.push({ path: `events[${index}].time`, message: tp });
+  for (const k of Object.keys(ev)) {
+    if (!PUSH_KEYS.has(k))
+      problems.push({
+        path: `events[${index}].${k}`,
+        message: 'unknown field (a push event has: kind, time, method, body)',
+      });
+  }
+  const method = ev.method;
+  if (typeof method !== 'string' || !PUSH_METHODS.has(method))
+    problems.push({ path: `events[${index}].method`, message: 'must be one of "PUT", "POST", "DELETE"' });
+  const body = ev.body;
+  if (body !== undefined && typeof body !== 'string')
+    problems.push({ path: `events[${index}].body`, message: 'must be a string (text exposition format)' });
+  if (problems.length > 0) return { reason: RejectReason.invalid, problems };
+  try {
+    const req = prepare(
+      method as PushMethod,
+      ctx.group,
+      (body as string | undefined) ?? '',
+      ev.time as number,
+      `${id}#push-${index}`,
+    );
+    const t = ev.time as number;
+    if (t > ctx.maxEventTime) ctx.maxEventTime = t;
+    return req;
+  } catch (e) {
+    // Our own faults (no parser registered, a bug) must not reject a producer's valid push: let the
+    // message fail and be retried instead.
+    if (!(e instanceof AccrueError) || !e.permanent || e.reason === 'internal' || e.reason === 'transient')
+      throw e;
+    const reason = e.reason as RejectReason;
+    const inner = e instanceof ValidationError ? e.problems : [{ path: '', message: e.message }];
+    return {
+      reason,
+      problems: inner.map((p) => ({
+        path: p.path ? `events[${index}].body ${p.path}` : `events[${index}].body`,
+        message: p.message,
+      })),
+    };
+  }
+}

@@ -1,0 +1,17 @@
+import { AccrueError, type Problem, RejectReason } from '../model/errors';
+
+/**
+ * A message that can't be decoded at all (not JSON, wrong `v`, bad `id` or `group`, `events` not an
+ * array, unknown envelope field, over the size bound). Permanent: the pipeline sends it to the DLQ with
+ * this message as the reason. Carries every problem found.
+ */
+export class DecodeError extends AccrueError {
+  readonly problems: readonly Problem[];
+  constructor(problems: readonly Problem[]) {
+    super(
+      RejectReason.decode,
+      `undecodable message: ${problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ')}`,
+    );
+    this.problems = problems;
+  }
+}

@@ -1,0 +1,692 @@
+/**
+ * Validation and mapping of single events into the message's `Aggregator` (the hot path).
+ *
+ * Each function validates the WHOLE event first (collecting every problem) and only then touches the
+ * aggregator, so a rejected event contributes nothing. It returns `undefined` when the event was
+ * accepted, or a `Failure` with the reason and every problem found.
+ *
+ * Safety: untrusted keys are never assigned onto plain objects (labels are built with a null prototype
+ * in aggregate.ts); fields are read by names the profile compiler vetted (never Object.prototype names);
+ * numbers are range-checked with `!(v >= min && v <= max)`, which also refuses NaN.
+ */
+import { type Problem, RejectReason } from '../model/errors';
+import { KEY_SEP } from '../model/identity';
+import { LABEL_NAME_RE, METRIC_NAME_RE } from '../model/names';
+import type { CompiledEmit, CompiledKind, CompiledMetric, CompiledProfile } from '../profiles/types';
+import { EmitOp, FieldType } from '../profiles/types';
+import { RESERVED_NAMES } from '../push/prepare';
+import type { GroupingKey } from '../store/types';
+import { type Aggregator, type FamilyInfo, observe, type SeriesAcc, setGauge } from './aggregate';
+import { ENVELOPE_LIMITS, RESERVED_PREFIX } from './envelope';
+import type { FastCheck } from './fastpath';
+
+export interface Failure {
+  readonly reason: RejectReason;
+  readonly problems: Problem[];
+}
+
+/** Per-message state shared by the event functions. */
+export interface MessageContext {
+  readonly agg: Aggregator;
+  readonly profile: CompiledProfile;
+  readonly group: GroupingKey;
+  readonly groupLabelCount: number;
+  readonly maxLabelValueLength: number;
+  readonly maxLabelsPerSeries: number;
+  /** Largest event time accepted: min(end of Date range, now + maxFutureMs). */
+  readonly maxTimeMs: number;
+  readonly maxFutureMs: number;
+  /** Scratch space for field values of the current event. */
+  readonly scratch: unknown[];
+  /** Enum value indexes of the current event's enum fields. */
+  readonly enumIdx: number[];
+  /** Label key parts of the current emit. */
+  readonly parts: string[];
+  /** Per compiled kind (by index): its series cache for this message. */
+  readonly kindCaches: (KindCache | undefined)[];
+  /** Generic families defined by this message, by name. */
+  readonly generic: Map<string, { readonly slot: number; readonly info: FamilyInfo }>;
+  nextSlot: number;
+  /** Per domain kind: a problem that rejects every event of the kind in this message (group collisions). */
+  readonly kindProblems: (Failure | null | undefined)[];
+  /** Newest accepted event time. */
+  maxEventTime: number;
+}
+
+const fail = (reason: RejectReason, path: string, message: string): Failure => ({
+  reason,
+  problems: [{ path, message }],
+});
+
+function addProblem(f: Failure | undefined, reason: RejectReason, path: string, message: string): Failure {
+  if (f === undefined) return fail(reason, path, message);
+  f.problems.push({ path, message });
+  return f;
+}
+
+/** Length in code points (what JSON Schema's minLength/maxLength count), computed only near the bounds. */
+function codePoints(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+const longerThan = (s: string, max: number): boolean => s.length > max && codePoints(s) > max;
+const shorterThan = (s: string, min: number): boolean =>
+  s.length < min || (s.length < 2 * min && codePoints(s) < min);
+
+export function timeProblem(t: unknown, ctx: MessageContext): string | undefined {
+  if (typeof t !== 'number')
+    return t === undefined ? 'is required' : 'must be a number (milliseconds since the Unix epoch)';
+  if (!Number.isInteger(t)) return 'must be an integer (milliseconds since the Unix epoch)';
+  if (t < 0) return 'must be >= 0';
+  if (t > ctx.maxTimeMs) {
+    return t > ENVELOPE_LIMITS.maxTimeMs
+      ? `must be <= ${ENVELOPE_LIMITS.maxTimeMs} (end of the Date range)`
+      : `must not be more than ${ctx.maxFutureMs} ms ahead of the ingest clock`;
+  }
+  return undefined;
+}
+
+/** Keys of `ev` that are not in `known` (slow path, only when the key count says there are some). */
+function unknownKeys(ev: Record<string, unknown>, known: (k: string) => boolean): string[] {
+  const out: string[] = [];
+  for (const k of Object.keys(ev)) if (!known(k)) out.push(k);
+  return out;
+}
+
+function quoteList(values: readonly string[]): string {
+  return values.map((v) => JSON.stringify(v)).join(', ');
+}
+
+/** Problems of a kind with this message's group (label collisions, label count), computed once per message. */
+function kindProblem(kind: CompiledKind, ctx: MessageContext): Failure | null {
+  let cached = ctx.kindProblems[kind.index];
+  if (cached !== undefined) return cached;
+  cached = null;
+  const path = '';
+  for (const l of kind.labelNames) {
+    if (Object.hasOwn(ctx.group, l)) {
+      cached = addProblem(
+        cached ?? undefined,
+        RejectReason.invalid,
+        path,
+        `label "${l}" of event kind "${kind.name}" is also a label of the envelope's group`,
+      );
+    }
+  }
+  for (const e of kind.emits) {
+    if (e.metric.labelNames.length + ctx.groupLabelCount > ctx.maxLabelsPerSeries) {
+      cached = addProblem(
+        cached ?? undefined,
+        RejectReason.limit,
+        path,
+        `${e.metric.name} would have more than ${ctx.maxLabelsPerSeries} labels with the group's (maxLabelsPerSeries)`,
+      );
+    }
+  }
+  ctx.kindProblems[kind.index] = cached;
+  return cached;
+}
+
+/** A domain event of the profile: validate every field, then emit the profile's operations. */
+export function mapDomainEvent(
+  ev: Record<string, unknown>,
+  kind: CompiledKind,
+  fast: FastCheck | null,
+  index: number,
+  ctx: MessageContext,
+): Failure | undefined {
+  const scratch = ctx.scratch;
+  const enumIdx = ctx.enumIdx;
+  if (
+    fast === null ||
+    !fast(ev, scratch, enumIdx, ctx.maxTimeMs, ctx.maxLabelValueLength) ||
+    kindProblem(kind, ctx) !== null
+  ) {
+    const f = validateDomainEvent(ev, kind, index, ctx);
+    if (f !== undefined) return f;
+  }
+  emitDomainEvent(ev.time as number, kind, ctx);
+  return undefined;
+}
+
+/** The full validator of a domain event: every problem, with paths. Fills the scratch arrays. */
+export function validateDomainEvent(
+  ev: Record<string, unknown>,
+  kind: CompiledKind,
+  index: number,
+  ctx: MessageContext,
+): Failure | undefined {
+  let f: Failure | undefined;
+  const time = ev.time;
+  let present = 1; // kind
+  if (time !== undefined) present++;
+  const tp = timeProblem(time, ctx);
+  if (tp !== undefined) f = fail(RejectReason.invalid, `events[${index}].time`, tp);
+  const fields = kind.fields;
+  const scratch = ctx.scratch;
+  const enumIdx = ctx.enumIdx;
+  const maxLabel = ctx.maxLabelValueLength;
+  for (let i = 0; i < fields.length; i++) {
+    const fd = fields[i]!;
+    const v = ev[fd.name];
+    scratch[i] = v;
+    if (v === undefined) {
+      if (!fd.optional) f = addProblem(f, RejectReason.invalid, `events[${index}].${fd.name}`, 'is required');
+      continue;
+    }
+    present++;
+    switch (fd.type) {
+      case FieldType.enum: {
+        const list = fd.valueList;
+        let j = list.length - 1;
+        while (j >= 0 && list[j] !== v) j--;
+        if (j < 0)
+          f = addProblem(
+            f,
+            RejectReason.invalid,
+            `events[${index}].${fd.name}`,
+            `must be one of ${quoteList(list)}`,
+          );
+        else enumIdx[i] = j;
+        break;
+      }
+      case FieldType.number:
+        if (typeof v !== 'number')
+          f = addProblem(f, RejectReason.invalid, `events[${index}].${fd.name}`, 'must be a number');
+        else if (!(v >= fd.minimum))
+          f = addProblem(
+            f,
+            RejectReason.invalid,
+            `events[${index}].${fd.name}`,
+            Number.isNaN(v) ? 'must be a finite number' : `must be >= ${fd.minimum}`,
+          );
+        else if (!(v <= fd.maximum))
+          f = addProblem(f, RejectReason.invalid, `events[${index}].${fd.name}`, `must be <= ${fd.maximum}`);
+        else if (fd.integer && !Number.isInteger(v))
+          f = addProblem(f, RejectReason.invalid, `events[${index}].${fd.name}`, 'must be an integer');
+        break;
+      case FieldType.string:
+        if (typeof v !== 'string')
+          f = addProblem(f, RejectReason.invalid, `events[${index}].${fd.name}`, 'must be a string');
+        else if (longerThan(v, fd.maxLength))
+          f = addProblem(
+            f,
+            RejectReason.invalid,
+            `events[${index}].${fd.name}`,
+            `must be at most ${fd.maxLength} characters`,
+          );
+        else if (longerThan(v, maxLabel))
+          f = addProblem(
+            f,
+            RejectReason.limit,
+            `events[${index}].${fd.name}`,
+            `must be at most ${maxLabel} characters (maxLabelValueLength)`,
+          );
+        else if (fd.minLength > 0 && shorterThan(v, fd.minLength))
+          f = addProblem(
+            f,
+            RejectReason.invalid,
+            `events[${index}].${fd.name}`,
+            `must be at least ${fd.minLength} characters`,
+          );
+        else if (v.indexOf('\u0000') !== -1)
+          f = addProblem(f, RejectReason.invalid, `events[${index}].${fd.name}`, 'must not contain NUL');
+        break;
+      default:
+        if (typeof v !== 'boolean')
+          f = addProblem(f, RejectReason.invalid, `events[${index}].${fd.name}`, 'must be true or false');
+    }
+  }
+  let keys = 0;
+  for (const _ in ev) keys++;
+  if (keys !== present) {
+    const names = fields.map((x) => x.name);
+    for (const k of unknownKeys(ev, (k) => k === 'kind' || k === 'time' || names.includes(k))) {
+      f = addProblem(
+        f,
+        RejectReason.invalid,
+        `events[${index}].${k}`,
+        `unknown field (event kind "${kind.name}" has: time, ${names.join(', ')})`,
+      );
+    }
+  }
+  const kp = kindProblem(kind, ctx);
+  if (kp !== null)
+    f = addProblem(f, kp.reason, `events[${index}]`, kp.problems.map((p) => p.message).join('; '));
+  return f;
+}
+
+/** Emits a validated event's operations (values in the scratch arrays); nothing here can fail. */
+function emitDomainEvent(t: number, kind: CompiledKind, ctx: MessageContext): void {
+  const scratch = ctx.scratch;
+  const enumIdx = ctx.enumIdx;
+  if (t > ctx.maxEventTime) ctx.maxEventTime = t;
+  const emits = kind.emits;
+  const slot = slotFor(kind, scratch, ctx);
+  for (let e = 0; e < emits.length; e++) {
+    const em = emits[e]!;
+    let value = em.valueConst;
+    if (em.valueIndex >= 0) {
+      const raw = scratch[em.valueIndex];
+      if (raw === undefined) {
+        if (!em.hasDefault) continue;
+      } else value = typeof raw === 'boolean' ? (raw ? 1 : 0) : (raw as number);
+    }
+    const arr = slot[e]!;
+    const ef = em.enumLabelIndexes;
+    let ci = 0;
+    for (let k = 0; k < ef.length; k++) ci += enumIdx[ef[k]!]! * em.enumStrides[k]!;
+    let acc = arr[ci];
+    if (acc === undefined) {
+      acc = seriesMiss(em, scratch, ctx);
+      arr[ci] = acc;
+    }
+    const metric = em.metric;
+    switch (em.op) {
+      case EmitOp.observe:
+        observe(acc, metric.bounds, value);
+        break;
+      case EmitOp.counterInc:
+      case EmitOp.gaugeAdd:
+        acc.add += value;
+        acc.hasAdd = true;
+        break;
+      case EmitOp.gaugeSub:
+        acc.add -= value;
+        acc.hasAdd = true;
+        break;
+      default:
+        setGauge(acc, value, t);
+    }
+  }
+}
+
+/** Per emit of a kind: its series by enum combination index. */
+type SeriesSlot = (SeriesAcc | undefined)[][];
+
+/** Per kind and message: series slots by the event's string label values (joined). */
+export class KindCache {
+  flat: SeriesSlot | undefined;
+  readonly byStr = new Map<string, SeriesSlot>();
+}
+
+function newSlot(kind: CompiledKind): SeriesSlot {
+  return kind.emits.map((em) => new Array<SeriesAcc | undefined>(em.combos));
+}
+
+/**
+ * The series slot of the current event: one Map lookup keyed by the string label values of the kind's
+ * emits (no lookup at all when they have none); each emit then finds its series by an array index
+ * computed from its enum labels. On a miss, the family's series is found or created in the aggregator.
+ */
+function slotFor(kind: CompiledKind, scratch: unknown[], ctx: MessageContext): SeriesSlot {
+  let kc = ctx.kindCaches[kind.index];
+  if (kc === undefined) {
+    kc = new KindCache();
+    ctx.kindCaches[kind.index] = kc;
+  }
+  const sk = kind.strKeyFields;
+  if (sk.length === 0) {
+    if (kc.flat === undefined) kc.flat = newSlot(kind);
+    return kc.flat;
+  }
+  let key = scratch[sk[0]!] as string;
+  for (let k = 1; k < sk.length; k++) key = key + KEY_SEP + (scratch[sk[k]!] as string);
+  let slot = kc.byStr.get(key);
+  if (slot === undefined) {
+    slot = newSlot(kind);
+    kc.byStr.set(key, slot);
+  }
+  return slot;
+}
+
+function seriesMiss(em: CompiledEmit, scratch: unknown[], ctx: MessageContext): SeriesAcc {
+  const li = em.labelIndexes;
+  const parts = ctx.parts;
+  parts.length = li.length;
+  for (let l = 0; l < li.length; l++) {
+    const idx = li[l]!;
+    parts[l] = idx >= 0 ? (scratch[idx] as string) : em.labelConsts[l]!;
+  }
+  return em.direct
+    ? ctx.agg.newSeries(em.metric.id, em.metric, parts)
+    : ctx.agg.series(em.metric.id, em.metric, parts);
+}
+
+// ---- generic metric operations ----
+
+const COUNTER_KEYS = new Set(['kind', 'time', 'name', 'labels', 'value', 'help']);
+const GAUGE_KEYS = new Set(['kind', 'time', 'op', 'name', 'labels', 'value', 'help']);
+const HISTOGRAM_KEYS = new Set(['kind', 'time', 'name', 'labels', 'value', 'buckets', 'help']);
+export const PUSH_KEYS = new Set(['kind', 'time', 'method', 'body']);
+const MAX = ENVELOPE_LIMITS.maxAbsValue;
+
+function checkKeys(
+  ev: Record<string, unknown>,
+  known: ReadonlySet<string>,
+  index: number,
+  kind: string,
+  f: Failure | undefined,
+): Failure | undefined {
+  for (const k in ev) {
+    if (!known.has(k)) {
+      f = addProblem(
+        f,
+        RejectReason.invalid,
+        `events[${index}].${k}`,
+        `unknown field (a ${kind} event has: ${[...known].join(', ')})`,
+      );
+    }
+  }
+  return f;
+}
+
+function valueProblem(v: unknown, min: number): string | undefined {
+  if (typeof v !== 'number') return 'must be a number';
+  if (Number.isNaN(v)) return 'must be a finite number';
+  if (!(v >= min)) return min === 0 ? 'must be >= 0 (counters only go up)' : `must be >= ${min}`;
+  if (!(v <= MAX)) return `must be <= ${MAX} (2^53)`;
+  return undefined;
+}
+
+function nameProblem(name: unknown): { reason: RejectReason; message: string } | undefined {
+  if (typeof name !== 'string') return { reason: RejectReason.invalid, message: 'must be a string' };
+  if (name.length === 0) return { reason: RejectReason.invalid, message: 'must not be empty' };
+  if (name.length > ENVELOPE_LIMITS.maxNameLength)
+    return {
+      reason: RejectReason.invalid,
+      message: `must be at most ${ENVELOPE_LIMITS.maxNameLength} characters`,
+    };
+  if (!METRIC_NAME_RE.test(name))
+    return {
+      reason: RejectReason.invalidName,
+      message: 'must match [a-zA-Z_:][a-zA-Z0-9_:]* (Prometheus data model)',
+    };
+  if (name.startsWith(RESERVED_PREFIX) || RESERVED_NAMES.has(name)) {
+    return {
+      reason: RejectReason.invalidName,
+      message: `is reserved (prefix "${RESERVED_PREFIX}", push_time_seconds and push_failure_time_seconds belong to Accrue)`,
+    };
+  }
+  return undefined;
+}
+
+interface GenericLabels {
+  /** Sorted names joined with ','. */
+  shape: string;
+  names: string[];
+  values: string[];
+}
+
+function readLabels(
+  raw: unknown,
+  index: number,
+  ctx: MessageContext,
+  f: Failure | undefined,
+): { f: Failure | undefined; labels: GenericLabels | undefined } {
+  const path = `events[${index}].labels`;
+  if (raw === undefined) return { f, labels: { shape: '', names: [], values: [] } };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return {
+      f: addProblem(f, RejectReason.invalid, path, 'must be an object of label name to string value'),
+      labels: undefined,
+    };
+  }
+  const obj = raw as Record<string, unknown>;
+  const names = Object.keys(obj).sort();
+  const values: string[] = [];
+  let bad = false;
+  const maxLabels = ctx.maxLabelsPerSeries - ctx.groupLabelCount;
+  if (names.length > maxLabels) {
+    f = addProblem(
+      f,
+      RejectReason.limit,
+      path,
+      `must have at most ${maxLabels} labels (maxLabelsPerSeries ${ctx.maxLabelsPerSeries} minus the group's ${ctx.groupLabelCount})`,
+    );
+    bad = true;
+  }
+  for (const n of names) {
+    const v = obj[n];
+    const lp = `${path}.${n}`;
+    if (!LABEL_NAME_RE.test(n)) {
+      f = addProblem(
+        f,
+        RejectReason.invalidName,
+        lp,
+        'label name must match [a-zA-Z_][a-zA-Z0-9_]* (Prometheus data model)',
+      );
+      bad = true;
+    } else if (n.startsWith('__')) {
+      f = addProblem(
+        f,
+        RejectReason.invalidName,
+        lp,
+        'label name must not start with "__" (reserved for internal use)',
+      );
+      bad = true;
+    } else if (Object.hasOwn(ctx.group, n)) {
+      f = addProblem(
+        f,
+        RejectReason.invalid,
+        lp,
+        "is a label of the envelope's group; series labels must not repeat it",
+      );
+      bad = true;
+    }
+    if (typeof v !== 'string') {
+      f = addProblem(f, RejectReason.invalid, lp, 'must be a string');
+      bad = true;
+    } else if (longerThan(v, ctx.maxLabelValueLength)) {
+      f = addProblem(
+        f,
+        RejectReason.limit,
+        lp,
+        `must be at most ${ctx.maxLabelValueLength} characters (maxLabelValueLength)`,
+      );
+      bad = true;
+    } else if (v.indexOf('\u0000') !== -1) {
+      f = addProblem(f, RejectReason.invalid, lp, 'must not contain NUL');
+      bad = true;
+    } else values.push(v);
+  }
+  return { f, labels: bad ? undefined : { shape: names.join(','), names, values } };
+}
+
+function bucketsProblem(
+  raw: unknown,
+  path: string,
+  f: Failure | undefined,
+): { f: Failure | undefined; bounds: number[] | undefined } {
+  if (!Array.isArray(raw))
+    return {
+      f: addProblem(
+        f,
+        RejectReason.invalid,
+        path,
+        raw === undefined ? 'is required' : 'must be an array of numbers',
+      ),
+      bounds: undefined,
+    };
+  if (raw.length === 0 || raw.length > ENVELOPE_LIMITS.maxBuckets) {
+    return {
+      f: addProblem(f, RejectReason.invalid, path, `must have 1 to ${ENVELOPE_LIMITS.maxBuckets} bounds`),
+      bounds: undefined,
+    };
+  }
+  let ok = true;
+  for (let i = 0; i < raw.length; i++) {
+    const b = raw[i];
+    const p = valueProblem(b, -MAX);
+    if (p !== undefined) {
+      f = addProblem(f, RejectReason.invalid, `${path}[${i}]`, p);
+      ok = false;
+    } else if (i > 0 && !((b as number) > (raw[i - 1] as number))) {
+      f = addProblem(
+        f,
+        RejectReason.invalid,
+        `${path}[${i}]`,
+        'must be greater than the previous bound (strictly ascending)',
+      );
+      ok = false;
+    }
+  }
+  return { f, bounds: ok ? (raw as number[]) : undefined };
+}
+
+function sameBounds(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Resolves the family a generic event names: the profile's, this message's, or a new one. */
+function resolveFamily(
+  name: string,
+  type: FamilyInfo['type'],
+  labels: GenericLabels,
+  bounds: readonly number[],
+  help: string,
+  index: number,
+  ctx: MessageContext,
+): { slot: number; info: FamilyInfo } | Failure {
+  const path = `events[${index}].name`;
+  const pm: CompiledMetric | undefined = ctx.profile.metricsByName.get(name);
+  const existing = pm ? { slot: pm.id, info: pm as FamilyInfo } : ctx.generic.get(name);
+  if (existing === undefined) {
+    const info: FamilyInfo = { name, type, help, labelNames: labels.names, shape: labels.shape, bounds };
+    const slot = ctx.nextSlot++;
+    const entry = { slot, info };
+    ctx.generic.set(name, entry);
+    return entry;
+  }
+  const { info } = existing;
+  const origin = pm ? `in profile ${ctx.profile.name}` : 'earlier in this message';
+  if (info.type !== type)
+    return fail(
+      RejectReason.familyConflict,
+      path,
+      `family ${name} is a ${info.type} ${origin}, not a ${type}`,
+    );
+  if (info.shape !== labels.shape) {
+    return fail(
+      RejectReason.familyConflict,
+      path,
+      `family ${name} has labels [${info.shape}] ${origin}, this event has [${labels.shape}]`,
+    );
+  }
+  if (type === 'histogram' && !sameBounds(info.bounds, bounds)) {
+    return fail(
+      RejectReason.familyConflict,
+      path,
+      `family ${name} has buckets [${info.bounds.join(', ')}] ${origin}, this event has [${bounds.join(', ')}]`,
+    );
+  }
+  if (!pm && info.help === '' && help !== '') info.help = help;
+  return existing;
+}
+
+/** Label values in the family's key order (profile families keep their declared order). */
+function orderedValues(info: FamilyInfo, labels: GenericLabels, parts: string[]): string[] {
+  const n = info.labelNames.length;
+  parts.length = n;
+  for (let i = 0; i < n; i++) {
+    const name = info.labelNames[i]!;
+    // labels.names is sorted; a profile family's label order may differ.
+    const j = labels.names[i] === name ? i : labels.names.indexOf(name);
+    parts[i] = labels.values[j]!;
+  }
+  return parts;
+}
+
+/** `counter`, `gauge` and `histogram` events. */
+export function mapGenericEvent(
+  ev: Record<string, unknown>,
+  kind: 'counter' | 'gauge' | 'histogram',
+  index: number,
+  ctx: MessageContext,
+): Failure | undefined {
+  const time = ev.time;
+  let f: Failure | undefined;
+  const tp = timeProblem(time, ctx);
+  if (tp !== undefined) f = fail(RejectReason.invalid, `events[${index}].time`, tp);
+  f = checkKeys(
+    ev,
+    kind === 'counter' ? COUNTER_KEYS : kind === 'gauge' ? GAUGE_KEYS : HISTOGRAM_KEYS,
+    index,
+    kind,
+    f,
+  );
+  const name = ev.name;
+  const np = nameProblem(name);
+  if (np) f = addProblem(f, np.reason, `events[${index}].name`, np.message);
+  const help = ev.help;
+  if (help !== undefined) {
+    if (typeof help !== 'string')
+      f = addProblem(f, RejectReason.invalid, `events[${index}].help`, 'must be a string');
+    else if (longerThan(help, ENVELOPE_LIMITS.maxHelpLength))
+      f = addProblem(
+        f,
+        RejectReason.invalid,
+        `events[${index}].help`,
+        `must be at most ${ENVELOPE_LIMITS.maxHelpLength} characters`,
+      );
+  }
+  let op: unknown;
+  if (kind === 'gauge') {
+    op = ev.op;
+    if (op !== 'set' && op !== 'inc' && op !== 'dec')
+      f = addProblem(f, RejectReason.invalid, `events[${index}].op`, 'must be one of "set", "inc", "dec"');
+  }
+  const raw = ev.value;
+  let value = 1;
+  if (raw === undefined) {
+    if (kind === 'histogram' || op === 'set')
+      f = addProblem(f, RejectReason.invalid, `events[${index}].value`, 'is required');
+  } else {
+    const vp = valueProblem(raw, kind === 'counter' ? 0 : -MAX);
+    if (vp) f = addProblem(f, RejectReason.invalid, `events[${index}].value`, vp);
+    else value = raw as number;
+  }
+  let bounds: readonly number[] = [];
+  if (kind === 'histogram') {
+    const r = bucketsProblem(ev.buckets, `events[${index}].buckets`, f);
+    f = r.f;
+    if (r.bounds) bounds = r.bounds;
+  }
+  const r = readLabels(ev.labels, index, ctx, f);
+  f = r.f;
+  if (f !== undefined) return f;
+  const labels = r.labels!;
+  const fam = resolveFamily(
+    name as string,
+    kind,
+    labels,
+    bounds,
+    (help as string | undefined) ?? '',
+    index,
+    ctx,
+  );
+  if ('problems' in fam) return fam;
+
+  const t = time as number;
+  if (t > ctx.maxEventTime) ctx.maxEventTime = t;
+  const acc = ctx.agg.series(fam.slot, fam.info, orderedValues(fam.info, labels, ctx.parts));
+  if (kind === 'histogram') observe(acc, fam.info.bounds, value);
+  else if (kind === 'counter' || op === 'inc') {
+    acc.add += value;
+    acc.hasAdd = true;
+  } else if (op === 'dec') {
+    acc.add -= value;
+    acc.hasAdd = true;
+  } else setGauge(acc, value, t);
+  return undefined;
+}

@@ -1,0 +1,394 @@
+/**
+ * Validation of a Pushgateway push, shared by HTTP pushes (service/) and push events that arrive through
+ * SQS (functions/ingest). Pure: no I/O, no clock.
+ *
+ * What is refused, as the Pushgateway refuses it (400 over HTTP), with every problem listed:
+ * - invalid metric or label names, names starting with `__` (reason `invalid_name`);
+ * - metric names with Accrue's reserved prefix `accrue_` and the per-group gauges `push_time_seconds` /
+ *   `push_failure_time_seconds`, which the renderer adds itself (reason `invalid_name`);
+ * - samples carrying timestamps (reason `timestamp`);
+ * - the same series twice in one push, after the grouping labels were applied (reason `duplicate_series`);
+ * - a family named twice, or names that collide in the exposition (`x` histogram and `x_bucket`, ...),
+ *   `le` / `quantile` used as labels of histograms / summaries, malformed values (reason `invalid`).
+ *
+ * Grouping labels in the body are overridden by the path silently, like the Pushgateway: they are stripped
+ * from the series here (the renderer adds the group's labels back). Families without series are dropped.
+ */
+import { parseText } from '../expfmt/text-parse';
+import { type Problem, RejectReason, ValidationError } from '../model/errors';
+import { labelsKey } from '../model/identity';
+import { labelNameProblem, metricNameProblem } from '../model/names';
+import type { AnySeries, Labels, MetricFamily } from '../model/types';
+import { normalizeGroupingKey } from '../store/grouping';
+import type { GroupingKey, PushMethod, PushRequest } from '../store/types';
+
+/** Metric name prefix reserved for Accrue's own metrics. */
+export const RESERVED_PREFIX = 'accrue_';
+/** Names the renderer adds per group. */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set([
+  'push_time_seconds',
+  'push_failure_time_seconds',
+]);
+
+const PUSH_METHODS: ReadonlySet<string> = new Set(['PUT', 'POST', 'DELETE']);
+const FAMILY_TYPES: ReadonlySet<string> = new Set(['counter', 'gauge', 'untyped', 'histogram', 'summary']);
+
+interface Found extends Problem {
+  readonly reason: RejectReason;
+}
+
+/**
+ * Validates a push and builds the store request. `group` is validated and normalized
+ * (`normalizeGroupingKey`); `input` is parsed families or a text-format body. DELETE ignores the body.
+ * Throws `ValidationError` (every problem, reason of the first) or the parser's `ParseError`.
+ */
+export function preparePush(
+  method: PushMethod,
+  group: Readonly<Record<string, unknown>>,
+  input: readonly MetricFamily[] | string,
+  pushTimeMs: number,
+  id?: string,
+): PushRequest {
+  if (typeof method !== 'string' || !PUSH_METHODS.has(method)) {
+    throw new ValidationError([{ path: 'method', message: 'must be PUT, POST or DELETE' }]);
+  }
+  if (typeof pushTimeMs !== 'number' || !Number.isFinite(pushTimeMs) || pushTimeMs < 0) {
+    throw new ValidationError([{ path: 'pushTimeMs', message: 'must be a finite, non-negative number' }]);
+  }
+  const key = normalizeGroupingKey(group);
+  const base = id === undefined ? {} : { id };
+  if (method === 'DELETE') return { method, group: key, families: [], pushTimeMs, ...base };
+  let families: readonly MetricFamily[];
+  if (typeof input === 'string') {
+    families = parseText(input);
+  } else {
+    families = input;
+  }
+  if (!Array.isArray(families))
+    throw new ValidationError([{ path: 'families', message: 'must be an array' }]);
+  const { prepared, problems } = validateFamilies(families, key);
+  if (problems.length > 0) throw new ValidationError(problems, problems[0]!.reason);
+  return { method, group: key, families: prepared, pushTimeMs, ...base };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Names a family's samples occupy in the exposition. */
+function exposedNames(f: MetricFamily): string[] {
+  if (f.type === 'histogram') return [f.name, `${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`];
+  if (f.type === 'summary') return [f.name, `${f.name}_sum`, `${f.name}_count`];
+  return [f.name];
+}
+
+function validateFamilies(
+  families: readonly unknown[],
+  group: GroupingKey,
+): { prepared: MetricFamily[]; problems: Found[] } {
+  const problems: Found[] = [];
+  const prepared: MetricFamily[] = [];
+  const names = new Map<string, string>(); // exposed name -> owning family
+  families.forEach((raw, fi) => {
+    if (!isObject(raw)) {
+      problems.push({ path: `families[${fi}]`, message: 'must be an object', reason: RejectReason.invalid });
+      return;
+    }
+    const f = raw as unknown as MetricFamily;
+    const fname = typeof f.name === 'string' ? f.name : `families[${fi}]`;
+    const np = metricNameProblem(f.name);
+    if (np) {
+      problems.push({ path: fname, message: `metric name ${np}`, reason: RejectReason.invalidName });
+      return;
+    }
+    if (f.name.startsWith('__')) {
+      problems.push({
+        path: fname,
+        message: 'metric name must not start with "__" (reserved)',
+        reason: RejectReason.invalidName,
+      });
+      return;
+    }
+    if (f.name.startsWith(RESERVED_PREFIX) || RESERVED_NAMES.has(f.name)) {
+      problems.push({
+        path: fname,
+        message: `metric name is reserved (prefix "${RESERVED_PREFIX}" and push_time_seconds / push_failure_time_seconds belong to Accrue)`,
+        reason: RejectReason.invalidName,
+      });
+      return;
+    }
+    if (typeof f.type !== 'string' || !FAMILY_TYPES.has(f.type)) {
+      problems.push({
+        path: fname,
+        message: 'type must be counter, gauge, untyped, histogram or summary',
+        reason: RejectReason.invalid,
+      });
+      return;
+    }
+    if (f.help !== undefined && typeof f.help !== 'string') {
+      problems.push({ path: `${fname}.help`, message: 'must be a string', reason: RejectReason.invalid });
+      return;
+    }
+    if (!Array.isArray(f.series)) {
+      problems.push({ path: `${fname}.series`, message: 'must be an array', reason: RejectReason.invalid });
+      return;
+    }
+    let clash = false;
+    for (const n of exposedNames(f)) {
+      const owner = names.get(n);
+      if (owner !== undefined) {
+        problems.push({
+          path: fname,
+          message:
+            owner === f.name
+              ? 'family appears more than once in the push'
+              : `name ${n} collides with family ${owner}`,
+          reason: RejectReason.invalid,
+        });
+        clash = true;
+        break;
+      }
+    }
+    if (clash) return;
+    for (const n of exposedNames(f)) names.set(n, f.name);
+    const seen = new Set<string>();
+    const series: AnySeries[] = [];
+    f.series.forEach((s: unknown, si: number) => {
+      const path = `${fname}[${si}]`;
+      const out = validateSeries(f.type, s, path, group, problems);
+      if (!out) return;
+      const k = labelsKey(out.labels);
+      if (seen.has(k)) {
+        problems.push({
+          path,
+          message: 'duplicate series in one push (same name and labels, after applying the grouping labels)',
+          reason: RejectReason.duplicateSeries,
+        });
+        return;
+      }
+      seen.add(k);
+      series.push(out);
+    });
+    if (series.length > 0) {
+      prepared.push({ name: f.name, help: f.help ?? '', type: f.type, series } as MetricFamily);
+    }
+  });
+  return { prepared, problems };
+}
+
+function isNum(v: unknown): v is number {
+  return typeof v === 'number';
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0;
+}
+
+function validateSeries(
+  type: MetricFamily['type'],
+  raw: unknown,
+  path: string,
+  group: GroupingKey,
+  problems: Found[],
+): AnySeries | undefined {
+  if (!isObject(raw)) {
+    problems.push({ path, message: 'series must be an object', reason: RejectReason.invalid });
+    return undefined;
+  }
+  const before = problems.length;
+  if (raw['timestampMs'] !== undefined) {
+    problems.push({
+      path,
+      message: 'pushed samples must not carry timestamps',
+      reason: RejectReason.timestamp,
+    });
+  }
+  const labels = stripLabels(raw['labels'], path, type, group, problems);
+  let out: AnySeries | undefined;
+  if (type === 'histogram') {
+    const { buckets, sum, count } = raw as { buckets?: unknown; sum?: unknown; count?: unknown };
+    if (!isNum(sum))
+      problems.push({ path: `${path}.sum`, message: 'must be a number', reason: RejectReason.invalid });
+    if (!isCount(count))
+      problems.push({
+        path: `${path}.count`,
+        message: 'must be a finite number >= 0',
+        reason: RejectReason.invalid,
+      });
+    const bs = checkBuckets(
+      buckets,
+      isCount(count) ? count : Number.POSITIVE_INFINITY,
+      `${path}.buckets`,
+      problems,
+    );
+    if (bs && isNum(sum) && isCount(count) && labels) out = { labels, buckets: bs, sum, count };
+  } else if (type === 'summary') {
+    const { quantiles, sum, count } = raw as { quantiles?: unknown; sum?: unknown; count?: unknown };
+    if (!isNum(sum))
+      problems.push({ path: `${path}.sum`, message: 'must be a number', reason: RejectReason.invalid });
+    if (!isCount(count))
+      problems.push({
+        path: `${path}.count`,
+        message: 'must be a finite number >= 0',
+        reason: RejectReason.invalid,
+      });
+    const qs = checkQuantiles(quantiles, `${path}.quantiles`, problems);
+    if (qs && isNum(sum) && isCount(count) && labels) out = { labels, quantiles: qs, sum, count };
+  } else {
+    const value = raw['value'];
+    if (!isNum(value))
+      problems.push({ path: `${path}.value`, message: 'must be a number', reason: RejectReason.invalid });
+    else if (labels) out = { labels, value };
+  }
+  return problems.length === before ? out : undefined;
+}
+
+/** Validates series labels and removes the grouping labels (the path wins, silently). */
+function stripLabels(
+  raw: unknown,
+  path: string,
+  type: MetricFamily['type'],
+  group: GroupingKey,
+  problems: Found[],
+): Labels | undefined {
+  if (raw === undefined) return Object.create(null) as Labels;
+  if (!isObject(raw)) {
+    problems.push({ path: `${path}.labels`, message: 'must be an object', reason: RejectReason.invalid });
+    return undefined;
+  }
+  const out: Record<string, string> = Object.create(null);
+  let ok = true;
+  for (const name of Object.keys(raw)) {
+    const value = raw[name];
+    const np = labelNameProblem(name);
+    if (np) {
+      problems.push({
+        path: `${path}.labels.${name}`,
+        message: `label name ${np}`,
+        reason: RejectReason.invalidName,
+      });
+      ok = false;
+      continue;
+    }
+    if ((type === 'histogram' && name === 'le') || (type === 'summary' && name === 'quantile')) {
+      problems.push({
+        path: `${path}.labels.${name}`,
+        message: `label name ${name} is reserved for ${type} samples`,
+        reason: RejectReason.invalid,
+      });
+      ok = false;
+      continue;
+    }
+    if (typeof value !== 'string') {
+      problems.push({
+        path: `${path}.labels.${name}`,
+        message: 'label value must be a string',
+        reason: RejectReason.invalid,
+      });
+      ok = false;
+      continue;
+    }
+    if (value.includes('\u0000')) {
+      problems.push({
+        path: `${path}.labels.${name}`,
+        message: 'label value must not contain NUL',
+        reason: RejectReason.invalid,
+      });
+      ok = false;
+      continue;
+    }
+    if (Object.hasOwn(group, name)) continue;
+    // An empty label value is the same as no label (Prometheus data model).
+    if (value === '') continue;
+    out[name] = value;
+  }
+  return ok ? out : undefined;
+}
+
+function checkBuckets(raw: unknown, count: number, path: string, problems: Found[]) {
+  if (!Array.isArray(raw)) {
+    problems.push({ path, message: 'must be an array', reason: RejectReason.invalid });
+    return undefined;
+  }
+  const out: { le: number; count: number }[] = [];
+  let prevLe = Number.NEGATIVE_INFINITY;
+  let prevCount = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const b: unknown = raw[i];
+    if (!isObject(b) || !isNum(b['le']) || !isCount(b['count'])) {
+      problems.push({
+        path: `${path}[${i}]`,
+        message: 'must have a numeric le and a finite count >= 0',
+        reason: RejectReason.invalid,
+      });
+      return undefined;
+    }
+    const le = b['le'];
+    const c = b['count'];
+    if (le === Number.POSITIVE_INFINITY) {
+      // A +Inf bucket passed through is implied by count; it must agree.
+      if (c !== count && Number.isFinite(count)) {
+        problems.push({
+          path: `${path}[${i}]`,
+          message: 'le="+Inf" bucket must equal count',
+          reason: RejectReason.invalid,
+        });
+        return undefined;
+      }
+      continue;
+    }
+    if (!Number.isFinite(le) || le <= prevLe) {
+      problems.push({
+        path: `${path}[${i}]`,
+        message: 'le must be finite and strictly ascending',
+        reason: RejectReason.invalid,
+      });
+      return undefined;
+    }
+    if (c < prevCount || c > count) {
+      problems.push({
+        path: `${path}[${i}]`,
+        message: 'bucket counts must be cumulative (non-decreasing, <= count)',
+        reason: RejectReason.invalid,
+      });
+      return undefined;
+    }
+    prevLe = le;
+    prevCount = c;
+    out.push({ le, count: c });
+  }
+  return out;
+}
+
+function checkQuantiles(raw: unknown, path: string, problems: Found[]) {
+  if (!Array.isArray(raw)) {
+    problems.push({ path, message: 'must be an array', reason: RejectReason.invalid });
+    return undefined;
+  }
+  const out: { quantile: number; value: number }[] = [];
+  const seen = new Set<number>();
+  for (let i = 0; i < raw.length; i++) {
+    const q: unknown = raw[i];
+    if (!isObject(q) || !isNum(q['quantile']) || !isNum(q['value'])) {
+      problems.push({
+        path: `${path}[${i}]`,
+        message: 'must have numeric quantile and value',
+        reason: RejectReason.invalid,
+      });
+      return undefined;
+    }
+    const qq = q['quantile'];
+    if (!(qq >= 0 && qq <= 1) || seen.has(qq)) {
+      problems.push({
+        path: `${path}[${i}]`,
+        message: 'quantile must be in [0, 1] and unique',
+        reason: RejectReason.invalid,
+      });
+      return undefined;
+    }
+    seen.add(qq);
+    out.push({ quantile: qq, value: q['value'] });
+  }
+  out.sort((a, b) => a.quantile - b.quantile);
+  return out;
+}

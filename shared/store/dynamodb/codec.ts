@@ -1,0 +1,152 @@
+/**
+ * Encoding between Accrue's model and DynamoDB attribute values, by hand (no lib-dynamodb: the Lambda
+ * bundle stays small), plus the key scheme of the series table. See docs/store-dynamodb.md.
+ */
+import { createHash } from 'node:crypto';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { labelsKey } from '../../model/identity';
+import type { Labels } from '../../model/types';
+
+export type Item = Record<string, AttributeValue>;
+
+/** Fixed-length digest used in keys: 22 base64url characters (132 bits) of SHA-256. */
+export function digest(s: string): string {
+  return createHash('sha256').update(s, 'utf8').digest('base64url').slice(0, 22);
+}
+
+/** Family names longer than this are hashed in keys (the sort key limit is 1024 bytes). */
+const MAX_NAME_IN_KEY = 200;
+
+export function famToken(name: string): string {
+  return name.length <= MAX_NAME_IN_KEY ? name : `~${digest(name)}`;
+}
+
+// ---- key scheme (series table: pk S, sk S) ----
+export const SK_META = 'meta';
+export const SK_SCHEMA = 'schema';
+export const PK_TOTAL = 'c#total';
+export const SK_TOTAL = 'c';
+export const PK_GEN = 'gen';
+export const GEN_SHARDS = 16;
+
+/** Partition of one group: `g#` + digest of the group's label identity. */
+export function groupPk(group: Labels): string {
+  return `g#${digest(labelsKey(group))}`;
+}
+/** Series item inside its group's partition: `s#<family>#<digest of series labels>`. */
+export function seriesSk(family: string, labels: Labels): string {
+  return `s#${famToken(family)}#${digest(labelsKey(labels))}`;
+}
+/** Prefix of all series of one family in a group (for Query begins_with). */
+export function familySkPrefix(family: string): string {
+  return `s#${famToken(family)}#`;
+}
+/** Per-family push marker inside a group (POST ordering): `p#<family>`. */
+export function familyPushSk(family: string): string {
+  return `p#${famToken(family)}`;
+}
+/** Global schema item of a family. */
+export function schemaPk(family: string): string {
+  return `f#${famToken(family)}`;
+}
+export function genSk(shard: number): string {
+  return String(shard).padStart(2, '0');
+}
+/** Ledger keys: the id itself unless it is too long for a partition key. */
+export function ledgerKey(id: string): string {
+  return Buffer.byteLength(id, 'utf8') <= 1024 ? `i#${id}` : `h#${digest(id)}`;
+}
+export function shardOf(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
+  return Math.abs(h) % GEN_SHARDS;
+}
+
+// ---- values ----
+export const s = (v: string): AttributeValue => ({ S: v });
+export const n = (v: number): AttributeValue => ({ N: String(v) });
+
+/** DynamoDB numbers: 38 significant digits, magnitude 1e-130 .. <1e126. */
+function representable(v: number): boolean {
+  if (!Number.isFinite(v)) return false;
+  if (v === 0) return true;
+  const a = Math.abs(v);
+  return a >= 1e-130 && a < 1e125;
+}
+
+/**
+ * A replaced (not added) value: exact (JavaScript's shortest round-trip form) as a Number when
+ * DynamoDB can hold it, otherwise as a String (`NaN`, `+Inf`, `-Inf`, or the shortest form).
+ */
+export function valueAttr(v: number): AttributeValue {
+  if (representable(v)) return { N: Object.is(v, -0) ? '0' : String(v) };
+  if (Number.isNaN(v)) return { S: 'NaN' };
+  if (v === Infinity) return { S: '+Inf' };
+  if (v === -Infinity) return { S: '-Inf' };
+  return { S: String(v) };
+}
+
+/** Scalar deltas at or above this magnitude are written by read-modify-write (histograms: rejected). */
+export const MAX_DELTA = 1e20;
+/** Fractional digits kept in additive deltas: sums stay exact decimals well inside DynamoDB's 38 digits. */
+export const DELTA_DECIMALS = 12;
+
+/**
+ * An additive delta as a decimal string with at most DELTA_DECIMALS fractional digits. DynamoDB adds
+ * decimals exactly, so 0.1 + 0.2 stays 0.3; the rounding bounds the digits a running sum can need.
+ */
+export function deltaString(v: number): string {
+  if (Number.isInteger(v)) return Object.is(v, -0) ? '0' : v.toFixed(0);
+  let out = v.toFixed(DELTA_DECIMALS);
+  if (out.includes('.')) out = out.replace(/0+$/, '').replace(/\.$/, '');
+  if (out === '-0' || out === '') out = '0';
+  return out;
+}
+
+export function readNumber(a: AttributeValue | undefined): number | undefined {
+  if (a === undefined) return undefined;
+  if (a.N !== undefined) return Number(a.N);
+  if (a.S !== undefined) {
+    if (a.S === '+Inf') return Infinity;
+    if (a.S === '-Inf') return -Infinity;
+    return Number(a.S);
+  }
+  return undefined;
+}
+
+export function readString(a: AttributeValue | undefined): string | undefined {
+  return a?.S;
+}
+
+export function labelsAttr(labels: Labels): AttributeValue {
+  const m: Record<string, AttributeValue> = {};
+  for (const k of Object.keys(labels)) {
+    // defineProperty: a label may be called `__proto__`-like names; never touch the prototype chain.
+    Object.defineProperty(m, k, {
+      value: { S: labels[k]! },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return { M: m };
+}
+
+export function readLabels(a: AttributeValue | undefined): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  const m = a?.M;
+  if (!m) return out;
+  for (const k of Object.keys(m)) {
+    const v = m[k];
+    if (v?.S !== undefined) out[k] = v.S;
+  }
+  return out;
+}
+
+export function numList(values: readonly number[]): AttributeValue {
+  return { L: values.map(valueAttr) };
+}
+
+export function readNumList(a: AttributeValue | undefined): number[] {
+  return (a?.L ?? []).map((x) => readNumber(x) ?? Number.NaN);
+}

@@ -1,0 +1,570 @@
+/**
+ * Pure helpers every Store uses to keep the written contract (shared/store/types.ts, points 4 and 5) the
+ * same way: input validation of ops and pushes, the family-consistency rule, and the label limits.
+ *
+ * Everything here is O(labels) or O(buckets) per op or series: no store access, no scans. Stores keep one
+ * `FamilySchema` per family name and compare with `familyConflict()`.
+ */
+import {
+  FamilyConflictError,
+  LimitError,
+  type Problem,
+  RejectReason,
+  ValidationError,
+} from '../model/errors';
+import { labelsKey } from '../model/identity';
+import { labelNameProblem, metricNameProblem } from '../model/names';
+import type { Labels, MetricFamily, MetricType } from '../model/types';
+import { normalizeGroupingKey } from './grouping';
+import type { GroupingKey, MetricOp, PushMethod, PushRequest, StoreLimits } from './types';
+
+/** The definition of a family that must agree across all groups. */
+export interface FamilySchema {
+  readonly name: string;
+  readonly type: MetricType;
+  /** Sorted, de-duplicated label names as exposed: grouping labels + `instance` + series labels, joined by ','. */
+  readonly shape: string;
+  /** Histogram bucket bounds, canonical (`boundsKey`); '' for other types. */
+  readonly buckets: string;
+}
+
+/** The type an op writes. */
+export function opFamilyType(kind: MetricOp['kind']): MetricType {
+  switch (kind) {
+    case 'counter_inc':
+      return 'counter';
+    case 'gauge_add':
+    case 'gauge_set':
+      return 'gauge';
+    case 'histogram_observe':
+      return 'histogram';
+  }
+}
+
+/**
+ * The grouping key's label names as every series of the group exposes them: sorted, with `instance`
+ * added (a group without one is exposed with `instance=""`). Compute once per request.
+ */
+export function groupShapeNames(group: GroupingKey): readonly string[] {
+  const names = Object.keys(group);
+  if (!Object.hasOwn(group, 'instance')) names.push('instance');
+  return names.sort();
+}
+
+/** Shape key: sorted union of the group's shape names and the series' label names. */
+export function shapeKey(groupNames: readonly string[], seriesLabels: Labels): string {
+  const own = Object.keys(seriesLabels);
+  if (own.length === 0) return groupNames.join(',');
+  const all = new Set(groupNames);
+  for (const n of own) all.add(n);
+  return [...all].sort().join(',');
+}
+
+/**
+ * Allocation-free check that a series of a group has exactly the label names `names` (a stored shape as a
+ * set). `groupNames` is `groupShapeNames(group)`, which always contains `instance`. O(labels).
+ */
+export function shapeMatches(
+  names: ReadonlySet<string>,
+  groupNames: readonly string[],
+  seriesLabels: Labels,
+): boolean {
+  let count = groupNames.length;
+  for (let i = 0; i < groupNames.length; i++) if (!names.has(groupNames[i]!)) return false;
+  for (const n in seriesLabels) {
+    if (!Object.hasOwn(seriesLabels, n)) continue;
+    if (!names.has(n)) return false;
+    if (n !== 'instance') count++;
+  }
+  return count === names.size;
+}
+
+/** Element-wise equality of two bucket layouts. */
+export function sameBounds(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Number of labels in a shape key. */
+export function shapeSize(shape: string): number {
+  if (shape === '') return 0;
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) if (shape.charCodeAt(i) === 44) n++;
+  return n;
+}
+
+/** Canonical text of histogram bounds (shortest round-trip number text). */
+export function boundsKey(bounds: readonly number[]): string {
+  return bounds.join(',');
+}
+
+export function schemaOf(
+  name: string,
+  type: MetricType,
+  groupNames: readonly string[],
+  seriesLabels: Labels,
+  bounds?: readonly number[],
+): FamilySchema {
+  return {
+    name,
+    type,
+    shape: shapeKey(groupNames, seriesLabels),
+    buckets: type === 'histogram' && bounds ? boundsKey(bounds) : '',
+  };
+}
+
+const show = (shape: string): string => `{${shape}}`;
+
+/**
+ * Compares a wanted definition with the stored one. Returns the conflict (naming the family, the field
+ * and the rule), or undefined when they agree. Checks type, then label names, then bucket layout.
+ */
+export function familyConflict(
+  existing: FamilySchema,
+  wanted: FamilySchema,
+): FamilyConflictError | undefined {
+  if (existing.type !== wanted.type) {
+    return new FamilyConflictError(
+      existing.name,
+      `type ${wanted.type} conflicts with type ${existing.type} already stored (a family has one type across all groups)`,
+    );
+  }
+  if (existing.shape !== wanted.shape) {
+    return new FamilyConflictError(
+      existing.name,
+      `label names ${show(wanted.shape)} conflict with ${show(existing.shape)} already stored (a family has one label-name set, grouping labels and instance included, across all groups)`,
+    );
+  }
+  if (existing.buckets !== wanted.buckets) {
+    return new FamilyConflictError(
+      existing.name,
+      `histogram bucket layout [${wanted.buckets}] conflicts with [${existing.buckets}] already stored (a histogram family has one bucket layout)`,
+    );
+  }
+  return undefined;
+}
+
+const RESERVED_SUFFIXES = ['_bucket', '_sum', '_count'] as const;
+
+/**
+ * Names reserved by histograms and summaries: a histogram/summary `x` owns `x_bucket`, `x_sum`, `x_count`
+ * (they would collide in the exposition). `lookup` answers whether a family is defined and its type.
+ * Returns the conflict for defining `name` as `type`, O(1).
+ */
+export function reservedNameConflict(
+  name: string,
+  type: MetricType,
+  lookup: (name: string) => MetricType | undefined,
+): FamilyConflictError | undefined {
+  for (const suffix of RESERVED_SUFFIXES) {
+    if (name.endsWith(suffix)) {
+      const base = name.slice(0, -suffix.length);
+      const t = lookup(base);
+      if (t === 'histogram' || (t === 'summary' && suffix !== '_bucket')) {
+        return new FamilyConflictError(
+          name,
+          `name is reserved by ${t} family ${base} (its ${suffix} series)`,
+        );
+      }
+    }
+    if (type === 'histogram' || type === 'summary') {
+      if (type === 'summary' && suffix === '_bucket') continue;
+      if (lookup(name + suffix) !== undefined) {
+        return new FamilyConflictError(
+          name,
+          `${type} would reserve ${name}${suffix}, which is already a family`,
+        );
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Label limits for one series of `family`: value length of every label (grouping labels included) and
+ * the number of labels as exposed (the shape). Returns a LimitError naming the family, the label and the
+ * rule (the value itself is not echoed: it may be huge).
+ */
+export function labelLimitError(
+  family: string,
+  group: GroupingKey,
+  seriesLabels: Labels,
+  shape: string,
+  limits: StoreLimits,
+): LimitError | undefined {
+  return labelLimitErrorCounted(family, group, seriesLabels, shapeSize(shape), limits);
+}
+
+/** `labelLimitError` with the exposed label count already known (`shapeSize(shape)`). */
+export function labelLimitErrorCounted(
+  family: string,
+  group: GroupingKey,
+  seriesLabels: Labels,
+  n: number,
+  limits: StoreLimits,
+): LimitError | undefined {
+  if (n > limits.maxLabelsPerSeries) {
+    return new LimitError(
+      'maxLabelsPerSeries',
+      `family ${family}: a series has ${n} labels (grouping labels and instance included), over maxLabelsPerSeries (${limits.maxLabelsPerSeries})`,
+    );
+  }
+  for (const labels of [group, seriesLabels]) {
+    for (const name of Object.keys(labels)) {
+      const len = (labels[name] as string).length;
+      if (len > limits.maxLabelValueLength) {
+        return new LimitError(
+          'maxLabelValueLength',
+          `family ${family}: label ${name} has a value of ${len} characters, over maxLabelValueLength (${limits.maxLabelValueLength})`,
+        );
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Limits on a grouping key alone (for writes that store no series: DELETE tombstones, push failures):
+ * label value length and label count, `instance` included.
+ */
+export function groupLimitError(group: GroupingKey, limits: StoreLimits): LimitError | undefined {
+  const n = groupShapeNames(group).length;
+  if (n > limits.maxLabelsPerSeries) {
+    return new LimitError(
+      'maxLabelsPerSeries',
+      `grouping key: ${n} labels (instance included), over maxLabelsPerSeries (${limits.maxLabelsPerSeries})`,
+    );
+  }
+  for (const name of Object.keys(group)) {
+    const len = (group[name] as string).length;
+    if (len > limits.maxLabelValueLength) {
+      return new LimitError(
+        'maxLabelValueLength',
+        `grouping key: label ${name} has a value of ${len} characters, over maxLabelValueLength (${limits.maxLabelValueLength})`,
+      );
+    }
+  }
+  return undefined;
+}
+
+export type SeriesLimit = 'maxSeriesPerFamily' | 'maxSeriesPerGroup' | 'maxSeriesTotal';
+
+/**
+ * Series-count limits: returns the LimitError for ending up with the given counts, or undefined.
+ * `group` is the grouping key (named in the message, values shortened).
+ */
+export function seriesLimitError(
+  family: string,
+  counts: { readonly family: number; readonly group: number; readonly total: number },
+  limits: StoreLimits,
+): LimitError | undefined {
+  if (counts.family > limits.maxSeriesPerFamily) {
+    return new LimitError(
+      'maxSeriesPerFamily',
+      `family ${family}: would have ${counts.family} series across all groups, over maxSeriesPerFamily (${limits.maxSeriesPerFamily})`,
+    );
+  }
+  if (counts.group > limits.maxSeriesPerGroup) {
+    return new LimitError(
+      'maxSeriesPerGroup',
+      `family ${family}: the group would have ${counts.group} series, over maxSeriesPerGroup (${limits.maxSeriesPerGroup})`,
+    );
+  }
+  if (counts.total > limits.maxSeriesTotal) {
+    return new LimitError(
+      'maxSeriesTotal',
+      `family ${family}: the store would have ${counts.total} series, over maxSeriesTotal (${limits.maxSeriesTotal})`,
+    );
+  }
+  return undefined;
+}
+
+// ------------------------------------------------------------------------------------------ validation
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Names already found valid (memo, bounded): name checks run per label of every op, and the set of names
+ * a deployment uses is small.
+ */
+const validLabelNames = new Set<string>();
+const validMetricNames = new Set<string>();
+const MEMO_MAX = 10_000;
+
+function labelNameProblemMemo(name: string): string | undefined {
+  if (validLabelNames.has(name)) return undefined;
+  const p = labelNameProblem(name);
+  if (p === undefined && validLabelNames.size < MEMO_MAX) validLabelNames.add(name);
+  return p;
+}
+
+function metricNameProblemMemo(name: unknown): string | undefined {
+  if (typeof name === 'string' && validMetricNames.has(name)) return undefined;
+  const p = metricNameProblem(name);
+  if (p === undefined && validMetricNames.size < MEMO_MAX) validMetricNames.add(name as string);
+  return p;
+}
+
+/** Problems of a series' labels: names, values, and no repetition of the grouping key's labels. */
+function labelProblems(labels: unknown, group: GroupingKey, path: string, out: Problem[]): void {
+  if (!isPlainObject(labels)) {
+    out.push({ path, message: 'must be an object of label name to string value' });
+    return;
+  }
+  for (const name of Object.keys(labels)) {
+    const np = labelNameProblemMemo(name);
+    if (np) {
+      out.push({ path: `${path}.${name}`, message: `label name ${np}` });
+      continue;
+    }
+    const v = labels[name];
+    if (typeof v !== 'string') out.push({ path: `${path}.${name}`, message: 'label value must be a string' });
+    else if (v.includes('\u0000'))
+      out.push({ path: `${path}.${name}`, message: 'label value must not contain NUL' });
+    if (Object.hasOwn(group, name)) {
+      out.push({
+        path: `${path}.${name}`,
+        message: 'must not repeat a grouping-key label (the group adds it)',
+      });
+    }
+  }
+  // `__proto__` as an own key only survives JSON.parse; Object.keys shows it, and labelNameProblem refuses it.
+}
+
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function boundsProblems(bounds: unknown, path: string, out: Problem[]): bounds is number[] {
+  if (!Array.isArray(bounds)) {
+    out.push({ path, message: 'must be an array of finite numbers' });
+    return false;
+  }
+  for (let i = 0; i < bounds.length; i++) {
+    const b = bounds[i];
+    if (!finite(b)) {
+      out.push({ path: `${path}[${i}]`, message: 'bucket bound must be a finite number (+Inf is implied)' });
+      return false;
+    }
+    if (i > 0 && !(b > (bounds[i - 1] as number))) {
+      out.push({ path: `${path}[${i}]`, message: 'bucket bounds must be strictly ascending' });
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Validates one op of an apply request (shape, names, values). Problems carry paths like
+ * `ops[3].labels.venue`. O(labels + buckets).
+ */
+export function opProblems(op: unknown, index: number, group: GroupingKey): Problem[] {
+  const p = `ops[${index}]`;
+  const out: Problem[] = [];
+  if (!isPlainObject(op)) return [{ path: p, message: 'must be an object' }];
+  const kind = op.kind;
+  if (
+    kind !== 'counter_inc' &&
+    kind !== 'gauge_add' &&
+    kind !== 'gauge_set' &&
+    kind !== 'histogram_observe'
+  ) {
+    return [
+      { path: `${p}.kind`, message: 'must be one of counter_inc, gauge_add, gauge_set, histogram_observe' },
+    ];
+  }
+  const np = metricNameProblemMemo(op.name);
+  if (np) out.push({ path: `${p}.name`, message: `metric name ${np}` });
+  if (op.help !== undefined && typeof op.help !== 'string')
+    out.push({ path: `${p}.help`, message: 'must be a string' });
+  labelProblems(op.labels, group, `${p}.labels`, out);
+  switch (kind) {
+    case 'counter_inc':
+      if (!finite(op.value) || op.value < 0)
+        out.push({ path: `${p}.value`, message: 'counter increment must be a finite number >= 0' });
+      break;
+    case 'gauge_add':
+      if (!finite(op.value)) out.push({ path: `${p}.value`, message: 'gauge delta must be a finite number' });
+      break;
+    case 'gauge_set':
+      if (!finite(op.value)) out.push({ path: `${p}.value`, message: 'gauge value must be a finite number' });
+      if (!finite(op.timeMs) || op.timeMs < 0)
+        out.push({ path: `${p}.timeMs`, message: 'must be a finite number >= 0 (event time, ms)' });
+      break;
+    case 'histogram_observe': {
+      const okBounds = boundsProblems(op.bounds, `${p}.bounds`, out);
+      const counts = op.counts;
+      if (!Array.isArray(counts) || !counts.every((c) => Number.isSafeInteger(c) && (c as number) >= 0)) {
+        out.push({ path: `${p}.counts`, message: 'must be an array of non-negative integers' });
+      } else if (okBounds && counts.length !== (op.bounds as number[]).length + 1) {
+        out.push({
+          path: `${p}.counts`,
+          message: 'must have bounds.length + 1 entries (the last is the +Inf share)',
+        });
+      } else {
+        let total = 0;
+        for (const c of counts as number[]) total += c;
+        if (op.count !== total) out.push({ path: `${p}.count`, message: 'must equal the sum of counts' });
+      }
+      if (!finite(op.sum)) out.push({ path: `${p}.sum`, message: 'must be a finite number' });
+      break;
+    }
+  }
+  return out;
+}
+
+const MAX_PROBLEMS = 20;
+const METHODS: readonly PushMethod[] = ['PUT', 'POST', 'DELETE'];
+const TYPES: readonly string[] = ['counter', 'gauge', 'histogram', 'summary', 'untyped'];
+
+function seriesValueProblems(
+  f: MetricFamily,
+  s: Record<string, unknown>,
+  path: string,
+  out: Problem[],
+): void {
+  if (s.timestampMs !== undefined)
+    out.push({ path: `${path}.timestampMs`, message: 'pushed samples must not carry timestamps' });
+  if (f.type === 'histogram') {
+    const buckets = s.buckets;
+    if (!Array.isArray(buckets)) {
+      out.push({ path: `${path}.buckets`, message: 'must be an array' });
+      return;
+    }
+    let prevLe = Number.NEGATIVE_INFINITY;
+    let prevCount = 0;
+    for (let i = 0; i < buckets.length; i++) {
+      const b = buckets[i] as { le?: unknown; count?: unknown };
+      if (!isPlainObject(b) || !finite(b.le) || typeof b.count !== 'number' || !(b.count >= 0)) {
+        out.push({ path: `${path}.buckets[${i}]`, message: 'must have a finite le and a count >= 0' });
+        return;
+      }
+      if (!(b.le > prevLe)) {
+        out.push({ path: `${path}.buckets[${i}].le`, message: 'bucket bounds must be strictly ascending' });
+        return;
+      }
+      if (b.count < prevCount) {
+        out.push({
+          path: `${path}.buckets[${i}].count`,
+          message: 'cumulative bucket counts must not decrease',
+        });
+        return;
+      }
+      prevLe = b.le;
+      prevCount = b.count;
+    }
+    if (typeof s.count !== 'number' || !(s.count >= prevCount)) {
+      out.push({
+        path: `${path}.count`,
+        message: 'must be a number >= the last bucket count (it is the +Inf bucket)',
+      });
+    }
+    if (typeof s.sum !== 'number') out.push({ path: `${path}.sum`, message: 'must be a number' });
+  } else if (f.type === 'summary') {
+    if (!Array.isArray(s.quantiles)) out.push({ path: `${path}.quantiles`, message: 'must be an array' });
+    else {
+      for (let i = 0; i < s.quantiles.length; i++) {
+        const q = s.quantiles[i] as { quantile?: unknown; value?: unknown };
+        if (
+          !isPlainObject(q) ||
+          typeof q.quantile !== 'number' ||
+          !(q.quantile >= 0 && q.quantile <= 1) ||
+          typeof q.value !== 'number'
+        ) {
+          out.push({
+            path: `${path}.quantiles[${i}]`,
+            message: 'must have a quantile in [0, 1] and a number value',
+          });
+        }
+      }
+    }
+    if (typeof s.count !== 'number' || !(s.count >= 0))
+      out.push({ path: `${path}.count`, message: 'must be a number >= 0' });
+    if (typeof s.sum !== 'number') out.push({ path: `${path}.sum`, message: 'must be a number' });
+  } else if (typeof s.value !== 'number') {
+    out.push({ path: `${path}.value`, message: 'must be a number' });
+  }
+}
+
+/**
+ * Validates a push request: method, push time, grouping key (normalized), families (names, types, no
+ * duplicate family, no duplicate series, no timestamps, labels not repeating the grouping key, histogram
+ * buckets well formed). Returns the normalized grouping key; throws ValidationError listing up to 20
+ * problems (reason `duplicate_series` / `timestamp` when that is the only kind of problem).
+ */
+export function validatePush(request: PushRequest): GroupingKey {
+  const out: Problem[] = [];
+  const r = request as unknown as Record<string, unknown>;
+  if (!isPlainObject(r)) throw new ValidationError([{ path: 'push', message: 'must be an object' }]);
+  if (!METHODS.includes(r.method as PushMethod))
+    out.push({ path: 'method', message: 'must be PUT, POST or DELETE' });
+  if (!finite(r.pushTimeMs))
+    out.push({ path: 'pushTimeMs', message: 'must be a finite number (ms since epoch)' });
+  let group: GroupingKey = Object.create(null);
+  try {
+    group = normalizeGroupingKey(isPlainObject(r.group) ? r.group : {});
+  } catch (e) {
+    if (e instanceof ValidationError) out.push(...e.problems);
+    else throw e;
+  }
+  if (!Array.isArray(r.families)) {
+    out.push({ path: 'families', message: 'must be an array' });
+    throw new ValidationError(out);
+  }
+  let dupSeries = 0;
+  let timestamps = 0;
+  const names = new Set<string>();
+  for (let fi = 0; fi < r.families.length && out.length < MAX_PROBLEMS; fi++) {
+    const f = r.families[fi] as MetricFamily;
+    const fp = `families[${fi}]`;
+    if (!isPlainObject(f)) {
+      out.push({ path: fp, message: 'must be an object' });
+      continue;
+    }
+    const np = metricNameProblem(f.name);
+    if (np) out.push({ path: `${fp}.name`, message: `metric name ${np}` });
+    else if (names.has(f.name))
+      out.push({ path: `${fp}.name`, message: `family ${f.name} appears twice in one push` });
+    else names.add(f.name);
+    if (!TYPES.includes(f.type))
+      out.push({ path: `${fp}.type`, message: 'must be counter, gauge, histogram, summary or untyped' });
+    if (typeof f.help !== 'string') out.push({ path: `${fp}.help`, message: 'must be a string' });
+    if (!Array.isArray(f.series)) {
+      out.push({ path: `${fp}.series`, message: 'must be an array' });
+      continue;
+    }
+    const keys = new Set<string>();
+    for (let si = 0; si < f.series.length && out.length < MAX_PROBLEMS; si++) {
+      const s = f.series[si] as unknown as Record<string, unknown>;
+      const sp = `${fp}.series[${si}]`;
+      if (!isPlainObject(s)) {
+        out.push({ path: sp, message: 'must be an object' });
+        continue;
+      }
+      const before = out.length;
+      labelProblems(s.labels, group, `${sp}.labels`, out);
+      if (out.length === before) {
+        const k = labelsKey(s.labels as Labels);
+        if (keys.has(k)) {
+          out.push({ path: `${sp}.labels`, message: `duplicate series in family ${String(f.name)}` });
+          dupSeries++;
+        }
+        keys.add(k);
+      }
+      const beforeValues = out.length;
+      seriesValueProblems(f, s, sp, out);
+      if (out.length > beforeValues && s.timestampMs !== undefined) timestamps++;
+    }
+  }
+  if (out.length > 0) {
+    const reason =
+      dupSeries === out.length
+        ? RejectReason.duplicateSeries
+        : timestamps === out.length
+          ? RejectReason.timestamp
+          : RejectReason.invalid;
+    throw new ValidationError(out.slice(0, MAX_PROBLEMS), reason);
+  }
+  return group;
+}

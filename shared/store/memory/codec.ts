@@ -1,0 +1,168 @@
+/**
+ * Encoding of journal records and the compacted state file of the memory store. JSON, with numbers that
+ * may be non-finite (pushed values) written as the strings "NaN", "+Inf", "-Inf" at known positions, so
+ * no reviver has to look at every value. Labels come back as null-prototype objects.
+ */
+import { labelsFrom } from '../../model/identity';
+import type { Labels, MetricFamily } from '../../model/types';
+import type { MetricOp } from '../types';
+
+export type Num = number | 'NaN' | '+Inf' | '-Inf';
+
+export function encNum(n: number): Num {
+  if (Number.isFinite(n)) return n;
+  if (Number.isNaN(n)) return 'NaN';
+  return n > 0 ? '+Inf' : '-Inf';
+}
+
+export function decNum(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (v === 'NaN') return Number.NaN;
+  if (v === '+Inf') return Number.POSITIVE_INFINITY;
+  if (v === '-Inf') return Number.NEGATIVE_INFINITY;
+  throw new Error(`memory store data: expected a number, got ${JSON.stringify(v)}`);
+}
+
+/** Labels from parsed JSON, as a null-prototype object. */
+export function decLabels(v: unknown): Labels {
+  if (typeof v !== 'object' || v === null) throw new Error('memory store data: labels must be an object');
+  return labelsFrom(Object.entries(v as Record<string, string>));
+}
+
+/**
+ * One apply record as JSON text, written by hand for speed (this runs for every accepted request): only
+ * the fields an op needs (inputs may carry anything else). Numbers are finite (validated), so `String(n)`
+ * is valid JSON for them.
+ */
+export function encApplyRecord(
+  id: string | undefined,
+  group: Labels,
+  t: number,
+  eventTimeMs: number | undefined,
+  ops: readonly MetricOp[],
+): string {
+  let out = '{';
+  if (id !== undefined) out += `"id":${JSON.stringify(id)},`;
+  out += `"g":${JSON.stringify(group)},"t":${t}`;
+  if (typeof eventTimeMs === 'number' && Number.isFinite(eventTimeMs)) out += `,"e":${eventTimeMs}`;
+  out += ',"ops":[';
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    if (i > 0) out += ',';
+    out += `{"kind":"${op.kind}","name":${JSON.stringify(op.name)},"labels":${JSON.stringify(op.labels)}`;
+    if (op.help) out += `,"help":${JSON.stringify(op.help)}`;
+    switch (op.kind) {
+      case 'counter_inc':
+      case 'gauge_add':
+        out += `,"value":${op.value}}`;
+        break;
+      case 'gauge_set':
+        out += `,"value":${op.value},"timeMs":${op.timeMs}}`;
+        break;
+      case 'histogram_observe':
+        out += `,"bounds":[${op.bounds.join(',')}],"counts":[${op.counts.join(',')}],"sum":${op.sum},"count":${op.count}}`;
+        break;
+    }
+  }
+  return `${out}]}`;
+}
+
+/** Only the fields an op needs (inputs may carry anything). Values are finite (validated). */
+export function encOp(op: MetricOp): unknown {
+  const base = { kind: op.kind, name: op.name, labels: op.labels, ...(op.help ? { help: op.help } : {}) };
+  switch (op.kind) {
+    case 'counter_inc':
+    case 'gauge_add':
+      return { ...base, value: op.value };
+    case 'gauge_set':
+      return { ...base, value: op.value, timeMs: op.timeMs };
+    case 'histogram_observe':
+      return { ...base, bounds: op.bounds, counts: op.counts, sum: op.sum, count: op.count };
+  }
+}
+
+export function decOp(v: Record<string, unknown>): MetricOp {
+  return { ...(v as unknown as MetricOp), labels: decLabels(v.labels) };
+}
+
+export function encFamily(f: MetricFamily): unknown {
+  switch (f.type) {
+    case 'histogram':
+      return {
+        name: f.name,
+        help: f.help,
+        type: f.type,
+        series: f.series.map((s) => [
+          s.labels,
+          s.buckets.map((b) => [b.le, encNum(b.count)]),
+          encNum(s.sum),
+          encNum(s.count),
+        ]),
+      };
+    case 'summary':
+      return {
+        name: f.name,
+        help: f.help,
+        type: f.type,
+        series: f.series.map((s) => [
+          s.labels,
+          s.quantiles.map((q) => [q.quantile, encNum(q.value)]),
+          encNum(s.sum),
+          encNum(s.count),
+        ]),
+      };
+    default:
+      return {
+        name: f.name,
+        help: f.help,
+        type: f.type,
+        series: f.series.map((s) => [s.labels, encNum(s.value)]),
+      };
+  }
+}
+
+type Row = unknown[];
+
+export function decFamily(v: {
+  name: string;
+  help: string;
+  type: MetricFamily['type'];
+  series: Row[];
+}): MetricFamily {
+  switch (v.type) {
+    case 'histogram':
+      return {
+        name: v.name,
+        help: v.help,
+        type: v.type,
+        series: v.series.map((r) => ({
+          labels: decLabels(r[0]),
+          buckets: (r[1] as Array<[number, Num]>).map(([le, c]) => ({ le, count: decNum(c) })),
+          sum: decNum(r[2]),
+          count: decNum(r[3]),
+        })),
+      };
+    case 'summary':
+      return {
+        name: v.name,
+        help: v.help,
+        type: v.type,
+        series: v.series.map((r) => ({
+          labels: decLabels(r[0]),
+          quantiles: (r[1] as Array<[number, Num]>).map(([quantile, val]) => ({
+            quantile,
+            value: decNum(val),
+          })),
+          sum: decNum(r[2]),
+          count: decNum(r[3]),
+        })),
+      };
+    default:
+      return {
+        name: v.name,
+        help: v.help,
+        type: v.type,
+        series: v.series.map((r) => ({ labels: decLabels(r[0]), value: decNum(r[1]) })),
+      };
+  }
+}

@@ -1,0 +1,1184 @@
+/**
+ * MemoryStore: the embedded Store (used by `npm start`, tests and benches), durable on local disk.
+ *
+ * State lives in maps keyed by `labelsKey(group)` and, per family, by `labelsKey(series labels)`; one
+ * `FamilySchema` per family name makes consistency checks O(1) per family; global/group/family series
+ * counters make limit checks O(1). Every mutation happens synchronously inside one call (JavaScript runs
+ * one call at a time), so concurrent callers see each request applied atomically and totals stay exact.
+ *
+ * Durability (`dir` set): each accepted write is appended to a write-ahead journal as its *effect* (the ops
+ * and pushes that were accepted, with the clock reading used), and the call resolves only after the
+ * journal batch holding it was written and fsynced (group commit). A compaction writes the whole state to
+ * `state.json` atomically (temp file, fsync, rename, fsync of the folder) and drops older journal files.
+ * On open: load `state.json`, replay newer journal files, ignore a torn last line. See docs/store.md.
+ *
+ * Snapshots share structure: `snapshot()` reuses the GroupState / MetricFamily / series objects of
+ * everything that did not change since the previous snapshot, and rebuilds only dirty families.
+ */
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type AccrueError, FamilyConflictError, TransientError, ValidationError } from '../../model/errors';
+import { labelsFrom, labelsKey } from '../../model/identity';
+import type {
+  Bucket,
+  HistogramSeries,
+  Labels,
+  MetricFamily,
+  MetricType,
+  ScalarSeries,
+  SummarySeries,
+} from '../../model/types';
+import {
+  type FamilySchema,
+  familyConflict,
+  groupLimitError,
+  groupShapeNames,
+  labelLimitError,
+  labelLimitErrorCounted,
+  opFamilyType,
+  opProblems,
+  reservedNameConflict,
+  sameBounds,
+  schemaOf,
+  seriesLimitError,
+  shapeMatches,
+  shapeSize,
+  validatePush,
+} from '../families';
+import { normalizeGroupingKey } from '../grouping';
+import {
+  type ApplyRequest,
+  type ApplyResult,
+  DEFAULT_LIMITS,
+  type GroupInfo,
+  type GroupingKey,
+  type GroupState,
+  type MetricOp,
+  type PushMethod,
+  type PushRequest,
+  type PushResult,
+  type RejectedOp,
+  type Store,
+  type StoreLimits,
+  type StoreSnapshot,
+} from '../types';
+import { decFamily, decLabels, decNum, decOp, encApplyRecord, encFamily, encNum, type Num } from './codec';
+import { Journal, journalPath, listJournals, readJournal } from './journal';
+
+export interface MemoryStoreOptions {
+  /** Persistence folder; undefined = not durable (tests, benches). */
+  readonly dir?: string;
+  readonly limits?: Partial<StoreLimits>;
+  /** Clock, ms since epoch. @default Date.now */
+  readonly now?: () => number;
+  /** fdatasync each journal batch before acknowledging. @default true */
+  readonly fsync?: boolean;
+  /** Compact when the journal has grown by this many bytes since the last compaction. @default 64 MiB */
+  readonly compactBytes?: number;
+  /** How long applied request ids (and DELETE tombstones) are remembered. @default 15 days */
+  readonly ledgerRetentionMs?: number;
+  /** Most ids remembered; the oldest are forgotten first beyond it. @default 2_000_000 */
+  readonly maxLedgerEntries?: number;
+}
+
+const STATE_FILE = 'state.json';
+const STATE_VERSION = 1;
+const DAY = 24 * 3600 * 1000;
+
+// ------------------------------------------------------------------------------------------ cells
+
+interface ScalarCell {
+  readonly t: 's';
+  readonly labels: Labels;
+  value: number;
+  /** Event time of the last applied gauge set; -Infinity when never set. */
+  setMs: number;
+  snap: ScalarSeries | undefined;
+}
+interface HistCell {
+  readonly t: 'h';
+  readonly labels: Labels;
+  /** Cumulative counts per finite bound. */
+  readonly cum: number[];
+  sum: number;
+  count: number;
+  snap: HistogramSeries | undefined;
+}
+interface SummaryCell {
+  readonly t: 'q';
+  readonly labels: Labels;
+  readonly snap: SummarySeries;
+}
+type Cell = ScalarCell | HistCell | SummaryCell;
+
+class Fam {
+  readonly series = new Map<string, Cell>();
+  /** Series keys sorted; undefined when series were added/removed since. */
+  order: string[] | undefined;
+  cached: MetricFamily | undefined;
+  constructor(
+    readonly name: string,
+    readonly type: MetricType,
+    public help: string,
+    readonly bounds: readonly number[] | undefined,
+  ) {}
+}
+
+class Grp {
+  readonly families = new Map<string, Fam>();
+  seriesCount = 0;
+  lastPushMs: number | undefined;
+  lastPushFailureMs: number | undefined;
+  lastFailureReason: string | undefined;
+  lastEventMs: number | undefined;
+  lastUpdateMs = 0;
+  /** Newest PUT/DELETE push time. */
+  putMs = Number.NEGATIVE_INFINITY;
+  /** Newest push time of any method. */
+  maxPushMs = Number.NEGATIVE_INFINITY;
+  /** Newest POST/PUT time per family name (cleared by a PUT, which dominates them). */
+  readonly famPushMs = new Map<string, number>();
+  famOrder: string[] | undefined;
+  cached: GroupState | undefined;
+  readonly shapeNames: readonly string[];
+  constructor(
+    readonly key: GroupingKey,
+    readonly keyStr: string,
+  ) {
+    this.shapeNames = groupShapeNames(key);
+  }
+}
+
+interface SchemaEntry {
+  schema: FamilySchema;
+  series: number;
+  /** The shape's label names, for allocation-free checks. */
+  readonly names: ReadonlySet<string>;
+  readonly bounds: readonly number[] | undefined;
+}
+
+const EMPTY: readonly never[] = Object.freeze([]);
+
+function freezeLabels(l: Labels): Labels {
+  return Object.freeze(labelsFrom(Object.entries(l)));
+}
+
+// ------------------------------------------------------------------------------------------ store
+
+export class MemoryStore implements Store {
+  private readonly groups = new Map<string, Grp>();
+  private readonly schemas = new Map<string, SchemaEntry>();
+  private total = 0;
+  /** Applied request ids → time applied (insertion order ≈ time order). */
+  private readonly ledger = new Map<string, number>();
+  /** Deleted groups → delete push time, so an older PUT/POST can't resurrect them. */
+  private readonly tombstones = new Map<string, number>();
+  private gen = 0;
+  private sortedGroups: Grp[] | undefined;
+  private snapGroups: readonly GroupState[] | undefined;
+  private journal: Journal | undefined;
+  private compacting: Promise<void> | undefined;
+  private poisoned: unknown;
+  private closed = false;
+  private readonly faults = new Set<string>();
+  readonly limits: StoreLimits;
+  private readonly now: () => number;
+
+  private constructor(private readonly opts: MemoryStoreOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.now = opts.now ?? Date.now;
+  }
+
+  static async open(opts: MemoryStoreOptions = {}): Promise<MemoryStore> {
+    const s = new MemoryStore(opts);
+    if (opts.dir !== undefined) await s.load(opts.dir);
+    return s;
+  }
+
+  /** Test hook: the next `apply` of `id` fails transiently without applying anything. */
+  injectApplyFault(id: string): void {
+    this.faults.add(id);
+  }
+
+  private get ledgerRetentionMs(): number {
+    return this.opts.ledgerRetentionMs ?? 15 * DAY;
+  }
+
+  // ---------------------------------------------------------------------------- Store: writes
+
+  async apply(requests: readonly ApplyRequest[]): Promise<ApplyResult[]> {
+    const results: ApplyResult[] = [];
+    if (this.poisoned !== undefined || this.closed) {
+      const error = this.unavailable();
+      return requests.map((r) => ({
+        id: String((r as { id?: unknown })?.id),
+        status: 'failed',
+        error,
+        rejected: EMPTY,
+      }));
+    }
+    const now = this.now();
+    for (const r of requests) results.push(this.applyOne(r, now));
+    try {
+      await this.commit();
+    } catch (e) {
+      const error = new TransientError(`memory store: journal write failed: ${(e as Error).message}`, {
+        cause: e,
+      });
+      return requests.map((r) => ({
+        id: String((r as { id?: unknown })?.id),
+        status: 'failed',
+        error,
+        rejected: EMPTY,
+      }));
+    }
+    return results;
+  }
+
+  async push(request: PushRequest): Promise<PushResult> {
+    this.assertWritable();
+    const group = validatePush(request);
+    const gl = groupLimitError(group, this.limits);
+    if (gl) throw gl;
+    const now = this.now();
+    const keyStr = labelsKey(group);
+    const { method, pushTimeMs: t } = request;
+    const grp = this.groups.get(keyStr);
+    if (this.isStale(grp, keyStr, method, request.families, t)) {
+      // Answer only once the newer write that makes this one stale is durable (it may still be in flight).
+      await this.commitOrThrow();
+      return { status: 'stale' };
+    }
+    const families = request.families.filter((f) => f.series.length > 0 || method === 'POST');
+    if (method !== 'DELETE') this.checkPush(grp, group, method, families);
+    this.applyPush(group, keyStr, method, method === 'DELETE' ? [] : families, t, now);
+    this.journal?.append(
+      `p${JSON.stringify({ m: method, g: group, pt: t, t: now, f: method === 'DELETE' ? [] : families.map(encFamily) })}`,
+    );
+    await this.commitOrThrow();
+    return { status: 'applied' };
+  }
+
+  async recordPushFailure(group: GroupingKey, timeMs: number, reason: string): Promise<void> {
+    this.assertWritable();
+    const key = normalizeGroupingKey(group);
+    const gl = groupLimitError(key, this.limits);
+    if (gl) throw gl;
+    if (!Number.isFinite(timeMs))
+      throw new ValidationError([{ path: 'timeMs', message: 'must be a finite number' }]);
+    const r = typeof reason === 'string' ? reason.slice(0, 4096) : String(reason);
+    const now = this.now();
+    this.applyFailure(key, timeMs, r, now);
+    this.journal?.append(`f${JSON.stringify({ g: key, ft: timeMs, r, t: now })}`);
+    await this.commitOrThrow();
+  }
+
+  async deleteGroup(group: GroupingKey, timeMs: number): Promise<void> {
+    await this.push({ method: 'DELETE', group, families: [], pushTimeMs: timeMs });
+  }
+
+  async expire(nowMs: number, ttlMs: number): Promise<GroupingKey[]> {
+    this.assertWritable();
+    const cutoff = nowMs - ttlMs;
+    const expired: Grp[] = [];
+    for (const g of this.groups.values()) if (g.lastUpdateMs < cutoff) expired.push(g);
+    for (const g of expired) this.removeGroup(g);
+    if (expired.length > 0) {
+      this.gen++;
+      this.journal?.append(`x${JSON.stringify({ keys: expired.map((g) => g.key) })}`);
+    }
+    this.pruneTombstones(nowMs);
+    await this.commitOrThrow();
+    return expired.map((g) => g.key);
+  }
+
+  async wipe(): Promise<void> {
+    this.assertWritable();
+    this.applyWipe();
+    this.journal?.append('w{}');
+    await this.commitOrThrow();
+  }
+
+  // ---------------------------------------------------------------------------- Store: reads
+
+  async snapshot(): Promise<StoreSnapshot> {
+    return Object.freeze({ generation: String(this.gen), takenAtMs: this.now(), groups: this.buildGroups() });
+  }
+
+  async generation(): Promise<string> {
+    return String(this.gen);
+  }
+
+  async listGroups(): Promise<GroupInfo[]> {
+    const out: GroupInfo[] = [];
+    for (const g of this.orderedGroups()) {
+      const perFamily: Record<string, number> = Object.create(null);
+      for (const f of g.families.values()) perFamily[f.name] = f.series.size;
+      out.push({
+        key: g.key,
+        ...(g.lastPushMs !== undefined ? { lastPushMs: g.lastPushMs } : {}),
+        ...(g.lastPushFailureMs !== undefined ? { lastPushFailureMs: g.lastPushFailureMs } : {}),
+        ...(g.lastFailureReason !== undefined ? { lastFailureReason: g.lastFailureReason } : {}),
+        ...(g.lastEventMs !== undefined ? { lastEventMs: g.lastEventMs } : {}),
+        lastUpdateMs: g.lastUpdateMs,
+        seriesPerFamily: perFamily,
+      });
+    }
+    return out;
+  }
+
+  async ping(): Promise<void> {
+    if (this.poisoned !== undefined || this.closed) throw this.unavailable();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.journal) return;
+    try {
+      await this.compacting;
+      if (this.poisoned === undefined && this.journal.bytesSinceRotate > 0) await this.compact();
+    } finally {
+      await this.journal.close();
+    }
+  }
+
+  /**
+   * Test hook: releases the files as a crash would leave them (journal flushed, no compaction), so a
+   * reopen exercises journal replay.
+   */
+  async abandon(): Promise<void> {
+    this.closed = true;
+    await this.compacting;
+    await this.journal?.close();
+  }
+
+  /** Counts for tests and the status page. */
+  stats(): { groups: number; series: number; families: number; ledger: number; tombstones: number } {
+    return {
+      groups: this.groups.size,
+      series: this.total,
+      families: this.schemas.size,
+      ledger: this.ledger.size,
+      tombstones: this.tombstones.size,
+    };
+  }
+
+  // ---------------------------------------------------------------------------- apply internals
+
+  private applyOne(r: ApplyRequest, now: number): ApplyResult {
+    const rr = r as unknown as Record<string, unknown>;
+    const id = typeof rr?.id === 'string' ? rr.id : String(rr?.id);
+    let group: GroupingKey;
+    try {
+      if (typeof rr?.id !== 'string' || rr.id === '')
+        throw new ValidationError([{ path: 'id', message: 'must be a non-empty string' }]);
+      if (!Array.isArray(rr.ops)) throw new ValidationError([{ path: 'ops', message: 'must be an array' }]);
+      group = normalizeGroupingKey(
+        typeof rr.group === 'object' && rr.group !== null ? (rr.group as Record<string, unknown>) : {},
+      );
+    } catch (e) {
+      if (e instanceof ValidationError) return { id, status: 'failed', error: e, rejected: EMPTY };
+      throw e;
+    }
+    if (this.faults.delete(id)) {
+      return {
+        id,
+        status: 'failed',
+        error: new TransientError(`injected fault for request ${id}`),
+        rejected: EMPTY,
+      };
+    }
+    const keyStr = labelsKey(group);
+    const shapeNames = this.groups.get(keyStr)?.shapeNames ?? groupShapeNames(group);
+    const duplicate = this.ledger.has(id);
+    const rejected: RejectedOp[] = [];
+    const accepted: MetricOp[] = [];
+    let changed = false;
+    for (let i = 0; i < r.ops.length; i++) {
+      const op = r.ops[i] as MetricOp;
+      if (duplicate && (op as { kind?: unknown })?.kind !== 'gauge_set') continue;
+      const checked = this.checkOp(group, keyStr, shapeNames, op, i);
+      if (typeof checked !== 'string') {
+        rejected.push({ index: i, error: checked });
+        continue;
+      }
+      accepted.push(op);
+      if (this.applyOp(group, keyStr, op, checked)) changed = true;
+    }
+    const ev = r.eventTimeMs;
+    if (changed)
+      this.touchGroupForApply(keyStr, now, typeof ev === 'number' && Number.isFinite(ev) ? ev : undefined);
+    if (changed) this.gen++;
+    if (!duplicate) {
+      this.ledger.set(id, now);
+      this.pruneLedger(now);
+    }
+    if (this.journal && (accepted.length > 0 || !duplicate)) {
+      this.journal.append(`a${encApplyRecord(duplicate ? undefined : id, group, now, ev, accepted)}`);
+    }
+    return { id, status: duplicate ? 'duplicate' : 'applied', rejected };
+  }
+
+  /** Validates, checks consistency and limits of one op; returns the error, or the series key when it may apply. */
+  private checkOp(
+    group: GroupingKey,
+    keyStr: string,
+    shapeNames: readonly string[],
+    op: MetricOp,
+    i: number,
+  ): AccrueError | string {
+    const problems = opProblems(op, i, group);
+    if (problems.length > 0) return new ValidationError(problems);
+    const type = opFamilyType(op.kind);
+    const bounds = op.kind === 'histogram_observe' ? op.bounds : undefined;
+    const entry = this.schemas.get(op.name);
+    let labelCount: number;
+    if (
+      entry &&
+      entry.schema.type === type &&
+      shapeMatches(entry.names, shapeNames, op.labels) &&
+      (type !== 'histogram' || sameBounds(entry.bounds, bounds))
+    ) {
+      labelCount = entry.names.size; // fast path: agrees with the stored definition
+    } else {
+      const wanted = schemaOf(op.name, type, shapeNames, op.labels, bounds);
+      if (entry) {
+        const c = familyConflict(entry.schema, wanted);
+        if (c) return c;
+      } else {
+        const c = reservedNameConflict(op.name, type, (n) => this.schemas.get(n)?.schema.type);
+        if (c) return c;
+      }
+      labelCount = shapeSize(wanted.shape);
+    }
+    const le = labelLimitErrorCounted(op.name, group, op.labels, labelCount, this.limits);
+    if (le) return le;
+    const sk = labelsKey(op.labels);
+    const grp = this.groups.get(keyStr);
+    const exists = grp?.families.get(op.name)?.series.has(sk) ?? false;
+    if (!exists) {
+      const se = seriesLimitError(
+        op.name,
+        { family: (entry?.series ?? 0) + 1, group: (grp?.seriesCount ?? 0) + 1, total: this.total + 1 },
+        this.limits,
+      );
+      if (se) return se;
+    }
+    return sk;
+  }
+
+  /** Applies a checked op; returns whether anything changed (a stale set changes nothing). */
+  private applyOp(group: GroupingKey, keyStr: string, op: MetricOp, sk: string): boolean {
+    const existingGrp = this.groups.get(keyStr);
+    const existingFam = existingGrp?.families.get(op.name);
+    const existingCell = existingFam?.series.get(sk);
+    if (op.kind === 'gauge_set' && existingCell?.t === 's') {
+      if (
+        !(
+          op.timeMs > existingCell.setMs ||
+          (op.timeMs === existingCell.setMs && op.value > existingCell.value)
+        )
+      )
+        return false;
+    }
+    const grp = existingGrp ?? this.createGroup(group, keyStr);
+    const fam =
+      existingFam ??
+      this.createFamily(
+        grp,
+        op.name,
+        opFamilyType(op.kind),
+        op.help ?? '',
+        op.kind === 'histogram_observe' ? op.bounds : undefined,
+        op.labels,
+      );
+    if (op.help && fam.help === '') fam.help = op.help;
+    let cell = existingCell;
+    if (!cell) {
+      const labels = freezeLabels(op.labels);
+      cell =
+        op.kind === 'histogram_observe'
+          ? {
+              t: 'h',
+              labels,
+              cum: new Array<number>(op.bounds.length).fill(0),
+              sum: 0,
+              count: 0,
+              snap: undefined,
+            }
+          : { t: 's', labels, value: 0, setMs: Number.NEGATIVE_INFINITY, snap: undefined };
+      this.addCell(grp, fam, sk, cell);
+    }
+    switch (op.kind) {
+      case 'counter_inc':
+      case 'gauge_add':
+        (cell as ScalarCell).value += op.value;
+        break;
+      case 'gauge_set': {
+        const c = cell as ScalarCell;
+        c.value = op.value;
+        c.setMs = op.timeMs;
+        break;
+      }
+      case 'histogram_observe': {
+        const c = cell as HistCell;
+        let run = 0;
+        for (let b = 0; b < c.cum.length; b++) {
+          run += op.counts[b]!;
+          c.cum[b]! += run;
+        }
+        c.sum += op.sum;
+        c.count += op.count;
+        break;
+      }
+    }
+    (cell as ScalarCell | HistCell).snap = undefined;
+    fam.cached = undefined;
+    grp.cached = undefined;
+    this.snapGroups = undefined;
+    return true;
+  }
+
+  private touchGroupForApply(keyStr: string, now: number, eventTimeMs: number | undefined): void {
+    const g = this.groups.get(keyStr);
+    if (!g) return;
+    g.lastPushMs = g.lastPushMs === undefined ? now : Math.max(g.lastPushMs, now);
+    g.lastUpdateMs = now;
+    if (eventTimeMs !== undefined)
+      g.lastEventMs = g.lastEventMs === undefined ? eventTimeMs : Math.max(g.lastEventMs, eventTimeMs);
+    g.cached = undefined;
+    this.snapGroups = undefined;
+  }
+
+  // ---------------------------------------------------------------------------- push internals
+
+  private isStale(
+    grp: Grp | undefined,
+    keyStr: string,
+    method: PushMethod,
+    families: readonly MetricFamily[],
+    t: number,
+  ): boolean {
+    const tomb = this.tombstones.get(keyStr);
+    const putMs = Math.max(grp?.putMs ?? Number.NEGATIVE_INFINITY, tomb ?? Number.NEGATIVE_INFINITY);
+    const maxMs = Math.max(grp?.maxPushMs ?? Number.NEGATIVE_INFINITY, putMs);
+    if (method !== 'POST') return t < maxMs;
+    if (t < putMs) return true;
+    if (grp)
+      for (const f of families) if (t < (grp.famPushMs.get(f.name) ?? Number.NEGATIVE_INFINITY)) return true;
+    return false;
+  }
+
+  /** Consistency and limits of a PUT/POST; throws FamilyConflictError / LimitError; changes nothing. */
+  private checkPush(
+    grp: Grp | undefined,
+    group: GroupingKey,
+    method: PushMethod,
+    families: readonly MetricFamily[],
+  ): void {
+    const shapeNames = grp?.shapeNames ?? groupShapeNames(group);
+    const pushedTypes = new Map<string, MetricType>();
+    for (const f of families) if (f.series.length > 0) pushedTypes.set(f.name, f.type);
+    let removedFromGroup = 0;
+    let added = 0;
+    if (method === 'PUT') removedFromGroup = grp?.seriesCount ?? 0;
+    for (const f of families) {
+      const self = grp?.families.get(f.name)?.series.size ?? 0;
+      if (method === 'POST') removedFromGroup += self;
+      added += f.series.length;
+      if (f.series.length === 0) continue;
+      // One shape and one bucket layout inside the pushed family.
+      const first = f.series[0]!;
+      const bounds = f.type === 'histogram' ? (first as HistogramSeries).buckets.map((b) => b.le) : undefined;
+      const wanted = schemaOf(f.name, f.type, shapeNames, first.labels, bounds);
+      for (let i = 1; i < f.series.length; i++) {
+        const s = f.series[i]!;
+        const w = schemaOf(
+          f.name,
+          f.type,
+          shapeNames,
+          s.labels,
+          f.type === 'histogram' ? (s as HistogramSeries).buckets.map((b) => b.le) : undefined,
+        );
+        const c = familyConflict(wanted, w);
+        if (c)
+          throw new FamilyConflictError(
+            f.name,
+            `series ${i} of the push: ${c.message.slice(`family ${f.name}: `.length)}`,
+          );
+      }
+      const entry = this.schemas.get(f.name);
+      const others = (entry?.series ?? 0) - self;
+      if (entry && others > 0) {
+        const c = familyConflict(entry.schema, wanted);
+        if (c) throw c;
+      } else {
+        const c = reservedNameConflict(
+          f.name,
+          f.type,
+          (n) => pushedTypes.get(n) ?? this.schemas.get(n)?.schema.type,
+        );
+        if (c) throw c;
+      }
+      for (const s of f.series) {
+        const le = labelLimitError(f.name, group, s.labels, wanted.shape, this.limits);
+        if (le) throw le;
+      }
+      const familyAfter = others + f.series.length;
+      if (familyAfter > (entry?.series ?? 0)) {
+        const le = seriesLimitError(f.name, { family: familyAfter, group: 0, total: 0 }, this.limits);
+        if (le) throw le;
+      }
+    }
+    const groupBefore = grp?.seriesCount ?? 0;
+    const groupAfter = groupBefore - removedFromGroup + added;
+    const totalAfter = this.total - removedFromGroup + added;
+    const name = families.find((f) => f.series.length > 0)?.name ?? '(none)';
+    if (groupAfter > groupBefore) {
+      const le = seriesLimitError(
+        name,
+        { family: 0, group: groupAfter, total: totalAfter > this.total ? totalAfter : 0 },
+        this.limits,
+      );
+      if (le) throw le;
+    }
+  }
+
+  private applyPush(
+    group: GroupingKey,
+    keyStr: string,
+    method: PushMethod,
+    families: readonly MetricFamily[],
+    t: number,
+    now: number,
+  ): void {
+    if (method === 'DELETE') {
+      const grp = this.groups.get(keyStr);
+      if (grp) {
+        this.removeGroup(grp);
+        this.gen++;
+      }
+      this.tombstones.set(keyStr, Math.max(t, this.tombstones.get(keyStr) ?? Number.NEGATIVE_INFINITY));
+      return;
+    }
+    const grp = this.groups.get(keyStr) ?? this.createGroup(group, keyStr);
+    if (method === 'PUT') {
+      for (const f of [...grp.families.values()]) this.removeFamily(grp, f);
+      grp.famPushMs.clear();
+      grp.putMs = Math.max(grp.putMs, t);
+    }
+    for (const f of families) {
+      const old = grp.families.get(f.name);
+      if (old) this.removeFamily(grp, old);
+      grp.famPushMs.set(f.name, t);
+      if (f.series.length === 0) continue;
+      const bounds =
+        f.type === 'histogram' ? (f.series[0] as HistogramSeries).buckets.map((b) => b.le) : undefined;
+      const fam = this.createFamily(grp, f.name, f.type, f.help, bounds, f.series[0]!.labels);
+      for (const s of f.series) {
+        const labels = freezeLabels(s.labels);
+        let cell: Cell;
+        if (f.type === 'histogram') {
+          const h = s as HistogramSeries;
+          cell = {
+            t: 'h',
+            labels,
+            cum: h.buckets.map((b) => b.count),
+            sum: h.sum,
+            count: h.count,
+            snap: undefined,
+          };
+        } else if (f.type === 'summary') {
+          const q = s as SummarySeries;
+          cell = {
+            t: 'q',
+            labels,
+            snap: Object.freeze({
+              labels,
+              quantiles: Object.freeze(
+                q.quantiles.map((x) => Object.freeze({ quantile: x.quantile, value: x.value })),
+              ),
+              sum: q.sum,
+              count: q.count,
+            }),
+          };
+        } else {
+          cell = {
+            t: 's',
+            labels,
+            value: (s as ScalarSeries).value,
+            setMs: Number.NEGATIVE_INFINITY,
+            snap: undefined,
+          };
+        }
+        this.addCell(grp, fam, labelsKey(labels), cell);
+      }
+    }
+    grp.maxPushMs = Math.max(grp.maxPushMs, t);
+    grp.lastPushMs = grp.lastPushMs === undefined ? t : Math.max(grp.lastPushMs, t);
+    grp.lastUpdateMs = now;
+    grp.cached = undefined;
+    this.snapGroups = undefined;
+    this.gen++;
+  }
+
+  private applyFailure(key: GroupingKey, timeMs: number, reason: string, now: number): void {
+    const keyStr = labelsKey(key);
+    const grp = this.groups.get(keyStr) ?? this.createGroup(key, keyStr);
+    if (grp.lastPushFailureMs === undefined || timeMs >= grp.lastPushFailureMs) {
+      grp.lastPushFailureMs = timeMs;
+      grp.lastFailureReason = reason;
+    }
+    grp.lastUpdateMs = now;
+    grp.cached = undefined;
+    this.snapGroups = undefined;
+    this.gen++;
+  }
+
+  private applyWipe(): void {
+    this.groups.clear();
+    this.schemas.clear();
+    this.tombstones.clear();
+    this.total = 0;
+    this.sortedGroups = undefined;
+    this.snapGroups = undefined;
+    this.gen++;
+  }
+
+  // ---------------------------------------------------------------------------- structure
+
+  private createGroup(key: GroupingKey, keyStr: string): Grp {
+    const grp = new Grp(freezeLabels(key), keyStr);
+    const tomb = this.tombstones.get(keyStr);
+    if (tomb !== undefined) {
+      grp.putMs = tomb;
+      grp.maxPushMs = tomb;
+      this.tombstones.delete(keyStr);
+    }
+    this.groups.set(keyStr, grp);
+    this.sortedGroups = undefined;
+    this.snapGroups = undefined;
+    return grp;
+  }
+
+  private removeGroup(grp: Grp): void {
+    for (const f of [...grp.families.values()]) this.removeFamily(grp, f);
+    this.groups.delete(grp.keyStr);
+    // Keep the push watermark (DELETE, expiry), so an older redelivered push stays stale.
+    if (grp.maxPushMs > Number.NEGATIVE_INFINITY) this.tombstones.set(grp.keyStr, grp.maxPushMs);
+    this.sortedGroups = undefined;
+    this.snapGroups = undefined;
+  }
+
+  private createFamily(
+    grp: Grp,
+    name: string,
+    type: MetricType,
+    help: string,
+    bounds: readonly number[] | undefined,
+    sampleLabels: Labels,
+  ): Fam {
+    const fam = new Fam(name, type, help, bounds ? Object.freeze([...bounds]) : undefined);
+    grp.families.set(name, fam);
+    grp.famOrder = undefined;
+    if (!this.schemas.has(name)) {
+      const schema = schemaOf(name, type, grp.shapeNames, sampleLabels, bounds);
+      this.schemas.set(name, {
+        schema,
+        series: 0,
+        names: new Set(schema.shape === '' ? [] : schema.shape.split(',')),
+        bounds: fam.bounds,
+      });
+    }
+    return fam;
+  }
+
+  private addCell(grp: Grp, fam: Fam, sk: string, cell: Cell): void {
+    fam.series.set(sk, cell);
+    fam.order = undefined;
+    fam.cached = undefined;
+    grp.seriesCount++;
+    this.total++;
+    this.schemas.get(fam.name)!.series++;
+  }
+
+  private removeFamily(grp: Grp, fam: Fam): void {
+    const n = fam.series.size;
+    grp.families.delete(fam.name);
+    grp.famOrder = undefined;
+    grp.cached = undefined;
+    grp.seriesCount -= n;
+    this.total -= n;
+    const entry = this.schemas.get(fam.name);
+    if (entry) {
+      entry.series -= n;
+      if (entry.series <= 0) this.schemas.delete(fam.name);
+    }
+    this.snapGroups = undefined;
+  }
+
+  private pruneLedger(now: number): void {
+    const max = this.opts.maxLedgerEntries ?? 2_000_000;
+    const cutoff = now - this.ledgerRetentionMs;
+    for (const [id, t] of this.ledger) {
+      if (t >= cutoff && this.ledger.size <= max) break;
+      this.ledger.delete(id);
+    }
+  }
+
+  private pruneTombstones(now: number): void {
+    const cutoff = now - this.ledgerRetentionMs;
+    for (const [k, t] of this.tombstones) if (t < cutoff) this.tombstones.delete(k);
+  }
+
+  // ---------------------------------------------------------------------------- snapshots
+
+  private orderedGroups(): Grp[] {
+    if (!this.sortedGroups) {
+      this.sortedGroups = [...this.groups.values()].sort((a, b) =>
+        a.keyStr < b.keyStr ? -1 : a.keyStr > b.keyStr ? 1 : 0,
+      );
+    }
+    return this.sortedGroups;
+  }
+
+  private buildGroups(): readonly GroupState[] {
+    if (this.snapGroups) return this.snapGroups;
+    const out: GroupState[] = [];
+    for (const g of this.orderedGroups()) out.push(g.cached ?? this.buildGroup(g));
+    this.snapGroups = Object.freeze(out);
+    return this.snapGroups;
+  }
+
+  private buildGroup(g: Grp): GroupState {
+    if (!g.famOrder) g.famOrder = [...g.families.keys()].sort();
+    const families: MetricFamily[] = [];
+    for (const name of g.famOrder) {
+      const f = g.families.get(name)!;
+      families.push(f.cached ?? this.buildFamily(f));
+    }
+    const state: GroupState = Object.freeze({
+      key: g.key,
+      ...(g.lastPushMs !== undefined ? { lastPushMs: g.lastPushMs } : {}),
+      ...(g.lastPushFailureMs !== undefined ? { lastPushFailureMs: g.lastPushFailureMs } : {}),
+      ...(g.lastFailureReason !== undefined ? { lastFailureReason: g.lastFailureReason } : {}),
+      ...(g.lastEventMs !== undefined ? { lastEventMs: g.lastEventMs } : {}),
+      lastUpdateMs: g.lastUpdateMs,
+      families: Object.freeze(families),
+    });
+    g.cached = state;
+    return state;
+  }
+
+  private buildFamily(f: Fam): MetricFamily {
+    if (!f.order) f.order = [...f.series.keys()].sort();
+    let built: MetricFamily;
+    if (f.type === 'histogram') {
+      const series: HistogramSeries[] = [];
+      for (const k of f.order) series.push(histSnap(f, f.series.get(k) as HistCell));
+      built = { name: f.name, help: f.help, type: 'histogram', series: Object.freeze(series) };
+    } else if (f.type === 'summary') {
+      const series: SummarySeries[] = [];
+      for (const k of f.order) series.push((f.series.get(k) as SummaryCell).snap);
+      built = { name: f.name, help: f.help, type: 'summary', series: Object.freeze(series) };
+    } else {
+      const series: ScalarSeries[] = [];
+      for (const k of f.order) {
+        const c = f.series.get(k) as ScalarCell;
+        if (!c.snap) c.snap = Object.freeze({ labels: c.labels, value: c.value });
+        series.push(c.snap);
+      }
+      built = { name: f.name, help: f.help, type: f.type, series: Object.freeze(series) };
+    }
+    f.cached = Object.freeze(built);
+    return f.cached;
+  }
+
+  // ---------------------------------------------------------------------------- durability
+
+  private assertWritable(): void {
+    if (this.poisoned !== undefined || this.closed) throw this.unavailable();
+  }
+
+  private unavailable(): TransientError {
+    if (this.closed) return new TransientError('memory store is closed');
+    return new TransientError(
+      `memory store: journal unavailable after a write error (${String((this.poisoned as Error)?.message ?? this.poisoned)}); reopen the store`,
+    );
+  }
+
+  private async commit(): Promise<void> {
+    const j = this.journal;
+    if (!j) return;
+    try {
+      await j.flush();
+    } catch (e) {
+      this.poisoned ??= e;
+      throw e;
+    }
+    if (j.bytesSinceRotate >= (this.opts.compactBytes ?? 64 * 1024 * 1024) && !this.compacting) {
+      this.compacting = this.compact()
+        .catch((e: unknown) => {
+          this.poisoned ??= e;
+        })
+        .finally(() => {
+          this.compacting = undefined;
+        });
+    }
+  }
+
+  private async commitOrThrow(): Promise<void> {
+    try {
+      await this.commit();
+    } catch (e) {
+      throw new TransientError(`memory store: journal write failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** Writes the whole state atomically and drops the journal files it covers. */
+  private async compact(): Promise<void> {
+    const dir = this.opts.dir!;
+    const j = this.journal!;
+    const state = this.serialize(j.currentNo + 1); // state as of now, paired with journals from the next file on
+    const closedNo = j.rotate();
+    await j.flush();
+    const tmp = join(dir, `${STATE_FILE}.tmp`);
+    await writeFile(tmp, state);
+    const fh = await open(tmp, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, join(dir, STATE_FILE));
+    await syncDir(dir);
+    await Journal.removeUpTo(dir, closedNo);
+  }
+
+  private serialize(journalFrom: number): string {
+    const groups: unknown[] = [];
+    for (const g of this.groups.values()) {
+      const fams: unknown[] = [];
+      for (const f of g.families.values()) {
+        const rows: unknown[] = [];
+        for (const c of f.series.values()) {
+          if (c.t === 's')
+            rows.push([c.labels, encNum(c.value), c.setMs === Number.NEGATIVE_INFINITY ? null : c.setMs]);
+          else if (c.t === 'h') rows.push([c.labels, c.cum.map(encNum), encNum(c.sum), encNum(c.count)]);
+          else
+            rows.push([
+              c.labels,
+              c.snap.quantiles.map((q) => [q.quantile, encNum(q.value)]),
+              encNum(c.snap.sum),
+              encNum(c.snap.count),
+            ]);
+        }
+        fams.push({ n: f.name, y: f.type, h: f.help, b: f.bounds, s: rows });
+      }
+      groups.push({
+        k: g.key,
+        lp: g.lastPushMs,
+        lf: g.lastPushFailureMs,
+        lr: g.lastFailureReason,
+        le: g.lastEventMs,
+        lu: g.lastUpdateMs,
+        pm: finiteOrNull(g.putMs),
+        mp: finiteOrNull(g.maxPushMs),
+        fp: [...g.famPushMs],
+        f: fams,
+      });
+    }
+    return JSON.stringify({
+      v: STATE_VERSION,
+      journalFrom,
+      gen: this.gen,
+      groups,
+      ledger: [...this.ledger],
+      tombstones: [...this.tombstones],
+    });
+  }
+
+  private async load(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    await rm(join(dir, `${STATE_FILE}.tmp`), { force: true });
+    let journalFrom = 0;
+    let text: string | undefined;
+    try {
+      text = await readFile(join(dir, STATE_FILE), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    if (text !== undefined) journalFrom = this.restore(JSON.parse(text) as StateFile);
+    const files = (await listJournals(dir)).filter((n) => n >= journalFrom);
+    let replayed = 0;
+    for (const no of files) {
+      const { lines, torn } = await readJournal(journalPath(dir, no));
+      for (let i = 0; i < lines.length; i++) {
+        try {
+          this.replay(lines[i]!);
+        } catch (e) {
+          throw new Error(
+            `memory store: journal ${journalPath(dir, no)} line ${i + 1} is corrupt: ${(e as Error).message}`,
+          );
+        }
+      }
+      replayed += lines.length + (torn ? 1 : 0);
+    }
+    const next = Math.max(journalFrom, (files[files.length - 1] ?? -1) + 1);
+    this.journal = new Journal(dir, next, this.opts.fsync ?? true);
+    if (replayed > 0 || files.length > 0) await this.compact();
+  }
+
+  private restore(s: StateFile): number {
+    if (s.v !== STATE_VERSION)
+      throw new Error(`memory store: ${STATE_FILE} has version ${s.v}, expected ${STATE_VERSION}`);
+    for (const g of s.groups) {
+      const key = decLabels(g.k);
+      const keyStr = labelsKey(key);
+      const grp = this.createGroup(key, keyStr);
+      grp.lastPushMs = g.lp ?? undefined;
+      grp.lastPushFailureMs = g.lf ?? undefined;
+      grp.lastFailureReason = g.lr ?? undefined;
+      grp.lastEventMs = g.le ?? undefined;
+      grp.lastUpdateMs = g.lu;
+      grp.putMs = g.pm ?? Number.NEGATIVE_INFINITY;
+      grp.maxPushMs = g.mp ?? Number.NEGATIVE_INFINITY;
+      for (const [n, t] of g.fp) grp.famPushMs.set(n, t);
+      for (const f of g.f) {
+        if (f.s.length === 0) continue;
+        const fam = this.createFamily(grp, f.n, f.y, f.h, f.b ?? undefined, decLabels(f.s[0]![0]));
+        for (const row of f.s) {
+          const labels = Object.freeze(decLabels(row[0]));
+          let cell: Cell;
+          if (f.y === 'histogram') {
+            cell = {
+              t: 'h',
+              labels,
+              cum: (row[1] as Num[]).map(decNum),
+              sum: decNum(row[2]),
+              count: decNum(row[3]),
+              snap: undefined,
+            };
+          } else if (f.y === 'summary') {
+            cell = {
+              t: 'q',
+              labels,
+              snap: Object.freeze({
+                labels,
+                quantiles: Object.freeze(
+                  (row[1] as Array<[number, Num]>).map(([quantile, v]) =>
+                    Object.freeze({ quantile, value: decNum(v) }),
+                  ),
+                ),
+                sum: decNum(row[2]),
+                count: decNum(row[3]),
+              }),
+            };
+          } else {
+            cell = {
+              t: 's',
+              labels,
+              value: decNum(row[1]),
+              setMs: (row[2] as number | null) ?? Number.NEGATIVE_INFINITY,
+              snap: undefined,
+            };
+          }
+          this.addCell(grp, fam, labelsKey(labels), cell);
+        }
+      }
+    }
+    for (const [id, t] of s.ledger) this.ledger.set(id, t);
+    for (const [k, t] of s.tombstones) this.tombstones.set(k, t);
+    this.gen = s.gen;
+    return s.journalFrom;
+  }
+
+  /** Re-applies one journal record (already checked when it was written). */
+  private replay(line: string): void {
+    const kind = line[0];
+    const r = JSON.parse(line.slice(1)) as Record<string, unknown>;
+    switch (kind) {
+      case 'a': {
+        const group = decLabels(r.g);
+        const keyStr = labelsKey(group);
+        const t = r.t as number;
+        let changed = false;
+        for (const raw of r.ops as Record<string, unknown>[]) {
+          const op = decOp(raw);
+          if (this.applyOp(group, keyStr, op, labelsKey(op.labels))) changed = true;
+        }
+        if (changed) {
+          this.touchGroupForApply(keyStr, t, typeof r.e === 'number' ? r.e : undefined);
+          this.gen++;
+        }
+        if (typeof r.id === 'string') this.ledger.set(r.id, t);
+        return;
+      }
+      case 'p': {
+        const group = decLabels(r.g);
+        const fams = (r.f as Parameters<typeof decFamily>[0][]).map(decFamily);
+        this.applyPush(group, labelsKey(group), r.m as PushMethod, fams, r.pt as number, r.t as number);
+        return;
+      }
+      case 'f':
+        this.applyFailure(decLabels(r.g), r.ft as number, r.r as string, r.t as number);
+        return;
+      case 'x': {
+        for (const k of r.keys as unknown[]) {
+          const g = this.groups.get(labelsKey(decLabels(k)));
+          if (g) this.removeGroup(g);
+        }
+        this.gen++;
+        return;
+      }
+      case 'w':
+        this.applyWipe();
+        return;
+      default:
+        throw new Error(`unknown record kind ${JSON.stringify(kind)}`);
+    }
+  }
+}
+
+interface StateFile {
+  v: number;
+  journalFrom: number;
+  gen: number;
+  groups: Array<{
+    k: unknown;
+    lp?: number | null;
+    lf?: number | null;
+    lr?: string | null;
+    le?: number | null;
+    lu: number;
+    pm: number | null;
+    mp: number | null;
+    fp: Array<[string, number]>;
+    f: Array<{ n: string; y: MetricType; h: string; b?: number[] | null; s: unknown[][] }>;
+  }>;
+  ledger: Array<[string, number]>;
+  tombstones: Array<[string, number]>;
+}
+
+function finiteOrNull(n: number): number | null {
+  return Number.isFinite(n) ? n : null;
+}
+
+function histSnap(f: Fam, c: HistCell): HistogramSeries {
+  if (c.snap) return c.snap;
+  const bounds = f.bounds ?? [];
+  const buckets: Bucket[] = [];
+  for (let i = 0; i < bounds.length; i++) buckets.push(Object.freeze({ le: bounds[i]!, count: c.cum[i]! }));
+  c.snap = Object.freeze({ labels: c.labels, buckets: Object.freeze(buckets), sum: c.sum, count: c.count });
+  return c.snap;
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

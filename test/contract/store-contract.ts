@@ -1,0 +1,1491 @@
+/**
+ * The Store contract suite (shared/store/types.ts, points 1–8), run against every implementation, in the
+ * style of honojs/hono `src/router/common.case.test.ts`:
+ *
+ *   runStoreContract('MemoryStore', { newStore: (o) => MemoryStore.open({ ...o }) });
+ *
+ * Each case opens its own store through `newStore()` (fresh and isolated) and closes it afterwards. An
+ * implementation that cannot pass a case lists it in `skip` with the reason; the case then shows up as
+ * skipped with that reason in its title.
+ *
+ * Decisions this suite pins down (docs/store.md, "Contract details"):
+ * - An apply request whose grouping key is invalid fails as a whole (`failed`, permanent ValidationError,
+ *   id not consumed); an invalid, conflicting or over-limit op is rejected alone (`rejected[]`).
+ * - `lastPushMs` of a push is its `pushTimeMs`; `lastUpdateMs` is the store clock. Pushes of equal time are
+ *   not stale (a redelivery re-applies the same content and changes nothing).
+ * - A DELETE leaves a tombstone, so an older PUT/POST of that group is stale afterwards.
+ * - Series inside a family are sorted by `labelsKey(labels)`; families by name.
+ */
+import fc from 'fast-check';
+import { FamilyConflictError, LimitError, TransientError, ValidationError } from '../../shared/model/errors';
+import { labelsKey } from '../../shared/model/identity';
+import type { Labels, MetricFamily } from '../../shared/model/types';
+import type { ApplyRequest, ApplyResult, MetricOp, Store, StoreLimits } from '../../shared/store/types';
+import {
+  add,
+  counterFamily,
+  FakeClock,
+  findFamily,
+  findGroup,
+  gaugeFamily,
+  histogramFamily,
+  histogramOf,
+  inc,
+  observe,
+  plain,
+  req,
+  seriesCount,
+  seriesValue,
+  set,
+  thrown,
+} from './helpers';
+
+export interface StoreFactoryOptions {
+  /** Limits for this store; unspecified ones keep their defaults. */
+  readonly limits?: Partial<StoreLimits>;
+  /** The store's clock (ms since epoch), for lastUpdateMs and TTL. */
+  readonly now?: () => number;
+}
+
+export interface StoreContractOptions {
+  /** Opens a fresh, empty, isolated store. */
+  readonly newStore: (options?: StoreFactoryOptions) => Promise<Store>;
+  /** Case title → reason it can't pass on this implementation. */
+  readonly skip?: Readonly<Record<string, string>>;
+  /**
+   * Optional fault injection: makes the next `apply` of request `id` fail transiently part-way (for a store
+   * that commits a large request in parts, after at least one part is committed). Without it, the
+   * partial-failure case is skipped.
+   */
+  readonly injectApplyFault?: (store: Store, id: string) => void;
+}
+
+const G = { job: 'trading', instance: 'eu-1' } as const;
+const G2 = { job: 'trading', instance: 'us-1' } as const;
+const B = [0.005, 0.01, 0.1, 1] as const;
+
+function statuses(results: readonly ApplyResult[]): string[] {
+  return results.map((r) => `${r.id}:${r.status}`);
+}
+
+export function runStoreContract(name: string, opts: StoreContractOptions): void {
+  describe(`Store contract: ${name}`, () => {
+    const open: Store[] = [];
+    const newStore = async (o?: StoreFactoryOptions): Promise<Store> => {
+      const s = await opts.newStore(o);
+      open.push(s);
+      return s;
+    };
+    afterEach(async () => {
+      const all = open.splice(0);
+      await Promise.all(all.map((s) => s.close()));
+    });
+    const skipReason = (title: string): string | undefined => opts.skip?.[title];
+    /** Registers a case unless the implementation skips it. */
+    const c = (title: string, fn: () => Promise<void>): void => {
+      const why = skipReason(title);
+      if (why !== undefined) it.skip(`${title} [skipped: ${why}]`, fn);
+      else it(title, fn);
+    };
+    const cEach = <T extends readonly unknown[]>(
+      title: string,
+      table: readonly T[],
+      fn: (...args: T) => Promise<void>,
+    ) => {
+      const why = skipReason(title);
+      if (why !== undefined) it.skip(`${title} [skipped: ${why}]`, () => undefined);
+      // biome-ignore lint/suspicious/noExplicitAny: jest's each typing
+      else it.each(table as any)(`${title}: %s`, fn as any);
+    };
+
+    // ---------------------------------------------------------------- 1. exactly once
+    describe('exactly once per request id', () => {
+      c('counter, gauge add and histogram are applied once per id', async () => {
+        const s = await newStore();
+        const ops: MetricOp[] = [
+          inc('aria_orders_total', { venue: 'xnas' }, 3),
+          add('aria_open_positions', { book: 'a' }, 2),
+          observe('aria_latency_seconds', { venue: 'xnas' }, B, [0.001, 0.05, 5]),
+        ];
+        const first = await s.apply([req('m1', G, ops)]);
+        expect(statuses(first)).toEqual(['m1:applied']);
+        expect(first[0]!.rejected).toEqual([]);
+        for (let i = 0; i < 3; i++)
+          expect(statuses(await s.apply([req('m1', G, ops)]))).toEqual(['m1:duplicate']);
+        const snap = await s.snapshot();
+        expect(seriesValue(snap, G, 'aria_orders_total', { venue: 'xnas' })).toBe(3);
+        expect(seriesValue(snap, G, 'aria_open_positions', { book: 'a' })).toBe(2);
+        const h = histogramOf(snap, G, 'aria_latency_seconds', { venue: 'xnas' });
+        expect(h?.buckets).toEqual([
+          [0.005, 1],
+          [0.01, 1],
+          [0.1, 2],
+          [1, 2],
+        ]);
+        expect(h?.count).toBe(3);
+        expect(h?.sum).toBeCloseTo(5.051, 9);
+      });
+
+      c('the same id twice in one batch is applied once', async () => {
+        const s = await newStore();
+        const r = req('dup', G, [inc('aria_fills_total', {}, 5)]);
+        const res = await s.apply([r, req('other', G, [inc('aria_fills_total', {}, 1)]), r]);
+        expect(statuses(res)).toEqual(['dup:applied', 'other:applied', 'dup:duplicate']);
+        expect(seriesValue(await s.snapshot(), G, 'aria_fills_total')).toBe(6);
+      });
+
+      c('an id redelivered in batches of different composition is applied once', async () => {
+        const s = await newStore();
+        const a = req('a', G, [inc('aria_fills_total', { side: 'buy' }, 1)]);
+        const b = req('b', G, [inc('aria_fills_total', { side: 'buy' }, 10)]);
+        const cc = req('c', G2, [inc('aria_fills_total', { side: 'buy' }, 100)]);
+        expect(statuses(await s.apply([a, b]))).toEqual(['a:applied', 'b:applied']);
+        expect(statuses(await s.apply([b, cc, a]))).toEqual(['b:duplicate', 'c:applied', 'a:duplicate']);
+        expect(statuses(await s.apply([cc]))).toEqual(['c:duplicate']);
+        const snap = await s.snapshot();
+        expect(seriesValue(snap, G, 'aria_fills_total', { side: 'buy' })).toBe(11);
+        expect(seriesValue(snap, G2, 'aria_fills_total', { side: 'buy' })).toBe(100);
+      });
+
+      cEach(
+        'a request with an invalid grouping key fails alone, permanently, and its neighbours apply',
+        [
+          ['missing job', { instance: 'x' }],
+          ['empty job', { job: '' }],
+          ['reserved label name', { job: 'a', __name__: 'x' }],
+          ['__proto__ label name', JSON.parse('{"job":"a","__proto__":"x"}')],
+          ['number value', { job: 'a', shard: 3 }],
+          ['NUL in value', { job: 'a\u0000b' }],
+          ['invalid label name', { job: 'a', 'bad-name': 'x' }],
+        ] as const,
+        async (_t: string, group: unknown) => {
+          const s = await newStore();
+          const batch: ApplyRequest[] = [
+            req('ok1', G, [inc('aria_fills_total', {}, 1)]),
+            { id: 'bad', group: group as Labels, ops: [inc('aria_fills_total', {}, 1)] },
+            req('ok2', G, [inc('aria_fills_total', {}, 2)]),
+          ];
+          const res = await s.apply(batch);
+          expect(statuses(res)).toEqual(['ok1:applied', 'bad:failed', 'ok2:applied']);
+          const bad = res[1]!;
+          if (bad.status !== 'failed') throw new Error('expected failed');
+          expect(bad.error).toBeInstanceOf(ValidationError);
+          expect(bad.error.permanent).toBe(true);
+          expect(bad.error.message).toMatch(/grouping_key/);
+          // Reapplying the batch: good ids are duplicates, nothing doubles.
+          expect(statuses(await s.apply(batch))).toEqual(['ok1:duplicate', 'bad:failed', 'ok2:duplicate']);
+          const snap = await s.snapshot();
+          expect(seriesValue(snap, G, 'aria_fills_total')).toBe(3);
+          expect(snap.groups).toHaveLength(1);
+        },
+      );
+
+      c('a request that failed part-way is applied exactly once when retried', async () => {
+        if (!opts.injectApplyFault) return;
+        const s = await newStore();
+        // Large enough to be split by stores that commit in parts (DynamoDB: 100 actions per transaction).
+        const ops: MetricOp[] = [];
+        for (let i = 0; i < 250; i++) ops.push(inc('aria_orders_total', { n: String(i) }, i + 1));
+        const big = req('big', G, ops);
+        const small = req('small', G, [inc('aria_fills_total', {}, 7)]);
+        opts.injectApplyFault(s, 'big');
+        const first = await s.apply([small, big]);
+        expect(statuses(first)).toEqual(['small:applied', 'big:failed']);
+        const f = first[1]!;
+        if (f.status !== 'failed') throw new Error('expected failed');
+        expect(f.error).toBeInstanceOf(TransientError);
+        expect(f.error.permanent).toBe(false);
+        const second = await s.apply([big, small]);
+        expect(statuses(second)).toEqual(['big:applied', 'small:duplicate']);
+        expect(statuses(await s.apply([big]))).toEqual(['big:duplicate']);
+        const snap = await s.snapshot();
+        for (let i = 0; i < 250; i++)
+          expect(seriesValue(snap, G, 'aria_orders_total', { n: String(i) })).toBe(i + 1);
+        expect(seriesValue(snap, G, 'aria_fills_total')).toBe(7);
+      });
+
+      c('8 concurrent writers on one hot series keep exact totals', async () => {
+        const s = await newStore();
+        const writers = 8;
+        const perWriter = 25;
+        const calls: Promise<ApplyResult[]>[] = [];
+        let exposure = 0;
+        for (let w = 0; w < writers; w++) {
+          const batch: ApplyRequest[] = [];
+          for (let i = 0; i < perWriter; i++) {
+            exposure += i % 2 === 0 ? 1.5 : -0.5;
+            batch.push(
+              req(`w${w}-${i}`, G, [
+                inc('aria_orders_total', { venue: 'hot' }, w + 1),
+                add('aria_exposure', { book: 'hot' }, i % 2 === 0 ? 1.5 : -0.5),
+                observe('aria_latency_seconds', { venue: 'hot' }, B, [0.002, 0.5]),
+              ]),
+            );
+          }
+          calls.push(s.apply(batch));
+        }
+        const results = (await Promise.all(calls)).flat();
+        expect(results.every((r) => r.status === 'applied')).toBe(true);
+        const snap = await s.snapshot();
+        // sum over w of (w+1)*perWriter
+        expect(seriesValue(snap, G, 'aria_orders_total', { venue: 'hot' })).toBe(
+          ((writers * (writers + 1)) / 2) * perWriter,
+        );
+        expect(seriesValue(snap, G, 'aria_exposure', { book: 'hot' })).toBeCloseTo(exposure, 9);
+        const h = histogramOf(snap, G, 'aria_latency_seconds', { venue: 'hot' });
+        expect(h?.count).toBe(writers * perWriter * 2);
+        expect(h?.buckets[0]).toEqual([0.005, writers * perWriter]);
+      });
+
+      c('the same ids delivered concurrently by many callers are applied once', async () => {
+        const s = await newStore();
+        const batch: ApplyRequest[] = [];
+        for (let i = 0; i < 20; i++) batch.push(req(`m${i}`, G, [inc('aria_fills_total', {}, 1)]));
+        const results = await Promise.all(Array.from({ length: 8 }, () => s.apply(batch)));
+        const applied = results.flat().filter((r) => r.status === 'applied').length;
+        expect(applied).toBe(20);
+        expect(results.flat().filter((r) => r.status === 'duplicate')).toHaveLength(20 * 7);
+        expect(seriesValue(await s.snapshot(), G, 'aria_fills_total')).toBe(20);
+      });
+
+      c('random redelivery schedules keep exact totals (property, fixed seed)', async () => {
+        // Model: 12 requests; each adds to one of 3 counter series and sets one gauge at some event time.
+        // A schedule redelivers them in random batches, some of them concurrently; the end state must be
+        // the model's whatever the schedule.
+        const reqArb = fc.record({
+          series: fc.integer({ min: 0, max: 2 }),
+          value: fc.integer({ min: 0, max: 1000 }),
+          time: fc.integer({ min: 0, max: 5 }),
+          gauge: fc.integer({ min: -50, max: 50 }),
+        });
+        const batchArb = fc.array(fc.integer({ min: 0, max: 11 }), { minLength: 1, maxLength: 6 });
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(reqArb, { minLength: 12, maxLength: 12 }),
+            fc.array(fc.array(batchArb, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 4 }),
+            async (defs, rounds) => {
+              const s = await newStore();
+              const build = (i: number): ApplyRequest => {
+                const d = defs[i]!;
+                return req(`p${i}`, G, [
+                  inc('aria_prop_total', { s: String(d.series) }, d.value),
+                  set('aria_prop_gauge', {}, d.gauge, d.time),
+                ]);
+              };
+              const seen = new Set<number>();
+              for (const concurrent of rounds) {
+                await Promise.all(concurrent.map((batch) => s.apply(batch.map(build))));
+                for (const batch of concurrent) for (const i of batch) seen.add(i);
+              }
+              const snap = await s.snapshot();
+              const totals = [0, 0, 0];
+              let best: { time: number; gauge: number } | undefined;
+              for (const i of seen) {
+                const d = defs[i]!;
+                totals[d.series]! += d.value;
+                if (!best || d.time > best.time || (d.time === best.time && d.gauge > best.gauge)) best = d;
+              }
+              for (let k = 0; k < 3; k++) {
+                const v = seriesValue(snap, G, 'aria_prop_total', { s: String(k) });
+                expect(v ?? 0).toBe(totals[k]);
+              }
+              expect(seriesValue(snap, G, 'aria_prop_gauge')).toBe(best?.gauge);
+              // Every delivered id is now a duplicate.
+              const again = await s.apply([...seen].map(build));
+              expect(again.every((r) => r.status === 'duplicate')).toBe(true);
+            },
+          ),
+          { seed: 20261125, numRuns: 15 },
+        );
+      });
+
+      const hostileOps: Array<[string, unknown]> = [
+        ['negative counter', inc('aria_x_total', {}, -1)],
+        ['NaN counter', inc('aria_x_total', {}, Number.NaN)],
+        ['Infinity counter', inc('aria_x_total', {}, Number.POSITIVE_INFINITY)],
+        ['string value', { kind: 'counter_inc', name: 'aria_x_total', labels: {}, value: '5' }],
+        ['-Infinity gauge add', add('aria_g', {}, Number.NEGATIVE_INFINITY)],
+        ['NaN gauge set', set('aria_g', {}, Number.NaN, 1)],
+        ['NaN set time', set('aria_g', {}, 1, Number.NaN)],
+        ['bad metric name', inc('1bad', {}, 1)],
+        ['empty metric name', inc('', {}, 1)],
+        ['reserved label name', inc('aria_x_total', { __name__: 'x' }, 1)],
+        ['__proto__ label name', inc('aria_x_total', JSON.parse('{"__proto__":"x"}'), 1)],
+        ['invalid label name', inc('aria_x_total', { 'a-b': 'x' }, 1)],
+        ['non-string label value', inc('aria_x_total', { a: 1 as unknown as string }, 1)],
+        ['NUL in label value', inc('aria_x_total', { a: 'x\u0000y' }, 1)],
+        ['label repeating a grouping label', inc('aria_x_total', { job: 'other' }, 1)],
+        ['unknown kind', { kind: 'summary_observe', name: 'aria_x', labels: {}, value: 1 }],
+        ['labels not an object', { kind: 'counter_inc', name: 'aria_x_total', labels: 'a=b', value: 1 }],
+        ['histogram bounds not ascending', { ...observe('aria_h', {}, [1, 0.5], []), counts: [0, 0, 0] }],
+        ['histogram counts wrong length', { ...observe('aria_h', {}, B, [0.1]), counts: [1] }],
+        ['histogram count != sum of counts', { ...observe('aria_h', {}, B, [0.1]), count: 2 }],
+        ['histogram negative count', { ...observe('aria_h', {}, [1], []), counts: [-1, 1], count: 0 }],
+        ['histogram Infinity bound', { ...observe('aria_h', {}, [1, Number.POSITIVE_INFINITY], []) }],
+        ['histogram NaN sum', { ...observe('aria_h', {}, B, [0.1]), sum: Number.NaN }],
+      ];
+      cEach(
+        'an invalid op is rejected alone with a ValidationError; the rest of the request applies',
+        hostileOps,
+        async (_t: string, bad: unknown) => {
+          const s = await newStore();
+          const res = await s.apply([
+            req('m', G, [inc('aria_ok_total', {}, 1), bad as MetricOp, add('aria_ok_gauge', {}, 2)]),
+          ]);
+          expect(res[0]!.status).toBe('applied');
+          expect(res[0]!.rejected.map((r) => r.index)).toEqual([1]);
+          expect(res[0]!.rejected[0]!.error).toBeInstanceOf(ValidationError);
+          expect(res[0]!.rejected[0]!.error.message).toMatch(/ops\[1\]/);
+          const snap = await s.snapshot();
+          expect(seriesValue(snap, G, 'aria_ok_total')).toBe(1);
+          expect(seriesValue(snap, G, 'aria_ok_gauge')).toBe(2);
+          expect(findGroup(snap, G)!.families.map((f) => f.name)).toEqual(['aria_ok_gauge', 'aria_ok_total']);
+          // The id is consumed: the valid ops are not applied twice, the bad one stays rejected.
+          expect(statuses(await s.apply([req('m', G, [inc('aria_ok_total', {}, 1)])]))).toEqual([
+            'm:duplicate',
+          ]);
+          expect(seriesValue(await s.snapshot(), G, 'aria_ok_total')).toBe(1);
+        },
+      );
+
+      c('huge finite values are accepted and added exactly', async () => {
+        const s = await newStore();
+        await s.apply([req('a', G, [inc('aria_big_total', {}, 1e300), add('aria_g', {}, -1e300)])]);
+        await s.apply([req('b', G, [inc('aria_big_total', {}, 1e300), add('aria_g', {}, -1e300)])]);
+        const snap = await s.snapshot();
+        expect(seriesValue(snap, G, 'aria_big_total')).toBe(2e300);
+        expect(seriesValue(snap, G, 'aria_g')).toBe(-2e300);
+      });
+
+      c('a request whose ops were all rejected consumes its id and creates no group', async () => {
+        const s = await newStore();
+        const gen = await s.generation();
+        const res = await s.apply([req('x', G, [inc('aria_x_total', {}, -5)])]);
+        expect(res[0]!.status).toBe('applied');
+        expect(res[0]!.rejected).toHaveLength(1);
+        expect((await s.snapshot()).groups).toEqual([]);
+        expect(await s.generation()).toBe(gen);
+      });
+    });
+
+    // ---------------------------------------------------------------- 2. last writer wins
+    describe('gauge set: last writer wins by event time', () => {
+      const sets: Array<[number, number]> = [
+        [100, 1],
+        [300, 3],
+        [200, 2],
+        [50, 0.5],
+      ];
+      const orders = [
+        [0, 1, 2, 3],
+        [3, 2, 1, 0],
+        [1, 3, 0, 2],
+        [2, 0, 3, 1],
+      ];
+      cEach(
+        'the result does not depend on arrival order',
+        orders.map((o): [string, readonly number[]] => [o.join(','), o]),
+        async (_t: string, order: readonly number[]) => {
+          const s = await newStore();
+          for (const [i, idx] of order.entries()) {
+            const [t, v] = sets[idx]!;
+            await s.apply([req(`s${i}`, G, [set('aria_pnl', { book: 'a' }, v, t)])]);
+          }
+          expect(seriesValue(await s.snapshot(), G, 'aria_pnl', { book: 'a' })).toBe(3);
+        },
+      );
+
+      c('ties on event time go to the larger value, whatever the order', async () => {
+        const a = await newStore();
+        await a.apply([req('1', G, [set('aria_pnl', {}, 5, 100)])]);
+        await a.apply([req('2', G, [set('aria_pnl', {}, 7, 100)])]);
+        await a.apply([req('3', G, [set('aria_pnl', {}, 6, 100)])]);
+        const b = await newStore();
+        await b.apply([req('1', G, [set('aria_pnl', {}, 7, 100)])]);
+        await b.apply([req('2', G, [set('aria_pnl', {}, 5, 100)])]);
+        expect(seriesValue(await a.snapshot(), G, 'aria_pnl')).toBe(7);
+        expect(seriesValue(await b.snapshot(), G, 'aria_pnl')).toBe(7);
+      });
+
+      c('sets are applied even when the request id was seen before', async () => {
+        const s = await newStore();
+        await s.apply([req('r', G, [set('aria_pnl', {}, 1, 100), inc('aria_fills_total', {}, 1)])]);
+        const res = await s.apply([
+          req('r', G, [set('aria_pnl', {}, 2, 200), inc('aria_fills_total', {}, 1)]),
+        ]);
+        expect(statuses(res)).toEqual(['r:duplicate']);
+        const snap = await s.snapshot();
+        expect(seriesValue(snap, G, 'aria_pnl')).toBe(2);
+        expect(seriesValue(snap, G, 'aria_fills_total')).toBe(1);
+      });
+
+      c('a stale set changes nothing, not even the generation', async () => {
+        const s = await newStore();
+        await s.apply([req('a', G, [set('aria_pnl', {}, 10, 500)])]);
+        const gen = await s.generation();
+        await s.apply([req('b', G, [set('aria_pnl', {}, 99, 400)])]);
+        expect(seriesValue(await s.snapshot(), G, 'aria_pnl')).toBe(10);
+        expect(await s.generation()).toBe(gen);
+      });
+
+      c('gauge add moves a set value, and an older set stays stale', async () => {
+        const s = await newStore();
+        await s.apply([req('a', G, [set('aria_pos', {}, 5, 100)])]);
+        await s.apply([req('b', G, [add('aria_pos', {}, 2)])]);
+        expect(seriesValue(await s.snapshot(), G, 'aria_pos')).toBe(7);
+        await s.apply([req('c', G, [set('aria_pos', {}, 100, 50)])]);
+        expect(seriesValue(await s.snapshot(), G, 'aria_pos')).toBe(7);
+        await s.apply([req('d', G, [set('aria_pos', {}, 1, 150)])]);
+        expect(seriesValue(await s.snapshot(), G, 'aria_pos')).toBe(1);
+      });
+    });
+
+    // ---------------------------------------------------------------- 3. pushes
+    describe('pushes (Pushgateway semantics)', () => {
+      c('PUT replaces the whole group', async () => {
+        const s = await newStore();
+        await s.push({
+          method: 'PUT',
+          group: G,
+          pushTimeMs: 100,
+          families: [counterFamily('a_total', [[{}, 1]]), gaugeFamily('b', [[{}, 2]])],
+        });
+        await s.push({
+          method: 'PUT',
+          group: G,
+          pushTimeMs: 200,
+          families: [gaugeFamily('c', [[{ x: '1' }, 3]])],
+        });
+        const snap = await s.snapshot();
+        expect(findGroup(snap, G)!.families.map((f) => f.name)).toEqual(['c']);
+        expect(seriesValue(snap, G, 'c', { x: '1' })).toBe(3);
+      });
+
+      c('PUT also replaces families written by apply', async () => {
+        const s = await newStore();
+        await s.apply([req('m', G, [inc('aria_fills_total', {}, 4)])]);
+        await s.push({
+          method: 'PUT',
+          group: G,
+          pushTimeMs: Date.now(),
+          families: [gaugeFamily('b', [[{}, 2]])],
+        });
+        expect(findGroup(await s.snapshot(), G)!.families.map((f) => f.name)).toEqual(['b']);
+      });
+
+      c('POST replaces only the pushed families, all of their series', async () => {
+        const s = await newStore();
+        await s.push({
+          method: 'PUT',
+          group: G,
+          pushTimeMs: 100,
+          families: [
+            gaugeFamily('a', [
+              [{ k: '1' }, 1],
+              [{ k: '2' }, 2],
+            ]),
+            gaugeFamily('b', [[{}, 5]]),
+          ],
+        });
+        await s.push({
+          method: 'POST',
+          group: G,
+          pushTimeMs: 200,
+          families: [gaugeFamily('a', [[{ k: '3' }, 3]])],
+        });
+        const snap = await s.snapshot();
+        expect(findFamily(snap, G, 'a')!.series.map((x) => plain(x.labels))).toEqual([{ k: '3' }]);
+        expect(seriesValue(snap, G, 'b')).toBe(5);
+      });
+
+      c('an empty PUT removes all metrics of the group and keeps the group', async () => {
+        const s = await newStore();
+        await s.push({ method: 'PUT', group: G, pushTimeMs: 100, families: [gaugeFamily('a', [[{}, 1]])] });
+        await s.push({ method: 'PUT', group: G, pushTimeMs: 200, families: [] });
+        const g = findGroup(await s.snapshot(), G);
+        expect(g).toBeDefined();
+        expect(g!.families).toEqual([]);
+        expect(g!.lastPushMs).toBe(200);
+      });
+
+      c('a POST with an empty family removes that family', async () => {
+        const s = await newStore();
+        await s.push({
+          method: 'PUT',
+          group: G,
+          pushTimeMs: 100,
+          families: [gaugeFamily('a', [[{}, 1]]), gaugeFamily('b', [[{}, 1]])],
+        });
+        await s.push({ method: 'POST', group: G, pushTimeMs: 200, families: [gaugeFamily('a', [])] });
+        expect(findGroup(await s.snapshot(), G)!.families.map((f) => f.name)).toEqual(['b']);
+      });
+
+      c('DELETE removes exactly one group, not groups whose key starts with it', async () => {
+        const s = await newStore();
+        const parent = { job: 'trading' };
+        await s.push({
+          method: 'PUT',
+          group: parent,
+          pushTimeMs: 100,
+          families: [gaugeFamily('a', [[{}, 1]])],
+        });
+        await s.push({ method: 'PUT', group: G, pushTimeMs: 100, families: [gaugeFamily('a', [[{}, 2]])] });
+        await s.push({ method: 'PUT', group: { ...G, shard: '1' }, pushTimeMs: 100, families: [] });
+        expect(await s.push({ method: 'DELETE', group: parent, pushTimeMs: 200, families: [] })).toEqual({
+          status: 'applied',
+        });
+        const snap = await s.snapshot();
+        expect(findGroup(snap, parent)).toBeUndefined();
+        expect(seriesValue(snap, G, 'a')).toBe(2);
+        expect(findGroup(snap, { ...G, shard: '1' })).toBeDefined();
+        expect(snap.groups).toHaveLength(2);
+      });
+
+      c('deleteGroup is a DELETE at the given time', async () => {
+        const s = await newStore();
+        await s.push({ method: 'PUT', group: G, pushTimeMs: 100, families: [gaugeFamily('a', [[{}, 1]])] });
+        await s.deleteGroup(G, 150);
+        expect(findGroup(await s.snapshot(), G)).toBeUndefined();
+        expect(
+          await s.push({ method: 'PUT', group: G, pushTimeMs: 120, families: [gaugeFamily('a', [[{}, 9]])] }),
+        ).toEqual({
+          status: 'stale',
+        });
+        expect((await s.snapshot()).groups).toEqual([]);
+      });
+
+      c('instance="" and no instance are the same group', async () => {
+        const s = await newStore();
+        await s.push({
+          method: 'PUT',
+          group: { job: 'j', instance: '' },
+          pushTimeMs: 100,
+          families: [gaugeFamily('a', [[{}, 1]])],
+        });
+        await s.push({
+          method: 'POST',
+          group: { job: 'j' },
+          pushTimeMs: 200,
+          families: [gaugeFamily('b', [[{}, 2]])],
+        });
+        const snap = await s.snapshot();
+        expect(snap.groups).toHaveLength(1);
+        expect(plain(snap.groups[0]!.key)).toEqual({ job: 'j' });
+        expect(snap.groups[0]!.families.map((f) => f.name)).toEqual(['a', 'b']);
+      });
+
+      c('a stale redelivered PUT changes nothing', async () => {
+        const s = await newStore();
+        await s.push({ method: 'PUT', group: G, pushTimeMs: 200, families: [gaugeFamily('a', [[{}, 2]])] });
+        const gen = await s.generation();
+        expect(
+          await s.push({ method: 'PUT', group: G, pushTimeMs: 100, families: [gaugeFamily('a', [[{}, 1]])] }),
+        ).toEqual({
+          status: 'stale',
+        });
+        expect(seriesValue(await s.snapshot(), G, 'a')).toBe(2);
+        expect(await s.generation()).toBe(gen);
+      });
+
+      c('a stale POST of a family changes nothing; a POST of another family applies', async () => {
+        const s = await newStore();
+        await s.push({ method: 'PUT', group: G, pushTimeMs: 100, families: [] });
+        await s.push({ method: 'POST', group: G, pushTimeMs: 300, families: [gaugeFamily('a', [[{}, 3]])] });
+        expect(
+          (
+            await s.push({
+              method: 'POST',
+              group: G,
+              pushTimeMs: 200,
+              families: [gaugeFamily('a', [[{}, 2]])],
+            })
+          ).status,
+        ).toBe('stale');
+        expect(
+          (
+            await s.push({
+              method: 'POST',
+              group: G,
+              pushTimeMs: 200,
+              families: [gaugeFamily('b', [[{}, 2]])],
+            })
+          ).status,
+        ).toBe('applied');
+        const snap = await s.snapshot();
+        expect(seriesValue(snap, G, 'a')).toBe(3);
+        expect(seriesValue(snap, G, 'b')).toBe(2);
+      });
+
+      c('a POST older than the group’s last PUT is stale', async () => {
+        const s = await newStore();
+        await s.push({ method: 'PUT', group: G, pushTimeMs: 300, families: [gaugeFamily('a', [[{}, 3]])] });
+        expect(
+          (
+            await s.push({
+              method: 'POST',
+              group: G,
+              pushTimeMs: 200,
+              families: [gaugeFamily('b', [[{}, 2]])],
+            })
+          ).status,
+        ).toBe('stale');
+        expect(findGroup(await s.snapshot(), G)!.families.map((f) => f.name)).toEqual(['a']);
+      });
+
+      c('DELETE then an older PUT or POST does not resurrect the group', async () => {
+        const s = await newStore();
+        await s.push({ method: 'PUT', group: G, pushTimeMs: 100, families: [gaugeFamily('a', [[{}, 1]])] });
+        await s.push({ method: 'DELETE', group: G, pushTimeMs: 300, families: [] });
+        expect(
+          (
+            await s.push({
+              method: 'PUT',
+              group: G,
+              pushTimeMs: 200,
+              families: [gaugeFamily('a', [[{}, 2]])],
+            })
+          ).status,
+        ).toBe('stale');
+        expect(
+          (
+            await s.push({
+              method: 'POST',
+              group: G,
+              pushTimeMs: 250,
+              families: [gaugeFamily('a', [[{}, 2]])],
+            })
+          ).status,
+        ).toBe('stale');
+        expect((await s.snapshot()).groups).toEqual([]);
+        expect(
+          (
+            await s.push({
+              method: 'PUT',
+              group: G,
+              pushTimeMs: 400,
+              families: [gaugeFamily('a', [[{}, 4]])],
+            })
+          ).status,
+        ).toBe('applied');
+        expect(seriesValue(await s.snapshot(), G, 'a')).toBe(4);
+      });
+
+      c('a redelivered push of equal time re-applies the same content and changes nothing', async () => {
+        const s = await newStore();
+        const p = {
+          method: 'PUT' as const,
+          group: G,
+          pushTimeMs: 100,
+          families: [gaugeFamily('a', [[{}, 1]])],
+        };
+        await s.push(p);
+        const before = await s.snapshot();
+        expect((await s.push(p)).status).toBe('applied');
+        const after = await s.snapshot();
+        expect(seriesValue(after, G, 'a')).toBe(1);
+        expect(findGroup(after, G)!.lastPushMs).toBe(findGroup(before, G)!.lastPushMs);
+      });
+
+      c('pushes keep summaries, untyped families, NaN and infinities as given', async () => {
+        const s = await newStore();
+        const fams: MetricFamily[] = [
+          {
+            name: 'rpc_seconds',
+            help: 'h',
+            type: 'summary',
+            series: [
+              {
+                labels: { m: 'x' },
+                quantiles: [
+                  { quantile: 0.5, value: 1 },
+                  { quantile: 0.99, value: Number.NaN },
+                ],
+                sum: 3,
+                count: 2,
+              },
+            ],
+          },
+          {
+            name: 'raw',
+            help: '',
+            type: 'untyped',
+            series: [{ labels: {}, value: Number.POSITIVE_INFINITY }],
+          },
+          { name: 'neg', help: '', type: 'gauge', series: [{ labels: {}, value: Number.NEGATIVE_INFINITY }] },
+          { name: 'nan', help: '', type: 'gauge', series: [{ labels: {}, value: Number.NaN }] },
+        ];
+        await s.push({ method: 'PUT', group: G, pushTimeMs: 1, families: fams });
+        const snap = await s.snapshot();
+        const summary = findFamily(snap, G, 'rpc_seconds');
+        expect(summary?.type).toBe('summary');
+        if (summary?.type !== 'summary') throw new Error('summary expected');
+        expect(summary.series[0]!.quantiles[1]!.value).toBeNaN();
+        expect(summary.series[0]!.count).toBe(2);
+        expect(seriesValue(snap, G, 'raw')).toBe(Number.POSITIVE_INFINITY);
+        expect(seriesValue(snap, G, 'neg')).toBe(Number.NEGATIVE_INFINITY);
+        expect(seriesValue(snap, G, 'nan')).toBeNaN();
+      });
+
+      cEach(
+        'an invalid push is refused with a ValidationError and stores nothing',
+        [
+          ['missing job', { method: 'PUT', group: { instance: 'x' }, pushTimeMs: 1, families: [] }],
+          [
+            '__proto__ group label',
+            { method: 'PUT', group: JSON.parse('{"job":"a","__proto__":"x"}'), pushTimeMs: 1, families: [] },
+          ],
+          ['NaN push time', { method: 'PUT', group: G, pushTimeMs: Number.NaN, families: [] }],
+          ['unknown method', { method: 'PATCH', group: G, pushTimeMs: 1, families: [] }],
+          [
+            'series label repeating the grouping key',
+            { method: 'PUT', group: G, pushTimeMs: 1, families: [gaugeFamily('a', [[{ job: 'x' }, 1]])] },
+          ],
+          [
+            'duplicate series',
+            {
+              method: 'PUT',
+              group: G,
+              pushTimeMs: 1,
+              families: [
+                gaugeFamily('a', [
+                  [{ k: 'v' }, 1],
+                  [{ k: 'v' }, 2],
+                ]),
+              ],
+            },
+          ],
+          [
+            'duplicate family',
+            {
+              method: 'PUT',
+              group: G,
+              pushTimeMs: 1,
+              families: [gaugeFamily('a', [[{}, 1]]), gaugeFamily('a', [[{ x: '1' }, 1]])],
+            },
+          ],
+          [
+            'bad family name',
+            { method: 'PUT', group: G, pushTimeMs: 1, families: [gaugeFamily('a b', [[{}, 1]])] },
+          ],
+          [
+            'non-string label value',
+            {
+              method: 'PUT',
+              group: G,
+              pushTimeMs: 1,
+              families: [gaugeFamily('a', [[{ k: 7 as unknown as string }, 1]])],
+            },
+          ],
+          [
+            'histogram buckets not ascending',
+            {
+              method: 'PUT',
+              group: G,
+              pushTimeMs: 1,
+              families: [
+                histogramFamily(
+                  'h',
+                  {},
+                  [
+                    [1, 1],
+                    [0.5, 1],
+                  ],
+                  1,
+                  1,
+                ),
+              ],
+            },
+          ],
+          [
+            'histogram buckets decreasing counts',
+            {
+              method: 'PUT',
+              group: G,
+              pushTimeMs: 1,
+              families: [
+                histogramFamily(
+                  'h',
+                  {},
+                  [
+                    [0.5, 3],
+                    [1, 1],
+                  ],
+                  1,
+                  3,
+                ),
+              ],
+            },
+          ],
+          [
+            'histogram count below last bucket',
+            {
+              method: 'PUT',
+              group: G,
+              pushTimeMs: 1,
+              families: [histogramFamily('h', {}, [[0.5, 3]], 1, 2)],
+            },
+          ],
+        ] as Array<[string, unknown]>,
+        async (_t: string, push: unknown) => {
+          const s = await newStore();
+          await s.push({
+            method: 'PUT',
+            group: { job: 'keep' },
+            pushTimeMs: 1,
+            families: [gaugeFamily('k', [[{}, 1]])],
+          });
+          const gen = await s.generation();
+          const e = await thrown(() => s.push(push as never));
+          expect(e).toBeInstanceOf(ValidationError);
+          expect(await s.generation()).toBe(gen);
+          const snap = await s.snapshot();
+          expect(snap.groups.map((g) => plain(g.key))).toEqual([{ job: 'keep' }]);
+        },
+      );
+
+      c('recordPushFailure marks the group without creating series', async () => {
+        const clock = new FakeClock();
+        const s = await newStore({ now: clock.now });
+        const gen0 = await s.generation();
+        await s.recordPushFailure(G, clock.t, 'family x: type conflict');
+        expect(await s.generation()).not.toBe(gen0);
+        let g = findGroup(await s.snapshot(), G)!;
+        expect(g.lastPushFailureMs).toBe(clock.t);
+        expect(g.lastFailureReason).toBe('family x: type conflict');
+        expect(g.lastPushMs).toBeUndefined();
+        expect(g.families).toEqual([]);
+        await s.push({
+          method: 'PUT',
+          group: G,
+          pushTimeMs: clock.advance(10),
+          families: [gaugeFamily('a', [[{}, 1]])],
+        });
+        await s.recordPushFailure(G, clock.advance(10), 'second "reason"\nwith newline');
+        g = findGroup(await s.snapshot(), G)!;
+        expect(seriesValue(await s.snapshot(), G, 'a')).toBe(1);
+        expect(g.lastPushFailureMs).toBe(clock.t);
+        expect(g.lastFailureReason).toBe('second "reason"\nwith newline');
+        expect(g.lastPushMs).toBe(clock.t - 10);
+        const info = (await s.listGroups()).find((x) => labelsKey(x.key) === labelsKey(G))!;
+        expect(info.lastPushFailureMs).toBe(clock.t);
+        expect(info.lastFailureReason).toBe('second "reason"\nwith newline');
+      });
+    });
+
+    // ---------------------------------------------------------------- 4. family consistency
+    describe('family consistency', () => {
+      type Def = { group: Labels; family: MetricFamily };
+      const conflicts: Array<[string, Def, Def, RegExp]> = [
+        [
+          'type',
+          { group: G, family: counterFamily('f', [[{}, 1]]) },
+          { group: G2, family: gaugeFamily('f', [[{}, 1]]) },
+          /type/,
+        ],
+        [
+          'series label names',
+          { group: G, family: gaugeFamily('f', [[{ a: '1' }, 1]]) },
+          { group: G2, family: gaugeFamily('f', [[{ b: '1' }, 1]]) },
+          /label/,
+        ],
+        [
+          'extra series label',
+          { group: G, family: gaugeFamily('f', [[{ a: '1' }, 1]]) },
+          { group: G2, family: gaugeFamily('f', [[{ a: '1', b: '2' }, 1]]) },
+          /label/,
+        ],
+        [
+          'grouping label names count',
+          { group: G, family: gaugeFamily('f', [[{}, 1]]) },
+          { group: { ...G2, region: 'eu' }, family: gaugeFamily('f', [[{}, 1]]) },
+          /label/,
+        ],
+        [
+          'histogram bucket layout',
+          {
+            group: G,
+            family: histogramFamily(
+              'h',
+              {},
+              [
+                [0.1, 1],
+                [1, 2],
+              ],
+              1,
+              2,
+            ),
+          },
+          {
+            group: G2,
+            family: histogramFamily(
+              'h',
+              {},
+              [
+                [0.1, 1],
+                [2, 2],
+              ],
+              1,
+              2,
+            ),
+          },
+          /bucket/,
+        ],
+        [
+          'histogram vs summary',
+          { group: G, family: histogramFamily('h', {}, [[1, 1]], 1, 1) },
+          {
+            group: G2,
+            family: {
+              name: 'h',
+              help: '',
+              type: 'summary',
+              series: [{ labels: {}, quantiles: [], sum: 1, count: 1 }],
+            },
+          },
+          /type/,
+        ],
+      ];
+
+      cEach(
+        'a conflicting push is refused with FamilyConflictError and stores nothing',
+        conflicts,
+        async (_t, first, second, rule) => {
+          const s = await newStore();
+          await s.push({ method: 'PUT', group: first.group, pushTimeMs: 1, families: [first.family] });
+          const gen = await s.generation();
+          const e = await thrown(() =>
+            s.push({
+              method: 'PUT',
+              group: second.group,
+              pushTimeMs: 2,
+              families: [gaugeFamily('innocent', [[{}, 1]]), second.family],
+            }),
+          );
+          expect(e).toBeInstanceOf(FamilyConflictError);
+          expect((e as FamilyConflictError).family).toBe(first.family.name);
+          expect(e.message).toContain(first.family.name);
+          expect(e.message).toMatch(rule);
+          expect(await s.generation()).toBe(gen);
+          const snap = await s.snapshot();
+          expect(findGroup(snap, second.group)).toBeUndefined();
+          expect(findFamily(snap, first.group, first.family.name)).toBeDefined();
+        },
+      );
+
+      c('a conflicting push to an existing group leaves the group as it was', async () => {
+        const s = await newStore();
+        await s.push({ method: 'PUT', group: G, pushTimeMs: 1, families: [counterFamily('f', [[{}, 1]])] });
+        await s.push({
+          method: 'PUT',
+          group: G2,
+          pushTimeMs: 1,
+          families: [gaugeFamily('other', [[{}, 5]])],
+        });
+        await thrown(() =>
+          s.push({ method: 'PUT', group: G2, pushTimeMs: 2, families: [gaugeFamily('f', [[{}, 1]])] }),
+        );
+        const snap = await s.snapshot();
+        expect(seriesValue(snap, G2, 'other')).toBe(5);
+        expect(findGroup(snap, G2)!.lastPushMs).toBe(1);
+      });
+
+      c('a PUT may redefine a family it alone holds', async () => {
+        const s = await newStore();
+        await s.push({ method: 'PUT', group: G, pushTimeMs: 1, families: [counterFamily('f', [[{}, 1]])] });
+        await s.push({
+          method: 'PUT',
+          group: G,
+          pushTimeMs: 2,
+          families: [gaugeFamily('f', [[{ x: 'y' }, 1]])],
+        });
+        expect(findFamily(await s.snapshot(), G, 'f')?.type).toBe('gauge');
+      });
+
+      c('series of one family with different label names in one push are refused', async () => {
+        const s = await newStore();
+        const e = await thrown(() =>
+          s.push({
+            method: 'PUT',
+            group: G,
+            pushTimeMs: 1,
+            families: [
+              gaugeFamily('f', [
+                [{ a: '1' }, 1],
+                [{ b: '1' }, 1],
+              ]),
+            ],
+          }),
+        );
+        expect(e).toBeInstanceOf(FamilyConflictError);
+        expect((await s.snapshot()).groups).toEqual([]);
+      });
+
+      c('a group without instance and one with instance share a family shape', async () => {
+        const s = await newStore();
+        await s.push({
+          method: 'PUT',
+          group: { job: 'a' },
+          pushTimeMs: 1,
+          families: [gaugeFamily('f', [[{ k: '1' }, 1]])],
+        });
+        await s.push({
+          method: 'PUT',
+          group: { job: 'b', instance: 'i' },
+          pushTimeMs: 1,
+          families: [gaugeFamily('f', [[{ k: '1' }, 2]])],
+        });
+        await s.apply([req('m', { job: 'c', instance: '' }, [set('f', { k: '2' }, 3, 1)])]);
+        const snap = await s.snapshot();
+        expect(seriesValue(snap, { job: 'b', instance: 'i' }, 'f', { k: '1' })).toBe(2);
+        expect(seriesValue(snap, { job: 'c' }, 'f', { k: '2' })).toBe(3);
+      });
+
+      c('a conflicting op is rejected alone with FamilyConflictError naming the family', async () => {
+        const s = await newStore();
+        await s.apply([
+          req('m1', G, [
+            inc('aria_fills_total', { venue: 'x' }, 1),
+            observe('aria_lat', {}, [0.1, 1], [0.05]),
+          ]),
+        ]);
+        const res = await s.apply([
+          req('m2', G2, [
+            add('aria_fills_total', { venue: 'x' }, 1), // type
+            inc('aria_fills_total', { venue: 'x', side: 'b' }, 1), // label names
+            observe('aria_lat', {}, [0.1, 2], [0.05]), // buckets
+            inc('aria_ok_total', {}, 1),
+          ]),
+        ]);
+        expect(res[0]!.status).toBe('applied');
+        const rej = res[0]!.rejected;
+        expect(rej.map((r) => r.index)).toEqual([0, 1, 2]);
+        for (const r of rej) expect(r.error).toBeInstanceOf(FamilyConflictError);
+        expect((rej[0]!.error as FamilyConflictError).family).toBe('aria_fills_total');
+        expect(rej[0]!.error.message).toMatch(/type/);
+        expect(rej[1]!.error.message).toMatch(/label/);
+        expect((rej[2]!.error as FamilyConflictError).family).toBe('aria_lat');
+        expect(rej[2]!.error.message).toMatch(/bucket/);
+        const snap = await s.snapshot();
+        expect(findGroup(snap, G2)!.families.map((f) => f.name)).toEqual(['aria_ok_total']);
+      });
+
+      c('two ops of one request defining a new family differently: the first wins', async () => {
+        const s = await newStore();
+        const res = await s.apply([
+          req('m', G, [inc('aria_new_total', { a: '1' }, 1), inc('aria_new_total', { b: '1' }, 1)]),
+        ]);
+        expect(res[0]!.rejected.map((r) => r.index)).toEqual([1]);
+        expect(res[0]!.rejected[0]!.error).toBeInstanceOf(FamilyConflictError);
+        expect(seriesValue(await s.snapshot(), G, 'aria_new_total', { a: '1' })).toBe(1);
+      });
+
+      c('a family may be redefined once no series of it is left anywhere', async () => {
+        const s = await newStore();
+        await s.push({ method: 'PUT', group: G, pushTimeMs: 1, families: [counterFamily('f', [[{}, 1]])] });
+        await s.push({ method: 'DELETE', group: G, pushTimeMs: 2, families: [] });
+        await s.push({
+          method: 'PUT',
+          group: G2,
+          pushTimeMs: 3,
+          families: [gaugeFamily('f', [[{ x: '1' }, 1]])],
+        });
+        expect(findFamily(await s.snapshot(), G2, 'f')?.type).toBe('gauge');
+      });
+    });
+
+    // ---------------------------------------------------------------- 5. limits
+    describe('limits', () => {
+      const cases: Array<[string, Partial<StoreLimits>, MetricOp, keyof StoreLimits]> = [
+        [
+          'label value length',
+          { maxLabelValueLength: 8 },
+          inc('aria_x_total', { k: 'x'.repeat(9) }, 1),
+          'maxLabelValueLength',
+        ],
+        [
+          'oversize label value (1 MiB)',
+          {},
+          inc('aria_x_total', { k: 'x'.repeat(1 << 20) }, 1),
+          'maxLabelValueLength',
+        ],
+        [
+          'labels per series',
+          { maxLabelsPerSeries: 4 },
+          inc('aria_x_total', { a: '1', b: '2', c: '3' }, 1),
+          'maxLabelsPerSeries',
+        ],
+        [
+          'series per family',
+          { maxSeriesPerFamily: 2 },
+          inc('aria_fills_total', { k: 'new' }, 1),
+          'maxSeriesPerFamily',
+        ],
+        ['series per group', { maxSeriesPerGroup: 2 }, inc('aria_x_total', {}, 1), 'maxSeriesPerGroup'],
+        ['series total', { maxSeriesTotal: 3 }, inc('aria_x_total', {}, 1), 'maxSeriesTotal'],
+      ];
+      cEach('an op over a limit is rejected alone with LimitError', cases, async (_t, limits, op, limit) => {
+        const s = await newStore({ limits });
+        // Existing content: 2 series of aria_fills_total in G (G has 2 labels), 1 gauge in G2.
+        await s.apply([
+          req('seed', G, [inc('aria_fills_total', { k: 'a' }, 1), inc('aria_fills_total', { k: 'b' }, 1)]),
+        ]);
+        await s.apply([req('seed2', G2, [add('aria_other', {}, 1)])]);
+        const gen = await s.generation();
+        const res = await s.apply([req('m', G, [op, inc('aria_fills_total', { k: 'a' }, 1)])]);
+        expect(res[0]!.status).toBe('applied');
+        expect(res[0]!.rejected.map((r) => r.index)).toEqual([0]);
+        const err = res[0]!.rejected[0]!.error;
+        expect(err).toBeInstanceOf(LimitError);
+        expect((err as LimitError).limit).toBe(limit);
+        expect(err.message).toContain(op.name);
+        expect(err.message.length).toBeLessThan(500);
+        expect(await s.generation()).not.toBe(gen);
+        const snap = await s.snapshot();
+        expect(seriesValue(snap, G, 'aria_fills_total', { k: 'a' })).toBe(2);
+        expect(seriesCount(snap)).toBe(3);
+      });
+
+      c('ops on existing series are not stopped by series limits', async () => {
+        const s = await newStore({ limits: { maxSeriesTotal: 1 } });
+        await s.apply([req('a', G, [inc('aria_x_total', {}, 1)])]);
+        const res = await s.apply([req('b', G, [inc('aria_x_total', {}, 1)])]);
+        expect(res[0]!.rejected).toEqual([]);
+        expect(seriesValue(await s.snapshot(), G, 'aria_x_total')).toBe(2);
+      });
+
+      cEach(
+        'a push over a limit is refused with LimitError and stores nothing',
+        [
+          ['series per family', { maxSeriesPerFamily: 2 }, 'maxSeriesPerFamily'],
+          ['series per group', { maxSeriesPerGroup: 2 }, 'maxSeriesPerGroup'],
+          ['series total', { maxSeriesTotal: 3 }, 'maxSeriesTotal'],
+          ['labels per series', { maxLabelsPerSeries: 2 }, 'maxLabelsPerSeries'],
+          ['label value length', { maxLabelValueLength: 2 }, 'maxLabelValueLength'],
+        ] as Array<[string, Partial<StoreLimits>, keyof StoreLimits]>,
+        async (_t, limits, limit) => {
+          const s = await newStore({ limits });
+          await s.push({
+            method: 'PUT',
+            group: { job: 'j' },
+            pushTimeMs: 1,
+            families: [gaugeFamily('g', [[{}, 1]])],
+          });
+          const gen = await s.generation();
+          const e = await thrown(() =>
+            s.push({
+              method: 'PUT',
+              group: G,
+              pushTimeMs: 1,
+              families: [
+                gaugeFamily('g2', [
+                  [{ k: 'aaa' }, 1],
+                  [{ k: 'bbb' }, 1],
+                  [{ k: 'ccc' }, 1],
+                ]),
+              ],
+            }),
+          );
+          expect(e).toBeInstanceOf(LimitError);
+          expect((e as LimitError).limit).toBe(limit);
+          expect(await s.generation()).toBe(gen);
+          expect((await s.snapshot()).groups).toHaveLength(1);
+        },
+      );
+
+      c('a PUT replacing a group counts the series it removes', async () => {
+        const s = await newStore({ limits: { maxSeriesTotal: 3 } });
+        await s.push({
+          method: 'PUT',
+          group: { job: 'j' },
+          pushTimeMs: 1,
+          families: [
+            gaugeFamily('g', [
+              [{ k: '1' }, 1],
+              [{ k: '2' }, 1],
+              [{ k: '3' }, 1],
+            ]),
+          ],
+        });
+        await s.push({
+          method: 'PUT',
+          group: { job: 'j' },
+          pushTimeMs: 2,
+          families: [
+            gaugeFamily('g', [
+              [{ k: '4' }, 1],
+              [{ k: '5' }, 1],
+              [{ k: '6' }, 1],
+            ]),
+          ],
+        });
+        expect(seriesCount(await s.snapshot())).toBe(3);
+        await s.push({ method: 'DELETE', group: { job: 'j' }, pushTimeMs: 3, families: [] });
+        const res = await s.apply([
+          req('m', G, [inc('a_total', {}, 1), inc('b_total', {}, 1), inc('c_total', {}, 1)]),
+        ]);
+        expect(res[0]!.rejected).toEqual([]);
+      });
+    });
+
+    // ---------------------------------------------------------------- TTL
+    describe('expiry', () => {
+      c('expire removes groups not updated within the TTL and returns their keys', async () => {
+        const clock = new FakeClock();
+        const s = await newStore({ now: clock.now });
+        await s.apply([req('a', { job: 'old' }, [inc('x_total', {}, 1)])]);
+        await s.push({
+          method: 'PUT',
+          group: { job: 'old2' },
+          pushTimeMs: clock.t,
+          families: [gaugeFamily('g', [[{}, 1]])],
+        });
+        clock.advance(60_000);
+        await s.apply([req('b', { job: 'fresh' }, [inc('x_total', {}, 1)])]);
+        clock.advance(1_000);
+        const gen = await s.generation();
+        const expired = await s.expire(clock.t, 30_000);
+        expect(
+          expired.map((k) => plain(k)).sort((x, y) => String(x.job).localeCompare(String(y.job))),
+        ).toEqual([{ job: 'old' }, { job: 'old2' }]);
+        expect(await s.generation()).not.toBe(gen);
+        const snap = await s.snapshot();
+        expect(snap.groups.map((g) => plain(g.key))).toEqual([{ job: 'fresh' }]);
+        const gen2 = await s.generation();
+        expect(await s.expire(clock.t, 30_000)).toEqual([]);
+        expect(await s.generation()).toBe(gen2);
+      });
+
+      c('an update renews a group; expired series free their family and limits', async () => {
+        const clock = new FakeClock();
+        const s = await newStore({ now: clock.now, limits: { maxSeriesTotal: 1 } });
+        await s.apply([req('a', G, [inc('x_total', {}, 1)])]);
+        clock.advance(20_000);
+        await s.apply([req('b', G, [inc('x_total', {}, 1)])]);
+        clock.advance(20_000);
+        expect(await s.expire(clock.t, 30_000)).toEqual([]);
+        clock.advance(20_000);
+        expect((await s.expire(clock.t, 30_000)).map(plain)).toEqual([plain(G)]);
+        const res = await s.apply([req('c', G2, [add('x_total', { other: 'shape' }, 1)])]);
+        expect(res[0]!.rejected).toEqual([]);
+      });
+    });
+
+    // ---------------------------------------------------------------- 8. snapshots
+    describe('snapshot, generation, listGroups, wipe', () => {
+      c('snapshot content: cumulative buckets, sorted families and series, group metadata', async () => {
+        const clock = new FakeClock(1_000_000);
+        const s = await newStore({ now: clock.now });
+        await s.apply([
+          req(
+            'm1',
+            G,
+            [
+              inc('zz_total', { b: '2' }, 1, 'Z help'),
+              inc('zz_total', { b: '1' }, 1),
+              observe('aa_seconds', {}, [1, 2, 4], [0.5, 1.5, 1.5, 3, 10]),
+              set('mm', {}, 4, 900_000),
+            ],
+            950_000,
+          ),
+        ]);
+        const snap = await s.snapshot();
+        expect(typeof snap.generation).toBe('string');
+        expect(snap.takenAtMs).toBe(clock.t);
+        const g = findGroup(snap, G)!;
+        expect(plain(g.key)).toEqual(plain(G));
+        expect(g.families.map((f) => f.name)).toEqual(['aa_seconds', 'mm', 'zz_total']);
+        expect(g.families.map((f) => f.type)).toEqual(['histogram', 'gauge', 'counter']);
+        expect(g.lastPushMs).toBe(clock.t);
+        expect(g.lastUpdateMs).toBe(clock.t);
+        expect(g.lastEventMs).toBe(950_000);
+        expect(g.lastPushFailureMs).toBeUndefined();
+        expect(findFamily(snap, G, 'zz_total')!.help).toBe('Z help');
+        expect(findFamily(snap, G, 'zz_total')!.series.map((x) => plain(x.labels))).toEqual([
+          { b: '1' },
+          { b: '2' },
+        ]);
+        expect(histogramOf(snap, G, 'aa_seconds')).toEqual({
+          buckets: [
+            [1, 1],
+            [2, 3],
+            [4, 4],
+          ],
+          sum: 16.5,
+          count: 5,
+        });
+        clock.advance(5);
+        await s.apply([req('m2', G, [inc('zz_total', { b: '1' }, 1)], 940_000)]);
+        const g2 = findGroup(await s.snapshot(), G)!;
+        expect(g2.lastEventMs).toBe(950_000);
+        expect(g2.lastUpdateMs).toBe(clock.t);
+      });
+
+      c('a snapshot does not change when the store changes later', async () => {
+        const s = await newStore();
+        await s.apply([req('a', G, [inc('x_total', {}, 1), observe('h', {}, [1], [0.5])])]);
+        const before = await s.snapshot();
+        const copy = JSON.stringify(before);
+        await s.apply([
+          req('b', G, [inc('x_total', {}, 1), inc('y_total', {}, 1), observe('h', {}, [1], [0.5])]),
+        ]);
+        await s.push({
+          method: 'POST',
+          group: G,
+          pushTimeMs: Date.now(),
+          families: [gaugeFamily('z', [[{}, 1]])],
+        });
+        await s.push({
+          method: 'PUT',
+          group: G2,
+          pushTimeMs: Date.now(),
+          families: [gaugeFamily('z', [[{}, 1]])],
+        });
+        expect(JSON.stringify(before)).toBe(copy);
+        expect(seriesValue(before, G, 'x_total')).toBe(1);
+      });
+
+      c('generation changes on every content change and not otherwise', async () => {
+        const s = await newStore();
+        const seen = new Set<string>();
+        const expectNew = async () => {
+          const g = await s.generation();
+          expect(seen.has(g)).toBe(false);
+          seen.add(g);
+          expect((await s.snapshot()).generation).toBe(g);
+        };
+        const expectSame = async () => {
+          const g = await s.generation();
+          expect(seen.has(g)).toBe(true);
+        };
+        await expectNew();
+        await s.snapshot();
+        await s.listGroups();
+        await expectSame();
+        await s.apply([req('a', G, [inc('x_total', {}, 1)])]);
+        await expectNew();
+        await s.apply([req('a', G, [inc('x_total', {}, 1)])]); // duplicate
+        await expectSame();
+        await s.apply([req('s', G, [set('g', {}, 1, 100)])]);
+        await expectNew();
+        await s.apply([req('s2', G, [set('g', {}, 1, 50)])]); // stale set
+        await expectSame();
+        await s.push({ method: 'PUT', group: G2, pushTimeMs: 100, families: [gaugeFamily('p', [[{}, 1]])] });
+        await expectNew();
+        await s.push({ method: 'PUT', group: G2, pushTimeMs: 50, families: [gaugeFamily('p', [[{}, 2]])] }); // stale
+        await expectSame();
+        await s.recordPushFailure(G2, 200, 'x');
+        await expectNew();
+        await s.deleteGroup(G2, 300);
+        await expectNew();
+        await s.expire(0, 1000);
+        await expectSame();
+        await s.wipe();
+        await expectNew();
+      });
+
+      c('listGroups reports series counts per family and group metadata', async () => {
+        const s = await newStore();
+        await s.apply([
+          req('a', G, [
+            inc('x_total', { k: '1' }, 1),
+            inc('x_total', { k: '2' }, 1),
+            observe('h', { k: '1' }, [1], [0.5]),
+          ]),
+        ]);
+        await s.push({ method: 'PUT', group: G2, pushTimeMs: 123, families: [gaugeFamily('g', [[{}, 1]])] });
+        const groups = await s.listGroups();
+        expect(groups).toHaveLength(2);
+        const a = groups.find((g) => labelsKey(g.key) === labelsKey(G))!;
+        expect({ ...a.seriesPerFamily }).toEqual({ h: 1, x_total: 2 });
+        expect(typeof a.lastUpdateMs).toBe('number');
+        const b = groups.find((g) => labelsKey(g.key) === labelsKey(G2))!;
+        expect({ ...b.seriesPerFamily }).toEqual({ g: 1 });
+        expect(b.lastPushMs).toBe(123);
+      });
+
+      c('wipe removes everything', async () => {
+        const s = await newStore();
+        await s.apply([req('a', G, [inc('x_total', {}, 1)])]);
+        await s.push({ method: 'PUT', group: G2, pushTimeMs: 1, families: [gaugeFamily('g', [[{}, 1]])] });
+        await s.wipe();
+        expect((await s.snapshot()).groups).toEqual([]);
+        expect(await s.listGroups()).toEqual([]);
+        // Families are free again after a wipe.
+        await s.push({
+          method: 'PUT',
+          group: G2,
+          pushTimeMs: 2,
+          families: [counterFamily('x_total', [[{ other: 'y' }, 1]])],
+        });
+        expect(seriesValue(await s.snapshot(), G2, 'x_total', { other: 'y' })).toBe(1);
+      });
+
+      const hostileLabels: Array<[string, Labels]> = [
+        ['quotes and backslashes', { v: 'a "quoted" \\ value' }],
+        ['newlines', { v: 'line1\nline2\r\n' }],
+        ['constructor label name', { constructor: 'x' }],
+        ['toString and hasOwnProperty label names', { toString: 'a', hasOwnProperty: 'b' }],
+        ['__proto__ as a value', { v: '__proto__' }],
+        ['unicode', { v: 'Zürich 東京 🚀 \u200b' }],
+        ['braces and commas', { v: '},{a="b"' }],
+      ];
+      cEach('hostile label values round-trip exactly', hostileLabels, async (_t, labels) => {
+        const s = await newStore();
+        const res = await s.apply([
+          req('m', G, [inc('aria_x_total', labels, 2), set('aria_g', labels, 3, 1)]),
+        ]);
+        expect(res[0]!.rejected).toEqual([]);
+        await s.push({
+          method: 'PUT',
+          group: G2,
+          pushTimeMs: 1,
+          families: [gaugeFamily('aria_g', [[labels, 4]])],
+        });
+        const snap = await s.snapshot();
+        const f = findFamily(snap, G, 'aria_x_total')!;
+        expect(f.series).toHaveLength(1);
+        expect(plain(f.series[0]!.labels)).toEqual(plain(labels));
+        expect(seriesValue(snap, G, 'aria_x_total', labels)).toBe(2);
+        expect(seriesValue(snap, G, 'aria_g', labels)).toBe(3);
+        expect(seriesValue(snap, G2, 'aria_g', labels)).toBe(4);
+        expect(({} as Record<string, unknown>).v).toBeUndefined();
+      });
+
+      c('metric names that are Object.prototype keys are ordinary families', async () => {
+        const s = await newStore();
+        const res = await s.apply([
+          req('m', G, [
+            inc('constructor', {}, 1),
+            add('__proto__', {}, 2),
+            inc('toString', { hasOwnProperty: 'x' }, 3),
+          ]),
+        ]);
+        expect(res[0]!.rejected).toEqual([]);
+        await s.push({
+          method: 'PUT',
+          group: G2,
+          pushTimeMs: 1,
+          families: [gaugeFamily('__proto__', [[{}, 5]])],
+        });
+        const snap = await s.snapshot();
+        expect(findGroup(snap, G)!.families.map((f) => f.name)).toEqual([
+          '__proto__',
+          'constructor',
+          'toString',
+        ]);
+        expect(seriesValue(snap, G, '__proto__')).toBe(2);
+        expect(seriesValue(snap, G2, '__proto__')).toBe(5);
+        const info = (await s.listGroups()).find((g) => labelsKey(g.key) === labelsKey(G))!;
+        expect(Object.hasOwn(info.seriesPerFamily, '__proto__')).toBe(true);
+        expect(Object.getOwnPropertyDescriptor(info.seriesPerFamily, '__proto__')?.value).toBe(1);
+        expect(info.seriesPerFamily['constructor']).toBe(1);
+        expect(Object.keys(info.seriesPerFamily).sort()).toEqual(['__proto__', 'constructor', 'toString']);
+      });
+
+      c('ping resolves on an open store', async () => {
+        const s = await newStore();
+        await expect(s.ping()).resolves.toBeUndefined();
+      });
+    });
+  });
+}

@@ -1,0 +1,547 @@
+/**
+ * DynamoDB-specific behaviour of DynamoStore on DynamoDB Local (real protocol; faults are injected with an
+ * SDK middleware on the store's own client): split of large requests, throttling and conflict retries,
+ * merging of small requests into one transaction, several stores ("processes") on one table pair, large
+ * pushes in several transactions, parallel scans.
+ */
+import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { FamilyConflictError, TransientError } from '../../shared/model/errors';
+import { DynamoStore } from '../../shared/store/dynamodb';
+import type { ApplyRequest, MetricOp } from '../../shared/store/types';
+import { add, gaugeFamily, histogramOf, inc, observe, req, seriesCount, set } from '../contract/helpers';
+import { testDynamoClient } from '../support/aws';
+import { awsError, openTestDynamoStore, valueIn } from './dynamo-store-support';
+
+const G = { job: 'aria', instance: 'eu-1' } as const;
+const B = [0.001, 0.01, 0.1, 1] as const;
+
+type Opened = Awaited<ReturnType<typeof openTestDynamoStore>>;
+const opened: Opened[] = [];
+async function open(o: Parameters<typeof openTestDynamoStore>[0] = {}): Promise<Opened> {
+  const x = await openTestDynamoStore(o);
+  opened.push(x);
+  return x;
+}
+afterEach(async () => {
+  for (const x of opened.splice(0)) {
+    await x.store.close();
+    await x.drop();
+  }
+});
+
+function manySeries(n: number, family = 'aria_orders_total'): MetricOp[] {
+  const ops: MetricOp[] = [];
+  for (let i = 0; i < n; i++) ops.push(inc(family, { n: String(i).padStart(4, '0') }, i + 1));
+  return ops;
+}
+
+async function ledgerIds(x: Opened): Promise<string[]> {
+  const c = testDynamoClient();
+  try {
+    const out = await c.send(new ScanCommand({ TableName: x.tables.ledgerTable, ConsistentRead: true }));
+    return (out.Items ?? []).map((i) => i.id?.S ?? '').sort();
+  } finally {
+    c.destroy();
+  }
+}
+
+describe('DynamoStore: requests over 100 actions', () => {
+  it.each([
+    ['first attempt fails on part 1, retried in the same order', false],
+    ['first attempt fails on part 1, retried with the ops shuffled', true],
+  ])('a 250-series request is split into parts applied exactly once: %s', async (_t, shuffle) => {
+    const x = await open();
+    const ops = manySeries(250);
+    x.faults.failTransactionsWithLedger('big#1', x.store.retryAttempts);
+    const first = await x.store.apply([req('big', G, ops)]);
+    expect(first[0]!.status).toBe('failed');
+    if (first[0]!.status === 'failed') expect(first[0]!.error).toBeInstanceOf(TransientError);
+    // Parts 0 and 2 committed, part 1 did not.
+    expect(await ledgerIds(x)).toEqual(['i#big#0', 'i#big#2']);
+    const again = shuffle ? [...ops].reverse() : ops;
+    expect((await x.store.apply([req('big', G, again)]))[0]!.status).toBe('applied');
+    expect(await ledgerIds(x)).toEqual(['i#big#0', 'i#big#1', 'i#big#2']);
+    expect((await x.store.apply([req('big', G, ops)]))[0]!.status).toBe('duplicate');
+    const snap = await x.store.snapshot();
+    expect(seriesCount(snap)).toBe(250);
+    for (let i = 0; i < 250; i++)
+      expect(valueIn(snap, G, 'aria_orders_total', { n: String(i).padStart(4, '0') })).toBe(i + 1);
+  });
+
+  it('a request touching many families still fits every part into 100 actions', async () => {
+    const x = await open();
+    // 150 families of one series each: the worst case for the per-family counters.
+    const ops: MetricOp[] = [];
+    for (let i = 0; i < 150; i++) ops.push(add(`aria_f${i}`, {}, i));
+    const res = await x.store.apply([req('wide', G, ops)]);
+    expect(res[0]).toEqual({ id: 'wide', status: 'applied', rejected: [] });
+    const snap = await x.store.snapshot();
+    expect(seriesCount(snap)).toBe(150);
+    expect(valueIn(snap, G, 'aria_f149')).toBe(149);
+  });
+});
+
+describe('DynamoStore: retries', () => {
+  const transient: Array<[string, () => Error]> = [
+    ['ThrottlingException', () => awsError('ThrottlingException')],
+    ['ProvisionedThroughputExceededException', () => awsError('ProvisionedThroughputExceededException')],
+    ['RequestLimitExceeded', () => awsError('RequestLimitExceeded')],
+    ['TransactionConflictException', () => awsError('TransactionConflictException')],
+    [
+      'cancelled with TransactionConflict',
+      () =>
+        awsError('TransactionCanceledException', {
+          CancellationReasons: [{ Code: 'TransactionConflict' }, { Code: 'None' }],
+        }),
+    ],
+    ['HTTP 503', () => awsError('ServiceUnavailable', { $metadata: { httpStatusCode: 503 } })],
+  ];
+
+  it.each(transient)('%s is retried and the request applies once', async (_t, error) => {
+    const x = await open({ retry: { attempts: 5, baseMs: 1, capMs: 5 } });
+    x.faults.add((c) => c === 'TransactWriteItemsCommand', 3, error);
+    const res = await x.store.apply([
+      req('m', G, [inc('aria_fills_total', {}, 2), set('aria_pnl', {}, 5, 10)]),
+    ]);
+    expect(res[0]!.status).toBe('applied');
+    expect(x.faults.injected).toBe(3);
+    expect(x.store.stats.retries).toBeGreaterThanOrEqual(3);
+    const snap = await x.store.snapshot();
+    expect(valueIn(snap, G, 'aria_fills_total')).toBe(2);
+    expect(valueIn(snap, G, 'aria_pnl')).toBe(5);
+  });
+
+  it('throttling that outlasts the retries fails the request transiently without consuming its id', async () => {
+    const x = await open({ retry: { attempts: 3, baseMs: 1, capMs: 5 } });
+    x.faults.add(
+      (c) => c === 'TransactWriteItemsCommand',
+      3,
+      () => awsError('ThrottlingException'),
+    );
+    const res = await x.store.apply([req('m', G, [inc('aria_fills_total', {}, 2)])]);
+    expect(res[0]!.status).toBe('failed');
+    if (res[0]!.status !== 'failed') return;
+    expect(res[0]!.error).toBeInstanceOf(TransientError);
+    expect(res[0]!.error.permanent).toBe(false);
+    expect(res[0]!.error.message).toMatch(/ThrottlingException/);
+    expect(await ledgerIds(x)).toEqual([]);
+    expect((await x.store.apply([req('m', G, [inc('aria_fills_total', {}, 2)])]))[0]!.status).toBe('applied');
+    expect(valueIn(await x.store.snapshot(), G, 'aria_fills_total')).toBe(2);
+  });
+
+  it('a permanent DynamoDB error fails the request with a permanent error', async () => {
+    const x = await open();
+    x.faults.add(
+      (c) => c === 'TransactWriteItemsCommand',
+      1,
+      () => awsError('ValidationException'),
+    );
+    const res = await x.store.apply([req('m', G, [inc('aria_fills_total', {}, 2)])]);
+    expect(res[0]!.status).toBe('failed');
+    if (res[0]!.status === 'failed') expect(res[0]!.error.permanent).toBe(true);
+  });
+
+  it('a throttled push is retried', async () => {
+    const x = await open({ retry: { attempts: 5, baseMs: 1, capMs: 5 } });
+    x.faults.add(
+      (c) => c === 'TransactWriteItemsCommand',
+      2,
+      () => awsError('ThrottlingException'),
+    );
+    expect(
+      await x.store.push({ method: 'PUT', group: G, pushTimeMs: 1, families: [gaugeFamily('g', [[{}, 3]])] }),
+    ).toEqual({
+      status: 'applied',
+    });
+    expect(valueIn(await x.store.snapshot(), G, 'g')).toBe(3);
+  });
+});
+
+describe('DynamoStore: write efficiency', () => {
+  it('small requests of a batch share one transaction; a duplicate among them is dropped, the rest apply', async () => {
+    const x = await open();
+    const batch = (ids: string[]): ApplyRequest[] =>
+      ids.map((id) =>
+        req(id, G, [
+          inc('aria_executions_total', { venue: 'xnas', side: 'buy' }, 3),
+          observe('aria_latency_seconds', { venue: 'xnas' }, B, [0.0005, 0.05]),
+          set('aria_pnl', { book: 'a' }, Number(id.slice(1)), Number(id.slice(1))),
+        ]),
+      );
+    await x.store.apply(batch(['m0']));
+    const before = x.faults.seen.TransactWriteItemsCommand ?? 0;
+    const res = await x.store.apply(batch(['m1', 'm2', 'm0', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9']));
+    expect(res.map((r) => r.status)).toEqual([
+      'applied',
+      'applied',
+      'duplicate',
+      ...new Array(7).fill('applied'),
+    ]);
+    // One cancelled transaction (m0 is a duplicate) and one that commits the nine others.
+    expect((x.faults.seen.TransactWriteItemsCommand ?? 0) - before).toBe(2);
+    const snap = await x.store.snapshot();
+    expect(valueIn(snap, G, 'aria_executions_total', { venue: 'xnas', side: 'buy' })).toBe(30);
+    expect(histogramOf(snap, G, 'aria_latency_seconds', { venue: 'xnas' })?.count).toBe(20);
+    expect(valueIn(snap, G, 'aria_pnl', { book: 'a' })).toBe(9);
+  });
+});
+
+describe('DynamoStore: several stores on one table pair (like several Lambda instances)', () => {
+  it('concurrent writers in 4 stores keep exact totals', async () => {
+    const a = await open();
+    const others = await Promise.all(
+      [1, 2, 3].map(async () =>
+        DynamoStore.open({
+          client: testDynamoClient(),
+          ...a.tables,
+          ownsClient: true,
+          retry: { attempts: 12, baseMs: 5, capMs: 200 },
+        }),
+      ),
+    );
+    try {
+      const stores = [a.store, ...others];
+      const work = stores.map((s, w) =>
+        (async () => {
+          for (let b = 0; b < 5; b++) {
+            const batch: ApplyRequest[] = [];
+            for (let i = 0; i < 6; i++) {
+              batch.push(
+                req(`w${w}-b${b}-${i}`, G, [
+                  inc('aria_executions_total', { venue: 'hot' }, 1),
+                  inc('aria_executions_total', { venue: `own${w}` }, 1),
+                  add('aria_exposure', {}, w % 2 === 0 ? 2 : -1),
+                ]),
+              );
+            }
+            // Each batch is delivered twice (at-least-once): the second time is all duplicates.
+            const r1 = await s.apply(batch);
+            const r2 = await s.apply(batch);
+            if (r1.some((r) => r.status !== 'applied') || r2.some((r) => r.status !== 'duplicate'))
+              throw new Error(`unexpected statuses ${JSON.stringify([r1, r2].flat().map((r) => r.status))}`);
+          }
+        })(),
+      );
+      await Promise.all(work);
+      const snap = await a.store.snapshot();
+      expect(valueIn(snap, G, 'aria_executions_total', { venue: 'hot' })).toBe(4 * 5 * 6);
+      for (let w = 0; w < 4; w++)
+        expect(valueIn(snap, G, 'aria_executions_total', { venue: `own${w}` })).toBe(30);
+      expect(valueIn(snap, G, 'aria_exposure')).toBe(2 * 30 * 2 - 1 * 30 * 2);
+    } finally {
+      await Promise.all(others.map((s) => s.close()));
+    }
+  });
+
+  it('concurrent creation of new series in several stores never exceeds maxSeriesTotal', async () => {
+    const limits = { maxSeriesTotal: 10 };
+    const a = await open({ limits });
+    const others = await Promise.all(
+      [1, 2, 3].map(() =>
+        DynamoStore.open({
+          client: testDynamoClient(),
+          ...a.tables,
+          limits,
+          ownsClient: true,
+          retry: { attempts: 12, baseMs: 5, capMs: 200 },
+        }),
+      ),
+    );
+    try {
+      const stores = [a.store, ...others];
+      const results = await Promise.all(
+        stores.map((s, w) =>
+          s.apply([
+            req(
+              `w${w}`,
+              { job: `j${w}` },
+              manySeries(6, 'aria_new_total').map((o) => ({ ...o, value: 1 })),
+            ),
+          ]),
+        ),
+      );
+      const accepted = results.flat().reduce((acc, r) => acc + 6 - r.rejected.length, 0);
+      expect(accepted).toBe(10);
+      expect(seriesCount(await a.store.snapshot())).toBe(10);
+    } finally {
+      await Promise.all(others.map((s) => s.close()));
+    }
+  });
+
+  it('a store with a cached schema notices that another store redefined the family', async () => {
+    const a = await open();
+    const b = await DynamoStore.open({ client: testDynamoClient(), ...a.tables, ownsClient: true });
+    try {
+      await a.store.apply([req('m1', G, [inc('aria_f', {}, 1)])]); // a caches aria_f as a counter
+      await b.deleteGroup(G, 10); // no series of aria_f left
+      await b.push({
+        method: 'PUT',
+        group: { job: 'other' },
+        pushTimeMs: 20,
+        families: [gaugeFamily('aria_f', [[{ x: '1' }, 5]])],
+      });
+      const res = await a.store.apply([req('m2', G, [inc('aria_f', {}, 1), inc('aria_ok_total', {}, 1)])]);
+      expect(res[0]!.status).toBe('applied');
+      expect(res[0]!.rejected.map((r) => r.index)).toEqual([0]);
+      expect(res[0]!.rejected[0]!.error).toBeInstanceOf(FamilyConflictError);
+      const snap = await a.store.snapshot();
+      expect(valueIn(snap, { job: 'other' }, 'aria_f', { x: '1' })).toBe(5);
+      expect(valueIn(snap, G, 'aria_ok_total')).toBe(1);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('a store that believes a series exists recreates it after another store deleted the group', async () => {
+    const a = await open({ limits: { maxSeriesTotal: 1 } });
+    const b = await DynamoStore.open({
+      client: testDynamoClient(),
+      ...a.tables,
+      ownsClient: true,
+      limits: { maxSeriesTotal: 1 },
+    });
+    try {
+      await a.store.apply([req('m1', G, [inc('aria_x_total', {}, 5)])]);
+      await b.deleteGroup(G, 10);
+      const res = await a.store.apply([req('m2', G, [inc('aria_x_total', {}, 1)])]);
+      expect(res[0]).toEqual({ id: 'm2', status: 'applied', rejected: [] });
+      expect(valueIn(await a.store.snapshot(), G, 'aria_x_total')).toBe(1);
+      // The store-wide counter followed: one series, so a second one is refused.
+      const res2 = await a.store.apply([req('m3', G, [inc('aria_y_total', {}, 1)])]);
+      expect(res2[0]!.rejected).toHaveLength(1);
+    } finally {
+      await b.close();
+    }
+  });
+});
+
+describe('DynamoStore: pushes over 100 items', () => {
+  const family = (n: number, v: number) =>
+    gaugeFamily(
+      'aria_big',
+      Array.from({ length: n }, (_, i): [Record<string, string>, number] => [{ k: String(i) }, v]),
+    );
+
+  it('a 250-series PUT lands completely; a later smaller PUT removes the rest; an older one is stale', async () => {
+    const x = await open();
+    expect(
+      await x.store.push({ method: 'PUT', group: G, pushTimeMs: 100, families: [family(250, 1)] }),
+    ).toEqual({ status: 'applied' });
+    let snap = await x.store.snapshot();
+    expect(seriesCount(snap)).toBe(250);
+    expect(valueIn(snap, G, 'aria_big', { k: '249' })).toBe(1);
+    expect(
+      await x.store.push({ method: 'PUT', group: G, pushTimeMs: 200, families: [family(120, 2)] }),
+    ).toEqual({ status: 'applied' });
+    snap = await x.store.snapshot();
+    expect(seriesCount(snap)).toBe(120);
+    expect(valueIn(snap, G, 'aria_big', { k: '119' })).toBe(2);
+    expect(
+      await x.store.push({ method: 'PUT', group: G, pushTimeMs: 150, families: [family(300, 3)] }),
+    ).toEqual({ status: 'stale' });
+    expect(seriesCount(await x.store.snapshot())).toBe(120);
+    // Counters followed: the family holds exactly 120 series.
+    const c = testDynamoClient();
+    try {
+      const schema = await c.send(
+        new GetItemCommand({
+          TableName: x.tables.seriesTable,
+          Key: { pk: { S: 'f#aria_big' }, sk: { S: 'schema' } },
+          ConsistentRead: true,
+        }),
+      );
+      expect(schema.Item?.n?.N).toBe('120');
+    } finally {
+      c.destroy();
+    }
+    expect(await x.store.push({ method: 'DELETE', group: G, pushTimeMs: 300, families: [] })).toEqual({
+      status: 'applied',
+    });
+    expect((await x.store.snapshot()).groups).toEqual([]);
+  });
+
+  it('a NaN pushed into a gauge absorbs later adds instead of failing the request', async () => {
+    const x = await open();
+    await x.store.push({
+      method: 'PUT',
+      group: G,
+      pushTimeMs: 1,
+      families: [gaugeFamily('aria_g', [[{}, Number.NaN]])],
+    });
+    const res = await x.store.apply([req('m', G, [add('aria_g', {}, 1), inc('aria_ok_total', {}, 1)])]);
+    expect(res[0]!.status).toBe('applied');
+    const snap = await x.store.snapshot();
+    expect(valueIn(snap, G, 'aria_g')).toBeNaN();
+    expect(valueIn(snap, G, 'aria_ok_total')).toBe(1);
+  });
+});
+
+describe('DynamoStore: hostile ids and group labels', () => {
+  it.each([
+    ['a 5,000-character id (hashed in the ledger key)', 'x'.repeat(5000), G],
+    ['an id with newline, quotes and NUL', 'a\n"b"\u0000c', G],
+    ['__proto__ as id', '__proto__', G],
+    ['constructor as id', 'constructor', G],
+    ['unicode id', 'Zürich-東京-🚀', G],
+    ['group label values with newlines and quotes', 'g1', { job: 'a"b\nc', instance: '\\x' }],
+    ['a 1,000-character group label value', 'g2', { job: 'j', instance: 'i'.repeat(1000) }],
+    ['group label named constructor', 'g3', { job: 'j', constructor: 'x' }],
+  ])('%s: applied once, duplicate after', async (_t, id, group) => {
+    const x = await open();
+    const r = req(id, group, [inc('aria_x_total', {}, 2), set('aria_g', {}, 1, 1)]);
+    expect((await x.store.apply([r]))[0]!.status).toBe('applied');
+    expect((await x.store.apply([r]))[0]!.status).toBe('duplicate');
+    const snap = await x.store.snapshot();
+    expect(snap.groups).toHaveLength(1);
+    expect({ ...snap.groups[0]!.key }).toEqual({ ...group });
+    expect(valueIn(snap, group, 'aria_x_total')).toBe(2);
+  });
+});
+
+describe('DynamoStore: values DynamoDB cannot add (read-modify-write)', () => {
+  const P = 2 ** 1000; // beyond DynamoDB's number range, exact in binary floating point
+  it.each([
+    [
+      'huge increments add exactly',
+      [inc('aria_c_total', {}, P), inc('aria_c_total', {}, P)],
+      'aria_c_total',
+      2 * P,
+    ],
+    [
+      'a normal counter takes a huge increment, then small ones',
+      [inc('aria_c_total', {}, 5), inc('aria_c_total', {}, 1e21), inc('aria_c_total', {}, 0.5)],
+      'aria_c_total',
+      5 + 1e21 + 0.5,
+    ],
+    [
+      'a set beyond the range, then adds',
+      [set('aria_g', {}, P, 1), add('aria_g', {}, P), add('aria_g', {}, -P)],
+      'aria_g',
+      P,
+    ],
+    ['negative huge adds', [add('aria_g', {}, -P), add('aria_g', {}, -P)], 'aria_g', -2 * P],
+  ] as Array<[string, MetricOp[], string, number]>)('%s', async (_t, ops, name, want) => {
+    const x = await open();
+    for (const [i, op] of ops.entries()) {
+      const r = await x.store.apply([req(`m${i}`, G, [op])]);
+      expect(r[0]).toEqual({ id: `m${i}`, status: 'applied', rejected: [] });
+    }
+    expect(valueIn(await x.store.snapshot(), G, name)).toBe(want);
+  });
+
+  it('a pushed +Inf absorbs increments of either sign', async () => {
+    const x = await open();
+    await x.store.push({
+      method: 'PUT',
+      group: G,
+      pushTimeMs: 1,
+      families: [gaugeFamily('aria_g', [[{}, Number.POSITIVE_INFINITY]])],
+    });
+    await x.store.apply([req('a', G, [add('aria_g', {}, 1)])]);
+    expect(valueIn(await x.store.snapshot(), G, 'aria_g')).toBe(Number.POSITIVE_INFINITY);
+    await x.store.apply([req('b', G, [add('aria_g', {}, -1e300)])]);
+    expect(valueIn(await x.store.snapshot(), G, 'aria_g')).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('huge increments from 3 stores at once are all counted', async () => {
+    const a = await open();
+    const others = await Promise.all(
+      [1, 2].map(() =>
+        DynamoStore.open({
+          client: testDynamoClient(),
+          ...a.tables,
+          ownsClient: true,
+          retry: { attempts: 12, baseMs: 5, capMs: 100 },
+        }),
+      ),
+    );
+    try {
+      await a.store.apply([req('seed', G, [inc('aria_c_total', {}, P)])]);
+      const stores = [a.store, ...others];
+      const res = await Promise.all(
+        stores.flatMap((st, w) =>
+          [0, 1].map((i) => st.apply([req(`w${w}-${i}`, G, [inc('aria_c_total', {}, P)])])),
+        ),
+      );
+      expect(res.flat().map((r) => r.status)).toEqual(new Array(6).fill('applied'));
+      expect(valueIn(await a.store.snapshot(), G, 'aria_c_total')).toBe(7 * P);
+    } finally {
+      await Promise.all(others.map((o) => o.close()));
+    }
+  });
+});
+
+describe('DynamoStore: large groups', () => {
+  it('expiring a 250-series group removes every item and frees the limits', async () => {
+    let now = 1_000_000;
+    const x = await open({ now: () => now, limits: { maxSeriesTotal: 250 } });
+    expect((await x.store.apply([req('big', G, manySeries(250))]))[0]!.rejected).toEqual([]);
+    now += 60_000;
+    expect((await x.store.expire(now, 30_000)).map((k) => ({ ...k }))).toEqual([{ ...G }]);
+    expect((await x.store.snapshot()).groups).toEqual([]);
+    const c = testDynamoClient();
+    try {
+      const left = await c.send(new ScanCommand({ TableName: x.tables.seriesTable, ConsistentRead: true }));
+      expect((left.Items ?? []).filter((i) => i.pk?.S?.startsWith('g#'))).toEqual([]);
+    } finally {
+      c.destroy();
+    }
+    expect((await x.store.apply([req('again', { job: 'other' }, manySeries(250))]))[0]!.rejected).toEqual([]);
+    expect(seriesCount(await x.store.snapshot())).toBe(250);
+  });
+
+  it('another store sees every change in its generation', async () => {
+    const a = await open();
+    const b = await DynamoStore.open({ client: testDynamoClient(), ...a.tables, ownsClient: true });
+    try {
+      const seen = new Set([await a.store.generation()]);
+      const step = async (fn: () => Promise<unknown>) => {
+        await fn();
+        const g = await a.store.generation();
+        expect(seen.has(g)).toBe(false);
+        seen.add(g);
+      };
+      await step(() => b.apply([req('m1', G, [inc('aria_x_total', {}, 1)])]));
+      await step(() =>
+        b.push({
+          method: 'PUT',
+          group: { job: 'p' },
+          pushTimeMs: 1,
+          families: [gaugeFamily('g', [[{}, 1]])],
+        }),
+      );
+      await step(() => b.apply([req('m2', G, [set('aria_g', {}, 1, 5)])]));
+      await step(() => b.deleteGroup({ job: 'p' }, 2));
+      await step(() => b.wipe());
+    } finally {
+      await b.close();
+    }
+  });
+});
+
+describe('DynamoStore: parallel scan', () => {
+  it.each([1, 3, 8])(
+    'a snapshot of 3,000 series in 30 groups is complete and exact with %i segment(s)',
+    async (segments) => {
+      const x = await open({ scanSegments: segments });
+      const batch: ApplyRequest[] = [];
+      for (let g = 0; g < 30; g++) {
+        const ops: MetricOp[] = [];
+        for (let i = 0; i < 100; i++) ops.push(inc('aria_scan_total', { i: String(i) }, g * 1000 + i));
+        batch.push(req(`g${g}`, { job: 'scan', instance: `i${g}` }, ops));
+      }
+      const res = await x.store.apply(batch);
+      expect(res.every((r) => r.status === 'applied')).toBe(true);
+      const snap = await x.store.snapshot();
+      expect(snap.groups).toHaveLength(30);
+      expect(seriesCount(snap)).toBe(3000);
+      let sum = 0;
+      for (const g of snap.groups)
+        for (const f of g.families) for (const s of f.series) sum += 'value' in s ? s.value : 0;
+      // sum over g, i of (g*1000 + i)
+      expect(sum).toBe(100 * 1000 * ((29 * 30) / 2) + 30 * ((99 * 100) / 2));
+      const groups = await x.store.listGroups();
+      expect(groups.map((g) => g.seriesPerFamily.aria_scan_total)).toEqual(new Array(30).fill(100));
+    },
+  );
+});

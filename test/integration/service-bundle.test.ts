@@ -1,0 +1,67 @@
+/**
+ * The bundle the Dockerfile builds (service/build.mjs → one main.js) starts with plain node, answers
+ * /-/healthy and a push, and stops cleanly on SIGTERM. (Docker itself can't run here.)
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(__dirname, '../..');
+
+describe('service bundle', () => {
+  let dir: string;
+  let child: ChildProcess | undefined;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'accrue-bundle-'));
+  });
+  afterAll(() => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('builds one file that serves /-/healthy, a push and /metrics, and exits 0 on SIGTERM', async () => {
+    const out = execFileSync(process.execPath, [join(root, 'service/build.mjs'), join(dir, 'out')], {
+      encoding: 'utf8',
+    }).trim();
+    expect(out).toBe(join(dir, 'out', 'main.js'));
+    expect(existsSync(out)).toBe(true);
+    // No imports left to node_modules: the file must run from an empty folder.
+    expect(readFileSync(out, 'utf8')).not.toMatch(/require\("(fastify|@aws-sdk\/[^"]+)"\)/);
+    child = spawn(process.execPath, [out], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH ?? '',
+        ACCRUE_PORT: '0',
+        ACCRUE_HOST: '127.0.0.1',
+        ACCRUE_DATA_DIR: join(dir, 'data'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const c = child;
+    const base = await new Promise<string>((resolveBase, reject) => {
+      let buf = '';
+      const timer = setTimeout(() => reject(new Error(`no listen line; output: ${buf}`)), 20_000);
+      c.stdout!.on('data', (d: Buffer) => {
+        buf += d.toString('utf8');
+        const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(buf);
+        if (m) {
+          clearTimeout(timer);
+          resolveBase(m[1]!);
+        }
+      });
+      c.on('exit', (code) => reject(new Error(`exited ${code}: ${buf}`)));
+    });
+    const h = await fetch(`${base}/-/healthy`);
+    expect(h.status).toBe(200);
+    expect(
+      (await fetch(`${base}/metrics/job/bundle`, { method: 'PUT', body: '# TYPE b gauge\nb 1\n' })).status,
+    ).toBe(200);
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^b\{instance="",job="bundle"\} 1$/m);
+    const code = await new Promise<number | null>((res) => {
+      c.on('exit', (cd) => res(cd));
+      c.kill('SIGTERM');
+    });
+    expect(code).toBe(0);
+  });
+});

@@ -1,0 +1,283 @@
+import { FamilyConflictError, LimitError, RejectReason, ValidationError } from '../../../shared/model/errors';
+import type { MetricType } from '../../../shared/model/types';
+import {
+  boundsKey,
+  familyConflict,
+  groupShapeNames,
+  labelLimitError,
+  opProblems,
+  reservedNameConflict,
+  schemaOf,
+  seriesLimitError,
+  shapeKey,
+  shapeSize,
+  validatePush,
+} from '../../../shared/store/families';
+import { DEFAULT_LIMITS, type PushRequest } from '../../../shared/store/types';
+import { gaugeFamily, histogramFamily, inc, observe, set } from '../../contract/helpers';
+
+describe('shape keys', () => {
+  it.each([
+    ['no instance in the group: instance is added', { job: 'a' }, {}, 'instance,job'],
+    ['instance in the group', { job: 'a', instance: 'i' }, {}, 'instance,job'],
+    ['series labels merge sorted', { job: 'a' }, { z: '1', b: '2' }, 'b,instance,job,z'],
+    ['series instance label is not counted twice', { job: 'a' }, { instance: 'x' }, 'instance,job'],
+    ['constructor label name', { job: 'a' }, { constructor: 'x' }, 'constructor,instance,job'],
+  ])('%s', (_t, group, labels, expected) => {
+    expect(shapeKey(groupShapeNames(group), labels)).toBe(expected);
+    expect(shapeSize(expected)).toBe(expected.split(',').length);
+  });
+  it('shapeSize of the empty shape is 0', () => expect(shapeSize('')).toBe(0));
+  it('label order never matters', () => {
+    expect(shapeKey(groupShapeNames({ job: 'a', x: '1' }), { b: '1', a: '2' })).toBe(
+      shapeKey(groupShapeNames({ x: '1', job: 'a' }), { a: '2', b: '1' }),
+    );
+  });
+  it('bounds keys distinguish layouts', () => {
+    expect(boundsKey([0.1, 1])).not.toBe(boundsKey([0.1, 2]));
+    expect(boundsKey([1])).toBe(boundsKey([1.0]));
+  });
+});
+
+describe('familyConflict', () => {
+  const g = groupShapeNames({ job: 'a' });
+  it.each([
+    [
+      'same definition',
+      schemaOf('f', 'counter', g, { a: '1' }),
+      schemaOf('f', 'counter', g, { a: '2' }),
+      undefined,
+    ],
+    [
+      'type',
+      schemaOf('f', 'counter', g, {}),
+      schemaOf('f', 'gauge', g, {}),
+      /family f: type gauge conflicts with type counter/,
+    ],
+    [
+      'label names',
+      schemaOf('f', 'gauge', g, { a: '1' }),
+      schemaOf('f', 'gauge', g, { b: '1' }),
+      /label names \{b,instance,job\} conflict with \{a,instance,job\}/,
+    ],
+    [
+      'buckets',
+      schemaOf('h', 'histogram', g, {}, [1, 2]),
+      schemaOf('h', 'histogram', g, {}, [1, 3]),
+      /bucket layout \[1,3\] conflicts with \[1,2\]/,
+    ],
+    [
+      'type before labels',
+      schemaOf('f', 'gauge', g, { a: '1' }),
+      schemaOf('f', 'untyped', g, { b: '1' }),
+      /type/,
+    ],
+  ] as const)('%s', (_t, existing, wanted, expected) => {
+    const c = familyConflict(existing, wanted);
+    if (expected === undefined) expect(c).toBeUndefined();
+    else {
+      expect(c).toBeInstanceOf(FamilyConflictError);
+      expect(c!.reason).toBe(RejectReason.familyConflict);
+      expect(c!.family).toBe(existing.name);
+      expect(c!.message).toMatch(expected);
+    }
+  });
+});
+
+describe('reservedNameConflict', () => {
+  const defined: Record<string, MetricType> = {
+    lat: 'histogram',
+    rpc: 'summary',
+    x_count: 'counter',
+    plain: 'gauge',
+  };
+  const lookup = (n: string) => (Object.hasOwn(defined, n) ? defined[n] : undefined);
+  it.each([
+    ['histogram owns _bucket', 'lat_bucket', 'counter', /reserved by histogram family lat/],
+    ['histogram owns _count', 'lat_count', 'gauge', /reserved by histogram family lat/],
+    ['summary owns _sum', 'rpc_sum', 'gauge', /reserved by summary family rpc/],
+    ['summary does not own _bucket', 'rpc_bucket', 'gauge', undefined],
+    ['new histogram whose _count exists', 'x', 'histogram', /would reserve x_count/],
+    ['new gauge next to a gauge', 'plain_sum', 'gauge', undefined],
+    ['unrelated', 'constructor', 'counter', undefined],
+    ['__proto__ name', '__proto__', 'histogram', undefined],
+  ] as const)('%s', (_t, name, type, expected) => {
+    const c = reservedNameConflict(name, type, lookup);
+    if (expected === undefined) expect(c).toBeUndefined();
+    else {
+      expect(c).toBeInstanceOf(FamilyConflictError);
+      expect(c!.message).toMatch(expected);
+    }
+  });
+});
+
+describe('limits', () => {
+  const limits = { ...DEFAULT_LIMITS, maxLabelValueLength: 4, maxLabelsPerSeries: 3 };
+  it.each([
+    ['within limits', { job: 'a' }, { k: 'abcd' }, undefined],
+    ['series value too long', { job: 'a' }, { k: 'abcde' }, 'maxLabelValueLength'],
+    ['group value too long', { job: 'abcde' }, {}, 'maxLabelValueLength'],
+    ['huge value', { job: 'a' }, { k: 'x'.repeat(10_000_000) }, 'maxLabelValueLength'],
+    ['too many labels (instance counts)', { job: 'a' }, { k: '1', l: '2' }, 'maxLabelsPerSeries'],
+  ] as const)('%s', (_t, group, labels, limit) => {
+    const e = labelLimitError('fam', group, labels, shapeKey(groupShapeNames(group), labels), limits);
+    if (limit === undefined) expect(e).toBeUndefined();
+    else {
+      expect(e).toBeInstanceOf(LimitError);
+      expect(e!.limit).toBe(limit);
+      expect(e!.message).toMatch(/^family fam: /);
+      expect(e!.message.length).toBeLessThan(300);
+    }
+  });
+  it.each([
+    [{ family: 2, group: 2, total: 2 }, undefined],
+    [{ family: 3, group: 1, total: 1 }, 'maxSeriesPerFamily'],
+    [{ family: 1, group: 3, total: 1 }, 'maxSeriesPerGroup'],
+    [{ family: 1, group: 1, total: 3 }, 'maxSeriesTotal'],
+    [{ family: Number.MAX_SAFE_INTEGER, group: 0, total: 0 }, 'maxSeriesPerFamily'],
+  ] as const)('series counts %j', (counts, limit) => {
+    const e = seriesLimitError('fam', counts, {
+      ...DEFAULT_LIMITS,
+      maxSeriesPerFamily: 2,
+      maxSeriesPerGroup: 2,
+      maxSeriesTotal: 2,
+    });
+    if (limit === undefined) expect(e).toBeUndefined();
+    else expect(e!.limit).toBe(limit);
+  });
+});
+
+describe('opProblems', () => {
+  const G = { job: 'a' };
+  it.each([
+    ['valid counter', inc('x_total', { k: 'v' }, 1), []],
+    ['valid zero-bucket histogram', observe('h', {}, [], [1, 2]), []],
+    ['valid set', set('g', {}, -5, 0), []],
+    ['null', null, ['ops[0]: must be an object']],
+    ['array', [], ['ops[0]: must be an object']],
+    ['bad kind', { kind: 'x' }, ['ops[0].kind: must be one of']],
+    [
+      'everything wrong at once',
+      { kind: 'counter_inc', name: '9', labels: { 'a-b': 1, job: 'x' }, value: -1, help: 5 },
+      [
+        'ops[0].name: metric name must match',
+        'ops[0].help: must be a string',
+        'ops[0].labels.a-b: label name must match',
+        'ops[0].labels.job: must not repeat a grouping-key label',
+        'ops[0].value: counter increment',
+      ],
+    ],
+    ['huge set time', set('g', {}, 1, Number.POSITIVE_INFINITY), ['ops[0].timeMs']],
+    ['negative set time', set('g', {}, 1, -1), ['ops[0].timeMs']],
+    [
+      'fractional histogram counts',
+      { ...observe('h', {}, [1], [0.5]), counts: [0.5, 0.5], count: 1 },
+      ['ops[0].counts: must be an array of non-negative integers'],
+    ],
+    [
+      'histogram bounds not an array',
+      { ...observe('h', {}, [1], []), bounds: 'x' },
+      ['ops[0].bounds: must be an array'],
+    ],
+    [
+      'NaN bound',
+      { ...observe('h', {}, [1], []), bounds: [Number.NaN] },
+      ['ops[0].bounds[0]: bucket bound must be a finite number'],
+    ],
+  ] as Array<[string, unknown, string[]]>)('%s', (_t, op, expected) => {
+    const problems = opProblems(op, 0, G).map((p) => `${p.path}: ${p.message}`);
+    if (expected.length === 0) expect(problems).toEqual([]);
+    else {
+      for (const want of expected) expect(problems.some((p) => p.startsWith(want))).toBe(true);
+    }
+  });
+});
+
+describe('validatePush', () => {
+  const base = {
+    method: 'PUT',
+    group: { job: 'j', instance: '' },
+    pushTimeMs: 1,
+    families: [],
+  } as PushRequest;
+  it('returns the normalized grouping key', () => {
+    expect({ ...validatePush(base) }).toEqual({ job: 'j' });
+  });
+  it.each([
+    [
+      'duplicate series only → duplicate_series',
+      {
+        families: [
+          gaugeFamily('a', [
+            [{ k: '1' }, 1],
+            [{ k: '1' }, 2],
+          ]),
+        ],
+      },
+      RejectReason.duplicateSeries,
+      /duplicate series in family a/,
+    ],
+    [
+      'timestamp only → timestamp',
+      {
+        families: [
+          { name: 'a', help: '', type: 'gauge', series: [{ labels: {}, value: 1, timestampMs: 5 }] },
+        ],
+      },
+      RejectReason.timestamp,
+      /must not carry timestamps/,
+    ],
+    [
+      'mixed problems → invalid',
+      { method: 'GET', families: [gaugeFamily('a b', [[{}, 1]])] },
+      RejectReason.invalid,
+      /method: must be PUT, POST or DELETE; families\[0\]\.name/,
+    ],
+    ['families not an array', { families: 'x' }, RejectReason.invalid, /families: must be an array/],
+    [
+      'summary quantile out of range',
+      {
+        families: [
+          {
+            name: 's',
+            help: '',
+            type: 'summary',
+            series: [{ labels: {}, quantiles: [{ quantile: 2, value: 1 }], sum: 1, count: 1 }],
+          },
+        ],
+      },
+      RejectReason.invalid,
+      /quantile in \[0, 1\]/,
+    ],
+    [
+      'histogram NaN count',
+      { families: [histogramFamily('h', {}, [[1, 1]], 1, Number.NaN)] },
+      RejectReason.invalid,
+      /count/,
+    ],
+    [
+      'string value',
+      { families: [{ name: 'a', help: '', type: 'gauge', series: [{ labels: {}, value: '1' }] }] },
+      RejectReason.invalid,
+      /value: must be a number/,
+    ],
+  ] as Array<[string, Partial<PushRequest>, string, RegExp]>)('%s', (_t, patch, reason, msg) => {
+    try {
+      validatePush({ ...base, ...patch } as PushRequest);
+      throw new Error('expected a ValidationError');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ValidationError);
+      expect((e as ValidationError).reason).toBe(reason);
+      expect((e as Error).message).toMatch(msg);
+    }
+  });
+  it('caps the number of problems reported', () => {
+    const series = Array.from({ length: 500 }, () => ({ labels: { 'bad-name': 'x' }, value: 1 }));
+    try {
+      validatePush({ ...base, families: [{ name: 'a', help: '', type: 'gauge', series }] });
+      throw new Error('expected a ValidationError');
+    } catch (e) {
+      expect((e as ValidationError).problems.length).toBe(20);
+    }
+  });
+});
