@@ -8,6 +8,9 @@
  *    `require(bundle)` and the first SQS event (one ARIA message of 20 events) against DynamoDB Local with
  *    the store's tables (`createTables`). The DLQ URL is a dummy: the message is valid, nothing is rejected.
  * 3. For comparison, the same with the AWS SDK bundled too (pinned SDK versions instead of the runtime's).
+ * 4. The budget row: the as-deployed bundle against INGEST_BUNDLE_BUDGET_BYTES (250 KB), whether packages
+ *    that must stay out of it (TypeBox, the YAML parser) crept back in, and the top contributing files
+ *    (also printed to stderr as a table). The same budget is a unit test (test/unit/infra/bundle.test.ts).
  *
  * The deployed bundle leaves the AWS SDK to the runtime; here the child resolves it from the repository's
  * node_modules (NODE_PATH), as Lambda resolves it from /var/runtime/node_modules.
@@ -24,11 +27,13 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { build, type Metafile } from 'esbuild';
-import { esbuildOptions, REPO_ROOT } from '../infra/bundling';
+import { esbuildOptions, INGEST_BUNDLE_BUDGET_BYTES, REPO_ROOT } from '../infra/bundling';
 import { createTables } from '../shared/store/dynamodb/tables';
 import { ariaMessage } from './ingest';
 
-export const TARGET_BUNDLE_BYTES = 250 * 1024;
+export const TARGET_BUNDLE_BYTES = INGEST_BUNDLE_BUDGET_BYTES;
+/** Packages the ingest bundle must not contain (the Lambda's decode path doesn't need them). */
+export const FORBIDDEN_PACKAGES = ['yaml', '@sinclair/typebox'] as const;
 export const TARGET_COLD_START_MS = 150;
 
 interface ColdStart {
@@ -56,6 +61,39 @@ export function biggestInputs(meta: Metafile, top = 12): { input: string; bytes:
     .map(([input, bytes]) => ({ input, bytes }))
     .sort((a, b) => b.bytes - a.bytes)
     .slice(0, top);
+}
+
+/** Bytes in the output per input file, largest first. */
+export function topFiles(meta: Metafile, top = 15): { file: string; bytes: number }[] {
+  const files: { file: string; bytes: number }[] = [];
+  for (const out of Object.values(meta.outputs))
+    for (const [file, info] of Object.entries(out.inputs)) files.push({ file, bytes: info.bytesInOutput });
+  return files.sort((a, b) => b.bytes - a.bytes).slice(0, top);
+}
+
+/** The budget row: size against the budget, forbidden packages found, top contributors. */
+export function budgetRow(bytes: number, meta: Metafile) {
+  const forbidden = Object.keys(meta.inputs).filter((f) =>
+    FORBIDDEN_PACKAGES.some((p) => f.includes(`node_modules/${p}/`)),
+  );
+  return {
+    budgetBytes: TARGET_BUNDLE_BYTES,
+    bundleBytes: bytes,
+    headroomBytes: TARGET_BUNDLE_BYTES - bytes,
+    forbiddenInputs: forbidden.length,
+    ok: bytes <= TARGET_BUNDLE_BYTES && forbidden.length === 0,
+    topFiles: topFiles(meta),
+  };
+}
+
+function printBudget(row: ReturnType<typeof budgetRow>): void {
+  const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+  const lines = [
+    `ingest bundle ${kb(row.bundleBytes)} of ${kb(row.budgetBytes)} budget (headroom ${kb(row.headroomBytes)}), forbidden packages: ${row.forbiddenInputs} -> ${row.ok ? 'OK' : 'OVER BUDGET'}`,
+    'top contributors:',
+    ...row.topFiles.map((f) => `  ${kb(f.bytes).padStart(9)}  ${f.file}`),
+  ];
+  process.stderr.write(`${lines.join('\n')}\n`);
 }
 
 function sqsEvent(): unknown {
@@ -163,12 +201,17 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
     const driver = path.join(dir, 'driver.cjs');
     writeFileSync(driver, DRIVER);
     const variants: Record<string, unknown> = {};
+    let budget: ReturnType<typeof budgetRow> | undefined;
     for (const variant of ['as-deployed', 'sdk-bundled'] as const) {
       const outfile = path.join(dir, variant, 'index.js');
       const options = esbuildOptions(entry, outfile);
       if (variant === 'sdk-bundled') options.external = [];
       const result = await build(options);
       const code = readFileSync(outfile);
+      if (variant === 'as-deployed') {
+        budget = budgetRow(code.length, result.metafile!);
+        printBudget(budget);
+      }
       const env: NodeJS.ProcessEnv = {
         PATH: process.env['PATH'],
         // The SDK comes from the repository's node_modules (Lambda: the runtime's copy).
@@ -219,6 +262,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
       loadAverage1m: Math.round(loadavg()[0]! * 100) / 100,
       cpus: cpus().length,
       targets: { bundleBytes: TARGET_BUNDLE_BYTES, coldStartMs: TARGET_COLD_START_MS },
+      budget,
       ...variants,
     };
   } finally {

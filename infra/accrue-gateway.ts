@@ -42,6 +42,9 @@ import {
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { Construct } from 'constructs';
 import { type Problem, ValidationError } from '../shared/model/errors';
+import { EMBEDDED_PROFILE_PREFIX } from '../shared/profiles/deployed';
+import { ProfileError } from '../shared/profiles/errors';
+import { loadProfile } from '../shared/profiles/load';
 import { LEDGER_TTL_ATTRIBUTE, SERIES_TTL_ATTRIBUTE } from '../shared/store/dynamodb/tables';
 import type { StoreLimits } from '../shared/store/types';
 import { lambdaBundlingOptions, REPO_ROOT } from './bundling';
@@ -116,19 +119,28 @@ export interface AccrueGatewayProps {
   readonly ingestTimeout?: Duration;
   /** Ingest function memory in MiB (128 .. 10240). @default 512 */
   readonly ingestMemorySize?: number;
-  /** Messages per invocation (1 .. 10000; more than 10 needs `maxBatchingWindow` >= 1 s). @default 10 */
+  /** Messages per invocation (1 .. 10000; more than 10 needs `maxBatchingWindow` >= 1 s). A whole batch is pre-aggregated into few DynamoDB transactions, so larger batches cost less per event (docs/benchmarks.md). @default 100 */
   readonly batchSize?: number;
   /** How long Lambda gathers a batch (0 .. 300 s). @default 1 s */
   readonly maxBatchingWindow?: Duration;
   /** Concurrent ingest invocations the event source may start (2 .. 1000); bounds DynamoDB write pressure. @default 10 */
   readonly maxConcurrency?: number;
-  /** Mapping profile (`ACCRUE_PROFILE`). @default 'aria' */
+  /**
+   * Mapping profile: a built-in profile name, or the path of a JSON/YAML profile file (relative paths from
+   * `projectRoot`). A file is validated at synth with the full loader (synth fails listing every problem),
+   * converted to JSON and embedded in the ingest bundle (`ACCRUE_PROFILE=embedded:<name>`); see
+   * docs/deploy.md, "Profiles in the Lambda". @default 'aria'
+   */
   readonly profile?: string;
 
   // ---- store ----
   /** Groups not updated for this long are expired by the janitor; `undefined` = never. @default never */
   readonly groupTtl?: Duration;
-  /** Ledger item TTL; must exceed `queueRetention` + `visibilityTimeout` (a redelivered message must still find its ledger item). @default `queueRetention` + `visibilityTimeout` + 1 day */
+  /**
+   * Ledger item TTL; must exceed `queueRetention` + `visibilityTimeout` (a redelivered message must still
+   * find its ledger item). The default also covers a message that is redriven from the DLQ at the end of
+   * its DLQ retention. @default `queueRetention` + `dlqRetention` + `visibilityTimeout` + 1 day
+   */
   readonly ledgerTtl?: Duration;
   /** Store limits (`ACCRUE_MAX_*`). @default shared/store/types DEFAULT_LIMITS */
   readonly limits?: Partial<StoreLimits>;
@@ -238,6 +250,7 @@ export function resolveAccrueGatewayProps(props: AccrueGatewayProps): ResolvedAc
   const visibilityTimeout =
     props.visibilityTimeout ?? Duration.seconds(6 * secondsOf(ingestTimeout) + secondsOf(maxBatchingWindow));
   const queueRetention = props.queueRetention ?? Duration.days(4);
+  const dlqRetention = props.dlqRetention ?? Duration.days(14);
   return {
     ingestEntry: props.ingestEntry ?? path.join(projectRoot, 'functions', 'ingest', 'index.ts'),
     janitorEntry: props.janitorEntry ?? path.join(projectRoot, 'functions', 'janitor', 'index.ts'),
@@ -245,11 +258,11 @@ export function resolveAccrueGatewayProps(props: AccrueGatewayProps): ResolvedAc
     dockerfile: props.dockerfile ?? path.join('service', 'Dockerfile'),
     visibilityTimeout,
     queueRetention,
-    dlqRetention: props.dlqRetention ?? Duration.days(14),
+    dlqRetention,
     maxReceiveCount: props.maxReceiveCount ?? 5,
     ingestTimeout,
     ingestMemorySize: props.ingestMemorySize ?? 512,
-    batchSize: props.batchSize ?? 10,
+    batchSize: props.batchSize ?? 100,
     maxBatchingWindow,
     maxConcurrency: props.maxConcurrency ?? 10,
     profile: props.profile ?? 'aria',
@@ -257,7 +270,10 @@ export function resolveAccrueGatewayProps(props: AccrueGatewayProps): ResolvedAc
     ledgerTtl:
       props.ledgerTtl ??
       Duration.seconds(
-        secondsOf(queueRetention) + secondsOf(visibilityTimeout) + secondsOf(Duration.days(1)),
+        secondsOf(queueRetention) +
+          secondsOf(dlqRetention) +
+          secondsOf(visibilityTimeout) +
+          secondsOf(Duration.days(1)),
       ),
     limits: props.limits ?? {},
     tableRemovalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
@@ -288,6 +304,32 @@ function knownSeconds(d: Duration | undefined): number | undefined {
 
 const IPV4_CIDR =
   /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
+
+/** What the ingest Lambda gets for a profile prop: its `ACCRUE_PROFILE` and esbuild `define`s. */
+export interface IngestProfile {
+  /** `ACCRUE_PROFILE`: the built-in profile's name, or `embedded:<name>` for a profile file. */
+  readonly env: string;
+  /** `ACCRUE_EMBEDDED_PROFILE`: the profile file as a JS string literal of its JSON (read by functions/ingest). */
+  readonly define: Readonly<Record<string, string>>;
+}
+
+/**
+ * Validates the profile with the full loader (TypeBox, JSON or YAML) and says how to ship it to the ingest
+ * Lambda, whose loader has neither TypeBox nor a YAML parser (shared/profiles/deployed.ts): a built-in
+ * profile by name; a file as its JSON, embedded with esbuild `define` (a string literal parsed with
+ * `JSON.parse` at cold start, so keys such as `__proto__` stay plain data). Throws `ProfileError`.
+ */
+export function ingestProfile(profile: string, projectRoot: string): IngestProfile {
+  if (!/\.(json|ya?ml)$/i.test(profile)) {
+    loadProfile(profile); // a built-in profile, or a ProfileError saying what is accepted
+    return { env: profile, define: {} };
+  }
+  const compiled = loadProfile(path.resolve(projectRoot, profile));
+  return {
+    env: `${EMBEDDED_PROFILE_PREFIX}${compiled.name}`,
+    define: { ACCRUE_EMBEDDED_PROFILE: JSON.stringify(JSON.stringify(compiled.definition)) },
+  };
+}
 
 /**
  * Every problem with the props, all at once (nothing is built when there is one). Numbers given as
@@ -406,6 +448,15 @@ export function checkAccrueGatewayProps(props: AccrueGatewayProps): Problem[] {
       'profile',
       `must be a profile name or path of 1 to 200 characters [A-Za-z0-9_./-], got ${JSON.stringify(props.profile)}`,
     );
+  else if (props.profile !== undefined) {
+    try {
+      ingestProfile(props.profile, props.projectRoot ?? REPO_ROOT);
+    } catch (e) {
+      if (!(e instanceof ProfileError)) throw e;
+      for (const pr of e.problems)
+        bad('profile', `${e.source}: ${pr.path === '' ? '' : `${pr.path}: `}${pr.message}`);
+    }
+  }
 
   if (props.limits !== undefined) {
     for (const [k, v] of Object.entries(props.limits)) {
@@ -536,6 +587,7 @@ export class AccrueGateway extends Construct {
 
     // ---- ingest Lambda ----
     const bundling: nodejs.BundlingOptions = { ...lambdaBundlingOptions(), format: nodejs.OutputFormat.CJS };
+    const profile = ingestProfile(p.profile, p.projectRoot);
     const lockFile = path.join(p.projectRoot, 'package-lock.json');
     this.ingestLogGroup = new logs.LogGroup(this, 'IngestLogGroup', {
       retention: p.logRetention,
@@ -551,7 +603,7 @@ export class AccrueGateway extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: p.ingestMemorySize,
       timeout: p.ingestTimeout,
-      bundling,
+      bundling: { ...bundling, define: { ...profile.define } },
       logGroup: this.ingestLogGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       environment: {
@@ -559,7 +611,7 @@ export class AccrueGateway extends Construct {
         ACCRUE_LEDGER_TTL_SECONDS: String(Math.ceil(secondsOf(p.ledgerTtl))),
         ACCRUE_DLQ_URL: this.deadLetterQueue.queueUrl,
         ACCRUE_QUEUE_URL: this.queue.queueUrl,
-        ACCRUE_PROFILE: p.profile,
+        ACCRUE_PROFILE: profile.env,
         NODE_OPTIONS: '--enable-source-maps',
       },
     });

@@ -123,7 +123,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.setErrorHandler(async (err, req, reply) => {
     const e = httpError(err);
     if (e.status >= 500) req.log.error({ err }, 'request failed');
-    else req.log.info({ reason: e.reason, msg: e.message }, 'request refused');
+    else req.log.info({ reason: e.reason, detail: e.message }, 'request refused');
     if (req.routeOptions.config.push) {
       stats.countRejected(e.reason);
       // A refused push is recorded on its group (push_failure_time_seconds), but only for an
@@ -154,7 +154,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // --- scrape ---------------------------------------------------------------------------------------
   app.get('/metrics', { onRequest: requireRead }, async (req, reply) => {
     const { format, contentType } = codec.negotiate(header(req, 'accept'));
-    const acceptGzip = /\bgzip\b/i.test(header(req, 'accept-encoding') ?? '');
+    const acceptGzip = acceptsGzip(header(req, 'accept-encoding'));
     const r = await cache.scrape(format, acceptGzip);
     if (!r.ok) return reply.code(503).type('text/plain; charset=utf-8').send(`${r.reason}\n`);
     reply.type(contentType).header('vary', 'Accept, Accept-Encoding');
@@ -299,6 +299,21 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.get('/status', { onRequest: requireRead }, statusPage);
 
   return app;
+}
+
+/** True when Accept-Encoding allows gzip (`gzip` or `*` with a non-zero q-value). */
+export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  if (!acceptEncoding) return false;
+  let star = false;
+  for (const part of acceptEncoding.split(',')) {
+    const [coding, ...params] = part.split(';').map((x) => x.trim().toLowerCase());
+    const qp = params.find((p) => p.startsWith('q='));
+    const q = qp === undefined ? 1 : Number(qp.slice(2));
+    const ok = Number.isFinite(q) && q > 0;
+    if (coding === 'gzip' || coding === 'x-gzip') return ok;
+    if (coding === '*') star = ok;
+  }
+  return star;
 }
 
 function iso(ms: number | undefined): string | null {

@@ -119,8 +119,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 function int(env: Env, name: string, dflt: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return dflt;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name}: must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw new Error(`${name}: must be a non-negative integer, got ${JSON.stringify(raw)}`);
   return n;
 }
 

@@ -1,15 +1,27 @@
 /**
  * Lambda entry point for the SQS event source mapping (ReportBatchItemFailures on).
  * Wiring only: dependencies are built once per cold start, then every invocation is one `processBatch`.
+ * Imports are chosen for the bundle (≤ 250 KB, bench/bundle.ts): the DynamoDB store folder (not the store
+ * factory with the memory store), the decoder modules (not `shared/ingest/index.ts`, which re-exports the
+ * TypeBox envelope schema) and the deployed-profile loader (not the full one with TypeBox and YAML).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { SqsDeadLetterSink } from '../../shared/aws/dead-letter';
 import { createSqsClient } from '../../shared/aws/sqs-client';
 import { loadConfig } from '../../shared/config';
-import { type IngestRecord, type PipelineDeps, processBatch } from '../../shared/ingest/pipeline';
-import { loadProfile } from '../../shared/profiles';
-import { createStore } from '../../shared/store';
+import { decodeOptionsFromConfig } from '../../shared/ingest/decode';
+import { type IngestRecord, OwnMetrics, type PipelineDeps, processBatch } from '../../shared/ingest/pipeline';
+import { loadDeployedProfile } from '../../shared/profiles/deployed';
+import { openDynamoStore } from '../../shared/store/dynamodb';
+
+/**
+ * The JSON of the profile the AccrueGateway construct embeds at synth (esbuild `define`, see
+ * `ingestProfile` in infra/accrue-gateway.ts); absent (`typeof` gives 'undefined') in other builds and tests.
+ */
+declare const ACCRUE_EMBEDDED_PROFILE: string;
+const embeddedProfile: unknown =
+  typeof ACCRUE_EMBEDDED_PROFILE === 'string' ? JSON.parse(ACCRUE_EMBEDDED_PROFILE) : undefined;
 
 const logger = new Logger({ serviceName: 'accrue-ingest' });
 let deps: Promise<PipelineDeps> | undefined;
@@ -17,10 +29,13 @@ let deps: Promise<PipelineDeps> | undefined;
 async function buildDeps(): Promise<PipelineDeps> {
   const config = loadConfig();
   if (!config.ingest.dlqUrl) throw new Error('ACCRUE_DLQ_URL: is required for the ingest function');
+  // The profile first: a bad profile fails the cold start without a round trip to DynamoDB.
+  const profile = loadDeployedProfile(config.ingest.profile, embeddedProfile);
   return {
-    store: await createStore(config.store, config.aws),
-    profile: loadProfile(config.ingest.profile),
-    decodeOptions: { limits: config.store.limits },
+    // Always DynamoDB here (importing the store folder directly keeps the memory store out of the bundle).
+    store: await openDynamoStore(config.store, config.aws),
+    profile,
+    decodeOptions: decodeOptionsFromConfig(config),
     deadLetters: new SqsDeadLetterSink({
       client: createSqsClient(config.aws),
       queueUrl: config.ingest.dlqUrl,
@@ -28,6 +43,7 @@ async function buildDeps(): Promise<PipelineDeps> {
     logger,
     now: Date.now,
     instance: config.ingest.instance,
+    ownMetrics: new OwnMetrics(config.ingest.instance),
   };
 }
 

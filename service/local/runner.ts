@@ -15,7 +15,7 @@ import { SqsDeadLetterSink } from '../../shared/aws/dead-letter';
 import { ensureQueuePair } from '../../shared/aws/queues';
 import { SqsEventSourceRunner } from '../../shared/aws/sqs-runner';
 import type { AccrueConfig } from '../../shared/config';
-import { type PipelineLogger, processBatch } from '../../shared/ingest/pipeline';
+import { OwnMetrics, type PipelineLogger, processBatch } from '../../shared/ingest/pipeline';
 import { loadProfile } from '../../shared/profiles';
 import { createStore } from '../../shared/store';
 import type { Store } from '../../shared/store/types';
@@ -87,6 +87,7 @@ export async function startLocal(
         persistentKeys: { instance: config.ingest.instance },
       });
     const deadLetters = new SqsDeadLetterSink({ client: sqs, queueUrl: dlqUrl });
+    const ownMetrics = new OwnMetrics(config.ingest.instance);
     const runner = new SqsEventSourceRunner({
       client: sqs,
       queueUrl,
@@ -104,6 +105,7 @@ export async function startLocal(
           logger,
           now: Date.now,
           instance: config.ingest.instance,
+          ownMetrics,
         }),
     });
 
@@ -116,7 +118,11 @@ export async function startLocal(
     const addr = server.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.service.port;
     runner.start();
-    cleanups.push(() => runner.stop());
+    cleanups.push(async () => {
+      await runner.stop();
+      // Own metrics a throttled write left behind (memory store: never; DynamoDB: rarely).
+      await ownMetrics.flush(store, Date.now(), logger);
+    });
 
     return {
       sqsEndpoint: emu.endpoint,

@@ -97,21 +97,6 @@ export function parseGoFloat(s: string): number | undefined {
   return m[1] === '-' ? -v : v;
 }
 
-/**
- * The OpenMetrics writer's form of `le` and `quantile` values, as prometheus/common's
- * `writeOpenMetricsFloat`: Go's %g, with `.0` appended when the result has neither `.` nor `e`.
- */
-export function formatOpenMetricsFloat(f: number): string {
-  const s = formatFloat(f);
-  const c = s.charCodeAt(s.length - 1);
-  if (c === 102 /* f of Inf */ || c === 78 /* N of NaN */) return s;
-  for (let i = 0; i < s.length; i++) {
-    const d = s.charCodeAt(i);
-    if (d === 46 || d === 101) return s;
-  }
-  return s + '.0';
-}
-
 /** Exact powers of ten as doubles (10^0 … 10^22 are exactly representable). */
 const POW10 = [
   1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,

@@ -1,7 +1,7 @@
 /** The exposition-format core: pure modules, one per direction (STYLE.md §4). */
 
 export { escapeHelp, escapeLabelValue, escapeOpenMetricsHelp } from './escape';
-export { formatFloat, formatOpenMetricsFloat, parseGoFloat } from './float';
+export { formatFloat, parseGoFloat } from './float';
 export {
   type ExpositionFormat,
   type Negotiated,

@@ -7,13 +7,21 @@
  *   whether or not the stored name ended in `_total`;
  * - `untyped` is written as `unknown`;
  * - HELP escapes `\`, newline and `"`;
- * - `le` and `quantile` values are written as Go's OpenMetrics writer does: `%g`, plus `.0` when the
- *   result has no `.` or exponent (`1.0`, `0.25`, `+Inf`);
+ * - `le` and `quantile` values are written exactly as in text (Go's %g: `1`, `0.25`, `+Inf`), not with
+ *   client_golang's OpenMetrics `.0` suffix, so that a series keeps its identity whichever format
+ *   Prometheus 2.x negotiates (it keeps `le` as a string) and matches what the Pushgateway wrote;
  * - the body ends with `# EOF`. No `# UNIT`, no `_created`, no exemplars, no timestamps.
  */
 import type { Labels, MetricFamily } from '../model/types';
+import { ByteSink } from './byte-sink';
 import { escapeOpenMetricsHelp } from './escape';
-import { counterSampleName, labelsText, openMetricsFamilyName, seriesLines } from './series-lines';
+import {
+  type BoundCache,
+  counterSampleName,
+  labelsText,
+  openMetricsFamilyName,
+  writeSeries,
+} from './series-lines';
 import { mergedLabelsText } from './text-create';
 
 export interface OpenMetricsWriteOptions {
@@ -33,17 +41,18 @@ export function metricFamiliesToOpenMetrics(
 ): string {
   const constLabels = opts?.constLabels;
   const constText = constLabels ? labelsText(constLabels) : '';
-  let out = '';
+  const out = new ByteSink();
+  const bounds: BoundCache = new Map();
   for (const f of families) {
     const fname = openMetricsFamilyName(f);
-    if (f.help !== '') out += '# HELP ' + fname + ' ' + escapeOpenMetricsHelp(f.help) + '\n';
-    out += '# TYPE ' + fname + ' ' + openMetricsTypeName(f.type) + '\n';
+    if (f.help !== '') out.str('# HELP ' + fname + ' ' + escapeOpenMetricsHelp(f.help) + '\n');
+    out.str('# TYPE ' + fname + ' ' + openMetricsTypeName(f.type) + '\n');
     const sample = f.type === 'counter' ? counterSampleName(f.name, true) : f.name;
     for (const s of f.series) {
-      const lt = constLabels ? mergedLabelsText(constText, constLabels, s.labels) : labelsText(s.labels);
-      out += seriesLines(f, sample, s, lt, true);
+      const lt = constLabels ? mergedLabelsText(constText, constLabels, s.labels) : undefined;
+      writeSeries(out, f, sample, s, lt, true, bounds);
     }
   }
-  if (!opts?.omitEof) out += '# EOF\n';
-  return out;
+  if (!opts?.omitEof) out.str('# EOF\n');
+  return out.toString();
 }

@@ -6,8 +6,9 @@
  * without `+Inf` (the `+Inf` bucket is written from `count`), summaries' quantiles ascending.
  */
 import type { HistogramSeries, Labels, MetricFamily, ScalarSeries, SummarySeries } from '../model/types';
+import type { ByteSink } from './byte-sink';
 import { escapeLabelValue } from './escape';
-import { formatFloat, formatOpenMetricsFloat } from './float';
+import { formatFloat } from './float';
 
 /** `a="1",b="2"` for the given labels, in their own key order (empty string for no labels). */
 export function labelsText(labels: Labels): string {
@@ -31,71 +32,134 @@ export function openMetricsFamilyName(f: MetricFamily): string {
 }
 
 /**
- * Appends the lines of one series. `lt` is the series' rendered label text (`labelsText`, possibly with
- * more labels), `sample` the sample name for scalars (see counterSampleName).
+ * Per-call cache of formatted `le`/`quantile` values (bucket layouts repeat across series). Both formats
+ * write them as Go's %g (`1`, not client_golang's OpenMetrics `1.0`), so that a series keeps its identity
+ * whichever format Prometheus negotiates: Prometheus 2.x keeps `le` as a string, and the Pushgateway
+ * (text only) wrote `1`, which is what existing series of migrating users carry.
  */
-export function seriesLines(
+export type BoundCache = Map<number, string>;
+
+function bound(cache: BoundCache, v: number, _openMetrics: boolean): string {
+  let s = cache.get(v);
+  if (s === undefined) {
+    s = formatFloat(v);
+    cache.set(v, s);
+  }
+  return s;
+}
+
+/** Writes a value like formatFloat, without allocating for small non-negative integers. */
+export function writeValue(out: ByteSink, v: number): void {
+  if (v >= 0 && v < 1e6 && Number.isInteger(v) && !Object.is(v, -0)) out.uint(v);
+  else out.str(formatFloat(v));
+}
+
+/** Writes `a="1",b="2"` from a labels object (no braces). Returns whether anything was written. */
+function writeLabels(out: ByteSink, labels: Labels): boolean {
+  let first = true;
+  for (const k in labels) {
+    if (!Object.hasOwn(labels, k)) continue;
+    if (!first) out.byte(44);
+    first = false;
+    out.str(k);
+    out.byte(61);
+    out.byte(34);
+    out.str(escapeLabelValue(labels[k]!));
+    out.byte(34);
+  }
+  return !first;
+}
+
+/** Where the current series' label bytes were first written (later lines copy them). */
+const H = { ls: -1, le: -1, any: false };
+
+/** Writes `prefix` and the series' labels: the first time from the source, then as a copy of those bytes. */
+function head(out: ByteSink, prefix: string, labels: Labels, lt: string | undefined): void {
+  out.str(prefix);
+  if (H.ls < 0) {
+    H.ls = out.pos;
+    if (lt === undefined) H.any = writeLabels(out, labels);
+    else {
+      H.any = lt !== '';
+      out.str(lt);
+    }
+    H.le = out.pos;
+  } else out.repeat(H.ls, H.le);
+}
+
+/**
+ * Writes the lines of one series. `lt` is the series' rendered label text (without braces); when it is
+ * undefined the labels are written from the series' own labels. `sample` is the sample name for scalars
+ * (see counterSampleName).
+ */
+export function writeSeries(
+  out: ByteSink,
   f: MetricFamily,
   sample: string,
   s: ScalarSeries | HistogramSeries | SummarySeries,
-  lt: string,
+  lt: string | undefined,
   openMetrics: boolean,
-): string {
+  bounds: BoundCache,
+): void {
   const name = f.name;
-  if (f.type === 'histogram') {
+  if (f.type === 'histogram' || f.type === 'summary') {
+    const hist = f.type === 'histogram';
     const h = s as HistogramSeries;
-    const pre = name + '_bucket{' + (lt === '' ? 'le="' : lt + ',le="');
-    let out = '';
-    const bs = h.buckets;
-    for (let i = 0; i < bs.length; i++) {
-      const b = bs[i]!;
-      out +=
-        pre +
-        (openMetrics ? formatOpenMetricsFloat(b.le) : formatFloat(b.le)) +
-        '"} ' +
-        formatFloat(b.count) +
-        '\n';
-    }
-    const c = formatFloat(h.count);
-    out += pre + '+Inf"} ' + c + '\n';
-    if (lt === '') out += name + '_sum ' + formatFloat(h.sum) + '\n' + name + '_count ' + c + '\n';
-    else
-      out += name + '_sum{' + lt + '} ' + formatFloat(h.sum) + '\n' + name + '_count{' + lt + '} ' + c + '\n';
-    return out;
-  }
-  if (f.type === 'summary') {
     const m = s as SummarySeries;
-    const pre = name + '{' + (lt === '' ? 'quantile="' : lt + ',quantile="');
-    let out = '';
-    const qs = m.quantiles;
-    for (let i = 0; i < qs.length; i++) {
-      const q = qs[i]!;
-      out +=
-        pre +
-        (openMetrics ? formatOpenMetricsFloat(q.quantile) : formatFloat(q.quantile)) +
-        '"} ' +
-        formatFloat(q.value) +
-        '\n';
+    H.ls = -1;
+    const pre = hist ? name + '_bucket{' : name + '{';
+    const special = hist ? 'le="' : 'quantile="';
+    const n = hist ? h.buckets.length : m.quantiles.length;
+    for (let i = 0; i < n; i++) {
+      head(out, pre, s.labels, lt);
+      if (H.any) out.byte(44);
+      out.str(special);
+      if (hist) {
+        const b = h.buckets[i]!;
+        out.str(bound(bounds, b.le, openMetrics));
+        out.str('"} ');
+        writeValue(out, b.count);
+      } else {
+        const q = m.quantiles[i]!;
+        out.str(bound(bounds, q.quantile, openMetrics));
+        out.str('"} ');
+        writeValue(out, q.value);
+      }
+      out.byte(10);
     }
-    if (lt === '')
-      out += name + '_sum ' + formatFloat(m.sum) + '\n' + name + '_count ' + formatFloat(m.count) + '\n';
-    else {
-      out +=
-        name +
-        '_sum{' +
-        lt +
-        '} ' +
-        formatFloat(m.sum) +
-        '\n' +
-        name +
-        '_count{' +
-        lt +
-        '} ' +
-        formatFloat(m.count) +
-        '\n';
+    if (hist) {
+      head(out, pre, s.labels, lt);
+      if (H.any) out.byte(44);
+      out.str('le="+Inf"} ');
+      writeValue(out, h.count);
+      out.byte(10);
     }
-    return out;
+    head(out, name + '_sum{', s.labels, lt);
+    if (H.any) out.byte(125);
+    else out.pos--; // drop the '{'
+    out.byte(32);
+    writeValue(out, hist ? h.sum : m.sum);
+    out.byte(10);
+    head(out, name + '_count{', s.labels, lt);
+    if (H.any) out.byte(125);
+    else out.pos--;
+    out.byte(32);
+    writeValue(out, hist ? h.count : m.count);
+    out.byte(10);
+    return;
   }
-  const v = (s as ScalarSeries).value;
-  return (lt === '' ? sample + ' ' : sample + '{' + lt + '} ') + formatFloat(v) + '\n';
+  out.str(sample);
+  if (lt === undefined) {
+    out.byte(123);
+    const p = out.pos;
+    if (!writeLabels(out, s.labels)) out.pos = p - 1;
+    else out.byte(125);
+  } else if (lt !== '') {
+    out.byte(123);
+    out.str(lt);
+    out.byte(125);
+  }
+  out.byte(32);
+  writeValue(out, (s as ScalarSeries).value);
+  out.byte(10);
 }

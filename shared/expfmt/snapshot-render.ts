@@ -30,11 +30,12 @@
  */
 import type { Labels, MetricFamily } from '../model/types';
 import type { GroupingKey, GroupState, StoreSnapshot } from '../store/types';
+import { ByteSink } from './byte-sink';
 import { escapeHelp, escapeLabelValue, escapeOpenMetricsHelp } from './escape';
 import { formatFloat } from './float';
 import type { ExpositionFormat } from './negotiate';
 import { metricFamiliesToOpenMetrics, openMetricsTypeName } from './openmetrics-create';
-import { counterSampleName, openMetricsFamilyName, seriesLines } from './series-lines';
+import { counterSampleName, openMetricsFamilyName, writeSeries } from './series-lines';
 import { metricFamiliesToText } from './text-create';
 
 export const PUSH_TIME_METRIC = 'push_time_seconds';
@@ -69,6 +70,8 @@ export interface RenderOptions {
 
 /** Rendered group labels. */
 interface GroupText {
+  /** Names of the group's non-empty labels (they override series labels of the same name). */
+  readonly names: ReadonlySet<string>;
   /** Sorted `name="value"` pairs. */
   readonly pairs: readonly (readonly [string, string])[];
   /** Sorted label text including `instance=""` when the group has no instance (for push_time_seconds). */
@@ -103,6 +106,8 @@ interface BlockEntry {
   /** Set when the block depended on group precedence (a dedupe or type decision between groups). */
   readonly precedence: readonly number[] | undefined;
   readonly text: string;
+  /** The family type written (the most recently updated group's when groups disagree). */
+  readonly type: MetricFamily['type'];
   readonly duplicates: number;
   readonly conflicting: number;
   readonly series: number;
@@ -161,9 +166,15 @@ export function renderSnapshotWithStats(
 
   // Reserved names: the per-group gauges and the extra families.
   const blocks = new Map<string, string>();
+  /** Type and series count of each block, for the name-collision check below. */
+  const kinds = new Map<string, { type: MetricFamily['type']; series: number; reserved: boolean }>();
   const extra = opts.extraFamilies ?? [];
   for (const f of extra) {
     blocks.set(f.name, om ? metricFamiliesToOpenMetrics([f], { omitEof: true }) : metricFamiliesToText([f]));
+    kinds.set(f.name, { type: f.type, series: 0, reserved: true });
+  }
+  for (const n of [PUSH_TIME_METRIC, PUSH_FAILURE_TIME_METRIC]) {
+    if (groups.length > 0 && !kinds.has(n)) kinds.set(n, { type: 'gauge', series: 0, reserved: true });
   }
   if (groups.length > 0) {
     if (!blocks.has(PUSH_TIME_METRIC)) {
@@ -203,6 +214,7 @@ export function renderSnapshotWithStats(
     }
     live.set(name, be);
     blocks.set(name, be.text);
+    kinds.set(name, { type: be.type, series: be.series, reserved: false });
     duplicates += be.duplicates;
     conflicting += be.conflicting;
     series += be.series;
@@ -210,9 +222,29 @@ export function renderSnapshotWithStats(
   // Drop block entries of families that are gone, so the cache follows the live snapshot.
   cache.blocks[format] = live;
 
+  // Different family names can still expose the same sample or (OpenMetrics) family name: histogram `x`
+  // writes `x_sum`, which a family named `x_sum` also writes; counters `x` and `x_total` are both family
+  // `x` in OpenMetrics. Such output would make Prometheus reject the whole scrape, so a block claiming a
+  // name already claimed is dropped (reserved names first, then in name order) and its series counted.
   const names = [...blocks.keys()].sort();
+  const claimed = new Set<string>();
+  const keep = new Set<string>();
+  for (const reservedPass of [true, false]) {
+    for (const n of names) {
+      const k = kinds.get(n)!;
+      if (k.reserved !== reservedPass) continue;
+      const exposed = exposedNames(n, k.type, om);
+      if (exposed.some((x) => claimed.has(x))) {
+        conflicting += k.series;
+        series -= k.series;
+        continue;
+      }
+      for (const x of exposed) claimed.add(x);
+      keep.add(n);
+    }
+  }
   let body = '';
-  for (const n of names) body += blocks.get(n)!;
+  for (const n of names) if (keep.has(n)) body += blocks.get(n)!;
   if (om) body += '# EOF\n';
   return {
     body,
@@ -224,6 +256,25 @@ export function renderSnapshotWithStats(
       seriesWritten: series,
     },
   };
+}
+
+/** Names a family occupies in the output: its sample names, and in OpenMetrics its family name too. */
+function exposedNames(name: string, type: MetricFamily['type'], om: boolean): string[] {
+  switch (type) {
+    case 'histogram':
+      return om
+        ? [`#${name}`, `${name}_bucket`, `${name}_sum`, `${name}_count`]
+        : [`${name}_bucket`, `${name}_sum`, `${name}_count`];
+    case 'summary':
+      return om ? [`#${name}`, name, `${name}_sum`, `${name}_count`] : [name, `${name}_sum`, `${name}_count`];
+    case 'counter': {
+      if (!om) return [name];
+      const fam = name.endsWith('_total') ? name.slice(0, -6) : name;
+      return [`#${fam}`, `${fam}_total`];
+    }
+    default:
+      return om ? [`#${name}`, name] : [name];
+  }
 }
 
 function groupText(cache: RenderCache, key: GroupingKey): GroupText {
@@ -243,7 +294,7 @@ function groupText(cache: RenderCache, key: GroupingKey): GroupText {
     const all = [...pairs, ['instance', 'instance=""'] as const].sort((a, b) => (a[0] < b[0] ? -1 : 1));
     withInstance = all.map((p) => p[1]).join(',');
   }
-  gt = { pairs, withInstance, hasInstance, id };
+  gt = { names: new Set(pairs.map((p) => p[0])), pairs, withInstance, hasInstance, id };
   cache.groups.set(key, gt);
   return gt;
 }
@@ -264,35 +315,52 @@ function pushTimeBlock(
   return out;
 }
 
-/** Final sorted label text of one series under a group. */
-function finalLabelsText(gt: GroupText, labels: Labels): string {
-  const gp = gt.pairs;
-  const pairs: (readonly [string, string])[] = gp.slice();
-  let instance = gt.hasInstance;
-  for (const k in labels) {
-    if (!Object.hasOwn(labels, k)) continue;
-    let overridden = false;
-    for (let i = 0; i < gp.length; i++) {
-      if (gp[i]![0] === k) {
-        overridden = true;
-        break;
-      }
-    }
-    if (overridden) continue;
-    const v = labels[k]!;
-    if (v === '') continue;
-    if (k === 'instance') instance = true;
-    pairs.push([k, k + '="' + escapeLabelValue(v) + '"']);
-  }
-  if (!instance) pairs.push(['instance', 'instance=""']);
-  pairs.sort(byFirst);
-  let s = '';
-  for (let i = 0; i < pairs.length; i++) s += (i === 0 ? '' : ',') + pairs[i]![1];
-  return s;
-}
+/** Reusable buffers for finalLabelsText (rendering is synchronous). */
+const NAMES: string[] = [];
+const PARTS: string[] = [];
 
-function byFirst(a: readonly [string, string], b: readonly [string, string]): number {
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+/**
+ * Final label text of one series under a group: group labels (winning over same-named series labels),
+ * the series' other non-empty labels, and `instance=""` when neither has an instance; sorted by name.
+ * Built with one `join`, so the result is a flat string.
+ */
+function finalLabelsText(gt: GroupText, labels: Labels): string {
+  const overrides = gt.names;
+  const names = NAMES;
+  names.length = 0;
+  for (const k in labels) {
+    if (!Object.hasOwn(labels, k) || overrides.has(k) || labels[k] === '') continue;
+    names.push(k);
+  }
+  if (names.length > 1) names.sort();
+  const gp = gt.pairs;
+  let instance = gt.hasInstance;
+  const parts = PARTS;
+  parts.length = 0;
+  let i = 0;
+  let j = 0;
+  while (i < gp.length || j < names.length) {
+    const g = i < gp.length ? gp[i]! : undefined;
+    const n = j < names.length ? names[j]! : undefined;
+    let next: string;
+    if (n === undefined || (g !== undefined && g[0] < n)) {
+      next = g![0];
+      parts.push(g![1]);
+      i++;
+    } else {
+      next = n;
+      if (n === 'instance') instance = true;
+      parts.push(n + '="' + escapeLabelValue(labels[n]!) + '"');
+      j++;
+    }
+    // Insert instance="" at its sorted place when neither the group nor the series has one.
+    if (!instance && next > 'instance') {
+      parts.splice(parts.length - 1, 0, 'instance=""');
+      instance = true;
+    }
+  }
+  if (!instance) parts.push('instance=""');
+  return parts.join(',');
 }
 
 function getChunk(cache: RenderCache, e: Entry): Chunk {
@@ -344,11 +412,13 @@ function chunkText(c: Chunk, f: MetricFamily, om: boolean, skip?: ReadonlySet<nu
     if (cached !== undefined) return cached;
   }
   const sample = f.type === 'counter' ? counterSampleName(f.name, om) : f.name;
-  let out = '';
+  const sink = new ByteSink(Math.min(1 << 20, 64 + c.order.length * 96));
+  const bounds = new Map<number, string>();
   for (let i = 0; i < c.order.length; i++) {
     if (skip?.has(i)) continue;
-    out += seriesLines(f, sample, f.series[c.order[i]!]!, c.lts[i]!, om);
+    writeSeries(sink, f, sample, f.series[c.order[i]!]!, c.lts[i]!, om, bounds);
   }
+  const out = sink.toString();
   if (skip === undefined) {
     if (om) c.openMetrics = out;
     else c.text = out;
@@ -481,6 +551,7 @@ function buildBlock(cache: RenderCache, all: readonly Entry[], om: boolean): Blo
     groupIds: all.map((e) => e.gt.id),
     precedence,
     text,
+    type,
     duplicates,
     conflicting,
     series,

@@ -14,8 +14,9 @@
  * - no timestamps, ever (they defeat staleness handling in Prometheus).
  */
 import type { Labels, MetricFamily } from '../model/types';
+import { ByteSink } from './byte-sink';
 import { escapeHelp, escapeLabelValue } from './escape';
-import { labelsText, seriesLines } from './series-lines';
+import { type BoundCache, labelsText, writeSeries } from './series-lines';
 
 export interface TextWriteOptions {
   /** Labels added to every series, overriding series labels of the same name. */
@@ -25,16 +26,17 @@ export interface TextWriteOptions {
 export function metricFamiliesToText(families: readonly MetricFamily[], opts?: TextWriteOptions): string {
   const constText = opts?.constLabels ? labelsText(opts.constLabels) : '';
   const constLabels = opts?.constLabels;
-  let out = '';
+  const out = new ByteSink();
+  const bounds: BoundCache = new Map();
   for (const f of families) {
-    if (f.help !== '') out += '# HELP ' + f.name + ' ' + escapeHelp(f.help) + '\n';
-    out += '# TYPE ' + f.name + ' ' + f.type + '\n';
+    if (f.help !== '') out.str('# HELP ' + f.name + ' ' + escapeHelp(f.help) + '\n');
+    out.str('# TYPE ' + f.name + ' ' + f.type + '\n');
     for (const s of f.series) {
-      const lt = constLabels ? mergedLabelsText(constText, constLabels, s.labels) : labelsText(s.labels);
-      out += seriesLines(f, f.name, s, lt, false);
+      const lt = constLabels ? mergedLabelsText(constText, constLabels, s.labels) : undefined;
+      writeSeries(out, f, f.name, s, lt, false, bounds);
     }
   }
-  return out;
+  return out.toString();
 }
 
 /** `constText` followed by the series labels that `constLabels` does not override. */

@@ -27,7 +27,7 @@
  * Errors are `ParseError(line, msg)`: `text format parsing error in line N: …`, 1-based.
  */
 import { ParseError } from '../model/errors';
-import { KEY_SEP, labelsKey } from '../model/identity';
+import { labelsKey } from '../model/identity';
 import type {
   Bucket,
   HistogramSeries,
@@ -121,12 +121,6 @@ class TextParser {
   private readonly vStart: number[] = [];
   private readonly vEnd: number[] = [];
   private readonly vEsc: boolean[] = [];
-  /** End position of the last readEscaped. */
-  private escEnd = 0;
-  /** What readEscaped is reading, for error messages. */
-  private ctxName = '';
-  private ctxFamily: FamilyBuilder | undefined;
-  private ctxRole: Role = Role.Scalar;
 
   constructor(body: string) {
     this.body = body;
@@ -215,8 +209,7 @@ class TextParser {
     if (kw === 'HELP') {
       if (fam.helpSeen) this.fail(`second HELP line for metric name ${show(name)}`);
       fam.helpSeen = true;
-      this.ctxName = name;
-      fam.help = this.readEscaped(i, eol, false);
+      fam.help = this.readHelp(i, eol, name);
       return;
     }
     if (fam.typeSeen) this.fail(`second TYPE line for metric name ${show(name)}`);
@@ -301,29 +294,11 @@ class TextParser {
     return f;
   }
 
-  /**
-   * Reads an escaped string; its end is left in `escEnd`. Quoted (label values): stops after the closing
-   * quote, escapes \\ \" \n. Unquoted (HELP): runs to the end of the line, escapes \\ \n.
-   * Error messages name the string from `ctxName` (HELP: the metric; labels: the label) and `ctxFamily`.
-   */
-  private readEscaped(i: number, eol: number, quoted: boolean): string {
+  /** Reads HELP text to the end of the line, unescaping `\\` and `\n` (any other escape is an error). */
+  private readHelp(i: number, eol: number, name: string): string {
     const b = this.body;
-    let j = i;
-    // fast path: no escapes
-    while (j < eol) {
-      const c = b.charCodeAt(j);
-      if (c === 92 /* \ */) break;
-      if (quoted && c === 34) {
-        this.escEnd = j + 1;
-        return b.slice(i, j);
-      }
-      j++;
-    }
-    if (j === eol) {
-      if (quoted) this.fail(`unterminated quoted string in ${this.escapedWhat(quoted)}`);
-      this.escEnd = j;
-      return b.slice(i, j);
-    }
+    let j = b.indexOf('\\', i);
+    if (j === -1 || j >= eol) return b.slice(i, eol);
     let out = b.slice(i, j);
     while (j < eol) {
       const c = b.charCodeAt(j);
@@ -331,36 +306,24 @@ class TextParser {
         const d = j + 1 < eol ? b.charCodeAt(j + 1) : -1;
         if (d === 92) out += '\\';
         else if (d === 110) out += '\n';
-        else if (d === 34 && quoted) out += '"';
         else {
           const esc = d === -1 ? '\\ at end of line' : `'\\${String.fromCharCode(d)}'`;
-          this.fail(`invalid escape sequence ${esc} in ${this.escapedWhat(quoted)}`);
+          this.fail(`invalid escape sequence ${esc} in HELP text of ${show(name)}`);
         }
         j += 2;
         continue;
       }
-      if (quoted && c === 34) {
-        this.escEnd = j + 1;
-        return out;
-      }
-      let k = j + 1;
-      while (k < eol) {
-        const e = b.charCodeAt(k);
-        if (e === 92 || (quoted && e === 34)) break;
-        k++;
-      }
+      let k = b.indexOf('\\', j);
+      if (k === -1 || k > eol) k = eol;
       out += b.slice(j, k);
       j = k;
     }
-    if (quoted) this.fail(`unterminated quoted string in ${this.escapedWhat(quoted)}`);
-    this.escEnd = j;
     return out;
   }
 
-  private escapedWhat(quoted: boolean): string {
-    if (!quoted) return `HELP text of ${show(this.ctxName)}`;
-    const f = this.ctxFamily;
-    return `value of label ${show(this.ctxName)} for ${f ? show(this.sampleName(f, this.ctxRole)) : '?'}`;
+  /** "value of label "x" for "m"", for error messages. */
+  private labelWhat(lname: string, f: FamilyBuilder, r: Role): string {
+    return `value of label ${show(lname)} for ${show(this.sampleName(f, r))}`;
   }
 
   private sampleName(f: FamilyBuilder, role: Role): string {
@@ -493,6 +456,7 @@ class TextParser {
     let specialValue: string | undefined;
     let spStart = 0;
     let spEnd = 0;
+    let seen: Set<string> | undefined;
     // The label text between the braces is the series key when it is canonical: no blanks, names in the
     // reference order, no empty value, the special label (le/quantile) last or absent.
     let canon = ref !== undefined;
@@ -597,21 +561,15 @@ class TextParser {
         j = vs;
         for (;;) {
           if (j >= eol) {
-            this.ctxName = lname;
-            this.ctxFamily = f;
-            this.ctxRole = r;
-            this.fail(`unterminated quoted string in ${this.escapedWhat(true)}`);
+            this.fail(`unterminated quoted string in ${this.labelWhat(lname, f, r)}`);
           }
           const c = b.charCodeAt(j);
           if (c === 34) break;
           if (c === 92) {
             const d = j + 1 < eol ? b.charCodeAt(j + 1) : -1;
             if (d !== 92 && d !== 110 && d !== 34) {
-              this.ctxName = lname;
-              this.ctxFamily = f;
-              this.ctxRole = r;
               const e = d === -1 ? '\\ at end of line' : `'\\${String.fromCharCode(d)}'`;
-              this.fail(`invalid escape sequence ${e} in ${this.escapedWhat(true)}`);
+              this.fail(`invalid escape sequence ${e} in ${this.labelWhat(lname, f, r)}`);
             }
             esc = true;
             j += 2;
@@ -634,12 +592,18 @@ class TextParser {
         } else {
           if (specialValue !== undefined) canon = false; // special label not last
           if (!canon) {
-            for (let k = 0; k < n; k++) {
-              if (names[k] === lname) {
-                this.fail(`duplicate label name ${show(lname)} for ${show(this.sampleName(f, r))}`);
-              }
+            // Linear scan for the usual handful of labels; a Set beyond that, so that a hostile line with
+            // thousands of labels stays linear.
+            let dup = false;
+            if (n < 16) {
+              for (let k = 0; k < n; k++) if (names[k] === lname) dup = true;
+            } else {
+              if (seen === undefined) seen = new Set(names.slice(0, n));
+              dup = seen.has(lname);
+              seen.add(lname);
             }
-          }
+            if (dup) this.fail(`duplicate label name ${show(lname)} for ${show(this.sampleName(f, r))}`);
+          } else if (seen !== undefined) seen.add(lname);
           if (r !== Role.Scalar && (f.type === 'histogram' ? lname === 'le' : lname === 'quantile')) {
             this.fail(`label ${show(lname)} is not allowed on ${show(this.sampleName(f, r))}`);
           }

@@ -19,8 +19,8 @@ export interface FamilyInfo {
   help: string;
   /** Label names in key order. */
   readonly labelNames: readonly string[];
-  /** Sorted label names joined with ',' (shape). */
-  readonly shape: string;
+  /** Label names sorted (the family's shape). */
+  readonly sortedLabelNames: readonly string[];
   readonly bounds: readonly number[];
 }
 
@@ -94,12 +94,13 @@ export class Aggregator {
 
   /**
    * A series the caller knows to be new for its only path (a profile metric fed by exactly one emit,
-   * after a miss in that emit's cache). Falls back to the index when a generic event reached the family.
+   * after a miss in that emit's cache); takes ownership of `labelValues`. Falls back to the index when a
+   * generic event reached the family.
    */
   newSeries(slot: number, info: FamilyInfo, labelValues: readonly string[]): SeriesAcc {
     const fam = this.family(slot, info);
     if (fam.map !== null) return this.series(slot, info, labelValues);
-    const acc = new SeriesAcc(labelValues.slice(), info.bounds.length);
+    const acc = new SeriesAcc(labelValues, info.bounds.length);
     fam.list.push(acc);
     return acc;
   }
@@ -109,24 +110,51 @@ export class Aggregator {
     const out: MetricOp[] = [];
     for (const fam of this.order) {
       const { info } = fam;
-      const help = info.help === '' ? undefined : info.help;
+      const { name, bounds } = info;
+      const help = info.help;
       for (const acc of fam.list) {
         const labels = toLabels(info.labelNames, acc.labelValues);
-        const base = help === undefined ? { name: info.name, labels } : { name: info.name, help, labels };
+        // Object literals, not spreads: this runs once per series of every message. `help` is left out
+        // when empty rather than set to undefined (marshallers such as DynamoDB's refuse undefined).
         if (info.type === 'histogram') {
-          out.push({
-            kind: 'histogram_observe',
-            ...base,
-            bounds: info.bounds,
-            counts: acc.counts!,
-            sum: acc.sum,
-            count: acc.count,
-          });
+          const counts = acc.counts!;
+          out.push(
+            help === ''
+              ? { kind: 'histogram_observe', name, labels, bounds, counts, sum: acc.sum, count: acc.count }
+              : {
+                  kind: 'histogram_observe',
+                  name,
+                  help,
+                  labels,
+                  bounds,
+                  counts,
+                  sum: acc.sum,
+                  count: acc.count,
+                },
+          );
         } else if (info.type === 'counter') {
-          out.push({ kind: 'counter_inc', ...base, value: acc.add });
+          out.push(
+            help === ''
+              ? { kind: 'counter_inc', name, labels, value: acc.add }
+              : { kind: 'counter_inc', name, help, labels, value: acc.add },
+          );
         } else {
-          if (acc.hasSet) out.push({ kind: 'gauge_set', ...base, value: acc.setValue, timeMs: acc.setTime });
-          if (acc.hasAdd) out.push({ kind: 'gauge_add', ...base, value: acc.add });
+          if (acc.hasSet) {
+            const value = acc.setValue;
+            const timeMs = acc.setTime;
+            out.push(
+              help === ''
+                ? { kind: 'gauge_set', name, labels, value, timeMs }
+                : { kind: 'gauge_set', name, help, labels, value, timeMs },
+            );
+          }
+          if (acc.hasAdd) {
+            out.push(
+              help === ''
+                ? { kind: 'gauge_add', name, labels, value: acc.add }
+                : { kind: 'gauge_add', name, help, labels, value: acc.add },
+            );
+          }
         }
       }
     }

@@ -20,7 +20,7 @@ import {
   type PushRequest,
 } from '../store/types';
 import { Aggregator } from './aggregate';
-import { ENVELOPE_LIMITS, ENVELOPE_VERSION, ID_PATTERN } from './envelope';
+import { ENVELOPE_LIMITS, ENVELOPE_VERSION, ID_PATTERN } from './constants';
 import { DecodeError } from './errors';
 import { type FastCheck, fastCheck } from './fastpath';
 import {
@@ -316,9 +316,7 @@ function mapPush(
       ev.time as number,
       `${id}#push-${index}`,
     );
-    const t = ev.time as number;
-    if (t > ctx.maxEventTime) ctx.maxEventTime = t;
-    return req;
+    return req; // its time is the push's own (pushTimeMs), not part of the ApplyRequest's eventTimeMs
   } catch (e) {
     // Our own faults (no parser registered, a bug) must not reject a producer's valid push: let the
     // message fail and be retried instead.

@@ -6,7 +6,8 @@
  *   "events": [ { "kind": "execution", "time": 1767225600000, "symbol": "EURUSD", ... }, ... ] }
  * ```
  *
- * This file is the ONE source of the envelope's shape: the TypeBox schemas below give the TypeScript types
+ * This file is the ONE source of the envelope's shape (its constants live in `constants.ts`, which the
+ * decoder imports without TypeBox; they are re-exported here): the TypeBox schemas below give the TypeScript types
  * (`Static<>`), and `envelopeSchema(profile)` assembles the JSON Schema that `npm run schema` writes to
  * `schema/envelope-v1.schema.json` (domain events come from the profile). The hot path (decode.ts) does not
  * run a schema validator per event; it is a hand-written validator kept equivalent to this schema by
@@ -22,43 +23,28 @@
  *   it rejects that event alone.
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import type { CompiledProfile } from '../profiles/types';
+import type { CompiledKind, CompiledProfile } from '../profiles/types';
+import { FieldType } from '../profiles/types';
 import { DEFAULT_LIMITS } from '../store/types';
+import {
+  ENVELOPE_LIMITS,
+  ENVELOPE_VERSION,
+  ID_PATTERN,
+  LABEL_NAME_PATTERN,
+  LABEL_VALUE_PATTERN,
+  METRIC_NAME_PATTERN,
+} from './constants';
 
-/** The only envelope version this decoder accepts. */
-export const ENVELOPE_VERSION = 1;
-
-/** Bounds of the envelope; the label limits come from `StoreLimits` (configurable), these don't. */
-export const ENVELOPE_LIMITS = {
-  /** SQS's message size limit (256 KiB); the decoder refuses larger bodies. */
-  maxMessageBytes: 262_144,
-  /** Characters of the producer's idempotency key. */
-  maxIdLength: 128,
-  /** Characters of a metric name in a generic event. */
-  maxNameLength: 256,
-  /** Characters of HELP text in a generic event. */
-  maxHelpLength: 1024,
-  /** Finite bucket bounds of a generic histogram. */
-  maxBuckets: 64,
-  /** Largest magnitude of a generic value / observation / bucket bound (2^53): beyond it, sums lose integers. */
-  maxAbsValue: 2 ** 53,
-  /** Largest event time: the end of JavaScript's Date range (year 275760). */
-  maxTimeMs: 8.64e15,
-  /** How far an event time may lie ahead of the decoder's clock (a far-future gauge set would pin the gauge). */
-  maxFutureMs: 300_000,
-} as const;
-
-/** Names starting with this prefix belong to Accrue's own metrics and are refused in events. */
-export const RESERVED_PREFIX = 'accrue_';
-
-/** Idempotency key: URL/ID-safe characters; `#` is excluded because the store reserves `<id>#<n>`. */
-export const ID_PATTERN = '^[A-Za-z0-9_.:/@+=-]+$';
-export const LABEL_NAME_PATTERN = '^(?!__)[a-zA-Z_][a-zA-Z0-9_]*$';
-/** Metric names; refuses the reserved prefix and the per-group gauges the renderer adds. */
-export const METRIC_NAME_PATTERN =
-  '^(?!accrue_|push_time_seconds$|push_failure_time_seconds$)[a-zA-Z_:][a-zA-Z0-9_:]*$';
-/** Label values may hold anything but NUL (Accrue's identity-key separator). */
-export const LABEL_VALUE_PATTERN = '^[^\\u0000]*$';
+export {
+  ENVELOPE_LIMITS,
+  ENVELOPE_VERSION,
+  GENERIC_KINDS,
+  ID_PATTERN,
+  LABEL_NAME_PATTERN,
+  LABEL_VALUE_PATTERN,
+  METRIC_NAME_PATTERN,
+  RESERVED_PREFIX,
+} from './constants';
 
 export const EventTime = Type.Integer({
   minimum: 0,
@@ -176,9 +162,6 @@ export type DomainEvent = { kind: string; time: number } & { [field: string]: st
 export type GenericEvent = CounterEvent | GaugeEvent | HistogramEvent | PushEvent;
 export type AnyEvent = GenericEvent | DomainEvent;
 
-/** Kinds the envelope defines itself; a profile may not declare events with these names. */
-export const GENERIC_KINDS = ['counter', 'gauge', 'histogram', 'push'] as const;
-
 function groupSchema(): TSchema {
   // Written out (not an Intersect) so that the JSON Schema stays simple for other languages' validators.
   return Type.Unsafe<{ job: string } & Record<string, string>>({
@@ -200,6 +183,40 @@ function groupSchema(): TSchema {
   });
 }
 
+/** The JSON Schema of one domain event of a profile, built from its compiled kind. */
+export function domainEventSchema(kind: CompiledKind): TSchema {
+  const properties: Record<string, TSchema> = { kind: Type.Literal(kind.name), time: EventTime };
+  for (const f of kind.fields) {
+    const description = f.description ? { description: f.description } : {};
+    let s: TSchema;
+    switch (f.type) {
+      case FieldType.string:
+        s = Type.String({
+          minLength: f.minLength,
+          maxLength: f.maxLength,
+          pattern: LABEL_VALUE_PATTERN,
+          ...description,
+        });
+        break;
+      case FieldType.enum:
+        s = Type.Union(
+          f.valueList.map((v) => Type.Literal(v)),
+          description,
+        );
+        break;
+      case FieldType.number: {
+        const opts = { minimum: f.minimum, maximum: f.maximum, ...description };
+        s = f.integer ? Type.Integer(opts) : Type.Number(opts);
+        break;
+      }
+      default:
+        s = Type.Boolean(description);
+    }
+    properties[f.name] = f.optional ? Type.Optional(s) : s;
+  }
+  return Type.Object(properties, { additionalProperties: false, description: kind.description });
+}
+
 /** The envelope with generic events only (domain events are typed by the profile). */
 export interface EnvelopeV1<E = AnyEvent> {
   v: 1;
@@ -211,7 +228,7 @@ export interface EnvelopeV1<E = AnyEvent> {
 
 /** The full envelope JSON Schema for a profile: generic events plus the profile's domain events. */
 export function envelopeSchema(profile: CompiledProfile): TSchema {
-  const domain = [...profile.kinds.values()].map((k) => k.schema);
+  const domain = [...profile.kinds.values()].map(domainEventSchema);
   return Type.Object(
     {
       v: Type.Literal(ENVELOPE_VERSION, { description: 'Envelope version.' }),

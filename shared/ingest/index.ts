@@ -8,6 +8,7 @@ export {
   ProfileError,
   parseProfile,
 } from '../profiles';
+export type { AriaEvent } from '../profiles/aria.events';
 export {
   type DecodedMessage,
   type DecodeOptions,

@@ -17,7 +17,7 @@ import { EmitOp, FieldType } from '../profiles/types';
 import { RESERVED_NAMES } from '../push/prepare';
 import type { GroupingKey } from '../store/types';
 import { type Aggregator, type FamilyInfo, observe, type SeriesAcc, setGauge } from './aggregate';
-import { ENVELOPE_LIMITS, RESERVED_PREFIX } from './envelope';
+import { ENVELOPE_LIMITS, RESERVED_PREFIX } from './constants';
 import type { FastCheck } from './fastpath';
 
 export interface Failure {
@@ -45,7 +45,7 @@ export interface MessageContext {
   /** Per compiled kind (by index): its series cache for this message. */
   readonly kindCaches: (KindCache | undefined)[];
   /** Generic families defined by this message, by name. */
-  readonly generic: Map<string, { readonly slot: number; readonly info: FamilyInfo }>;
+  readonly generic: Map<string, FamilyEntry>;
   nextSlot: number;
   /** Per domain kind: a problem that rejects every event of the kind in this message (group collisions). */
   readonly kindProblems: (Failure | null | undefined)[];
@@ -350,15 +350,15 @@ function slotFor(kind: CompiledKind, scratch: unknown[], ctx: MessageContext): S
 
 function seriesMiss(em: CompiledEmit, scratch: unknown[], ctx: MessageContext): SeriesAcc {
   const li = em.labelIndexes;
-  const parts = ctx.parts;
-  parts.length = li.length;
-  for (let l = 0; l < li.length; l++) {
+  const n = li.length;
+  const values = new Array<string>(n);
+  for (let l = 0; l < n; l++) {
     const idx = li[l]!;
-    parts[l] = idx >= 0 ? (scratch[idx] as string) : em.labelConsts[l]!;
+    values[l] = idx >= 0 ? (scratch[idx] as string) : em.labelConsts[l]!;
   }
   return em.direct
-    ? ctx.agg.newSeries(em.metric.id, em.metric, parts)
-    : ctx.agg.series(em.metric.id, em.metric, parts);
+    ? ctx.agg.newSeries(em.metric.id, em.metric, values)
+    : ctx.agg.series(em.metric.id, em.metric, values);
 }
 
 // ---- generic metric operations ----
@@ -420,10 +420,22 @@ function nameProblem(name: unknown): { reason: RejectReason; message: string } |
 }
 
 interface GenericLabels {
-  /** Sorted names joined with ','. */
-  shape: string;
-  names: string[];
-  values: string[];
+  /** Sorted label names. */
+  readonly names: readonly string[];
+  readonly values: readonly string[];
+}
+
+const NO_LABELS: GenericLabels = { names: [], values: [] };
+
+/** Label names already found valid; bounded, so hostile input can't grow it without limit. */
+const validLabelNames = new Set<string>();
+const MAX_CACHED_LABEL_NAMES = 4096;
+
+function labelNameOk(n: string): boolean {
+  if (validLabelNames.has(n)) return true;
+  if (!LABEL_NAME_RE.test(n) || n.startsWith('__')) return false;
+  if (validLabelNames.size < MAX_CACHED_LABEL_NAMES) validLabelNames.add(n);
+  return true;
 }
 
 function readLabels(
@@ -432,73 +444,54 @@ function readLabels(
   ctx: MessageContext,
   f: Failure | undefined,
 ): { f: Failure | undefined; labels: GenericLabels | undefined } {
-  const path = `events[${index}].labels`;
-  if (raw === undefined) return { f, labels: { shape: '', names: [], values: [] } };
+  if (raw === undefined) return { f, labels: NO_LABELS };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return {
-      f: addProblem(f, RejectReason.invalid, path, 'must be an object of label name to string value'),
-      labels: undefined,
-    };
+    const message = 'must be an object of label name to string value';
+    return { f: addProblem(f, RejectReason.invalid, `events[${index}].labels`, message), labels: undefined };
   }
   const obj = raw as Record<string, unknown>;
-  const names = Object.keys(obj).sort();
+  const names = Object.keys(obj);
+  for (let i = 1; i < names.length; i++) {
+    if (names[i - 1]! > names[i]!) {
+      names.sort();
+      break;
+    }
+  }
   const values: string[] = [];
   let bad = false;
   const maxLabels = ctx.maxLabelsPerSeries - ctx.groupLabelCount;
   if (names.length > maxLabels) {
-    f = addProblem(
-      f,
-      RejectReason.limit,
-      path,
-      `must have at most ${maxLabels} labels (maxLabelsPerSeries ${ctx.maxLabelsPerSeries} minus the group's ${ctx.groupLabelCount})`,
-    );
+    const message = `must have at most ${maxLabels} labels (maxLabelsPerSeries ${ctx.maxLabelsPerSeries} minus the group's ${ctx.groupLabelCount})`;
+    f = addProblem(f, RejectReason.limit, `events[${index}].labels`, message);
     bad = true;
   }
-  for (const n of names) {
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!;
     const v = obj[n];
-    const lp = `${path}.${n}`;
-    if (!LABEL_NAME_RE.test(n)) {
-      f = addProblem(
-        f,
-        RejectReason.invalidName,
-        lp,
-        'label name must match [a-zA-Z_][a-zA-Z0-9_]* (Prometheus data model)',
-      );
-      bad = true;
-    } else if (n.startsWith('__')) {
-      f = addProblem(
-        f,
-        RejectReason.invalidName,
-        lp,
-        'label name must not start with "__" (reserved for internal use)',
-      );
+    if (!labelNameOk(n)) {
+      const message = n.startsWith('__')
+        ? 'label name must not start with "__" (reserved for internal use)'
+        : 'label name must match [a-zA-Z_][a-zA-Z0-9_]* (Prometheus data model)';
+      f = addProblem(f, RejectReason.invalidName, `events[${index}].labels.${n}`, message);
       bad = true;
     } else if (Object.hasOwn(ctx.group, n)) {
-      f = addProblem(
-        f,
-        RejectReason.invalid,
-        lp,
-        "is a label of the envelope's group; series labels must not repeat it",
-      );
+      const message = "is a label of the envelope's group; series labels must not repeat it";
+      f = addProblem(f, RejectReason.invalid, `events[${index}].labels.${n}`, message);
       bad = true;
     }
     if (typeof v !== 'string') {
-      f = addProblem(f, RejectReason.invalid, lp, 'must be a string');
+      f = addProblem(f, RejectReason.invalid, `events[${index}].labels.${n}`, 'must be a string');
       bad = true;
     } else if (longerThan(v, ctx.maxLabelValueLength)) {
-      f = addProblem(
-        f,
-        RejectReason.limit,
-        lp,
-        `must be at most ${ctx.maxLabelValueLength} characters (maxLabelValueLength)`,
-      );
+      const message = `must be at most ${ctx.maxLabelValueLength} characters (maxLabelValueLength)`;
+      f = addProblem(f, RejectReason.limit, `events[${index}].labels.${n}`, message);
       bad = true;
     } else if (v.indexOf('\u0000') !== -1) {
-      f = addProblem(f, RejectReason.invalid, lp, 'must not contain NUL');
+      f = addProblem(f, RejectReason.invalid, `events[${index}].labels.${n}`, 'must not contain NUL');
       bad = true;
     } else values.push(v);
   }
-  return { f, labels: bad ? undefined : { shape: names.join(','), names, values } };
+  return { f, labels: bad ? undefined : { names, values } };
 }
 
 function bucketsProblem(
@@ -548,8 +541,28 @@ function sameBounds(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-/** Resolves the family a generic event names: the profile's, this message's, or a new one. */
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+interface FamilyEntry {
+  readonly slot: number;
+  readonly info: FamilyInfo;
+  readonly fromProfile: boolean;
+}
+
+/** The family a name already has in this message: the profile's, or defined by an earlier event. */
+function knownFamily(name: string, ctx: MessageContext): FamilyEntry | undefined {
+  const pm: CompiledMetric | undefined = ctx.profile.metricsByName.get(name);
+  if (pm !== undefined) return { slot: pm.id, info: pm, fromProfile: true };
+  return ctx.generic.get(name);
+}
+
+/** Checks a generic event against its family's definition, or defines the family (first one wins). */
 function resolveFamily(
+  existing: FamilyEntry | undefined,
   name: string,
   type: FamilyInfo['type'],
   labels: GenericLabels,
@@ -557,40 +570,33 @@ function resolveFamily(
   help: string,
   index: number,
   ctx: MessageContext,
-): { slot: number; info: FamilyInfo } | Failure {
-  const path = `events[${index}].name`;
-  const pm: CompiledMetric | undefined = ctx.profile.metricsByName.get(name);
-  const existing = pm ? { slot: pm.id, info: pm as FamilyInfo } : ctx.generic.get(name);
+): FamilyEntry | Failure {
   if (existing === undefined) {
-    const info: FamilyInfo = { name, type, help, labelNames: labels.names, shape: labels.shape, bounds };
-    const slot = ctx.nextSlot++;
-    const entry = { slot, info };
+    const names = labels.names;
+    const info: FamilyInfo = { name, type, help, labelNames: names, sortedLabelNames: names, bounds };
+    const entry = { slot: ctx.nextSlot++, info, fromProfile: false };
     ctx.generic.set(name, entry);
     return entry;
   }
   const { info } = existing;
-  const origin = pm ? `in profile ${ctx.profile.name}` : 'earlier in this message';
-  if (info.type !== type)
+  const path = `events[${index}].name`;
+  const origin = existing.fromProfile ? `in profile ${ctx.profile.name}` : 'earlier in this message';
+  if (info.type !== type) {
     return fail(
       RejectReason.familyConflict,
       path,
       `family ${name} is a ${info.type} ${origin}, not a ${type}`,
     );
-  if (info.shape !== labels.shape) {
-    return fail(
-      RejectReason.familyConflict,
-      path,
-      `family ${name} has labels [${info.shape}] ${origin}, this event has [${labels.shape}]`,
-    );
+  }
+  if (!sameNames(info.sortedLabelNames, labels.names)) {
+    const message = `family ${name} has labels [${info.sortedLabelNames.join(',')}] ${origin}, this event has [${labels.names.join(',')}]`;
+    return fail(RejectReason.familyConflict, path, message);
   }
   if (type === 'histogram' && !sameBounds(info.bounds, bounds)) {
-    return fail(
-      RejectReason.familyConflict,
-      path,
-      `family ${name} has buckets [${info.bounds.join(', ')}] ${origin}, this event has [${bounds.join(', ')}]`,
-    );
+    const message = `family ${name} has buckets [${info.bounds.join(', ')}] ${origin}, this event has [${bounds.join(', ')}]`;
+    return fail(RejectReason.familyConflict, path, message);
   }
-  if (!pm && info.help === '' && help !== '') info.help = help;
+  if (!existing.fromProfile && info.help === '' && help !== '') info.help = help;
   return existing;
 }
 
@@ -626,8 +632,12 @@ export function mapGenericEvent(
     f,
   );
   const name = ev.name;
-  const np = nameProblem(name);
-  if (np) f = addProblem(f, np.reason, `events[${index}].name`, np.message);
+  // A name this message already knows (profile metric or earlier event) was validated then.
+  const existing = typeof name === 'string' ? knownFamily(name, ctx) : undefined;
+  if (existing === undefined) {
+    const np = nameProblem(name);
+    if (np) f = addProblem(f, np.reason, `events[${index}].name`, np.message);
+  }
   const help = ev.help;
   if (help !== undefined) {
     if (typeof help !== 'string')
@@ -667,6 +677,7 @@ export function mapGenericEvent(
   if (f !== undefined) return f;
   const labels = r.labels!;
   const fam = resolveFamily(
+    existing,
     name as string,
     kind,
     labels,

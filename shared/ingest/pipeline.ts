@@ -24,7 +24,7 @@ import { randomUUID } from 'node:crypto';
 import { AccrueError } from '../model/errors';
 import { labelsFrom } from '../model/identity';
 import type { CompiledProfile } from '../profiles/types';
-import type { ApplyRequest, ApplyResult, GroupingKey, MetricOp, PushRequest, Store } from '../store/types';
+import type { ApplyRequest, ApplyResult, MetricOp, Store } from '../store/types';
 import { type DecodedMessage, type DecodeOptions, decodeMessage } from './decode';
 
 export type { DecodedMessage, RejectedEvent } from './decode';
@@ -90,8 +90,11 @@ export interface PipelineDeps {
   readonly now: () => number;
   /** `instance` label of the pipeline's own metrics: the Lambda function name or the local process name. */
   readonly instance: string;
-  /** Set false to skip the own-metrics write (tests of exact store contents). @default true */
-  readonly ownMetrics?: boolean;
+  /**
+   * Where the own metrics accumulate between writes (one per process, so unwritten counts carry over to
+   * the next batch); false skips them. @default a new OwnMetrics(instance) per call (no carry-over)
+   */
+  readonly ownMetrics?: OwnMetrics | false;
 }
 
 export const MessageOutcome = {
@@ -389,19 +392,131 @@ export async function processBatch(
   logger.info('batch processed', { ...stats, failures: batchItemFailures.length });
 
   if (deps.ownMetrics !== false && slots.length > 0) {
-    const request = ownMetricsRequest(stats, deps.instance, deps.now());
-    try {
-      const [r] = await store.apply([request]);
-      if (r?.status === 'failed') logger.warn('own metrics not written', { error: r.error.message });
-    } catch (err) {
-      logger.warn('own metrics not written', { error: errMessage(err) });
-    }
+    const own = deps.ownMetrics ?? new OwnMetrics(deps.instance);
+    own.add(stats);
+    await own.flush(store, deps.now(), logger);
   }
   return { batchItemFailures, stats };
 }
 
-/** The pipeline's own metrics for one batch, as one ApplyRequest under `{job="accrue", instance}`. */
+interface Hist {
+  readonly counts: number[];
+  sum: number;
+  count: number;
+}
+
+function emptyHist(bounds: readonly number[]): Hist {
+  return { counts: new Array<number>(bounds.length + 1).fill(0), sum: 0, count: 0 };
+}
+
+function observeHist(h: Hist, bounds: readonly number[], value: number): void {
+  let slot = bounds.findIndex((b) => value <= b);
+  if (slot < 0) slot = bounds.length;
+  h.counts[slot] = (h.counts[slot] ?? 0) + 1;
+  h.sum += value;
+  h.count++;
+}
+
+function mergeHist(into: Hist, from: Hist): void {
+  for (let i = 0; i < from.counts.length; i++) into.counts[i] = (into.counts[i] ?? 0) + (from.counts[i] ?? 0);
+  into.sum += from.sum;
+  into.count += from.count;
+}
+
+/** Own-metric deltas not yet written. */
+interface OwnAcc {
+  batches: number;
+  accepted: number;
+  readonly rejected: Map<string, number>;
+  readonly outcomes: Record<MessageOutcome, number>;
+  readonly applySeconds: Hist;
+  readonly batchSize: Hist;
+}
+
+function emptyAcc(): OwnAcc {
+  return {
+    batches: 0,
+    accepted: 0,
+    rejected: new Map(),
+    outcomes: { applied: 0, duplicate: 0, failed: 0, dead_lettered: 0 },
+    applySeconds: emptyHist(APPLY_DURATION_BOUNDS),
+    batchSize: emptyHist(BATCH_SIZE_BOUNDS),
+  };
+}
+
+function addStats(a: OwnAcc, stats: BatchStats): void {
+  a.batches++;
+  a.accepted += stats.eventsAccepted;
+  for (const [r, n] of Object.entries(stats.rejected)) addCount(a.rejected, r, n);
+  for (const o of Object.values(MessageOutcome)) a.outcomes[o] += stats.outcomes[o];
+  observeHist(a.applySeconds, APPLY_DURATION_BOUNDS, stats.applyDurationMs / 1000);
+  observeHist(a.batchSize, BATCH_SIZE_BOUNDS, stats.messages);
+}
+
+function mergeAcc(into: OwnAcc, from: OwnAcc): void {
+  into.batches += from.batches;
+  into.accepted += from.accepted;
+  for (const [r, n] of from.rejected) addCount(into.rejected, r, n);
+  for (const o of Object.values(MessageOutcome)) into.outcomes[o] += from.outcomes[o];
+  mergeHist(into.applySeconds, from.applySeconds);
+  mergeHist(into.batchSize, from.batchSize);
+}
+
+/**
+ * The pipeline's own metrics (`accrue_ingest_*`): adds up batches and writes them as one ApplyRequest
+ * under `{job="accrue", instance}` with a fresh id. What a write could not store (status `failed` after
+ * a few tries, or a throw) is kept and written with the next flush, so a throttled store delays these
+ * counts instead of losing them. Create one per process (the Lambda, the runner) and pass it in
+ * `PipelineDeps.ownMetrics`. Safe to share between concurrent batches (each flush takes what is there).
+ */
+export class OwnMetrics {
+  readonly instance: string;
+  #acc = emptyAcc();
+
+  constructor(instance: string) {
+    this.instance = instance;
+  }
+
+  /** True when counts are waiting to be written. */
+  get pending(): boolean {
+    return this.#acc.batches > 0;
+  }
+
+  add(stats: BatchStats): void {
+    addStats(this.#acc, stats);
+  }
+
+  /** Writes what has accumulated (up to `attempts` tries); resolves true when it was stored. */
+  async flush(store: Store, nowMs: number, logger: PipelineLogger, attempts = 3): Promise<boolean> {
+    if (!this.pending) return true;
+    const acc = this.#acc;
+    this.#acc = emptyAcc();
+    const request = accRequest(acc, this.instance, nowMs);
+    let error = '';
+    for (let i = 0; i < attempts; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** i * (0.5 + Math.random())));
+      try {
+        const [r] = await store.apply([request]);
+        if (r && r.status !== 'failed') return true;
+        error = r ? r.error.message : 'no result';
+      } catch (err) {
+        error = errMessage(err);
+      }
+    }
+    mergeAcc(this.#acc, acc);
+    logger.warn('own metrics not written; kept for the next batch', { error, batches: this.#acc.batches });
+    return false;
+  }
+}
+
+/** The own metrics of one batch as one ApplyRequest (what `OwnMetrics` writes for a single batch). */
 export function ownMetricsRequest(stats: BatchStats, instance: string, nowMs: number): ApplyRequest {
+  const acc = emptyAcc();
+  addStats(acc, stats);
+  return accRequest(acc, instance, nowMs);
+}
+
+function accRequest(a: OwnAcc, instance: string, nowMs: number): ApplyRequest {
   const ops: MetricOp[] = [];
   const none = labelsFrom([]);
   ops.push({
@@ -409,15 +524,15 @@ export function ownMetricsRequest(stats: BatchStats, instance: string, nowMs: nu
     name: 'accrue_ingest_events_accepted_total',
     help: 'Events applied to the store by the ingest pipeline (counted once per message).',
     labels: none,
-    value: stats.eventsAccepted,
+    value: a.accepted,
   });
-  for (const reason of Object.keys(stats.rejected).sort()) {
+  for (const reason of [...a.rejected.keys()].sort()) {
     ops.push({
       kind: 'counter_inc',
       name: 'accrue_ingest_events_rejected_total',
       help: 'Events, ops and pushes refused by the ingest pipeline, by reason; each was copied to the dead-letter queue.',
       labels: labelsFrom([['reason', reason]]),
-      value: stats.rejected[reason] ?? 0,
+      value: a.rejected.get(reason) ?? 0,
     });
   }
   for (const outcome of Object.values(MessageOutcome)) {
@@ -426,7 +541,7 @@ export function ownMetricsRequest(stats: BatchStats, instance: string, nowMs: nu
       name: 'accrue_ingest_messages_total',
       help: 'Queue messages processed by the ingest pipeline, by outcome (failed ones are retried by SQS).',
       labels: labelsFrom([['outcome', outcome]]),
-      value: stats.outcomes[outcome],
+      value: a.outcomes[outcome],
     });
   }
   ops.push({
@@ -434,22 +549,22 @@ export function ownMetricsRequest(stats: BatchStats, instance: string, nowMs: nu
     name: 'accrue_ingest_duplicates_skipped_total',
     help: 'Messages skipped because their idempotency key was already applied (redeliveries, producer retries).',
     labels: none,
-    value: stats.outcomes.duplicate,
+    value: a.outcomes.duplicate,
   });
   ops.push(
-    histogramOp(
+    histOp(
       'accrue_ingest_apply_duration_seconds',
       'Duration of the store apply of one batch.',
       APPLY_DURATION_BOUNDS,
-      stats.applyDurationMs / 1000,
+      a.applySeconds,
     ),
   );
   ops.push(
-    histogramOp(
+    histOp(
       'accrue_ingest_batch_size',
       'Messages per batch received by the ingest pipeline.',
       BATCH_SIZE_BOUNDS,
-      stats.messages,
+      a.batchSize,
     ),
   );
   return {
@@ -463,20 +578,16 @@ export function ownMetricsRequest(stats: BatchStats, instance: string, nowMs: nu
   };
 }
 
-function histogramOp(name: string, help: string, bounds: readonly number[], value: number): MetricOp {
-  const counts = new Array<number>(bounds.length + 1).fill(0);
-  let slot = bounds.findIndex((b) => value <= b);
-  if (slot < 0) slot = bounds.length;
-  counts[slot] = 1;
+function histOp(name: string, help: string, bounds: readonly number[], h: Hist): MetricOp {
   return {
     kind: 'histogram_observe',
     name,
     help,
     labels: labelsFrom([]),
     bounds,
-    counts,
-    sum: value,
-    count: 1,
+    counts: [...h.counts],
+    sum: h.sum,
+    count: h.count,
   };
 }
 

@@ -1,9 +1,10 @@
 import type { Labels } from './types';
 
 /**
- * Separator between the parts of an identity key: U+0000. Label values containing NUL are refused at the
- * edge (`labelValueProblem` in ./validate), which keeps these keys unambiguous and lets every store use
- * them as plain strings.
+ * Separator between the parts of an identity key: U+0000. Label values containing NUL are refused at every
+ * edge (push validation in shared/push, event validation in shared/ingest, store op checks in
+ * shared/store/families.ts), which keeps these keys unambiguous and lets every store use them as plain
+ * strings.
  */
 export const KEY_SEP = '\u0000';
 

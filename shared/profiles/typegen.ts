@@ -23,11 +23,7 @@ export function profileTypesSource(profile: CompiledProfile): string {
   for (const kind of profile.kinds.values()) {
     const name = `${p}${pascal(kind.name)}Event`;
     names.push(name);
-    out.push(
-      `/** ${kind.schema.description ?? kind.name} */`,
-      `export interface ${name} {`,
-      `  kind: '${kind.name}';`,
-    );
+    out.push(`/** ${kind.description} */`, `export interface ${name} {`, `  kind: '${kind.name}';`);
     out.push('  /** Event time, milliseconds since the Unix epoch (integer). */', '  time: number;');
     for (const f of kind.fields) {
       let t: string;
@@ -42,7 +38,7 @@ export function profileTypesSource(profile: CompiledProfile): string {
           : f.type === FieldType.string
             ? ` ${f.minLength}..${f.maxLength} characters.`
             : '';
-      const desc = (kind.schema.properties as Record<string, { description?: string }>)[f.name]?.description;
+      const desc = f.description;
       if (desc || range) out.push(`  /**${desc ? ` ${desc}` : ''}${range} */`);
       out.push(`  ${f.name}${f.optional ? '?' : ''}: ${t};`);
     }

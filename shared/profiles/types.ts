@@ -1,103 +1,62 @@
 /**
- * Profiles: a declarative mapping from domain events to metric operations (docs/events.md, "Writing a
- * profile"). The file format is described by the TypeBox schema `ProfileDefinition` below (so the load
- * errors cite a path and a rule), then `compileProfile` checks what a schema can't (names, references,
- * label sets, buckets) and compiles it into the `CompiledProfile` the decoder runs.
+ * The profile model, free of any schema library so the ingest Lambda's decode path can import it:
+ * - the definition types (what a profile file holds; docs/events.md, "Writing a profile"), written out as
+ *   interfaces. Their TypeBox schemas, used for load-time validation with paths and rules, are in
+ *   `schema.ts`, which checks at compile time that both describe the same shape;
+ * - the compiled form (`CompiledProfile`) that the decoder runs, built by `compiler.ts`.
  */
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
 
-const Optional = Type.Optional(Type.Boolean({ description: 'The field may be absent. Default false.' }));
-const Description = Type.Optional(Type.String());
+export type FieldDefinition =
+  | {
+      type: 'string';
+      minLength?: number;
+      maxLength?: number;
+      /** The field may be absent. Default false. */
+      optional?: boolean;
+      description?: string;
+    }
+  | { type: 'enum'; values: string[]; optional?: boolean; description?: string }
+  | {
+      type: 'number';
+      minimum?: number;
+      maximum?: number;
+      integer?: boolean;
+      optional?: boolean;
+      description?: string;
+    }
+  | { type: 'boolean'; optional?: boolean; description?: string };
 
-export const FieldDefinition = Type.Union([
-  Type.Object(
-    {
-      type: Type.Literal('string'),
-      minLength: Type.Optional(Type.Integer({ minimum: 0 })),
-      maxLength: Type.Optional(Type.Integer({ minimum: 1 })),
-      optional: Optional,
-      description: Description,
-    },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    {
-      type: Type.Literal('enum'),
-      values: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-      optional: Optional,
-      description: Description,
-    },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    {
-      type: Type.Literal('number'),
-      minimum: Type.Optional(Type.Number()),
-      maximum: Type.Optional(Type.Number()),
-      integer: Type.Optional(Type.Boolean()),
-      optional: Optional,
-      description: Description,
-    },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    { type: Type.Literal('boolean'), optional: Optional, description: Description },
-    { additionalProperties: false },
-  ),
-]);
-export type FieldDefinition = Static<typeof FieldDefinition>;
+export interface MetricDefinition {
+  type: 'counter' | 'gauge' | 'histogram';
+  help: string;
+  labels?: string[];
+  buckets?: number[];
+}
 
-export const MetricDefinition = Type.Object(
-  {
-    type: Type.Union([Type.Literal('counter'), Type.Literal('gauge'), Type.Literal('histogram')]),
-    help: Type.String({ minLength: 1 }),
-    labels: Type.Optional(Type.Array(Type.String())),
-    buckets: Type.Optional(Type.Array(Type.Number(), { minItems: 1 })),
-  },
-  { additionalProperties: false },
-);
-export type MetricDefinition = Static<typeof MetricDefinition>;
+export interface EmitDefinition {
+  metric: string;
+  op: 'inc' | 'dec' | 'set' | 'observe';
+  /** A field name, or a constant number. Default: the constant 1 (inc/dec only). */
+  value?: string | number;
+  /** Used when `value` names an optional field that is absent; without it the operation is skipped. */
+  default?: number;
+  /** Label name → field name, or `{ value: "constant" }`. Labels not listed take the field of the same name. */
+  labels?: Record<string, string | { value: string }>;
+}
 
-export const EmitDefinition = Type.Object(
-  {
-    metric: Type.String(),
-    op: Type.Union([Type.Literal('inc'), Type.Literal('dec'), Type.Literal('set'), Type.Literal('observe')]),
-    /** A field name, or a constant number. Default: the constant 1 (inc/dec only). */
-    value: Type.Optional(Type.Union([Type.String(), Type.Number()])),
-    /** Used when `value` names an optional field that is absent; without it the operation is skipped. */
-    default: Type.Optional(Type.Number()),
-    /** Label name → field name, or `{ value: "constant" }`. Labels not listed take the field of the same name. */
-    labels: Type.Optional(
-      Type.Record(
-        Type.String(),
-        Type.Union([Type.String(), Type.Object({ value: Type.String() }, { additionalProperties: false })]),
-      ),
-    ),
-  },
-  { additionalProperties: false },
-);
-export type EmitDefinition = Static<typeof EmitDefinition>;
+export interface EventDefinition {
+  description?: string;
+  fields: Record<string, FieldDefinition>;
+  emit: EmitDefinition[];
+}
 
-export const EventDefinition = Type.Object(
-  {
-    description: Description,
-    fields: Type.Record(Type.String(), FieldDefinition),
-    emit: Type.Array(EmitDefinition),
-  },
-  { additionalProperties: false },
-);
-export type EventDefinition = Static<typeof EventDefinition>;
-
-export const ProfileDefinition = Type.Object(
-  {
-    name: Type.String({ pattern: '^[a-z][a-z0-9_-]*$', maxLength: 64 }),
-    description: Description,
-    metrics: Type.Record(Type.String(), MetricDefinition),
-    events: Type.Record(Type.String(), EventDefinition),
-  },
-  { additionalProperties: false },
-);
-export type ProfileDefinition = Static<typeof ProfileDefinition>;
+export interface ProfileDefinition {
+  /** `^[a-z][a-z0-9_-]*$`, at most 64 characters. */
+  name: string;
+  description?: string;
+  metrics: Record<string, MetricDefinition>;
+  events: Record<string, EventDefinition>;
+}
 
 // ---- compiled form (what the decoder runs) ----
 
@@ -116,6 +75,8 @@ export interface CompiledField {
   readonly minimum: number;
   readonly maximum: number;
   readonly integer: boolean;
+  /** The field's description in the profile, if any (JSON Schema and typegen). */
+  readonly description: string | undefined;
 }
 
 export const EmitOp = { counterInc: 0, gaugeAdd: 1, gaugeSub: 2, gaugeSet: 3, observe: 4 } as const;
@@ -129,8 +90,8 @@ export interface CompiledMetric {
   readonly help: string;
   /** Label names in declared order: series keys join label values in this order. */
   readonly labelNames: readonly string[];
-  /** Sorted label names joined with ',' (family shape). */
-  readonly shape: string;
+  /** Label names sorted (the family's shape). */
+  readonly sortedLabelNames: readonly string[];
   /** Histogram bounds (finite, strictly ascending); empty for other types. */
   readonly bounds: readonly number[];
   /** Exactly one emit of the profile feeds this metric (the decoder can skip its canonical index). */
@@ -175,8 +136,8 @@ export interface CompiledKind {
   readonly strKeyFields: readonly number[];
   /** Every label name this kind's operations use (to detect collisions with group labels). */
   readonly labelNames: readonly string[];
-  /** TypeBox schema of the event (for the JSON Schema and equivalence tests). */
-  readonly schema: TSchema;
+  /** The event's description (the profile's, or `Domain event "<kind>".`): JSON Schema and typegen. */
+  readonly description: string;
 }
 
 export interface CompiledProfile {

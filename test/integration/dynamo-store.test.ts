@@ -545,3 +545,36 @@ describe('DynamoStore: parallel scan', () => {
     },
   );
 });
+
+describe('DynamoStore: opened from configuration', () => {
+  it('reads endpoint, region, tables, TTL and limits from the environment and creates the tables', async () => {
+    const { loadConfig } = await import('../../shared/config');
+    const { openDynamoStore } = await import('../../shared/store/dynamodb');
+    const { uniqueName, dynamoEndpoint } = await import('../support/aws');
+    const cfg = loadConfig({
+      ACCRUE_STORE: 'dynamodb',
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint(),
+      ACCRUE_SERIES_TABLE: uniqueName('cfg-series'),
+      ACCRUE_LEDGER_TABLE: uniqueName('cfg-ledger'),
+      ACCRUE_MAX_SERIES_TOTAL: '1',
+    });
+    const store = await openDynamoStore(cfg.store, cfg.aws, { createTables: true });
+    try {
+      const res = await store.apply([req('m', G, [inc('a_total', {}, 1), inc('b_total', {}, 1)])]);
+      expect(res[0]!.rejected.map((r) => r.index)).toEqual([1]);
+      expect(valueIn(await store.snapshot(), G, 'a_total')).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a missing table fails apply transiently (back to the queue) and ping with a TransientError', async () => {
+    const x = await open();
+    await x.drop();
+    const res = await x.store.apply([req('m', G, [inc('a_total', {}, 1)])]);
+    expect(res[0]!.status).toBe('failed');
+    if (res[0]!.status === 'failed') expect(res[0]!.error.permanent).toBe(false);
+    await expect(x.store.ping()).rejects.toBeInstanceOf(TransientError);
+  });
+});

@@ -19,7 +19,7 @@ import {
 } from '../../shared/aws/dead-letter';
 import { ensureQueuePair } from '../../shared/aws/queues';
 import { type RunnerHooks, SqsEventSourceRunner } from '../../shared/aws/sqs-runner';
-import { type PipelineLogger, processBatch } from '../../shared/ingest/pipeline';
+import { OwnMetrics, type PipelineLogger, processBatch } from '../../shared/ingest/pipeline';
 import { labelsKey } from '../../shared/model/identity';
 import type { HistogramSeries, ScalarSeries } from '../../shared/model/types';
 import { ARIA_PROFILE } from '../../shared/profiles';
@@ -58,6 +58,7 @@ export async function startHarness(
     maxReceiveCount: opts.maxReceiveCount ?? 10,
   });
   const deadLetters = new SqsDeadLetterSink({ client: sqs, queueUrl: dlqUrl });
+  const ownMetrics = new OwnMetrics(opts.instance ?? 'it');
   const runner = new SqsEventSourceRunner({
     client: sqs,
     queueUrl,
@@ -74,6 +75,7 @@ export async function startHarness(
         logger: quietLogger,
         now: Date.now,
         instance: opts.instance ?? 'it',
+        ownMetrics,
       }),
   });
   runner.start();

@@ -171,7 +171,7 @@ describe.each(stores)('ingest pipeline on the $name store', ({ open }) => {
             : passed[k++]!,
       );
     });
-    h = await startHarness(sqs, throttled);
+    h = await startHarness(sqs, throttled, { visibilityTimeoutSeconds: 2 });
     await h.send(
       Array.from({ length: 30 }, (_, m) =>
         envelope(`thr-${m}`, US, [counter('t_total', 2), execution('EURUSD', 3)]),
@@ -220,7 +220,12 @@ describe.each(stores)('ingest pipeline on the $name store', ({ open }) => {
   });
 
   it('applies a message the producer sent twice (same idempotency key, new SQS message id) once', async () => {
-    h = await startHarness(sqs, store, { batchSize: 20, batchingWindowMs: 300 });
+    // Visibility 30 s: no redelivery on a slow machine, so every duplicate here is the producer's.
+    h = await startHarness(sqs, store, {
+      batchSize: 20,
+      batchingWindowMs: 300,
+      visibilityTimeoutSeconds: 30,
+    });
     const bodies = Array.from({ length: 10 }, (_, m) => envelope(`dup-${m}`, EU, [counter('t_total', 5)]));
     const ids1 = await h.send(bodies);
     const ids2 = await h.send(bodies);
@@ -232,7 +237,12 @@ describe.each(stores)('ingest pipeline on the $name store', ({ open }) => {
   });
 
   it('dead-letters a poison message with its reason while the rest of its batch is applied', async () => {
-    h = await startHarness(sqs, store, { batchSize: 10, batchingWindowMs: 500, concurrency: 1 });
+    h = await startHarness(sqs, store, {
+      batchSize: 10,
+      batchingWindowMs: 500,
+      concurrency: 1,
+      visibilityTimeoutSeconds: 30,
+    });
     const poison = '{"v":1,"group":{"job":"aria"},"events":[ {"kind":"execution"';
     const mixed = envelope('mixed-1', EU, [
       execution('EURUSD', 2),
@@ -325,7 +335,12 @@ describe('hostile messages through the whole pipeline (memory store)', () => {
 
   beforeAll(async () => {
     store = await MemoryStore.open({});
-    h = await startHarness(sqs, store, { concurrency: 1, batchSize: 10, batchingWindowMs: 300 });
+    h = await startHarness(sqs, store, {
+      concurrency: 1,
+      batchSize: 10,
+      batchingWindowMs: 300,
+      visibilityTimeoutSeconds: 30,
+    });
     ids.push(...(await h.send(cases.map((c) => c[1]))));
     await until(async () => (await queueDepth(sqs, h.queueUrl)) === 0, 60_000, 'queue drained');
   });

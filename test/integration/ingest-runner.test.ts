@@ -32,9 +32,10 @@ afterAll(async () => {
   sqs.destroy();
 });
 
+// Visibility 10 s by default: tests that don't exercise redelivery must not see one on a loaded machine.
 async function createQueues(
   maxReceiveCount = 3,
-  visibility = 1,
+  visibility = 10,
 ): Promise<{ queueUrl: string; dlqUrl: string }> {
   const name = uniqueName('runner');
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
@@ -123,7 +124,10 @@ describe('SqsEventSourceRunner', () => {
     const seen: IngestRecord[] = [];
     const r = runner({
       queueUrl,
-      handler: async (records) => (seen.push(...records), { batchItemFailures: [] }),
+      handler: async (records) => {
+        seen.push(...records);
+        return { batchItemFailures: [] };
+      },
     });
     const bodies = Array.from({ length: 45 }, (_, i) => `msg-${i}`);
     await send(queueUrl, bodies);
@@ -141,7 +145,10 @@ describe('SqsEventSourceRunner', () => {
       queueUrl,
       batchSize: 100,
       batchingWindowMs: 1500,
-      handler: async (records) => (sizes.push(records.length), { batchItemFailures: [] }),
+      handler: async (records) => {
+        sizes.push(records.length);
+        return { batchItemFailures: [] };
+      },
     });
     await send(
       queueUrl,
@@ -271,6 +278,25 @@ describe('SqsEventSourceRunner', () => {
     expect(r.running).toBe(false);
     expect(r.stats.receiveErrors).toBe(0);
   }, 10_000);
+
+  it('keeps polling with backoff while receives fail, and still stops cleanly', async () => {
+    const { queueUrl } = await createQueues();
+    const handled: string[] = [];
+    const r = new SqsEventSourceRunner({
+      client: sqs,
+      queueUrl: `${queueUrl}-does-not-exist`,
+      waitTimeSeconds: 1,
+      handler: async (records) => {
+        handled.push(...records.map((x) => x.body));
+        return { batchItemFailures: [] };
+      },
+    });
+    r.start();
+    await until(() => r.stats.receiveErrors >= 2);
+    await r.stop();
+    expect(handled).toEqual([]);
+    expect(r.stats.batches).toBe(0);
+  });
 
   it.each([
     [{ batchSize: 0 }, 'batchSize: must be an integer in 1..10000'],

@@ -145,7 +145,10 @@ describe('npm start', () => {
     ]);
     // The pipeline's own metrics are written right after the batch: wait for both.
     await metricsUntil(first.metricsUrl, /aria_pnl_dollars\{/);
-    const text = await metricsUntil(first.metricsUrl, /^accrue_ingest_messages_total\{[^}]*outcome="applied"\} 1$/m);
+    const text = await metricsUntil(
+      first.metricsUrl,
+      /^accrue_ingest_messages_total\{[^}]*outcome="applied"\} 1$/m,
+    );
     expect(text).toMatch(
       /^aria_errors_total\{error_type="timeout",instance="e2e",job="aria",symbol="EURUSD"\} 1$/m,
     );

@@ -68,6 +68,25 @@ describe('pushes over HTTP', () => {
     expect(promtool(text).code).toBe(0);
   });
 
+  it.each<[string, string, RegExp]>([
+    ['NaN', 'v NaN\n', /^v\{instance="",job="vals"\} NaN$/m],
+    ['+Inf', 'v +Inf\n', /^v\{instance="",job="vals"\} \+Inf$/m],
+    ['-Inf', 'v -Inf\n', /^v\{instance="",job="vals"\} -Inf$/m],
+    ['huge', 'v 1.7976931348623157e308\n', /^v\{instance="",job="vals"\} 1\.7976931348623157e\+308$/m],
+    ['tiny', 'v 5e-324\n', /^v\{instance="",job="vals"\} 5e-324$/m],
+    [
+      'label value of 1000 characters',
+      `v{x="${'q'.repeat(1000)}"} 1\n`,
+      /^v\{instance="",job="vals",x="q{1000}"\} 1$/m,
+    ],
+    ['label named constructor', 'v{constructor="c"} 1\n', /^v\{constructor="c",instance="",job="vals"\} 1$/m],
+  ])('accepts and exposes %s', async (_name, body, expected) => {
+    expect((await http(svc.base, 'PUT', '/metrics/job/vals', `${HELP('v')}${body}`)).status).toBe(200);
+    const text = (await scrape()).text;
+    expect(text).toMatch(expected);
+    expect(promtool(text).code).toBe(0);
+  });
+
   const bomb = gzipSync(Buffer.alloc(20 * 1024 * 1024, 0x61));
   it.each<[string, string, string, Buffer | string, Record<string, string>, number, RegExp]>([
     ['unparsable body', 'PUT', '/metrics/job/x', 'm{a="1} 1\n', {}, 400, /parsing error/],

@@ -441,8 +441,19 @@ export class DynamoStore implements Store {
       }
     });
 
-    await this.resolveSchemas(allOps);
-    await this.runUnits(preqs.flatMap((p) => p.units));
+    const units = preqs.flatMap((p) => p.units);
+    try {
+      await this.resolveSchemas(allOps);
+      await this.runUnits(units);
+    } catch (e) {
+      // A read or write that can't be retried here: what is still pending fails (goes back to the queue).
+      const err = toAccrue(e);
+      for (const u of units) {
+        if (u.state !== 'pending') continue;
+        u.state = 'failed';
+        u.error = err;
+      }
+    }
 
     for (const p of preqs) {
       const ledgers = p.units.filter((u) => u.ledger !== undefined);
@@ -901,7 +912,12 @@ export class DynamoStore implements Store {
         return 'again';
       }
       if (isTransient(err)) return err as Error;
-      const e = new AccrueError('internal', `DynamoDB refused a write: ${describe(err)}`);
+      // A request DynamoDB calls invalid will never pass; anything else (missing table, access denied)
+      // is an operational problem: the message goes back to the queue instead of being dropped.
+      const e =
+        (err as Error)?.name === 'ValidationException'
+          ? new AccrueError('internal', `DynamoDB refused a write: ${describe(err)}`)
+          : new TransientError(`DynamoDB write failed: ${describe(err)}`, { cause: err });
       for (const u of live) {
         u.state = 'failed';
         u.error = e;
@@ -2023,8 +2039,10 @@ function copyLabels(l: Labels): Record<string, string> {
 
 function toAccrue(e: unknown): AccrueError {
   if (e instanceof AccrueError) return e;
-  if (isTransient(e)) return new TransientError(`DynamoDB: ${describe(e)}`, { cause: e });
-  return new AccrueError('internal', `DynamoDB: ${describe(e)}`);
+  // Only a request DynamoDB calls invalid is permanent; a missing table or denied access is operational.
+  if ((e as Error)?.name === 'ValidationException')
+    return new AccrueError('internal', `DynamoDB: ${describe(e)}`);
+  return new TransientError(`DynamoDB: ${describe(e)}`, { cause: e });
 }
 
 function withPath<E extends AccrueError>(err: E, path: string): E {

@@ -69,7 +69,10 @@ const scalarSeries = fc.record({ labels, value: anyDouble });
 const histogramSeries = fc
   .record({
     labels,
-    bounds: fc.uniqueArray(fc.double({ noNaN: true, noDefaultInfinity: true }), { maxLength: 8 }),
+    bounds: fc.uniqueArray(fc.double({ noNaN: true, noDefaultInfinity: true }), {
+      maxLength: 8,
+      comparator: 'SameValueZero',
+    }),
     incs: fc.array(finiteNonNeg, { maxLength: 9 }),
     extra: finiteNonNeg,
     sum: anyDouble,
@@ -87,7 +90,10 @@ const histogramSeries = fc
 const summarySeries = fc
   .record({
     labels,
-    qs: fc.uniqueArray(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 }),
+    qs: fc.uniqueArray(fc.double({ min: 0, max: 1, noNaN: true }), {
+      maxLength: 5,
+      comparator: 'SameValueZero',
+    }),
     values: fc.array(anyDouble, { minLength: 5, maxLength: 5 }),
     sum: anyDouble,
     count: finiteNonNeg,

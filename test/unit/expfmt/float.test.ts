@@ -1,10 +1,5 @@
 import fc from 'fast-check';
-import {
-  formatFloat,
-  formatOpenMetricsFloat,
-  parseGoFloat,
-  parseSimpleDecimalAt,
-} from '../../../shared/expfmt/float';
+import { formatFloat, parseGoFloat, parseSimpleDecimalAt } from '../../../shared/expfmt/float';
 
 describe('formatFloat prints like Go strconv.FormatFloat(f, "g", -1, 64)', () => {
   it.each([
@@ -32,20 +27,6 @@ describe('formatFloat prints like Go strconv.FormatFloat(f, "g", -1, 64)', () =>
     [-Infinity, '-Inf'],
   ])('%p → %s', (f, s) => {
     expect(formatFloat(f)).toBe(s);
-  });
-});
-
-describe('formatOpenMetricsFloat adds .0 to integral values like client_golang', () => {
-  it.each([
-    [1, '1.0'],
-    [0, '0.0'],
-    [0.25, '0.25'],
-    [100000, '100000.0'],
-    [1e6, '1e+06'],
-    [Infinity, '+Inf'],
-    [Number.NaN, 'NaN'],
-  ])('%p → %s', (f, s) => {
-    expect(formatOpenMetricsFloat(f)).toBe(s);
   });
 });
 

@@ -170,6 +170,16 @@ describe('parseProtobufDelimited: bytes encoded by protobufjs', () => {
     ]);
   });
 
+  it('decodes from a Buffer that is a view at an odd offset of a larger allocation', () => {
+    const bytes = metricFamiliesToProtobufDelimited([
+      { name: 'g', help: '', type: 'gauge', series: [{ labels: { a: 'é' }, value: 0.1 }] },
+    ]);
+    const view = Buffer.concat([Buffer.from([1, 2, 3]), Buffer.from(bytes)]).subarray(3);
+    expect(parseProtobufDelimited(view)).toEqual([
+      { name: 'g', help: '', type: 'gauge', series: [{ labels: { a: 'é' }, value: 0.1 }] },
+    ]);
+  });
+
   it('decodes an empty body as no families', () => {
     expect(parseProtobufDelimited(new Uint8Array(0))).toEqual([]);
   });

@@ -49,6 +49,37 @@ describe('round trip', () => {
   });
 });
 
+describe('label order and spacing never change the result', () => {
+  const PAIR = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+  it('parse(reordered, respaced text) equals parse(canonical text)', () => {
+    fc.assert(
+      fc.property(families, fc.infiniteStream(fc.nat()), (fams, rnd) => {
+        const canonical = metricFamiliesToText(fams);
+        const it = rnd[Symbol.iterator]();
+        const next = () => it.next().value as number;
+        const variant = canonical
+          .split('\n')
+          .map((line) => {
+            const open = line.indexOf('{');
+            if (line.startsWith('#') || open === -1) return line;
+            const close = line.lastIndexOf('} ');
+            const pairs = [...line.slice(open + 1, close).matchAll(PAIR)].map((m) => m[0]);
+            for (let i = pairs.length - 1; i > 0; i--) {
+              const j = next() % (i + 1);
+              [pairs[i], pairs[j]] = [pairs[j]!, pairs[i]!];
+            }
+            const sep = [',', ' , ', ',\t'][next() % 3]!;
+            const trail = next() % 2 === 0 ? '' : ',';
+            return `${line.slice(0, open)}{ ${pairs.join(sep)}${trail} }${line.slice(close + 1)}`;
+          })
+          .join('\n');
+        expect(parseText(variant)).toEqual(parseText(canonical));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('fuzz: the parser only ever throws ParseError', () => {
   const alphabet = fc.constantFrom(
     ...'ab_:{}="\\,# \t\n01.e+-InfNa\u0000\rle'.split(''),

@@ -5,7 +5,7 @@ import type { MetricFamily } from '../../../shared/model/types';
 import type { GroupState, StoreSnapshot } from '../../../shared/store/types';
 import { promtoolCheckMetrics } from '../../support/promtool';
 import { families as familiesArb } from './arbitraries';
-import { counter, gauge, histogram } from './fixtures';
+import { counter, gauge, histogram, untyped } from './fixtures';
 import { checkOpenMetricsStructure } from './openmetrics-check';
 
 function group(
@@ -130,6 +130,19 @@ describe('renderSnapshot: scenarios (text output checked by promtool)', () => {
     expect(r.body).toContain('# TYPE g gauge\ng{instance="",job="a"} 1\n# HELP');
   });
 
+  it('an empty-valued group label neither overrides nor counts as an instance', () => {
+    const body = renderSnapshot(
+      snap([
+        group({ job: 'a', instance: '', zone: '' }, [
+          gauge('g', [{ labels: { instance: 'i-9', zone: 'z' }, value: 1 }]),
+        ]),
+      ]),
+      'text',
+    );
+    expect(body).toContain('g{instance="i-9",job="a",zone="z"} 1\n');
+    expect(body).toContain('push_time_seconds{instance="",job="a"} ');
+  });
+
   it('equal update times: the group whose labels sort first wins, whatever the snapshot order', () => {
     const a = group({ job: 'j' }, [gauge('g', [{ labels: { instance: 'x' }, value: 1 }])]);
     const b = group({ job: 'j', instance: 'x' }, [gauge('g', [{ labels: {}, value: 2 }])]);
@@ -158,6 +171,45 @@ describe('renderSnapshot: scenarios (text output checked by promtool)', () => {
     expect(r.stats.conflictingSeriesDropped).toBe(1);
     expect(r.body).toContain('# TYPE m counter\nm{instance="",job="b"} 2\nm{instance="",job="b",x="1"} 3\n');
     expect(r.body).not.toContain('m{instance="",job="a"}');
+  });
+
+  it('families whose sample names collide across groups: the first name wins, the scrape stays valid', async () => {
+    const r = renderSnapshotWithStats(
+      snap([
+        group({ job: 'a' }, [
+          histogram('x', [{ labels: {}, buckets: [{ le: 1, count: 1 }], sum: 1, count: 1 }]),
+        ]),
+        group({ job: 'b' }, [
+          untyped('x_sum', [
+            { labels: {}, value: 5 },
+            { labels: { k: 'v' }, value: 6 },
+          ]),
+        ]),
+      ]),
+      'text',
+    );
+    expect(r.stats.conflictingSeriesDropped).toBe(2);
+    expect(r.body).not.toContain('# TYPE x_sum');
+    expect(parseText(r.body).map((f) => f.name)).toEqual([
+      'push_failure_time_seconds',
+      'push_time_seconds',
+      'x',
+    ]);
+    expect(await promtoolCheckMetrics(r.body)).toEqual({ code: 0, output: '' });
+  });
+
+  it('OpenMetrics: counter x_total and gauge x would both be family x; only one is written', () => {
+    const groups = [
+      group({ job: 'a' }, [counter('x_total', [{ labels: {}, value: 1 }])]),
+      group({ job: 'b' }, [gauge('x', [{ labels: {}, value: 2 }])]),
+    ];
+    const om = renderSnapshotWithStats(snap(groups), 'openmetrics');
+    checkOpenMetricsStructure(om.body);
+    expect(om.stats.conflictingSeriesDropped).toBe(1);
+    expect(om.body).toContain('# TYPE x gauge\n');
+    const text = renderSnapshotWithStats(snap(groups), 'text');
+    expect(text.stats.conflictingSeriesDropped).toBe(0); // distinct sample names in text
+    expect(text.body).toContain('x_total{instance="",job="a"} 1\n');
   });
 
   it('extra families are written as given and win over store families of the same name', async () => {
@@ -194,7 +246,7 @@ describe('renderSnapshot: scenarios (text output checked by promtool)', () => {
       '# TYPE aria_orders counter\naria_orders_total{action="buy",instance="",job="a",symbol="BTC"} 3\n',
     );
     expect(body).toContain(
-      'lat_bucket{instance="",job="a",le="1.0"} 1\nlat_bucket{instance="",job="a",le="+Inf"} 2\n',
+      'lat_bucket{instance="",job="a",le="1"} 1\nlat_bucket{instance="",job="a",le="+Inf"} 2\n',
     );
     expect(renderSnapshot(snap([]), 'openmetrics')).toBe('# EOF\n');
   });

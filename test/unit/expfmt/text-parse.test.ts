@@ -1,6 +1,6 @@
 import { parseText } from '../../../shared/expfmt/text-parse';
 import { ParseError } from '../../../shared/model/errors';
-import type { MetricFamily } from '../../../shared/model/types';
+import type { HistogramFamily, MetricFamily } from '../../../shared/model/types';
 
 /** Plain objects for comparison (labels may be frozen / shared). */
 function plain(fams: MetricFamily[]): unknown {
@@ -550,5 +550,38 @@ describe('parseText: failures pinned by message prefix', () => {
     const body =
       'a{i="0"} 1\n' + Array.from({ length: 999 }, (_, i) => `a{i="${i + 1}"} 1\n`).join('') + 'b 1\r\n';
     expect(() => parseText(body)).toThrow('text format parsing error in line 1001: carriage return');
+  });
+});
+
+describe('parseText: oversize input stays linear and correct', () => {
+  it('a sample with 50k labels', () => {
+    const labels = Array.from({ length: 50_000 }, (_, i) => `l${i}="${i}"`).join(',');
+    const fams = parseText(`a{${labels}} 1\n`);
+    expect(Object.keys(fams[0]!.series[0]!.labels)).toHaveLength(50_000);
+  });
+
+  it('a duplicate label name at the end of 50k labels', () => {
+    const labels = Array.from({ length: 50_000 }, (_, i) => `l${i}="${i}"`).join(',');
+    expect(() => parseText(`a{${labels},l7="x"} 1\n`)).toThrow(
+      'text format parsing error in line 1: duplicate label name "l7"',
+    );
+  });
+
+  it('a 1 MiB label value and 100k lines', () => {
+    const big = 'v'.repeat(1 << 20);
+    const body =
+      `a{x="${big}"} 1\n` + Array.from({ length: 100_000 }, (_, i) => `b{i="${i}"} ${i}\n`).join('');
+    const fams = parseText(body);
+    expect(fams[0]!.series[0]!.labels.x).toHaveLength(1 << 20);
+    expect(fams[1]!.series).toHaveLength(100_000);
+  });
+
+  it('a histogram with 10k buckets given in reverse order', () => {
+    const lines = ['# TYPE h histogram'];
+    for (let i = 10_000; i >= 1; i--) lines.push(`h_bucket{le="${i}"} ${i}`);
+    lines.push('h_bucket{le="+Inf"} 10000', 'h_sum 1', 'h_count 10000', '');
+    const h = parseText(lines.join('\n'))[0] as HistogramFamily;
+    expect(h.series[0]!.buckets).toHaveLength(10_000);
+    expect(h.series[0]!.buckets[0]).toEqual({ le: 1, count: 1 });
   });
 });

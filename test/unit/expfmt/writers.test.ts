@@ -108,14 +108,14 @@ describe('metricFamiliesToOpenMetrics', () => {
     );
   });
 
-  it('HELP escapes the double quote too; le and quantile get .0', () => {
+  it('HELP escapes the double quote too; le and quantile as in text (Go %g, 1 not 1.0)', () => {
     const om = metricFamiliesToOpenMetrics([
       histogram('h', [{ labels: {}, buckets: [{ le: 1, count: 1 }], sum: 1, count: 1 }], 'say "hi"\n'),
       summary('s', [{ labels: {}, quantiles: [{ quantile: 1, value: 2 }], sum: 2, count: 1 }]),
     ]);
     expect(om).toContain('# HELP h say \\"hi\\"\\n\n');
-    expect(om).toContain('h_bucket{le="1.0"} 1\nh_bucket{le="+Inf"} 1\n');
-    expect(om).toContain('s{quantile="1.0"} 2\n');
+    expect(om).toContain('h_bucket{le="1"} 1\nh_bucket{le="+Inf"} 1\n');
+    expect(om).toContain('s{quantile="1"} 2\n');
   });
 
   it.each(scenarios)('structure of %s', (_name, fams) => {

@@ -2,6 +2,7 @@
 import {
   Duration,
   aws_ec2 as ec2,
+  aws_elasticloadbalancingv2 as elbv2,
   aws_iam as iam,
   aws_kms as kms,
   RemovalPolicy,
@@ -75,7 +76,7 @@ describe('AccrueGateway with default props', () => {
           ACCRUE_STORE: 'dynamodb',
           ACCRUE_SERIES_TABLE: { Ref: Match.stringLikeRegexp('^GatewaySeriesTable') },
           ACCRUE_LEDGER_TABLE: { Ref: Match.stringLikeRegexp('^GatewayLedgerTable') },
-          ACCRUE_LEDGER_TTL_SECONDS: String(345_600 + 181 + 86_400),
+          ACCRUE_LEDGER_TTL_SECONDS: String(345_600 + 1_209_600 + 181 + 86_400),
           ACCRUE_DLQ_URL: { Ref: Match.stringLikeRegexp('^GatewayDeadLetterQueue') },
           ACCRUE_QUEUE_URL: { Ref: Match.stringLikeRegexp('^GatewayQueue') },
           ACCRUE_PROFILE: 'aria',
@@ -91,7 +92,7 @@ describe('AccrueGateway with default props', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^GatewayQueue'), 'Arn'] },
       FunctionName: { Ref: Match.stringLikeRegexp('^GatewayIngestFunction') },
-      BatchSize: 10,
+      BatchSize: 100,
       MaximumBatchingWindowInSeconds: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 10 },
@@ -451,15 +452,27 @@ describe('AccrueGateway options', () => {
     });
   });
 
-  it('can be internet-facing when acknowledged, with the given CIDRs', () => {
+  it('can be internet-facing when acknowledged, over HTTPS, with the given CIDRs', () => {
     const { template } = buildGateway({
       internal: false,
       acknowledgeInternetFacing: true,
+      certificate: elbv2.ListenerCertificate.fromArn(
+        'arn:aws:acm:eu-west-1:123456789012:certificate/0000-test',
+      ),
       allowedCidrs: ['203.0.113.0/24', '198.51.100.7/32'],
     });
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
       Scheme: 'internet-facing',
     });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 9091,
+      Protocol: 'HTTPS',
+      SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+      Certificates: [{ CertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0000-test' }],
+    });
+    const outputs = template.findOutputs('*');
+    const key = Object.keys(outputs).find((k) => k.startsWith('GatewayMetricsUrl'))!;
+    expect(JSON.stringify(outputs[key])).toContain('"https://"');
     template.hasResourceProperties('AWS::EC2::SecurityGroup', {
       SecurityGroupIngress: [
         Match.objectLike({ CidrIp: '203.0.113.0/24', FromPort: 9091 }),
@@ -497,7 +510,7 @@ describe('AccrueGateway options', () => {
     const { template } = buildGateway({
       groupTtl: Duration.hours(6),
       limits: { maxSeriesTotal: 5000, maxLabelValueLength: 256 },
-      profile: 'profiles/desk.yaml',
+      profile: 'test/unit/infra/fixtures/desk.profile.yaml',
     });
     for (const description of ['aggregates SQS batches', 'expires groups']) {
       template.hasResourceProperties('AWS::Lambda::Function', {
@@ -512,7 +525,8 @@ describe('AccrueGateway options', () => {
       });
     }
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ ACCRUE_PROFILE: 'profiles/desk.yaml' }) },
+      // A profile file is validated at synth and embedded in the bundle (test/unit/infra/profile.test.ts).
+      Environment: { Variables: Match.objectLike({ ACCRUE_PROFILE: 'embedded:desk' }) },
     });
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, aws_elasticloadbalancingv2 as elbv2, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AccrueGateway, type AccrueGatewayProps } from '../../../infra/accrue-gateway';
 import { AccrueStack } from '../../../infra/accrue-stack';
@@ -35,6 +35,9 @@ describe('cdk-nag AwsSolutions', () => {
       {
         internal: false,
         acknowledgeInternetFacing: true,
+        certificate: elbv2.ListenerCertificate.fromArn(
+          'arn:aws:acm:eu-west-1:123456789012:certificate/0000-test',
+        ),
         allowedCidrs: ['203.0.113.0/24'],
         autoScaling: { maxCapacity: 3 },
       },
@@ -54,6 +57,9 @@ describe('cdk-nag AwsSolutions', () => {
         ...STUB_PROPS,
         internal: false,
         acknowledgeInternetFacing: true,
+        certificate: elbv2.ListenerCertificate.fromArn(
+          'arn:aws:acm:eu-west-1:123456789012:certificate/0000-test',
+        ),
         allowedCidrs: ['0.0.0.0/0'],
       },
     });

@@ -1,5 +1,12 @@
 /** AccrueGateway prop checks: every conflict reported together, before anything is built. */
-import { CfnParameter, Duration, aws_ec2 as ec2, RemovalPolicy, type Stack } from 'aws-cdk-lib';
+import {
+  CfnParameter,
+  Duration,
+  aws_ec2 as ec2,
+  aws_elasticloadbalancingv2 as elbv2,
+  RemovalPolicy,
+  type Stack,
+} from 'aws-cdk-lib';
 import {
   AccrueGateway,
   type AccrueGatewayProps,
@@ -50,6 +57,11 @@ const invalid: [string, AccrueGatewayProps, RegExp][] = [
     'ledger TTL not beyond retention + visibility',
     { ledgerTtl: Duration.days(4) },
     /ledgerTtl: must exceed queueRetention \+ visibilityTimeout \(345781 s\).*got 345600 s/,
+  ],
+  [
+    'internet-facing without a certificate',
+    { internal: false, acknowledgeInternetFacing: true },
+    /certificate: internal: false needs a certificate: push and scrape credentials must not cross the internet in clear text/,
   ],
   ['batch size zero', { batchSize: 0 }, /batchSize: must be an integer from 1 to 10000, got 0/],
   ['batch size NaN', { batchSize: Number.NaN }, /batchSize: must be an integer from 1 to 10000, got NaN/],
@@ -214,6 +226,7 @@ describe('AccrueGateway prop checks', () => {
     }
     expect(caught).toBeInstanceOf(ValidationError);
     expect(caught!.problems.map((p) => p.path).sort()).toEqual([
+      'certificate',
       'existingVpc',
       'internal',
       'maxBatchingWindow',
@@ -221,7 +234,7 @@ describe('AccrueGateway prop checks', () => {
       'tableRemovalPolicy',
       'visibilityTimeout',
     ]);
-    expect(caught!.message).toMatch(/^AccrueGateway Test\/Gateway: 6 invalid prop\(s\): /);
+    expect(caught!.message).toMatch(/^AccrueGateway Test\/Gateway: 7 invalid prop\(s\): /);
     // Nothing was built under the construct.
     expect(stack.node.findChild('Gateway').node.children).toHaveLength(0);
   });
@@ -234,7 +247,16 @@ describe('AccrueGateway prop checks', () => {
       'visibility exactly 6 x timeout',
       { ingestTimeout: Duration.seconds(10), visibilityTimeout: Duration.seconds(60) },
     ],
-    ['internet-facing, acknowledged', { internal: false, acknowledgeInternetFacing: true }],
+    [
+      'internet-facing, acknowledged, with TLS',
+      {
+        internal: false,
+        acknowledgeInternetFacing: true,
+        certificate: elbv2.ListenerCertificate.fromArn(
+          'arn:aws:acm:eu-west-1:123456789012:certificate/0000-test',
+        ),
+      },
+    ],
     ['DESTROY without protection', { tableRemovalPolicy: RemovalPolicy.DESTROY, deletionProtection: false }],
     ['janitor hourly', { janitorInterval: Duration.hours(1) }],
     [

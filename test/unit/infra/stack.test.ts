@@ -49,6 +49,13 @@ describe('propsFromContext', () => {
     expect(props.maxBatchingWindow?.toSeconds()).toBe(2);
   });
 
+  it('reads a certificate ARN into an HTTPS listener certificate', () => {
+    const arn = 'arn:aws:acm:eu-west-1:123456789012:certificate/0000-test';
+    expect(propsFromContext(ctx({ [CONTEXT_KEYS.certificateArn]: arn })).certificate?.certificateArn).toBe(
+      arn,
+    );
+  });
+
   it('turns destroyTables into DESTROY without deletion protection', () => {
     const props = propsFromContext(ctx({ [CONTEXT_KEYS.destroyTables]: 'true' }));
     expect(props.deletionProtection).toBe(false);

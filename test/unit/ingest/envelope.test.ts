@@ -210,3 +210,11 @@ describe('options from the configuration', () => {
     ]);
   });
 });
+
+describe('eventTimeMs', () => {
+  it('counts the events in the ApplyRequest only, not pushes', () => {
+    const r = decode([execution({ time: 5 }), { kind: 'push', time: 50, method: 'DELETE' }]);
+    expect(r.pushes).toHaveLength(1);
+    expect(r.apply.eventTimeMs).toBe(5);
+  });
+});

@@ -2,9 +2,11 @@ import {
   type BatchResult,
   type IngestRecord,
   OWN_JOB,
+  OwnMetrics,
   ownMetricsRequest,
   processBatch,
 } from '../../../shared/ingest/pipeline';
+import { TransientError } from '../../../shared/model/errors';
 import { ARIA_PROFILE } from '../../../shared/profiles';
 import type { CounterInc, HistogramObserve } from '../../../shared/store/types';
 import { FakeStore, fakeDecode, RecordingLogger, RecordingSink, rec } from './fakes';
@@ -276,7 +278,45 @@ describe('own metrics', () => {
     };
     const r = await processBatch([rec('m1', { n: 1 })], deps);
     expect(r.batchItemFailures).toEqual([]);
-    expect(logger.lines.some((l) => l.message === 'own metrics not written')).toBe(true);
+    expect(logger.lines.some((l) => l.message === 'own metrics not written; kept for the next batch')).toBe(
+      true,
+    );
+  });
+
+  it('carries counts a failed write could not store into the next write', async () => {
+    const { store, deps } = setup();
+    const own = new OwnMetrics('unit');
+    const orig = store.apply.bind(store);
+    let refuse = true;
+    store.apply = async (reqs) => {
+      if (refuse && reqs[0]?.group.job === OWN_JOB) {
+        return reqs.map((r) => ({
+          id: r.id,
+          status: 'failed' as const,
+          error: new TransientError('throttled'),
+          rejected: [],
+        }));
+      }
+      return orig(reqs);
+    };
+    await processBatch([rec('m1', { n: 1 }), rec('m2', { n: 2 })], { ...deps, ownMetrics: own });
+    expect(own.pending).toBe(true);
+    refuse = false;
+    await processBatch([rec('m3', { n: 4 })], { ...deps, ownMetrics: own });
+    expect(own.pending).toBe(false);
+    const written = [...store.applied.values()].filter((r) => r.group.job === OWN_JOB);
+    expect(written).toHaveLength(1);
+    const value = (name: string, label?: string) =>
+      written[0]!.ops.find(
+        (o): o is CounterInc =>
+          o.kind === 'counter_inc' && o.name === name && (label === undefined || o.labels.outcome === label),
+      )?.value;
+    expect(value('accrue_ingest_events_accepted_total')).toBe(7);
+    expect(value('accrue_ingest_messages_total', 'applied')).toBe(3);
+    const size = written[0]!.ops.find(
+      (o): o is HistogramObserve => o.kind === 'histogram_observe' && o.name === 'accrue_ingest_batch_size',
+    )!;
+    expect([size.count, size.sum]).toEqual([2, 3]);
   });
 });
 

@@ -107,6 +107,14 @@ const badProfiles: [string, unknown, string, string][] = [
     'must not start with "accrue_"',
   ],
   [
+    'reserved per-group name',
+    patch((d) => {
+      (d.metrics as Metrics).push_time_seconds = { type: 'gauge', help: 'x' };
+    }),
+    'metrics.push_time_seconds',
+    'metric name is reserved',
+  ],
+  [
     'unknown metric type',
     patch((d) => {
       (d.metrics as Metrics).orders_total!.type = 'summary';

@@ -458,3 +458,24 @@ describe('scrape cache', () => {
     }
   });
 });
+
+describe('acceptsGzip', () => {
+  it.each<[string | undefined, boolean]>([
+    [undefined, false],
+    ['', false],
+    ['gzip', true],
+    ['GZIP', true],
+    ['deflate, gzip;q=1.0, *;q=0.5', true],
+    ['gzip;q=0', false],
+    ['gzip;q=0.0, identity', false],
+    ['*', true],
+    ['*;q=0', false],
+    ['br', false],
+    ['gzip;q=NaN', false],
+    ['x-gzip', true],
+    ['notgzip', false],
+  ])('%j -> %s', async (header, expected) => {
+    const { acceptsGzip } = await import('../../../service/server');
+    expect(acceptsGzip(header)).toBe(expected);
+  });
+});

@@ -1,0 +1,43 @@
+/**
+ * The envelope's runtime constants, free of any schema library: the decoder (decode.ts, map.ts) imports
+ * these, so the ingest Lambda bundle doesn't carry TypeBox. `envelope.ts` builds the JSON Schema from the
+ * same constants and re-exports them.
+ */
+
+/** The only envelope version this decoder accepts. */
+export const ENVELOPE_VERSION = 1;
+
+/** Bounds of the envelope; the label limits come from `StoreLimits` (configurable), these don't. */
+export const ENVELOPE_LIMITS = {
+  /** SQS's message size limit (256 KiB); the decoder refuses larger bodies. */
+  maxMessageBytes: 262_144,
+  /** Characters of the producer's idempotency key. */
+  maxIdLength: 128,
+  /** Characters of a metric name in a generic event. */
+  maxNameLength: 256,
+  /** Characters of HELP text in a generic event. */
+  maxHelpLength: 1024,
+  /** Finite bucket bounds of a generic histogram. */
+  maxBuckets: 64,
+  /** Largest magnitude of a generic value / observation / bucket bound (2^53): beyond it, sums lose integers. */
+  maxAbsValue: 2 ** 53,
+  /** Largest event time: the end of JavaScript's Date range (year 275760). */
+  maxTimeMs: 8.64e15,
+  /** How far an event time may lie ahead of the decoder's clock (a far-future gauge set would pin the gauge). */
+  maxFutureMs: 300_000,
+} as const;
+
+/** Names starting with this prefix belong to Accrue's own metrics and are refused in events. */
+export const RESERVED_PREFIX = 'accrue_';
+
+/** Idempotency key: URL/ID-safe characters; `#` is excluded because the store reserves `<id>#<n>`. */
+export const ID_PATTERN = '^[A-Za-z0-9_.:/@+=-]+$';
+export const LABEL_NAME_PATTERN = '^(?!__)[a-zA-Z_][a-zA-Z0-9_]*$';
+/** Metric names; refuses the reserved prefix and the per-group gauges the renderer adds. */
+export const METRIC_NAME_PATTERN =
+  '^(?!accrue_|push_time_seconds$|push_failure_time_seconds$)[a-zA-Z_:][a-zA-Z0-9_:]*$';
+/** Label values may hold anything but NUL (Accrue's identity-key separator). */
+export const LABEL_VALUE_PATTERN = '^[^\\u0000]*$';
+
+/** Kinds the envelope defines itself; a profile may not declare events with these names. */
+export const GENERIC_KINDS = ['counter', 'gauge', 'histogram', 'push'] as const;

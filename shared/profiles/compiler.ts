@@ -1,0 +1,445 @@
+/**
+ * The profile compiler: checks what a schema can't (names, references, label sets, buckets) and builds the
+ * `CompiledProfile` the decoder runs. Free of any schema library: the structural checks (is this an object
+ * with these properties of these types?) are a `ShapeCheck` passed in, so the full loader uses the TypeBox
+ * schemas (`shape.ts`, precise messages) and the ingest Lambda a small hand-written check (`lean-shape.ts`)
+ * for profiles validated at deploy time.
+ */
+import { ENVELOPE_LIMITS, GENERIC_KINDS, RESERVED_PREFIX } from '../ingest/constants';
+import type { Problem } from '../model/errors';
+import { labelNameProblem, metricNameProblem } from '../model/names';
+import { RESERVED_NAMES } from '../push/prepare';
+import { DEFAULT_LIMITS } from '../store/types';
+import { ProfileError } from './errors';
+import {
+  type CompiledEmit,
+  type CompiledField,
+  type CompiledKind,
+  type CompiledMetric,
+  type CompiledProfile,
+  type EmitDefinition,
+  type EmitOp,
+  type FieldDefinition,
+  FieldType,
+  type MetricDefinition,
+  EmitOp as Op,
+  type ProfileDefinition,
+} from './types';
+
+const KIND_NAME_RE = /^[a-z][a-z0-9_]*$/;
+/** Field names every event has; a profile can't redefine them. */
+const RESERVED_FIELDS = new Set(['kind', 'time']);
+
+/**
+ * Structural checks of the parts of a profile definition. Each pushes its problems (paths prefixed with
+ * `path`) and returns false when the part must not be compiled further. `profile` and `event` receive
+ * objects whose nested records/arrays are checked later part by part.
+ */
+export interface ShapeCheck {
+  /** name, description, metrics (a record), events (a record); no other keys. */
+  profile(value: Record<string, unknown>, problems: Problem[]): boolean;
+  metric(value: unknown, path: string, problems: Problem[]): boolean;
+  /** description, fields (a record), emit (an array); no other keys. */
+  event(value: Record<string, unknown>, path: string, problems: Problem[]): boolean;
+  /** A field definition whose `type` is already known to be `type`. */
+  field(
+    type: FieldDefinition['type'],
+    value: Record<string, unknown>,
+    path: string,
+    problems: Problem[],
+  ): boolean;
+  emit(value: unknown, path: string, problems: Problem[]): boolean;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Why `name` can't be a field name (it is read as `event[name]`, so Object.prototype names are refused). */
+function fieldNameProblem(name: string): string | undefined {
+  const p = labelNameProblem(name);
+  if (p) return p;
+  if (RESERVED_FIELDS.has(name)) return 'is reserved (every event has "kind" and "time")';
+  if (name in Object.prototype) return 'must not be a property name of Object.prototype';
+  return undefined;
+}
+
+/**
+ * Validates a profile definition (parsed JSON/YAML) with `shape` for the structure, and compiles it. Throws
+ * `ProfileError` listing every problem with its path, e.g.
+ * `events.execution.emit[1].metric: no metric "aria_slipage_pips" is declared in metrics`.
+ */
+export function compileWith(input: unknown, source: string, shape: ShapeCheck): CompiledProfile {
+  const problems: Problem[] = [];
+  if (!isRecord(input)) throw new ProfileError(source, [{ path: '', message: 'must be an object' }]);
+  // Shape first, with field and emit definitions checked one by one so the messages point at them.
+  if (!shape.profile(input, problems)) throw new ProfileError(source, problems);
+  const def = input as unknown as ProfileDefinition;
+
+  const metrics: CompiledMetric[] = [];
+  const metricsByName = new Map<string, CompiledMetric>();
+  for (const name of Object.keys(def.metrics)) {
+    const m = (def.metrics as Record<string, unknown>)[name];
+    const path = `metrics.${name}`;
+    const np = metricNameProblem(name);
+    if (np) problems.push({ path, message: `metric name ${np}` });
+    else if (name.startsWith(RESERVED_PREFIX))
+      problems.push({
+        path,
+        message: `metric name must not start with "${RESERVED_PREFIX}" (reserved for Accrue's own metrics)`,
+      });
+    else if (RESERVED_NAMES.has(name)) {
+      problems.push({ path, message: 'metric name is reserved (the renderer adds it to every group)' });
+    }
+    if (!shape.metric(m, path, problems)) continue;
+    const md = m as MetricDefinition;
+    const labels = md.labels ?? [];
+    const seen = new Set<string>();
+    labels.forEach((l, i) => {
+      const lp = labelNameProblem(l);
+      if (lp) problems.push({ path: `${path}.labels[${i}]`, message: `label name ${lp}` });
+      if (seen.has(l)) problems.push({ path: `${path}.labels[${i}]`, message: `duplicate label "${l}"` });
+      if (md.type === 'histogram' && l === 'le')
+        problems.push({
+          path: `${path}.labels[${i}]`,
+          message: 'label "le" is reserved for histogram buckets',
+        });
+      seen.add(l);
+    });
+    if (labels.length > DEFAULT_LIMITS.maxLabelsPerSeries) {
+      problems.push({
+        path: `${path}.labels`,
+        message: `must have at most ${DEFAULT_LIMITS.maxLabelsPerSeries} labels`,
+      });
+    }
+    let bounds: number[] = [];
+    if (md.type === 'histogram') {
+      if (!md.buckets) problems.push({ path: `${path}.buckets`, message: 'is required for a histogram' });
+      else {
+        bounds = md.buckets;
+        bounds.forEach((b, i) => {
+          if (!Number.isFinite(b))
+            problems.push({ path: `${path}.buckets[${i}]`, message: 'must be finite (+Inf is implied)' });
+          else if (i > 0 && !(b > bounds[i - 1]!))
+            problems.push({
+              path: `${path}.buckets[${i}]`,
+              message: 'must be greater than the previous bound (strictly ascending)',
+            });
+        });
+        if (bounds.length > ENVELOPE_LIMITS.maxBuckets)
+          problems.push({
+            path: `${path}.buckets`,
+            message: `must have at most ${ENVELOPE_LIMITS.maxBuckets} bounds`,
+          });
+      }
+    } else if (md.buckets)
+      problems.push({
+        path: `${path}.buckets`,
+        message: `only histograms have buckets, this is a ${md.type}`,
+      });
+    const cm: CompiledMetric = {
+      id: metrics.length,
+      name,
+      type: md.type,
+      help: md.help,
+      labelNames: labels,
+      sortedLabelNames: [...labels].sort(),
+      bounds,
+      exclusive: false,
+    };
+    metrics.push(cm);
+    metricsByName.set(name, cm);
+  }
+  for (const m of metrics) {
+    if (m.type !== 'histogram') continue;
+    for (const suffix of ['_bucket', '_sum', '_count']) {
+      if (metricsByName.has(m.name + suffix)) {
+        problems.push({
+          path: `metrics.${m.name}${suffix}`,
+          message: `collides with the ${suffix} series of histogram ${m.name}`,
+        });
+      }
+    }
+  }
+
+  const kinds = new Map<string, CompiledKind>();
+  let emitCount = 0;
+  for (const kindName of Object.keys(def.events)) {
+    const path = `events.${kindName}`;
+    if (!KIND_NAME_RE.test(kindName))
+      problems.push({ path, message: 'event kind must match [a-z][a-z0-9_]*' });
+    else if ((GENERIC_KINDS as readonly string[]).includes(kindName)) {
+      problems.push({ path, message: `event kind "${kindName}" is a generic event kind of the envelope` });
+    }
+    const ev = (def.events as Record<string, unknown>)[kindName];
+    if (!isRecord(ev)) {
+      problems.push({ path, message: 'must be an object with "fields" and "emit"' });
+      continue;
+    }
+    if (!shape.event(ev, path, problems)) continue;
+    const fieldDefs = ev.fields as Record<string, unknown>;
+    const fields: CompiledField[] = [];
+    const fieldsByName = new Map<string, CompiledField>();
+    for (const fname of Object.keys(fieldDefs)) {
+      const fpath = `${path}.fields.${fname}`;
+      const fp = fieldNameProblem(fname);
+      if (fp) problems.push({ path: fpath, message: `field name ${fp}` });
+      const fd = fieldDefs[fname];
+      const t = isRecord(fd) ? fd.type : undefined;
+      if (t !== 'string' && t !== 'enum' && t !== 'number' && t !== 'boolean') {
+        problems.push({ path: `${fpath}.type`, message: 'must be one of string, enum, number, boolean' });
+        continue;
+      }
+      if (!shape.field(t, fd as Record<string, unknown>, fpath, problems)) continue;
+      const f = compileField(fname, fd as FieldDefinition, fpath, problems);
+      if (fp) continue;
+      fields.push(f);
+      fieldsByName.set(fname, f);
+    }
+    const emits: CompiledEmit[] = [];
+    const labelNames = new Set<string>();
+    (ev.emit as unknown[]).forEach((e, i) => {
+      const epath = `${path}.emit[${i}]`;
+      if (!shape.emit(e, epath, problems)) return;
+      const ce = compileEmit(emitCount++, e as EmitDefinition, epath, metricsByName, fieldsByName, problems);
+      if (ce) {
+        emits.push(ce);
+        for (const l of ce.metric.labelNames) labelNames.add(l);
+      }
+    });
+    const strKeyFields = [...new Set(emits.flatMap((x) => x.strLabelIndexes))].sort((a, b) => a - b);
+    kinds.set(kindName, {
+      index: kinds.size,
+      name: kindName,
+      fields,
+      emits,
+      strKeyFields,
+      labelNames: [...labelNames],
+      description: typeof ev.description === 'string' ? ev.description : `Domain event "${kindName}".`,
+    });
+  }
+  if (problems.length > 0) throw new ProfileError(source, problems);
+  const feeds = new Map<CompiledMetric, number>();
+  for (const k of kinds.values())
+    for (const e of k.emits) feeds.set(e.metric, (feeds.get(e.metric) ?? 0) + 1);
+  for (const m of metrics) m.exclusive = feeds.get(m) === 1;
+  for (const k of kinds.values()) {
+    for (const e of k.emits)
+      e.direct = e.metric.exclusive && e.strLabelIndexes.length === k.strKeyFields.length;
+  }
+  return {
+    name: def.name,
+    description: def.description ?? '',
+    emitCount,
+    metrics,
+    metricsByName,
+    kinds,
+    definition: def,
+  };
+}
+
+function compileField(name: string, fd: FieldDefinition, path: string, problems: Problem[]): CompiledField {
+  const base = {
+    name,
+    optional: fd.optional === true,
+    minLength: 0,
+    maxLength: DEFAULT_LIMITS.maxLabelValueLength,
+    values: undefined as Set<string> | undefined,
+    valueList: [] as string[],
+    minimum: -ENVELOPE_LIMITS.maxAbsValue,
+    maximum: ENVELOPE_LIMITS.maxAbsValue,
+    integer: false,
+    description: fd.description || undefined,
+  };
+  switch (fd.type) {
+    case 'string':
+      if (fd.minLength !== undefined) base.minLength = fd.minLength;
+      if (fd.maxLength !== undefined) base.maxLength = fd.maxLength;
+      if (base.minLength > base.maxLength)
+        problems.push({ path: `${path}.minLength`, message: 'must be <= maxLength' });
+      return { ...base, type: FieldType.string };
+    case 'enum': {
+      const seen = new Set<string>();
+      fd.values.forEach((v, i) => {
+        if (seen.has(v)) problems.push({ path: `${path}.values[${i}]`, message: `duplicate value "${v}"` });
+        if (v.includes('\u0000'))
+          problems.push({ path: `${path}.values[${i}]`, message: 'must not contain NUL' });
+        seen.add(v);
+      });
+      return { ...base, type: FieldType.enum, values: seen, valueList: fd.values };
+    }
+    case 'number':
+      for (const key of ['minimum', 'maximum'] as const) {
+        const v = fd[key];
+        if (v === undefined) continue;
+        if (!Number.isFinite(v) || Math.abs(v) > ENVELOPE_LIMITS.maxAbsValue) {
+          problems.push({ path: `${path}.${key}`, message: `must be finite and within ±2^53` });
+        } else base[key] = v;
+      }
+      if (base.minimum > base.maximum)
+        problems.push({ path: `${path}.minimum`, message: 'must be <= maximum' });
+      return { ...base, type: FieldType.number, integer: fd.integer === true };
+    case 'boolean':
+      return { ...base, type: FieldType.boolean };
+  }
+}
+
+const OPS_BY_TYPE: Record<CompiledMetric['type'], Record<string, EmitOp | undefined>> = {
+  counter: { inc: Op.counterInc },
+  gauge: { set: Op.gaugeSet, inc: Op.gaugeAdd, dec: Op.gaugeSub },
+  histogram: { observe: Op.observe },
+};
+
+function compileEmit(
+  id: number,
+  e: EmitDefinition,
+  path: string,
+  metricsByName: ReadonlyMap<string, CompiledMetric>,
+  fields: ReadonlyMap<string, CompiledField>,
+  problems: Problem[],
+): CompiledEmit | undefined {
+  const before = problems.length;
+  const metric = metricsByName.get(e.metric);
+  if (!metric) {
+    problems.push({ path: `${path}.metric`, message: `no metric "${e.metric}" is declared in metrics` });
+    return undefined;
+  }
+  const op = OPS_BY_TYPE[metric.type][e.op];
+  if (op === undefined) {
+    const allowed = Object.keys(OPS_BY_TYPE[metric.type]).join(', ');
+    problems.push({
+      path: `${path}.op`,
+      message: `"${e.op}" is not an operation of a ${metric.type} (allowed: ${allowed})`,
+    });
+    return undefined;
+  }
+  let valueField: string | undefined;
+  let valueConst = 1;
+  let hasDefault = false;
+  if (typeof e.value === 'string') {
+    const f = fields.get(e.value);
+    if (!f) problems.push({ path: `${path}.value`, message: `no field "${e.value}" in this event's fields` });
+    else if (f.type === FieldType.boolean) {
+      if (op !== Op.gaugeSet)
+        problems.push({
+          path: `${path}.value`,
+          message: 'a boolean field can only be the value of a gauge set (as 0/1)',
+        });
+    } else if (f.type !== FieldType.number) {
+      problems.push({
+        path: `${path}.value`,
+        message: `field "${e.value}" must be a number or boolean to be a value`,
+      });
+    } else if (op === Op.counterInc && f.minimum < 0) {
+      problems.push({
+        path: `${path}.value`,
+        message: `field "${e.value}" must have minimum >= 0 to increment a counter`,
+      });
+    }
+    valueField = e.value;
+    if (e.default !== undefined) {
+      if (!f?.optional)
+        problems.push({
+          path: `${path}.default`,
+          message: 'only applies when value names an optional field',
+        });
+      else {
+        hasDefault = true;
+        valueConst = e.default;
+      }
+    }
+  } else {
+    if (e.value === undefined && (op === Op.gaugeSet || op === Op.observe)) {
+      problems.push({ path: `${path}.value`, message: `is required for ${e.op}` });
+    }
+    if (e.value !== undefined) valueConst = e.value;
+    if (e.default !== undefined)
+      problems.push({ path: `${path}.default`, message: 'only applies when value names an optional field' });
+  }
+  if (!Number.isFinite(valueConst) || Math.abs(valueConst) > ENVELOPE_LIMITS.maxAbsValue) {
+    problems.push({
+      path: `${path}.${hasDefault ? 'default' : 'value'}`,
+      message: 'must be finite and within ±2^53',
+    });
+  } else if (op === Op.counterInc && valueConst < 0) {
+    problems.push({
+      path: `${path}.${hasDefault ? 'default' : 'value'}`,
+      message: 'must be >= 0 (counters only go up)',
+    });
+  }
+  const map = e.labels ?? {};
+  const labelFields: (string | undefined)[] = [];
+  const labelConsts: string[] = [];
+  for (const l of Object.keys(map)) {
+    if (!metric.labelNames.includes(l)) {
+      problems.push({
+        path: `${path}.labels.${l}`,
+        message: `metric ${metric.name} has no label "${l}" (labels: ${metric.labelNames.join(', ') || 'none'})`,
+      });
+    }
+  }
+  for (const l of metric.labelNames) {
+    const src = Object.hasOwn(map, l) ? map[l]! : l;
+    if (typeof src === 'object') {
+      if (src.value.includes('\u0000'))
+        problems.push({ path: `${path}.labels.${l}.value`, message: 'must not contain NUL' });
+      labelFields.push(undefined);
+      labelConsts.push(src.value);
+      continue;
+    }
+    const f = fields.get(src);
+    const where = Object.hasOwn(map, l) ? `${path}.labels.${l}` : path;
+    if (!f)
+      problems.push({
+        path: where,
+        message: `label "${l}" of ${metric.name} needs field "${src}", which this event doesn't declare`,
+      });
+    else if (f.type !== FieldType.string && f.type !== FieldType.enum)
+      problems.push({ path: where, message: `label "${l}" needs a string or enum field, "${src}" is not` });
+    else if (f.optional)
+      problems.push({ path: where, message: `label "${l}" can't come from optional field "${src}"` });
+    labelFields.push(src);
+    labelConsts.push('');
+  }
+  if (problems.length > before) return undefined;
+  const names = [...fields.keys()];
+  const valueIndex = valueField === undefined ? -1 : names.indexOf(valueField);
+  const labelIndexes = labelFields.map((l) => (l === undefined ? -1 : names.indexOf(l)));
+  const strLabelIndexes: number[] = [];
+  const enumLabelIndexes: number[] = [];
+  const enumStrides: number[] = [];
+  let combos = 1;
+  for (const idx of labelIndexes) {
+    if (idx < 0) continue;
+    const f = fields.get(names[idx]!)!;
+    if (f.type === FieldType.enum) {
+      enumLabelIndexes.push(idx);
+      enumStrides.push(combos);
+      combos *= f.valueList.length;
+    } else strLabelIndexes.push(idx);
+  }
+  if (combos > 65_536) {
+    problems.push({
+      path: `${path}.labels`,
+      message: `the enum labels of ${metric.name} have ${combos} combinations (at most 65536)`,
+    });
+    return undefined;
+  }
+  return {
+    id,
+    metric,
+    op,
+    valueField,
+    valueIndex,
+    valueConst,
+    hasDefault,
+    labelFields,
+    labelIndexes,
+    labelConsts,
+    strLabelIndexes,
+    enumLabelIndexes,
+    enumStrides,
+    combos,
+    direct: false,
+  };
+}

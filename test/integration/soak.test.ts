@@ -1,0 +1,79 @@
+/**
+ * The soak, sized down for CI (bench/soak.ts): 50,000 events through the real producer, the SQS emulator,
+ * the local event-source runner and the ingest pipeline into the DynamoDB store on DynamoDB Local (and a
+ * smaller run on the memory store), with every fault kind injected: worker death after commit,
+ * throttling (store and SDK), visibility expiry, duplicate producer sends, lost DynamoDB responses,
+ * malformed messages. Ends with exact totals against the producer-side count: zero lost, zero doubled.
+ */
+import { runSoak, type SoakReport } from '../../bench/soak';
+import { dynamoEndpoint, sqsEndpoint } from '../support/aws';
+
+function explain(rep: SoakReport): string {
+  return rep.checks
+    .filter((c) => !c.ok)
+    .map((c) => `${c.name}: ${c.detail}`)
+    .join('\n');
+}
+
+describe('soak with injected faults', () => {
+  it('50,000 events on DynamoDB Local: every series exact, every malformed message dead-lettered', async () => {
+    const rep = await runSoak({
+      events: 50_000,
+      faultRate: 0.3,
+      store: 'dynamodb',
+      sqsEndpoint: sqsEndpoint(),
+      dynamoEndpoint: dynamoEndpoint(),
+      seed: 11,
+      // Smaller messages than the CLI's default: more messages, so more faults in a short run.
+      maxMessageBytes: 24_576,
+      drainTimeoutMs: 120_000,
+    });
+    expect(explain(rep)).toBe('');
+    expect(rep.failed).toBe(0);
+    expect(rep.lostEvents).toBe(0);
+    expect(rep.doubledEvents).toBe(0);
+    expect(rep.eventsPublished).toBe(50_000);
+    expect(rep.series).toBeGreaterThan(50);
+    // Every fault kind really happened, on at least 10% of the messages.
+    for (const k of [
+      'crash-after-commit',
+      'throttle',
+      'visibility-expiry',
+      'duplicate-send',
+      'malformed',
+    ] as const)
+      expect(rep.faults[k]).toBeGreaterThan(0);
+    expect(rep.faultedMessageShare).toBeGreaterThanOrEqual(0.1);
+    // Redeliveries happened and were absorbed: more receives than messages, some batches left on the queue.
+    expect(rep.runner.received!).toBeGreaterThan(rep.producer.messagesSent);
+    expect(rep.runner.handlerErrors!).toBeGreaterThan(0);
+    expect(rep.deadLetters.byReason.decode).toBeGreaterThan(0);
+    expect(rep.deadLetters.byReason.invalid).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('20,000 events on the memory store, faults at 50%', async () => {
+    const rep = await runSoak({
+      events: 20_000,
+      faultRate: 0.5,
+      store: 'memory',
+      sqsEndpoint: sqsEndpoint(),
+      seed: 5,
+      maxMessageBytes: 16_384,
+      drainTimeoutMs: 120_000,
+    });
+    expect(explain(rep)).toBe('');
+    expect([rep.lostEvents, rep.doubledEvents, rep.failed]).toEqual([0, 0, 0]);
+    expect(rep.faultedMessageShare).toBeGreaterThanOrEqual(0.1);
+  }, 180_000);
+
+  it('refuses bad options before starting anything', async () => {
+    const base = { store: 'memory' as const, sqsEndpoint: sqsEndpoint() };
+    await expect(runSoak({ ...base, events: 0 })).rejects.toThrow(/events must be a positive integer/);
+    await expect(runSoak({ ...base, events: 10, faultRate: Number.NaN })).rejects.toThrow(
+      /faultRate must be in 0..1/,
+    );
+    await expect(runSoak({ ...base, events: 10, store: 'dynamodb' })).rejects.toThrow(
+      /dynamoEndpoint is required/,
+    );
+  });
+});
