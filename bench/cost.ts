@@ -87,6 +87,8 @@ export interface CostModel {
   readonly targetUsdPerMillion: number;
   readonly met: boolean;
   readonly cloudwatchEmfUsdPerMillion: number;
+  /** WRU per 1,000 events that would meet the target with every other line unchanged (<= 0: none would). */
+  readonly writeBudgetWruPer1000Events: number;
   readonly assumptions: string[];
 }
 
@@ -277,6 +279,10 @@ export function costModel(inputs: CostInputs, prices: Prices): CostModel {
     targetUsdPerMillion: TARGET_USD_PER_MILLION,
     met: allIn <= TARGET_USD_PER_MILLION,
     cloudwatchEmfUsdPerMillion: emfUsd,
+    writeBudgetWruPer1000Events:
+      Math.round(
+        ((TARGET_USD_PER_MILLION - (allIn - writesUsd)) / prices.dynamodb.onDemandPerMillionWru) * 1e6,
+      ) / 1000,
     assumptions,
   };
 }
@@ -294,6 +300,9 @@ export function formatCostModel(m: CostModel): string {
     `  ${'all-in'.padEnd(34)} $${m.allInUsdPerMillion.toFixed(6)}  target <= $${m.targetUsdPerMillion}: ${m.met ? 'met' : 'MISSED'}`,
   );
   out.push(`  ${'CloudWatch EMF (ingestion only)'.padEnd(34)} $${m.cloudwatchEmfUsdPerMillion.toFixed(6)}`);
+  out.push(
+    `  the target leaves ${m.writeBudgetWruPer1000Events} WRU per 1,000 events for DynamoDB writes, all else unchanged`,
+  );
   out.push('assumptions:');
   for (const a of m.assumptions) out.push(`  - ${a}`);
   return out.join('\n');

@@ -251,7 +251,11 @@ export async function run(opts: { quick: boolean; endpoint?: string }): Promise<
     results.push(await scenario(endpoint, 'concurrent-4', { messages, batch: 10, concurrency: 4 }));
     // The deployed default (infra: batch size 100 with a batching window): series deltas of the whole
     // batch merge into few transactions, which is what sets the WCU (and so the cost) per event.
-    const big = await scenario(endpoint, 'lambda-batch-100', { messages: Math.max(messages, 100), batch: 100, concurrency: 1 });
+    const big = await scenario(endpoint, 'lambda-batch-100', {
+      messages: Math.max(messages, 100),
+      batch: 100,
+      concurrency: 1,
+    });
     results.push(big);
     const main = results[0]!;
     return {
@@ -261,7 +265,10 @@ export async function run(opts: { quick: boolean; endpoint?: string }): Promise<
       targetMet: results.every((r) => r.writeRequestsPer1000Events <= TARGET_WRITE_REQUESTS_PER_1000_EVENTS),
       writeRequestsPer1000Events: main.writeRequestsPer1000Events,
       computedWcuPer1000Events: main.computedWcuPer1000Events,
-      batch100: { writeRequestsPer1000Events: big.writeRequestsPer1000Events, computedWcuPer1000Events: big.computedWcuPer1000Events },
+      batch100: {
+        writeRequestsPer1000Events: big.writeRequestsPer1000Events,
+        computedWcuPer1000Events: big.computedWcuPer1000Events,
+      },
       eventsPerSec: main.eventsPerSec,
       scenarios: results,
     };

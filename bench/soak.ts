@@ -26,10 +26,13 @@
  *
  *   npm run soak                                   # 1,000,000 events, DynamoDB Local
  *   npm run soak -- --events 200000 --store memory --fault-rate 0.2
+ *   node --expose-gc --import tsx bench/soak.ts --events 3000000   # heap samples after a full GC
  *
  * Options: --events N, --fault-rate R (0..1, default 0.2), --store memory|dynamodb (default dynamodb),
- * --seed N, --concurrency N (pollers, default 4), --json <path> (report file).
- * Prints the verdict line `N passed, M failed` and exits non-zero when a check failed.
+ * --seed N, --concurrency N (pollers, default 4), --faults kind,kind (only these kinds; default all),
+ * --json <path> (report file; default bench/results/soak-<timestamp>.json, always written).
+ * Prints the verdict line `N passed, M failed` and exits non-zero when a check failed. The emulators are
+ * started with test/support/emulators.mjs and stopped by PID at the end.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -143,7 +146,13 @@ export interface SoakReport {
     lastMiB: number;
     /** Least-squares slope over the second half of the run. */
     secondHalfSlopeMiBPerMin: number;
+    /** V8 heap in use: what the process holds, apart from the allocator's slack. */
+    heapMaxMiB: number;
+    heapLastMiB: number;
+    heapSecondHalfSlopeMiBPerMin: number;
     othersMaxMiB: Record<string, number>;
+    /** At most 60 samples, evenly spaced. */
+    series: RssSample[];
   };
   readonly checks: SoakCheck[];
   readonly passed: number;
@@ -433,7 +442,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
 
   // RSS sampling.
   const samples: RssSample[] = [];
+  // Under `node --expose-gc` every sample follows a full GC, so the heap figure is the live data.
+  const gc = (globalThis as { gc?: () => void }).gc;
   const sample = () => {
+    gc?.();
     const m = process.memoryUsage();
     const others: Record<string, number> = {};
     for (const [k, pid] of Object.entries(opts.watchPids ?? {})) others[k] = rssOf(pid);
@@ -569,7 +581,6 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         instance: 'soak',
       }),
   });
-  runner.start();
 
   // ---- producers, with duplicate sends (response lost after SQS accepted the batch)
   const producerSqs = new SQSClient({
@@ -675,122 +686,138 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     expected.add(RAW_GROUP, 'soak_raw_total', { kind: 'mixed\n"quoted"' }, 3);
   };
 
-  // ---- publish
-  const r = rng(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-  const t0 = Date.now() - 3_600_000;
-  const estMessages = Math.max(1, opts.events / 450);
-  const rawEvery = Math.max(1, Math.floor(opts.events / Math.max(1, Math.round(estMessages * perKind))));
-  let published = 0;
-  let lastDepthCheck = 0;
-  for (let i = 0; i < opts.events; i++) {
-    const p = i % publishersN;
-    const pub = publishers[p]!;
-    const group = { job: 'soak', instance: `p${p}` };
-    const x = r();
-    const symbol = pick(SYMBOLS);
-    if (x < 0.55) {
-      const action = r() < 0.5 ? 'BUY' : 'SELL';
-      const status = r() < 0.9 ? 'success' : 'failed';
-      const latency = Math.floor(r() ** 3 * 4096) / 1024;
-      const slippage = Math.floor(r() ** 2 * 800) / 16;
-      const volume = 1 + Math.floor(r() * 5);
-      pub.execution({
-        symbol,
-        action,
-        status,
-        regime: REGIME[symbol]!,
-        latency_seconds: latency,
-        slippage_pips: slippage,
-        volume,
-        time: t0 + i,
-      });
-      const regime = REGIME[symbol]!;
-      expected.observe(
-        group,
-        'aria_execution_latency_seconds',
-        { symbol, action, status, regime },
-        LATENCY_BOUNDS,
-        latency,
-      );
-      expected.observe(group, 'aria_slippage_pips', { symbol, action, regime }, SLIPPAGE_BOUNDS, slippage);
-      expected.add(group, 'aria_trade_volume_total', { symbol, action }, volume);
-    } else if (x < 0.62) {
-      const error_type = pick(ERROR_TYPES);
-      pub.error({ error_type, symbol, time: t0 + i });
-      expected.add(group, 'aria_errors_total', { error_type, symbol }, 1);
-    } else if (x < 0.64) {
-      const type = r() < 0.5 ? 'real_time' : 'daily';
-      const value = Math.floor((r() - 0.4) * 1e6) / 4;
-      const time = t0 + Math.floor(r() * 3_000_000);
-      pub.pnl({ type, value, time });
-      expected.set(group, 'aria_pnl_dollars', { type }, time, value);
-    } else if (x < 0.8) {
-      const shard = `s${Math.floor(r() * SHARDS)}`;
-      const value = 1 + Math.floor(r() * 10);
-      pub.counter({ name: 'soak_units_total', labels: { shard }, value, time: t0 + i });
-      expected.add(group, 'soak_units_total', { shard }, value);
-    } else if (x < 0.88) {
-      const shard = `s${Math.floor(r() * SHARDS)}`;
-      const value = 1 + Math.floor(r() * 5);
-      if (r() < 0.5) {
-        pub.gauge.inc({ name: 'soak_balance', labels: { shard }, value, time: t0 + i });
-        expected.add(group, 'soak_balance', { shard }, value);
-      } else {
-        pub.gauge.dec({ name: 'soak_balance', labels: { shard }, value, time: t0 + i });
-        expected.add(group, 'soak_balance', { shard }, -value);
-      }
-    } else if (x < 0.97) {
-      const shard = `s${Math.floor(r() * SHARDS)}`;
-      const value = Math.floor(r() * 5000);
-      pub.histogram.observe({
-        name: 'soak_payload_bytes',
-        labels: { shard },
-        value,
-        buckets: SIZE_BOUNDS,
-        time: t0 + i,
-      });
-      expected.observe(group, 'soak_payload_bytes', { shard }, SIZE_BOUNDS, value);
-    } else {
-      const shard = `s${Math.floor(r() * SHARDS)}`;
-      const value = Math.floor(r() * 1e6);
-      const time = t0 + Math.floor(r() * 3_000_000);
-      pub.gauge.set({ name: 'soak_last_value', labels: { shard }, value, time });
-      expected.set(group, 'soak_last_value', { shard }, time, value);
-    }
-    published++;
-    if (rate('malformed') > 0 && i % rawEvery === rawEvery - 1) await sendRaw();
-    // Back-pressure: bounded producer buffers and a bounded queue, so memory stays flat however long it runs.
-    if (i % 1000 === 999) {
-      if (pub.stats().eventsBuffered > 20_000) await pub.flush();
-      const now = performance.now();
-      if (now - lastDepthCheck > 200) {
-        lastDepthCheck = now;
-        while ((await queueDepth(sqs, queueUrl)) > maxQueueDepth) await sleep(100);
-      }
-      if (i % 100_000 === 99_999)
-        log(
-          `published ${i + 1} events; runner received ${runner.stats.received}, deleted ${runner.stats.deleted}; rss ${samples.at(-1)?.rssMiB} MiB`,
-        );
-    }
-  }
-  if (rate('malformed') > 0 && rawSeq === 0) await sendRaw();
-  const producerStats = await Promise.all(publishers.map((p) => p.close()));
-  producerSqs.destroy();
-  log(`all ${published} events sent; waiting for the queue to drain`);
-
-  // ---- drain
-  const drainDeadline = Date.now() + (opts.drainTimeoutMs ?? 600_000);
+  const abandon = async () => {
+    await runner.stop().catch(() => undefined);
+    clearInterval(sampler);
+    await Promise.all(publishers.map((p) => p.close({ timeoutMs: 1000 }).catch(() => undefined)));
+    producerSqs.destroy();
+    await baseStore.close().catch(() => undefined);
+    await ddbCleanup?.();
+    sqs.destroy();
+  };
+  runner.start();
   let drained = false;
-  let quietChecks = 0;
-  while (Date.now() < drainDeadline) {
-    const depth = await queueDepth(sqs, queueUrl);
-    quietChecks = depth === 0 && slowInFlight === 0 ? quietChecks + 1 : 0;
-    if (quietChecks >= 3) {
-      drained = true;
-      break;
+  let published = 0;
+  let producerStats: Awaited<ReturnType<AccruePublisher['close']>>[];
+  try {
+    // ---- publish
+    const r = rng(seed);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+    const t0 = Date.now() - 3_600_000;
+    const estMessages = Math.max(1, opts.events / 450);
+    const rawEvery = Math.max(1, Math.floor(opts.events / Math.max(1, Math.round(estMessages * perKind))));
+    let lastDepthCheck = 0;
+    for (let i = 0; i < opts.events; i++) {
+      const p = i % publishersN;
+      const pub = publishers[p]!;
+      const group = { job: 'soak', instance: `p${p}` };
+      const x = r();
+      const symbol = pick(SYMBOLS);
+      if (x < 0.55) {
+        const action = r() < 0.5 ? 'BUY' : 'SELL';
+        const status = r() < 0.9 ? 'success' : 'failed';
+        const latency = Math.floor(r() ** 3 * 4096) / 1024;
+        const slippage = Math.floor(r() ** 2 * 800) / 16;
+        const volume = 1 + Math.floor(r() * 5);
+        pub.execution({
+          symbol,
+          action,
+          status,
+          regime: REGIME[symbol]!,
+          latency_seconds: latency,
+          slippage_pips: slippage,
+          volume,
+          time: t0 + (i % 1_000_000),
+        });
+        const regime = REGIME[symbol]!;
+        expected.observe(
+          group,
+          'aria_execution_latency_seconds',
+          { symbol, action, status, regime },
+          LATENCY_BOUNDS,
+          latency,
+        );
+        expected.observe(group, 'aria_slippage_pips', { symbol, action, regime }, SLIPPAGE_BOUNDS, slippage);
+        expected.add(group, 'aria_trade_volume_total', { symbol, action }, volume);
+      } else if (x < 0.62) {
+        const error_type = pick(ERROR_TYPES);
+        pub.error({ error_type, symbol, time: t0 + (i % 1_000_000) });
+        expected.add(group, 'aria_errors_total', { error_type, symbol }, 1);
+      } else if (x < 0.64) {
+        const type = r() < 0.5 ? 'real_time' : 'daily';
+        const value = Math.floor((r() - 0.4) * 1e6) / 4;
+        const time = t0 + Math.floor(r() * 3_000_000);
+        pub.pnl({ type, value, time });
+        expected.set(group, 'aria_pnl_dollars', { type }, time, value);
+      } else if (x < 0.8) {
+        const shard = `s${Math.floor(r() * SHARDS)}`;
+        const value = 1 + Math.floor(r() * 10);
+        pub.counter({ name: 'soak_units_total', labels: { shard }, value, time: t0 + (i % 1_000_000) });
+        expected.add(group, 'soak_units_total', { shard }, value);
+      } else if (x < 0.88) {
+        const shard = `s${Math.floor(r() * SHARDS)}`;
+        const value = 1 + Math.floor(r() * 5);
+        if (r() < 0.5) {
+          pub.gauge.inc({ name: 'soak_balance', labels: { shard }, value, time: t0 + (i % 1_000_000) });
+          expected.add(group, 'soak_balance', { shard }, value);
+        } else {
+          pub.gauge.dec({ name: 'soak_balance', labels: { shard }, value, time: t0 + (i % 1_000_000) });
+          expected.add(group, 'soak_balance', { shard }, -value);
+        }
+      } else if (x < 0.97) {
+        const shard = `s${Math.floor(r() * SHARDS)}`;
+        const value = Math.floor(r() * 5000);
+        pub.histogram.observe({
+          name: 'soak_payload_bytes',
+          labels: { shard },
+          value,
+          buckets: SIZE_BOUNDS,
+          time: t0 + (i % 1_000_000),
+        });
+        expected.observe(group, 'soak_payload_bytes', { shard }, SIZE_BOUNDS, value);
+      } else {
+        const shard = `s${Math.floor(r() * SHARDS)}`;
+        const value = Math.floor(r() * 1e6);
+        const time = t0 + Math.floor(r() * 3_000_000);
+        pub.gauge.set({ name: 'soak_last_value', labels: { shard }, value, time });
+        expected.set(group, 'soak_last_value', { shard }, time, value);
+      }
+      published++;
+      if (rate('malformed') > 0 && i % rawEvery === rawEvery - 1) await sendRaw();
+      // Back-pressure: bounded producer buffers and a bounded queue, so memory stays flat however long it runs.
+      if (i % 1000 === 999) {
+        if (pub.stats().eventsBuffered > 20_000) await pub.flush();
+        const now = performance.now();
+        if (now - lastDepthCheck > 200) {
+          lastDepthCheck = now;
+          while ((await queueDepth(sqs, queueUrl)) > maxQueueDepth) await sleep(100);
+        }
+        if (i % 100_000 === 99_999)
+          log(
+            `published ${i + 1} events; runner received ${runner.stats.received}, deleted ${runner.stats.deleted}; rss ${samples.at(-1)?.rssMiB} MiB`,
+          );
+      }
     }
-    await sleep(250);
+    if (rate('malformed') > 0 && rawSeq === 0) await sendRaw();
+    producerStats = await Promise.all(publishers.map((p) => p.close()));
+    producerSqs.destroy();
+    log(`all ${published} events sent; waiting for the queue to drain`);
+
+    // ---- drain
+    const drainDeadline = Date.now() + (opts.drainTimeoutMs ?? 600_000);
+    let quietChecks = 0;
+    while (Date.now() < drainDeadline) {
+      const depth = await queueDepth(sqs, queueUrl);
+      quietChecks = depth === 0 && slowInFlight === 0 ? quietChecks + 1 : 0;
+      if (quietChecks >= 3) {
+        drained = true;
+        break;
+      }
+      await sleep(250);
+    }
+  } catch (e) {
+    await abandon();
+    throw e;
   }
   await runner.stop();
   clearInterval(sampler);
@@ -907,7 +934,17 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       firstMiB: samples[0]!.rssMiB,
       lastMiB: samples.at(-1)!.rssMiB,
       secondHalfSlopeMiBPerMin: slopePerMin,
+      heapMaxMiB: Math.max(...samples.map((x) => x.heapMiB)),
+      heapLastMiB: samples.at(-1)!.heapMiB,
+      heapSecondHalfSlopeMiBPerMin:
+        Math.round(
+          slope(
+            half.map((x) => x.tS / 60),
+            half.map((x) => x.heapMiB),
+          ) * 10,
+        ) / 10,
       othersMaxMiB,
+      series: samples.filter((_, k) => k % Math.max(1, Math.ceil(samples.length / 60)) === 0),
     },
     checks,
     passed,
@@ -1033,7 +1070,7 @@ async function main(): Promise<void> {
       `series checked: ${rep.series}; lost events ${rep.lostEvents}; double counted ${rep.doubledEvents}`,
     );
     console.log(
-      `RSS: max ${rep.rss.maxMiB} MiB, first ${rep.rss.firstMiB}, last ${rep.rss.lastMiB}, second-half trend ${rep.rss.secondHalfSlopeMiBPerMin} MiB/min over ${rep.rss.samples} samples; emulators max ${JSON.stringify(rep.rss.othersMaxMiB)}`,
+      `RSS: max ${rep.rss.maxMiB} MiB, first ${rep.rss.firstMiB}, last ${rep.rss.lastMiB}, second-half trend ${rep.rss.secondHalfSlopeMiBPerMin} MiB/min over ${rep.rss.samples} samples; heap max ${rep.rss.heapMaxMiB} MiB, last ${rep.rss.heapLastMiB}, second-half trend ${rep.rss.heapSecondHalfSlopeMiBPerMin} MiB/min; emulators max ${JSON.stringify(rep.rss.othersMaxMiB)}`,
     );
     for (const c of failedChecks) console.log(`FAILED ${c.name}: ${c.detail}`);
     // Always kept, so that a failed soak leaves its evidence.

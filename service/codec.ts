@@ -17,6 +17,8 @@ import type { Format } from './scrape';
 
 export interface Rendered {
   readonly body: string;
+  /** The body in pieces (see ScrapeCache): reading them does not join the body. */
+  readonly parts?: readonly string[];
   /** Series the renderer dropped because another group exposes the identical series. */
   readonly duplicateSeriesDropped?: number;
   /** Series the renderer dropped because their family's type disagrees across groups. */
@@ -40,7 +42,10 @@ export function createCodec(): Codec {
     render(snapshot, format, extraFamilies) {
       const r = renderSnapshotWithStats(snapshot, format, { extraFamilies, cache });
       return {
-        body: r.body,
+        get body() {
+          return r.body;
+        },
+        parts: r.parts,
         duplicateSeriesDropped: r.stats.duplicateSeriesDropped,
         conflictingSeriesDropped: r.stats.conflictingSeriesDropped,
       };

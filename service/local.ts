@@ -11,6 +11,10 @@ import { dirname, resolve } from 'node:path';
 import { loadConfig } from '../shared/config';
 import { banner, type LocalHandle, startLocal } from './local/runner';
 
+// The AWS SDK warns once per process that its releases after early January 2027 need Node >= 22. The
+// lockfile pins a version that supports Node 20, so the local gateway keeps its first screen readable.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 function writeLocalFile(file: string, h: LocalHandle): void {
   const doc = {
     sqsEndpoint: h.sqsEndpoint,

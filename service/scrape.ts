@@ -11,13 +11,10 @@
  * - When the store can't be read, the last good snapshot is served until it is older than `maxAgeMs`;
  *   then scrapes answer 503 with the reason (stale data must not look fresh forever).
  */
-import { promisify } from 'node:util';
-import { gunzipSync, gzip as gzipCb, gzipSync } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
 import type { MetricFamily } from '../shared/model/types';
 import type { Store, StoreSnapshot } from '../shared/store/types';
 import type { ServiceStats } from './stats';
-
-const gzip = promisify(gzipCb);
 
 export type Format = 'text' | 'openmetrics';
 
@@ -29,6 +26,11 @@ export interface Renderer {
     extraFamilies: readonly MetricFamily[],
   ): {
     readonly body: string;
+    /**
+     * The body in pieces (concatenation = body), when the renderer can give them without joining: the
+     * cache then gzips and serves from them and never reads `body`, so no second full copy is built.
+     */
+    readonly parts?: readonly string[];
     readonly duplicateSeriesDropped?: number;
     readonly conflictingSeriesDropped?: number;
   };
@@ -46,13 +48,56 @@ interface Current {
 }
 
 /**
- * One format's render of the stored families. Only the encodings that were asked for are kept: Prometheus
- * always asks for gzip, so at scale the plain bytes (10x larger) are usually never held.
+ * One format's render of the stored families, held once (see docs/service.md "Memory"): `parts` are the
+ * renderer's cached chunk strings (shared with its cache, so holding them costs only the array), gzip is
+ * computed once per generation by streaming them through zlib, and plain bytes are assembled per request
+ * from the parts (never cached: Prometheus always asks for gzip, and a cached plain copy would be ~10x
+ * the gzip).
  */
 interface Rendered {
-  text?: string;
-  plain?: Buffer;
+  readonly parts: readonly string[];
   gz?: Promise<Buffer>;
+}
+
+/** Writes to zlib in pieces of about this many characters (small parts are batched). */
+const GZIP_WRITE_CHARS = 64 * 1024;
+
+/**
+ * gzip of the concatenated parts, streamed: neither the joined body nor its whole UTF-8 encoding is ever
+ * built (a one-shot `zlib.gzip(buffer)` also keeps its input alive for as long as its stream object lives).
+ */
+export function gzipParts(parts: readonly string[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const z = createGzip();
+    const out: Buffer[] = [];
+    z.on('data', (b: Buffer) => out.push(b));
+    z.once('error', reject);
+    z.once('end', () => resolve(Buffer.concat(out)));
+    let i = 0;
+    const pump = (): void => {
+      while (i < parts.length) {
+        let batch = parts[i++]!;
+        while (batch.length < GZIP_WRITE_CHARS && i < parts.length) batch += parts[i++]!;
+        if (!z.write(batch)) {
+          z.once('drain', pump);
+          return;
+        }
+      }
+      z.end();
+    };
+    pump();
+  });
+}
+
+/** The parts as one Buffer, followed by `tail`. */
+function concatParts(parts: readonly string[], tail: Buffer): Buffer {
+  let n = tail.length;
+  for (const p of parts) n += Buffer.byteLength(p, 'utf8');
+  const out = Buffer.allocUnsafe(n);
+  let pos = 0;
+  for (const p of parts) pos += out.write(p, pos, 'utf8');
+  tail.copy(out, pos);
+  return out;
 }
 
 const EOF_LINE = '# EOF\n';
@@ -146,14 +191,8 @@ export class ScrapeCache {
     const extra = this.stats.families(age / 1000, c.snapshot.groups.length, c.series);
     const empty: StoreSnapshot = { generation: '', takenAtMs: c.snapshot.takenAtMs, groups: [] };
     const own = Buffer.from(this.renderer.render(empty, format, extra).body, 'utf8');
-    if (!acceptGzip) {
-      stored.plain ??=
-        stored.text !== undefined ? Buffer.from(stored.text, 'utf8') : gunzipSync(await stored.gz!);
-      stored.text = undefined;
-      return { ok: true, body: Buffer.concat([stored.plain, own]), gzipped: false };
-    }
-    stored.gz ??= gzip(stored.plain ?? Buffer.from(stored.text ?? '', 'utf8'));
-    stored.text = undefined;
+    if (!acceptGzip) return { ok: true, body: concatParts(stored.parts, own), gzipped: false };
+    stored.gz ??= gzipParts(stored.parts);
     const gz = await stored.gz;
     return { ok: true, body: Buffer.concat([gz, gzipSync(own)]), gzipped: true };
   }
@@ -165,9 +204,11 @@ export class ScrapeCache {
     const r0 = this.renderer.render(withoutOwnNames(snapshot, this.stats.ownNames), format, []);
     this.stats.duplicateSeriesDropped = r0.duplicateSeriesDropped ?? 0;
     this.stats.conflictingSeriesDropped = r0.conflictingSeriesDropped ?? 0;
-    let text = r0.body;
-    if (format === 'openmetrics' && text.endsWith(EOF_LINE)) text = text.slice(0, -EOF_LINE.length);
-    const r: Rendered = { text };
+    let parts: readonly string[] = r0.parts ?? [r0.body];
+    const last = parts[parts.length - 1];
+    if (format === 'openmetrics' && last !== undefined && last.endsWith(EOF_LINE))
+      parts = [...parts.slice(0, -1), last.slice(0, -EOF_LINE.length)];
+    const r: Rendered = { parts };
     this.stats.renderSeconds = (performance.now() - t0) / 1000;
     this.stats.renders++;
     this.renders.set(format, r);

@@ -50,7 +50,7 @@ export interface ServiceConfig {
 }
 
 export interface IngestConfig {
-  /** Built-in profile name ('aria') or a path to a JSON/YAML profile. Env: ACCRUE_PROFILE. @default 'aria' */
+  /** Built-in profile name ('aria'), a path to a JSON/YAML profile (YAML: local runs and the CLI only), or `embedded:<name>` (a profile the CDK construct validated at synth and embedded in the Lambda bundle). Env: ACCRUE_PROFILE. @default 'aria' */
   readonly profile: string;
   /** Queue URLs. Env: ACCRUE_QUEUE_URL, ACCRUE_DLQ_URL. */
   readonly queueUrl?: string;
@@ -120,7 +120,8 @@ function int(env: Env, name: string, dflt: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return dflt;
   const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(n)) throw new Error(`${name}: must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  if (!Number.isSafeInteger(n))
+    throw new Error(`${name}: must be a non-negative integer, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -139,7 +140,8 @@ function str(env: Env, name: string): string | undefined {
 
 export function loadConfig(env: Env = process.env): AccrueConfig {
   const kind = str(env, 'ACCRUE_STORE') ?? 'memory';
-  if (kind !== 'memory' && kind !== 'dynamodb') throw new Error(`ACCRUE_STORE: must be memory or dynamodb, got ${JSON.stringify(kind)}`);
+  if (kind !== 'memory' && kind !== 'dynamodb')
+    throw new Error(`ACCRUE_STORE: must be memory or dynamodb, got ${JSON.stringify(kind)}`);
   const endpoint = str(env, 'AWS_ENDPOINT_URL');
   return {
     aws: {

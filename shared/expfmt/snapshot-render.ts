@@ -57,7 +57,14 @@ export interface RenderStats {
 }
 
 export interface RenderResult {
+  /** The whole body (joined from `parts` on first read). */
   readonly body: string;
+  /**
+   * The body as pieces in order (their concatenation is `body`): the cached per-(group, family) chunk
+   * strings themselves, so a caller that streams them (e.g. into gzip) never builds a second copy of the
+   * whole body.
+   */
+  readonly parts: readonly string[];
   readonly stats: RenderStats;
 }
 
@@ -81,13 +88,19 @@ interface GroupText {
   readonly id: string;
 }
 
-/** One (group, family) rendered. */
+/**
+ * One (group, family) rendered. Memory: only the rendered lines are kept between renders; the label
+ * texts (`lts`, about as large as the lines) are dropped after each block build and recomputed when a
+ * later build needs them (cross-group dedupe, or the other format's first render).
+ */
 interface Chunk {
   readonly groupId: string;
   /** Final sorted label text of each series, in output order: the series' identity within the family. */
-  readonly lts: readonly string[];
-  /** Series in output order. */
-  readonly order: readonly number[];
+  lts: readonly string[] | undefined;
+  /** Series in output order; undefined when that is the family's own order with nothing dropped. */
+  readonly order: readonly number[] | undefined;
+  /** Series written (after dropping). */
+  readonly count: number;
   /** Series of this family that coincide with an earlier one once group labels are applied. */
   readonly dropped: number;
   text?: string;
@@ -105,7 +118,8 @@ interface BlockEntry {
   readonly groupIds: readonly string[];
   /** Set when the block depended on group precedence (a dedupe or type decision between groups). */
   readonly precedence: readonly number[] | undefined;
-  readonly text: string;
+  /** HELP/TYPE header, then the chunks' lines (shared with the chunk cache, not copied). */
+  readonly parts: readonly string[];
   /** The family type written (the most recently updated group's when groups disagree). */
   readonly type: MetricFamily['type'];
   readonly duplicates: number;
@@ -165,12 +179,14 @@ export function renderSnapshotWithStats(
   }
 
   // Reserved names: the per-group gauges and the extra families.
-  const blocks = new Map<string, string>();
+  const blocks = new Map<string, readonly string[]>();
   /** Type and series count of each block, for the name-collision check below. */
   const kinds = new Map<string, { type: MetricFamily['type']; series: number; reserved: boolean }>();
   const extra = opts.extraFamilies ?? [];
   for (const f of extra) {
-    blocks.set(f.name, om ? metricFamiliesToOpenMetrics([f], { omitEof: true }) : metricFamiliesToText([f]));
+    blocks.set(f.name, [
+      om ? metricFamiliesToOpenMetrics([f], { omitEof: true }) : metricFamiliesToText([f]),
+    ]);
     kinds.set(f.name, { type: f.type, series: 0, reserved: true });
   }
   for (const n of [PUSH_TIME_METRIC, PUSH_FAILURE_TIME_METRIC]) {
@@ -178,14 +194,12 @@ export function renderSnapshotWithStats(
   }
   if (groups.length > 0) {
     if (!blocks.has(PUSH_TIME_METRIC)) {
-      blocks.set(
-        PUSH_TIME_METRIC,
+      blocks.set(PUSH_TIME_METRIC, [
         pushTimeBlock(PUSH_TIME_METRIC, PUSH_TIME_HELP, groups, (g) => g.lastPushMs, om),
-      );
+      ]);
     }
     if (!blocks.has(PUSH_FAILURE_TIME_METRIC)) {
-      blocks.set(
-        PUSH_FAILURE_TIME_METRIC,
+      blocks.set(PUSH_FAILURE_TIME_METRIC, [
         pushTimeBlock(
           PUSH_FAILURE_TIME_METRIC,
           PUSH_FAILURE_TIME_HELP,
@@ -193,7 +207,7 @@ export function renderSnapshotWithStats(
           (g) => g.lastPushFailureMs,
           om,
         ),
-      );
+      ]);
     }
   }
 
@@ -213,7 +227,7 @@ export function renderSnapshotWithStats(
       cache.blocksRebuilt++;
     }
     live.set(name, be);
-    blocks.set(name, be.text);
+    blocks.set(name, be.parts);
     kinds.set(name, { type: be.type, series: be.series, reserved: false });
     duplicates += be.duplicates;
     conflicting += be.conflicting;
@@ -243,11 +257,16 @@ export function renderSnapshotWithStats(
       keep.add(n);
     }
   }
-  let body = '';
-  for (const n of names) if (keep.has(n)) body += blocks.get(n)!;
-  if (om) body += '# EOF\n';
+  const parts: string[] = [];
+  for (const n of names) if (keep.has(n)) for (const p of blocks.get(n)!) parts.push(p);
+  if (om) parts.push('# EOF\n');
+  let body: string | undefined;
   return {
-    body,
+    get body(): string {
+      body ??= parts.join('');
+      return body;
+    },
+    parts,
     stats: {
       duplicateSeriesDropped: duplicates,
       conflictingSeriesDropped: conflicting,
@@ -374,10 +393,11 @@ function getChunk(cache: RenderCache, e: Entry): Chunk {
     lts[i] = finalLabelsText(e.gt, f.series[i]!.labels);
     if (i > 0 && lts[i]! < lts[i - 1]!) sorted = false;
   }
-  let order = Array.from({ length: n }, (_, i) => i);
+  let order: number[] | undefined;
   let outLts = lts;
   let dropped = 0;
   if (!sorted) {
+    order = Array.from({ length: n }, (_, i) => i);
     order.sort((a, b) => (lts[a]! < lts[b]! ? -1 : lts[a]! > lts[b]! ? 1 : a - b));
     outLts = order.map((i) => lts[i]!);
   }
@@ -390,7 +410,7 @@ function getChunk(cache: RenderCache, e: Entry): Chunk {
       for (let k = 0; k < outLts.length; k++) {
         if (k > 0 && outLts[k] === outLts[k - 1]) dropped++;
         else {
-          keepO.push(order[k]!);
+          keepO.push(order === undefined ? k : order[k]!);
           keepL.push(outLts[k]!);
         }
       }
@@ -399,24 +419,37 @@ function getChunk(cache: RenderCache, e: Entry): Chunk {
       break;
     }
   }
-  c = { groupId: e.gt.id, lts: outLts, order, dropped };
+  c = { groupId: e.gt.id, lts: outLts, order, count: outLts.length, dropped };
   cache.chunks.set(f, c);
   cache.chunksRendered++;
   return c;
 }
 
+/** The chunk's label texts in output order, recomputed when they were dropped. */
+function chunkLts(c: Chunk, e: Entry): readonly string[] {
+  if (c.lts !== undefined) return c.lts;
+  const f = e.family;
+  const lts: string[] = new Array(c.count);
+  for (let i = 0; i < c.count; i++)
+    lts[i] = finalLabelsText(e.gt, f.series[c.order === undefined ? i : c.order[i]!]!.labels);
+  c.lts = lts;
+  return lts;
+}
+
 /** The chunk's lines, all series or those not in `skip` (positions in output order). */
-function chunkText(c: Chunk, f: MetricFamily, om: boolean, skip?: ReadonlySet<number>): string {
+function chunkText(c: Chunk, e: Entry, om: boolean, skip?: ReadonlySet<number>): string {
   if (skip === undefined) {
     const cached = om ? c.openMetrics : c.text;
     if (cached !== undefined) return cached;
   }
+  const f = e.family;
+  const lts = chunkLts(c, e);
   const sample = f.type === 'counter' ? counterSampleName(f.name, om) : f.name;
-  const sink = new ByteSink(Math.min(1 << 20, 64 + c.order.length * 96));
+  const sink = new ByteSink(Math.min(1 << 20, 64 + c.count * 96));
   const bounds = new Map<number, string>();
-  for (let i = 0; i < c.order.length; i++) {
+  for (let i = 0; i < c.count; i++) {
     if (skip?.has(i)) continue;
-    writeSeries(sink, f, sample, f.series[c.order[i]!]!, c.lts[i]!, om, bounds);
+    writeSeries(sink, f, sample, f.series[c.order === undefined ? i : c.order[i]!]!, lts[i]!, om, bounds);
   }
   const out = sink.toString();
   if (skip === undefined) {
@@ -518,7 +551,7 @@ function buildBlock(cache: RenderCache, all: readonly Entry[], om: boolean): Blo
       const claimed = new Set<string>();
       for (const i of precedenceOrder(entries)) {
         if (!involved.has(i)) continue;
-        const lts = chunks[i]!.lts;
+        const lts = chunkLts(chunks[i]!, entries[i]!);
         for (let k = 0; k < lts.length; k++) {
           const lt = lts[k]!;
           if (claimed.has(lt)) {
@@ -537,20 +570,23 @@ function buildBlock(cache: RenderCache, all: readonly Entry[], om: boolean): Blo
 
   const f0 = entries[0]!.family;
   const fname = om ? openMetricsFamilyName(f0) : f0.name;
-  let text = '';
+  let header = '';
   if (help !== '')
-    text += '# HELP ' + fname + ' ' + (om ? escapeOpenMetricsHelp(help) : escapeHelp(help)) + '\n';
-  text += '# TYPE ' + fname + ' ' + (om ? openMetricsTypeName(type) : type) + '\n';
+    header += '# HELP ' + fname + ' ' + (om ? escapeOpenMetricsHelp(help) : escapeHelp(help)) + '\n';
+  header += '# TYPE ' + fname + ' ' + (om ? openMetricsTypeName(type) : type) + '\n';
+  const parts = [header];
   let series = 0;
   for (let i = 0; i < entries.length; i++) {
-    text += chunkText(chunks[i]!, entries[i]!.family, om, skips[i]);
-    series += chunks[i]!.lts.length - (skips[i]?.size ?? 0);
+    const t = chunkText(chunks[i]!, entries[i]!, om, skips[i]);
+    if (t !== '') parts.push(t);
+    series += chunks[i]!.count - (skips[i]?.size ?? 0);
   }
+  for (const c of chunks) c.lts = undefined;
   return {
     families: all.map((e) => e.family),
     groupIds: all.map((e) => e.gt.id),
     precedence,
-    text,
+    parts,
     type,
     duplicates,
     conflicting,

@@ -5,8 +5,8 @@
 // When the user points the suite at real endpoints (ACCRUE_TEST_DYNAMODB_ENDPOINT / ACCRUE_TEST_SQS_ENDPOINT,
 // e.g. LocalStack's http://localhost:4566), nothing is started.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -28,7 +28,8 @@ async function waitForHttp(url, ms, child) {
   const deadline = Date.now() + ms;
   let lastErr;
   while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`emulator exited with code ${child.exitCode} before answering ${url}`);
+    if (child && child.exitCode !== null)
+      throw new Error(`emulator exited with code ${child.exitCode} before answering ${url}`);
     try {
       await fetch(url, { method: 'POST', signal: AbortSignal.timeout(1000) });
       return;
@@ -46,11 +47,22 @@ export async function startDynamoDbLocal() {
   const port = await freePort();
   const child = spawn(
     'java',
-    ['-Xmx512m', '-Djava.library.path=./DynamoDBLocal_lib', '-jar', 'DynamoDBLocal.jar', '-inMemory', '-port', String(port), '-disableTelemetry'],
+    [
+      '-Xmx512m',
+      '-Djava.library.path=./DynamoDBLocal_lib',
+      '-jar',
+      'DynamoDBLocal.jar',
+      '-inMemory',
+      '-port',
+      String(port),
+      '-disableTelemetry',
+    ],
     { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], detached: false },
   );
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   const endpoint = `http://127.0.0.1:${port}`;
   try {
     await waitForHttp(endpoint, 30000, child);
@@ -64,7 +76,14 @@ export async function startDynamoDbLocal() {
 /** Starts the SQS emulator in a child process on a free loopback port. Returns { endpoint, pid, stop }. */
 export async function startSqsEmulatorProcess() {
   const port = await freePort();
-  const script = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'service', 'local', 'sqs-emulator.mjs');
+  const script = path.join(
+    path.dirname(new URL(import.meta.url).pathname),
+    '..',
+    '..',
+    'service',
+    'local',
+    'sqs-emulator.mjs',
+  );
   const child = spawn(process.execPath, [script, String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
   const endpoint = `http://127.0.0.1:${port}`;
   await waitForHttp(`${endpoint}/health`, 15000, child);
@@ -75,7 +94,10 @@ function stopChild(child) {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => { clearTimeout(t); resolve(); });
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
     process.kill(child.pid, 'SIGTERM');
   });
 }

@@ -11,7 +11,13 @@ export default async function globalSetup() {
     process.env.ACCRUE_TEST_DYNAMODB_ENDPOINT ? null : startDynamoDbLocal(),
     process.env.ACCRUE_TEST_SQS_ENDPOINT ? null : startSqsEmulatorProcess(),
   ]);
-  if (ddb) { process.env.ACCRUE_TEST_DYNAMODB_ENDPOINT = ddb.endpoint; started.push(ddb); }
-  if (sqs) { process.env.ACCRUE_TEST_SQS_ENDPOINT = sqs.endpoint; started.push(sqs); }
+  if (ddb) {
+    process.env.ACCRUE_TEST_DYNAMODB_ENDPOINT = ddb.endpoint;
+    started.push(ddb);
+  }
+  if (sqs) {
+    process.env.ACCRUE_TEST_SQS_ENDPOINT = sqs.endpoint;
+    started.push(sqs);
+  }
   globalThis.__ACCRUE_EMULATORS__ = started;
 }

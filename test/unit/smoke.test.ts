@@ -1,7 +1,7 @@
+import { ValidationError } from '../../shared/model/errors';
 import { labelsKey, seriesKey } from '../../shared/model/identity';
 import { labelNameProblem, metricNameProblem } from '../../shared/model/names';
 import { normalizeGroupingKey } from '../../shared/store/grouping';
-import { ValidationError } from '../../shared/model/errors';
 
 describe('series identity', () => {
   it('does not depend on label order', () => {

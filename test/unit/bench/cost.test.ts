@@ -157,3 +157,14 @@ describe('cost model inputs', () => {
     expect(line(costModel(inputs, PRICES), 'SQS requests')).toBeCloseTo(0.00088, 9);
   });
 });
+
+describe('write budget', () => {
+  it('is the WRU per 1,000 events the target leaves after every other line', () => {
+    const m = costModel(BATCHED, PRICES);
+    const others = m.allInUsdPerMillion - 0.025;
+    expect(m.writeBudgetWruPer1000Events).toBeCloseTo((0.02 - others) / 0.625e-6 / 1000, 2);
+    // Spending exactly the budget meets the target.
+    const at = costModel({ ...BATCHED, wcuPer1000Events: m.writeBudgetWruPer1000Events }, PRICES);
+    expect(at.allInUsdPerMillion).toBeCloseTo(0.02, 4);
+  });
+});
