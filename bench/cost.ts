@@ -110,7 +110,9 @@ export const DEFAULT_INPUTS: CostInputs = {
   dynamoLatencyMs: 15,
   invocationOverheadMs: 5,
   deployment: {
-    series: 10_000,
+    // One ARIA PRO deployment: ~20 trading instances x ~100 series each (the desk mix of bench/dynamo.ts
+    // touches ~35 per batch). docs/benchmarks.md shows how the cost moves with series and event rate.
+    series: 2_000,
     seriesItemBytes: 300,
     scrapeIntervalS: 15,
     scrapers: 2,

@@ -11,7 +11,9 @@
  * - `one-message-per-apply`: batches of 1 (no merging across messages);
  * - `redelivery`: the same batches again (every id a duplicate);
  * - `concurrent-4`: 4 stores (separate clients, like 4 Lambda instances) applying batches of 10 at once;
- * - `lambda-batch-100`: batches of 100 messages (batch size 100 with a batching window, as deployed).
+ * - `lambda-batch-100`: batches of 100 messages (batch size 100 with a batching window, as deployed);
+ * - `aria-desk-batch-100`: the same batches from one desk trading 3 symbols: tens of distinct series per
+ *   batch, the issue's "realistic trading mix". The cost model uses this one.
  *
  * Write requests are counted by an SDK middleware on the client (every TransactWriteItems, UpdateItem,
  * PutItem, DeleteItem, BatchWriteItem sent, retries included). WCU: what DynamoDB reports with
@@ -27,7 +29,7 @@
 import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTables, DynamoStore, deleteTables } from '../shared/store/dynamodb';
 import type { ApplyRequest } from '../shared/store/types';
-import { tradingRequest } from './store';
+import { ARIA_DESK_SYMBOLS, tradingRequest } from './store';
 
 export const TARGET_WRITE_REQUESTS_PER_1000_EVENTS = 10;
 const EVENTS_PER_MESSAGE = 300;
@@ -150,7 +152,16 @@ interface ScenarioResult {
 async function scenario(
   endpoint: string,
   name: string,
-  o: { messages: number; batch: number; concurrency: number; redeliver?: boolean },
+  o: {
+    messages: number;
+    batch: number;
+    concurrency: number;
+    redeliver?: boolean;
+    /** Groups the messages come from. @default 4 */
+    instances?: number;
+    /** Symbols traded (distinct series grow with them). @default the heavy mix's 12 */
+    symbols?: readonly string[];
+  },
 ): Promise<ScenarioResult> {
   const tables = {
     seriesTable: `bench-series-${name}-${process.pid}`,
@@ -175,9 +186,11 @@ async function scenario(
   try {
     // Warm-up, as in a running system: 40 older messages (smaller seeds, older event times) create the
     // family schemas and most of the series a steady state has.
-    const warm = Array.from({ length: 40 }, (_, i) => tradingRequest(i + 1, `bench-${i % 4}`));
+    const groups = o.instances ?? 4;
+    const msg = (n: number, i: number) => tradingRequest(n, `bench-${i % groups}`, o.symbols);
+    const warm = Array.from({ length: 40 }, (_, i) => msg(i + 1, i));
     for (const b of batchesOf(warm, 10)) await stores[0]!.apply(b);
-    const reqs = Array.from({ length: o.messages }, (_, i) => tradingRequest(1000 + i, `bench-${i % 4}`));
+    const reqs = Array.from({ length: o.messages }, (_, i) => msg(1000 + i, i));
     const batches = batchesOf(reqs, o.batch);
     if (o.redeliver) for (const b of batches) await stores[0]!.apply(b);
     Object.assign(counter, { writeRequests: 0, readRequests: 0, reportedWcu: 0, computedWcu: 0 });
@@ -257,6 +270,16 @@ export async function run(opts: { quick: boolean; endpoint?: string }): Promise<
       concurrency: 1,
     });
     results.push(big);
+    // The issue's mix: one desk (3 symbols, one instance), hundreds of events per message, tens of
+    // distinct series per batch. Cost per event follows distinct series per batch, not events.
+    const desk = await scenario(endpoint, 'aria-desk-batch-100', {
+      messages: Math.max(messages, 100),
+      batch: 100,
+      concurrency: 1,
+      instances: 1,
+      symbols: ARIA_DESK_SYMBOLS,
+    });
+    results.push(desk);
     const main = results[0]!;
     return {
       endpoint: opts.endpoint ? endpoint : 'DynamoDB Local (started by the bench)',
@@ -268,6 +291,10 @@ export async function run(opts: { quick: boolean; endpoint?: string }): Promise<
       batch100: {
         writeRequestsPer1000Events: big.writeRequestsPer1000Events,
         computedWcuPer1000Events: big.computedWcuPer1000Events,
+      },
+      deskBatch100: {
+        writeRequestsPer1000Events: desk.writeRequestsPer1000Events,
+        computedWcuPer1000Events: desk.computedWcuPer1000Events,
       },
       eventsPerSec: main.eventsPerSec,
       scenarios: results,

@@ -106,12 +106,13 @@ export function costInputsFrom(results: Readonly<Record<string, PartOutcome>>): 
     return fallback;
   };
   // The event source mapping's default batch is 100 messages (infra): take the dynamo bench's batch-100
-  // scenario when it ran, else its batch-10 figures (an upper bound: bigger batches merge more).
+  // scenario of one desk (the mix: tens of distinct series per batch) when it ran, else its
+  // batch-10 figures of the heavy mix (an upper bound: more distinct series per batch cost more).
   const dynamo = results.dynamo?.status === 'ok' ? results.dynamo.result : undefined;
   const scenarios = dynamo && Array.isArray(dynamo.scenarios) ? (dynamo.scenarios as unknown[]) : [];
   const b100 = scenarios.find(
     (x): x is Record<string, unknown> =>
-      typeof x === 'object' && x !== null && (x as { scenario?: unknown }).scenario === 'lambda-batch-100',
+      typeof x === 'object' && x !== null && (x as { scenario?: unknown }).scenario === 'aria-desk-batch-100',
   );
   const fromB100 = (field: string): number | undefined => {
     const v = b100?.[field];
@@ -146,8 +147,26 @@ function runPart(part: string, quick: boolean, timeoutS: number): Promise<PartOu
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', __filename, '--child', part, '--out', out, ...(quick ? ['--quick'] : [])],
-      { stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+      // Its own process group: on a timeout the whole group is stopped, including what the part started
+      // (DynamoDB Local, the Pushgateway), which a plain SIGTERM to the child would leave running.
+      {
+        stdio: ['ignore', 'inherit', 'pipe'],
+        env: { ...process.env, NODE_NO_WARNINGS: '1' },
+        detached: true,
+      },
     );
+    const killGroup = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+        // already gone
+      }
+    };
+    const onInterrupt = () => {
+      killGroup('SIGTERM');
+      process.exit(130);
+    };
+    process.once('SIGINT', onInterrupt);
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
@@ -156,14 +175,12 @@ function runPart(part: string, quick: boolean, timeoutS: number): Promise<PartOu
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      if (child.pid) process.kill(child.pid, 'SIGTERM');
-      setTimeout(
-        () => child.exitCode === null && child.pid && process.kill(child.pid, 'SIGKILL'),
-        10_000,
-      ).unref();
+      killGroup('SIGTERM');
+      setTimeout(() => killGroup('SIGKILL'), 10_000).unref();
     }, timeoutS * 1000);
     child.on('exit', (code) => {
       clearTimeout(timer);
+      process.removeListener('SIGINT', onInterrupt);
       const seconds = Math.round((performance.now() - t0) / 100) / 10;
       let outcome: PartOutcome;
       try {

@@ -57,8 +57,20 @@ function histOp(name: string, labels: Record<string, string>, bounds: number[], 
   return { kind: 'histogram_observe', name, labels, bounds, counts, sum, count: values.length };
 }
 
-/** One message of 300 events, pre-aggregated the way ingest does: one op per series. */
-export function tradingRequest(n: number, instance = 'bench-1'): ApplyRequest {
+/** The symbols of the heavy mix (12); `ARIA_DESK_SYMBOLS` is a single desk's (3). */
+export const BENCH_SYMBOLS: readonly string[] = SYMBOLS;
+export const ARIA_DESK_SYMBOLS: readonly string[] = ['EURUSD', 'GBPUSD', 'XAUUSD'];
+
+/**
+ * One message of 300 events, pre-aggregated the way ingest does: one op per series. With the default 12
+ * symbols a message touches ~80 series and a group ~120 over a few messages (the heavy mix); with
+ * `ARIA_DESK_SYMBOLS` a whole batch touches about 35 (the issue's "tens of distinct series per batch").
+ */
+export function tradingRequest(
+  n: number,
+  instance = 'bench-1',
+  symbols: readonly string[] = SYMBOLS,
+): ApplyRequest {
   const r = rng(n);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const execs = new Map<string, number>();
@@ -69,7 +81,7 @@ export function tradingRequest(n: number, instance = 'bench-1'): ApplyRequest {
   let pnl = 0;
   for (let i = 0; i < EVENTS_PER_MESSAGE; i++) {
     const x = r();
-    const sym = pick(SYMBOLS);
+    const sym = pick(symbols);
     if (x < 0.85) {
       const k = `${sym}|${r() < 0.5 ? 'BUY' : 'SELL'}|${r() < 0.95 ? 'success' : 'failed'}`;
       execs.set(k, (execs.get(k) ?? 0) + 1);

@@ -271,19 +271,20 @@ describe('cost inputs from the run', () => {
 });
 
 describe('cost inputs follow the Lambda batch of 100 when the dynamo bench measured it', () => {
-  it('prefers the batch-100 scenario, else batch 10 with a note', () => {
+  it('prefers the one-desk batch-100 scenario (the issue mix), else batch 10 with a note', () => {
     const dynamo = (scenarios: unknown[]): PartOutcome => ({
       status: 'ok',
       result: { writeRequestsPer1000Events: 3, computedWcuPer1000Events: 500, scenarios },
     });
     const with100 = costInputsFrom({
       dynamo: dynamo([
-        { scenario: 'lambda-batch-100', writeRequestsPer1000Events: 1.5, computedWcuPer1000Events: 120 },
+        { scenario: 'lambda-batch-100', writeRequestsPer1000Events: 2.5, computedWcuPer1000Events: 400 },
+        { scenario: 'aria-desk-batch-100', writeRequestsPer1000Events: 1.5, computedWcuPer1000Events: 120 },
       ]),
     });
     expect(with100.inputs).toMatchObject({ writeRequestsPer1000Events: 1.5, wcuPer1000Events: 120 });
     const without = costInputsFrom({
-      dynamo: dynamo([null, { scenario: 'lambda-batch-100', computedWcuPer1000Events: 'x' }]),
+      dynamo: dynamo([null, { scenario: 'aria-desk-batch-100', computedWcuPer1000Events: 'x' }]),
     });
     expect(without.inputs).toMatchObject({ writeRequestsPer1000Events: 3, wcuPer1000Events: 500 });
     expect(costInputsFrom({ dynamo: dynamo([]) }).notes.some((n) => /batches of 10/.test(n))).toBe(true);
