@@ -8,34 +8,10 @@
  */
 import { decodeMessage } from '../shared/ingest/decode';
 import { ARIA_PROFILE } from '../shared/profiles/load';
+import { BENCH_ERRORS, BENCH_SYMBOLS, rng } from './fixtures';
 
-const SYMBOLS = [
-  'EURUSD',
-  'GBPUSD',
-  'USDJPY',
-  'AUDUSD',
-  'USDCAD',
-  'USDCHF',
-  'NZDUSD',
-  'EURGBP',
-  'EURJPY',
-  'GBPJPY',
-  'XAUUSD',
-  'US30',
-];
-const ERRORS = ['timeout', 'rejected', 'requote', 'no_liquidity', 'connection'];
-
-/** Deterministic PRNG (mulberry32) so every run measures the same bytes. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const SYMBOLS = BENCH_SYMBOLS;
+const ERRORS = BENCH_ERRORS;
 
 /** One realistic ARIA producer batch: mostly executions, some errors, P&L, performance and health events. */
 export function ariaMessage(seed: number, events: number, t0 = 1_767_225_600_000): string {

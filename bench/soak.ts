@@ -62,6 +62,7 @@ import { ARIA_PROFILE } from '../shared/profiles';
 import { MemoryStore } from '../shared/store';
 import { createTables, DynamoStore, deleteTables } from '../shared/store/dynamodb';
 import type { ApplyRequest, ApplyResult, Store, StoreSnapshot } from '../shared/store/types';
+import { rng } from './fixtures';
 
 export const FAULT_KINDS = [
   'crash-after-commit',
@@ -283,17 +284,7 @@ export class ExpectedTotals {
 
 // ------------------------------------------------------------------------------------------ helpers
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from './fixtures';
 
 /** Least-squares slope of y over x. */
 export function slope(xs: readonly number[], ys: readonly number[]): number {

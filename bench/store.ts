@@ -14,36 +14,12 @@ import { join } from 'node:path';
 import type { MetricFamily } from '../shared/model/types';
 import { MemoryStore, type MemoryStoreOptions } from '../shared/store/memory';
 import type { ApplyRequest, MetricOp } from '../shared/store/types';
+import { BENCH_ERRORS, BENCH_SYMBOLS, rng } from './fixtures';
 
 const EVENTS_PER_MESSAGE = 300;
-const SYMBOLS = [
-  'EURUSD',
-  'GBPUSD',
-  'USDJPY',
-  'AUDUSD',
-  'USDCAD',
-  'USDCHF',
-  'NZDUSD',
-  'EURGBP',
-  'EURJPY',
-  'GBPJPY',
-  'XAUUSD',
-  'US30',
-];
-const ERRORS = ['timeout', 'rejected', 'requote', 'no_liquidity', 'connection'];
+const ERRORS = BENCH_ERRORS;
 const LATENCY = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 const SLIPPAGE = [0.1, 0.5, 1, 2, 5, 10, 20];
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function histOp(name: string, labels: Record<string, string>, bounds: number[], values: number[]): MetricOp {
   const counts = new Array<number>(bounds.length + 1).fill(0);
@@ -57,8 +33,7 @@ function histOp(name: string, labels: Record<string, string>, bounds: number[], 
   return { kind: 'histogram_observe', name, labels, bounds, counts, sum, count: values.length };
 }
 
-/** The symbols of the heavy mix (12); `ARIA_DESK_SYMBOLS` is a single desk's (3). */
-export const BENCH_SYMBOLS: readonly string[] = SYMBOLS;
+/** A single desk's symbols (3); the heavy mix trades `BENCH_SYMBOLS` (12). */
 export const ARIA_DESK_SYMBOLS: readonly string[] = ['EURUSD', 'GBPUSD', 'XAUUSD'];
 
 /**
@@ -69,7 +44,7 @@ export const ARIA_DESK_SYMBOLS: readonly string[] = ['EURUSD', 'GBPUSD', 'XAUUSD
 export function tradingRequest(
   n: number,
   instance = 'bench-1',
-  symbols: readonly string[] = SYMBOLS,
+  symbols: readonly string[] = BENCH_SYMBOLS,
 ): ApplyRequest {
   const r = rng(n);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
