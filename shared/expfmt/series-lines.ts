@@ -40,9 +40,11 @@ export function openMetricsFamilyName(f: MetricFamily): string {
 export type BoundCache = Map<number, string>;
 
 function bound(cache: BoundCache, v: number, _openMetrics: boolean): string {
+  // A bound of -0 is the bound 0: written `0`, so the two never become different series (and the cache,
+  // a Map, treats -0 and 0 as one key anyway).
   let s = cache.get(v);
   if (s === undefined) {
-    s = formatFloat(v);
+    s = formatFloat(v === 0 ? 0 : v);
     cache.set(v, s);
   }
   return s;

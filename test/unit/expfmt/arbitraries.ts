@@ -78,7 +78,8 @@ const histogramSeries = fc
     sum: anyDouble,
   })
   .map(({ labels, bounds, incs, extra, sum }) => {
-    const les = [...bounds].sort((a, b) => a - b);
+    // Canonical bounds: -0 is the bound 0 (parsers and writers normalize it).
+    const les = [...bounds].map((b) => (b === 0 ? 0 : b)).sort((a, b) => a - b);
     let c = 0;
     const buckets = les.map((le, i) => {
       c += incs[i] ?? 0;
@@ -100,7 +101,10 @@ const summarySeries = fc
   })
   .map(({ labels, qs, values, sum, count }) => ({
     labels,
-    quantiles: [...qs].sort((a, b) => a - b).map((quantile, i) => ({ quantile, value: values[i]! })),
+    quantiles: [...qs]
+      .map((q) => (q === 0 ? 0 : q))
+      .sort((a, b) => a - b)
+      .map((quantile, i) => ({ quantile, value: values[i]! })),
     sum,
     count,
   }));

@@ -117,3 +117,21 @@ describe('fuzz: the parser only ever throws ParseError', () => {
     );
   });
 });
+
+describe('negative zero bounds', () => {
+  it('writes le="-0" as le="0" and reads it back as +0, also when another family has the bound 0', () => {
+    const h = (name: string, le: number) => ({
+      name,
+      help: 'h',
+      type: 'histogram' as const,
+      series: [{ labels: {}, buckets: [{ le, count: 1 }], sum: 0, count: 1 }],
+    });
+    const text = metricFamiliesToText([h('a', -0), h('b', 0)]);
+    expect(text).toContain('a_bucket{le="0"} 1');
+    expect(text).toContain('b_bucket{le="0"} 1');
+    expect(text).not.toContain('le="-0"');
+    const parsed = parseText('# TYPE x histogram\nx_bucket{le="-0"} 1\nx_sum 0\nx_count 1\n');
+    const le = (parsed[0]!.series[0] as { buckets: { le: number }[] }).buckets[0]!.le;
+    expect(Object.is(le, 0)).toBe(true);
+  });
+});
