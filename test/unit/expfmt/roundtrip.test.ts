@@ -3,6 +3,7 @@ import { metricFamiliesToOpenMetrics } from '../../../shared/expfmt/openmetrics-
 import { metricFamiliesToText } from '../../../shared/expfmt/text-create';
 import { parseText } from '../../../shared/expfmt/text-parse';
 import { ParseError } from '../../../shared/model/errors';
+import type { HistogramSeries } from '../../../shared/model/types';
 import { promtoolCheckMetrics } from '../../support/promtool';
 import { families } from './arbitraries';
 import { checkOpenMetricsStructure } from './openmetrics-check';
@@ -131,7 +132,7 @@ describe('negative zero bounds', () => {
     expect(text).toContain('b_bucket{le="0"} 1');
     expect(text).not.toContain('le="-0"');
     const parsed = parseText('# TYPE x histogram\nx_bucket{le="-0"} 1\nx_sum 0\nx_count 1\n');
-    const le = (parsed[0]!.series[0] as { buckets: { le: number }[] }).buckets[0]!.le;
+    const le = (parsed[0]!.series[0] as HistogramSeries).buckets[0]!.le;
     expect(Object.is(le, 0)).toBe(true);
   });
 });
