@@ -136,6 +136,28 @@ it('scrapes the demo with the producer labels and evaluates every shipped rule w
   expect(executions).toBeGreaterThan(0);
   expect(await query('count({exported_job!=""})')).toEqual([]);
 
+  // rate() needs an increase between two scrapes of a series that already exists: on a loaded machine
+  // the first run's events can all land before Prometheus first sees the series (flat → rate 0 → NaN
+  // quantiles). A second run, after the series are in Prometheus, makes the increase observable.
+  const again = await runDemo([
+    '--duration',
+    '3',
+    '--rate',
+    '200',
+    '--seed',
+    '4',
+    '--instance',
+    'prom-test',
+    '--queue-url',
+    gateway.queueUrl,
+    '--endpoint',
+    gateway.sqsEndpoint,
+    '--url',
+    gateway.baseUrl,
+    '--quiet',
+  ]);
+  expect(again.code).toBe(0);
+
   // Recording rules produce the series the alerts and dashboards use.
   for (const rec of [
     'job_instance:aria_executions:rate5m',
