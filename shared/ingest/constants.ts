@@ -28,7 +28,7 @@ export const ENVELOPE_LIMITS = {
 } as const;
 
 /** Names starting with this prefix belong to Accrue's own metrics and are refused in events. */
-export const RESERVED_PREFIX = 'accrue_';
+export { RESERVED_PREFIX } from '../model/names';
 
 /** Idempotency key: URL/ID-safe characters; `#` is excluded because the store reserves `<id>#<n>`. */
 export const ID_PATTERN = '^[A-Za-z0-9_.:/@+=-]+$';

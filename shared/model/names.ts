@@ -39,3 +39,9 @@ export function labelNameProblem(name: unknown): string | undefined {
   if (name.startsWith('__')) return 'must not start with "__" (reserved for internal use)';
   return undefined;
 }
+
+/**
+ * Metric names starting with this prefix belong to Accrue's own metrics: pushes, events and profiles
+ * can't use it, so Accrue's metrics never collide with its users' (docs/architecture.md).
+ */
+export const RESERVED_PREFIX = 'accrue_';

@@ -17,13 +17,13 @@
 import { parseText } from '../expfmt/text-parse';
 import { type Problem, RejectReason, ValidationError } from '../model/errors';
 import { labelsKey } from '../model/identity';
-import { labelNameProblem, metricNameProblem } from '../model/names';
+import { labelNameProblem, metricNameProblem, RESERVED_PREFIX } from '../model/names';
 import type { AnySeries, Labels, MetricFamily } from '../model/types';
 import { normalizeGroupingKey } from '../store/grouping';
 import type { GroupingKey, PushMethod, PushRequest } from '../store/types';
 
-/** Metric name prefix reserved for Accrue's own metrics. */
-export const RESERVED_PREFIX = 'accrue_';
+/** Metric name prefix reserved for Accrue's own metrics (defined with the name rules). */
+export { RESERVED_PREFIX } from '../model/names';
 /** Names the renderer adds per group. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   'push_time_seconds',
