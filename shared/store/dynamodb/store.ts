@@ -443,7 +443,9 @@ export class DynamoStore implements Store {
 
     const units = preqs.flatMap((p) => p.units);
     try {
-      await this.resolveSchemas(allOps);
+      // Schemas and series existence are independent reads: one round trip instead of two (cold starts,
+      // and every batch that brings new series). runUnits re-learns only what is still unknown.
+      await Promise.all([this.resolveSchemas(allOps), this.learnExistence(units)]);
       await this.runUnits(units);
     } catch (e) {
       // A read or write that can't be retried here: what is still pending fails (goes back to the queue).
