@@ -10,6 +10,25 @@ import { fileURLToPath } from 'node:url';
 const DS = { type: 'prometheus', uid: '${datasource}' };
 const SEL = 'job=~"$job", instance=~"$instance"';
 
+/** A multi-value query variable with "All" matching everything. */
+function queryVariable(name, label, query) {
+  return {
+    name,
+    label,
+    type: 'query',
+    datasource: DS,
+    refresh: 2,
+    includeAll: true,
+    multi: true,
+    allValue: '.*',
+    current: {},
+    sort: 1,
+    hide: 0,
+    query: { query, refId: name },
+    definition: query,
+  };
+}
+
 /** Template variables shared by every dashboard. */
 function templating(withSymbol) {
   const list = [
@@ -21,53 +40,13 @@ function templating(withSymbol) {
       current: {},
       hide: 0,
     },
-    {
-      name: 'job',
-      label: 'Job',
-      type: 'query',
-      datasource: DS,
-      refresh: 2,
-      includeAll: true,
-      multi: true,
-      allValue: '.*',
-      current: {},
-      sort: 1,
-      hide: 0,
-      query: { query: 'label_values(aria_mt5_connection_status, job)', refId: 'job' },
-      definition: 'label_values(aria_mt5_connection_status, job)',
-    },
-    {
-      name: 'instance',
-      label: 'Instance',
-      type: 'query',
-      datasource: DS,
-      refresh: 2,
-      includeAll: true,
-      multi: true,
-      allValue: '.*',
-      current: {},
-      sort: 1,
-      hide: 0,
-      query: { query: 'label_values(aria_mt5_connection_status{job=~"$job"}, instance)', refId: 'instance' },
-      definition: 'label_values(aria_mt5_connection_status{job=~"$job"}, instance)',
-    },
+    queryVariable('job', 'Job', 'label_values(aria_mt5_connection_status, job)'),
+    queryVariable('instance', 'Instance', 'label_values(aria_mt5_connection_status{job=~"$job"}, instance)'),
   ];
   if (withSymbol) {
-    list.push({
-      name: 'symbol',
-      label: 'Symbol',
-      type: 'query',
-      datasource: DS,
-      refresh: 2,
-      includeAll: true,
-      multi: true,
-      allValue: '.*',
-      current: {},
-      sort: 1,
-      hide: 0,
-      query: { query: 'label_values(aria_trade_volume_total{job=~"$job"}, symbol)', refId: 'symbol' },
-      definition: 'label_values(aria_trade_volume_total{job=~"$job"}, symbol)',
-    });
+    list.push(
+      queryVariable('symbol', 'Symbol', 'label_values(aria_trade_volume_total{job=~"$job"}, symbol)'),
+    );
   }
   return { list };
 }

@@ -138,3 +138,11 @@ export function parseSimpleDecimalAt(s: string, start: number, end: number): num
   const v = frac > 0 ? mant / POW10[frac]! : mant;
   return neg ? -v : v;
 }
+
+/**
+ * A histogram bound or summary quantile in canonical form: -0 is the bound 0 (Go would print `-0`, which
+ * Prometheus 2.x, keeping `le` as a string, would treat as another series). Parsers and writers use it.
+ */
+export function canonicalBound(v: number): number {
+  return v === 0 ? 0 : v;
+}

@@ -23,6 +23,7 @@ import type {
   ScalarSeries,
   SummarySeries,
 } from '../model/types';
+import { canonicalBound } from './float';
 
 export class ProtobufParseError extends AccrueError {
   /** 1-based index of the delimited message. */
@@ -223,7 +224,7 @@ function readMetric(r: Reader): RawMetric {
               else if (qt === (2 << 3) + 1) v = qr.double();
               else qr.skip(qt & 7);
             }
-            m.quantiles.push({ quantile: q === 0 ? 0 : q, value: v });
+            m.quantiles.push({ quantile: canonicalBound(q), value: v });
           } else sr.skip(w);
         }
         break;
@@ -375,7 +376,7 @@ function buildFamily(
         if (b.le === Infinity) {
           if (b.count !== count)
             fail(`${where}: +Inf bucket (${b.count}) differs from sample_count (${count})`);
-        } else buckets.push({ le: b.le === 0 ? 0 : b.le, count: b.count }); // canonical +0
+        } else buckets.push({ le: canonicalBound(b.le), count: b.count });
       }
       if (!(count >= 0) || count === Infinity) fail(`${where}: sample_count must be a finite number >= 0`);
       if (count < prev) fail(`${where}: sample_count ${count} is below the highest bucket's ${prev}`);

@@ -8,7 +8,7 @@
 import type { HistogramSeries, Labels, MetricFamily, ScalarSeries, SummarySeries } from '../model/types';
 import type { ByteSink } from './byte-sink';
 import { escapeLabelValue } from './escape';
-import { formatFloat } from './float';
+import { canonicalBound, formatFloat } from './float';
 
 /** `a="1",b="2"` for the given labels, in their own key order (empty string for no labels). */
 export function labelsText(labels: Labels): string {
@@ -40,11 +40,10 @@ export function openMetricsFamilyName(f: MetricFamily): string {
 export type BoundCache = Map<number, string>;
 
 function bound(cache: BoundCache, v: number, _openMetrics: boolean): string {
-  // A bound of -0 is the bound 0: written `0`, so the two never become different series (and the cache,
-  // a Map, treats -0 and 0 as one key anyway).
+  // The cache, a Map, treats -0 and 0 as one key; both are written `0` (canonicalBound).
   let s = cache.get(v);
   if (s === undefined) {
-    s = formatFloat(v === 0 ? 0 : v);
+    s = formatFloat(canonicalBound(v));
     cache.set(v, s);
   }
   return s;

@@ -39,7 +39,7 @@ import type {
   SummarySeries,
 } from '../model/types';
 import { escapeLabelValue } from './escape';
-import { formatFloat, parseGoFloat, parseSimpleDecimalAt } from './float';
+import { canonicalBound, formatFloat, parseGoFloat, parseSimpleDecimalAt } from './float';
 
 /** What a sample line contributes to its family. */
 const Role = { Scalar: 0, Bucket: 1, Sum: 2, Count: 3, Quantile: 4 } as const;
@@ -839,7 +839,7 @@ class TextParser {
         );
       }
       prev = v;
-      buckets[i] = { le: at === 0 ? 0 : at, count: v }; // le="-0" is the bound 0: canonical +0
+      buckets[i] = { le: canonicalBound(at), count: v };
     }
     if (count < prev)
       this.fail(
@@ -857,10 +857,10 @@ class TextParser {
     if (cb.count === undefined)
       this.fail(`summary ${seriesText(name, cb.labels)} has no ${name}_count sample`, cb.line);
     const order = this.sortPoints(name, cb, 'quantile');
-    const quantiles: Quantile[] = order.map((k) => {
-      const q = cb.ats[k]!;
-      return { quantile: q === 0 ? 0 : q, value: cb.values[k]! }; // canonical +0, as for le
-    });
+    const quantiles: Quantile[] = order.map((k) => ({
+      quantile: canonicalBound(cb.ats[k]!),
+      value: cb.values[k]!,
+    }));
     return cb.timestampMs === undefined
       ? { labels: cb.labels, quantiles, sum: cb.sum, count: cb.count }
       : { labels: cb.labels, quantiles, sum: cb.sum, count: cb.count, timestampMs: cb.timestampMs };
