@@ -10,8 +10,9 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { SqsDeadLetterSink } from '../../shared/aws/dead-letter';
 import { createSqsClient } from '../../shared/aws/sqs-client';
 import { loadConfig } from '../../shared/config';
-import { decodeOptionsFromConfig } from '../../shared/ingest/decode';
-import { type IngestRecord, OwnMetrics, type PipelineDeps, processBatch } from '../../shared/ingest/pipeline';
+import { toBatchResponse } from '../../shared/ingest/batch-response';
+import { pipelineDepsFromConfig } from '../../shared/ingest/deps';
+import { type IngestRecord, type PipelineDeps, processBatch } from '../../shared/ingest/pipeline';
 import { loadDeployedProfile } from '../../shared/profiles/deployed';
 import { openDynamoStore } from '../../shared/store/dynamodb';
 
@@ -31,20 +32,16 @@ async function buildDeps(): Promise<PipelineDeps> {
   if (!config.ingest.dlqUrl) throw new Error('ACCRUE_DLQ_URL: is required for the ingest function');
   // The profile first: a bad profile fails the cold start without a round trip to DynamoDB.
   const profile = loadDeployedProfile(config.ingest.profile, embeddedProfile);
-  return {
+  return pipelineDepsFromConfig(config, {
     // Always DynamoDB here (importing the store folder directly keeps the memory store out of the bundle).
     store: await openDynamoStore(config.store, config.aws),
     profile,
-    decodeOptions: decodeOptionsFromConfig(config),
     deadLetters: new SqsDeadLetterSink({
       client: createSqsClient(config.aws),
       queueUrl: config.ingest.dlqUrl,
     }),
     logger,
-    now: Date.now,
-    instance: config.ingest.instance,
-    ownMetrics: new OwnMetrics(config.ingest.instance),
-  };
+  });
 }
 
 export function toIngestRecord(r: SQSRecord): IngestRecord {
@@ -62,6 +59,9 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     deps = undefined; // a failed cold start is retried on the next invocation
     throw err;
   });
-  const { batchItemFailures } = await processBatch(event.Records.map(toIngestRecord), await deps);
-  return { batchItemFailures };
+  // Every record failed (e.g. a store outage): throw, so the invocation counts as an error (docs/ingest.md).
+  return toBatchResponse(
+    await processBatch(event.Records.map(toIngestRecord), await deps),
+    event.Records.length,
+  );
 }

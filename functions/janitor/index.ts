@@ -5,8 +5,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConfig } from '../../shared/config';
 import { createStore } from '../../shared/store';
+import { type JanitorResult, runJanitor } from '../../shared/store/janitor';
 import type { Store } from '../../shared/store/types';
-import { type JanitorResult, runJanitor } from './janitor';
 
 const logger = new Logger({ serviceName: 'accrue-janitor' });
 let store: Promise<Store> | undefined;

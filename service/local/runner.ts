@@ -15,11 +15,14 @@ import { SqsDeadLetterSink } from '../../shared/aws/dead-letter';
 import { ensureQueuePair } from '../../shared/aws/queues';
 import { SqsEventSourceRunner } from '../../shared/aws/sqs-runner';
 import type { AccrueConfig } from '../../shared/config';
-import { OwnMetrics, type PipelineLogger, processBatch } from '../../shared/ingest/pipeline';
+import { toBatchResponse } from '../../shared/ingest/batch-response';
+import { pipelineDepsFromConfig } from '../../shared/ingest/deps';
+import { type PipelineLogger, processBatch } from '../../shared/ingest/pipeline';
 import { loadProfile } from '../../shared/profiles';
 import { createStore } from '../../shared/store';
 import type { Store } from '../../shared/store/types';
 import { buildServer } from '../server';
+import { startLocalJanitor } from './janitor';
 
 interface SqsEmulatorModule {
   startSqsEmulator(options?: {
@@ -87,7 +90,8 @@ export async function startLocal(
         persistentKeys: { instance: config.ingest.instance },
       });
     const deadLetters = new SqsDeadLetterSink({ client: sqs, queueUrl: dlqUrl });
-    const ownMetrics = new OwnMetrics(config.ingest.instance);
+    // The same dependencies, read from the same variables, as the Lambda (functions/ingest).
+    const pipeline = pipelineDepsFromConfig(config, { store, profile, deadLetters, logger });
     const runner = new SqsEventSourceRunner({
       client: sqs,
       queueUrl,
@@ -96,17 +100,7 @@ export async function startLocal(
       waitTimeSeconds: config.ingest.waitTimeSeconds,
       concurrency: config.ingest.pollers,
       logger,
-      handler: (records) =>
-        processBatch(records, {
-          store,
-          profile,
-          decodeOptions: { limits: config.store.limits },
-          deadLetters,
-          logger,
-          now: Date.now,
-          instance: config.ingest.instance,
-          ownMetrics,
-        }),
+      handler: async (records) => toBatchResponse(await processBatch(records, pipeline), records.length),
     });
 
     const server = await buildServer({
@@ -121,8 +115,11 @@ export async function startLocal(
     cleanups.push(async () => {
       await runner.stop();
       // Own metrics a throttled write left behind (memory store: never; DynamoDB: rarely).
-      await ownMetrics.flush(store, Date.now(), logger);
+      if (pipeline.ownMetrics) await pipeline.ownMetrics.flush(store, Date.now(), logger);
     });
+    // What the janitor Lambda does in the cloud: expire groups past ACCRUE_GROUP_TTL_SECONDS.
+    const janitor = startLocalJanitor({ store, ttlSeconds: config.store.groupTtlSeconds, logger });
+    cleanups.push(async () => janitor.stop());
 
     return {
       sqsEndpoint: emu.endpoint,

@@ -3,6 +3,7 @@
  * (real decoder, ARIA profile, SQS dead-letter sink) behind the local event-source runner, over a real
  * store. Fault injection happens through a Store wrapper and the runner's `beforeDelete` hook.
  */
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DeleteQueueCommand,
@@ -11,6 +12,7 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
 import {
   DLQ_ATTR_DETAIL,
   DLQ_ATTR_REASON,
@@ -24,7 +26,7 @@ import { labelsKey } from '../../shared/model/identity';
 import type { HistogramSeries, ScalarSeries } from '../../shared/model/types';
 import { ARIA_PROFILE } from '../../shared/profiles';
 import type { Store, StoreSnapshot } from '../../shared/store/types';
-import { uniqueName } from '../support/aws';
+import { dynamoEndpoint, sqsEndpoint, uniqueName } from '../support/aws';
 
 export const quietLogger: PipelineLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -219,4 +221,54 @@ export function counter(
   time = Date.now(),
 ): Record<string, unknown> {
   return { kind: 'counter', time, name, labels, value };
+}
+
+/** An SQS record as Lambda's event source mapping delivers it. */
+export function sqsRecord(body: string, messageId: string = randomUUID(), receiveCount = 1): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: String(receiveCount),
+      SentTimestamp: String(Date.now()),
+      SenderId: 'AIDATEST',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:accrue-events',
+    awsRegion: 'us-east-1',
+  };
+}
+
+/**
+ * Sets the environment the ingest Lambda reads at cold start (DynamoDB store with these tables, this DLQ,
+ * the emulators' endpoints unless `dynamoEndpoint` is given); returns a function that restores it.
+ */
+export function setLambdaEnv(o: {
+  seriesTable: string;
+  ledgerTable: string;
+  dlqUrl: string;
+  instance: string;
+  dynamoEndpoint?: string;
+}): () => void {
+  const values: Record<string, string> = {
+    ACCRUE_STORE: 'dynamodb',
+    ACCRUE_SERIES_TABLE: o.seriesTable,
+    ACCRUE_LEDGER_TABLE: o.ledgerTable,
+    ACCRUE_DLQ_URL: o.dlqUrl,
+    ACCRUE_INSTANCE: o.instance,
+    AWS_ENDPOINT_URL_DYNAMODB: o.dynamoEndpoint ?? dynamoEndpoint(),
+    AWS_ENDPOINT_URL_SQS: sqsEndpoint(),
+  };
+  const saved = Object.fromEntries(Object.keys(values).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, values);
+  return () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
 }

@@ -5,46 +5,26 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CreateQueueCommand, DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { createTables, DynamoStore } from '../../shared/store/dynamodb';
 import type { Store } from '../../shared/store/types';
-import { dynamoEndpoint, sqsEndpoint, testDynamoClient, testSqsClient, uniqueName } from '../support/aws';
-import { drainDlq, envelope, execution, scalarTotal, scalarValue } from './ingest-harness';
+import { testDynamoClient, testSqsClient, uniqueName } from '../support/aws';
+import {
+  drainDlq,
+  envelope,
+  execution,
+  scalarTotal,
+  scalarValue,
+  setLambdaEnv,
+  sqsRecord,
+} from './ingest-harness';
 
-const ENV_KEYS = [
-  'ACCRUE_STORE',
-  'ACCRUE_SERIES_TABLE',
-  'ACCRUE_LEDGER_TABLE',
-  'ACCRUE_DLQ_URL',
-  'ACCRUE_INSTANCE',
-  'AWS_ENDPOINT_URL_DYNAMODB',
-  'AWS_ENDPOINT_URL_SQS',
-] as const;
+let restoreEnv: () => void;
 
 let sqs: SQSClient;
 let dlqUrl: string;
 let store: Store;
 let handler: (e: SQSEvent) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
-const saved: Partial<Record<string, string>> = {};
-
-function sqsRecord(body: string, messageId: string = randomUUID(), receiveCount = 1): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: String(receiveCount),
-      SentTimestamp: String(Date.now()),
-      SenderId: 'AIDATEST',
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:accrue-events',
-    awsRegion: 'us-east-1',
-  };
-}
 
 beforeAll(async () => {
   sqs = testSqsClient();
@@ -52,24 +32,12 @@ beforeAll(async () => {
   const tables = { seriesTable: uniqueName('lseries'), ledgerTable: uniqueName('lledger') };
   await createTables(testDynamoClient(), tables);
   store = await DynamoStore.open({ client: testDynamoClient(), ...tables, ownsClient: true });
-  for (const k of ENV_KEYS) saved[k] = process.env[k];
-  Object.assign(process.env, {
-    ACCRUE_STORE: 'dynamodb',
-    ACCRUE_SERIES_TABLE: tables.seriesTable,
-    ACCRUE_LEDGER_TABLE: tables.ledgerTable,
-    ACCRUE_DLQ_URL: dlqUrl,
-    ACCRUE_INSTANCE: 'lambda-it',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint(),
-    AWS_ENDPOINT_URL_SQS: sqsEndpoint(),
-  });
+  restoreEnv = setLambdaEnv({ ...tables, dlqUrl, instance: 'lambda-it' });
   // Imported after the environment is set: the entry reads its configuration at cold start.
   ({ handler } = await import('../../functions/ingest'));
 });
 afterAll(async () => {
-  for (const k of ENV_KEYS) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
+  restoreEnv();
   await store.close();
   await sqs.send(new DeleteQueueCommand({ QueueUrl: dlqUrl })).catch(() => {});
   sqs.destroy();

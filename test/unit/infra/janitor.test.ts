@@ -1,5 +1,5 @@
 /** The janitor: expires groups past the TTL through the Store interface and logs what went (store faked). */
-import { MAX_LOGGED_KEYS, runJanitor } from '../../../functions/janitor/janitor';
+import { MAX_LOGGED_KEYS, runJanitor } from '../../../shared/store/janitor';
 import type { GroupingKey, Store } from '../../../shared/store/types';
 
 function fakeStore(expired: GroupingKey[]) {

@@ -2,7 +2,7 @@
  * The janitor's work, free of Lambda and AWS: expire groups whose last update is older than the group TTL
  * (`store.expire(now, ttlMs)`) and log what went. A TTL of 0 means groups never expire: nothing is done.
  */
-import type { GroupingKey, Store } from '../../shared/store/types';
+import type { GroupingKey, Store } from './types';
 
 /** At most this many expired keys are written into one log entry (the count is always exact). */
 export const MAX_LOGGED_KEYS = 100;

@@ -1,0 +1,32 @@
+/**
+ * The one place the ingest pipeline's dependencies are read from configuration, so the Lambda
+ * (functions/ingest) and `npm start` (service/local/runner.ts) honour the same variables: the decoder's
+ * limits (ACCRUE_MAX_MESSAGE_BYTES, ACCRUE_MAX_EVENT_FUTURE_MS, ACCRUE_MAX_*), the own-metrics instance.
+ * The callers bring what differs between them: the store, the profile loader (the Lambda's carries no
+ * schema library), the dead-letter sink and the logger.
+ */
+import type { AccrueConfig } from '../config';
+import type { CompiledProfile } from '../profiles/types';
+import type { Store } from '../store/types';
+import { decodeOptionsFromConfig } from './decode';
+import { type DeadLetterSink, OwnMetrics, type PipelineDeps, type PipelineLogger } from './pipeline';
+
+export interface PipelineParts {
+  readonly store: Store;
+  readonly profile: CompiledProfile;
+  readonly deadLetters: DeadLetterSink;
+  readonly logger: PipelineLogger;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+export function pipelineDepsFromConfig(config: AccrueConfig, parts: PipelineParts): PipelineDeps {
+  return {
+    ...parts,
+    now: parts.now ?? Date.now,
+    decodeOptions: decodeOptionsFromConfig(config),
+    instance: config.ingest.instance,
+    // One per process: counts a throttled own-metrics write left behind carry over to the next batch.
+    ownMetrics: new OwnMetrics(config.ingest.instance),
+  };
+}
