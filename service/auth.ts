@@ -9,6 +9,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 
 export interface AuthCheck {
   readonly scheme: 'basic' | 'bearer';
+  /** Who this credential is, for the audit log: the basic user name, or `bearer`. Never the secret. */
+  readonly name: string;
   /** True when the Authorization header carries the expected credentials. */
   verify(authorization: string | undefined): boolean;
   /** Value for `WWW-Authenticate` on a 401. */
@@ -31,6 +33,7 @@ export function parseAuthSpec(spec: string, setting: string): AuthCheck {
     const expected = digest(rest);
     return {
       scheme: 'basic',
+      name: rest.slice(0, j),
       challenge: 'Basic realm="accrue", charset="UTF-8"',
       verify(header) {
         const m = /^basic +([A-Za-z0-9+/=]+) *$/i.exec(header ?? '');
@@ -45,6 +48,7 @@ export function parseAuthSpec(spec: string, setting: string): AuthCheck {
     const expected = digest(rest);
     return {
       scheme: 'bearer',
+      name: 'bearer',
       challenge: 'Bearer realm="accrue"',
       verify(header) {
         const m = /^bearer +(\S+) *$/i.exec(header ?? '');

@@ -27,12 +27,16 @@ import type { ServiceConfig } from '../shared/config';
 import { AccrueError, RejectReason } from '../shared/model/errors';
 import type { MetricFamily } from '../shared/model/types';
 import { decodePushBody } from '../shared/push/body';
-import { parseGroupingPath } from '../shared/push/path';
 import { preparePush } from '../shared/push/prepare';
-import type { GroupingKey, PushMethod, Store } from '../shared/store/types';
+import type { PushMethod, Store } from '../shared/store/types';
+import { audit } from './audit';
 import { type AuthCheck, parseAuthSpec } from './auth';
 import { type Codec, createCodec } from './codec';
-import { httpError } from './errors';
+import { refuseCrossSite } from './cross-site';
+import { badUrlHandler, httpError } from './errors';
+import { connectionOptions, resolveLimits } from './limits';
+import { pageHeaders } from './page-policy';
+import { groupOf, setOutcome, setSeries, validGroupOf } from './push-facts';
 import { ScrapeCache } from './scrape';
 import { ServiceStats } from './stats';
 import { renderStatusPage } from './status-page';
@@ -49,12 +53,29 @@ export interface ServerDeps {
 }
 
 const VERSION = '0.1.0';
-const PUSH_PREFIX = '/metrics/';
+
+/**
+ * Refusals of what was pushed, recorded on the group (push_failure_time_seconds). Not: credentials,
+ * cross-site, overload, timeouts or aborted uploads — those say nothing about the group's data, and a
+ * client that can't authenticate must not be able to write anything.
+ */
+const BODY_REFUSALS: ReadonlySet<string> = new Set([
+  RejectReason.decode,
+  RejectReason.invalid,
+  RejectReason.invalidName,
+  RejectReason.timestamp,
+  RejectReason.duplicateSeries,
+  RejectReason.familyConflict,
+  RejectReason.limit,
+  RejectReason.tooLarge,
+]);
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Push routes count their requests and rejections. */
     push?: boolean;
+    /** Admin routes are audited. */
+    admin?: boolean;
   }
 }
 
@@ -64,13 +85,6 @@ class AuthError extends AccrueError {
     super(RejectReason.unauthorized, `${what} requires valid credentials`);
     this.challenge = challenge;
   }
-}
-
-/** The raw (percent-encoded) part of the URL after `/metrics/`, without the query. */
-function rawGroupingPath(url: string): string {
-  const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
-  return path.startsWith(PUSH_PREFIX) ? path.slice(PUSH_PREFIX.length) : '';
 }
 
 function header(req: FastifyRequest, name: string): string | undefined {
@@ -98,10 +112,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   );
   const startedAtMs = now();
 
+  const limits = resolveLimits(config);
   const logger = deps.logger ?? false;
+  const options = {
+    bodyLimit: config.maxBodyBytes,
+    ...connectionOptions(limits),
+    frameworkErrors: badUrlHandler(stats),
+  };
   const app = (typeof logger === 'boolean'
-    ? Fastify({ logger, bodyLimit: config.maxBodyBytes })
-    : Fastify({ loggerInstance: logger, bodyLimit: config.maxBodyBytes })) as unknown as FastifyInstance;
+    ? Fastify({ logger, ...options })
+    : Fastify({ loggerInstance: logger, ...options })) as unknown as FastifyInstance;
 
   // Every body is read as bytes; the push handler decides between text and protobuf (as the Pushgateway).
   app.removeAllContentTypeParsers();
@@ -111,6 +131,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   const pushAuthorized = (req: FastifyRequest) => !pushAuth || pushAuth.verify(header(req, 'authorization'));
   const requirePush = async (req: FastifyRequest) => {
+    refuseCrossSite(req.headers);
     if (!pushAuthorized(req)) throw new AuthError('pushing', pushAuth!.challenge);
   };
   const requireRead = async (req: FastifyRequest) => {
@@ -122,19 +143,19 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler(async (err, req, reply) => {
     const e = httpError(err);
-    if (e.status >= 500) req.log.error({ err }, 'request failed');
+    if (e.status >= 500)
+      req.log.error(
+        { err: { message: e.message, stack: (err as Error)?.stack?.slice(0, 2048) } },
+        'request failed',
+      );
     else req.log.info({ reason: e.reason, detail: e.message }, 'request refused');
+    if (req.routeOptions.config.push || req.routeOptions.config.admin) setOutcome(req, 'refused', e.reason);
     if (req.routeOptions.config.push) {
       stats.countRejected(e.reason);
       // A refused push is recorded on its group (push_failure_time_seconds), but only for an
-      // authenticated request with a valid grouping path, and never creates series.
-      if (e.status < 500 && e.reason !== RejectReason.unauthorized) {
-        let group: GroupingKey | undefined;
-        try {
-          group = parseGroupingPath(rawGroupingPath(req.url));
-        } catch {
-          group = undefined;
-        }
+      // authenticated, same-site request with a valid grouping path, and never creates series.
+      if (BODY_REFUSALS.has(e.reason)) {
+        const group = validGroupOf(req);
         if (group) {
           await store.recordPushFailure(group, now(), `${e.reason}: ${e.message}`).catch((rerr: unknown) => {
             req.log.warn({ err: rerr }, 'could not record the push failure');
@@ -149,7 +170,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   app.addHook('onResponse', async (req, reply) => {
     if (req.routeOptions.config.push) stats.countPush(req.method, reply.statusCode);
+    if (req.routeOptions.config.push || req.routeOptions.config.admin) audit(req, reply, callerName(req));
   });
+  const callerName = (req: FastifyRequest): string =>
+    pushAuth ? (pushAuthorized(req) ? pushAuth.name : 'unauthenticated') : 'anonymous';
 
   // --- scrape ---------------------------------------------------------------------------------------
   app.get('/metrics', { onRequest: requireRead }, async (req, reply) => {
@@ -165,7 +189,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // --- Pushgateway push API ---------------------------------------------------------------------------
   const push = async (req: FastifyRequest, reply: FastifyReply) => {
     const method = req.method as PushMethod;
-    const group = parseGroupingPath(rawGroupingPath(req.url));
+    const group = groupOf(req);
     const pushTimeMs = now();
     let families: MetricFamily[] = [];
     if (method !== 'DELETE') {
@@ -177,8 +201,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       });
       families = body.kind === 'text' ? codec.parseText(body.text) : codec.parseProtobufDelimited(body.bytes);
     }
-    const result = await store.push(preparePush(method, group, families, pushTimeMs));
+    const prepared = preparePush(method, group, families, pushTimeMs);
+    setSeries(req, countSeries(prepared.families));
+    const result = await store.push(prepared);
     cache.invalidate();
+    setOutcome(req, result.status);
     const status = method === 'DELETE' ? 202 : 200;
     if (result.status === 'stale') {
       return reply
@@ -240,7 +267,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     };
   });
 
-  app.put('/api/v1/admin/wipe', { onRequest: requirePush }, async (_req, reply) => {
+  app.put('/api/v1/admin/wipe', { onRequest: requirePush, config: { admin: true } }, async (_req, reply) => {
     if (!config.adminApi)
       return reply
         .code(404)
@@ -286,14 +313,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       nowMs: now(),
       ...(error ? { error } : {}),
     });
-    return reply
-      .type('text/html; charset=utf-8')
-      .header(
-        'content-security-policy',
-        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
-      )
-      .header('x-content-type-options', 'nosniff')
-      .send(html);
+    return reply.type('text/html; charset=utf-8').headers(pageHeaders(html)).send(html);
   };
   app.get('/', { onRequest: requireRead }, statusPage);
   app.get('/status', { onRequest: requireRead }, statusPage);
@@ -314,6 +334,12 @@ export function acceptsGzip(acceptEncoding: string | undefined): boolean {
     if (coding === '*') star = ok;
   }
   return star;
+}
+
+function countSeries(families: readonly MetricFamily[]): number {
+  let n = 0;
+  for (const f of families) n += f.series.length;
+  return n;
 }
 
 function iso(ms: number | undefined): string | null {

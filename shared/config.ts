@@ -41,13 +41,43 @@ export interface ServiceConfig {
   readonly scrapeAuth?: string;
   /** Enables PUT /api/v1/admin/wipe. Env: ACCRUE_ADMIN_API=true. @default false */
   readonly adminApi: boolean;
-  /** Request body limit (bytes, after gunzip too). Env: ACCRUE_MAX_BODY_BYTES. @default 16 MiB */
+  /** Request body limit (bytes, after gunzip too). Env: ACCRUE_MAX_BODY_BYTES. @default 8 MiB */
   readonly maxBodyBytes: number;
   /** How long the snapshot may be served before it is refreshed. Env: ACCRUE_SNAPSHOT_REFRESH_MS. @default 1000 */
   readonly snapshotRefreshMs: number;
   /** When the store can't be read and the last good snapshot is older than this, /metrics answers 503. Env: ACCRUE_SNAPSHOT_MAX_AGE_MS. @default 60000 */
   readonly snapshotMaxAgeMs: number;
+  /**
+   * Connection and memory limits against hostile or careless clients (docs/security.md). Optional so
+   * that tests can give a partial config; `service/limits.ts` fills in `SERVICE_LIMIT_DEFAULTS`.
+   */
+  readonly limits?: Partial<ServiceLimits>;
 }
+
+/** The service's protection limits (docs/security.md "Limits"). */
+export interface ServiceLimits {
+  /** Whole request (head and body) must arrive within this. Env: ACCRUE_REQUEST_TIMEOUT_MS. @default 30000 */
+  readonly requestTimeoutMs: number;
+  /** Request head must arrive within this (slowloris). Env: ACCRUE_HEADERS_TIMEOUT_MS. @default 10000 */
+  readonly headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. Env: ACCRUE_KEEP_ALIVE_TIMEOUT_MS. @default 55000 */
+  readonly keepAliveTimeoutMs: number;
+  /** A connection with no bytes moving either way is closed after this. Env: ACCRUE_IDLE_TIMEOUT_MS. @default 30000 */
+  readonly idleTimeoutMs: number;
+  /** Series one push may carry, checked while parsing. Env: ACCRUE_MAX_SERIES_PER_PUSH. @default 100000 */
+  readonly maxSeriesPerPush: number;
+  /** Push bodies held in memory at once, in bytes, over all requests. Env: ACCRUE_MAX_INFLIGHT_BODY_BYTES. @default 67108864 (64 MiB) */
+  readonly maxInflightBodyBytes: number;
+}
+
+export const SERVICE_LIMIT_DEFAULTS: ServiceLimits = {
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 55_000,
+  idleTimeoutMs: 30_000,
+  maxSeriesPerPush: 100_000,
+  maxInflightBodyBytes: 64 * 1024 * 1024,
+};
 
 export interface IngestConfig {
   /** Built-in profile name ('aria'), a path to a JSON/YAML profile (YAML: local runs and the CLI only), or `embedded:<name>` (a profile the CDK construct validated at synth and embedded in the Lambda bundle). Env: ACCRUE_PROFILE. @default 'aria' */
@@ -138,6 +168,27 @@ function str(env: Env, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
+function positive(env: Env, name: string, dflt: number): number {
+  const v = int(env, name, dflt);
+  if (v === 0) throw new Error(`${name}: must be positive (0 would switch the protection off)`);
+  return v;
+}
+
+function serviceLimits(env: Env): ServiceLimits {
+  const d = SERVICE_LIMIT_DEFAULTS;
+  const limits: ServiceLimits = {
+    requestTimeoutMs: positive(env, 'ACCRUE_REQUEST_TIMEOUT_MS', d.requestTimeoutMs),
+    headersTimeoutMs: positive(env, 'ACCRUE_HEADERS_TIMEOUT_MS', d.headersTimeoutMs),
+    keepAliveTimeoutMs: positive(env, 'ACCRUE_KEEP_ALIVE_TIMEOUT_MS', d.keepAliveTimeoutMs),
+    idleTimeoutMs: positive(env, 'ACCRUE_IDLE_TIMEOUT_MS', d.idleTimeoutMs),
+    maxSeriesPerPush: positive(env, 'ACCRUE_MAX_SERIES_PER_PUSH', d.maxSeriesPerPush),
+    maxInflightBodyBytes: positive(env, 'ACCRUE_MAX_INFLIGHT_BODY_BYTES', d.maxInflightBodyBytes),
+  };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs)
+    throw new Error('ACCRUE_HEADERS_TIMEOUT_MS: must not exceed ACCRUE_REQUEST_TIMEOUT_MS');
+  return limits;
+}
+
 export function loadConfig(env: Env = process.env): AccrueConfig {
   const kind = str(env, 'ACCRUE_STORE') ?? 'memory';
   if (kind !== 'memory' && kind !== 'dynamodb')
@@ -171,9 +222,10 @@ export function loadConfig(env: Env = process.env): AccrueConfig {
       pushAuth: str(env, 'ACCRUE_PUSH_AUTH'),
       scrapeAuth: str(env, 'ACCRUE_SCRAPE_AUTH'),
       adminApi: bool(env, 'ACCRUE_ADMIN_API', false),
-      maxBodyBytes: int(env, 'ACCRUE_MAX_BODY_BYTES', 16 * 1024 * 1024),
+      maxBodyBytes: int(env, 'ACCRUE_MAX_BODY_BYTES', 8 * 1024 * 1024),
       snapshotRefreshMs: int(env, 'ACCRUE_SNAPSHOT_REFRESH_MS', 1000),
       snapshotMaxAgeMs: int(env, 'ACCRUE_SNAPSHOT_MAX_AGE_MS', 60_000),
+      limits: serviceLimits(env),
     },
     ingest: {
       profile: str(env, 'ACCRUE_PROFILE') ?? 'aria',

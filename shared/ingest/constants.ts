@@ -4,6 +4,8 @@
  * same constants and re-exports them.
  */
 
+import { MAX_NAME_LENGTH } from '../model/names';
+
 /** The only envelope version this decoder accepts. */
 export const ENVELOPE_VERSION = 1;
 
@@ -14,7 +16,7 @@ export const ENVELOPE_LIMITS = {
   /** Characters of the producer's idempotency key. */
   maxIdLength: 128,
   /** Characters of a metric name in a generic event. */
-  maxNameLength: 256,
+  maxNameLength: MAX_NAME_LENGTH,
   /** Characters of HELP text in a generic event. */
   maxHelpLength: 1024,
   /** Finite bucket bounds of a generic histogram. */

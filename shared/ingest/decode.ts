@@ -8,7 +8,8 @@
  * decided per event.
  */
 import type { AccrueConfig } from '../config';
-import { AccrueError, type Problem, RejectReason, ValidationError } from '../model/errors';
+import { AccrueError, boundedProblems, type Problem, RejectReason, ValidationError } from '../model/errors';
+import { clip, loneSurrogateProblem } from '../model/names';
 import type { CompiledKind, CompiledProfile } from '../profiles/types';
 import { preparePush as defaultPreparePush } from '../push/prepare';
 import { normalizeGroupingKey } from '../store/grouping';
@@ -110,9 +111,11 @@ function decodeGroup(
     const v = obj[n];
     if (typeof v === 'string' && v.length > maxValue) {
       problems.push({
-        path: `group.${n}`,
+        path: `group.${clip(n)}`,
         message: `must be at most ${maxValue} characters (maxLabelValueLength)`,
       });
+    } else if (typeof v === 'string' && loneSurrogateProblem(v) !== undefined) {
+      problems.push({ path: `group.${clip(n)}`, message: loneSurrogateProblem(v)! });
     }
   }
   try {
@@ -144,8 +147,8 @@ function kindTable(profile: CompiledProfile): Map<string, KindEntry> {
 }
 
 function rejected(index: number, f: Failure): RejectedEvent {
-  const message = f.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
-  return { index, reason: f.reason, message, problems: f.problems };
+  const { shown, text } = boundedProblems(f.problems);
+  return { index, reason: f.reason, message: text, problems: shown };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { AccrueError, type Problem, RejectReason } from '../model/errors';
+import { AccrueError, boundedProblems, type Problem, RejectReason } from '../model/errors';
 
 /**
  * A message that can't be decoded at all (not JSON, wrong `v`, bad `id` or `group`, `events` not an
@@ -8,10 +8,8 @@ import { AccrueError, type Problem, RejectReason } from '../model/errors';
 export class DecodeError extends AccrueError {
   readonly problems: readonly Problem[];
   constructor(problems: readonly Problem[]) {
-    super(
-      RejectReason.decode,
-      `undecodable message: ${problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ')}`,
-    );
-    this.problems = problems;
+    const { shown, text } = boundedProblems(problems);
+    super(RejectReason.decode, `undecodable message: ${text}`);
+    this.problems = shown;
   }
 }

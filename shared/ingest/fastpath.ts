@@ -56,7 +56,7 @@ export function generateSource(kind: CompiledKind): string {
         break;
       case FieldType.string:
         // Below 2*minLength UTF-16 units the code-point count may differ: leave it to the full validator.
-        check = `if (typeof v !== "string" || v.length > ${f.maxLength} || v.length > maxLabel${f.minLength > 0 ? ` || v.length < ${2 * f.minLength}` : ''} || v.indexOf("\\u0000") !== -1) return false;`;
+        check = `if (typeof v !== "string" || v.length > ${f.maxLength} || v.length > maxLabel${f.minLength > 0 ? ` || v.length < ${2 * f.minLength}` : ''} || v.indexOf("\\u0000") !== -1 || !v.isWellFormed()) return false;`;
         break;
       default:
         check = 'if (v !== true && v !== false) return false;';

@@ -11,7 +11,14 @@
  */
 import { type Problem, RejectReason } from '../model/errors';
 import { KEY_SEP } from '../model/identity';
-import { LABEL_NAME_RE, METRIC_NAME_RE } from '../model/names';
+import {
+  clip,
+  LABEL_NAME_RE,
+  labelNameProblem,
+  loneSurrogateProblem,
+  MAX_NAME_LENGTH,
+  METRIC_NAME_RE,
+} from '../model/names';
 import type { CompiledEmit, CompiledKind, CompiledMetric, CompiledProfile } from '../profiles/types';
 import { EmitOp, FieldType } from '../profiles/types';
 import { RESERVED_NAMES } from '../push/prepare';
@@ -239,6 +246,10 @@ export function validateDomainEvent(
           );
         else if (v.indexOf('\u0000') !== -1)
           f = addProblem(f, RejectReason.invalid, `events[${index}].${fd.name}`, 'must not contain NUL');
+        else {
+          const sp = loneSurrogateProblem(v);
+          if (sp !== undefined) f = addProblem(f, RejectReason.invalid, `events[${index}].${fd.name}`, sp);
+        }
         break;
       default:
         if (typeof v !== 'boolean')
@@ -433,7 +444,7 @@ const MAX_CACHED_LABEL_NAMES = 4096;
 
 function labelNameOk(n: string): boolean {
   if (validLabelNames.has(n)) return true;
-  if (!LABEL_NAME_RE.test(n) || n.startsWith('__')) return false;
+  if (n.length > MAX_NAME_LENGTH || !LABEL_NAME_RE.test(n) || n.startsWith('__')) return false;
   if (validLabelNames.size < MAX_CACHED_LABEL_NAMES) validLabelNames.add(n);
   return true;
 }
@@ -469,10 +480,12 @@ function readLabels(
     const n = names[i]!;
     const v = obj[n];
     if (!labelNameOk(n)) {
-      const message = n.startsWith('__')
-        ? 'label name must not start with "__" (reserved for internal use)'
-        : 'label name must match [a-zA-Z_][a-zA-Z0-9_]* (Prometheus data model)';
-      f = addProblem(f, RejectReason.invalidName, `events[${index}].labels.${n}`, message);
+      f = addProblem(
+        f,
+        RejectReason.invalidName,
+        `events[${index}].labels.${clip(n)}`,
+        `label name ${labelNameProblem(n)}`,
+      );
       bad = true;
     } else if (Object.hasOwn(ctx.group, n)) {
       const message = "is a label of the envelope's group; series labels must not repeat it";
@@ -488,6 +501,9 @@ function readLabels(
       bad = true;
     } else if (v.indexOf('\u0000') !== -1) {
       f = addProblem(f, RejectReason.invalid, `events[${index}].labels.${n}`, 'must not contain NUL');
+      bad = true;
+    } else if (loneSurrogateProblem(v) !== undefined) {
+      f = addProblem(f, RejectReason.invalid, `events[${index}].labels.${n}`, loneSurrogateProblem(v)!);
       bad = true;
     } else values.push(v);
   }

@@ -27,6 +27,12 @@ export const RejectReason = {
   stale: 'stale',
   /** Authentication or authorization failed. */
   unauthorized: 'unauthorized',
+  /** A write from a web page of another origin (`Sec-Fetch-Site`, `Origin`): browsers must not push. */
+  crossSite: 'cross_site',
+  /** The producer may not write this group (docs/security.md, producer trust model). */
+  forbidden: 'forbidden',
+  /** Too many push bodies in memory at once; retry later (HTTP 503 with Retry-After). */
+  overloaded: 'overloaded',
 } as const;
 export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
 
@@ -51,9 +57,35 @@ export interface Problem {
 export class ValidationError extends AccrueError {
   readonly problems: readonly Problem[];
   constructor(problems: readonly Problem[], reason: RejectReason = RejectReason.invalid) {
-    super(reason, problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; '));
-    this.problems = problems;
+    // Paths and messages echo input (names, values): bounded here, so no error, HTTP answer, log line or
+    // DLQ detail repeats a hostile 2 MB name.
+    const { shown, text } = boundedProblems(problems);
+    super(reason, text);
+    this.problems = shown;
   }
+}
+
+/** Bounds of what a ValidationError echoes (its message stays under about 4 KiB). */
+const MAX_PROBLEMS_SHOWN = 8;
+const MAX_PATH_CHARS = 160;
+const MAX_MESSAGE_CHARS = 320;
+
+/**
+ * The problems as echoed: at most MAX_PROBLEMS_SHOWN, each path and message clipped, and their one-line
+ * text (`path: message; …`). Every error that lists problems goes through this.
+ */
+export function boundedProblems(problems: readonly Problem[]): { shown: Problem[]; text: string } {
+  const shown = problems.slice(0, MAX_PROBLEMS_SHOWN).map((p) => ({
+    path: clipText(p.path, MAX_PATH_CHARS),
+    message: clipText(p.message, MAX_MESSAGE_CHARS),
+  }));
+  const more = problems.length - shown.length;
+  const text = shown.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ');
+  return { shown, text: more > 0 ? `${text}; …and ${more} more problems` : text };
+}
+
+function clipText(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max)}…(${s.length - max} more characters)`;
 }
 
 /** Exposition text that does not parse. `line` is 1-based. */

@@ -15,18 +15,27 @@
  * instance, which avoids the Pushgateway's 500-forever bug).
  */
 import { type Problem, RejectReason, ValidationError } from '../model/errors';
-import { labelNameProblem } from '../model/names';
+import { clip, labelNameProblem } from '../model/names';
 import { normalizeGroupingKey } from '../store/grouping';
 import type { GroupingKey } from '../store/types';
 
 export const BASE64_SUFFIX = '@base64';
+
+/**
+ * Longest raw (percent-encoded) grouping path accepted, in characters. Node refuses request heads over
+ * 16 KiB anyway; this keeps the work per refused path small and the echo bounded.
+ */
+export const MAX_GROUPING_PATH_LENGTH = 8192;
 
 const B64URL_RE = /^[A-Za-z0-9_-]*$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decodes URL-safe base64 (trailing `=` ignored, like the Pushgateway; `=` alone is the empty string); undefined when invalid. */
 export function decodeBase64Url(s: string): string | undefined {
-  const trimmed = s.replace(/=+$/, '');
+  // A loop, not /=+$/: that regex retries from every `=` and is quadratic on `====…x`.
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 61 /* = */) end--;
+  const trimmed = s.slice(0, end);
   if (!B64URL_RE.test(trimmed) || trimmed.length % 4 === 1) return undefined;
   try {
     return utf8.decode(Buffer.from(trimmed, 'base64url'));
@@ -65,6 +74,14 @@ function percentDecode(segment: string): string | undefined {
  * wrong, `invalid` otherwise).
  */
 export function parseGroupingPath(rawPath: string): GroupingKey {
+  if (rawPath.length > MAX_GROUPING_PATH_LENGTH) {
+    throw new ValidationError([
+      {
+        path: 'path',
+        message: `grouping path is ${rawPath.length} characters, more than the limit of ${MAX_GROUPING_PATH_LENGTH}`,
+      },
+    ]);
+  }
   const path = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
   const problems: Problem[] = [];
   let onlyNames = true;
@@ -79,7 +96,7 @@ export function parseGroupingPath(rawPath: string): GroupingKey {
     throw new ValidationError([
       {
         path: 'path',
-        message: `odd number of segments in grouping path ${JSON.stringify(rawPath)}: labels come in name/value pairs`,
+        message: `odd number of segments in grouping path ${JSON.stringify(clip(rawPath))}: labels come in name/value pairs`,
       },
     ]);
   }
@@ -108,7 +125,7 @@ export function parseGroupingPath(rawPath: string): GroupingKey {
       if (value === undefined) {
         fail({
           path: `path.${name}`,
-          message: `invalid base64 value ${JSON.stringify(rawValue)}: must be URL-safe base64 (RFC 4648 §5) of UTF-8 text, "=" for empty`,
+          message: `invalid base64 value ${JSON.stringify(clip(rawValue, 64))}: must be URL-safe base64 (RFC 4648 §5) of UTF-8 text, "=" for empty`,
         });
         continue;
       }

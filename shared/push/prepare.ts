@@ -17,7 +17,7 @@
 import { parseText } from '../expfmt/text-parse';
 import { type Problem, RejectReason, ValidationError } from '../model/errors';
 import { labelsKey } from '../model/identity';
-import { labelNameProblem, metricNameProblem, RESERVED_PREFIX } from '../model/names';
+import { labelNameProblem, loneSurrogateProblem, metricNameProblem, RESERVED_PREFIX } from '../model/names';
 import type { AnySeries, Labels, MetricFamily } from '../model/types';
 import { normalizeGroupingKey } from '../store/grouping';
 import type { GroupingKey, PushMethod, PushRequest } from '../store/types';
@@ -292,6 +292,16 @@ function stripLabels(
       problems.push({
         path: `${path}.labels.${name}`,
         message: 'label value must not contain NUL',
+        reason: RejectReason.invalid,
+      });
+      ok = false;
+      continue;
+    }
+    const sp = loneSurrogateProblem(value);
+    if (sp !== undefined) {
+      problems.push({
+        path: `${path}.labels.${name}`,
+        message: `label value ${sp}`,
         reason: RejectReason.invalid,
       });
       ok = false;

@@ -1,0 +1,234 @@
+/**
+ * The service against hostile and careless clients, over real HTTP on 127.0.0.1 with short timeouts:
+ * slow heads, stalled bodies and idle connections are closed; cross-site pushes are refused and store
+ * nothing; oversize names are refused with a small answer; undecodable URLs are refused and counted;
+ * the status page's CSP allows no inline code but its own; every push is audited.
+ */
+import { connect, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { buildServer } from '../../service/server';
+import type { ServiceLimits } from '../../shared/config';
+import { MemoryStore } from '../../shared/store';
+import { http, type Running, startService, testServiceConfig } from './service-support';
+
+const SHORT: Partial<ServiceLimits> = {
+  headersTimeoutMs: 400,
+  requestTimeoutMs: 800,
+  keepAliveTimeoutMs: 400,
+  idleTimeoutMs: 1500,
+};
+
+/** Opens a raw TCP connection, writes `data`, and resolves with the ms until the server closes it. */
+function closedAfter(
+  base: string,
+  data: string | Buffer,
+  limitMs = 10_000,
+): Promise<{ ms: number; got: string }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    let got = '';
+    const s: Socket = connect(Number(u.port), u.hostname, () => {
+      if (data.length > 0) s.write(data);
+    });
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`still open after ${limitMs} ms`));
+    }, limitMs);
+    s.on('data', (b) => {
+      got += b.toString('latin1');
+    });
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve({ ms: Date.now() - t0, got });
+    });
+  });
+}
+
+function rejected(scrape: string, reason: string): number {
+  const m = new RegExp(`^accrue_push_rejected_total\\{reason="${reason}"\\} (\\d+)$`, 'm').exec(scrape);
+  return m ? Number(m[1]) : 0;
+}
+
+describe('connection limits', () => {
+  let svc: Running;
+  beforeAll(async () => {
+    svc = await startService({ limits: SHORT });
+  });
+  afterAll(async () => {
+    await svc.stop();
+  });
+
+  it('closes a connection whose request head never completes (slowloris)', async () => {
+    const r = await closedAfter(svc.base, 'PUT /metrics/job/x HTTP/1.1\r\nHost: a\r\nX-Slow: ');
+    expect(r.ms).toBeLessThan(SHORT.headersTimeoutMs! + 2000);
+  });
+
+  it('closes a connection that sends nothing at all', async () => {
+    const r = await closedAfter(svc.base, '');
+    expect(r.ms).toBeLessThan(SHORT.idleTimeoutMs! + 2000);
+  });
+
+  it('closes a stalled upload (body never completes) and keeps nothing', async () => {
+    const head = 'PUT /metrics/job/stall HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n';
+    const r = await closedAfter(svc.base, `${head}m 1\n`);
+    expect(r.ms).toBeLessThan(SHORT.requestTimeoutMs! + 2000);
+    const s = await http(svc.base, 'GET', '/metrics');
+    expect(s.text).not.toMatch(/job="stall"/);
+  });
+
+  it('closes an idle keep-alive connection after a complete request', async () => {
+    const r = await closedAfter(
+      svc.base,
+      'GET /-/healthy HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n\r\n',
+    );
+    expect(r.got).toMatch(/^HTTP\/1\.1 200/);
+    expect(r.ms).toBeLessThan(SHORT.keepAliveTimeoutMs! + 2000);
+  });
+});
+
+describe('hostile pushes', () => {
+  let svc: Running;
+  beforeAll(async () => {
+    svc = await startService({ maxBodyBytes: 4 * 1024 * 1024 });
+  });
+  afterAll(async () => {
+    await svc.stop();
+  });
+
+  it.each<[string, Record<string, string>]>([
+    ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site' }],
+    ['Sec-Fetch-Site: same-site', { 'sec-fetch-site': 'same-site' }],
+    ['a foreign Origin', { origin: 'https://evil.example' }],
+    ['Origin: null', { origin: 'null' }],
+  ])('refuses a push with %s (403 cross_site), stores nothing, counts it', async (_n, headers) => {
+    const before = rejected((await http(svc.base, 'GET', '/metrics')).text, 'cross_site');
+    for (const method of ['POST', 'PUT', 'DELETE']) {
+      const r = await http(
+        svc.base,
+        method,
+        '/metrics/job/xsite',
+        method === 'DELETE' ? undefined : 'xsite_m 1\n',
+        {
+          'content-type': 'text/plain',
+          ...headers,
+        },
+      );
+      expect([r.status, r.text]).toEqual([403, expect.stringMatching(/^cross-site request refused/)]);
+    }
+    const s = (await http(svc.base, 'GET', '/metrics')).text;
+    expect(s).not.toMatch(/xsite/);
+    expect(rejected(s, 'cross_site')).toBe(before + 3);
+    const w = await http(svc.base, 'PUT', '/api/v1/admin/wipe', undefined, headers);
+    expect(w.status).toBe(403);
+  });
+
+  it('accepts same-origin browser pushes (the status page) and plain clients', async () => {
+    const origin = svc.base; // http://127.0.0.1:<port>, as a browser on the page would send it
+    const a = await http(svc.base, 'PUT', '/metrics/job/same', 'same_m 1\n', {
+      origin,
+      'sec-fetch-site': 'same-origin',
+    });
+    const b = await http(svc.base, 'PUT', '/metrics/job/plain', 'plain_m 1\n');
+    expect([a.status, b.status]).toEqual([200, 200]);
+  });
+
+  it.each([
+    ['metric name', (big: string) => `${big} 1\n`],
+    ['label name', (big: string) => `m{${big}="v"} 1\n`],
+  ])('refuses a 2 MB %s with an answer under 4 KiB', async (_n, body) => {
+    const big = `n${'x'.repeat(2 * 1024 * 1024)}`;
+    const r = await http(svc.base, 'PUT', '/metrics/job/bigname', body(big));
+    expect(r.status).toBe(400);
+    expect(r.body.length).toBeLessThan(4096);
+    expect(r.text).toMatch(/must be at most 256 characters/);
+    const s = (await http(svc.base, 'GET', '/metrics')).text;
+    expect(rejected(s, 'invalid_name')).toBeGreaterThan(0);
+    expect(s.length).toBeLessThan(1024 * 1024);
+  });
+
+  it.each([
+    ['%zz', '/metrics/job/a%zz'],
+    ['an encoded lone surrogate', '/metrics/job/a%ED%A0%80'],
+    ['a truncated escape', '/metrics/job/a%E'],
+  ])('refuses an undecodable URL (%s) as invalid, in text, counted', async (_n, path) => {
+    const before = rejected((await http(svc.base, 'GET', '/metrics')).text, 'invalid');
+    const r = await http(svc.base, 'PUT', path, 'm 1\n');
+    expect(r.status).toBe(400);
+    expect(r.headers['content-type']).toMatch(/^text\/plain/);
+    expect(r.text).toMatch(/^path: invalid percent-encoding/);
+    expect(rejected((await http(svc.base, 'GET', '/metrics')).text, 'invalid')).toBe(before + 1);
+  });
+
+  it('refuses a grouping path longer than the cap, naming the limit', async () => {
+    const r = await http(svc.base, 'PUT', `/metrics/job@base64/${'='.repeat(9000)}x`, 'm 1\n');
+    expect(r.status).toBe(400);
+    expect(r.text).toMatch(/more than the limit of 8192/);
+    expect(r.body.length).toBeLessThan(4096);
+  });
+
+  it("serves the status page with a CSP that allows only the page's own code, and no framing", async () => {
+    const r = await http(svc.base, 'GET', '/');
+    const csp = String(r.headers['content-security-policy']);
+    expect(csp).toMatch(/script-src 'self'/);
+    expect(csp).toMatch(/style-src 'self'/);
+    expect(csp).toMatch(/frame-ancestors 'none'/);
+    expect(csp).not.toMatch(/unsafe-inline/);
+    expect(r.headers['x-frame-options']).toBe('DENY');
+  });
+});
+
+describe('audit log', () => {
+  it('writes one audit line per push, delete and admin action, with group, outcome, series and caller', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
+        cb();
+      },
+    });
+    const store = await MemoryStore.open({});
+    const app = await buildServer({
+      store,
+      config: { ...testServiceConfig, pushAuth: 'basic:alice:pw' },
+      logger: pino({ level: 'info' }, sink),
+    });
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const auth = { authorization: `Basic ${Buffer.from('alice:pw').toString('base64')}` };
+    try {
+      await http(base, 'PUT', '/metrics/job/a/instance/i1', 'm{x="1"} 1\nm{x="2"} 2\n', {
+        ...auth,
+        'x-forwarded-for': '203.0.113.7',
+      });
+      await http(base, 'PUT', '/metrics/job/a', 'bad line\n', auth);
+      await http(base, 'DELETE', '/metrics/job/a/instance/i1', undefined, auth);
+      await http(base, 'PUT', '/metrics/job/a', 'm 1\n');
+      await http(base, 'PUT', '/api/v1/admin/wipe', undefined, auth);
+    } finally {
+      await app.close();
+      await store.close();
+    }
+    const audits = lines.filter((l) => l['msg'] === 'audit').map((l) => l['audit']);
+    expect(audits).toEqual([
+      expect.objectContaining({
+        action: 'PUT',
+        group: { job: 'a', instance: 'i1' },
+        status: 200,
+        outcome: 'applied',
+        series: 2,
+        caller: expect.objectContaining({ credential: 'alice', forwardedFor: '203.0.113.7' }),
+      }),
+      expect.objectContaining({ action: 'PUT', status: 400, outcome: 'refused', reason: 'decode' }),
+      expect.objectContaining({ action: 'DELETE', status: 202, group: { job: 'a', instance: 'i1' } }),
+      expect.objectContaining({
+        action: 'PUT',
+        status: 401,
+        reason: 'unauthorized',
+        caller: expect.objectContaining({ credential: 'unauthenticated' }),
+      }),
+      expect.objectContaining({ action: 'admin /api/v1/admin/wipe', status: 202 }),
+    ]);
+  });
+});
