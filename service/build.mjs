@@ -1,6 +1,6 @@
 // Bundles the service entry (service/main.ts) into one file with esbuild; used by service/Dockerfile and
-// by test/integration/service-bundle.test.ts. Usage: node service/build.mjs [outdir] (default dist/service).
-import { mkdir } from 'node:fs/promises';
+// by test/integration/service-bundle.test.ts. The status page's static/ folder is copied beside it. Usage: node service/build.mjs [outdir] (default dist/service).
+import { cp, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -23,6 +23,8 @@ export async function buildService(outdir = join(root, 'dist', 'service')) {
     legalComments: 'none',
     logLevel: 'warning',
   });
+  // The status page's script and style are files next to the bundle (service/status/assets.ts).
+  await cp(join(root, 'service', 'status', 'static'), join(outdir, 'static'), { recursive: true });
   return outfile;
 }
 

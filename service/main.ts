@@ -10,7 +10,7 @@ import { buildServer } from './server';
 async function main(): Promise<void> {
   const config = loadConfig();
   const store = await createStore(config.store, config.aws);
-  const app = await buildServer({ store, config: config.service, logger: true });
+  const app = await buildServer({ store, config: config.service, storeConfig: config.store, logger: true });
   await app.listen({ host: config.service.host, port: config.service.port });
   let stopping = false;
   const stop = (signal: string) => {

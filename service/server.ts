@@ -13,6 +13,8 @@
  *   PUT    /api/v1/admin/wipe               delete everything (adminApi only)    202       pushAuth
  *   GET    /-/healthy, /-/ready             liveness; readiness = store.ping()             open
  *   GET    /, /status                       HTML status page                               scrapeAuth
+ *   GET    /api/v1/accrue/…                 status page JSON (groups, one group, overview) scrapeAuth
+ *   GET    /static/status.{js,css}          the status page's script and style             open
  *
  * Handlers are thin: path parsing and push validation live in shared/push/, rendering in shared/expfmt
  * (through ./codec), status codes in ./errors.
@@ -23,7 +25,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import type { ServiceConfig } from '../shared/config';
+import type { ServiceConfig, StoreConfig } from '../shared/config';
 import { AccrueError, RejectReason } from '../shared/model/errors';
 import type { MetricFamily } from '../shared/model/types';
 import { decodePushBody } from '../shared/push/body';
@@ -35,11 +37,10 @@ import { type Codec, createCodec } from './codec';
 import { refuseCrossSite } from './cross-site';
 import { badUrlHandler, httpError } from './errors';
 import { connectionOptions, resolveLimits } from './limits';
-import { pageHeaders } from './page-policy';
 import { groupOf, setOutcome, setSeries, validGroupOf } from './push-facts';
+import { registerStatusRoutes } from './routes/status';
 import { ScrapeCache } from './scrape';
 import { ServiceStats } from './stats';
-import { renderStatusPage } from './status-page';
 
 export interface ServerDeps {
   readonly store: Store;
@@ -50,6 +51,8 @@ export interface ServerDeps {
   readonly now?: () => number;
   /** Exposition codec, for tests. @default shared/expfmt */
   readonly codec?: Codec;
+  /** The store's settings, shown on the status page (kind, limits, TTL). */
+  readonly storeConfig?: StoreConfig;
 }
 
 const VERSION = '0.1.0';
@@ -293,30 +296,22 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     }
   });
 
-  // --- status page ----------------------------------------------------------------------------------
-  const statusPage = async (req: FastifyRequest, reply: FastifyReply) => {
-    let error: string | undefined;
-    const snapshot = await cache.snapshot().catch((err: unknown) => {
-      error = (err as Error).message;
-      return undefined;
-    });
-    if (!snapshot) error ??= 'store unavailable: no snapshot';
+  // --- status page and its JSON (service/routes/status.ts) ------------------------------------------
+  registerStatusRoutes(app, {
+    cache,
+    stats,
+    config,
+    ...(deps.storeConfig ? { storeConfig: deps.storeConfig } : {}),
+    version: VERSION,
+    startedAtMs,
+    now,
+    pushAuthScheme: pushAuth?.scheme ?? 'none',
+    scrapeAuthScheme: scrapeAuth?.scheme ?? 'none',
+    requireRead,
     // Delete buttons only where a click can succeed: push auth off, or basic push credentials the
-    // browser re-sends for this origin. Bearer tokens are never put into the page.
-    const canDelete = !pushAuth || (pushAuth.scheme === 'basic' && pushAuthorized(req));
-    const html = renderStatusPage({
-      snapshot,
-      snapshotAgeSeconds: cache.snapshotAgeSeconds(),
-      rejected: stats.rejectedByReason(),
-      canDelete,
-      startedAtMs,
-      nowMs: now(),
-      ...(error ? { error } : {}),
-    });
-    return reply.type('text/html; charset=utf-8').headers(pageHeaders(html)).send(html);
-  };
-  app.get('/', { onRequest: requireRead }, statusPage);
-  app.get('/status', { onRequest: requireRead }, statusPage);
+    // browser re-sends for this origin. Bearer tokens are never put into a page.
+    canDelete: (req) => !pushAuth || (pushAuth.scheme === 'basic' && pushAuthorized(req)),
+  });
 
   return app;
 }

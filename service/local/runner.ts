@@ -105,6 +105,7 @@ export async function startLocal(
 
     const server = await buildServer({
       store,
+      storeConfig: config.store,
       config: { ...config.service, snapshotRefreshMs: config.local.snapshotRefreshMs },
     });
     cleanups.push(() => server.close());
