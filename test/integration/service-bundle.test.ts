@@ -59,6 +59,12 @@ describe('service bundle', () => {
       (await fetch(`${base}/metrics/job/bundle`, { method: 'PUT', body: '# TYPE b gauge\nb 1\n' })).status,
     ).toBe(200);
     expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^b\{instance="",job="bundle"\} 1$/m);
+    // The status page and its script and style, which the bundle serves from the copied static/ folder.
+    expect(await (await fetch(`${base}/`)).text()).toContain('job="bundle"');
+    const js = await fetch(`${base}/static/status.js`);
+    expect([js.status, js.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
+    expect(await js.text()).toContain('confirm-delete');
+    expect((await fetch(`${base}/static/status.css`)).status).toBe(200);
     const code = await new Promise<number | null>((res) => {
       c.on('exit', (cd) => res(cd));
       c.kill('SIGTERM');
