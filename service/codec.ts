@@ -8,6 +8,7 @@ import {
   negotiate,
   parseProtobufDelimited,
   parseText,
+  parseTextYielding,
   RenderCache,
   renderSnapshotWithStats,
 } from '../shared/expfmt';
@@ -25,9 +26,16 @@ export interface Rendered {
   readonly conflictingSeriesDropped?: number;
 }
 
+/** Bounds of one pushed body, checked while it is parsed. */
+export interface ParseLimits {
+  readonly maxSeries: number;
+}
+
 export interface Codec {
   parseText(body: string): MetricFamily[];
-  parseProtobufDelimited(bytes: Uint8Array): MetricFamily[];
+  /** Parses a pushed text body in slices, yielding to other requests between them; stops at `maxSeries`. */
+  parseTextYielding(body: string, limits: ParseLimits): Promise<MetricFamily[]>;
+  parseProtobufDelimited(bytes: Uint8Array, limits?: ParseLimits): MetricFamily[];
   /** Picks the output format and its Content-Type from an Accept header. */
   negotiate(accept: string | undefined): Negotiated;
   render(snapshot: StoreSnapshot, format: Format, extraFamilies: readonly MetricFamily[]): Rendered;
@@ -37,7 +45,8 @@ export function createCodec(): Codec {
   const cache = new RenderCache();
   return {
     parseText,
-    parseProtobufDelimited,
+    parseTextYielding: (body, limits) => parseTextYielding(body, { maxSeries: limits.maxSeries }),
+    parseProtobufDelimited: (bytes, limits) => parseProtobufDelimited(bytes, limits ?? {}),
     negotiate,
     render(snapshot, format, extraFamilies) {
       const r = renderSnapshotWithStats(snapshot, format, { extraFamilies, cache });

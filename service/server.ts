@@ -28,11 +28,12 @@ import Fastify, {
 import type { ServiceConfig, StoreConfig } from '../shared/config';
 import { AccrueError, RejectReason } from '../shared/model/errors';
 import type { MetricFamily } from '../shared/model/types';
-import { decodePushBody } from '../shared/push/body';
+import { decodePushBodyAsync } from '../shared/push/body';
 import { preparePush } from '../shared/push/prepare';
 import type { PushMethod, Store } from '../shared/store/types';
 import { audit } from './audit';
 import { type AuthCheck, parseAuthSpec } from './auth';
+import { BodyBudget, budgetHooks, holdOf, OverloadedError } from './body-budget';
 import { type Codec, createCodec } from './codec';
 import { refuseCrossSite } from './cross-site';
 import { badUrlHandler, httpError } from './errors';
@@ -116,6 +117,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const startedAtMs = now();
 
   const limits = resolveLimits(config);
+  const budget = new BodyBudget(limits.maxInflightBodyBytes);
+  const bodyHooks = budgetHooks(budget, config.maxBodyBytes);
   const logger = deps.logger ?? false;
   const options = {
     bodyLimit: config.maxBodyBytes,
@@ -168,6 +171,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       }
     }
     if (err instanceof AuthError) reply.header('www-authenticate', err.challenge);
+    if (err instanceof OverloadedError)
+      reply.header('retry-after', String(err.retryAfterSeconds)).header('connection', 'close');
     return reply.code(e.status).type('text/plain; charset=utf-8').send(`${e.message}\n`);
   });
 
@@ -197,12 +202,19 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     let families: MetricFamily[] = [];
     if (method !== 'DELETE') {
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const body = decodePushBody(raw, {
-        contentType: header(req, 'content-type'),
-        contentEncoding: header(req, 'content-encoding'),
-        maxBytes: config.maxBodyBytes,
+      families = await budget.parse(raw.length, async () => {
+        const contentEncoding = header(req, 'content-encoding');
+        const body = await decodePushBodyAsync(raw, {
+          contentType: header(req, 'content-type'),
+          contentEncoding,
+          maxBytes: config.maxBodyBytes,
+        });
+        if (contentEncoding) holdOf(req)?.add(body.kind === 'text' ? body.text.length : body.bytes.length);
+        const parseLimits = { maxSeries: limits.maxSeriesPerPush };
+        return body.kind === 'text'
+          ? codec.parseTextYielding(body.text, parseLimits)
+          : codec.parseProtobufDelimited(body.bytes, parseLimits);
       });
-      families = body.kind === 'text' ? codec.parseText(body.text) : codec.parseProtobufDelimited(body.bytes);
     }
     const prepared = preparePush(method, group, families, pushTimeMs);
     setSeries(req, countSeries(prepared.families));
@@ -222,7 +234,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     method: ['PUT', 'POST', 'DELETE'],
     url: '/metrics/*',
     config: { push: true },
-    onRequest: requirePush,
+    onRequest: [requirePush, bodyHooks.onRequest],
+    preParsing: bodyHooks.preParsing,
     handler: push,
   });
 

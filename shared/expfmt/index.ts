@@ -25,7 +25,7 @@ export {
   renderSnapshotWithStats,
 } from './snapshot-render';
 export { metricFamiliesToText, type TextWriteOptions } from './text-create';
-export { parseText } from './text-parse';
+export { parseText, parseTextYielding, type TextParseOptions } from './text-parse';
 
 /** Content type of Go client pushes (protobuf-delimited MetricFamily messages). */
 export const PROTOBUF_DELIMITED_CONTENT_TYPE =

@@ -10,9 +10,9 @@
  * buckets sorted and cumulative with the `+Inf` bucket folded into `count`, quantiles sorted.
  * Errors are `ProtobufParseError`: `protobuf format parsing error in message N: …` (N is 1-based).
  */
-import { AccrueError, RejectReason } from '../model/errors';
+import { AccrueError, LimitError, RejectReason } from '../model/errors';
 import { labelsKey } from '../model/identity';
-import { labelNameProblem, metricNameProblem } from '../model/names';
+import { clip, labelNameProblem, metricNameProblem } from '../model/names';
 import type {
   Bucket,
   HistogramSeries,
@@ -275,8 +275,16 @@ function readMetric(r: Reader): RawMetric {
   return m;
 }
 
-/** Parses varint-length-delimited MetricFamily messages. Throws ProtobufParseError. */
-export function parseProtobufDelimited(buf: Uint8Array): MetricFamily[] {
+/**
+ * Parses varint-length-delimited MetricFamily messages. Throws ProtobufParseError, or LimitError as soon
+ * as the body holds more than `opts.maxSeries` metrics (series).
+ */
+export function parseProtobufDelimited(
+  buf: Uint8Array,
+  opts: { readonly maxSeries?: number } = {},
+): MetricFamily[] {
+  const maxSeries = opts.maxSeries ?? Number.POSITIVE_INFINITY;
+  let series = 0;
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const outer = new Reader(buf, 0, buf.byteLength, view);
   const out: MetricFamily[] = [];
@@ -297,8 +305,14 @@ export function parseProtobufDelimited(buf: Uint8Array): MetricFamily[] {
         if (field === 1 && wire === 2) name = r.string();
         else if (field === 2 && wire === 2) help = r.string();
         else if (field === 3 && wire === 0) typeNum = r.varint64(false);
-        else if (field === 4 && wire === 2) metrics.push(readMetric(r.sub()));
-        else r.skip(wire);
+        else if (field === 4 && wire === 2) {
+          if (++series > maxSeries)
+            throw new LimitError(
+              'maxSeriesPerPush',
+              `body: more than ${maxSeries} series (maxSeriesPerPush; refused in message ${index}, before reading the rest)`,
+            );
+          metrics.push(readMetric(r.sub()));
+        } else r.skip(wire);
       }
     } catch (e) {
       if (e instanceof Truncated || e instanceof TypeError) {
@@ -313,7 +327,7 @@ export function parseProtobufDelimited(buf: Uint8Array): MetricFamily[] {
       throw new ProtobufParseError(index, msg);
     };
     const np = metricNameProblem(name);
-    if (np) fail(`metric family name ${JSON.stringify(name)} ${np}`);
+    if (np) fail(`metric family name ${JSON.stringify(clip(name))} ${np}`);
     if (names.has(name)) fail(`metric family ${name} appears in more than one message`);
     names.add(name);
     const type = PB_TYPES[typeNum];
@@ -342,7 +356,7 @@ function buildFamily(
     const seen = new Set<string>();
     for (const [ln, lv] of m.labels) {
       const lp = labelNameProblem(ln);
-      if (lp) fail(`${where}: label name ${JSON.stringify(ln)} ${lp}`);
+      if (lp) fail(`${where}: label name ${JSON.stringify(clip(ln))} ${lp}`);
       if (seen.has(ln)) fail(`${where}: duplicate label name ${ln}`);
       seen.add(ln);
       if (lv.includes('\u0000')) fail(`${where}: label ${ln} must not contain NUL`);

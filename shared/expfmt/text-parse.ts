@@ -26,7 +26,7 @@
  *
  * Errors are `ParseError(line, msg)`: `text format parsing error in line N: …`, 1-based.
  */
-import { ParseError } from '../model/errors';
+import { LimitError, ParseError, RejectReason } from '../model/errors';
 import { labelsKey } from '../model/identity';
 import type {
   Bucket,
@@ -105,9 +105,32 @@ function show(s: string): string {
   return JSON.stringify(s.length > 64 ? s.slice(0, 64) + '…' : s);
 }
 
-/** Parses a text format 0.0.4 body. Throws ParseError. */
-export function parseText(body: string): MetricFamily[] {
-  return new TextParser(body).parse();
+export interface TextParseOptions {
+  /** Most series (distinct name + label set; a histogram series counts once) the body may hold; checked as each new series appears. */
+  readonly maxSeries?: number;
+}
+
+/** Parses a text format 0.0.4 body. Throws ParseError (or LimitError beyond `maxSeries`). */
+export function parseText(body: string, opts: TextParseOptions = {}): MetricFamily[] {
+  const p = new TextParser(body, opts.maxSeries);
+  p.begin();
+  p.step(Number.POSITIVE_INFINITY);
+  return p.finish();
+}
+
+/**
+ * `parseText` in slices of about `sliceMs` of work, giving the event loop back between them, so that a
+ * large body never holds up health checks and scrapes for longer than one slice.
+ */
+export async function parseTextYielding(
+  body: string,
+  opts: TextParseOptions & { readonly sliceMs?: number } = {},
+): Promise<MetricFamily[]> {
+  const p = new TextParser(body, opts.maxSeries);
+  const sliceMs = opts.sliceMs ?? 10;
+  p.begin();
+  while (!p.step(performance.now() + sliceMs)) await new Promise<void>((r) => setImmediate(r));
+  return p.finish();
 }
 
 class TextParser {
@@ -122,31 +145,58 @@ class TextParser {
   private readonly vEnd: number[] = [];
   private readonly vEsc: boolean[] = [];
 
-  constructor(body: string) {
+  private pos = 0;
+  private series = 0;
+
+  constructor(
+    body: string,
+    private readonly maxSeries = Number.POSITIVE_INFINITY,
+  ) {
     this.body = body;
   }
 
-  private fail(msg: string, line = this.line): never {
-    throw new ParseError(line, msg);
+  private fail(msg: string, line = this.line, reason: RejectReason = RejectReason.decode): never {
+    throw new ParseError(line, msg, reason);
   }
 
-  parse(): MetricFamily[] {
+  /** Counts a new series; throws once the body holds more than `maxSeries`. */
+  private countSeries(): void {
+    if (++this.series > this.maxSeries)
+      throw new LimitError(
+        'maxSeriesPerPush',
+        `body: more than ${this.maxSeries} series (maxSeriesPerPush; refused at line ${this.line}, before reading the rest)`,
+      );
+  }
+
+  /** Whole-body checks, before any line. */
+  begin(): void {
     const body = this.body;
     if (typeof body !== 'string') throw new ParseError(1, 'body must be a string');
     const cr = body.indexOf('\r');
     if (cr !== -1) this.fail('carriage return (CR) found; line endings must be LF', lineOf(body, cr));
     const nul = body.indexOf('\u0000');
     if (nul !== -1) this.fail('NUL character found; NUL is not allowed anywhere', lineOf(body, nul));
+  }
+
+  /** Parses lines until the body ends (true) or `deadline` (performance.now() ms) has passed (false). */
+  step(deadline: number): boolean {
+    const body = this.body;
     const len = body.length;
-    let pos = 0;
+    let pos = this.pos;
+    let n = 0;
     while (pos < len) {
+      if ((++n & 1023) === 0 && performance.now() >= deadline) {
+        this.pos = pos;
+        return false;
+      }
       this.line++;
       let eol = body.indexOf('\n', pos);
       if (eol === -1) eol = len;
       this.parseLine(pos, eol);
       pos = eol + 1;
     }
-    return this.finish();
+    this.pos = pos;
+    return true;
   }
 
   private skipBlank(i: number, eol: number): number {
@@ -201,6 +251,8 @@ class TextParser {
       while (k < eol && b.charCodeAt(k) !== 32 && b.charCodeAt(k) !== 9) k++;
       this.fail(
         `invalid metric name ${show(b.slice(i, k))} in ${kw} line (must match [a-zA-Z_:][a-zA-Z0-9_:]*)`,
+        this.line,
+        RejectReason.invalidName,
       );
     }
     const name = b.slice(i, ne);
@@ -402,7 +454,11 @@ class TextParser {
     if (ne === i) {
       let k = i;
       while (k < eol && b.charCodeAt(k) !== 32 && b.charCodeAt(k) !== 9 && b.charCodeAt(k) !== 123) k++;
-      this.fail(`invalid metric name ${show(b.slice(i, k))} (must match [a-zA-Z_:][a-zA-Z0-9_:]*)`);
+      this.fail(
+        `invalid metric name ${show(b.slice(i, k))} (must match [a-zA-Z_:][a-zA-Z0-9_:]*)`,
+        this.line,
+        RejectReason.invalidName,
+      );
     }
     // Resolve the family and the sample's role without slicing the name when it is the current family.
     let fam = this.current;
@@ -526,6 +582,8 @@ class TextParser {
           while (k < eol && b.charCodeAt(k) !== 61 && b.charCodeAt(k) !== 32) k++;
           this.fail(
             `invalid label name ${show(b.slice(ls, k))} for ${show(this.sampleName(f, r))} (must match [a-zA-Z_][a-zA-Z0-9_]*)`,
+            this.line,
+            RejectReason.invalidName,
           );
         }
         const nl = j - ls;
@@ -540,6 +598,8 @@ class TextParser {
           if (b.charCodeAt(ls) === 95 && b.charCodeAt(ls + 1) === 95) {
             this.fail(
               `label name ${show(lname)} for ${show(this.sampleName(f, r))} must not start with "__" (reserved)`,
+              this.line,
+              RejectReason.invalidName,
             );
           }
         }
@@ -684,8 +744,13 @@ class TextParser {
     }
     if (r === Role.Scalar) {
       if (f.keys.has(key))
-        this.fail(`duplicate series ${seriesText(this.sampleName(f, r), labels ?? this.labelsOf(n))}`);
+        this.fail(
+          `duplicate series ${seriesText(this.sampleName(f, r), labels ?? this.labelsOf(n))}`,
+          this.line,
+          RejectReason.duplicateSeries,
+        );
       f.keys.add(key);
+      this.countSeries();
       const l = labels ?? this.labelsOf(n);
       f.scalars.push(timestampMs === undefined ? { labels: l, value } : { labels: l, value, timestampMs });
       return;
@@ -704,18 +769,27 @@ class TextParser {
         timestampMs,
       };
       f.complex.set(key, cb);
+      this.countSeries();
     } else if (cb.timestampMs === undefined) cb.timestampMs = timestampMs;
     f.lastKey = key;
     f.lastCb = cb;
     switch (r) {
       case Role.Sum:
         if (cb.sum !== undefined)
-          this.fail(`duplicate series ${seriesText(this.sampleName(f, r), cb.labels)}`);
+          this.fail(
+            `duplicate series ${seriesText(this.sampleName(f, r), cb.labels)}`,
+            this.line,
+            RejectReason.duplicateSeries,
+          );
         cb.sum = value;
         return;
       case Role.Count:
         if (cb.count !== undefined)
-          this.fail(`duplicate series ${seriesText(this.sampleName(f, r), cb.labels)}`);
+          this.fail(
+            `duplicate series ${seriesText(this.sampleName(f, r), cb.labels)}`,
+            this.line,
+            RejectReason.duplicateSeries,
+          );
         if (!(value >= 0) || value === Infinity) {
           this.fail(
             `${seriesText(this.sampleName(f, r), cb.labels)}: count must be a finite number >= 0, got ${b.slice(vs, valueEnd)}`,
@@ -746,7 +820,11 @@ class TextParser {
           }
           if (at === Infinity) {
             if (cb.inf !== undefined) {
-              this.fail(`duplicate series ${seriesText(this.sampleName(f, r), cb.labels, 'le', '+Inf')}`);
+              this.fail(
+                `duplicate series ${seriesText(this.sampleName(f, r), cb.labels, 'le', '+Inf')}`,
+                this.line,
+                RejectReason.duplicateSeries,
+              );
             }
             cb.inf = value;
             return;
@@ -764,7 +842,7 @@ class TextParser {
     }
   }
 
-  private finish(): MetricFamily[] {
+  finish(): MetricFamily[] {
     const out: MetricFamily[] = [];
     for (const f of this.order) {
       if (f.nSamples === 0) continue;
@@ -802,6 +880,7 @@ class TextParser {
         this.fail(
           `duplicate series ${seriesText(name, cb.labels, what, formatFloat(at))}`,
           cb.lines[idx[k]!]!,
+          RejectReason.duplicateSeries,
         );
       }
     }

@@ -91,8 +91,9 @@ function clipText(s: string, max: number): string {
 /** Exposition text that does not parse. `line` is 1-based. */
 export class ParseError extends AccrueError {
   readonly line: number;
-  constructor(line: number, msg: string) {
-    super(RejectReason.decode, `text format parsing error in line ${line}: ${msg}`);
+  /** `reason` is `decode` for syntax; a bad name is `invalid_name`, a repeated series `duplicate_series`. */
+  constructor(line: number, msg: string, reason: RejectReason = RejectReason.decode) {
+    super(reason, `text format parsing error in line ${line}: ${msg}`);
     this.line = line;
   }
 }

@@ -4,7 +4,7 @@
  * protobuf-delimited `MetricFamily` messages (by Content-Type, as the Pushgateway does: anything that is
  * not the delimited protobuf type is read as text 0.0.4), and strict UTF-8 for text.
  */
-import { gunzipSync } from 'node:zlib';
+import { gunzip, gunzipSync } from 'node:zlib';
 import { AccrueError, RejectReason } from '../model/errors';
 
 export const PROTOBUF_MEDIA_TYPE = 'application/vnd.google.protobuf';
@@ -46,13 +46,7 @@ export function decodePushBody(
     try {
       bytes = gunzipSync(raw, { maxOutputLength: opts.maxBytes });
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-        throw new AccrueError(
-          RejectReason.tooLarge,
-          `body: decompressed size exceeds the limit of ${opts.maxBytes} bytes`,
-        );
-      }
-      throw new AccrueError(RejectReason.decode, `body: invalid gzip data (${(err as Error).message})`);
+      throw gzipError(err as Error, opts.maxBytes);
     }
   } else if (enc !== '' && enc !== 'identity') {
     throw new AccrueError(
@@ -74,4 +68,31 @@ export function decodePushBody(
     throw new AccrueError(RejectReason.decode, 'body: text format must be valid UTF-8');
   }
   return { kind: 'text', text };
+}
+
+/**
+ * `decodePushBody` with gzip inflated on libuv's thread pool instead of the event loop (the service's
+ * path: a large compressed push must not hold up other requests). Same limits, errors and result.
+ */
+export async function decodePushBodyAsync(
+  raw: Buffer,
+  opts: { readonly contentType?: string; readonly contentEncoding?: string; readonly maxBytes: number },
+): Promise<PushBody> {
+  const enc = (opts.contentEncoding ?? '').trim().toLowerCase();
+  if (enc !== 'gzip' && enc !== 'x-gzip') return decodePushBody(raw, opts);
+  const inflated = await new Promise<Buffer>((resolve, reject) =>
+    gunzip(raw, { maxOutputLength: opts.maxBytes }, (err, out) =>
+      err ? reject(gzipError(err, opts.maxBytes)) : resolve(out),
+    ),
+  );
+  return decodePushBody(inflated, { ...opts, contentEncoding: undefined });
+}
+
+function gzipError(err: Error, maxBytes: number): AccrueError {
+  if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+    return new AccrueError(
+      RejectReason.tooLarge,
+      `body: decompressed size exceeds the limit of ${maxBytes} bytes`,
+    );
+  return new AccrueError(RejectReason.decode, `body: invalid gzip data (${err.message})`);
 }

@@ -6,9 +6,11 @@
  */
 import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { buildServer } from '../../service/server';
 import type { ServiceLimits } from '../../shared/config';
+import { metricFamiliesToProtobufDelimited } from '../../shared/expfmt';
 import { MemoryStore } from '../../shared/store';
 import { http, type Running, startService, testServiceConfig } from './service-support';
 
@@ -230,5 +232,89 @@ describe('audit log', () => {
       }),
       expect.objectContaining({ action: 'admin /api/v1/admin/wipe', status: 202 }),
     ]);
+  });
+});
+
+/** Sends a chunked upload: `first` bytes at once, then stalls (no end) until the socket closes. */
+function stalledChunked(base: string, path: string, bytes: number): Promise<{ ms: number; got: string }> {
+  const head = `PUT ${path} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n`;
+  const chunk = Buffer.concat([
+    Buffer.from(`${bytes.toString(16)}\r\n`),
+    Buffer.alloc(bytes, 0x61),
+    Buffer.from('\r\n'),
+  ]);
+  return closedAfter(base, Buffer.concat([Buffer.from(head), chunk]), 15_000);
+}
+
+describe('memory bounds', () => {
+  let svc: Running;
+  beforeAll(async () => {
+    svc = await startService({
+      maxBodyBytes: 2 * 1024 * 1024,
+      limits: { ...SHORT, requestTimeoutMs: 3000, maxSeriesPerPush: 1000, maxInflightBodyBytes: 1024 * 1024 },
+    });
+  });
+  afterAll(async () => {
+    await svc.stop();
+  });
+
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => `cap_m{i="${i}"} 1\n`).join('');
+
+  it.each([
+    ['text', () => lines(1001), {}],
+    ['gzipped text', () => gzipSync(lines(5000)), { 'content-encoding': 'gzip' }],
+  ])(
+    'refuses a %s push with more series than maxSeriesPerPush (limit), stores nothing',
+    async (_n, body, headers) => {
+      const r = await http(svc.base, 'PUT', '/metrics/job/cap', body(), headers);
+      expect([r.status, r.text]).toEqual([
+        400,
+        expect.stringMatching(/more than 1000 series \(maxSeriesPerPush/),
+      ]);
+      expect((await http(svc.base, 'GET', '/metrics')).text).not.toMatch(/cap_m/);
+    },
+  );
+
+  it('refuses a protobuf push with more series than maxSeriesPerPush', async () => {
+    const series = Array.from({ length: 1001 }, (_, i) => ({ labels: { i: String(i) }, value: 1 }));
+    const body = metricFamiliesToProtobufDelimited([{ name: 'pb_m', help: '', type: 'gauge', series }]);
+    const r = await http(svc.base, 'PUT', '/metrics/job/cap', Buffer.from(body), {
+      'content-type':
+        'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited',
+    });
+    expect([r.status, r.text]).toEqual([400, expect.stringMatching(/more than 1000 series/)]);
+  });
+
+  it('accepts a push at the series cap', async () => {
+    const r = await http(svc.base, 'PUT', '/metrics/job/atcap', lines(1000));
+    expect(r.status).toBe(200);
+  });
+
+  it('refuses pushes beyond the in-flight body budget with 503 overloaded, and small pushes still pass', async () => {
+    // Two stalled 700 KiB uploads: the first fits the 1 MiB budget, the second is refused as it arrives.
+    const a = stalledChunked(svc.base, '/metrics/job/big1', 700 * 1024);
+    await new Promise((r) => setTimeout(r, 200));
+    const declared = await http(svc.base, 'PUT', '/metrics/job/big2', Buffer.alloc(700 * 1024, 0x61));
+    expect([declared.status, declared.headers['retry-after']]).toEqual([503, '1']);
+    expect(declared.text).toMatch(/ACCRUE_MAX_INFLIGHT_BODY_BYTES/);
+    const b = await stalledChunked(svc.base, '/metrics/job/big3', 700 * 1024);
+    expect(b.got).toMatch(/^HTTP\/1\.1 503/);
+    const small = await http(svc.base, 'PUT', '/metrics/job/small', 'small_m 1\n');
+    expect(small.status).toBe(200);
+    const first = await a;
+    expect(first.ms).toBeLessThan(3000 + 2000);
+    const s = (await http(svc.base, 'GET', '/metrics')).text;
+    expect(rejected(s, 'overloaded')).toBe(2);
+    expect(s).not.toMatch(/big\d/);
+  });
+
+  it('counts text-body name and duplicate refusals under their documented reasons', async () => {
+    const before = (await http(svc.base, 'GET', '/metrics')).text;
+    await http(svc.base, 'PUT', '/metrics/job/r', 'm{0bad="1"} 1\n');
+    await http(svc.base, 'PUT', '/metrics/job/r', 'm{a="1"} 1\nm{a="1"} 2\n');
+    const after = (await http(svc.base, 'GET', '/metrics')).text;
+    expect(rejected(after, 'invalid_name') - rejected(before, 'invalid_name')).toBe(1);
+    expect(rejected(after, 'duplicate_series') - rejected(before, 'duplicate_series')).toBe(1);
+    expect(rejected(after, 'decode')).toBe(rejected(before, 'decode'));
   });
 });

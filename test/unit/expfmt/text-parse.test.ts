@@ -534,7 +534,15 @@ describe('parseText: failures pinned by message prefix', () => {
     }
     expect(err).toBeInstanceOf(ParseError);
     expect((err as ParseError).message.slice(0, prefix.length)).toBe(prefix);
-    expect((err as ParseError).reason).toBe('decode');
+    // Reasons as docs/service.md tables them: names invalid_name, repeated series duplicate_series,
+    // everything else decode.
+    const msg = (err as ParseError).message;
+    const reason = /: duplicate series /.test(msg)
+      ? 'duplicate_series'
+      : /invalid (metric|label) name|must not start with "__"/.test(msg)
+        ? 'invalid_name'
+        : 'decode';
+    expect((err as ParseError).reason).toBe(reason);
     expect((err as ParseError).line).toBe(Number(/line (\d+)/.exec(prefix)![1]));
   });
 

@@ -130,6 +130,7 @@ export class FakeStore implements Store {
 /** Renders each group's families with the group's labels (no cross-group merging; enough for unit tests). */
 export const fakeCodec: Codec = {
   parseText,
+  parseTextYielding: async (body, limits) => parseText(body, { maxSeries: limits.maxSeries }),
   parseProtobufDelimited: () => {
     throw new Error('no protobuf in unit tests');
   },
