@@ -11,6 +11,7 @@
  * - When the store can't be read, the last good snapshot is served until it is older than `maxAgeMs`;
  *   then scrapes answer 503 with the reason (stale data must not look fresh forever).
  */
+import { Readable } from 'node:stream';
 import { createGzip, gzipSync } from 'node:zlib';
 import type { MetricFamily } from '../shared/model/types';
 import type { Store, StoreSnapshot } from '../shared/store/types';
@@ -37,7 +38,8 @@ export interface Renderer {
 }
 
 export type ScrapeResult =
-  | { readonly ok: true; readonly body: Buffer; readonly gzipped: boolean }
+  /** `body` is bytes (gzip) or a stream of the cached parts (plain: never copied whole per request). */
+  | { readonly ok: true; readonly body: Buffer | Readable; readonly gzipped: boolean }
   | { readonly ok: false; readonly reason: string };
 
 interface Current {
@@ -89,15 +91,21 @@ export function gzipParts(parts: readonly string[]): Promise<Buffer> {
   });
 }
 
-/** The parts as one Buffer, followed by `tail`. */
-function concatParts(parts: readonly string[], tail: Buffer): Buffer {
-  let n = tail.length;
-  for (const p of parts) n += Buffer.byteLength(p, 'utf8');
-  const out = Buffer.allocUnsafe(n);
-  let pos = 0;
-  for (const p of parts) pos += out.write(p, pos, 'utf8');
-  tail.copy(out, pos);
-  return out;
+/**
+ * The parts followed by `tail`, as a stream that encodes about GZIP_WRITE_CHARS at a time and only as
+ * fast as the client reads: ten slow plain-text scrapes hold ten small buffers, not ten copies of the body.
+ */
+export function streamParts(parts: readonly string[], tail: Buffer): Readable {
+  function* chunks(): Generator<Buffer> {
+    let i = 0;
+    while (i < parts.length) {
+      let batch = parts[i++]!;
+      while (batch.length < GZIP_WRITE_CHARS && i < parts.length) batch += parts[i++]!;
+      yield Buffer.from(batch, 'utf8');
+    }
+    yield tail;
+  }
+  return Readable.from(chunks(), { objectMode: false });
 }
 
 const EOF_LINE = '# EOF\n';
@@ -191,7 +199,7 @@ export class ScrapeCache {
     const extra = this.stats.families(age / 1000, c.snapshot.groups.length, c.series);
     const empty: StoreSnapshot = { generation: '', takenAtMs: c.snapshot.takenAtMs, groups: [] };
     const own = Buffer.from(this.renderer.render(empty, format, extra).body, 'utf8');
-    if (!acceptGzip) return { ok: true, body: concatParts(stored.parts, own), gzipped: false };
+    if (!acceptGzip) return { ok: true, body: streamParts(stored.parts, own), gzipped: false };
     stored.gz ??= gzipParts(stored.parts);
     const gz = await stored.gz;
     return { ok: true, body: Buffer.concat([gz, gzipSync(own)]), gzipped: true };

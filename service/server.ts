@@ -30,7 +30,7 @@ import { AccrueError, RejectReason } from '../shared/model/errors';
 import type { MetricFamily } from '../shared/model/types';
 import { decodePushBodyAsync } from '../shared/push/body';
 import { preparePush } from '../shared/push/prepare';
-import type { PushMethod, Store } from '../shared/store/types';
+import type { PushMethod, Store, StoreSnapshot } from '../shared/store/types';
 import { audit } from './audit';
 import { type AuthCheck, parseAuthSpec } from './auth';
 import { BodyBudget, budgetHooks, holdOf, OverloadedError } from './body-budget';
@@ -38,6 +38,7 @@ import { type Codec, createCodec } from './codec';
 import { refuseCrossSite } from './cross-site';
 import { badUrlHandler, httpError } from './errors';
 import { connectionOptions, resolveLimits } from './limits';
+import { PerSnapshot } from './per-snapshot';
 import { groupOf, setOutcome, setSeries, validGroupOf } from './push-facts';
 import { registerStatusRoutes } from './routes/status';
 import { ScrapeCache } from './scrape';
@@ -221,14 +222,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     const result = await store.push(prepared);
     cache.invalidate();
     setOutcome(req, result.status);
-    const status = method === 'DELETE' ? 202 : 200;
     if (result.status === 'stale') {
+      // Changed nothing: answered as a refusal the client can see (docs/security.md "Stale pushes").
+      stats.countRejected(RejectReason.stale);
       return reply
-        .code(status)
+        .code(409)
         .type('text/plain; charset=utf-8')
-        .send('stale: a newer push to this group already arrived\n');
+        .send('stale: this group already holds a newer push; nothing was changed\n');
     }
-    return reply.code(status).send();
+    return reply.code(method === 'DELETE' ? 202 : 200).send();
   };
   app.route({
     method: ['PUT', 'POST', 'DELETE'],
@@ -257,30 +259,34 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
   }));
 
+  // Rendered once per store generation and served as cached JSON text.
+  const metricsJson = new PerSnapshot<string>();
   app.get('/api/v1/metrics', { onRequest: requireRead }, async (_req, reply) => {
     const snapshot = await cache.snapshot();
     if (!snapshot) return reply.code(503).send({ status: 'error', error: 'store unavailable' });
-    return {
-      status: 'success',
-      data: snapshot.groups.map((g) => ({
-        labels: { ...g.key },
-        last_push_time: iso(g.lastPushMs),
-        last_push_failure_time: iso(g.lastPushFailureMs),
-        last_failure_reason: g.lastFailureReason ?? null,
-        last_event_time: iso(g.lastEventMs),
-        last_update_time: iso(g.lastUpdateMs),
-        last_push_successful: !(
-          g.lastPushFailureMs !== undefined &&
-          g.lastPushFailureMs > (g.lastPushMs ?? Number.NEGATIVE_INFINITY)
-        ),
-        families: g.families.map((f) => ({
-          name: f.name,
-          type: f.type,
-          help: f.help,
-          series: f.series.length,
-        })),
+    const body = metricsJson.get(snapshot, (s) => JSON.stringify(metricsApi(s)));
+    return reply.type('application/json; charset=utf-8').send(body);
+  });
+
+  const metricsApi = (snapshot: StoreSnapshot) => ({
+    status: 'success',
+    data: snapshot.groups.map((g) => ({
+      labels: { ...g.key },
+      last_push_time: iso(g.lastPushMs),
+      last_push_failure_time: iso(g.lastPushFailureMs),
+      last_failure_reason: g.lastFailureReason ?? null,
+      last_event_time: iso(g.lastEventMs),
+      last_update_time: iso(g.lastUpdateMs),
+      last_push_successful: !(
+        g.lastPushFailureMs !== undefined && g.lastPushFailureMs > (g.lastPushMs ?? Number.NEGATIVE_INFINITY)
+      ),
+      families: g.families.map((f) => ({
+        name: f.name,
+        type: f.type,
+        help: f.help,
+        series: f.series.length,
       })),
-    };
+    })),
   });
 
   app.put('/api/v1/admin/wipe', { onRequest: requirePush, config: { admin: true } }, async (_req, reply) => {

@@ -318,3 +318,41 @@ describe('memory bounds', () => {
     expect(rejected(after, 'decode')).toBe(rejected(before, 'decode'));
   });
 });
+
+describe('stale pushes and cached read APIs', () => {
+  it('answers a push older than what the group holds with 409, changes nothing, counts it as stale', async () => {
+    let t = 2_000_000;
+    const store = await MemoryStore.open({});
+    const app = await buildServer({ store, config: testServiceConfig, now: () => t });
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      expect((await http(base, 'PUT', '/metrics/job/st', 'st_m 1\n')).status).toBe(200);
+      t -= 60_000; // another instance with a slow clock
+      const r = await http(base, 'PUT', '/metrics/job/st', 'st_m 2\n');
+      expect([r.status, r.text]).toEqual([409, expect.stringMatching(/^stale: /)]);
+      const s = (await http(base, 'GET', '/metrics')).text;
+      expect(s).toMatch(/^st_m\{instance="",job="st"\} 1$/m);
+      expect(rejected(s, 'stale')).toBe(1);
+    } finally {
+      await app.close();
+      await store.close();
+    }
+  });
+
+  it('serves /api/v1/metrics from one rendering per store generation', async () => {
+    const svc = await startService();
+    try {
+      await http(svc.base, 'PUT', '/metrics/job/j1', 'a 1\n');
+      const a = await http(svc.base, 'GET', '/api/v1/metrics');
+      const b = await http(svc.base, 'GET', '/api/v1/metrics');
+      expect(a.status).toBe(200);
+      expect(b.text).toBe(a.text);
+      await http(svc.base, 'PUT', '/metrics/job/j2', 'a 2\n');
+      const c = await http(svc.base, 'GET', '/api/v1/metrics');
+      expect(c.text).not.toBe(a.text);
+      expect(c.text).toContain('"j2"');
+    } finally {
+      await svc.stop();
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 /**
  * The scrape cache's memory-saving paths (docs/memory.md): gzip streamed from the renderer's parts
  * (`gzipParts`), plain bodies assembled per request from the parts, renderers with and without parts.
@@ -9,6 +10,13 @@ import { gzipParts, type Renderer, ScrapeCache } from '../../../service/scrape';
 import { ServiceStats } from '../../../service/stats';
 import type { MetricFamily } from '../../../shared/model/types';
 import { MemoryStore } from '../../../shared/store/memory';
+
+/** A scrape body as text: gzip bytes are returned as is, a plain stream is read to the end. */
+async function bodyText(body: Buffer | Readable): Promise<string> {
+  if (Buffer.isBuffer(body)) return body.toString('utf8');
+  return Buffer.concat((await body.toArray()) as Buffer[]).toString('utf8');
+}
+
 import { counterFamily } from '../../contract/helpers';
 
 describe('gzipParts', () => {
@@ -71,9 +79,9 @@ describe('ScrapeCache serves the same bytes from parts', () => {
     if (!gz.ok || !plain.ok || !gz2.ok) throw new Error('scrape failed');
     expect(gz.gzipped).toBe(true);
     expect(plain.gzipped).toBe(false);
-    const fromGz = gunzipSync(gz.body).toString('utf8');
-    expect(storedPart(fromGz)).toBe(storedPart(plain.body.toString('utf8')));
-    expect(storedPart(gunzipSync(gz2.body).toString('utf8'))).toBe(storedPart(fromGz));
+    const fromGz = gunzipSync(gz.body as Buffer).toString('utf8');
+    expect(storedPart(fromGz)).toBe(storedPart(await bodyText(plain.body)));
+    expect(storedPart(gunzipSync(gz2.body as Buffer).toString('utf8'))).toBe(storedPart(fromGz));
     const fresh = createCodec().render(await store.snapshot(), format, []).body;
     const want = format === 'openmetrics' ? fresh.slice(0, -'# EOF\n'.length) : fresh;
     expect(storedPart(fromGz)).toBe(want);
@@ -98,8 +106,8 @@ describe('ScrapeCache serves the same bytes from parts', () => {
     const gz = await cache.scrape('openmetrics', true);
     const plain = await cache.scrape('openmetrics', false);
     if (!gz.ok || !plain.ok) throw new Error('scrape failed');
-    const text = gunzipSync(gz.body).toString('utf8');
-    expect(storedPart(text)).toBe(storedPart(plain.body.toString('utf8')));
+    const text = gunzipSync(gz.body as Buffer).toString('utf8');
+    expect(storedPart(text)).toBe(storedPart(await bodyText(plain.body)));
     expect(text.match(/# EOF\n/g)).toHaveLength(1);
     expect(text).toContain('bench_total{instance="i",job="j",series="s8",v="plain"} 8');
     await store.close();
