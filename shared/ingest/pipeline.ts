@@ -26,12 +26,13 @@ import { labelsFrom } from '../model/identity';
 import type { CompiledProfile } from '../profiles/types';
 import type { ApplyRequest, ApplyResult, MetricOp, Store } from '../store/types';
 import { type DecodedMessage, type DecodeOptions, decodeMessage } from './decode';
+import { bodyKey, messageClock, scopeToProducer } from './idempotency';
 
 export type { DecodedMessage, RejectedEvent } from './decode';
 
 /** One queue message as the pipeline sees it (an `SQSRecord` reduced to what it needs). */
 export interface IngestRecord {
-  /** SQS message id: the batch item identifier, and the idempotency key when the body has none. */
+  /** SQS message id: the batch item identifier (the idempotency key is the body's `id`, else its hash). */
   readonly messageId: string;
   readonly body: string;
   /** ApproximateReceiveCount, when known (for logs). */
@@ -134,6 +135,8 @@ interface Slot {
   decoded?: DecodedMessage;
   /** Index of the first slot with the same idempotency key, when this one is an in-batch copy. */
   copyOf?: number;
+  /** The store refused the message for good (a redelivery whose content changed): dead-lettered whole. */
+  refused?: boolean;
   /** Store status of this slot's ApplyRequest. */
   status?: 'applied' | 'duplicate' | 'failed';
   outcome?: MessageOutcome;
@@ -157,7 +160,10 @@ export async function processBatch(
     const slot = slots[i]!;
     const { record } = slot;
     try {
-      const decoded = decode(record.body, record.messageId, deps.profile, decodeOptions);
+      const decoded = scopeToProducer(
+        decode(record.body, bodyKey(record.body), deps.profile, messageClock(record, decodeOptions)),
+        record.attributes?.SenderId,
+      );
       slot.decoded = decoded;
       const first = firstById.get(decoded.id);
       if (first === undefined) firstById.set(decoded.id, i);
@@ -217,6 +223,23 @@ export async function processBatch(
     slot.status = result.status;
     if (result.status === 'failed') {
       slot.failure = result.error.message;
+      if (result.error.permanent) {
+        // Never retried: the store refused this delivery for good (e.g. `redelivery_mismatch`).
+        slot.refused = true;
+        slot.dead.push({
+          messageId: slot.record.messageId,
+          body: slot.record.body,
+          reason: result.error.reason,
+          detail: {
+            stage: 'store',
+            message: result.error.message,
+            idempotencyKey: decoded.id,
+            group: { ...decoded.group },
+            receiveCount: slot.record.receiveCount,
+          },
+        });
+        addCount(slot.rejectedCounts, result.error.reason, 1);
+      }
       continue;
     }
     // Events the decoder refused, and ops the store refused, go to the DLQ (for applied and duplicate
@@ -305,8 +328,9 @@ export async function processBatch(
   // 4. Outcomes of owners, then of in-batch copies (which follow their first record).
   for (const i of owners) {
     const slot = slots[i]!;
-    slot.outcome =
-      slot.status === 'failed'
+    slot.outcome = slot.refused
+      ? MessageOutcome.deadLettered
+      : slot.status === 'failed'
         ? MessageOutcome.failed
         : slot.status === 'duplicate'
           ? MessageOutcome.duplicate

@@ -33,6 +33,8 @@ export const RejectReason = {
   forbidden: 'forbidden',
   /** Too many push bodies in memory at once; retry later (HTTP 503 with Retry-After). */
   overloaded: 'overloaded',
+  /** A redelivered message (same idempotency key) whose content differs from what was committed for it. */
+  redeliveryMismatch: 'redelivery_mismatch',
 } as const;
 export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
 

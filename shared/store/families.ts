@@ -115,11 +115,11 @@ export function schemaOf(
   };
 }
 
-const show = (shape: string): string => `{${shape}}`;
-
 /**
  * Compares a wanted definition with the stored one. Returns the conflict (naming the family, the field
- * and the rule), or undefined when they agree. Checks type, then label names, then bucket layout.
+ * and the rule), or undefined when they agree. Only the type must agree across groups: label names and
+ * bucket layouts may differ between series and groups, as on the Pushgateway (issue 14). An additive
+ * merge into an existing histogram series must keep its layout (`bucketLayoutConflict`).
  */
 export function familyConflict(
   existing: FamilySchema,
@@ -131,19 +131,66 @@ export function familyConflict(
       `type ${wanted.type} conflicts with type ${existing.type} already stored (a family has one type across all groups)`,
     );
   }
-  if (existing.shape !== wanted.shape) {
-    return new FamilyConflictError(
-      existing.name,
-      `label names ${show(wanted.shape)} conflict with ${show(existing.shape)} already stored (a family has one label-name set, grouping labels and instance included, across all groups)`,
-    );
-  }
-  if (existing.buckets !== wanted.buckets) {
-    return new FamilyConflictError(
-      existing.name,
-      `histogram bucket layout [${wanted.buckets}] conflicts with [${existing.buckets}] already stored (a histogram family has one bucket layout)`,
-    );
-  }
   return undefined;
+}
+
+/** Observations merged into an existing histogram series must use its bucket layout. */
+export function bucketLayoutConflict(
+  family: string,
+  stored: readonly number[],
+  wanted: readonly number[],
+): FamilyConflictError | undefined {
+  if (sameBounds(stored, wanted)) return undefined;
+  return new FamilyConflictError(
+    family,
+    `histogram bucket layout [${boundsKey(wanted)}] conflicts with [${boundsKey(stored)}] of the stored series (observations are added only into a series with the same buckets)`,
+  );
+}
+
+/**
+ * Labels a series exposes: the group's shape names (`groupShapeNames`, `instance` included) plus its own
+ * labels (a series label `instance` stands for the group's missing one). Allocation-free, O(labels).
+ */
+export function exposedLabelCount(groupNames: readonly string[], seriesLabels: Labels): number {
+  let n = groupNames.length;
+  for (const k in seriesLabels) if (Object.hasOwn(seriesLabels, k) && k !== 'instance') n++;
+  return n;
+}
+
+/** Label limits of one series of a group (`groupNames` = `groupShapeNames(group)`); both stores call this. */
+export function seriesLabelLimitError(
+  family: string,
+  group: GroupingKey,
+  groupNames: readonly string[],
+  seriesLabels: Labels,
+  limits: StoreLimits,
+): LimitError | undefined {
+  return labelLimitErrorCounted(
+    family,
+    group,
+    seriesLabels,
+    exposedLabelCount(groupNames, seriesLabels),
+    limits,
+  );
+}
+
+/** Longest failure reason a store keeps (`lastFailureReason`); longer ones are cut. */
+export const MAX_FAILURE_REASON_LENGTH = 1024;
+
+/** The failure reason as every store keeps it: a string of at most MAX_FAILURE_REASON_LENGTH units. */
+export function failureReason(reason: unknown): string {
+  const r = typeof reason === 'string' ? reason : String(reason);
+  return r.length > MAX_FAILURE_REASON_LENGTH ? r.slice(0, MAX_FAILURE_REASON_LENGTH) : r;
+}
+
+/** Family names whose definition decides `reservedNameConflict(name, type, …)`: load these first. */
+export function reservedNameCandidates(name: string, type: MetricType): string[] {
+  const out: string[] = [];
+  for (const suffix of RESERVED_SUFFIXES) {
+    if (name.endsWith(suffix)) out.push(name.slice(0, -suffix.length));
+    if (type === 'histogram' || (type === 'summary' && suffix !== '_bucket')) out.push(name + suffix);
+  }
+  return out;
 }
 
 const RESERVED_SUFFIXES = ['_bucket', '_sum', '_count'] as const;

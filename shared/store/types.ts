@@ -10,18 +10,21 @@
  * 1. Exactly once. `apply()` applies a request's additive operations (counter inc, gauge add, histogram
  *    observe) exactly once per `ApplyRequest.id`, however often and in whatever batch composition the
  *    same id is applied again, including after a partial failure of an earlier attempt. A repeated id
- *    returns status `duplicate` and changes nothing.
+ *    returns status `duplicate` and changes nothing. A repeated id whose content (plan hash,
+ *    shared/store/plan.ts) differs from the committed one fails permanently (`redelivery_mismatch`).
  * 2. Last writer wins by event time. A gauge `set` is applied only when its `timeMs` is newer than the
- *    series' stored set time (ties: the larger value wins, so the outcome doesn't depend on order).
- *    Sets are idempotent by nature and are applied whether or not the request id was seen before.
+ *    series' stored set time (ties: a larger value than the last set's wins, so the outcome doesn't
+ *    depend on order and a redelivered set never undoes later adds). Within one request, sets are
+ *    applied before the additive ops.
  * 3. Pushes follow the Pushgateway: PUT replaces the group, POST replaces the pushed families (all of
  *    their series) and keeps the others, DELETE removes exactly the group. A push whose `pushTimeMs` is
  *    older than what the group (PUT/DELETE) or family (POST) last received is `stale` and changes
  *    nothing, so a redelivered old push can't overwrite a newer one. A rejected push stores nothing.
- * 4. Family consistency. A family has one type, one label-name set (the group's label names, plus
- *    `instance` which is always exposed, plus the series' label names) and, for histograms, one bucket
- *    layout across all groups. The first definition wins; a conflicting operation or push is rejected
- *    with `FamilyConflictError`, and the check costs O(1) per family touched, never a store scan.
+ * 4. Family consistency. A family has one type across all groups (label names and bucket layouts may
+ *    differ between series, as on the Pushgateway); histogram/summary names reserve `_bucket`, `_sum`,
+ *    `_count`; observations are added only into a series with the same bucket layout. The first
+ *    definition wins; a conflicting operation or push is rejected with `FamilyConflictError`, and the
+ *    check costs O(1) per family touched, never a store scan.
  * 5. Limits (`StoreLimits`) are checked before anything is written; a breach is a `LimitError`.
  * 6. Grouping keys are normalized by `normalizeGroupingKey`: labels with empty values are dropped (an
  *    empty label value is the same as no label in Prometheus), so `{job="a", instance=""}` and
@@ -86,7 +89,7 @@ export type MetricOp = CounterInc | GaugeAdd | GaugeSet | HistogramObserve;
 
 /** The store-side form of one SQS message (or one internal write): a group and its aggregated ops. */
 export interface ApplyRequest {
-  /** Idempotency key: the producer's key, else the SQS message id. Suffixes `#<n>` are reserved. */
+  /** Idempotency key: the producer's key, else a hash of the body, scoped per sender. Suffixes `#<n>` are reserved. */
   readonly id: string;
   readonly group: GroupingKey;
   /** Already pre-aggregated: at most one additive op per series (sets: the newest per series). */

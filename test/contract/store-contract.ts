@@ -180,6 +180,58 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         },
       );
 
+      c('a redelivery with other ops under the same id is refused and changes nothing', async () => {
+        const s = await newStore();
+        const first = req('m', G, [inc('aria_fills_total', { side: 'buy' }, 1)]);
+        expect(statuses(await s.apply([first]))).toEqual(['m:applied']);
+        const gen = await s.generation();
+        const other = req('m', G, [
+          inc('aria_fills_total', { side: 'buy' }, 1),
+          inc('aria_fills_total', { side: 'sell' }, 2),
+        ]);
+        const res = await s.apply([other, req('n', G, [inc('aria_fills_total', { side: 'buy' }, 10)])]);
+        expect(statuses(res)).toEqual(['m:failed', 'n:applied']);
+        const f = res[0]!;
+        if (f.status !== 'failed') throw new Error('expected failed');
+        expect(f.error.permanent).toBe(true);
+        expect(f.error.reason).toBe('redelivery_mismatch');
+        expect(f.error.message).toContain('m');
+        expect(await s.generation()).not.toBe(gen);
+        // The original content redelivered (ops in another order) is a plain duplicate.
+        expect(statuses(await s.apply([first]))).toEqual(['m:duplicate']);
+        const snap = await s.snapshot();
+        expect(seriesValue(snap, G, 'aria_fills_total', { side: 'buy' })).toBe(11);
+        expect(seriesValue(snap, G, 'aria_fills_total', { side: 'sell' })).toBeUndefined();
+      });
+
+      c('a large request redelivered with its ops in another order is a duplicate', async () => {
+        const s = await newStore();
+        const ops: MetricOp[] = [];
+        for (let i = 0; i < 230; i++) ops.push(inc('aria_orders_total', { n: String(i) }, 1));
+        ops.push(set('aria_pos', {}, 3, 5));
+        expect(statuses(await s.apply([req('big', G, ops)]))).toEqual(['big:applied']);
+        const reversed = [...ops].reverse();
+        expect(statuses(await s.apply([req('big', G, reversed)]))).toEqual(['big:duplicate']);
+        const snap = await s.snapshot();
+        expect(seriesValue(snap, G, 'aria_orders_total', { n: '17' })).toBe(1);
+        expect(seriesCount(snap)).toBe(231);
+      });
+
+      c('a large request with invalid ops keeps its parts when the valid ones change', async () => {
+        // Parts are cut over every op of the request, not over what validation accepted this time: the
+        // same request redelivered to a store with other label limits is still a duplicate.
+        const s = await newStore({ limits: { maxLabelValueLength: 3 } });
+        const ops: MetricOp[] = [];
+        for (let i = 0; i < 240; i++)
+          ops.push(inc('aria_orders_total', { n: i % 7 === 0 ? `long-${i}` : String(i) }, 1));
+        const T = { job: 't' };
+        const res = await s.apply([req('big', T, ops)]);
+        expect(statuses(res)).toEqual(['big:applied']);
+        expect(res[0]!.rejected.length).toBe(35);
+        expect(statuses(await s.apply([req('big', T, ops)]))).toEqual(['big:duplicate']);
+        expect(seriesCount(await s.snapshot())).toBe(205);
+      });
+
       c('a request that failed part-way is applied exactly once when retried', async () => {
         if (!opts.injectApplyFault) return;
         const s = await newStore();
@@ -341,9 +393,13 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
           expect(seriesValue(snap, G, 'aria_ok_gauge')).toBe(2);
           expect(findGroup(snap, G)!.families.map((f) => f.name)).toEqual(['aria_ok_gauge', 'aria_ok_total']);
           // The id is consumed: the valid ops are not applied twice, the bad one stays rejected.
-          expect(statuses(await s.apply([req('m', G, [inc('aria_ok_total', {}, 1)])]))).toEqual([
-            'm:duplicate',
-          ]);
+          expect(
+            statuses(
+              await s.apply([
+                req('m', G, [inc('aria_ok_total', {}, 1), bad as MetricOp, add('aria_ok_gauge', {}, 2)]),
+              ]),
+            ),
+          ).toEqual(['m:duplicate']);
           expect(seriesValue(await s.snapshot(), G, 'aria_ok_total')).toBe(1);
         },
       );
@@ -407,17 +463,36 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         expect(seriesValue(await b.snapshot(), G, 'aria_pnl')).toBe(7);
       });
 
-      c('sets are applied even when the request id was seen before', async () => {
+      c('a redelivered set does not undo later adds (sets are idempotent)', async () => {
         const s = await newStore();
-        await s.apply([req('r', G, [set('aria_pnl', {}, 1, 100), inc('aria_fills_total', {}, 1)])]);
-        const res = await s.apply([
-          req('r', G, [set('aria_pnl', {}, 2, 200), inc('aria_fills_total', {}, 1)]),
-        ]);
-        expect(statuses(res)).toEqual(['r:duplicate']);
-        const snap = await s.snapshot();
-        expect(seriesValue(snap, G, 'aria_pnl')).toBe(2);
-        expect(seriesValue(snap, G, 'aria_fills_total')).toBe(1);
+        const setMsg = req('s', G, [set('aria_pos', {}, 100, 10)]);
+        await s.apply([setMsg]);
+        await s.apply([req('d', G, [add('aria_pos', {}, -5)])]);
+        expect(statuses(await s.apply([setMsg]))).toEqual(['s:duplicate']);
+        // The same set under another id (a producer re-send without id) is stale too.
+        await s.apply([req('s2', G, [set('aria_pos', {}, 100, 10)])]);
+        expect(seriesValue(await s.snapshot(), G, 'aria_pos')).toBe(95);
+        // A different set at the same time still follows the tie rule (larger value wins).
+        await s.apply([req('s3', G, [set('aria_pos', {}, 101, 10)])]);
+        expect(seriesValue(await s.snapshot(), G, 'aria_pos')).toBe(101);
       });
+
+      cEach(
+        'set and add of one gauge in one request: the set, then the add',
+        [
+          ['set first', [set('aria_pos', {}, 100, 10), add('aria_pos', {}, 5)]],
+          ['add first', [add('aria_pos', {}, 5), set('aria_pos', {}, 100, 10)]],
+        ] as Array<[string, MetricOp[]]>,
+        async (_t, ops) => {
+          const s = await newStore();
+          await s.apply([req('m', G, ops)]);
+          expect(seriesValue(await s.snapshot(), G, 'aria_pos')).toBe(105);
+          expect(statuses(await s.apply([req('m', G, ops)]))).toEqual(['m:duplicate']);
+          await s.apply([req('n', G, [add('aria_pos', {}, 1)])]);
+          await s.apply([req('m', G, ops)]);
+          expect(seriesValue(await s.snapshot(), G, 'aria_pos')).toBe(106);
+        },
+      );
 
       c('a stale set changes nothing, not even the generation', async () => {
         const s = await newStore();
@@ -875,60 +950,20 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
     // ---------------------------------------------------------------- 4. family consistency
     describe('family consistency', () => {
       type Def = { group: Labels; family: MetricFamily };
+      const hist = (bounds: number[]) =>
+        histogramFamily(
+          'h',
+          {},
+          bounds.map((le, i) => [le, i + 1] as [number, number]),
+          1,
+          bounds.length,
+        );
       const conflicts: Array<[string, Def, Def, RegExp]> = [
         [
           'type',
           { group: G, family: counterFamily('f', [[{}, 1]]) },
           { group: G2, family: gaugeFamily('f', [[{}, 1]]) },
           /type/,
-        ],
-        [
-          'series label names',
-          { group: G, family: gaugeFamily('f', [[{ a: '1' }, 1]]) },
-          { group: G2, family: gaugeFamily('f', [[{ b: '1' }, 1]]) },
-          /label/,
-        ],
-        [
-          'extra series label',
-          { group: G, family: gaugeFamily('f', [[{ a: '1' }, 1]]) },
-          { group: G2, family: gaugeFamily('f', [[{ a: '1', b: '2' }, 1]]) },
-          /label/,
-        ],
-        [
-          'grouping label names count',
-          { group: G, family: gaugeFamily('f', [[{}, 1]]) },
-          { group: { ...G2, region: 'eu' }, family: gaugeFamily('f', [[{}, 1]]) },
-          /label/,
-        ],
-        [
-          'histogram bucket layout',
-          {
-            group: G,
-            family: histogramFamily(
-              'h',
-              {},
-              [
-                [0.1, 1],
-                [1, 2],
-              ],
-              1,
-              2,
-            ),
-          },
-          {
-            group: G2,
-            family: histogramFamily(
-              'h',
-              {},
-              [
-                [0.1, 1],
-                [2, 2],
-              ],
-              1,
-              2,
-            ),
-          },
-          /bucket/,
         ],
         [
           'histogram vs summary',
@@ -945,6 +980,60 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
           /type/,
         ],
       ];
+      // What the Pushgateway accepts (issue 14): label names and bucket layouts may differ between groups.
+      const accepted: Array<[string, Def, Def]> = [
+        [
+          'series label names',
+          { group: G, family: gaugeFamily('f', [[{ a: '1' }, 1]]) },
+          { group: G2, family: gaugeFamily('f', [[{ b: '1' }, 2]]) },
+        ],
+        [
+          'extra series label',
+          { group: G, family: gaugeFamily('f', [[{ a: '1' }, 1]]) },
+          { group: G2, family: gaugeFamily('f', [[{ a: '1', b: '2' }, 2]]) },
+        ],
+        [
+          'grouping label names',
+          { group: G, family: gaugeFamily('f', [[{}, 1]]) },
+          { group: { job: 'py', path: '/var/log', instance: 'py-2' }, family: gaugeFamily('f', [[{}, 2]]) },
+        ],
+        [
+          'histogram bucket layout',
+          { group: G, family: hist([0.1, 1]) },
+          { group: G2, family: hist([0.1, 2, 5]) },
+        ],
+      ];
+
+      cEach(
+        'a family with other label names or buckets than in another group is accepted',
+        accepted,
+        async (_t, first, second) => {
+          const s = await newStore();
+          await s.push({ method: 'PUT', group: first.group, pushTimeMs: 1, families: [first.family] });
+          await s.push({ method: 'PUT', group: second.group, pushTimeMs: 2, families: [second.family] });
+          // And through apply, into new series of a third group.
+          const f2 = second.family;
+          const op: MetricOp =
+            f2.type === 'histogram'
+              ? observe(
+                  f2.name,
+                  {},
+                  f2.series[0]!.buckets.map((b) => b.le),
+                  [0.05],
+                )
+              : set(f2.name, { ...f2.series[0]!.labels, c: 'x' }, 3, 1);
+          const res = await s.apply([req('m', { job: 'third' }, [op])]);
+          expect(res[0]!.rejected).toEqual([]);
+          const snap = await s.snapshot();
+          for (const d of [first, second]) {
+            const f = findFamily(snap, d.group, d.family.name)!;
+            expect(f.series.map((x) => plain(x.labels))).toEqual(d.family.series.map((x) => plain(x.labels)));
+            if (f.type === 'histogram' && d.family.type === 'histogram')
+              expect(f.series[0]!.buckets).toEqual(d.family.series[0]!.buckets);
+          }
+          expect(findFamily(snap, { job: 'third' }, f2.name)).toBeDefined();
+        },
+      );
 
       cEach(
         'a conflicting push is refused with FamilyConflictError and stores nothing',
@@ -1001,24 +1090,95 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         expect(findFamily(await s.snapshot(), G, 'f')?.type).toBe('gauge');
       });
 
-      c('series of one family with different label names in one push are refused', async () => {
+      c('series of one family with different label names in one push are accepted', async () => {
         const s = await newStore();
-        const e = await thrown(() =>
-          s.push({
-            method: 'PUT',
-            group: G,
-            pushTimeMs: 1,
-            families: [
-              gaugeFamily('f', [
-                [{ a: '1' }, 1],
-                [{ b: '1' }, 1],
-              ]),
-            ],
-          }),
-        );
-        expect(e).toBeInstanceOf(FamilyConflictError);
-        expect((await s.snapshot()).groups).toEqual([]);
+        await s.push({
+          method: 'PUT',
+          group: G,
+          pushTimeMs: 1,
+          families: [
+            gaugeFamily('f', [
+              [{ a: '1' }, 1],
+              [{}, 2],
+            ]),
+          ],
+        });
+        const snap = await s.snapshot();
+        expect(seriesValue(snap, G, 'f', { a: '1' })).toBe(1);
+        expect(seriesValue(snap, G, 'f', {})).toBe(2);
       });
+
+      c('an observe into an existing series with another bucket layout is refused alone', async () => {
+        const s = await newStore();
+        await s.apply([req('a', G, [observe('aria_lat', {}, [0.1, 1], [0.05])])]);
+        const res = await s.apply([
+          req('b', G, [
+            observe('aria_lat', {}, [0.1, 2], [0.05]), // same series, other layout: refused
+            observe('aria_lat', { v: 'x' }, [0.1, 2], [0.05]), // new series: its own layout
+            observe('aria_lat', {}, [0.1, 1], [0.5]),
+          ]),
+        ]);
+        expect(res[0]!.rejected.map((r) => r.index)).toEqual([0]);
+        expect(res[0]!.rejected[0]!.error).toBeInstanceOf(FamilyConflictError);
+        expect(res[0]!.rejected[0]!.error.message).toMatch(/bucket/);
+        const snap = await s.snapshot();
+        expect(histogramOf(snap, G, 'aria_lat')?.buckets).toEqual([
+          [0.1, 1],
+          [1, 2],
+        ]);
+        expect(histogramOf(snap, G, 'aria_lat', { v: 'x' })?.buckets).toEqual([
+          [0.1, 1],
+          [2, 1],
+        ]);
+        // A pushed histogram series is replaced whole: any layout.
+        await s.push({
+          method: 'PUT',
+          group: G2,
+          pushTimeMs: 1,
+          families: [histogramFamily('aria_lat', {}, [[5, 1]], 1, 1)],
+        });
+        expect(histogramOf(await s.snapshot(), G2, 'aria_lat')?.buckets).toEqual([[5, 1]]);
+        // ...but an additive merge into it with another layout is refused.
+        const r2 = await s.apply([req('c', G2, [observe('aria_lat', {}, [0.1, 1], [0.05])])]);
+        expect(r2[0]!.rejected.map((r) => r.index)).toEqual([0]);
+      });
+
+      cEach(
+        'histogram and summary names reserve _bucket, _sum and _count across groups',
+        [
+          ['histogram first', 'histogram', 'aria_lat', 'aria_lat_count'],
+          ['counter first', 'counter', 'aria_lat_bucket', 'aria_lat'],
+          ['summary first', 'summary', 'aria_q', 'aria_q_sum'],
+        ] as Array<[string, string, string, string]>,
+        async (_t, firstKind, firstName, secondName) => {
+          const s = await newStore();
+          const fam = (name: string, kind: string): MetricFamily =>
+            kind === 'histogram'
+              ? { ...histogramFamily(name, {}, [[1, 1]], 1, 1) }
+              : kind === 'summary'
+                ? {
+                    name,
+                    help: '',
+                    type: 'summary',
+                    series: [{ labels: {}, quantiles: [], sum: 1, count: 1 }],
+                  }
+                : counterFamily(name, [[{}, 1]]);
+          await s.push({ method: 'PUT', group: G, pushTimeMs: 1, families: [fam(firstName, firstKind)] });
+          const secondKind = firstKind === 'counter' ? 'histogram' : 'counter';
+          const e = await thrown(() =>
+            s.push({ method: 'PUT', group: G2, pushTimeMs: 1, families: [fam(secondName, secondKind)] }),
+          );
+          expect(e).toBeInstanceOf(FamilyConflictError);
+          expect(e.message).toMatch(/reserve/);
+          // The same rule on the SQS path.
+          const op =
+            secondKind === 'histogram' ? observe(secondName, {}, [1], [0.5]) : inc(secondName, {}, 1);
+          const res = await s.apply([req('m', G2, [op, inc('aria_ok_total', {}, 1)])]);
+          expect(res[0]!.rejected.map((r) => r.index)).toEqual([0]);
+          expect(res[0]!.rejected[0]!.error).toBeInstanceOf(FamilyConflictError);
+          expect(findFamily(await s.snapshot(), G2, secondName)).toBeUndefined();
+        },
+      );
 
       c('a group without instance and one with instance share a family shape', async () => {
         const s = await newStore();
@@ -1051,28 +1211,29 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         const res = await s.apply([
           req('m2', G2, [
             add('aria_fills_total', { venue: 'x' }, 1), // type
-            inc('aria_fills_total', { venue: 'x', side: 'b' }, 1), // label names
-            observe('aria_lat', {}, [0.1, 2], [0.05]), // buckets
+            inc('aria_fills_total', { venue: 'x', side: 'b' }, 1), // other label names: accepted
+            set('aria_lat', {}, 1, 1), // type
             inc('aria_ok_total', {}, 1),
           ]),
         ]);
         expect(res[0]!.status).toBe('applied');
         const rej = res[0]!.rejected;
-        expect(rej.map((r) => r.index)).toEqual([0, 1, 2]);
+        expect(rej.map((r) => r.index)).toEqual([0, 2]);
         for (const r of rej) expect(r.error).toBeInstanceOf(FamilyConflictError);
         expect((rej[0]!.error as FamilyConflictError).family).toBe('aria_fills_total');
         expect(rej[0]!.error.message).toMatch(/type/);
-        expect(rej[1]!.error.message).toMatch(/label/);
-        expect((rej[2]!.error as FamilyConflictError).family).toBe('aria_lat');
-        expect(rej[2]!.error.message).toMatch(/bucket/);
+        expect((rej[1]!.error as FamilyConflictError).family).toBe('aria_lat');
         const snap = await s.snapshot();
-        expect(findGroup(snap, G2)!.families.map((f) => f.name)).toEqual(['aria_ok_total']);
+        expect(findGroup(snap, G2)!.families.map((f) => f.name)).toEqual([
+          'aria_fills_total',
+          'aria_ok_total',
+        ]);
       });
 
       c('two ops of one request defining a new family differently: the first wins', async () => {
         const s = await newStore();
         const res = await s.apply([
-          req('m', G, [inc('aria_new_total', { a: '1' }, 1), inc('aria_new_total', { b: '1' }, 1)]),
+          req('m', G, [inc('aria_new_total', { a: '1' }, 1), add('aria_new_total', { b: '1' }, 1)]),
         ]);
         expect(res[0]!.rejected.map((r) => r.index)).toEqual([1]);
         expect(res[0]!.rejected[0]!.error).toBeInstanceOf(FamilyConflictError);

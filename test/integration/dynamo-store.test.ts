@@ -56,16 +56,51 @@ describe('DynamoStore: requests over 100 actions', () => {
     const first = await x.store.apply([req('big', G, ops)]);
     expect(first[0]!.status).toBe('failed');
     if (first[0]!.status === 'failed') expect(first[0]!.error).toBeInstanceOf(TransientError);
-    // Parts 0 and 2 committed, part 1 did not.
-    expect(await ledgerIds(x)).toEqual(['i#big#0', 'i#big#2']);
+    // Parts 0 and 2 committed, part 1 did not; the header (`i#big`: plan hash, part count) committed with them.
+    expect(await ledgerIds(x)).toEqual(['i#big', 'i#big#0', 'i#big#2']);
     const again = shuffle ? [...ops].reverse() : ops;
     expect((await x.store.apply([req('big', G, again)]))[0]!.status).toBe('applied');
-    expect(await ledgerIds(x)).toEqual(['i#big#0', 'i#big#1', 'i#big#2']);
+    expect(await ledgerIds(x)).toEqual(['i#big', 'i#big#0', 'i#big#1', 'i#big#2']);
     expect((await x.store.apply([req('big', G, ops)]))[0]!.status).toBe('duplicate');
     const snap = await x.store.snapshot();
     expect(seriesCount(snap)).toBe(250);
     for (let i = 0; i < 250; i++)
       expect(valueIn(snap, G, 'aria_orders_total', { n: String(i).padStart(4, '0') })).toBe(i + 1);
+  });
+
+  it('a partly committed request redelivered with other content is refused, then completes exactly once', async () => {
+    const x = await open();
+    const ops = manySeries(250);
+    x.faults.failTransactionsWithLedger('big#1', x.store.retryAttempts);
+    expect((await x.store.apply([req('big', G, ops)]))[0]!.status).toBe('failed');
+    // The same id with one series less and one more (a decoder that accepted other events this time).
+    const changed = [...manySeries(249), inc('aria_orders_total', { n: 'extra' }, 1000)];
+    const refused = (await x.store.apply([req('big', G, changed)]))[0]!;
+    expect(refused.status).toBe('failed');
+    if (refused.status === 'failed') {
+      expect(refused.error.reason).toBe('redelivery_mismatch');
+      expect(refused.error.permanent).toBe(true);
+    }
+    expect((await x.store.apply([req('big', G, ops)]))[0]!.status).toBe('applied');
+    const snap = await x.store.snapshot();
+    expect(seriesCount(snap)).toBe(250);
+    expect(valueIn(snap, G, 'aria_orders_total', { n: 'extra' })).toBeUndefined();
+    for (let i = 0; i < 250; i++)
+      expect(valueIn(snap, G, 'aria_orders_total', { n: String(i).padStart(4, '0') })).toBe(i + 1);
+  });
+
+  it('a redelivered set does not undo adds made through another store instance', async () => {
+    const x = await open();
+    const other = await DynamoStore.open({ client: testDynamoClient(), ...x.tables, ownsClient: true });
+    try {
+      await x.store.apply([req('s', G, [set('aria_pos', {}, 100, 10)])]);
+      await other.apply([req('d', G, [add('aria_pos', {}, -5)])]);
+      await other.apply([req('s', G, [set('aria_pos', {}, 100, 10)])]);
+      await x.store.apply([req('s', G, [set('aria_pos', {}, 100, 10)])]);
+      expect(valueIn(await x.store.snapshot(), G, 'aria_pos')).toBe(95);
+    } finally {
+      await other.close();
+    }
   });
 
   it('a request touching many families still fits every part into 100 actions', async () => {

@@ -31,18 +31,26 @@ import { AccrueError, LimitError, TransientError, ValidationError } from '../../
 import { labelsKey } from '../../model/identity';
 import type { Labels, MetricFamily, MetricType } from '../../model/types';
 import {
+  boundsKey,
+  bucketLayoutConflict,
   type FamilySchema,
+  failureReason,
   familyConflict,
+  groupLimitError,
   groupShapeNames,
-  labelLimitError,
   opFamilyType,
   opProblems,
+  reservedNameCandidates,
+  reservedNameConflict,
   type SeriesLimit,
+  sameBounds,
   schemaOf,
+  seriesLabelLimitError,
   seriesLimitError,
   validatePush,
 } from '../families';
 import { normalizeGroupingKey } from '../grouping';
+import { planOf, redeliveryMismatch } from '../plan';
 import {
   type ApplyRequest,
   type ApplyResult,
@@ -135,14 +143,18 @@ export interface DynamoStoreStats {
 }
 
 const MAX_ACTIONS = 100;
-/** Fixed actions of an apply part besides its series: ledger, group meta, generation shard, store counter. */
-const PART_OVERHEAD = 4;
+/** Fixed actions of an apply part besides its series: ledger, plan header, group meta, generation shard, store counter. */
+const PART_OVERHEAD = 5;
 
 // ------------------------------------------------------------------------------------ apply internals
 
 interface PReq {
   readonly idx: number;
   readonly id: string;
+  /** Plan hash (shared/store/plan.ts), kept on the ledger header item. */
+  readonly hash: string;
+  /** Ledger key of the header when the request has several parts (each part's transaction checks it). */
+  header?: string;
   readonly group: GroupingKey;
   readonly gpk: string;
   readonly eventTimeMs?: number;
@@ -205,6 +217,7 @@ interface FamAcc {
 
 type Desc =
   | { readonly k: 'ledger'; readonly unit: Unit }
+  | { readonly k: 'header'; readonly req: PReq }
   | { readonly k: 'series'; readonly acc: SeriesAcc }
   | { readonly k: 'meta'; readonly acc: GroupAcc; readonly withEvent: boolean }
   | { readonly k: 'family'; readonly acc: FamAcc }
@@ -361,9 +374,11 @@ export class DynamoStore implements Store {
         results[idx] = { id, status: 'failed', error: toAccrue(e), rejected: [] };
         return;
       }
+      const plan = planOf(r);
       const preq: PReq = {
         idx,
         id,
+        hash: plan.hash,
         group,
         gpk: groupPk(group),
         ...(typeof r.eventTimeMs === 'number' && Number.isFinite(r.eventTimeMs)
@@ -373,9 +388,9 @@ export class DynamoStore implements Store {
         units: [],
       };
       preqs.push(preq);
-      const ops = Array.isArray(r.ops) ? r.ops : [];
+      const ops: readonly MetricOp[] = Array.isArray(r.ops) ? r.ops : [];
       const gnames = groupShapeNames(group);
-      const valid: POp[] = [];
+      const valid = new Map<number, POp>();
       ops.forEach((op, index) => {
         const problems = opProblems(op, index, group);
         if (problems.length > 0) {
@@ -390,14 +405,14 @@ export class DynamoStore implements Store {
         const type = opFamilyType(op.kind);
         const bounds = op.kind === 'histogram_observe' ? op.bounds : undefined;
         const schema = schemaOf(op.name, type, gnames, op.labels, bounds);
-        const lim = labelLimitError(op.name, group, op.labels, schema.shape, this.limits);
+        const lim = seriesLabelLimitError(op.name, group, gnames, op.labels, this.limits);
         if (lim) {
           preq.rejected.push({ index, error: withPath(lim, `ops[${index}]`) });
           return;
         }
         const labels = copyLabels(op.labels);
         const sk = seriesSk(op.name, labels);
-        valid.push({
+        valid.set(index, {
           req: preq,
           index,
           op,
@@ -409,23 +424,32 @@ export class DynamoStore implements Store {
           ...(op.help ? { help: op.help } : {}),
         });
       });
-      allOps.push(...valid);
-      // Deterministic parts: additive ops sorted by series key, greedily packed with worst-case overhead.
-      const adds = valid.filter((p) => p.op.kind !== 'gauge_set').sort((a, b) => cmp(a.sk, b.sk));
+      allOps.push(...valid.values());
+      // Deterministic parts, cut over EVERY op of the request (valid or not) in the plan's canonical
+      // order, greedily with worst-case overhead: the parts and their ledger keys depend on the message's
+      // content only, never on what validation (limits, clock) accepted this time.
       const parts: POp[][] = [];
       let cur: POp[] = [];
+      let size = 0;
       let fams = new Set<string>();
-      for (const p of adds) {
-        const nf = fams.has(p.op.name) ? fams.size : fams.size + 1;
-        if (cur.length > 0 && cur.length + 1 + nf + PART_OVERHEAD > MAX_ACTIONS) {
+      for (const index of plan.order) {
+        const op = ops[index] as { kind?: unknown; name?: unknown } | undefined;
+        if (op?.kind === 'gauge_set') continue;
+        const fam = String(op?.name);
+        const nf = fams.has(fam) ? fams.size : fams.size + 1;
+        if (size > 0 && size + 1 + nf + PART_OVERHEAD > MAX_ACTIONS) {
           parts.push(cur);
           cur = [];
+          size = 0;
           fams = new Set();
         }
-        cur.push(p);
-        fams.add(p.op.name);
+        size++;
+        fams.add(fam);
+        const p = valid.get(index);
+        if (p) cur.push(p);
       }
-      if (cur.length > 0 || parts.length === 0) parts.push(cur);
+      if (size > 0 || parts.length === 0) parts.push(cur);
+      if (parts.length > 1) preq.header = ledgerKey(id);
       parts.forEach((part, k) => {
         preq.units.push({
           req: preq,
@@ -435,9 +459,11 @@ export class DynamoStore implements Store {
           state: 'pending',
         });
       });
-      const sets = valid.filter((p) => p.op.kind === 'gauge_set');
+      // Gauge sets go first: a request's adds wait until its sets of the same series are written
+      // (runUnits), so a set and an add of one series in one message give set + add on every store.
+      const sets = [...valid.values()].filter((p) => p.op.kind === 'gauge_set');
       for (let i = 0; i < sets.length; i += 40) {
-        preq.units.push({ req: preq, adds: [], sets: sets.slice(i, i + 40), state: 'pending' });
+        preq.units.unshift({ req: preq, adds: [], sets: sets.slice(i, i + 40), state: 'pending' });
       }
     });
 
@@ -477,6 +503,15 @@ export class DynamoStore implements Store {
     return results as ApplyResult[];
   }
 
+  /** Fails every unit of a request still pending (nothing of it is written from now on). */
+  private failRequest(r: PReq, error: AccrueError): void {
+    for (const u of r.units) {
+      if (u.state !== 'pending') continue;
+      u.state = 'failed';
+      u.error = error;
+    }
+  }
+
   /** Rejects an op in its request and removes it from its unit. */
   private rejectOp(op: POp, error: AccrueError): void {
     if (op.req.rejected.some((r) => r.index === op.index)) return;
@@ -514,10 +549,13 @@ export class DynamoStore implements Store {
         defs.set(o.op.name, o);
       }
       // Families to (re)define: absent, or present without series and defined differently.
-      const toCreate = [...defs.values()].filter((d) => {
-        const st = this.schemas.get(d.op.name);
-        return !st || familyConflict(st.schema, d.schema);
-      });
+      const toCreate = await this.withoutReservedConflicts(
+        [...defs.values()].filter((d) => {
+          const st = this.schemas.get(d.op.name);
+          return !st || familyConflict(st.schema, d.schema);
+        }),
+        live,
+      );
       let lost = false;
       await Promise.all(
         toCreate.map(async (d) => {
@@ -541,6 +579,35 @@ export class DynamoStore implements Store {
       await Promise.all([...helps].map(([nm, h]) => this.setHelp(nm, h)));
       if (!lost) return;
     }
+  }
+
+  /**
+   * Families about to be defined whose name collides with a histogram/summary's `_bucket`/`_sum`/`_count`
+   * (`reservedNameConflict`, the rule both stores share): their ops are rejected. Reads the schemas the
+   * rule needs; the first definition in the batch wins over later ones.
+   */
+  private async withoutReservedConflicts(defs: POp[], live: POp[]): Promise<POp[]> {
+    if (defs.length === 0) return defs;
+    const need = new Set<string>();
+    for (const d of defs)
+      for (const c of reservedNameCandidates(d.op.name, d.schema.type)) if (!this.schemas.has(c)) need.add(c);
+    if (need.size > 0) await this.loadSchemas([...need]);
+    const accepted = new Map<string, MetricType>();
+    const lookup = (nm: string): MetricType | undefined => {
+      const st = this.schemas.get(nm);
+      return accepted.get(nm) ?? (st && st.count > 0 ? st.schema.type : undefined);
+    };
+    const out: POp[] = [];
+    for (const d of defs) {
+      const c = reservedNameConflict(d.op.name, d.schema.type, lookup);
+      if (c) {
+        for (const o of live) if (o.op.name === d.op.name) this.rejectOp(o, c);
+        continue;
+      }
+      accepted.set(d.op.name, d.schema.type);
+      out.push(d);
+    }
+    return out;
   }
 
   private async loadSchemas(names: string[]): Promise<void> {
@@ -645,7 +712,7 @@ export class DynamoStore implements Store {
         ...ops.map((o) => ({ pk: s(o.req.gpk), sk: s(o.sk) })),
         ...[...metas].map((gpk) => ({ pk: s(gpk), sk: s(SK_META) })),
       ],
-      'pk, sk, ts, v, lastEventMs',
+      'pk, sk, ts, v, sv, lastEventMs',
     );
     const found = new Set<string>();
     for (const it of items) {
@@ -656,7 +723,7 @@ export class DynamoStore implements Store {
       }
       found.add(key);
       const ts = readNumber(it.ts);
-      const v = readNumber(it.v);
+      const v = readNumber(it.sv) ?? readNumber(it.v);
       if (ts !== undefined && v !== undefined) this.noteSet(key, ts, v);
     }
     for (const gpk of metas)
@@ -708,8 +775,8 @@ export class DynamoStore implements Store {
     const recheck: POp[] = [];
     for (let loop = 0; loop < 64; loop++) {
       if (recheck.length > 0) await this.resolveSchemas(recheck.splice(0), true);
-      const pending = units.filter((u) => u.state === 'pending');
-      if (pending.length === 0) return;
+      if (!units.some((u) => u.state === 'pending')) return;
+      const pending = units.filter((u) => u.state === 'pending' && !waitsForSets(u));
       await this.learnExistence(pending);
       this.dropKnownStaleSets(pending);
       const plans = this.pack(pending);
@@ -815,8 +882,12 @@ export class DynamoStore implements Store {
           };
           plan.series.set(o.key, a);
         }
-        a.ops.push(o);
         const op = o.op;
+        if (op.kind === 'histogram_observe' && a.hist && !sameBounds(a.first.bounds, op.bounds)) {
+          this.rejectOp(o, bucketLayoutConflict(op.name, a.first.bounds ?? [], op.bounds)!);
+          continue;
+        }
+        a.ops.push(o);
         if (op.kind === 'gauge_set') {
           if (!a.set || newerSet(op, a.set.op as typeof op)) a.set = o;
         } else if (op.kind === 'histogram_observe') {
@@ -854,17 +925,45 @@ export class DynamoStore implements Store {
     const items: TransactWriteItem[] = [];
     const descs: Desc[] = [];
     const ledgerUnits = live.filter((u) => u.ledger !== undefined);
+    const ttl = n(Math.floor(nowMs / 1000) + this.ledgerTtl);
+    const headers = new Set<PReq>();
     for (const u of ledgerUnits) {
       const e = new Expr();
+      // A one-part request's ledger item is its header: it carries the plan hash.
+      const single = u.req.header === undefined;
       items.push({
         Put: {
           TableName: this.ledgerTable,
-          Item: { id: s(u.ledger!), ttl: n(Math.floor(nowMs / 1000) + this.ledgerTtl), at: n(nowMs) },
+          Item: { id: s(u.ledger!), ttl, at: n(nowMs), ...(single ? { h: s(u.req.hash) } : {}) },
           ConditionExpression: `attribute_not_exists(${e.n('id')})`,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           ...e.parts(),
         },
       });
       descs.push({ k: 'ledger', unit: u });
+      if (!single) headers.add(u.req);
+    }
+    for (const r of headers) {
+      // Every part's transaction writes (or confirms) the header: a redelivery with another plan fails
+      // this condition before any of its parts can commit.
+      const e = new Expr();
+      const hv = e.v(s(r.hash));
+      items.push({
+        Put: {
+          TableName: this.ledgerTable,
+          Item: {
+            id: s(r.header!),
+            ttl,
+            at: n(nowMs),
+            h: s(r.hash),
+            np: n(r.units.filter((u) => u.ledger).length),
+          },
+          ConditionExpression: `attribute_not_exists(${e.n('id')}) OR ${e.n('h')} = ${hv}`,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          ...e.parts(),
+        },
+      });
+      descs.push({ k: 'header', req: r });
     }
     const content = plan.series.size > 0;
     if (content) {
@@ -967,9 +1066,18 @@ export class DynamoStore implements Store {
       this.stats.conditionFailures[why] = (this.stats.conditionFailures[why] ?? 0) + 1;
       const item = r.Item;
       switch (d.k) {
-        case 'ledger':
+        case 'ledger': {
+          const h = readString(item?.h);
+          if (h !== undefined && h !== d.unit.req.hash) {
+            this.failRequest(d.unit.req, redeliveryMismatch(d.unit.req.id));
+            break;
+          }
           d.unit.state = 'duplicate';
           d.unit.adds = [];
+          break;
+        }
+        case 'header':
+          this.failRequest(d.req, redeliveryMismatch(d.req.id));
           break;
         case 'series': {
           const a = d.acc;
@@ -983,7 +1091,7 @@ export class DynamoStore implements Store {
           }
           if (a.set) {
             const ts = readNumber(item.ts);
-            const v = readNumber(item.v);
+            const v = readNumber(item.sv) ?? readNumber(item.v);
             if (ts !== undefined && v !== undefined) this.noteSet(a.key, ts, v);
             // Stored set is newer (or equal time, larger value): this set is stale.
             for (const o of a.ops)
@@ -994,6 +1102,14 @@ export class DynamoStore implements Store {
             // The stored value is not a number DynamoDB can add to: read-modify-write from now on.
             this.bigValue.add(a.key);
           } else {
+            const bk = readString(item.bk);
+            const stored = bk !== undefined ? readNumList(item.b) : undefined;
+            if (stored && a.first.bounds && bk !== boundsKey(a.first.bounds)) {
+              // Observations are added only into a series with the same bucket layout.
+              for (const o of a.ops)
+                this.rejectOp(o, bucketLayoutConflict(o.op.name, stored, o.bounds ?? [])!);
+              break;
+            }
             // A histogram whose sum was pushed as NaN/Inf: adding keeps it as it is (IEEE); counts are lost.
             for (const o of a.ops) for (const u of o.req.units) u.adds = u.adds.filter((x) => x !== o);
           }
@@ -1069,14 +1185,21 @@ export class DynamoStore implements Store {
       const op = a.set.op as Extract<MetricOp, { kind: 'gauge_set' }>;
       const vv = e.v(valueAttr(op.value));
       const tv = e.v(n(op.timeMs));
-      sets.push(`${e.n('v')} = ${vv}`, `${e.n('ts')} = ${tv}`);
+      sets.push(`${e.n('v')} = ${vv}`, `${e.n('ts')} = ${tv}`, `${e.n('sv')} = ${vv}`);
       if (!a.isNew) {
+        // Ties compare with the last SET's value `sv` (adds may have moved `v`): a redelivered set is
+        // stale and never undoes later adds. Items written before `sv` existed compare with `v`.
         const ts = e.n('ts');
+        const sv = e.n('sv');
         conds.push(
-          `(attribute_not_exists(${ts}) OR ${ts} < ${tv} OR (${ts} = ${tv} AND ${e.n('v')} < ${vv}))`,
+          `(attribute_not_exists(${ts}) OR ${ts} < ${tv} OR (${ts} = ${tv} AND (${sv} < ${vv} OR (attribute_not_exists(${sv}) AND ${e.n('v')} < ${vv}))))`,
         );
       }
     } else if (a.hist) {
+      const bounds = a.first.bounds ?? [];
+      if (a.isNew)
+        sets.push(`${e.n('b')} = ${e.v(numList(bounds))}`, `${e.n('bk')} = ${e.v(s(boundsKey(bounds)))}`);
+      else conds.push(`(attribute_not_exists(${e.n('bk')}) OR ${e.n('bk')} = ${e.v(s(boundsKey(bounds)))})`);
       adds.push(
         `${e.n('c')} ${e.v({ N: deltaString(a.hist.count) })}`,
         `${e.n('s')} ${e.v({ N: deltaString(a.hist.sum) })}`,
@@ -1143,11 +1266,7 @@ export class DynamoStore implements Store {
 
   private familyCounterUpdate(schema: FamilySchema, k: number): Update {
     const e = new Expr();
-    const conds = [
-      `${e.n('t')} = ${e.v(s(schema.type))}`,
-      `${e.n('shape')} = ${e.v(s(schema.shape))}`,
-      `${e.n('bk')} = ${e.v(s(schema.buckets))}`,
-    ];
+    const conds = [`${e.n('t')} = ${e.v(s(schema.type))}`];
     if (k > 0) conds.push(limitCond(e, this.limits.maxSeriesPerFamily - k));
     return {
       TableName: this.table,
@@ -1186,30 +1305,20 @@ export class DynamoStore implements Store {
   async push(request: PushRequest): Promise<PushResult> {
     this.assertOpen();
     const group = validatePush(request);
+    const gl = groupLimitError(group, this.limits);
+    if (gl) throw gl;
     const t = request.pushTimeMs;
     if (request.method === 'DELETE') return this.deleteAt(group, t);
     const gnames = groupShapeNames(group);
-    // Per family: one shape, one bucket layout; label limits.
+    // Per family: the type (label names and bucket layouts may differ between series); label limits.
     const fams = request.families.map((f) => {
       let schema: FamilySchema | undefined;
-      let bounds: number[] = [];
       for (const sr of f.series) {
-        const b =
-          f.type === 'histogram'
-            ? (sr as unknown as { buckets: { le: number }[] }).buckets.map((x) => x.le)
-            : undefined;
-        const sc = schemaOf(f.name, f.type, gnames, sr.labels, b);
-        if (!schema) {
-          schema = sc;
-          bounds = b ?? [];
-        } else {
-          const c = familyConflict(schema, sc);
-          if (c) throw c;
-        }
-        const lim = labelLimitError(f.name, group, sr.labels, sc.shape, this.limits);
+        schema ??= schemaOf(f.name, f.type, gnames, sr.labels);
+        const lim = seriesLabelLimitError(f.name, group, gnames, sr.labels, this.limits);
         if (lim) throw lim;
       }
-      return { family: f, schema, bounds };
+      return { family: f, schema, bounds: [] as number[] };
     });
     const gpk = groupPk(group);
     for (let attempt = 0; attempt < 6; attempt++) {
@@ -1235,8 +1344,19 @@ export class DynamoStore implements Store {
       }
       const oldKeys = new Set(part.series.map((it) => it.sk!.S!));
       // Schemas, read fresh: pushes are rare next to applies and must be exact.
-      const famNames = [...new Set([...pushed, ...removed.keys()])];
+      const pushedTypes = new Map<string, MetricType>();
+      const reservedNames: string[] = [];
+      for (const f of fams) {
+        if (!f.schema) continue;
+        pushedTypes.set(f.family.name, f.family.type);
+        reservedNames.push(...reservedNameCandidates(f.family.name, f.family.type));
+      }
+      const famNames = [...new Set([...pushed, ...removed.keys(), ...reservedNames])];
       await this.loadSchemas(famNames);
+      const definedType = (nm: string): MetricType | undefined => {
+        const st = this.schemas.get(nm);
+        return pushedTypes.get(nm) ?? (st && st.count > 0 ? st.schema.type : undefined);
+      };
       const pre: TransactWriteItem[] = [];
       let totalDelta = 0;
       for (const f of fams) {
@@ -1251,6 +1371,10 @@ export class DynamoStore implements Store {
           // An empty family: removes its series here, defines nothing.
           if (here > 0 && stored) pre.push({ Update: this.familyDelta(name, -here) });
           continue;
+        }
+        if (!stored || stored.count === here) {
+          const rc = reservedNameConflict(name, f.family.type, definedType);
+          if (rc) throw rc;
         }
         if (!stored || (familyConflict(stored.schema, f.schema) && stored.count === here)) {
           // New family, or redefinition of one whose only series are the ones this push replaces.
@@ -1282,11 +1406,7 @@ export class DynamoStore implements Store {
         if (c) throw c;
         if (delta > 0 && stored.count + delta > this.limits.maxSeriesPerFamily)
           throw this.limitErr('maxSeriesPerFamily', name);
-        const conds = [
-          `${e.n('t')} = ${e.v(s(f.schema.type))}`,
-          `${e.n('shape')} = ${e.v(s(f.schema.shape))}`,
-          `${e.n('bk')} = ${e.v(s(f.schema.buckets))}`,
-        ];
+        const conds = [`${e.n('t')} = ${e.v(s(f.schema.type))}`];
         if (delta > 0) conds.push(limitCond(e, this.limits.maxSeriesPerFamily - delta));
         const help = f.family.help && !stored.help ? `, ${e.n('help')} = ${e.v(s(f.family.help))}` : '';
         if (delta !== 0 || help) {
@@ -1511,6 +1631,10 @@ export class DynamoStore implements Store {
   async recordPushFailure(group: GroupingKey, timeMs: number, reason: string): Promise<void> {
     this.assertOpen();
     const g = normalizeGroupingKey(group as Record<string, unknown>);
+    const gl = groupLimitError(g, this.limits);
+    if (gl) throw gl;
+    if (!Number.isFinite(timeMs))
+      throw new ValidationError([{ path: 'timeMs', message: 'must be a finite number' }]);
     const e = new Expr();
     await this.withRetries(() =>
       this.transact([
@@ -1518,7 +1642,7 @@ export class DynamoStore implements Store {
           Update: {
             TableName: this.table,
             Key: { pk: s(groupPk(g)), sk: s(SK_META) },
-            UpdateExpression: `SET ${e.n('l')} = if_not_exists(${e.n('l')}, ${e.v(labelsAttr(g))}), ${e.n('lastPushFailureMs')} = ${e.v(n(timeMs))}, ${e.n('lastFailureReason')} = ${e.v(s(String(reason).slice(0, 2048)))}, ${e.n('lastUpdateMs')} = ${e.v(n(this.now()))} REMOVE ${e.n('deleted')}, ${e.n('expiresAt')}`,
+            UpdateExpression: `SET ${e.n('l')} = if_not_exists(${e.n('l')}, ${e.v(labelsAttr(g))}), ${e.n('lastPushFailureMs')} = ${e.v(n(timeMs))}, ${e.n('lastFailureReason')} = ${e.v(s(failureReason(reason)))}, ${e.n('lastUpdateMs')} = ${e.v(n(this.now()))} REMOVE ${e.n('deleted')}, ${e.n('expiresAt')}`,
             ...e.parts(),
           },
         },
@@ -1530,6 +1654,8 @@ export class DynamoStore implements Store {
   async deleteGroup(group: GroupingKey, timeMs: number): Promise<void> {
     this.assertOpen();
     const g = normalizeGroupingKey(group as Record<string, unknown>);
+    const gl = groupLimitError(g, this.limits);
+    if (gl) throw gl;
     await this.deleteAt(g, timeMs);
   }
 
@@ -2013,6 +2139,18 @@ interface GroupPartition {
 
 // ------------------------------------------------------------------------------------ helpers
 
+/** A request's additive part waits while a gauge set of the same series in that request is pending. */
+function waitsForSets(u: Unit): boolean {
+  if (u.adds.length === 0) return false;
+  let keys: Set<string> | undefined;
+  for (const x of u.req.units) {
+    if (x === u || x.state !== 'pending' || x.sets.length === 0) continue;
+    keys ??= new Set();
+    for (const o of x.sets) keys.add(o.key);
+  }
+  return keys !== undefined && u.adds.some((o) => keys!.has(o.key));
+}
+
 function limitCond(e: Expr, lim: number): string {
   const nn = e.n('n');
   return lim >= 0
@@ -2097,6 +2235,9 @@ function pushedSeriesItem(
   const item: Item = { pk: s(gpk), sk: s(sk), f: s(f.name), t: s(f.type), l: labelsAttr(labels) };
   if (f.type === 'histogram') {
     const h = sr as unknown as { buckets: { le: number; count: number }[]; sum: number; count: number };
+    const bounds = h.buckets.map((b) => b.le);
+    item.b = numList(bounds);
+    item.bk = s(boundsKey(bounds));
     item.c = valueAttr(h.count);
     item.s = valueAttr(h.sum);
     h.buckets.forEach((b, i) => {
@@ -2158,14 +2299,17 @@ function assemble(items: Item[]): GroupState[] {
         .map((x) => ({ ...x, key: labelsKey(x.labels) }))
         .sort((a, b) => cmp(a.key, b.key));
       if (type === 'histogram') {
-        const bounds = sc?.bounds ?? [];
         families.push({
           name,
           help,
           type,
           series: sorted.map(({ it, labels }) => ({
             labels,
-            buckets: bounds.map((le, i) => ({ le, count: readNumber(it[`b${i}`]) ?? 0 })),
+            // Each series keeps its own layout; items from before per-series layouts use the family's.
+            buckets: (it.bk !== undefined ? readNumList(it.b) : (sc?.bounds ?? [])).map((le, i) => ({
+              le,
+              count: readNumber(it[`b${i}`]) ?? 0,
+            })),
             sum: readNumber(it.s) ?? 0,
             count: readNumber(it.c) ?? 0,
           })),

@@ -40,9 +40,11 @@ export function encApplyRecord(
   t: number,
   eventTimeMs: number | undefined,
   ops: readonly MetricOp[],
+  planHash?: string,
 ): string {
   let out = '{';
   if (id !== undefined) out += `"id":${JSON.stringify(id)},`;
+  if (id !== undefined && planHash !== undefined) out += `"h":${JSON.stringify(planHash)},`;
   out += `"g":${JSON.stringify(group)},"t":${t}`;
   if (typeof eventTimeMs === 'number' && Number.isFinite(eventTimeMs)) out += `,"e":${eventTimeMs}`;
   out += ',"ops":[';

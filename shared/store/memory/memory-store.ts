@@ -21,7 +21,7 @@
  */
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type AccrueError, FamilyConflictError, TransientError, ValidationError } from '../../model/errors';
+import { type AccrueError, TransientError, ValidationError } from '../../model/errors';
 import { KEY_SEP } from '../../model/identity';
 import type {
   Bucket,
@@ -33,23 +33,23 @@ import type {
   SummarySeries,
 } from '../../model/types';
 import {
+  bucketLayoutConflict,
+  exposedLabelCount,
   type FamilySchema,
+  failureReason,
   familyConflict,
   groupLimitError,
   groupShapeNames,
-  labelLimitError,
   labelLimitErrorCounted,
   opFamilyType,
   opProblems,
   reservedNameConflict,
-  sameBounds,
   schemaOf,
   seriesLimitError,
-  shapeMatches,
-  shapeSize,
   validatePush,
 } from '../families';
 import { normalizeGroupingKey } from '../grouping';
+import { planOf, redeliveryMismatch } from '../plan';
 import {
   type ApplyRequest,
   type ApplyResult,
@@ -100,6 +100,8 @@ type ScalarCell = ScalarSeries;
 interface HistCell {
   readonly t: 'h';
   readonly labels: Labels;
+  /** This series' finite bucket bounds (series of one family may differ, as on the Pushgateway). */
+  readonly bounds: readonly number[];
   /** Cumulative counts per finite bound. */
   readonly cum: number[];
   sum: number;
@@ -124,15 +126,18 @@ class Fam {
   cached: MetricFamily | undefined;
   /** Event time of the last applied gauge set per series key (absent: never set, i.e. -Infinity). */
   setMs: Map<string, number> | undefined;
-  recordSet(sk: string, timeMs: number): void {
+  /** Value of that set (the series value may have moved since, by adds). */
+  setVal: Map<string, number> | undefined;
+  recordSet(sk: string, timeMs: number, value: number): void {
     if (!this.setMs) this.setMs = new Map();
+    if (!this.setVal) this.setVal = new Map();
     this.setMs.set(sk, timeMs);
+    this.setVal.set(sk, value);
   }
   constructor(
     readonly name: string,
     readonly type: MetricType,
     public help: string,
-    readonly bounds: readonly number[] | undefined,
   ) {}
 }
 
@@ -164,9 +169,6 @@ class Grp {
 interface SchemaEntry {
   schema: FamilySchema;
   series: number;
-  /** The shape's label names, for allocation-free checks. */
-  readonly names: ReadonlySet<string>;
-  readonly bounds: readonly number[] | undefined;
 }
 
 const EMPTY: readonly never[] = Object.freeze([]);
@@ -231,6 +233,8 @@ export class MemoryStore implements Store {
   private total = 0;
   /** Applied request ids → time applied (insertion order ≈ time order). */
   private readonly ledger = new Map<string, number>();
+  /** Applied request ids → plan hash (shared/store/plan.ts), to refuse a changed redelivery. */
+  private readonly plans = new Map<string, string>();
   /** Deleted groups → delete push time, so an older PUT/POST can't resurrect them. */
   private readonly tombstones = new Map<string, number>();
   private gen = 0;
@@ -326,7 +330,7 @@ export class MemoryStore implements Store {
     if (gl) throw gl;
     if (!Number.isFinite(timeMs))
       throw new ValidationError([{ path: 'timeMs', message: 'must be a finite number' }]);
-    const r = typeof reason === 'string' ? reason.slice(0, 4096) : String(reason);
+    const r = failureReason(reason);
     const now = this.now();
     this.applyFailure(key, timeMs, r, now);
     this.journal?.append(`f${JSON.stringify({ g: key, ft: timeMs, r, t: now })}`);
@@ -451,11 +455,17 @@ export class MemoryStore implements Store {
     }
     const keyStr = flatKey(group);
     const shapeNames = this.groups.get(keyStr)?.shapeNames ?? groupShapeNames(group);
+    const plan = planOf(r).hash;
     const duplicate = this.ledger.has(id);
+    const committed = this.plans.get(id);
+    if (duplicate && committed !== undefined && committed !== plan)
+      return { id, status: 'failed', error: redeliveryMismatch(id), rejected: EMPTY };
     const rejected: RejectedOp[] = [];
     const accepted: MetricOp[] = [];
     let changed = false;
-    for (let i = 0; i < r.ops.length; i++) {
+    // Gauge sets first, then the additive ops (an add in the same message moves the set value), so the
+    // result doesn't depend on op order: the same rule on every store.
+    for (const i of setsFirst(r.ops)) {
       const op = r.ops[i] as MetricOp;
       if (duplicate && (op as { kind?: unknown })?.kind !== 'gauge_set') continue;
       const checked = this.checkOp(group, keyStr, shapeNames, op, i);
@@ -472,11 +482,13 @@ export class MemoryStore implements Store {
     if (changed) this.gen++;
     if (!duplicate) {
       this.ledger.set(id, now);
+      this.plans.set(id, plan);
       this.pruneLedger(now);
     }
     if (this.journal && (accepted.length > 0 || !duplicate)) {
-      this.journal.append(`a${encApplyRecord(duplicate ? undefined : id, group, now, ev, accepted)}`);
+      this.journal.append(`a${encApplyRecord(duplicate ? undefined : id, group, now, ev, accepted, plan)}`);
     }
+    rejected.sort((a, b) => a.index - b.index);
     return { id, status: duplicate ? 'duplicate' : 'applied', rejected };
   }
 
@@ -491,33 +503,27 @@ export class MemoryStore implements Store {
     const problems = opProblems(op, i, group);
     if (problems.length > 0) return new ValidationError(problems);
     const type = opFamilyType(op.kind);
-    const bounds = op.kind === 'histogram_observe' ? op.bounds : undefined;
     const entry = this.schemas.get(op.name);
-    let labelCount: number;
-    if (
-      entry &&
-      entry.schema.type === type &&
-      shapeMatches(entry.names, shapeNames, op.labels) &&
-      (type !== 'histogram' || sameBounds(entry.bounds, bounds))
-    ) {
-      labelCount = entry.names.size; // fast path: agrees with the stored definition
-    } else {
-      const wanted = schemaOf(op.name, type, shapeNames, op.labels, bounds);
-      if (entry) {
-        const c = familyConflict(entry.schema, wanted);
-        if (c) return c;
-      } else {
-        const c = reservedNameConflict(op.name, type, (n) => this.schemas.get(n)?.schema.type);
+    if (entry) {
+      if (entry.schema.type !== type) {
+        const c = familyConflict(entry.schema, schemaOf(op.name, type, shapeNames, op.labels));
         if (c) return c;
       }
-      labelCount = shapeSize(wanted.shape);
+    } else {
+      const c = reservedNameConflict(op.name, type, (n) => this.schemas.get(n)?.schema.type);
+      if (c) return c;
     }
+    const labelCount = exposedLabelCount(shapeNames, op.labels);
     const le = labelLimitErrorCounted(op.name, group, op.labels, labelCount, this.limits);
     if (le) return le;
     const sk = flatKey(op.labels);
     const grp = this.groups.get(keyStr);
-    const exists = grp?.families.get(op.name)?.series.has(sk) ?? false;
-    if (!exists) {
+    const cell = grp?.families.get(op.name)?.series.get(sk);
+    if (cell && op.kind === 'histogram_observe') {
+      const c = bucketLayoutConflict(op.name, (cell as HistCell).bounds, op.bounds);
+      if (c) return c;
+    }
+    if (!cell) {
       const se = seriesLimitError(
         op.name,
         { family: (entry?.series ?? 0) + 1, group: (grp?.seriesCount ?? 0) + 1, total: this.total + 1 },
@@ -534,21 +540,15 @@ export class MemoryStore implements Store {
     const existingFam = existingGrp?.families.get(op.name);
     const existingCell = existingFam?.series.get(sk);
     if (op.kind === 'gauge_set' && existingCell && existingFam && isScalarType(existingFam.type)) {
+      // Ties on event time compare with the value of the last SET (not the current value, which adds may
+      // have moved): a redelivered set is stale and does not undo later adds.
       const setMs = existingFam.setMs?.get(sk) ?? Number.NEGATIVE_INFINITY;
-      const value = (existingCell as ScalarCell).value;
+      const value = existingFam.setVal?.get(sk) ?? (existingCell as ScalarCell).value;
       if (!(op.timeMs > setMs || (op.timeMs === setMs && op.value > value))) return false;
     }
     const grp = existingGrp ?? this.createGroup(group, keyStr);
     const fam =
-      existingFam ??
-      this.createFamily(
-        grp,
-        op.name,
-        opFamilyType(op.kind),
-        op.help ?? '',
-        op.kind === 'histogram_observe' ? op.bounds : undefined,
-        op.labels,
-      );
+      existingFam ?? this.createFamily(grp, op.name, opFamilyType(op.kind), op.help ?? '', op.labels);
     if (op.help && fam.help === '') fam.help = own(op.help);
     if (op.kind === 'histogram_observe') {
       let c = existingCell as HistCell | undefined;
@@ -556,6 +556,7 @@ export class MemoryStore implements Store {
         c = {
           t: 'h',
           labels: freezeLabels(op.labels),
+          bounds: Object.freeze([...op.bounds]),
           cum: new Array<number>(op.bounds.length).fill(0),
           sum: 0,
           count: 0,
@@ -578,7 +579,7 @@ export class MemoryStore implements Store {
       const next: ScalarCell = Object.freeze({ labels, value });
       if (old) fam.series.set(sk, next);
       else this.addCell(grp, fam, sk, next);
-      if (op.kind === 'gauge_set') fam.recordSet(sk, op.timeMs);
+      if (op.kind === 'gauge_set') fam.recordSet(sk, op.timeMs, op.value);
     }
     fam.cached = undefined;
     grp.cached = undefined;
@@ -634,26 +635,7 @@ export class MemoryStore implements Store {
       if (method === 'POST') removedFromGroup += self;
       added += f.series.length;
       if (f.series.length === 0) continue;
-      // One shape and one bucket layout inside the pushed family.
-      const first = f.series[0]!;
-      const bounds = f.type === 'histogram' ? (first as HistogramSeries).buckets.map((b) => b.le) : undefined;
-      const wanted = schemaOf(f.name, f.type, shapeNames, first.labels, bounds);
-      for (let i = 1; i < f.series.length; i++) {
-        const s = f.series[i]!;
-        const w = schemaOf(
-          f.name,
-          f.type,
-          shapeNames,
-          s.labels,
-          f.type === 'histogram' ? (s as HistogramSeries).buckets.map((b) => b.le) : undefined,
-        );
-        const c = familyConflict(wanted, w);
-        if (c)
-          throw new FamilyConflictError(
-            f.name,
-            `series ${i} of the push: ${c.message.slice(`family ${f.name}: `.length)}`,
-          );
-      }
+      const wanted = schemaOf(f.name, f.type, shapeNames, f.series[0]!.labels);
       const entry = this.schemas.get(f.name);
       const others = (entry?.series ?? 0) - self;
       if (entry && others > 0) {
@@ -668,7 +650,8 @@ export class MemoryStore implements Store {
         if (c) throw c;
       }
       for (const s of f.series) {
-        const le = labelLimitError(f.name, group, s.labels, wanted.shape, this.limits);
+        const n = exposedLabelCount(shapeNames, s.labels);
+        const le = labelLimitErrorCounted(f.name, group, s.labels, n, this.limits);
         if (le) throw le;
       }
       const familyAfter = others + f.series.length;
@@ -721,9 +704,7 @@ export class MemoryStore implements Store {
       const name = own(f.name);
       grp.famPushMs.set(name, t);
       if (f.series.length === 0) continue;
-      const bounds =
-        f.type === 'histogram' ? (f.series[0] as HistogramSeries).buckets.map((b) => b.le) : undefined;
-      const fam = this.createFamily(grp, name, f.type, f.help, bounds, f.series[0]!.labels);
+      const fam = this.createFamily(grp, name, f.type, f.help, f.series[0]!.labels);
       for (const s of f.series) {
         const labels = freezeLabels(s.labels, intern);
         let cell: Cell;
@@ -732,6 +713,7 @@ export class MemoryStore implements Store {
           cell = {
             t: 'h',
             labels,
+            bounds: Object.freeze(h.buckets.map((b) => b.le)),
             cum: h.buckets.map((b) => b.count),
             sum: h.sum,
             count: h.count,
@@ -813,24 +795,14 @@ export class MemoryStore implements Store {
     this.snapGroups = undefined;
   }
 
-  private createFamily(
-    grp: Grp,
-    name: string,
-    type: MetricType,
-    help: string,
-    bounds: readonly number[] | undefined,
-    sampleLabels: Labels,
-  ): Fam {
-    const fam = new Fam(own(name), type, own(help), bounds ? Object.freeze([...bounds]) : undefined);
+  private createFamily(grp: Grp, name: string, type: MetricType, help: string, sampleLabels: Labels): Fam {
+    const fam = new Fam(own(name), type, own(help));
     grp.families.set(fam.name, fam);
     grp.famOrder = undefined;
     if (!this.schemas.has(name)) {
-      const schema = schemaOf(fam.name, type, grp.shapeNames, sampleLabels, bounds);
       this.schemas.set(fam.name, {
-        schema,
+        schema: schemaOf(fam.name, type, grp.shapeNames, sampleLabels),
         series: 0,
-        names: new Set(schema.shape === '' ? [] : schema.shape.split(',')),
-        bounds: fam.bounds,
       });
     }
     return fam;
@@ -866,6 +838,7 @@ export class MemoryStore implements Store {
     for (const [id, t] of this.ledger) {
       if (t >= cutoff && this.ledger.size <= max) break;
       this.ledger.delete(id);
+      this.plans.delete(id);
     }
   }
 
@@ -918,7 +891,7 @@ export class MemoryStore implements Store {
     let built: MetricFamily;
     if (f.type === 'histogram') {
       const series: HistogramSeries[] = [];
-      for (const k of f.order) series.push(histSnap(f, f.series.get(k) as HistCell));
+      for (const k of f.order) series.push(histSnap(f.series.get(k) as HistCell));
       built = { name: f.name, help: f.help, type: 'histogram', series: Object.freeze(series) };
     } else if (f.type === 'summary') {
       const series: SummarySeries[] = [];
@@ -1006,8 +979,9 @@ export class MemoryStore implements Store {
           const c = cell as HistCell | SummaryCell;
           if (isScalarType(f.type)) {
             const sc = cell as ScalarCell;
-            rows.push([sc.labels, encNum(sc.value), f.setMs?.get(sk) ?? null]);
-          } else if (c.t === 'h') rows.push([c.labels, c.cum.map(encNum), encNum(c.sum), encNum(c.count)]);
+            rows.push([sc.labels, encNum(sc.value), f.setMs?.get(sk) ?? null, f.setVal?.get(sk) ?? null]);
+          } else if (c.t === 'h')
+            rows.push([c.labels, c.cum.map(encNum), encNum(c.sum), encNum(c.count), c.bounds]);
           else
             rows.push([
               c.labels,
@@ -1016,7 +990,7 @@ export class MemoryStore implements Store {
               encNum(c.snap.count),
             ]);
         }
-        fams.push({ n: f.name, y: f.type, h: f.help, b: f.bounds, s: rows });
+        fams.push({ n: f.name, y: f.type, h: f.help, s: rows });
       }
       groups.push({
         k: g.key,
@@ -1036,7 +1010,7 @@ export class MemoryStore implements Store {
       journalFrom,
       gen: this.gen,
       groups,
-      ledger: [...this.ledger],
+      ledger: [...this.ledger].map(([id, t]) => [id, t, this.plans.get(id) ?? null]),
       tombstones: [...this.tombstones],
     });
   }
@@ -1089,7 +1063,7 @@ export class MemoryStore implements Store {
       for (const [n, t] of g.fp) grp.famPushMs.set(n, t);
       for (const f of g.f) {
         if (f.s.length === 0) continue;
-        const fam = this.createFamily(grp, f.n, f.y, f.h, f.b ?? undefined, decLabels(f.s[0]![0]));
+        const fam = this.createFamily(grp, f.n, f.y, f.h, decLabels(f.s[0]![0]));
         for (const row of f.s) {
           const labels = freezeLabels(decLabels(row[0]));
           let cell: Cell;
@@ -1097,6 +1071,8 @@ export class MemoryStore implements Store {
             cell = {
               t: 'h',
               labels,
+              // State files before per-series layouts kept one layout per family (`b`).
+              bounds: Object.freeze((row[4] as number[] | undefined) ?? f.b ?? []),
               cum: (row[1] as Num[]).map(decNum),
               sum: decNum(row[2]),
               count: decNum(row[3]),
@@ -1122,11 +1098,15 @@ export class MemoryStore implements Store {
           }
           const sk = flatKey(labels);
           this.addCell(grp, fam, sk, cell);
-          if (isScalarType(f.y) && typeof row[2] === 'number') fam.recordSet(sk, row[2]);
+          if (isScalarType(f.y) && typeof row[2] === 'number')
+            fam.recordSet(sk, row[2], typeof row[3] === 'number' ? row[3] : decNum(row[1]));
         }
       }
     }
-    for (const [id, t] of s.ledger) this.ledger.set(id, t);
+    for (const [id, t, h] of s.ledger) {
+      this.ledger.set(id, t);
+      if (typeof h === 'string') this.plans.set(id, h);
+    }
     for (const [k, t] of s.tombstones) this.tombstones.set(k, t);
     this.gen = s.gen;
     return s.journalFrom;
@@ -1150,7 +1130,10 @@ export class MemoryStore implements Store {
           this.touchGroupForApply(keyStr, t, typeof r.e === 'number' ? r.e : undefined);
           this.gen++;
         }
-        if (typeof r.id === 'string') this.ledger.set(r.id, t);
+        if (typeof r.id === 'string') {
+          this.ledger.set(r.id, t);
+          if (typeof r.h === 'string') this.plans.set(r.id, r.h);
+        }
         return;
       }
       case 'p': {
@@ -1195,17 +1178,28 @@ interface StateFile {
     fp: Array<[string, number]>;
     f: Array<{ n: string; y: MetricType; h: string; b?: number[] | null; s: unknown[][] }>;
   }>;
-  ledger: Array<[string, number]>;
+  ledger: Array<[string, number, (string | null)?]>;
   tombstones: Array<[string, number]>;
+}
+
+/** Op indexes with gauge sets first, then the rest, each in request order. */
+function setsFirst(ops: readonly unknown[]): number[] {
+  const sets: number[] = [];
+  const rest: number[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    if ((ops[i] as { kind?: unknown } | null)?.kind === 'gauge_set') sets.push(i);
+    else rest.push(i);
+  }
+  return sets.length === 0 ? rest : [...sets, ...rest];
 }
 
 function finiteOrNull(n: number): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-function histSnap(f: Fam, c: HistCell): HistogramSeries {
+function histSnap(c: HistCell): HistogramSeries {
   if (c.snap) return c.snap;
-  const bounds = f.bounds ?? [];
+  const bounds = c.bounds;
   const buckets: Bucket[] = [];
   for (let i = 0; i < bounds.length; i++) buckets.push(Object.freeze({ le: bounds[i]!, count: c.cum[i]! }));
   c.snap = Object.freeze({ labels: c.labels, buckets: Object.freeze(buckets), sum: c.sum, count: c.count });

@@ -154,6 +154,8 @@ export class RecordingLogger implements PipelineLogger {
   }
 }
 
+/** A record; an object body without `id` gets the message id as its `id` (bodies without one are keyed by their hash). */
 export function rec(messageId: string, body: FakeBody | string): IngestRecord {
-  return { messageId, body: typeof body === 'string' ? body : JSON.stringify(body), receiveCount: 1 };
+  const b = typeof body === 'string' ? body : JSON.stringify({ id: messageId, ...body });
+  return { messageId, body: b, receiveCount: 1 };
 }

@@ -2,10 +2,14 @@ import { FamilyConflictError, LimitError, RejectReason, ValidationError } from '
 import type { MetricType } from '../../../shared/model/types';
 import {
   boundsKey,
+  bucketLayoutConflict,
+  failureReason,
   familyConflict,
   groupShapeNames,
   labelLimitError,
+  MAX_FAILURE_REASON_LENGTH,
   opProblems,
+  reservedNameCandidates,
   reservedNameConflict,
   schemaOf,
   seriesLimitError,
@@ -39,6 +43,25 @@ describe('shape keys', () => {
   });
 });
 
+describe('bucketLayoutConflict, failureReason, reservedNameCandidates', () => {
+  it('refuses a merge into a series with another layout, naming both', () => {
+    expect(bucketLayoutConflict('h', [1, 2], [1, 2])).toBeUndefined();
+    const c = bucketLayoutConflict('h', [1, 2], [1, 3]);
+    expect(c).toBeInstanceOf(FamilyConflictError);
+    expect(c!.message).toMatch(/bucket layout \[1,3\] conflicts with \[1,2\]/);
+  });
+  it('cuts failure reasons at one length for every store', () => {
+    expect(failureReason('x'.repeat(5000))).toHaveLength(MAX_FAILURE_REASON_LENGTH);
+    expect(failureReason('short')).toBe('short');
+    expect(failureReason(42)).toBe('42');
+  });
+  it('names the families a reserved-name check needs', () => {
+    expect(reservedNameCandidates('lat', 'histogram').sort()).toEqual(['lat_bucket', 'lat_count', 'lat_sum']);
+    expect(reservedNameCandidates('lat_count', 'counter')).toEqual(['lat']);
+    expect(reservedNameCandidates('q', 'summary').sort()).toEqual(['q_count', 'q_sum']);
+  });
+});
+
 describe('familyConflict', () => {
   const g = groupShapeNames({ job: 'a' });
   it.each([
@@ -54,17 +77,13 @@ describe('familyConflict', () => {
       schemaOf('f', 'gauge', g, {}),
       /family f: type gauge conflicts with type counter/,
     ],
-    [
-      'label names',
-      schemaOf('f', 'gauge', g, { a: '1' }),
-      schemaOf('f', 'gauge', g, { b: '1' }),
-      /label names \{b,instance,job\} conflict with \{a,instance,job\}/,
-    ],
+    // Issue 14: label names and bucket layouts may differ between series and groups.
+    ['label names', schemaOf('f', 'gauge', g, { a: '1' }), schemaOf('f', 'gauge', g, { b: '1' }), undefined],
     [
       'buckets',
       schemaOf('h', 'histogram', g, {}, [1, 2]),
       schemaOf('h', 'histogram', g, {}, [1, 3]),
-      /bucket layout \[1,3\] conflicts with \[1,2\]/,
+      undefined,
     ],
     [
       'type before labels',

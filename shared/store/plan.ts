@@ -1,0 +1,68 @@
+/**
+ * The plan of an apply request: what a message asks the store to do, as a function of its content only.
+ *
+ * Both stores keep the plan hash with the request's ledger entry. A redelivery (same idempotency key)
+ * whose hash differs from the committed one is refused with `redelivery_mismatch` instead of being
+ * applied again or answered `duplicate`: its content changed between deliveries (another decoder
+ * version, profile or limits, or a producer that reused an id), so neither answer would be exact.
+ *
+ * The hash ignores op order and batch composition (ops are sorted by their canonical text), and is
+ * computed over every op of the request, valid or not, so it does not depend on what the store's
+ * validation accepts this time. Large requests are cut into parts over the same sorted texts
+ * (`planOrder`), so part keys don't depend on validation either.
+ */
+import { createHash } from 'node:crypto';
+import { AccrueError, RejectReason } from '../model/errors';
+import type { ApplyRequest } from './types';
+
+/** Canonical text of one op (labels sorted by name); never throws, whatever the op holds. */
+export function opText(op: unknown): string {
+  if (typeof op !== 'object' || op === null) return `?${String(op)}`;
+  const o = op as Record<string, unknown>;
+  const labels = o.labels;
+  let l = '';
+  if (typeof labels === 'object' && labels !== null) {
+    const names = Object.keys(labels).sort();
+    l = safeJson(names.map((n) => [n, (labels as Record<string, unknown>)[n]]));
+  } else l = safeJson(labels);
+  return safeJson([o.kind, o.name, l, o.value, o.timeMs, o.bounds, o.counts, o.sum, o.count]);
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? 'undefined';
+  } catch {
+    return String(v);
+  }
+}
+
+export interface Plan {
+  /** Indexes of the request's ops in canonical order (deterministic for the same content). */
+  readonly order: readonly number[];
+  /** Hash of the content: sorted op texts and the event time. */
+  readonly hash: string;
+}
+
+/** The plan of a request; `ops` that isn't an array counts as no ops. */
+export function planOf(request: ApplyRequest): Plan {
+  const ops: readonly unknown[] = Array.isArray(request.ops) ? request.ops : [];
+  const texts = ops.map(opText);
+  const order = texts.map((_, i) => i).sort((a, b) => cmp(texts[a]!, texts[b]!) || a - b);
+  const h = createHash('sha256');
+  for (const i of order) h.update(texts[i]!).update('\n');
+  h.update(`e${String(request.eventTimeMs)}`);
+  return { order, hash: h.digest('base64url').slice(0, 22) };
+}
+
+/** The error of a redelivery whose content differs from what was committed under its id. */
+export function redeliveryMismatch(id: string): AccrueError {
+  const shown = id.length > 200 ? `${id.slice(0, 200)}…` : id;
+  return new AccrueError(
+    RejectReason.redeliveryMismatch,
+    `request ${shown}: a message with this idempotency key and other content was already applied; this delivery is not applied (dead-lettered)`,
+  );
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
