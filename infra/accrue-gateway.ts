@@ -7,14 +7,17 @@
  *   producers ──grantSend──▶ SQS queue (KMS) ──maxReceiveCount──▶ DLQ (KMS)
  *                               │ event source mapping (batch, window, ReportBatchItemFailures, maxConcurrency)
  *                               ▼
- *                       ingest Lambda (nodejs22.x, arm64) ──▶ DynamoDB series + ledger tables (PITR, TTL)
- *                                                                  ▲
- *   Prometheus / push clients ──▶ ALB (internal) ──▶ ECS Fargate service (service/Dockerfile)
+ *                       ingest Lambda (nodejs22.x, arm64, reserved concurrency) ──▶ DynamoDB series + ledger
+ *                                                                  ▲                 tables (PITR, TTL)
+ *   Prometheus / push clients ──▶ ALB (internal, access logs) ──▶ ECS Fargate service (service/Dockerfile,
+ *                                                                  read-only root, health check)
  *   EventBridge schedule ──▶ janitor Lambda (store.expire)
- *   CloudWatch alarms ──▶ SNS topic
+ *   CloudWatch alarms ──▶ SNS topic; every log group KMS-encrypted
  */
 import path from 'node:path';
 import {
+  Annotations,
+  ArnFormat,
   CfnOutput,
   aws_cloudwatch as cloudwatch,
   aws_cloudwatch_actions as cwActions,
@@ -32,7 +35,8 @@ import {
   aws_lambda_nodejs as nodejs,
   RemovalPolicy,
   Stack,
-  type aws_s3 as s3,
+  Stage,
+  aws_s3 as s3,
   type aws_secretsmanager as secretsmanager,
   aws_sns as sns,
   aws_sns_subscriptions as snsSubscriptions,
@@ -48,6 +52,13 @@ import { loadProfile } from '../shared/profiles/load';
 import { LEDGER_TTL_ATTRIBUTE, SERIES_TTL_ATTRIBUTE } from '../shared/store/dynamodb/tables';
 import type { StoreLimits } from '../shared/store/types';
 import { lambdaBundlingOptions, REPO_ROOT } from './bundling';
+import {
+  grantTable,
+  LEDGER_READER_ACTIONS,
+  LEDGER_WRITER_ACTIONS,
+  SERIES_TABLE_ACTIONS,
+} from './permissions';
+import { SERVICE_HEALTHCHECK_SCRIPT, stageServiceImage } from './service-image';
 
 /** Port the service listens on inside the container (the Pushgateway's port). */
 export const SERVICE_CONTAINER_PORT = 9091;
@@ -60,27 +71,15 @@ export const SERIES_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 export const LEDGER_TABLE_KEYS = { partitionKey: 'id' } as const;
 export { LEDGER_TTL_ATTRIBUTE, SERIES_TTL_ATTRIBUTE };
 
+/** Where the service may write with its read-only root filesystem (an ephemeral task volume). */
+export const SERVICE_SCRATCH_PATH = '/tmp';
+
 /**
- * Paths left out of the container image's build context (the repository root), Docker ignore syntax.
- * service/Dockerfile copies package*.json, tsconfig.json, shared/, service/ and the npm override stub in
- * test/support/amplify-cli-core-stub; everything else stays out (a test checks the staged context).
+ * How the DynamoDB tables are encrypted: 'aws-owned' (DynamoDB's default, no cost, no key policy to
+ * manage) or 'customer-managed' (the construct's `encryptionKey`: key use shows in CloudTrail and can be
+ * revoked; KMS requests are billed).
  */
-export const DOCKER_CONTEXT_EXCLUDES: readonly string[] = [
-  '**/node_modules',
-  'cdk.out',
-  'cdk.out*',
-  '.git',
-  'test/*',
-  '!test/support',
-  'bench',
-  'docs',
-  'ops',
-  '.accrue',
-  '.ci',
-  '.jest-summary',
-  'coverage',
-  'dist',
-];
+export type AccrueTableEncryption = 'aws-owned' | 'customer-managed';
 
 export interface AccrueAutoScalingProps {
   /** Fewest tasks. @default the service's `desiredCount` */
@@ -97,13 +96,18 @@ export interface AccrueGatewayProps {
   readonly ingestEntry?: string;
   /** The janitor handler's entry file. @default `<repo>/functions/janitor/index.ts` */
   readonly janitorEntry?: string;
-  /** The service's Dockerfile, relative to `projectRoot`. @default 'service/Dockerfile' */
+  /** The service's Dockerfile, relative to `projectRoot`; its build context is a staged folder holding only the service bundle (`main.js`, `main.js.map`). @default 'service/Dockerfile' */
   readonly dockerfile?: string;
   /** The repository root: Docker build context of the service and esbuild project root. @default the folder above `infra/` */
   readonly projectRoot?: string;
 
   // ---- queue ----
-  /** Key for SQS, the DLQ and the alarm topic. @default a new customer managed key with rotation */
+  /**
+   * Key for SQS, the DLQ, the alarm topic, the log groups and (with `tableEncryption: 'customer-managed'`)
+   * the tables. A key you pass must allow CloudWatch Logs (`logs.<region>.amazonaws.com`) and CloudWatch
+   * (`cloudwatch.amazonaws.com`, for alarm notifications) in its key policy (docs/deploy.md).
+   * @default a new customer managed key with rotation and those statements
+   */
   readonly encryptionKey?: kms.IKey;
   /** Queue visibility timeout; at least 6 x `ingestTimeout` (AWS's guidance for Lambda consumers). @default 6 x `ingestTimeout` + `maxBatchingWindow` */
   readonly visibilityTimeout?: Duration;
@@ -125,6 +129,15 @@ export interface AccrueGatewayProps {
   readonly maxBatchingWindow?: Duration;
   /** Concurrent ingest invocations the event source may start (2 .. 1000); bounds DynamoDB write pressure. @default 10 */
   readonly maxConcurrency?: number;
+  /**
+   * Reserved concurrency of the ingest function: at least `maxConcurrency`, so other functions in the account
+   * can't take the concurrency ingest needs (throttled invocations return messages to the queue and count
+   * as receives: a long squeeze would push valid messages to the DLQ). 0 reserves nothing.
+   * @default `maxConcurrency`
+   */
+  readonly ingestReservedConcurrency?: number;
+  /** CPU architecture of both functions. @default lambda.Architecture.ARM_64 */
+  readonly functionArchitecture?: lambda.Architecture;
   /**
    * Mapping profile: a built-in profile name, or the path of a JSON/YAML profile file (relative paths from
    * `projectRoot`). A file is validated at synth with the full loader (synth fails listing every problem),
@@ -148,15 +161,21 @@ export interface AccrueGatewayProps {
   readonly tableRemovalPolicy?: RemovalPolicy;
   /** DynamoDB deletion protection on both tables. @default true */
   readonly deletionProtection?: boolean;
+  /** Table encryption. @default 'aws-owned' */
+  readonly tableEncryption?: AccrueTableEncryption;
 
   // ---- network and service ----
   /** A VPC to run the service in. Give this or `vpcProps`, not both. @default a new VPC */
   readonly existingVpc?: ec2.IVpc;
   /** Props for the VPC the construct creates. @default 2 AZs, 1 NAT gateway, flow logs, a DynamoDB gateway endpoint */
   readonly vpcProps?: ec2.VpcProps;
+  /** Subnets of the service's tasks (they need a route to ECR, CloudWatch Logs and DynamoDB). @default private subnets with egress */
+  readonly serviceSubnets?: ec2.SubnetSelection;
+  /** Subnets of the load balancer (two AZs at least). @default `serviceSubnets` when internal, public subnets when internet-facing */
+  readonly loadBalancerSubnets?: ec2.SubnetSelection;
   /** Whether the load balancer is internal. Internet-facing needs `acknowledgeInternetFacing: true`. @default true */
   readonly internal?: boolean;
-  /** Confirms that an internet-facing load balancer is intended (set `pushAuthSecret` too; `certificate` is required). @default false */
+  /** Confirms that an internet-facing load balancer is intended (`certificate`, `pushAuthSecret` and `scrapeAuthSecret` are then required). @default false */
   readonly acknowledgeInternetFacing?: boolean;
   /** IPv4 CIDRs allowed to reach the listener. @default the VPC's CIDR */
   readonly allowedCidrs?: readonly string[];
@@ -174,12 +193,16 @@ export interface AccrueGatewayProps {
   readonly desiredCount?: number;
   /** CPU-based autoscaling of the service. @default no autoscaling */
   readonly autoScaling?: AccrueAutoScalingProps;
-  /** Secret whose value is `ACCRUE_PUSH_AUTH` ('basic:<user>:<password>' or 'bearer:<token>'). @default pushes unauthenticated */
+  /** Secret whose value is `ACCRUE_PUSH_AUTH` ('basic:<user>:<password>' or 'bearer:<token>'). Required when internet-facing. @default pushes unauthenticated (synth warns) */
   readonly pushAuthSecret?: secretsmanager.ISecret;
-  /** Secret whose value is `ACCRUE_SCRAPE_AUTH`. @default scrapes unauthenticated */
+  /** Secret whose value is `ACCRUE_SCRAPE_AUTH`. Required when internet-facing. @default scrapes unauthenticated */
   readonly scrapeAuthSecret?: secretsmanager.ISecret;
-  /** Bucket for ALB access logs. @default no access logs */
+  /** Bucket for ALB access logs (SSE-S3: ALB can't write to SSE-KMS buckets). @default a new bucket, objects expire after `accessLogRetention` */
   readonly accessLogBucket?: s3.IBucket;
+  /** How long the created access-log bucket keeps logs. @default 90 days */
+  readonly accessLogRetention?: Duration;
+  /** ALB deletion protection (a stack deletion then fails until you turn it off). @default true */
+  readonly loadBalancerDeletionProtection?: boolean;
 
   // ---- janitor ----
   /** How often the janitor runs (whole minutes, at least 1). @default 5 minutes */
@@ -211,15 +234,21 @@ export interface ResolvedAccrueGatewayProps {
   readonly batchSize: number;
   readonly maxBatchingWindow: Duration;
   readonly maxConcurrency: number;
+  /** 0: none. */
+  readonly ingestReservedConcurrency: number;
+  readonly functionArchitecture: lambda.Architecture;
   readonly profile: string;
   readonly groupTtl?: Duration;
   readonly ledgerTtl: Duration;
   readonly limits: Partial<StoreLimits>;
   readonly tableRemovalPolicy: RemovalPolicy;
   readonly deletionProtection: boolean;
+  readonly tableEncryption: AccrueTableEncryption;
   readonly internal: boolean;
-  /** Whether ALB access logs are written (`accessLogBucket` given). */
-  readonly accessLogs: boolean;
+  readonly accessLogRetention: Duration;
+  readonly loadBalancerDeletionProtection: boolean;
+  /** Whether pushes need credentials (`pushAuthSecret` given). */
+  readonly pushAuth: boolean;
   /** `undefined`: the VPC's CIDR. */
   readonly allowedCidrs?: readonly string[];
   readonly listenerPort: number;
@@ -265,6 +294,8 @@ export function resolveAccrueGatewayProps(props: AccrueGatewayProps): ResolvedAc
     batchSize: props.batchSize ?? 100,
     maxBatchingWindow,
     maxConcurrency: props.maxConcurrency ?? 10,
+    ingestReservedConcurrency: props.ingestReservedConcurrency ?? props.maxConcurrency ?? 10,
+    functionArchitecture: props.functionArchitecture ?? lambda.Architecture.ARM_64,
     profile: props.profile ?? 'aria',
     groupTtl: props.groupTtl,
     ledgerTtl:
@@ -278,9 +309,12 @@ export function resolveAccrueGatewayProps(props: AccrueGatewayProps): ResolvedAc
     limits: props.limits ?? {},
     tableRemovalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
     deletionProtection: props.deletionProtection ?? true,
+    tableEncryption: props.tableEncryption ?? 'aws-owned',
     internal: props.internal ?? true,
     allowedCidrs: props.allowedCidrs,
-    accessLogs: props.accessLogBucket !== undefined,
+    accessLogRetention: props.accessLogRetention ?? Duration.days(90),
+    loadBalancerDeletionProtection: props.loadBalancerDeletionProtection ?? true,
+    pushAuth: props.pushAuthSecret !== undefined,
     listenerPort: props.listenerPort ?? SERVICE_CONTAINER_PORT,
     serviceCpu: props.serviceCpu ?? 512,
     serviceMemoryMiB: props.serviceMemoryMiB ?? 1024,
@@ -362,6 +396,7 @@ export function checkAccrueGatewayProps(props: AccrueGatewayProps): Problem[] {
   intIn('ingestMemorySize', props.ingestMemorySize, 128, 10_240);
   intIn('batchSize', props.batchSize, 1, 10_000);
   intIn('maxConcurrency', props.maxConcurrency, 2, 1000);
+  intIn('ingestReservedConcurrency', props.ingestReservedConcurrency, 0, 1000);
   intIn('listenerPort', props.listenerPort, 1, 65_535);
   intIn('serviceCpu', props.serviceCpu, 256, 16_384);
   intIn('serviceMemoryMiB', props.serviceMemoryMiB, 512, 122_880);
@@ -393,6 +428,40 @@ export function checkAccrueGatewayProps(props: AccrueGatewayProps): Problem[] {
       'internal',
       'internal: false makes /metrics and the push API reachable from the internet; set acknowledgeInternetFacing: true (and pushAuthSecret) to confirm',
     );
+  if (props.internal === false && props.pushAuthSecret === undefined)
+    bad(
+      'pushAuthSecret',
+      'internal: false needs pushAuthSecret: without it anyone on the internet can push, overwrite and delete metrics',
+    );
+  if (props.internal === false && props.scrapeAuthSecret === undefined)
+    bad(
+      'scrapeAuthSecret',
+      'internal: false needs scrapeAuthSecret: without it anyone on the internet can read every metric on /metrics',
+    );
+
+  const reserved = props.ingestReservedConcurrency;
+  const esmMax = props.maxConcurrency ?? 10;
+  if (
+    reserved !== undefined &&
+    !Token.isUnresolved(reserved) &&
+    !Token.isUnresolved(esmMax) &&
+    Number.isInteger(reserved) &&
+    reserved > 0 &&
+    reserved < esmMax
+  )
+    bad(
+      'ingestReservedConcurrency',
+      `must be 0 (none) or at least maxConcurrency (${esmMax}): the event source would start invocations the function can't run, and throttled messages count as receives toward the DLQ, got ${reserved}`,
+    );
+  if (
+    props.tableEncryption !== undefined &&
+    !['aws-owned', 'customer-managed'].includes(props.tableEncryption)
+  )
+    bad(
+      'tableEncryption',
+      `must be 'aws-owned' or 'customer-managed', got ${JSON.stringify(props.tableEncryption)}`,
+    );
+  secondsIn('accessLogRetention', props.accessLogRetention, 86_400, 3_650 * 86_400);
 
   if (props.tableRemovalPolicy === RemovalPolicy.DESTROY && props.deletionProtection !== false)
     bad(
@@ -509,8 +578,12 @@ export class AccrueGateway extends Construct {
   public readonly listener: elbv2.ApplicationListener;
   public readonly targetGroup: elbv2.ApplicationTargetGroup;
   public readonly scalableTarget?: ecs.ScalableTaskCount;
+  /** The bucket the load balancer writes its access logs to (created unless given); none in a region-agnostic stack. */
+  public readonly accessLogBucket?: s3.IBucket;
   public readonly alarmTopic: sns.ITopic;
   public readonly alarms: AccrueGatewayAlarms;
+  /** `http(s)://<alb-dns-name>:<port>`: the Pushgateway API's base URL. */
+  public readonly serviceUrl: string;
   /** `http(s)://<alb-dns-name>:<port>/metrics`; with a certificate, use a DNS name the certificate covers. */
   public readonly metricsUrl: string;
   /** The resolved props (defaults applied). */
@@ -533,9 +606,10 @@ export class AccrueGateway extends Construct {
     this.encryptionKey =
       props.encryptionKey ??
       new kms.Key(this, 'Key', {
-        description: 'Accrue: SQS queue, DLQ and alarm topic',
+        description: 'Accrue: SQS queue, DLQ, alarm topic, log groups (and tables when customer-managed)',
         enableKeyRotation: true,
       });
+    if (ownKey) allowLogsToUseKey(this.encryptionKey, stack);
 
     // ---- queues ----
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
@@ -554,11 +628,14 @@ export class AccrueGateway extends Construct {
     });
 
     // ---- tables (key schemas = shared/store/dynamodb createTables()) ----
+    const tableKey = p.tableEncryption === 'customer-managed' ? this.encryptionKey : undefined;
     const tableProps = {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: p.deletionProtection,
       removalPolicy: p.tableRemovalPolicy,
+      // 'aws-owned': DynamoDB's default encryption (no SSESpecification).
+      ...(tableKey ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: tableKey } : {}),
     };
     this.seriesTable = new dynamodb.Table(this, 'SeriesTable', {
       ...tableProps,
@@ -589,20 +666,39 @@ export class AccrueGateway extends Construct {
     const bundling: nodejs.BundlingOptions = { ...lambdaBundlingOptions(), format: nodejs.OutputFormat.CJS };
     const profile = ingestProfile(p.profile, p.projectRoot);
     const lockFile = path.join(p.projectRoot, 'package-lock.json');
-    this.ingestLogGroup = new logs.LogGroup(this, 'IngestLogGroup', {
-      retention: p.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const logGroup = (id: string) =>
+      new logs.LogGroup(this, id, {
+        retention: p.logRetention,
+        encryptionKey: this.encryptionKey,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+    // Function roles without AWSLambdaBasicExecutionRole (log actions on every log group): each function
+    // may write its own log group only.
+    const functionRole = (id: string, group: logs.LogGroup) => {
+      const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [group.logGroupArn],
+        }),
+      );
+      return role;
+    };
+    this.ingestLogGroup = logGroup('IngestLogGroup');
     this.ingestFunction = new nodejs.NodejsFunction(this, 'IngestFunction', {
+      role: functionRole('IngestRole', this.ingestLogGroup),
       description: 'Accrue: aggregates SQS batches into the store exactly once',
       entry: p.ingestEntry,
       handler: 'handler',
       projectRoot: p.projectRoot,
       depsLockFilePath: lockFile,
       runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
+      architecture: p.functionArchitecture,
       memorySize: p.ingestMemorySize,
       timeout: p.ingestTimeout,
+      ...(p.ingestReservedConcurrency > 0
+        ? { reservedConcurrentExecutions: p.ingestReservedConcurrency }
+        : {}),
       bundling: { ...bundling, define: { ...profile.define } },
       logGroup: this.ingestLogGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -617,8 +713,8 @@ export class AccrueGateway extends Construct {
     });
     this.queue.grantConsumeMessages(this.ingestFunction);
     this.deadLetterQueue.grantSendMessages(this.ingestFunction);
-    this.seriesTable.grantReadWriteData(this.ingestFunction);
-    this.ledgerTable.grantReadWriteData(this.ingestFunction);
+    grantTable(this.seriesTable, this.ingestFunction, SERIES_TABLE_ACTIONS, tableKey);
+    grantTable(this.ledgerTable, this.ingestFunction, LEDGER_WRITER_ACTIONS, tableKey);
     this.eventSourceMapping = new lambda.EventSourceMapping(this, 'IngestEventSource', {
       target: this.ingestFunction,
       eventSourceArn: this.queue.queueArn,
@@ -631,18 +727,16 @@ export class AccrueGateway extends Construct {
     this.eventSourceMapping.node.addDependency(this.ingestFunction);
 
     // ---- janitor Lambda on a schedule ----
-    this.janitorLogGroup = new logs.LogGroup(this, 'JanitorLogGroup', {
-      retention: p.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    this.janitorLogGroup = logGroup('JanitorLogGroup');
     this.janitorFunction = new nodejs.NodejsFunction(this, 'JanitorFunction', {
+      role: functionRole('JanitorRole', this.janitorLogGroup),
       description: 'Accrue: expires groups past their TTL',
       entry: p.janitorEntry,
       handler: 'handler',
       projectRoot: p.projectRoot,
       depsLockFilePath: lockFile,
       runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
+      architecture: p.functionArchitecture,
       memorySize: 256,
       timeout: Duration.minutes(1),
       bundling,
@@ -650,8 +744,8 @@ export class AccrueGateway extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       environment: { ...storeEnv, NODE_OPTIONS: '--enable-source-maps' },
     });
-    this.seriesTable.grantReadWriteData(this.janitorFunction);
-    this.ledgerTable.grantReadWriteData(this.janitorFunction);
+    grantTable(this.seriesTable, this.janitorFunction, SERIES_TABLE_ACTIONS, tableKey);
+    grantTable(this.ledgerTable, this.janitorFunction, LEDGER_READER_ACTIONS, tableKey);
     this.janitorRule = new events.Rule(this, 'JanitorSchedule', {
       description: 'Accrue: runs the janitor',
       schedule: events.Schedule.rate(p.janitorInterval),
@@ -665,12 +759,19 @@ export class AccrueGateway extends Construct {
       const vpc = new ec2.Vpc(this, 'Vpc', {
         maxAzs: 2,
         natGateways: 1,
-        flowLogs: { FlowLog: { trafficType: ec2.FlowLogTrafficType.REJECT } },
+        flowLogs: {
+          FlowLog: {
+            trafficType: ec2.FlowLogTrafficType.REJECT,
+            destination: ec2.FlowLogDestination.toCloudWatchLogs(logGroup('FlowLogGroup')),
+          },
+        },
         ...props.vpcProps,
       });
       vpc.addGatewayEndpoint('DynamoDbEndpoint', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
       this.vpc = vpc;
     }
+
+    const serviceSubnets = props.serviceSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
 
     // ---- service on Fargate ----
     this.cluster = new ecs.Cluster(this, 'Cluster', {
@@ -685,19 +786,20 @@ export class AccrueGateway extends Construct {
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
       },
     });
-    this.serviceLogGroup = new logs.LogGroup(this, 'ServiceLogGroup', {
-      retention: p.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    this.serviceLogGroup = logGroup('ServiceLogGroup');
     const secrets: Record<string, ecs.Secret> = {};
     if (props.pushAuthSecret)
       secrets['ACCRUE_PUSH_AUTH'] = ecs.Secret.fromSecretsManager(props.pushAuthSecret);
     if (props.scrapeAuthSecret)
       secrets['ACCRUE_SCRAPE_AUTH'] = ecs.Secret.fromSecretsManager(props.scrapeAuthSecret);
+    const imageContext = stageServiceImage({
+      projectRoot: p.projectRoot,
+      dockerfile: p.dockerfile,
+      outDir: path.join(Stage.of(this)?.outdir ?? p.projectRoot, `.accrue-service-image-${this.node.addr}`),
+      bundle: stack.bundlingRequired,
+    });
     this.container = this.taskDefinition.addContainer('Service', {
-      image: ecs.ContainerImage.fromAsset(p.projectRoot, {
-        file: p.dockerfile,
-        exclude: [...DOCKER_CONTEXT_EXCLUDES],
+      image: ecs.ContainerImage.fromAsset(imageContext, {
         platform:
           p.serviceCpuArchitecture === ecs.CpuArchitecture.ARM64
             ? Platform.LINUX_ARM64
@@ -712,9 +814,26 @@ export class AccrueGateway extends Construct {
       },
       secrets,
       portMappings: [{ containerPort: SERVICE_CONTAINER_PORT, protocol: ecs.Protocol.TCP }],
+      // ECS ignores the image's HEALTHCHECK; this is the same command (a test keeps them equal).
+      healthCheck: {
+        command: ['CMD', 'node', '-e', SERVICE_HEALTHCHECK_SCRIPT],
+        interval: Duration.seconds(10),
+        timeout: Duration.seconds(3),
+        startPeriod: Duration.seconds(10),
+        retries: 3,
+      },
+      readonlyRootFilesystem: true,
     });
-    this.seriesTable.grantReadWriteData(this.taskDefinition.taskRole);
-    this.ledgerTable.grantReadWriteData(this.taskDefinition.taskRole);
+    // The only writable path: an ephemeral task volume (Fargate has no tmpfs). With the DynamoDB store the
+    // service writes no files; Node and libraries may use the temp folder.
+    this.taskDefinition.addVolume({ name: 'scratch' });
+    this.container.addMountPoints({
+      containerPath: SERVICE_SCRATCH_PATH,
+      sourceVolume: 'scratch',
+      readOnly: false,
+    });
+    grantTable(this.seriesTable, this.taskDefinition.taskRole, SERIES_TABLE_ACTIONS, tableKey);
+    grantTable(this.ledgerTable, this.taskDefinition.taskRole, LEDGER_READER_ACTIONS, tableKey);
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
@@ -722,7 +841,7 @@ export class AccrueGateway extends Construct {
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { rollback: true },
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      vpcSubnets: serviceSubnets,
       assignPublicIp: false,
     });
 
@@ -730,9 +849,20 @@ export class AccrueGateway extends Construct {
       vpc: this.vpc,
       internetFacing: !p.internal,
       dropInvalidHeaderFields: true,
-      vpcSubnets: { subnetType: p.internal ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC },
+      deletionProtection: p.loadBalancerDeletionProtection,
+      vpcSubnets:
+        props.loadBalancerSubnets ?? (p.internal ? serviceSubnets : { subnetType: ec2.SubnetType.PUBLIC }),
     });
-    if (props.accessLogBucket) this.loadBalancer.logAccessLogs(props.accessLogBucket, 'accrue');
+    // The bucket policy names the region's ELB log-delivery principal: a region-agnostic stack can't have one.
+    if (Token.isUnresolved(stack.region)) {
+      Annotations.of(this).addWarningV2(
+        'accrue:noAccessLogs',
+        'no ALB access logs: the stack has no region (set env.region, or deploy through the CLI with a region configured)',
+      );
+    } else {
+      this.accessLogBucket = props.accessLogBucket ?? this.newAccessLogBucket(p);
+      this.loadBalancer.logAccessLogs(this.accessLogBucket, 'accrue');
+    }
     this.listener = this.loadBalancer.addListener('Listener', {
       port: p.listenerPort,
       open: false,
@@ -771,7 +901,13 @@ export class AccrueGateway extends Construct {
       });
     }
     const scheme = props.certificate ? 'https' : 'http';
-    this.metricsUrl = `${scheme}://${this.loadBalancer.loadBalancerDnsName}:${p.listenerPort}/metrics`;
+    this.serviceUrl = `${scheme}://${this.loadBalancer.loadBalancerDnsName}:${p.listenerPort}`;
+    this.metricsUrl = `${this.serviceUrl}/metrics`;
+    if (!p.pushAuth)
+      Annotations.of(this).addWarningV2(
+        'accrue:pushOpen',
+        `push is open: without pushAuthSecret (context accrue:pushAuthSecretArn) anyone who reaches the load balancer (${p.allowedCidrs?.join(', ') ?? 'the VPC CIDR'}) can push, overwrite and delete metrics`,
+      );
 
     // ---- alarms ----
     if (props.alarmTopic) {
@@ -782,10 +918,20 @@ export class AccrueGateway extends Construct {
         masterKey: this.encryptionKey,
         enforceSSL: true,
       });
-      // CloudWatch publishes to the encrypted topic with the key.
+      // CloudWatch publishes to the encrypted topic with the key: only for this account's alarms.
       if (ownKey)
         this.encryptionKey.grant(
-          new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
+          new iam.PrincipalWithConditions(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), {
+            StringEquals: { 'aws:SourceAccount': stack.account },
+            ArnLike: {
+              'aws:SourceArn': stack.formatArn({
+                service: 'cloudwatch',
+                resource: 'alarm',
+                resourceName: '*',
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              }),
+            },
+          }),
           'kms:Decrypt',
           'kms:GenerateDataKey*',
         );
@@ -869,15 +1015,64 @@ export class AccrueGateway extends Construct {
       description: 'SQS queue producers send to',
     });
     new CfnOutput(this, 'QueueArn', { value: this.queue.queueArn, description: 'For producer IAM policies' });
+    new CfnOutput(this, 'KmsKeyArn', {
+      value: this.encryptionKey.keyArn,
+      description: 'Producers need kms:GenerateDataKey* and kms:Decrypt on it to send to the queue',
+    });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueArn', { value: this.deadLetterQueue.queueArn });
+    new CfnOutput(this, 'ServiceUrl', { value: this.serviceUrl, description: 'Pushgateway API base URL' });
     new CfnOutput(this, 'MetricsUrl', { value: this.metricsUrl, description: 'Prometheus scrape target' });
+    new CfnOutput(this, 'VpcId', { value: this.vpc.vpcId });
+    new CfnOutput(this, 'LoadBalancerSecurityGroupId', {
+      value: this.loadBalancer.connections.securityGroups[0]!.securityGroupId,
+      description: 'Allow Prometheus in: an ingress rule on this group from its security group or CIDR',
+    });
     new CfnOutput(this, 'SeriesTableName', { value: this.seriesTable.tableName });
+    new CfnOutput(this, 'SeriesTableArn', { value: this.seriesTable.tableArn });
     new CfnOutput(this, 'LedgerTableName', { value: this.ledgerTable.tableName });
+    new CfnOutput(this, 'LedgerTableArn', { value: this.ledgerTable.tableArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
+  }
+
+  /** SSE-S3 (ALB access logs support no KMS), TLS only, no public access, objects expiring. */
+  private newAccessLogBucket(p: ResolvedAccrueGatewayProps): s3.Bucket {
+    return new s3.Bucket(this, 'AccessLogBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: p.accessLogRetention }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
   }
 
   /** Lets a producer send to the queue (sqs:SendMessage & co. on this queue, and the key use it needs). */
   public grantSend(grantee: iam.IGrantable): iam.Grant {
     return this.queue.grantSendMessages(grantee);
   }
+}
+
+/**
+ * Lets CloudWatch Logs encrypt this account's log groups in this region with the key (the statement
+ * AWS documents for log group encryption, scoped by the encryption context).
+ */
+function allowLogsToUseKey(key: kms.IKey, stack: Stack): void {
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+      },
+    }),
+  );
 }

@@ -18,11 +18,25 @@
  *   decode path imports no schema library and no YAML parser (shared/ingest/constants.ts,
  *   shared/profiles/types.ts and deployed.ts; docs/deploy.md, "Profiles in the Lambda").
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { BuildOptions } from 'esbuild';
 
-/** The repository root (this file lives in `<root>/infra`). */
-export const REPO_ROOT = path.resolve(__dirname, '..');
+/**
+ * The project root: the nearest folder above this file that holds `functions/ingest/index.ts` — `<root>`
+ * when this runs from `<root>/infra` (a checkout), and the package folder when it runs compiled from
+ * `<package>/dist/infra` (the npm package ships the sources the construct bundles at synth).
+ */
+export function findProjectRoot(from: string = __dirname): string {
+  for (let d = from; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, 'functions', 'ingest', 'index.ts'))) return d;
+    if (path.dirname(d) === d)
+      throw new Error(`no Accrue project root (functions/ingest/index.ts) above ${from}`);
+  }
+}
+
+/** The repository (or installed package) root. */
+export const REPO_ROOT = findProjectRoot();
 
 /** Size budget of the minified ingest bundle (issue 6). */
 export const INGEST_BUNDLE_BUDGET_BYTES = 250 * 1024;

@@ -11,7 +11,15 @@ import {
 } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AccrueGateway } from '../../../infra/accrue-gateway';
-import { asArray, buildGateway, cleanup, newStack, policyStatements, STUB_PROPS } from './helpers';
+import {
+  asArray,
+  buildGateway,
+  cleanup,
+  newStack,
+  policyStatements,
+  STUB_PROPS,
+  testSecrets,
+} from './helpers';
 
 afterAll(cleanup);
 
@@ -231,11 +239,15 @@ describe('AccrueGateway with default props', () => {
     });
   });
 
-  it('keeps logs for a month', () => {
+  it('keeps every log group for a month, encrypted with the key', () => {
     template.resourceCountIs('AWS::Logs::LogGroup', 4); // ingest, janitor, service, VPC flow log
-    expect(
-      Object.keys(template.findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30 } })),
-    ).toHaveLength(3);
+    template.allResourcesProperties('AWS::Logs::LogGroup', {
+      RetentionInDays: 30,
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^GatewayKey'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::EC2::FlowLog', {
+      LogGroupName: { Ref: Match.stringLikeRegexp('^GatewayFlowLogGroup') },
+    });
   });
 
   const alarmCases: [string, Record<string, unknown>][] = [
@@ -322,7 +334,7 @@ describe('AccrueGateway with default props', () => {
     ]);
   });
 
-  it('encrypts the alarm topic with the key, enforces TLS, and lets CloudWatch use the key', () => {
+  it('encrypts the alarm topic with the key and enforces TLS', () => {
     template.hasResourceProperties('AWS::SNS::Topic', {
       KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^GatewayKey'), 'Arn'] },
     });
@@ -333,16 +345,7 @@ describe('AccrueGateway with default props', () => {
         ]),
       },
     });
-    template.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Principal: { Service: 'cloudwatch.amazonaws.com' },
-            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          }),
-        ]),
-      },
-    });
+    // The key policy's CloudWatch statement (with its conditions): secure-defaults.test.ts.
   });
 
   it.each([
@@ -400,9 +403,7 @@ describe('AccrueGateway permissions', () => {
   });
 
   it('lets the ingest role consume the queue, send to the DLQ and write both tables', () => {
-    const ingest = policyStatements(template).filter((s) =>
-      s.policy.startsWith('GatewayIngestFunctionServiceRole'),
-    );
+    const ingest = policyStatements(template).filter((s) => s.policy.startsWith('GatewayIngestRole'));
     const text = JSON.stringify(ingest);
     expect(text).toMatch(/sqs:ReceiveMessage.*GatewayQueue/);
     expect(text).toMatch(/sqs:SendMessage.*GatewayDeadLetterQueue/);
@@ -460,6 +461,7 @@ describe('AccrueGateway options', () => {
         'arn:aws:acm:eu-west-1:123456789012:certificate/0000-test',
       ),
       allowedCidrs: ['203.0.113.0/24', '198.51.100.7/32'],
+      ...testSecrets(),
     });
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
       Scheme: 'internet-facing',

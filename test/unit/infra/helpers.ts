@@ -2,10 +2,10 @@
  * Builders for the infra tests: an App writing into a private temp folder (removed by `cleanup()`),
  * bundling skipped, and entry/Dockerfile stand-ins so the construct can be tested on its own.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, aws_secretsmanager as sm } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AccrueGateway, type AccrueGatewayProps } from '../../../infra/accrue-gateway';
 
@@ -28,8 +28,17 @@ export function cleanup(): void {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-export function newApp(): App {
-  return new App({ outdir: tempDir(), context: { 'aws:cdk:bundling-stacks': [] } });
+/** cdk.json's context: the feature flags the app synthesizes with, so tests see the deployed template. */
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
+  readFileSync(path.join(__dirname, '..', '..', '..', 'cdk.json'), 'utf8'),
+).context;
+
+/** An App with cdk.json's feature flags, bundling skipped, plus `context`. */
+export function newApp(context: Record<string, unknown> = {}): App {
+  return new App({
+    outdir: tempDir(),
+    context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context },
+  });
 }
 
 export function newStack(app = newApp()): Stack {
@@ -61,4 +70,21 @@ export function policyStatements(
 
 export function asArray<T>(v: T | T[] | undefined): T[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+/** Imported auth secrets (complete ARNs), defined in their own throwaway stack. */
+export function testSecrets(): { pushAuthSecret: sm.ISecret; scrapeAuthSecret: sm.ISecret } {
+  const scope = newStack();
+  return {
+    pushAuthSecret: sm.Secret.fromSecretCompleteArn(
+      scope,
+      'Push',
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:accrue/push-AbCdEf',
+    ),
+    scrapeAuthSecret: sm.Secret.fromSecretCompleteArn(
+      scope,
+      'Scrape',
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:accrue/scrape-GhIjKl',
+    ),
+  };
 }

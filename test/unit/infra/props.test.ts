@@ -13,13 +13,15 @@ import {
   checkAccrueGatewayProps,
 } from '../../../infra/accrue-gateway';
 import { ValidationError } from '../../../shared/model/errors';
-import { cleanup, newStack, STUB_PROPS } from './helpers';
+import { cleanup, newStack, STUB_PROPS, testSecrets } from './helpers';
 
 afterAll(cleanup);
 
 const build = (props: AccrueGatewayProps, stack: Stack = newStack()) =>
   new AccrueGateway(stack, 'Gateway', { ...STUB_PROPS, ...props });
 const n = (v: unknown) => v as number;
+const SECRETS = testSecrets();
+const CERT = elbv2.ListenerCertificate.fromArn('arn:aws:acm:eu-west-1:123456789012:certificate/0000-test');
 
 // [case, props, expected message pattern]
 const invalid: [string, AccrueGatewayProps, RegExp][] = [
@@ -62,6 +64,51 @@ const invalid: [string, AccrueGatewayProps, RegExp][] = [
     'internet-facing without a certificate',
     { internal: false, acknowledgeInternetFacing: true },
     /certificate: internal: false needs a certificate: push and scrape credentials must not cross the internet in clear text/,
+  ],
+  [
+    'internet-facing without a push secret',
+    {
+      internal: false,
+      acknowledgeInternetFacing: true,
+      certificate: CERT,
+      scrapeAuthSecret: SECRETS.scrapeAuthSecret,
+    },
+    /pushAuthSecret: internal: false needs pushAuthSecret: without it anyone on the internet can push/,
+  ],
+  [
+    'internet-facing without a scrape secret',
+    {
+      internal: false,
+      acknowledgeInternetFacing: true,
+      certificate: CERT,
+      pushAuthSecret: SECRETS.pushAuthSecret,
+    },
+    /scrapeAuthSecret: internal: false needs scrapeAuthSecret: without it anyone on the internet can read every metric/,
+  ],
+  [
+    'reserved concurrency below the event source maximum',
+    { maxConcurrency: 20, ingestReservedConcurrency: 10 },
+    /ingestReservedConcurrency: must be 0 \(none\) or at least maxConcurrency \(20\).*got 10/,
+  ],
+  [
+    'reserved concurrency below the default maximum',
+    { ingestReservedConcurrency: 5 },
+    /ingestReservedConcurrency: must be 0 \(none\) or at least maxConcurrency \(10\)/,
+  ],
+  [
+    'negative reserved concurrency',
+    { ingestReservedConcurrency: -1 },
+    /ingestReservedConcurrency: must be an integer from 0 to 1000, got -1/,
+  ],
+  [
+    'unknown table encryption',
+    { tableEncryption: 'kms' as never },
+    /tableEncryption: must be 'aws-owned' or 'customer-managed', got "kms"/,
+  ],
+  [
+    'access log retention under a day',
+    { accessLogRetention: Duration.hours(1) },
+    /accessLogRetention: must be from 86400 to 315360000 s, got 3600 s/,
   ],
   ['batch size zero', { batchSize: 0 }, /batchSize: must be an integer from 1 to 10000, got 0/],
   ['batch size NaN', { batchSize: Number.NaN }, /batchSize: must be an integer from 1 to 10000, got NaN/],
@@ -231,10 +278,12 @@ describe('AccrueGateway prop checks', () => {
       'internal',
       'maxBatchingWindow',
       'maxConcurrency',
+      'pushAuthSecret',
+      'scrapeAuthSecret',
       'tableRemovalPolicy',
       'visibilityTimeout',
     ]);
-    expect(caught!.message).toMatch(/^AccrueGateway Test\/Gateway: 7 invalid prop\(s\): /);
+    expect(caught!.message).toMatch(/^AccrueGateway Test\/Gateway: 9 invalid prop\(s\): /);
     // Nothing was built under the construct.
     expect(stack.node.findChild('Gateway').node.children).toHaveLength(0);
   });
@@ -249,14 +298,11 @@ describe('AccrueGateway prop checks', () => {
     ],
     [
       'internet-facing, acknowledged, with TLS',
-      {
-        internal: false,
-        acknowledgeInternetFacing: true,
-        certificate: elbv2.ListenerCertificate.fromArn(
-          'arn:aws:acm:eu-west-1:123456789012:certificate/0000-test',
-        ),
-      },
+      { internal: false, acknowledgeInternetFacing: true, certificate: CERT, ...SECRETS },
     ],
+    ['reserved concurrency off', { ingestReservedConcurrency: 0 }],
+    ['reserved concurrency above the maximum', { maxConcurrency: 5, ingestReservedConcurrency: 8 }],
+    ['customer-managed tables', { tableEncryption: 'customer-managed' }],
     ['DESTROY without protection', { tableRemovalPolicy: RemovalPolicy.DESTROY, deletionProtection: false }],
     ['janitor hourly', { janitorInterval: Duration.hours(1) }],
     [

@@ -1,8 +1,7 @@
-/** AccrueStack and the app: props from CDK context (strings from `-c`, JSON from cdk.json), hostile values rejected. */
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AccrueStack, CONTEXT_KEYS, propsFromContext } from '../../../infra/accrue-stack';
-import { cleanup, STUB_PROPS, tempDir } from './helpers';
+import { AccrueStack } from '../../../infra/accrue-stack';
+import { CONTEXT_KEYS, propsFromContext } from '../../../infra/context';
+import { cleanup, newApp, STUB_PROPS } from './helpers';
 
 afterAll(cleanup);
 
@@ -90,7 +89,7 @@ describe('propsFromContext', () => {
     ],
     ['a __proto__ profile', { [CONTEXT_KEYS.profile]: '__proto__\n' }, /profile: must be a profile name/],
   ])('makes the stack reject %s', (_name, values, message) => {
-    const app = new App({ outdir: tempDir(), context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = newApp();
     expect(
       () => new AccrueStack(app, 'Accrue', { gateway: { ...STUB_PROPS, ...propsFromContext(ctx(values)) } }),
     ).toThrow(message);
@@ -99,7 +98,7 @@ describe('propsFromContext', () => {
 
 describe('AccrueStack', () => {
   it('wires context props into the template', () => {
-    const app = new App({ outdir: tempDir(), context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = newApp();
     const stack = new AccrueStack(app, 'Accrue', {
       gateway: {
         ...STUB_PROPS,
