@@ -1,7 +1,7 @@
 /**
  * The service image's Docker build context, staged as an allow-list: a folder holding only the Dockerfile
- * and the service bundle (`main.js`, `main.js.map`) that service/build.mjs (esbuild, the script the bundle
- * test runs) makes from service/main.ts. Nothing else of the project — sources, tests, `.git`, `.env`
+ * and what service/build.mjs (esbuild, the script the bundle test runs) makes from service/main.ts: the
+ * bundle (`main.js`, `main.js.map`) and the status page's `static/` folder. Nothing else of the project — sources, tests, `.git`, `.env`
  * files, `node_modules` — can reach the image, and the same staging works from a checkout and from the
  * installed npm package (which has no lockfile for an `npm ci` inside Docker).
  *
@@ -13,8 +13,8 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** Files the staged context holds, besides the Dockerfile. */
-export const SERVICE_IMAGE_FILES: readonly string[] = ['main.js', 'main.js.map'];
+/** What the staged context holds besides the Dockerfile: the bundle and the status page's static folder. */
+export const SERVICE_IMAGE_FILES: readonly string[] = ['main.js', 'main.js.map', 'static'];
 
 /**
  * The container health check, as run by ECS (the task's `healthCheck`) and by Docker (the Dockerfile's
@@ -45,8 +45,9 @@ export function stageServiceImage(o: StageServiceImageOptions): string {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
   } else {
-    for (const f of SERVICE_IMAGE_FILES)
-      writeFileSync(path.join(o.outDir, f), '// bundling skipped for this stack (aws:cdk:bundling-stacks)\n');
+    const note = '// bundling skipped for this stack (aws:cdk:bundling-stacks)\n';
+    for (const f of ['main.js', 'main.js.map']) writeFileSync(path.join(o.outDir, f), note);
+    mkdirSync(path.join(o.outDir, 'static'));
   }
   return o.outDir;
 }

@@ -134,13 +134,13 @@ describe('npx cdk synth (offline)', () => {
     expect(ingest).toMatch(/require\("@aws-sdk\/client-sqs"\)/);
   });
 
-  it('stages the Docker build context as an allow-list: the Dockerfile and the service bundle only', () => {
+  it('stages the Docker build context as an allow-list: the Dockerfile, the service bundle and its static files only', () => {
     const images = Object.values(asm.assets.dockerImages);
     expect(images).toHaveLength(1);
     const img = images[0]!;
     expect(img.source.platform).toBe('linux/arm64');
     const ctx = path.join(asm.dir, img.source.directory);
-    expect(readdirSync(ctx).sort()).toEqual(['Dockerfile', 'main.js', 'main.js.map']);
+    expect(readdirSync(ctx).sort()).toEqual(['Dockerfile', 'main.js', 'main.js.map', 'static']);
     const bundle = readFileSync(path.join(ctx, 'main.js'), 'utf8');
     expect(bundle).toContain('/-/healthy');
     expect(statSync(path.join(ctx, 'main.js')).size).toBeGreaterThan(100_000); // the real bundle, not a placeholder

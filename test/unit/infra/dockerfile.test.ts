@@ -104,6 +104,7 @@ describe('service/Dockerfile', () => {
   it('copies only the staged files', () => {
     const copies = INSTR.filter((i) => i.op === 'COPY').map((i) => i.args.split(/\s+/).slice(0, -1));
     expect(copies.flat().sort()).toEqual([...SERVICE_IMAGE_FILES].sort());
+    expect(INSTR.filter((i) => i.op === 'ADD')).toEqual([]);
   });
 });
 
@@ -153,8 +154,9 @@ describe('staged build context', () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
   });
 
-  it('holds the Dockerfile and the bundle, nothing else', () => {
+  it('holds the Dockerfile, the bundle and the static folder, nothing else', () => {
     expect(readdirSync(dir).sort()).toEqual(['Dockerfile', ...SERVICE_IMAGE_FILES].sort());
+    expect(readdirSync(path.join(dir, 'static')).length).toBeGreaterThan(0);
     expect(readFileSync(path.join(dir, 'Dockerfile'), 'utf8')).toBe(DOCKERFILE);
   });
 
@@ -189,6 +191,8 @@ describe('staged build context', () => {
     }
     expect(port).toBeDefined();
     expect(await runNodeAsync(['-e', SERVICE_HEALTHCHECK_SCRIPT], { ACCRUE_PORT: port! })).toBe(0);
+    // The status page's files come from the staged static/ folder.
+    expect((await fetch(`http://127.0.0.1:${port}/static/status.css`)).status).toBe(200);
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => child!.on('exit', (c) => resolve(c)));
     expect(code).toBe(0);
