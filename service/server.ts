@@ -9,7 +9,8 @@
  *   POST   /metrics/job/<JOB>{/<L>/<V>}     replace the pushed families          200       pushAuth
  *   DELETE /metrics/job/<JOB>{/<L>/<V>}     delete the group                     202       pushAuth
  *   GET    /api/v1/status                   build, start time, settings                    scrapeAuth
- *   GET    /api/v1/metrics                  JSON view of the groups                        scrapeAuth
+ *   GET    /api/v1/metrics                  the groups in the Pushgateway's JSON shape     scrapeAuth
+ *   GET    /api/v1/accrue/metrics           Accrue's richer JSON view of the groups        scrapeAuth
  *   PUT    /api/v1/admin/wipe               delete everything (adminApi only)    202       pushAuth
  *   GET    /-/healthy, /-/ready             liveness; readiness = store.ping()             open
  *   GET    /, /status                       HTML status page                               scrapeAuth
@@ -26,20 +27,21 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { ServiceConfig, StoreConfig } from '../shared/config';
-import { AccrueError, RejectReason } from '../shared/model/errors';
+import { AccrueError, ParseError, RejectReason } from '../shared/model/errors';
 import type { MetricFamily } from '../shared/model/types';
 import { decodePushBodyAsync } from '../shared/push/body';
 import { preparePush } from '../shared/push/prepare';
-import type { PushMethod, Store, StoreSnapshot } from '../shared/store/types';
+import type { PushMethod, Store } from '../shared/store/types';
 import { audit } from './audit';
 import { type AuthCheck, parseAuthSpec } from './auth';
 import { BodyBudget, budgetHooks, holdOf, OverloadedError } from './body-budget';
+import { ACCRUE_VERSION } from './build-info';
 import { type Codec, createCodec } from './codec';
 import { refuseCrossSite } from './cross-site';
 import { badUrlHandler, httpError } from './errors';
 import { connectionOptions, resolveLimits } from './limits';
-import { PerSnapshot } from './per-snapshot';
 import { groupOf, setOutcome, setSeries, validGroupOf } from './push-facts';
+import { registerApiRoutes } from './routes/api';
 import { registerStatusRoutes } from './routes/status';
 import { ScrapeCache } from './scrape';
 import { ServiceStats } from './stats';
@@ -57,22 +59,25 @@ export interface ServerDeps {
   readonly storeConfig?: StoreConfig;
 }
 
-const VERSION = '0.1.0';
+const VERSION = ACCRUE_VERSION;
 
 /**
  * Refusals of what was pushed, recorded on the group (push_failure_time_seconds). Not: credentials,
  * cross-site, overload, timeouts or aborted uploads — those say nothing about the group's data, and a
- * client that can't authenticate must not be able to write anything.
+ * client that can't authenticate must not be able to write anything. Nor a body that isn't understood
+ * (`decode`: a text or protobuf syntax error, invalid UTF-8, bad or unsupported Content-Encoding;
+ * `too_large`): the Pushgateway answers 400 without touching the group, and a record would create groups
+ * that never existed (alerts on `push_time_seconds == 0` would fire); malformed names in a text body are
+ * syntax too (`ParseError.syntax`). A well-formed body that breaks a rule (timestamps, duplicate series,
+ * reserved names, conflicts, limits) is recorded, as there.
  */
 const BODY_REFUSALS: ReadonlySet<string> = new Set([
-  RejectReason.decode,
   RejectReason.invalid,
   RejectReason.invalidName,
   RejectReason.timestamp,
   RejectReason.duplicateSeries,
   RejectReason.familyConflict,
   RejectReason.limit,
-  RejectReason.tooLarge,
 ]);
 
 declare module 'fastify' {
@@ -161,7 +166,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       stats.countRejected(e.reason);
       // A refused push is recorded on its group (push_failure_time_seconds), but only for an
       // authenticated, same-site request with a valid grouping path, and never creates series.
-      if (BODY_REFUSALS.has(e.reason)) {
+      if (BODY_REFUSALS.has(e.reason) && !(err instanceof ParseError && err.syntax)) {
         const group = validGroupOf(req);
         if (group) {
           await store.recordPushFailure(group, now(), `${e.reason}: ${e.message}`).catch((rerr: unknown) => {
@@ -242,51 +247,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   // --- API ------------------------------------------------------------------------------------------
-  app.get('/api/v1/status', { onRequest: requireRead }, async () => ({
-    status: 'success',
-    data: {
-      version: VERSION,
-      start_time: new Date(startedAtMs).toISOString(),
-      snapshot_age_seconds: nullIfNaN(cache.snapshotAgeSeconds()),
-      flags: {
-        admin_api: config.adminApi,
-        push_auth: pushAuth?.scheme ?? 'none',
-        scrape_auth: scrapeAuth?.scheme ?? 'none',
-        max_body_bytes: config.maxBodyBytes,
-        snapshot_refresh_ms: config.snapshotRefreshMs,
-        snapshot_max_age_ms: config.snapshotMaxAgeMs,
-      },
-    },
-  }));
-
-  // Rendered once per store generation and served as cached JSON text.
-  const metricsJson = new PerSnapshot<string>();
-  app.get('/api/v1/metrics', { onRequest: requireRead }, async (_req, reply) => {
-    const snapshot = await cache.snapshot();
-    if (!snapshot) return reply.code(503).send({ status: 'error', error: 'store unavailable' });
-    const body = metricsJson.get(snapshot, (s) => JSON.stringify(metricsApi(s)));
-    return reply.type('application/json; charset=utf-8').send(body);
-  });
-
-  const metricsApi = (snapshot: StoreSnapshot) => ({
-    status: 'success',
-    data: snapshot.groups.map((g) => ({
-      labels: { ...g.key },
-      last_push_time: iso(g.lastPushMs),
-      last_push_failure_time: iso(g.lastPushFailureMs),
-      last_failure_reason: g.lastFailureReason ?? null,
-      last_event_time: iso(g.lastEventMs),
-      last_update_time: iso(g.lastUpdateMs),
-      last_push_successful: !(
-        g.lastPushFailureMs !== undefined && g.lastPushFailureMs > (g.lastPushMs ?? Number.NEGATIVE_INFINITY)
-      ),
-      families: g.families.map((f) => ({
-        name: f.name,
-        type: f.type,
-        help: f.help,
-        series: f.series.length,
-      })),
-    })),
+  registerApiRoutes(app, {
+    cache,
+    config,
+    version: VERSION,
+    startedAtMs,
+    pushAuthScheme: pushAuth?.scheme ?? 'none',
+    scrapeAuthScheme: scrapeAuth?.scheme ?? 'none',
+    requireRead,
   });
 
   app.put('/api/v1/admin/wipe', { onRequest: requirePush, config: { admin: true } }, async (_req, reply) => {
@@ -354,12 +322,4 @@ function countSeries(families: readonly MetricFamily[]): number {
   let n = 0;
   for (const f of families) n += f.series.length;
   return n;
-}
-
-function iso(ms: number | undefined): string | null {
-  return ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString();
-}
-
-function nullIfNaN(n: number): number | null {
-  return Number.isNaN(n) ? null : n;
 }

@@ -55,7 +55,7 @@ Exit status: 0 valid, 1 problems found, 2 usage error.
   groups: `Usage: accrue groups [options]
        accrue groups delete job=NAME [LABEL=VALUE ...] [options]
 
-Lists the groups the gateway holds (GET /api/v1/metrics), or deletes exactly one group
+Lists the groups the gateway holds (GET /api/v1/accrue/metrics), or deletes exactly one group
 (DELETE /metrics/job/NAME/LABEL/VALUE…, values with "/" or empty are sent as @base64).
 
 Options:

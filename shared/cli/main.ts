@@ -265,7 +265,7 @@ async function cmdGroups(args: string[], io: Io): Promise<number> {
   }
   if (sub !== undefined)
     throw new UsageError(`groups: unknown subcommand ${JSON.stringify(sub)} (expected: delete)`);
-  const url = `${base}/api/v1/metrics`;
+  const url = `${base}/api/v1/accrue/metrics`;
   const res = await request(url, { headers });
   const text = await res.text();
   if (!res.ok) {

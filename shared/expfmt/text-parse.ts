@@ -155,8 +155,13 @@ class TextParser {
     this.body = body;
   }
 
-  private fail(msg: string, line = this.line, reason: RejectReason = RejectReason.decode): never {
-    throw new ParseError(line, msg, reason);
+  private fail(
+    msg: string,
+    line = this.line,
+    reason: RejectReason = RejectReason.decode,
+    syntax = reason === RejectReason.decode,
+  ): never {
+    throw new ParseError(line, msg, reason, syntax);
   }
 
   /** Counts a new series; throws once the body holds more than `maxSeries`. */
@@ -253,6 +258,7 @@ class TextParser {
         `invalid metric name ${show(b.slice(i, k))} in ${kw} line (must match [a-zA-Z_:][a-zA-Z0-9_:]*)`,
         this.line,
         RejectReason.invalidName,
+        true,
       );
     }
     const name = b.slice(i, ne);
@@ -458,6 +464,7 @@ class TextParser {
         `invalid metric name ${show(b.slice(i, k))} (must match [a-zA-Z_:][a-zA-Z0-9_:]*)`,
         this.line,
         RejectReason.invalidName,
+        true,
       );
     }
     // Resolve the family and the sample's role without slicing the name when it is the current family.
@@ -584,6 +591,7 @@ class TextParser {
             `invalid label name ${show(b.slice(ls, k))} for ${show(this.sampleName(f, r))} (must match [a-zA-Z_][a-zA-Z0-9_]*)`,
             this.line,
             RejectReason.invalidName,
+            true,
           );
         }
         const nl = j - ls;
@@ -599,7 +607,8 @@ class TextParser {
             this.fail(
               `label name ${show(lname)} for ${show(this.sampleName(f, r))} must not start with "__" (reserved)`,
               this.line,
-              RejectReason.invalidName,
+              // The Go parser refuses only __name__ as syntax; other __ names are refused later, by rule.
+              lname === '__name__' ? RejectReason.decode : RejectReason.invalidName,
             );
           }
         }

@@ -93,10 +93,22 @@ function clipText(s: string, max: number): string {
 /** Exposition text that does not parse. `line` is 1-based. */
 export class ParseError extends AccrueError {
   readonly line: number;
+  /**
+   * True when the text is malformed (what the Go parser refuses too: the Pushgateway then records no
+   * failure on the group); false when it is well-formed and breaks a rule (a reserved `__` label name, a
+   * repeated series), which is refused like the same rule in a protobuf body.
+   */
+  readonly syntax: boolean;
   /** `reason` is `decode` for syntax; a bad name is `invalid_name`, a repeated series `duplicate_series`. */
-  constructor(line: number, msg: string, reason: RejectReason = RejectReason.decode) {
+  constructor(
+    line: number,
+    msg: string,
+    reason: RejectReason = RejectReason.decode,
+    syntax = reason === RejectReason.decode,
+  ) {
     super(reason, `text format parsing error in line ${line}: ${msg}`);
     this.line = line;
+    this.syntax = syntax;
   }
 }
 

@@ -337,7 +337,7 @@ describe('groups (real process against a real HTTP server)', () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       requests.push({ method: req.method!, url: req.url!, auth: req.headers.authorization });
-      if (req.method === 'GET' && req.url === '/api/v1/metrics') {
+      if (req.method === 'GET' && req.url === '/api/v1/accrue/metrics') {
         res.setHeader('content-type', 'application/json');
         res.end(
           JSON.stringify({

@@ -65,6 +65,14 @@ describe('service bundle', () => {
     expect([js.status, js.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
     expect(await js.text()).toContain('confirm-delete');
     expect((await fetch(`${base}/static/status.css`)).status).toBe(200);
+    // The bundle carries its build stamp (service/build.mjs): a 40-hex revision in a git checkout.
+    const build = (
+      (await (await fetch(`${base}/api/v1/status`)).json()) as {
+        data: { build_information: Record<string, string> };
+      }
+    ).data.build_information;
+    expect(build['revision']).toMatch(/^[0-9a-f]{40}$/);
+    expect(build['buildDate']).toMatch(/^\d{8}-\d\d:\d\d:\d\d$/);
     const code = await new Promise<number | null>((res) => {
       c.on('exit', (cd) => res(cd));
       c.kill('SIGTERM');

@@ -1,6 +1,7 @@
 /** Helpers for the service's integration tests: a real server over a real store, raw HTTP, promtool. */
 import { spawnSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../service/server';
 import type { ServiceConfig } from '../../shared/config';
@@ -73,4 +74,17 @@ export function http(
 export function promtool(text: string): { code: number; output: string } {
   const r = spawnSync('/usr/bin/promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
   return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
+}
+
+/** A port free on 127.0.0.1 right now (another process may still take it before it is bound). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
 }

@@ -208,13 +208,19 @@ describe('pushes over HTTP', () => {
 
   it('JSON API and admin wipe', async () => {
     await http(svc.base, 'PUT', '/metrics/job/j/instance/i', `${HELP('a')}a{x="0"} 1\na{x="1"} 2\n`);
-    const j = JSON.parse((await http(svc.base, 'GET', '/api/v1/metrics')).text);
+    const pg = JSON.parse((await http(svc.base, 'GET', '/api/v1/metrics')).text);
+    expect(pg.data[0].a.metrics).toEqual([
+      { labels: { instance: 'i', job: 'j', x: '0' }, value: '1' },
+      { labels: { instance: 'i', job: 'j', x: '1' }, value: '2' },
+    ]);
+    const j = JSON.parse((await http(svc.base, 'GET', '/api/v1/accrue/metrics')).text);
     expect(j.data).toHaveLength(1);
     expect(j.data[0].labels).toEqual({ job: 'j', instance: 'i' });
     expect(j.data[0].last_push_successful).toBe(true);
     expect(j.data[0].families).toEqual([{ name: 'a', type: 'gauge', help: 'a help.', series: 2 }]);
     expect((await http(svc.base, 'PUT', '/api/v1/admin/wipe')).status).toBe(202);
     expect(JSON.parse((await http(svc.base, 'GET', '/api/v1/metrics')).text).data).toEqual([]);
+    expect(JSON.parse((await http(svc.base, 'GET', '/api/v1/accrue/metrics')).text).data).toEqual([]);
     expect((await http(svc.base, 'GET', '/-/ready')).status).toBe(200);
   });
 });
