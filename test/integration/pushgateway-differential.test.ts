@@ -15,13 +15,6 @@ import type { MetricFamily } from '../../shared/model/types';
 import { type RunningPushgateway, startPushgateway } from './pushgateway-support';
 import { http, type Running, startService } from './service-support';
 
-/**
- * The store-side family rules of issue 11 (a family needs no single label-name set across groups or in
- * one push; bucket layouts may differ between groups) are made in shared/store by another change. Until
- * it is on main, the steps that need it are known differences; set to false when it has landed.
- */
-const ISSUE_11_PENDING = true;
-
 interface Step {
   readonly name: string;
   readonly method: 'PUT' | 'POST' | 'DELETE';
@@ -32,8 +25,6 @@ interface Step {
   readonly status?: number;
   /** An intended difference: each side's status, and why. */
   readonly differs?: { readonly pushgateway: number; readonly accrue: number; readonly why: string };
-  /** Needs issue 11's family rules (see ISSUE_11_PENDING). */
-  readonly issue11?: boolean;
 }
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
@@ -108,7 +99,6 @@ const STEPS: readonly Step[] = [
     path: `/metrics/job/py/path@base64/${b64('/var/log')}/instance/py-2`,
     body: 'm 2\n',
     status: 200,
-    issue11: true,
   },
   {
     name: 'one push with two label-name sets in a family',
@@ -116,7 +106,6 @@ const STEPS: readonly Step[] = [
     path: '/metrics/job/mixed',
     body: 'm{a="1"} 1\nm 2\n',
     status: 200,
-    issue11: true,
   },
   {
     name: 'a histogram with another bucket layout in another group',
@@ -124,7 +113,25 @@ const STEPS: readonly Step[] = [
     path: '/metrics/job/layout',
     body: '# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n',
     status: 200,
-    issue11: true,
+  },
+  {
+    name: 'POST a third bucket layout, two layouts in one push',
+    method: 'POST',
+    path: '/metrics/job/layout',
+    body: [
+      '# TYPE h histogram',
+      'h_bucket{v="1",le="0.1"} 0',
+      'h_bucket{v="1",le="+Inf"} 2',
+      'h_sum{v="1"} 3',
+      'h_count{v="1"} 2',
+      'h_bucket{v="2",le="5"} 1',
+      'h_bucket{v="2",le="10"} 1',
+      'h_bucket{v="2",le="+Inf"} 1',
+      'h_sum{v="2"} 4',
+      'h_count{v="2"} 1',
+      '',
+    ].join('\n'),
+    status: 200,
   },
   {
     name: 'type conflict with another group (failure recorded on a new group)',
@@ -460,11 +467,7 @@ describe('differential: the real Pushgateway and Accrue, same client actions', (
     const excluded = new Set<string>();
     const log: string[] = [];
     for (const step of STEPS) {
-      const differs =
-        step.differs ??
-        (step.issue11 && ISSUE_11_PENDING
-          ? { pushgateway: step.status!, accrue: 400, why: 'issue 11 family rules not on main yet' }
-          : undefined);
+      const differs = step.differs;
       const [p, a] = await Promise.all([
         http(pg.base, step.method, step.path, step.body, step.headers),
         http(svc.base, step.method, step.path, step.body, step.headers),
