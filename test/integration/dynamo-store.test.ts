@@ -13,6 +13,7 @@ import { testDynamoClient } from '../support/aws';
 import { awsError, openTestDynamoStore, valueIn } from './dynamo-store-support';
 
 const G = { job: 'aria', instance: 'eu-1' } as const;
+const G2X = { job: 'aria', instance: 'us-2' } as const;
 const B = [0.001, 0.01, 0.1, 1] as const;
 
 type Opened = Awaited<ReturnType<typeof openTestDynamoStore>>;
@@ -408,6 +409,122 @@ describe('DynamoStore: pushes over 100 items', () => {
     const snap = await x.store.snapshot();
     expect(valueIn(snap, G, 'aria_g')).toBeNaN();
     expect(valueIn(snap, G, 'aria_ok_total')).toBe(1);
+  });
+});
+
+/** The counters the store keeps (group meta `n`, family schema `n`, store total) against the items stored. */
+async function countersAgainstItems(x: Opened) {
+  const c = testDynamoClient();
+  try {
+    const items: Record<string, { S?: string; N?: string }>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await c.send(
+        new ScanCommand({
+          TableName: x.tables.seriesTable,
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start as never } : {}),
+        }),
+      );
+      items.push(...((out.Items ?? []) as never[]));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    const seriesPerGroup: Record<string, number> = {};
+    const seriesPerFamily: Record<string, number> = {};
+    const metaN: Record<string, number> = {};
+    const familyN: Record<string, number> = {};
+    let total = 0;
+    let totalN = 0;
+    for (const it of items) {
+      const pk = it.pk!.S!;
+      const sk = it.sk!.S!;
+      if (pk.startsWith('g#') && sk.startsWith('s#')) {
+        seriesPerGroup[pk] = (seriesPerGroup[pk] ?? 0) + 1;
+        seriesPerFamily[it.f!.S!] = (seriesPerFamily[it.f!.S!] ?? 0) + 1;
+        total++;
+      } else if (pk.startsWith('g#') && sk === 'meta') metaN[pk] = Number(it.n?.N ?? 0);
+      else if (pk.startsWith('f#')) familyN[it.name!.S!] = Number(it.n?.N ?? 0);
+      else if (pk === 'c#total') totalN = Number(it.n?.N ?? 0);
+    }
+    for (const pk of Object.keys(metaN)) seriesPerGroup[pk] ??= 0;
+    for (const f of Object.keys(familyN)) seriesPerFamily[f] ??= 0;
+    return { items: { total, seriesPerGroup, seriesPerFamily }, counters: { total: totalN, metaN, familyN } };
+  } finally {
+    c.destroy();
+  }
+}
+
+function expectExactCounters(r: Awaited<ReturnType<typeof countersAgainstItems>>): void {
+  expect(r.counters.total).toBe(r.items.total);
+  expect(r.counters.familyN).toEqual(r.items.seriesPerFamily);
+  // A tombstoned group keeps n = 0 while its last series are deleted; live groups count exactly.
+  for (const [pk, n] of Object.entries(r.counters.metaN))
+    expect([pk, n]).toEqual([pk, r.items.seriesPerGroup[pk]]);
+}
+
+describe('DynamoStore: pushes that fail half-way keep the counters exact (issue 11, defect 4)', () => {
+  const family = (prefix: string, k: number) =>
+    gaugeFamily(
+      'aria_pos',
+      Array.from({ length: k }, (_, i): [Record<string, string>, number] => [{ s: `${prefix}${i}` }, i]),
+    );
+
+  it('a PUT of 250 → 40 series killed after its first transaction, then a DELETE', async () => {
+    const x = await open({ limits: { maxSeriesTotal: 600 } });
+    await x.store.push({ method: 'PUT', group: G, pushTimeMs: 1, families: [family('a', 250)] });
+    let k = 0;
+    x.faults.add(
+      (c) => c === 'TransactWriteItemsCommand' && ++k === 2,
+      1,
+      () => awsError('ProcessKilled'), // not retryable: the push stops where a killed process would
+    );
+    await expect(
+      x.store.push({ method: 'PUT', group: G, pushTimeMs: 2, families: [family('b', 40)] }),
+    ).rejects.toThrow();
+    expectExactCounters(await countersAgainstItems(x));
+    await x.store.push({ method: 'DELETE', group: G, pushTimeMs: 3, families: [] });
+    const after = await countersAgainstItems(x);
+    expectExactCounters(after);
+    expect(after.counters.total).toBe(0);
+    // The limits are whole again: 600 series fit.
+    await x.store.push({ method: 'PUT', group: G2X, pushTimeMs: 4, families: [family('c', 300)] });
+    await x.store.push({ method: 'PUT', group: G, pushTimeMs: 5, families: [family('d', 300)] });
+    expectExactCounters(await countersAgainstItems(x));
+  });
+
+  it('three PUTs of 250 series throttled on their second transaction and retried by the client', async () => {
+    const x = await open({ limits: { maxSeriesTotal: 760 } });
+    const groups = [0, 1, 2].map((i) => ({ job: 'aria', instance: `t${i}` }));
+    for (const [i, g] of groups.entries()) {
+      let k = 0;
+      x.faults.add(
+        (c) => c === 'TransactWriteItemsCommand' && ++k >= 2 && k < 2 + x.store.retryAttempts,
+        x.store.retryAttempts,
+        () => awsError('ThrottlingException'),
+      );
+      await expect(
+        x.store.push({ method: 'PUT', group: g, pushTimeMs: 10 + i, families: [family(`g${i}`, 250)] }),
+      ).rejects.toThrow(/attempts|retry/i);
+      expectExactCounters(await countersAgainstItems(x));
+      // The client retries the same push.
+      expect(
+        (
+          await x.store.push({
+            method: 'PUT',
+            group: g,
+            pushTimeMs: 10 + i,
+            families: [family(`g${i}`, 250)],
+          })
+        ).status,
+      ).toBe('applied');
+    }
+    const r = await countersAgainstItems(x);
+    expectExactCounters(r);
+    expect(r.counters.total).toBe(750);
+    // Healthy writes up to the limit still go through (no phantom series).
+    const res = await x.store.apply([req('m', G, [inc('aria_fills_total', {}, 1)])]);
+    expect(res[0]!.rejected).toEqual([]);
+    expect(seriesCount(await x.store.snapshot())).toBe(751);
   });
 });
 

@@ -94,6 +94,7 @@ import {
   shardOf,
   valueAttr,
 } from './codec';
+import { type CountedEntry, countedChunks } from './counted-chunks';
 import { Expr } from './expr';
 import {
   backoffMs,
@@ -1279,12 +1280,19 @@ export class DynamoStore implements Store {
   }
 
   private totalCounterUpdate(k: number): Update {
+    return this.totalUpdate(k, k);
+  }
+
+  /** Adds `add` to the store's series count; with `limitDelta` > 0, only if that many more still fit. */
+  private totalUpdate(add: number, limitDelta: number): Update {
     const e = new Expr();
     return {
       TableName: this.table,
       Key: { pk: s(PK_TOTAL), sk: s(SK_TOTAL) },
-      UpdateExpression: `ADD ${e.n('n')} ${e.v(n(k))}`,
-      ...(k > 0 ? { ConditionExpression: limitCond(e, this.limits.maxSeriesTotal - k) } : {}),
+      UpdateExpression: `ADD ${e.n('n')} ${e.v(n(add))}`,
+      ...(limitDelta > 0
+        ? { ConditionExpression: limitCond(e, this.limits.maxSeriesTotal - limitDelta) }
+        : {}),
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       ...e.parts(),
     };
@@ -1357,7 +1365,9 @@ export class DynamoStore implements Store {
         const st = this.schemas.get(nm);
         return pushedTypes.get(nm) ?? (st && st.count > 0 ? st.schema.type : undefined);
       };
-      const pre: TransactWriteItem[] = [];
+      // Per family: what the first transaction defines or checks (new family, redefinition, limit, HELP).
+      // The counts themselves follow the items, transaction by transaction (countedChunks).
+      const firstDefs = new Map<string, (d: number) => TransactWriteItem>();
       let totalDelta = 0;
       for (const f of fams) {
         const name = f.family.name;
@@ -1366,12 +1376,7 @@ export class DynamoStore implements Store {
         const delta = newCount - here;
         totalDelta += delta;
         const stored = this.schemas.get(name);
-        const e = new Expr();
-        if (!f.schema) {
-          // An empty family: removes its series here, defines nothing.
-          if (here > 0 && stored) pre.push({ Update: this.familyDelta(name, -here) });
-          continue;
-        }
+        if (!f.schema) continue; // an empty family: removes its series here (their deletes count), defines nothing
         if (!stored || stored.count === here) {
           const rc = reservedNameConflict(name, f.family.type, definedType);
           if (rc) throw rc;
@@ -1379,26 +1384,32 @@ export class DynamoStore implements Store {
         if (!stored || (familyConflict(stored.schema, f.schema) && stored.count === here)) {
           // New family, or redefinition of one whose only series are the ones this push replaces.
           if (newCount > this.limits.maxSeriesPerFamily) throw this.limitErr('maxSeriesPerFamily', name);
-          const item: Item = {
-            pk: s(schemaPk(name)),
-            sk: s(SK_SCHEMA),
-            name: s(name),
-            t: s(f.schema.type),
-            shape: s(f.schema.shape),
-            bk: s(f.schema.buckets),
-            b: numList(f.bounds),
-            n: n(newCount),
-            ...(f.family.help ? { help: s(f.family.help) } : stored?.help ? { help: s(stored.help) } : {}),
-          };
-          pre.push({
-            Put: {
-              TableName: this.table,
-              Item: item,
-              ConditionExpression: stored
-                ? `${e.n('n')} = ${e.v(n(here))}`
-                : `attribute_not_exists(${e.n('pk')})`,
-              ...e.parts(),
-            },
+          const schema = f.schema;
+          const help = f.family.help || stored?.help;
+          firstDefs.set(name, (d) => {
+            const e = new Expr();
+            const item: Item = {
+              pk: s(schemaPk(name)),
+              sk: s(SK_SCHEMA),
+              name: s(name),
+              t: s(schema.type),
+              shape: s(schema.shape),
+              bk: s(schema.buckets),
+              b: numList([]),
+              // The series this push replaces are still there until their deletes commit (with their -1).
+              n: n((stored ? here : 0) + d),
+              ...(help ? { help: s(help) } : {}),
+            };
+            return {
+              Put: {
+                TableName: this.table,
+                Item: item,
+                ConditionExpression: stored
+                  ? `${e.n('n')} = ${e.v(n(here))}`
+                  : `attribute_not_exists(${e.n('pk')})`,
+                ...e.parts(),
+              },
+            };
           });
           continue;
         }
@@ -1406,26 +1417,27 @@ export class DynamoStore implements Store {
         if (c) throw c;
         if (delta > 0 && stored.count + delta > this.limits.maxSeriesPerFamily)
           throw this.limitErr('maxSeriesPerFamily', name);
-        const conds = [`${e.n('t')} = ${e.v(s(f.schema.type))}`];
-        if (delta > 0) conds.push(limitCond(e, this.limits.maxSeriesPerFamily - delta));
-        const help = f.family.help && !stored.help ? `, ${e.n('help')} = ${e.v(s(f.family.help))}` : '';
-        if (delta !== 0 || help) {
-          pre.push({
-            Update: {
-              TableName: this.table,
-              Key: { pk: s(schemaPk(name)), sk: s(SK_SCHEMA) },
-              UpdateExpression: `SET ${e.n('name')} = ${e.v(s(name))}${help} ADD ${e.n('n')} ${e.v(n(delta))}`,
-              ConditionExpression: conds.join(' AND '),
-              ...e.parts(),
-            },
+        const help = f.family.help && !stored.help ? f.family.help : undefined;
+        const type = f.schema.type;
+        if (delta > 0 || help) {
+          firstDefs.set(name, (d) => {
+            const e = new Expr();
+            const conds = [`${e.n('t')} = ${e.v(s(type))}`];
+            if (delta > 0) conds.push(limitCond(e, this.limits.maxSeriesPerFamily - delta));
+            const h = help ? `, ${e.n('help')} = ${e.v(s(help))}` : '';
+            return {
+              Update: {
+                TableName: this.table,
+                Key: { pk: s(schemaPk(name)), sk: s(SK_SCHEMA) },
+                UpdateExpression: `SET ${e.n('name')} = ${e.v(s(name))}${h} ADD ${e.n('n')} ${e.v(n(d))}`,
+                ConditionExpression: conds.join(' AND '),
+                ...e.parts(),
+              },
+            };
           });
         }
       }
-      for (const [fam, items] of removed) {
-        if (pushed.has(fam)) continue;
-        totalDelta -= items.length;
-        if (this.schemas.has(fam)) pre.push({ Update: this.familyDelta(fam, -items.length) });
-      }
+      for (const [fam, items] of removed) if (!pushed.has(fam)) totalDelta -= items.length;
       const groupCount = part.series.length + totalDelta;
       if (totalDelta > 0 && groupCount > this.limits.maxSeriesPerGroup)
         throw this.limitErr('maxSeriesPerGroup', fams[0]?.family.name ?? '');
@@ -1433,40 +1445,34 @@ export class DynamoStore implements Store {
         const total = await this.readTotal();
         if (total + totalDelta > this.limits.maxSeriesTotal)
           throw this.limitErr('maxSeriesTotal', fams[0]?.family.name ?? '');
-        pre.push({ Update: this.totalCounterUpdate(totalDelta) });
-      } else if (totalDelta < 0) {
-        pre.push({ Update: this.totalCounterUpdate(totalDelta) });
       }
+      const entries: CountedEntry[] = [];
       // POST markers (ordering per family) and, for PUT, removal of all markers.
-      const e = new Expr();
+      const markerCond = (x: Expr) =>
+        `attribute_not_exists(${x.n('pushTs')}) OR ${x.n('pushTs')} <= ${x.v(n(t))}`;
       if (request.method === 'PUT') {
         for (const fam of part.pushTs.keys()) {
           const x = new Expr();
-          pre.push({
-            Delete: {
-              TableName: this.table,
-              Key: { pk: s(gpk), sk: s(familyPushSk(fam)) },
-              ConditionExpression: `attribute_not_exists(${x.n('pushTs')}) OR ${x.n('pushTs')} <= ${x.v(n(t))}`,
-              ...x.parts(),
+          const Key = { pk: s(gpk), sk: s(familyPushSk(fam)) };
+          entries.push({
+            item: {
+              Delete: { TableName: this.table, Key, ConditionExpression: markerCond(x), ...x.parts() },
             },
+            delta: 0,
           });
         }
       } else {
         for (const fam of pushed) {
           const x = new Expr();
-          pre.push({
-            Put: {
-              TableName: this.table,
-              Item: { pk: s(gpk), sk: s(familyPushSk(fam)), fam: s(fam), pushTs: n(t) },
-              ConditionExpression: `attribute_not_exists(${x.n('pushTs')}) OR ${x.n('pushTs')} <= ${x.v(n(t))}`,
-              ...x.parts(),
-            },
+          const Item = { pk: s(gpk), sk: s(familyPushSk(fam)), fam: s(fam), pushTs: n(t) };
+          entries.push({
+            item: { Put: { TableName: this.table, Item, ConditionExpression: markerCond(x), ...x.parts() } },
+            delta: 0,
           });
         }
       }
-      void e;
-      // Series: puts (conditional on what we saw) first, then deletes of what is not pushed again.
-      const body: TransactWriteItem[] = [];
+      // Series: puts (conditional on what we saw) first, then deletes of what is not pushed again; each
+      // new or deleted series counts in the transaction that writes it.
       const newKeys = new Set<string>();
       for (const f of fams) {
         for (const sr of f.family.series) {
@@ -1474,40 +1480,56 @@ export class DynamoStore implements Store {
           const sk = seriesSk(f.family.name, labels);
           newKeys.add(sk);
           const x = new Expr();
-          body.push({
-            Put: {
-              TableName: this.table,
-              Item: pushedSeriesItem(gpk, sk, f.family, sr, labels),
-              ConditionExpression: oldKeys.has(sk)
-                ? `attribute_exists(${x.n('pk')})`
-                : `attribute_not_exists(${x.n('pk')})`,
-              ...x.parts(),
+          const existed = oldKeys.has(sk);
+          entries.push({
+            item: {
+              Put: {
+                TableName: this.table,
+                Item: pushedSeriesItem(gpk, sk, f.family, sr, labels),
+                ConditionExpression: existed
+                  ? `attribute_exists(${x.n('pk')})`
+                  : `attribute_not_exists(${x.n('pk')})`,
+                ...x.parts(),
+              },
             },
+            family: f.family.name,
+            delta: existed ? 0 : 1,
           });
         }
       }
       for (const items of removed.values()) {
         for (const it of items) {
           if (newKeys.has(it.sk!.S!)) continue;
-          const x = new Expr();
-          body.push({
-            Delete: {
-              TableName: this.table,
-              Key: { pk: it.pk!, sk: it.sk! },
-              ConditionExpression: `attribute_exists(${x.n('pk')})`,
-              ...x.parts(),
-            },
-          });
+          entries.push({ item: deleteExisting(this.table, it), family: it.f?.S ?? '', delta: -1 });
         }
       }
-      const r = await this.writeGroupChunks({
-        gpk,
-        group,
-        t,
-        put: request.method === 'PUT',
-        groupDelta: totalDelta,
-        actions: [...pre, ...body],
+      const chunks = countedChunks({
+        entries,
+        headSize: 2,
+        head: (c, groupDelta, final) => [
+          this.pushMetaUpdate({
+            gpk,
+            group,
+            t,
+            put: request.method === 'PUT',
+            c,
+            groupDelta,
+            totalDelta,
+            final,
+          }),
+          { Update: this.genUpdate(shardOf(gpk)) },
+        ],
+        family: (name, c, d) =>
+          c === 0 && firstDefs.has(name)
+            ? firstDefs.get(name)!(d)
+            : firstDefs.has(name) || this.schemas.has(name)
+              ? { Update: this.familyDelta(name, d) }
+              : undefined,
+        total: (c, d) => ({ Update: this.totalUpdate(d, c === 0 ? totalDelta : 0) }),
+        firstChunkFamilies: new Set(firstDefs.keys()),
+        firstChunkTotal: totalDelta > 0,
       });
+      const r = await this.writeGroupChunks(t, chunks);
       if (r === 'stale') return { status: 'stale' };
       if (r === 'ok') {
         for (const it of part.series) {
@@ -1555,61 +1577,59 @@ export class DynamoStore implements Store {
   }
 
   /**
-   * Writes a push's actions in transactions of at most 100 actions. Every chunk carries the group's meta
-   * update, whose condition orders pushes by time: the first chunks mark the group `pending = t` (a
-   * newer push takes over and makes this one stale), the last sets `putTs`/`lastPushMs` and clears it.
+   * The group's meta update every push transaction starts with; its condition orders pushes by time: the
+   * first transactions mark the group `pending = t` (a newer push takes over and makes this one stale),
+   * the last sets `putTs`/`lastPushMs` and clears it. It adds the transaction's own series delta to `n`;
+   * the first also checks the group limit for the whole push.
    */
-  private async writeGroupChunks(o: {
+  private pushMetaUpdate(o: {
     gpk: string;
     group: GroupingKey;
     t: number;
     put: boolean;
+    c: number;
     groupDelta: number;
-    actions: TransactWriteItem[];
-  }): Promise<'ok' | 'stale' | 'retry'> {
-    const per = MAX_ACTIONS - 2;
-    const chunks: TransactWriteItem[][] = [];
-    for (let i = 0; i < o.actions.length; i += per) chunks.push(o.actions.slice(i, i + per));
-    if (chunks.length === 0) chunks.push([]);
-    for (let c = 0; c < chunks.length; c++) {
-      const final = c === chunks.length - 1;
-      const e = new Expr();
-      const tv = e.v(n(o.t));
-      const sets = [
-        `${e.n('l')} = ${e.v(labelsAttr(o.group))}`,
-        `${e.n('lastUpdateMs')} = ${e.v(n(this.now()))}`,
-      ];
-      const removes: string[] = [e.n('deleted'), e.n('expiresAt')];
-      if (final) {
-        sets.push(`${e.n('lastPushMs')} = ${tv}`);
-        if (o.put) sets.push(`${e.n('putTs')} = ${tv}`);
-        removes.push(e.n('pending'));
-      } else {
-        sets.push(`${e.n('pending')} = ${tv}`);
-      }
-      const conds = [
-        `(attribute_not_exists(${e.n('putTs')}) OR ${e.n('putTs')} <= ${tv})`,
-        `(attribute_not_exists(${e.n('pending')}) OR ${e.n('pending')} <= ${tv})`,
-      ];
-      let add = '';
-      if (c === 0 && o.groupDelta !== 0) {
-        add = ` ADD ${e.n('n')} ${e.v(n(o.groupDelta))}`;
-        if (o.groupDelta > 0) conds.push(limitCond(e, this.limits.maxSeriesPerGroup - o.groupDelta));
-      }
-      const items: TransactWriteItem[] = [
-        {
-          Update: {
-            TableName: this.table,
-            Key: { pk: s(o.gpk), sk: s(SK_META) },
-            UpdateExpression: `SET ${sets.join(', ')}${add} REMOVE ${removes.join(', ')}`,
-            ConditionExpression: conds.join(' AND '),
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            ...e.parts(),
-          },
-        },
-        { Update: this.genUpdate(shardOf(o.gpk)) },
-        ...chunks[c]!,
-      ];
+    totalDelta: number;
+    final: boolean;
+  }): TransactWriteItem {
+    const e = new Expr();
+    const tv = e.v(n(o.t));
+    const sets = [
+      `${e.n('l')} = ${e.v(labelsAttr(o.group))}`,
+      `${e.n('lastUpdateMs')} = ${e.v(n(this.now()))}`,
+    ];
+    const removes: string[] = [e.n('deleted'), e.n('expiresAt')];
+    if (o.final) {
+      sets.push(`${e.n('lastPushMs')} = ${tv}`);
+      if (o.put) sets.push(`${e.n('putTs')} = ${tv}`);
+      removes.push(e.n('pending'));
+    } else {
+      sets.push(`${e.n('pending')} = ${tv}`);
+    }
+    const conds = [
+      `(attribute_not_exists(${e.n('putTs')}) OR ${e.n('putTs')} <= ${tv})`,
+      `(attribute_not_exists(${e.n('pending')}) OR ${e.n('pending')} <= ${tv})`,
+    ];
+    const add = o.groupDelta !== 0 ? ` ADD ${e.n('n')} ${e.v(n(o.groupDelta))}` : '';
+    if (o.c === 0 && o.totalDelta > 0) conds.push(limitCond(e, this.limits.maxSeriesPerGroup - o.totalDelta));
+    return {
+      Update: {
+        TableName: this.table,
+        Key: { pk: s(o.gpk), sk: s(SK_META) },
+        UpdateExpression: `SET ${sets.join(', ')}${add} REMOVE ${removes.join(', ')}`,
+        ConditionExpression: conds.join(' AND '),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        ...e.parts(),
+      },
+    };
+  }
+
+  /** Runs a push's transactions in order; 'stale' when a newer push holds the group, 'retry' when the group changed. */
+  private async writeGroupChunks(
+    t: number,
+    chunks: TransactWriteItem[][],
+  ): Promise<'ok' | 'stale' | 'retry'> {
+    for (const items of chunks) {
       try {
         await this.withRetries(() => this.transact(items));
       } catch (err) {
@@ -1619,8 +1639,7 @@ export class DynamoStore implements Store {
         if (meta?.Code === 'ConditionalCheckFailed') {
           const putTs = readNumber(meta.Item?.putTs);
           const pending = readNumber(meta.Item?.pending);
-          if ((putTs !== undefined && putTs > o.t) || (pending !== undefined && pending > o.t))
-            return 'stale';
+          if ((putTs !== undefined && putTs > t) || (pending !== undefined && pending > t)) return 'stale';
         }
         return 'retry';
       }
@@ -1722,41 +1741,24 @@ export class DynamoStore implements Store {
     first: TransactWriteItem[],
     guard: () => TransactWriteItem,
   ): Promise<'ok' | 'stale' | 'retry'> {
-    const perFam = new Map<string, number>();
-    for (const it of part.series) {
-      const f = it.f?.S ?? '';
-      perFam.set(f, (perFam.get(f) ?? 0) + 1);
-    }
-    const counters: TransactWriteItem[] = [];
-    if (part.series.length > 0) {
-      await this.loadSchemas([...perFam.keys()]);
-      for (const [f, k] of perFam)
-        if (this.schemas.has(f)) counters.push({ Update: this.familyDelta(f, -k) });
-      counters.push({ Update: this.totalCounterUpdate(-part.series.length) });
-    }
-    const deletes: TransactWriteItem[] = [];
-    for (const it of [...part.series, ...part.markers]) {
-      const x = new Expr();
-      deletes.push({
-        Delete: {
-          TableName: this.table,
-          Key: { pk: it.pk!, sk: it.sk! },
-          ConditionExpression: `attribute_exists(${x.n('pk')})`,
-          ...x.parts(),
-        },
-      });
-    }
-    const rest = [...counters, ...deletes];
-    const chunks: TransactWriteItem[][] = [];
-    let cur = [...first];
-    for (const a of rest) {
-      if (cur.length >= MAX_ACTIONS) {
-        chunks.push(cur);
-        cur = [guard()];
-      }
-      cur.push(a);
-    }
-    chunks.push(cur);
+    const fams = new Set<string>();
+    for (const it of part.series) fams.add(it.f?.S ?? '');
+    if (fams.size > 0) await this.loadSchemas([...fams]);
+    const entries: CountedEntry[] = [
+      ...part.series.map((it) => ({
+        item: deleteExisting(this.table, it),
+        family: it.f?.S ?? '',
+        delta: -1,
+      })),
+      ...part.markers.map((it) => ({ item: deleteExisting(this.table, it), delta: 0 })),
+    ];
+    const chunks = countedChunks({
+      entries,
+      headSize: Math.max(first.length, 1),
+      head: (c) => (c === 0 ? [...first] : [guard()]),
+      family: (name, _c, d) => (this.schemas.has(name) ? { Update: this.familyDelta(name, d) } : undefined),
+      total: (_c, d) => ({ Update: this.totalCounterUpdate(d) }),
+    });
     for (let c = 0; c < chunks.length; c++) {
       try {
         await this.withRetries(() => this.transact(chunks[c]!));
@@ -1773,7 +1775,7 @@ export class DynamoStore implements Store {
       this.setFloor.delete(`${gpk}|${it.sk!.S!}`);
       this.bigValue.delete(`${gpk}|${it.sk!.S!}`);
     }
-    for (const f of perFam.keys()) this.schemas.delete(f);
+    for (const f of fams) this.schemas.delete(f);
     this.eventFloor.delete(gpk);
     return 'ok';
   }
@@ -2149,6 +2151,19 @@ function waitsForSets(u: Unit): boolean {
     for (const o of x.sets) keys.add(o.key);
   }
   return keys !== undefined && u.adds.some((o) => keys!.has(o.key));
+}
+
+/** Delete of an item the caller saw (conditional on it still being there). */
+function deleteExisting(table: string, it: Item): TransactWriteItem {
+  const x = new Expr();
+  return {
+    Delete: {
+      TableName: table,
+      Key: { pk: it.pk!, sk: it.sk! },
+      ConditionExpression: `attribute_exists(${x.n('pk')})`,
+      ...x.parts(),
+    },
+  };
 }
 
 function limitCond(e: Expr, lim: number): string {
