@@ -172,6 +172,9 @@ export function budgetHooks(budget: BodyBudget, maxBodyBytes: number) {
       const hold = holds.get(req.raw);
       if (hold === undefined) return payload;
       const meter = hold.meter(hold.bytes);
+      // fastify stops listening once it has refused the body (e.g. 413); a later error (the budget, an
+      // abort) must not become an uncaught 'error' event that ends the process.
+      meter.on('error', () => undefined);
       payload.on('error', (err: Error) => meter.destroy(err));
       payload.on('aborted', () => meter.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
       return payload.pipe(meter);
