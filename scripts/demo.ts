@@ -3,7 +3,8 @@
  * gateway (`npm start`). Symbols with random-walk prices, lognormal execution latency, slippage that
  * grows with volatility, occasional errors, MT5 disconnects and a kill-switch trip; P&L, win rate and
  * drawdown from the simulated equity. A live line shows events/s sent and what Accrue accepted/rejected
- * (read from /metrics' accrue_ingest_* counters).
+ * (read from /metrics' accrue_ingest_* counters); it redraws in place on a terminal and is printed as one
+ * plain line per second when the output is a pipe or a file.
  *
  *   npm run demo -- [--duration 60] [--rate 200] [--queue-url URL --endpoint URL] [--url http://127.0.0.1:9091]
  *
@@ -26,7 +27,8 @@ const HELP = `Usage: npm run demo -- [options]
   --url URL            gateway base URL for the progress line (default http://127.0.0.1:9091)
   --instance NAME      instance label (default demo)
   --seed N             random seed (default: time)
-  --quiet              no live progress line, only the summary
+  --quiet              no live progress line, only the summary (the line redraws in place on a
+                       terminal, and is one plain line per second in a pipe or a file)
   -h, --help           this help
 `;
 
@@ -65,6 +67,8 @@ export interface DemoOptions {
   readonly instance: string;
   readonly seed: number;
   readonly quiet: boolean;
+  /** Output is a terminal: the progress line redraws in place (`\r`); otherwise one line per second. */
+  readonly tty?: boolean;
   /** Stops the run early (SIGINT). */
   readonly signal?: AbortSignal;
 }
@@ -192,9 +196,8 @@ export async function runDemo(o: DemoOptions, write: (s: string) => void): Promi
             ? String(progress.rejected - before.rejected)
             : 'n/a';
         const state = `${connected ? 'MT5 up' : 'MT5 DOWN'}${killUntil > 0 ? ' KILL SWITCH' : ''}`;
-        write(
-          `\r[${Math.round((now - start) / 1000)}s] sent ${s.eventsAccepted} (${rate}/s) | accrue accepted ${acc} rejected ${rej} | msgs ${s.messagesSent} | ${state}   `,
-        );
+        const line = `[${Math.round((now - start) / 1000)}s] sent ${s.eventsAccepted} (${rate}/s) | accrue accepted ${acc} rejected ${rej} | msgs ${s.messagesSent} | ${state}`;
+        write(o.tty ? `\r${line}   ` : `${line}\n`);
       }
     }
     // Executions (and errors) for this tick.
@@ -266,7 +269,7 @@ export async function runDemo(o: DemoOptions, write: (s: string) => void): Promi
     after.rejected !== undefined && before.rejected !== undefined
       ? after.rejected - before.rejected
       : undefined;
-  if (!o.quiet) write('\n');
+  if (!o.quiet && o.tty) write('\n');
   for (const e of errors) write(`error: ${e}\n`);
   write(
     `demo done: sent ${stats.eventsSent} events in ${stats.messagesSent} messages` +
@@ -359,6 +362,7 @@ async function main(): Promise<number> {
       instance: values.instance!,
       seed: values.seed !== undefined ? Number(values.seed) : Date.now(),
       quiet: values.quiet!,
+      tty: process.stdout.isTTY === true,
       signal: abort.signal,
     },
     (s) => process.stdout.write(s),

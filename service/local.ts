@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { dirname, resolve } from 'node:path';
 import { loadConfig } from '../shared/config';
 import { banner, type LocalHandle, startLocal } from './local/runner';
+import { startErrorMessage } from './local/start-error';
 
 // The AWS SDK warns once per process that its releases after early January 2027 need Node >= 22. The
 // lockfile pins a version that supports Node 20, so the local gateway keeps its first screen readable.
@@ -69,6 +70,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`accrue: could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+  let message: string;
+  try {
+    message = startErrorMessage(err, loadConfig());
+  } catch {
+    message = `accrue: could not start: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  process.stderr.write(`${message}\n`);
   process.exit(1);
 });

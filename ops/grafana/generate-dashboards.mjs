@@ -40,8 +40,11 @@ function templating(withSymbol) {
       current: {},
       hide: 0,
     },
-    queryVariable('job', 'Job', 'label_values(aria_mt5_connection_status, job)'),
-    queryVariable('instance', 'Instance', 'label_values(aria_mt5_connection_status{job=~"$job"}, instance)'),
+    // Every group on the gateway has push_time_seconds (Accrue and the Pushgateway write it), so the
+    // dropdowns list every producer, also those that never send a particular ARIA metric. Accrue's own
+    // group (job="accrue") is not a trading service.
+    queryVariable('job', 'Job', 'label_values(push_time_seconds{job!="accrue"}, job)'),
+    queryVariable('instance', 'Instance', 'label_values(push_time_seconds{job=~"$job"}, instance)'),
   ];
   if (withSymbol) {
     list.push(

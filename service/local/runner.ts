@@ -139,14 +139,15 @@ export async function startLocal(
   }
 }
 
-/** What `npm start` prints: where things are and how to send an event. */
+/** What `npm start` prints: where things are and how to get the first data in (job `aria-pro`). */
 export function banner(h: LocalHandle, config: AccrueConfig): string {
-  const event = `{"v":1,"group":{"job":"aria","instance":"local"},"events":[{"kind":"error","time":'$(date +%s000)',"error_type":"timeout","symbol":"EURUSD"}]}`;
-  const nodeEvent = `{v:1,group:{job:'aria',instance:'local'},events:[{kind:'error',time:Date.now(),error_type:'timeout',symbol:'EURUSD'}]}`;
+  const event = `{"v":1,"group":{"job":"aria-pro","instance":"local"},"events":[{"kind":"error","time":'$(date +%s000)',"error_type":"timeout","symbol":"EURUSD"}]}`;
+  const base = h.metricsUrl.replace(/\/metrics$/, '');
   const store =
     config.store.kind === 'memory' ? `memory, durable in ${config.store.dataDir}` : config.store.kind;
   return [
     'Accrue is running locally (no AWS account needed).',
+    `  status page   ${base}/   (groups, failures, ingest counters, settings)`,
     `  SQS endpoint  ${h.sqsEndpoint}   (region ${h.region}, any credentials)`,
     `  queue         ${h.queueUrl}`,
     `  dead letters  ${h.dlqUrl}   (after ${config.ingest.maxReceiveCount} receives, or at once for undecodable messages)`,
@@ -155,11 +156,14 @@ export function banner(h: LocalHandle, config: AccrueConfig): string {
     `  store         ${store}`,
     `  profile       ${config.ingest.profile}`,
     '',
-    'Send an ARIA event with the AWS CLI:',
+    'Try it from this folder, in another terminal:',
+    '  npm run demo          # a simulated ARIA PRO trading service, 60 s',
+    `  echo '{"kind":"error","error_type":"timeout","symbol":"EURUSD"}' | npx accrue send --job aria-pro --instance local`,
+    `  echo 'demo_temperature_celsius 21.5' | curl --data-binary @- ${h.metricsUrl}/job/aria-pro/instance/local`,
+    '  npx accrue top        # live view of what arrives',
+    `then open ${base}/ (xdg-open on Linux), or: curl -s ${h.metricsUrl} | grep aria_`,
+    'With the AWS CLI:',
     `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws sqs send-message --endpoint-url ${h.sqsEndpoint} --region ${h.region} --queue-url ${h.queueUrl} --message-body '${event}'`,
-    'or with Node (from this folder):',
-    `  node -e "const {SQSClient,SendMessageCommand}=require('@aws-sdk/client-sqs');new SQSClient({endpoint:'${h.sqsEndpoint}',region:'${h.region}',credentials:{accessKeyId:'local',secretAccessKey:'local'}}).send(new SendMessageCommand({QueueUrl:'${h.queueUrl}',MessageBody:JSON.stringify(${nodeEvent})})).then((r)=>console.log('sent',r.MessageId))"`,
-    `then: curl -s ${h.metricsUrl} | grep aria_`,
     '',
     'Ctrl-C stops it (the batch in flight finishes, the store is flushed).',
   ].join('\n');

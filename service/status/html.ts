@@ -5,6 +5,7 @@
  * HTML-escaped. Works without JavaScript except for loading values, copying and deleting.
  */
 import { formatFloat } from '../../shared/expfmt';
+import { ago } from '../../shared/format/ago';
 import { type GroupPage, type GroupQuery, type GroupSummary, labelPairs, STALE_AFTER_MS } from './groups';
 import type { IngestTotals } from './ingest';
 
@@ -40,21 +41,6 @@ export interface PageInput {
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** "12 s ago", "3 min ago", "5 h ago", "2 d ago"; "in 4 s" for a clock ahead of ours. */
-export function ago(ms: number, nowMs: number): string {
-  const d = Math.round((nowMs - ms) / 1000);
-  const a = Math.abs(d);
-  const t =
-    a < 90
-      ? `${a} s`
-      : a < 5400
-        ? `${Math.round(a / 60)} min`
-        : a < 172800
-          ? `${Math.round(a / 3600)} h`
-          : `${Math.round(a / 86400)} d`;
-  return d >= 0 ? `${t} ago` : `in ${t}`;
 }
 
 function time(ms: number | undefined, nowMs: number): string {

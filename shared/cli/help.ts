@@ -1,4 +1,7 @@
-/** Help text of every command (printed by `--help`; tests assert each command has one). */
+/**
+ * Help text of every command (printed by `--help`; tests assert each command has one). `{name}`
+ * placeholders are replaced with the values the command will use and where they come from (./where.ts).
+ */
 export const HELP: Record<string, string> = {
   main: `accrue — push-based Prometheus metrics gateway (SQS → store → /metrics)
 
@@ -8,15 +11,22 @@ Commands:
   start      run the local gateway (same as npm start)
   send       send events or envelopes from a file or stdin to the queue
   validate   check events or envelopes against the envelope schema and the profile
-  groups     list groups on the gateway, or delete one
+  groups     list groups on the gateway (filter like the status page), or delete one
+  top        live view of what is arriving (rates, rejections, newest groups)
 
 Run \`accrue <command> --help\` for a command's options.
-The local gateway is found through .accrue/local.json (written by \`npm start\`), or flags / env.
+The local gateway is found through flags, env, or .accrue/local.json (written by \`npm start\`). Now:
+  gateway  {url}
+  queue    {queue}
 `,
   start: `Usage: accrue start [-- <args for service/local.ts>]
 
 Runs the local gateway in this process tree: embedded SQS endpoint, ingest runner, memory store and the
-service on 127.0.0.1:9091. Same as \`npm start\`; stop it with Ctrl-C.
+service. Same as \`npm start\`; stop it with Ctrl-C. It will use:
+  service (status page, /metrics, push)  {listen}
+  SQS endpoint                           {sqs}
+  data                                   {data}
+A port already in use stops it with the variable to change.
 `,
   send: `Usage: accrue send [file ...] [options]      (no file or "-" reads stdin)
 
@@ -27,12 +37,14 @@ problem is found nothing is sent.
 
 Options:
   --queue-url URL     ingest queue (default: ACCRUE_QUEUE_URL, else .accrue/local.json)
+                      now: {queue}
   --endpoint URL      SQS endpoint (default: ACCRUE_SQS_ENDPOINT, else .accrue/local.json)
-  --region REGION     AWS region (default: AWS_REGION or us-east-1)
-  --job NAME          group job for bare events (default: accrue-cli)
+                      now: {endpoint}
+  --region REGION     AWS region (default: AWS_REGION or us-east-1); now: {region}
+  --job NAME          group job for bare events (default: {job})
   --instance NAME     group instance for bare events
   --label NAME=VALUE  more group labels for bare events (repeatable)
-  --profile NAME|PATH profile for validation (default: ACCRUE_PROFILE or aria)
+  --profile NAME|PATH profile for validation (default: ACCRUE_PROFILE or aria); now: {profile}
   --dry-run           validate and print what would be sent, send nothing
   -h, --help          this help
 
@@ -45,8 +57,8 @@ envelope JSON Schema, and prints every problem with its path, e.g.
   events.json: events[3].latency_seconds: must be >= 0 (invalid)
 
 Options:
-  --profile NAME|PATH profile (default: ACCRUE_PROFILE or aria)
-  --job NAME, --instance NAME, --label NAME=VALUE   group used to wrap bare events
+  --profile NAME|PATH profile (default: ACCRUE_PROFILE or aria); now: {profile}
+  --job NAME, --instance NAME, --label NAME=VALUE   group used to wrap bare events (job: {job})
   --json              print the problems as JSON
   -h, --help          this help
 
@@ -55,15 +67,40 @@ Exit status: 0 valid, 1 problems found, 2 usage error.
   groups: `Usage: accrue groups [options]
        accrue groups delete job=NAME [LABEL=VALUE ...] [options]
 
-Lists the groups the gateway holds (GET /api/v1/accrue/metrics), or deletes exactly one group
-(DELETE /metrics/job/NAME/LABEL/VALUE…, values with "/" or empty are sent as @base64).
+Lists the groups the gateway holds (GET /api/v1/accrue/groups), failed and stale first, one line each;
+or deletes exactly one group (DELETE /metrics/job/NAME/LABEL/VALUE…, values with "/" or empty are sent as
+@base64). A delete of a group the gateway doesn't hold says so and exits 1.
 
 Options:
   --url URL           gateway base URL (default: ACCRUE_URL, else .accrue/local.json)
-  --auth SPEC         basic:USER:PASSWORD or bearer:TOKEN (default: ACCRUE_PUSH_AUTH)
-  --json              print the raw JSON (list)
+                      now: {url}
+  --auth SPEC         basic:USER:PASSWORD or bearer:TOKEN (default: ACCRUE_PUSH_AUTH); now: {auth}
+  --filter EXPR       only matching groups, the status page's syntax: job="aria-pro" instance~"mt5"
+                      (= equals, != differs, ~ contains, !~ doesn't contain, a bare word matches anything)
+  --state STATE       all, failed, stale or ok (default all)
+  --limit N           groups per page, 1 to 500 (default 50); --page N for the next ones
+  --all               every matching group (all pages)
+  --json              print the JSON (totals and groups)
   -h, --help          this help
 
-Exit status: 0 ok, 1 request failed, 2 usage error.
+Exit status: 0 ok, 1 request failed or no such group, 2 usage error.
+`,
+  top: `Usage: accrue top [options]
+
+A live view of what is arriving: events accepted and rejected per second, dead-lettered messages,
+pushes refused, group counts, and the most recently updated groups. Redraws in place on a terminal;
+prints one plain line per interval when the output is not a terminal (a pipe, a file, CI).
+
+Options:
+  --url URL           gateway base URL (default: ACCRUE_URL, else .accrue/local.json)
+                      now: {url}
+  --auth SPEC         basic:USER:PASSWORD or bearer:TOKEN (default: ACCRUE_PUSH_AUTH); now: {auth}
+  --interval SECONDS  time between updates (default 2)
+  --count N           stop after N updates (default: until Ctrl-C)
+  --limit N           groups shown (default 15)
+  --filter EXPR       only groups matching, as in \`accrue groups --filter\`
+  -h, --help          this help
+
+Exit status: 0 ok, 1 gateway unreachable or refused, 2 usage error.
 `,
 };

@@ -1,19 +1,13 @@
 /**
  * `accrue` command line (bin/accrue.js runs this file through tsx). Commands: start, send, validate,
- * groups. Thin: parse flags (node:util parseArgs), call into shared/client and shared/ingest, print.
+ * groups (./groups.ts), top (./top.ts). Thin: parse flags (./common.ts), call into shared/client and
+ * shared/ingest, print. Help shows the values a command will use (./where.ts).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import {
-  GatewayNotFoundError,
-  loopbackCredentials,
-  requireQueueUrl,
-  requireServiceUrl,
-  resolveTarget,
-} from '../client/local';
+import { GatewayNotFoundError, loopbackCredentials, requireQueueUrl, resolveTarget } from '../client/local';
 import { AccruePublisher } from '../client/publisher';
 import { loadConfig } from '../config';
 import { AccrueError, ValidationError } from '../model/errors';
@@ -21,17 +15,16 @@ import { labelNameProblem } from '../model/names';
 import { loadProfile } from '../profiles/load';
 import type { CompiledProfile } from '../profiles/types';
 import { checkBody } from './check';
+import { DEFAULT_JOB, type Io, parse, UsageError } from './common';
+import { cmdGroups } from './groups';
 import { HELP } from './help';
 import { type InputProblem, parseInput, readInput, type Unit } from './input';
+import { cmdTop } from './top';
+import { fillHelp, helpValues } from './where';
+
+export { groupPath } from './groups';
 
 const ROOT = path.resolve(__dirname, '../..');
-
-class UsageError extends Error {}
-
-interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
 
 const GROUP_FLAGS = {
   job: { type: 'string' },
@@ -41,19 +34,9 @@ const GROUP_FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-function parse<const T extends Options>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true } as const);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
-
 function groupFrom(values: { job?: string; instance?: string; label?: string[] }): Record<string, string> {
   const group: Record<string, string> = Object.create(null);
-  group.job = values.job ?? 'accrue-cli';
+  group.job = values.job ?? DEFAULT_JOB;
   if (values.instance) group.instance = values.instance;
   for (const l of values.label ?? []) {
     const i = l.indexOf('=');
@@ -196,108 +179,6 @@ async function cmdSend(args: string[], io: Io): Promise<number> {
   return failed === 0 ? 0 : 1;
 }
 
-function authHeader(spec: string | undefined): Record<string, string> {
-  if (!spec) return {};
-  const m = /^(basic|bearer):(.*)$/.exec(spec);
-  if (!m) throw new UsageError('--auth: expected basic:USER:PASSWORD or bearer:TOKEN');
-  if (m[1] === 'bearer') return { authorization: `Bearer ${m[2]}` };
-  const i = m[2]!.indexOf(':');
-  if (i < 0) throw new UsageError('--auth: expected basic:USER:PASSWORD');
-  return { authorization: `Basic ${Buffer.from(m[2]!).toString('base64')}` };
-}
-
-/** Pushgateway grouping path: `/metrics/job/<job>/<label>/<value>…`; `/` or empty values as @base64. */
-export function groupPath(labels: Record<string, string>): string {
-  const seg = (name: string, value: string) =>
-    value === '' || value.includes('/')
-      ? `${name}@base64/${value === '' ? '=' : Buffer.from(value).toString('base64url')}`
-      : `${name}/${encodeURIComponent(value)}`;
-  let p = `/metrics/${seg('job', labels.job ?? '')}`;
-  for (const [n, v] of Object.entries(labels)) if (n !== 'job') p += `/${seg(n, v)}`;
-  return p;
-}
-
-async function request(url: string, init: RequestInit): Promise<Response> {
-  try {
-    return await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
-  } catch (e) {
-    throw new GatewayNotFoundError(
-      `cannot reach ${url} (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}): is the gateway running? (\`npm start\`)`,
-    );
-  }
-}
-
-async function cmdGroups(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(args, {
-    url: { type: 'string' },
-    auth: { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) return help('groups', io);
-  const config = loadConfig();
-  const base = requireServiceUrl(resolveTarget({ url: values.url }, config), config.client.localFile);
-  const headers = authHeader(values.auth ?? config.service.pushAuth);
-  const [sub, ...rest] = positionals;
-  if (sub === 'delete') {
-    if (rest.length === 0)
-      throw new UsageError('groups delete: give the group as job=NAME [LABEL=VALUE ...]');
-    const labels: Record<string, string> = {};
-    for (const kv of rest) {
-      const i = kv.indexOf('=');
-      if (i <= 0) throw new UsageError(`groups delete: ${JSON.stringify(kv)} is not LABEL=VALUE`);
-      const name = kv.slice(0, i);
-      const p = labelNameProblem(name);
-      if (p) throw new UsageError(`groups delete: label name ${JSON.stringify(name)} ${p}`);
-      if (Object.hasOwn(labels, name)) throw new UsageError(`groups delete: label ${name} given twice`);
-      labels[name] = kv.slice(i + 1);
-    }
-    if (!labels.job) throw new UsageError('groups delete: job=NAME is required and must not be empty');
-    const url = base + groupPath(labels);
-    const res = await request(url, { method: 'DELETE', headers });
-    const text = await res.text();
-    if (!res.ok) {
-      io.err(`DELETE ${url} failed: HTTP ${res.status} ${text.trim()}\n`);
-      return 1;
-    }
-    io.out(`deleted group ${JSON.stringify(labels)} (HTTP ${res.status})\n`);
-    return 0;
-  }
-  if (sub !== undefined)
-    throw new UsageError(`groups: unknown subcommand ${JSON.stringify(sub)} (expected: delete)`);
-  const url = `${base}/api/v1/accrue/metrics`;
-  const res = await request(url, { headers });
-  const text = await res.text();
-  if (!res.ok) {
-    io.err(`GET ${url} failed: HTTP ${res.status} ${text.trim()}\n`);
-    return 1;
-  }
-  if (values.json) {
-    io.out(`${text}\n`);
-    return 0;
-  }
-  const doc = JSON.parse(text) as {
-    data: {
-      labels: Record<string, string>;
-      last_push_time?: string | null;
-      last_push_successful?: boolean;
-      families?: { series: number }[];
-    }[];
-  };
-  if (doc.data.length === 0) io.out('no groups\n');
-  for (const g of doc.data) {
-    const labels = Object.entries(g.labels)
-      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-      .join(' ');
-    const fams = g.families ?? [];
-    const series = fams.reduce((n, f) => n + f.series, 0);
-    io.out(
-      `${labels}  families=${fams.length} series=${series} last_push=${g.last_push_time ?? '-'}${g.last_push_successful === false ? '  LAST PUSH FAILED' : ''}\n`,
-    );
-  }
-  return 0;
-}
-
 function cmdStart(args: string[], io: Io): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) return Promise.resolve(help('start', io));
   const entry = path.join(ROOT, 'service/local.ts');
@@ -316,7 +197,7 @@ function cmdStart(args: string[], io: Io): Promise<number> {
 }
 
 function help(cmd: string, io: Io): number {
-  io.out(HELP[cmd] ?? HELP.main!);
+  io.out(fillHelp(HELP[cmd] ?? HELP.main!, helpValues()));
   return 0;
 }
 
@@ -337,10 +218,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'validate':
         return await cmdValidate(args, io);
       case 'groups':
-        return await cmdGroups(args, io);
+        return await cmdGroups(args, io, (c) => help(c, io));
+      case 'top':
+        return await cmdTop(args, io, (c) => help(c, io));
       default:
         throw new UsageError(
-          `unknown command ${JSON.stringify(cmd)} (commands: start, send, validate, groups)`,
+          `unknown command ${JSON.stringify(cmd)} (commands: start, send, validate, groups, top)`,
         );
     }
   } catch (e) {
@@ -363,6 +246,7 @@ if (require.main === module) {
   main(process.argv.slice(2), {
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),
+    isTTY: process.stdout.isTTY === true,
   }).then((code) => {
     process.exitCode = code;
   });

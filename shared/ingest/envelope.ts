@@ -2,7 +2,7 @@
  * Envelope v1: the JSON body of one SQS message = one producer batch.
  *
  * ```json
- * { "v": 1, "id": "batch-0001", "group": { "job": "aria", "instance": "eu-1" },
+ * { "v": 1, "id": "batch-0001", "group": { "job": "aria-pro", "instance": "eu-1" },
  *   "events": [ { "kind": "execution", "time": 1767225600000, "symbol": "EURUSD", ... }, ... ] }
  * ```
  *

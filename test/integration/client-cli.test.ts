@@ -16,8 +16,10 @@ import {
 } from '@aws-sdk/client-sqs';
 import { groupPath, main } from '../../shared/cli/main';
 import { decodeMessage } from '../../shared/ingest';
+import { ownMetricsRequest } from '../../shared/ingest/pipeline';
 import { ARIA_PROFILE } from '../../shared/profiles';
 import { sqsEndpoint, testSqsClient, uniqueName } from '../support/aws';
+import { type Running, startService } from './service-support';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin/accrue.js');
@@ -114,6 +116,7 @@ describe('help (real processes)', () => {
     [[]],
     [['send', '--help']],
     [['groups', '--help']],
+    [['top', '--help']],
     [['start', '--help']],
     [['help', 'send']],
     [['help', 'nope']],
@@ -121,6 +124,62 @@ describe('help (real processes)', () => {
     const r = await inProcess(args);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^(accrue —|Usage: accrue)/);
+  });
+
+  it("each command's help shows the values it will use and where they come from", async () => {
+    const env = { ACCRUE_URL: 'http://127.0.0.1:9555', ACCRUE_PORT: '9556', ACCRUE_PROFILE: 'aria' };
+    const groups = await run(['groups', '--help'], { env, cwd: work });
+    expect(groups.out).toContain('now: http://127.0.0.1:9555 (from ACCRUE_URL)');
+    expect(groups.out).toContain('now: none (ACCRUE_PUSH_AUTH is not set)');
+    const top = await run(['top', '--help'], {
+      env: { ...env, ACCRUE_PUSH_AUTH: 'basic:u:secret' },
+      cwd: work,
+    });
+    expect(top.out).toContain('now: basic credentials from ACCRUE_PUSH_AUTH');
+    expect(top.out).not.toContain('secret');
+    const start = await run(['start', '--help'], { env, cwd: work });
+    expect(start.out).toContain('http://127.0.0.1:9556 (from ACCRUE_HOST / ACCRUE_PORT)');
+    const send = await run(['send', '--help'], { env, cwd: work });
+    expect(send.out).toContain(
+      'now: none yet: run `npm start` (it writes .accrue/local.json), or set ACCRUE_QUEUE_URL',
+    );
+    expect(send.out).toContain('aria (from ACCRUE_PROFILE)');
+    expect(send.out).toContain('--job NAME          group job for bare events (default: aria-pro)');
+    const validate = await run(['validate', '--help'], { cwd: work });
+    expect(validate.out).toContain('now: aria (default; set ACCRUE_PROFILE to change)');
+    // The local file npm start writes is read, and a broken one is shown, not hidden.
+    const dir = mkdtempSync(path.join(work, 'local-'));
+    mkdirSync(path.join(dir, '.accrue'));
+    writeFileSync(
+      path.join(dir, '.accrue/local.json'),
+      JSON.stringify({ metricsUrl: 'http://127.0.0.1:9777/metrics', queueUrl: 'http://q/1/x' }),
+    );
+    const main = await run(['--help'], { cwd: dir });
+    expect(main.out).toContain('gateway  http://127.0.0.1:9777 (from .accrue/local.json)');
+    expect(main.out).toContain('queue    http://q/1/x (from .accrue/local.json)');
+    writeFileSync(path.join(dir, '.accrue/local.json'), '{');
+    expect((await run(['groups', '--help'], { cwd: dir })).out).toMatch(/now: none: .*not valid JSON/);
+  });
+
+  it.each<[string[], string]>([
+    [
+      ['groups', '--nope'],
+      'accrue groups: unknown option --nope (options: --url, --auth, --filter, --state, --limit, --page, --all, --json, --help/-h)',
+    ],
+    [
+      ['top', '-x'],
+      'accrue top: unknown option -x (options: --url, --auth, --filter, --interval, --count, --limit, --help/-h)',
+    ],
+    [['send', '--queue-url'], 'accrue send: option --queue-url needs a value, e.g. --queue-url VALUE'],
+    [['validate', '--json=yes'], 'accrue validate: option --json takes no value'],
+    [['top', 'extra'], 'accrue top: unexpected argument "extra"'],
+    [['groups', '--limit', '0'], 'accrue groups: --limit "0": must be a whole number from 1 to 500'],
+    [['groups', '--state', 'broken'], 'accrue groups: --state "broken": must be all, failed, stale or ok'],
+    [['top', '--interval', '0'], 'accrue top: --interval "0": must be seconds from 0.2 to 3600'],
+  ])('usage error %j is one well-formed sentence and a pointer to --help', async (args, first) => {
+    const r = await inProcess(args);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`${first}\nRun \`accrue ${args[0]} --help\` for usage.\n`);
   });
 
   it('an unknown command or flag is a usage error (exit 2) that points at --help', async () => {
@@ -361,6 +420,9 @@ describe('groups (real process against a real HTTP server)', () => {
             ],
           }),
         );
+      } else if (req.method === 'GET' && req.url!.startsWith('/api/v1/accrue/group/')) {
+        res.setHeader('content-type', 'application/json');
+        res.end('{"status":"success","data":{}}');
       } else if (req.method === 'DELETE' && req.url!.startsWith('/metrics/job/')) {
         res.statusCode = req.url!.includes('forbidden') ? 401 : 202;
         res.end(res.statusCode === 401 ? 'unauthorized\n' : '');
@@ -374,16 +436,6 @@ describe('groups (real process against a real HTTP server)', () => {
     base = `http://127.0.0.1:${addr.port}`;
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
-
-  it('lists groups', async () => {
-    const r = await run(['groups', '--url', base]);
-    expect(r.code).toBe(0);
-    expect(r.out).toContain(
-      'job="aria-pro" instance="mt5-1"  families=2 series=7 last_push=2026-11-25T10:00:00.000Z',
-    );
-    expect(r.out).toContain('instance="x\\"\\ny"');
-    expect(r.out).toContain('LAST PUSH FAILED');
-  });
 
   it('deletes exactly one group, with @base64 for "/" and empty values, and the auth header', async () => {
     requests.length = 0;
@@ -400,6 +452,11 @@ describe('groups (real process against a real HTTP server)', () => {
     ]);
     expect(r.code).toBe(0);
     expect(requests).toEqual([
+      {
+        method: 'GET',
+        url: `/api/v1/accrue/group/job@base64/${Buffer.from('aria-pro').toString('base64url')}/env@base64/=/instance@base64/${Buffer.from('a/b').toString('base64url')}`,
+        auth: `Basic ${Buffer.from('ops:s3cret').toString('base64')}`,
+      },
       {
         method: 'DELETE',
         url: `/metrics/job/aria-pro/instance@base64/${Buffer.from('a/b').toString('base64url')}/env@base64/=`,
@@ -430,6 +487,148 @@ describe('groups (real process against a real HTTP server)', () => {
     const r = await inProcess(['groups', '--url', 'http://127.0.0.1:9']);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/cannot reach .* is the gateway running/);
+  });
+});
+
+describe('groups and top (real processes against the real service)', () => {
+  let svc: Running;
+  const NOW = Date.now();
+  beforeAll(async () => {
+    svc = await startService();
+    const put = (group: [string, string][], body: string) =>
+      fetch(`${svc.base}${groupPath(Object.fromEntries(group))}`, { method: 'PUT', body });
+    for (const i of [1, 2, 3])
+      await put(
+        [
+          ['job', 'aria-pro'],
+          ['instance', `mt5-${i}`],
+        ],
+        `aria_x ${i}\n`,
+      );
+    await put(
+      [
+        ['job', 'batch'],
+        ['instance', 'x"\ny'],
+      ],
+      'batch_rows 5\n',
+    );
+    // A refused push marks its group failed (the reason is recorded).
+    await fetch(`${svc.base}/metrics/job/aria-pro/instance/mt5-2`, {
+      method: 'PUT',
+      body: 'aria_x 1 12345\n',
+    });
+    const stats = {
+      messages: 10,
+      outcomes: { applied: 9, duplicate: 1, failed: 0, dead_lettered: 0 },
+      eventsAccepted: 42,
+      rejected: { invalid: 2 },
+      deadLetters: 0,
+      applyDurationMs: 1,
+    };
+    await svc.store.apply([ownMetricsRequest(stats, 'cli-test', NOW)]);
+  });
+  afterAll(() => svc.stop());
+
+  it('lists groups, failed first, with the status page filter', async () => {
+    const r = await run(['groups', '--url', svc.base]);
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines[0]).toMatch(
+      /^job="aria-pro" instance="mt5-2" {2}families=1 series=1 last_push=\S+ {2}LAST PUSH FAILED: "timestamp: /,
+    );
+    expect(lines).toContain(
+      'job="batch" instance="x\\"\\ny"  families=1 series=1 last_push=' +
+        lines.find((l) => l.startsWith('job="batch"'))!.split('last_push=')[1],
+    );
+    expect(lines.length).toBe(5);
+    expect(r.err).toMatch(/^5 of 5 matching group\(s\) \(5 in all, 1 failed, 0 stale\)/);
+    const f = await run(['groups', '--url', svc.base, '--filter', 'job="aria-pro" instance!="mt5-2"']);
+    expect(
+      f.out
+        .trim()
+        .split('\n')
+        .map((l) => l.split('  ')[0]),
+    ).toEqual(['job="aria-pro" instance="mt5-1"', 'job="aria-pro" instance="mt5-3"']);
+    const failed = await inProcess(['groups', '--url', svc.base, '--state', 'failed', '--json']);
+    const doc = JSON.parse(failed.out) as { matched: number; groups: { labels: Record<string, string> }[] };
+    expect(doc.matched).toBe(1);
+    expect(doc.groups[0]!.labels).toEqual({ job: 'aria-pro', instance: 'mt5-2' });
+    const page = await inProcess(['groups', '--url', svc.base, '--limit', '2', '--page', '2']);
+    expect(page.out.trim().split('\n').length).toBe(2);
+    expect(page.err).toContain('--page 3 for more');
+    const all = await inProcess(['groups', '--url', svc.base, '--limit', '2', '--all']);
+    expect(all.out.trim().split('\n').length).toBe(5);
+    const none = await inProcess(['groups', '--url', svc.base, '--filter', 'nothing-like-this']);
+    expect(none.out).toBe('no group matches (5 groups on the gateway)\n');
+    const bad = await inProcess(['groups', '--url', svc.base, '--filter', 'job="open']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/HTTP 400 filter: the value of job has no closing quote/);
+  });
+
+  it('delete of a group that does not exist says so and deletes nothing; an existing one goes', async () => {
+    const missing = await run(['groups', 'delete', 'job=aria-pro', 'instance=mt5-9', '--url', svc.base]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toBe(
+      `no group {job="aria-pro" instance="mt5-9"} on ${svc.base}: nothing deleted (\`accrue groups\` lists them)\n`,
+    );
+    expect((await svc.store.snapshot()).groups.length).toBe(5);
+    const ok = await run(['groups', 'delete', 'job=batch', 'instance=x"\ny', '--url', svc.base]);
+    expect(ok.code).toBe(0);
+    expect((await svc.store.snapshot()).groups.map((g) => g.key.job).sort()).toEqual([
+      'accrue',
+      'aria-pro',
+      'aria-pro',
+      'aria-pro',
+    ]);
+  });
+
+  it('top prints plain lines when stdout is not a terminal, with rates between updates', async () => {
+    const child = spawn(
+      process.execPath,
+      [BIN, 'top', '--url', svc.base, '--interval', '0.5', '--count', '3'],
+      {
+        cwd: ROOT,
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    let fed = false;
+    child.stdout.on('data', () => {
+      if (fed) return;
+      fed = true;
+      const more = {
+        messages: 1,
+        outcomes: { applied: 1, duplicate: 0, failed: 0, dead_lettered: 0 },
+        eventsAccepted: 100,
+        rejected: {},
+        deadLetters: 0,
+        applyDurationMs: 1,
+      };
+      void svc.store.apply([ownMetricsRequest(more, 'cli-test', Date.now())]);
+    });
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(0);
+    const lines = out.trim().split('\n');
+    expect(lines.length).toBe(3);
+    expect(lines[0]).toMatch(
+      /^\S+Z groups=\d+ series=\d+ failed=1 stale=0 accepted=42 rejected=2 dead_lettered=0 push_refused=1$/,
+    );
+    expect(lines[2]).toMatch(/accepted=142 \(\d+\.\d\/s\) rejected=2 \(0\.0\/s\)/);
+    expect(out).not.toContain('\x1b[');
+  });
+
+  it('top redraws in place on a terminal and lists the newest groups', async () => {
+    let out = '';
+    const code = await main(['top', '--url', svc.base, '--count', '1'], {
+      out: (s) => (out += s),
+      err: () => {},
+      isTTY: true,
+    });
+    expect(code).toBe(0);
+    expect(out.startsWith('\x1b[H\x1b[2J')).toBe(true);
+    expect(out).toContain('most recently updated groups:');
+    expect(out).toMatch(/rejected by reason: invalid=2/);
+    expect(out).toMatch(/s ago\s+job="accrue" instance="cli-test"/);
   });
 });
 

@@ -35,9 +35,13 @@ it('publishes a few seconds of ARIA trading that the gateway accepts in full', a
     local.sqsEndpoint,
     '--url',
     local.baseUrl,
-    '--quiet',
   ]);
   expect(r.code).toBe(0);
+  // Output is a pipe here, not a terminal: the progress line comes as plain lines, never redrawn with \r.
+  expect(r.out).not.toContain('\r');
+  expect(r.out).toMatch(
+    /^\[[12]s\] sent \d+ \(\d+\/s\) \| accrue accepted (\d+|n\/a) rejected (\d+|n\/a) \| msgs \d+ \| MT5 (up|DOWN)/m,
+  );
   const m = /demo done: sent (\d+) events in (\d+) messages; accrue accepted (\d+), rejected (\d+)/.exec(
     r.out,
   );

@@ -121,7 +121,14 @@ describe('npm start', () => {
     expect(first.sqsEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(first.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     expect(first.out()).toContain('aws sqs send-message --endpoint-url');
-    expect(first.out()).toContain('node -e');
+    // The banner points at the status page, the demo and the CLI, and the printed status page answers.
+    const statusUrl = /status page\s+(http\S+)/.exec(first.out())?.[1];
+    expect(statusUrl).toBe(first.metricsUrl.replace(/metrics$/, ''));
+    expect(first.out()).toContain('npm run demo');
+    expect(first.out()).toContain('| npx accrue send --job aria-pro --instance local');
+    const page = await fetch(statusUrl!);
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    expect(await page.text()).toContain('No data yet');
     const localFile = path.join(dir, '.accrue', 'local.json');
     expect(JSON.parse(readFileSync(localFile, 'utf8'))).toMatchObject({
       queueUrl: first.queueUrl,

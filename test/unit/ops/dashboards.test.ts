@@ -30,7 +30,7 @@ interface Dashboard {
   uid: string;
   title: string;
   panels: Panel[];
-  templating: { list: { name: string }[] };
+  templating: { list: { name: string; definition?: string }[] };
 }
 
 const files = readdirSync(DIR)
@@ -90,6 +90,11 @@ describe.each(boards)('%s', (_file, d) => {
     expect(d.templating.list.map((v) => v.name)).toEqual(
       expect.arrayContaining(['datasource', 'job', 'instance']),
     );
+    // The job and instance dropdowns come from push_time_seconds, which every group has, not from an
+    // ARIA metric some producers never send.
+    const def = (n: string) => d.templating.list.find((v) => v.name === n)?.definition;
+    expect(def('job')).toBe('label_values(push_time_seconds{job!="accrue"}, job)');
+    expect(def('instance')).toBe('label_values(push_time_seconds{job=~"$job"}, instance)');
     const ids = d.panels.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     for (const p of d.panels) {
