@@ -594,7 +594,8 @@ export class AccrueGateway extends Construct {
     const problems = checkAccrueGatewayProps(props);
     if (problems.length > 0) {
       const err = new ValidationError(problems);
-      err.message = `AccrueGateway ${this.node.path}: ${problems.length} invalid prop(s): ${err.message}`;
+      // The operator's own props: the message lists every problem (ValidationError bounds what it echoes).
+      err.message = `AccrueGateway ${this.node.path}: ${problems.length} invalid prop(s): ${problems.map((q) => `${q.path}: ${q.message}`).join('; ')}`;
       throw err;
     }
     const p = resolveAccrueGatewayProps(props);
