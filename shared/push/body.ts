@@ -1,11 +1,12 @@
 /**
- * Decoding of a push body before parsing: `Content-Encoding: gzip` (bounded: the size limit applies to
- * the decompressed bytes too, so a zip bomb stops at the limit), the choice between the text format and
+ * Decoding of a push body before parsing: `Content-Encoding: gzip` or `snappy` (./snappy: framed or raw
+ * block) (bounded: the size limit applies to the decompressed bytes too, so a zip bomb stops at the limit), the choice between the text format and
  * protobuf-delimited `MetricFamily` messages (by Content-Type, as the Pushgateway does: anything that is
  * not the delimited protobuf type is read as text 0.0.4), and strict UTF-8 for text.
  */
 import { gunzip, gunzipSync } from 'node:zlib';
 import { AccrueError, RejectReason } from '../model/errors';
+import { SnappyTooLargeError, snappyDecompress } from './snappy';
 
 export const PROTOBUF_MEDIA_TYPE = 'application/vnd.google.protobuf';
 export const PROTOBUF_PROTO = 'io.prometheus.client.MetricFamily';
@@ -48,10 +49,16 @@ export function decodePushBody(
     } catch (err) {
       throw gzipError(err as Error, opts.maxBytes);
     }
+  } else if (enc === 'snappy') {
+    try {
+      bytes = snappyDecompress(raw, opts.maxBytes);
+    } catch (err) {
+      throw snappyError(err as Error, opts.maxBytes);
+    }
   } else if (enc !== '' && enc !== 'identity') {
     throw new AccrueError(
       RejectReason.decode,
-      `Content-Encoding: ${JSON.stringify(enc)} is not supported (use gzip or none)`,
+      `Content-Encoding: ${JSON.stringify(enc)} is not supported (use gzip, snappy or none)`,
     );
   }
   if (bytes.length > opts.maxBytes) {
@@ -95,4 +102,13 @@ function gzipError(err: Error, maxBytes: number): AccrueError {
       `body: decompressed size exceeds the limit of ${maxBytes} bytes`,
     );
   return new AccrueError(RejectReason.decode, `body: invalid gzip data (${err.message})`);
+}
+
+function snappyError(err: Error, maxBytes: number): AccrueError {
+  if (err instanceof SnappyTooLargeError)
+    return new AccrueError(
+      RejectReason.tooLarge,
+      `body: decompressed size exceeds the limit of ${maxBytes} bytes (snappy ${err.message})`,
+    );
+  return new AccrueError(RejectReason.decode, `body: invalid snappy data (${err.message})`);
 }

@@ -4,6 +4,8 @@
  * Pushgateway, Debian's Python prometheus_client, a Go-client protobuf body encoded with protobufjs).
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Counter, Gauge, Histogram, Pushgateway, Registry } from 'prom-client';
@@ -301,6 +303,37 @@ else:
     await py('delete');
     text = (await scrape()).text;
     expect(text).not.toMatch(/py_/);
+  });
+
+  it('snappy bodies compressed by libsnappy (framed as snzip writes, raw block as remote-write clients send)', async () => {
+    const dir = join(__dirname, '../fixtures/snappy');
+    for (const [job, file] of [
+      ['sn_framed', 'small.framed.sz'],
+      ['sn_block', 'small.block.sz'],
+    ] as const) {
+      const r = await http(svc.base, 'PUT', `/metrics/job/${job}`, readFileSync(join(dir, file)), {
+        'content-encoding': 'snappy',
+      });
+      expect(r.status).toBe(200);
+    }
+    const text = (await scrape()).text;
+    for (const job of ['sn_framed', 'sn_block'])
+      expect(text).toContain(`aria_orders_total{instance="",job="${job}",side="buy",venue="v1"} 13`);
+    expect(promtool(text).code).toBe(0);
+    // The decompressed-size limit (1 MiB in these tests) holds as for gzip: 413, nothing stored.
+    const big = await http(svc.base, 'PUT', '/metrics/job/sn_big', Buffer.from([0x80, 0x80, 0x80, 0x01, 0]), {
+      'content-encoding': 'snappy',
+    });
+    expect([big.status, big.text]).toEqual([413, expect.stringMatching(/exceeds the limit of 1048576/)]);
+    const bad = await http(svc.base, 'PUT', '/metrics/job/sn_bad', Buffer.from('not snappy'), {
+      'content-encoding': 'snappy',
+    });
+    expect([bad.status, bad.text]).toEqual([400, expect.stringMatching(/invalid snappy data/)]);
+    const groups = JSON.parse((await http(svc.base, 'GET', '/api/v1/metrics')).text).data;
+    expect(groups.map((g: { labels: { job: string } }) => g.labels.job).sort()).toEqual([
+      'sn_block',
+      'sn_framed',
+    ]);
   });
 
   it('Go client protobuf-delimited body (encoded with protobufjs), plain and gzip', async () => {
