@@ -268,6 +268,7 @@ const LIMIT_ENV: Readonly<Record<keyof StoreLimits, string>> = {
   maxSeriesTotal: 'ACCRUE_MAX_SERIES_TOTAL',
   maxLabelValueLength: 'ACCRUE_MAX_LABEL_VALUE_LENGTH',
   maxLabelsPerSeries: 'ACCRUE_MAX_LABELS_PER_SERIES',
+  maxGroups: 'ACCRUE_MAX_GROUPS',
 };
 
 /** Defaults, in one place. */

@@ -214,6 +214,7 @@ export function loadConfig(env: Env = process.env): AccrueConfig {
         maxSeriesTotal: int(env, 'ACCRUE_MAX_SERIES_TOTAL', DEFAULT_LIMITS.maxSeriesTotal),
         maxLabelValueLength: int(env, 'ACCRUE_MAX_LABEL_VALUE_LENGTH', DEFAULT_LIMITS.maxLabelValueLength),
         maxLabelsPerSeries: int(env, 'ACCRUE_MAX_LABELS_PER_SERIES', DEFAULT_LIMITS.maxLabelsPerSeries),
+        maxGroups: int(env, 'ACCRUE_MAX_GROUPS', DEFAULT_LIMITS.maxGroups),
       },
     },
     service: {

@@ -284,8 +284,10 @@ export function groupLimitError(group: GroupingKey, limits: StoreLimits): LimitE
       `grouping key: ${n} labels (instance included), over maxLabelsPerSeries (${limits.maxLabelsPerSeries})`,
     );
   }
+  let chars = 0;
   for (const name of Object.keys(group)) {
     const len = (group[name] as string).length;
+    chars += name.length + len;
     if (len > limits.maxLabelValueLength) {
       return new LimitError(
         'maxLabelValueLength',
@@ -293,7 +295,25 @@ export function groupLimitError(group: GroupingKey, limits: StoreLimits): LimitE
       );
     }
   }
+  if (chars > MAX_GROUP_KEY_CHARS) {
+    return new LimitError(
+      'maxGroupKeyChars',
+      `grouping key: ${chars} characters in label names and values, over ${MAX_GROUP_KEY_CHARS} (every series of the group repeats them)`,
+    );
+  }
   return undefined;
+}
+
+/** Characters in a grouping key's label names and values together (every series of the group repeats them). */
+export const MAX_GROUP_KEY_CHARS = 4096;
+
+/** A write that would add a group (or a DELETE tombstone) to a store already holding `groups` of them. */
+export function groupCountError(groups: number, limits: StoreLimits): LimitError | undefined {
+  if (groups < limits.maxGroups) return undefined;
+  return new LimitError(
+    'maxGroups',
+    `the store holds ${groups} groups (DELETE tombstones and failure-only groups included), at maxGroups (${limits.maxGroups}); a new group is refused`,
+  );
 }
 
 export type SeriesLimit = 'maxSeriesPerFamily' | 'maxSeriesPerGroup' | 'maxSeriesTotal';

@@ -176,6 +176,11 @@ export interface StoreLimits {
   readonly maxLabelValueLength: number;
   /** Labels on one series, grouping labels included. @default 32 */
   readonly maxLabelsPerSeries: number;
+  /**
+   * Groups in the store, DELETE tombstones and failure-only groups included (each group also exposes its
+   * `push_time_seconds` and `push_failure_time_seconds` series). @default 100_000
+   */
+  readonly maxGroups: number;
 }
 
 export const DEFAULT_LIMITS: StoreLimits = {
@@ -184,6 +189,7 @@ export const DEFAULT_LIMITS: StoreLimits = {
   maxSeriesTotal: 1_000_000,
   maxLabelValueLength: 1024,
   maxLabelsPerSeries: 32,
+  maxGroups: 100_000,
 };
 
 export interface Store {

@@ -1353,6 +1353,75 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         },
       );
 
+      c('a group limit covers failure-only groups, empty PUTs and DELETE tombstones', async () => {
+        const s = await newStore({ limits: { maxGroups: 3 } });
+        await s.recordPushFailure({ job: 'f' }, 1, 'refused');
+        await s.push({ method: 'PUT', group: { job: 'e' }, pushTimeMs: 1, families: [] });
+        await s.push({ method: 'DELETE', group: { job: 'd' }, pushTimeMs: 1, families: [] }); // a tombstone
+        const limitOf = (e: Error) => (e as LimitError).limit;
+        expect(limitOf(await thrown(() => s.recordPushFailure({ job: 'f2' }, 1, 'x')))).toBe('maxGroups');
+        for (const method of ['PUT', 'POST'] as const)
+          expect(
+            limitOf(
+              await thrown(() => s.push({ method, group: { job: 'e2' }, pushTimeMs: 1, families: [] })),
+            ),
+          ).toBe('maxGroups');
+        const res = await s.apply([req('m', { job: 'a2' }, [inc('aria_x_total', {}, 1)])]);
+        expect(res[0]!.rejected.map((r) => (r.error as LimitError).limit)).toEqual(['maxGroups']);
+        // A DELETE of an unknown group at the limit stores nothing (no tombstone).
+        expect(
+          (await s.push({ method: 'DELETE', group: { job: 'd2' }, pushTimeMs: 1, families: [] })).status,
+        ).toBe('applied');
+        expect(limitOf(await thrown(() => s.recordPushFailure({ job: 'd3' }, 1, 'x')))).toBe('maxGroups');
+        // Groups that exist (and the tombstoned one) stay writable.
+        await s.push({
+          method: 'PUT',
+          group: { job: 'e' },
+          pushTimeMs: 2,
+          families: [gaugeFamily('g', [[{}, 1]])],
+        });
+        await s.recordPushFailure({ job: 'f' }, 2, 'again');
+        await s.push({
+          method: 'PUT',
+          group: { job: 'd' },
+          pushTimeMs: 3,
+          families: [gaugeFamily('g', [[{}, 2]])],
+        });
+        const ok = await s.apply([req('n', { job: 'e' }, [inc('aria_x_total', {}, 1)])]);
+        expect(ok[0]!.rejected).toEqual([]);
+        expect((await s.listGroups()).map((g) => g.key.job).sort()).toEqual(['d', 'e', 'f']);
+      });
+
+      c('a grouping key over 4,096 characters is refused on every path, and nothing is stored', async () => {
+        const s = await newStore();
+        const big = {
+          job: 'j',
+          a: 'x'.repeat(1000),
+          b: 'x'.repeat(1000),
+          c: 'x'.repeat(1000),
+          d: 'x'.repeat(1000),
+          e: 'x'.repeat(200),
+        };
+        const limitOf = (e: Error) => (e as LimitError).limit;
+        expect(
+          limitOf(await thrown(() => s.push({ method: 'PUT', group: big, pushTimeMs: 1, families: [] }))),
+        ).toBe('maxGroupKeyChars');
+        expect(
+          limitOf(await thrown(() => s.push({ method: 'DELETE', group: big, pushTimeMs: 1, families: [] }))),
+        ).toBe('maxGroupKeyChars');
+        expect(limitOf(await thrown(() => s.recordPushFailure(big, 1, 'x')))).toBe('maxGroupKeyChars');
+        const res = await s.apply([req('m', big, [inc('aria_x_total', {}, 1)])]);
+        expect(res[0]!.status).toBe('failed');
+        if (res[0]!.status === 'failed') expect(limitOf(res[0]!.error)).toBe('maxGroupKeyChars');
+        expect((await s.snapshot()).groups).toEqual([]);
+      });
+
+      c('failure reasons are kept up to 1,024 characters on every store', async () => {
+        const s = await newStore();
+        await s.recordPushFailure(G, 1, `${'r'.repeat(1024)}TAIL`);
+        expect(findGroup(await s.snapshot(), G)!.lastFailureReason).toBe('r'.repeat(1024));
+      });
+
       c('a PUT replacing a group counts the series it removes', async () => {
         const s = await newStore({ limits: { maxSeriesTotal: 3 } });
         await s.push({

@@ -375,6 +375,11 @@ export class DynamoStore implements Store {
         results[idx] = { id, status: 'failed', error: toAccrue(e), rejected: [] };
         return;
       }
+      const gl = groupLimitError(group, this.limits);
+      if (gl) {
+        results[idx] = { id, status: 'failed', error: gl, rejected: [] };
+        return;
+      }
       const plan = planOf(r);
       const preq: PReq = {
         idx,

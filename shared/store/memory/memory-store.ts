@@ -38,6 +38,7 @@ import {
   type FamilySchema,
   failureReason,
   familyConflict,
+  groupCountError,
   groupLimitError,
   groupShapeNames,
   labelLimitErrorCounted,
@@ -308,6 +309,10 @@ export class MemoryStore implements Store {
     const keyStr = flatKey(group);
     const { method, pushTimeMs: t } = request;
     const grp = this.groups.get(keyStr);
+    const ge = grp || this.tombstones.has(keyStr) ? undefined : this.groupCountError();
+    if (ge && method !== 'DELETE') throw ge;
+    // A DELETE of a group the store doesn't know, at the group limit: nothing to delete, no tombstone.
+    if (ge) return { status: 'applied' };
     if (this.isStale(grp, keyStr, method, request.families, t)) {
       // Answer only once the newer write that makes this one stale is durable (it may still be in flight).
       await this.commitOrThrow();
@@ -331,6 +336,11 @@ export class MemoryStore implements Store {
     if (!Number.isFinite(timeMs))
       throw new ValidationError([{ path: 'timeMs', message: 'must be a finite number' }]);
     const r = failureReason(reason);
+    const keyStr = flatKey(key);
+    if (!this.groups.has(keyStr) && !this.tombstones.has(keyStr)) {
+      const ge = this.groupCountError();
+      if (ge) throw ge;
+    }
     const now = this.now();
     this.applyFailure(key, timeMs, r, now);
     this.journal?.append(`f${JSON.stringify({ g: key, ft: timeMs, r, t: now })}`);
@@ -417,6 +427,11 @@ export class MemoryStore implements Store {
     await this.journal?.close();
   }
 
+  /** The group limit for a write that would add a group: live groups and tombstones count. */
+  private groupCountError(): AccrueError | undefined {
+    return groupCountError(this.groups.size + this.tombstones.size, this.limits);
+  }
+
   /** Counts for tests and the status page. */
   stats(): { groups: number; series: number; families: number; ledger: number; tombstones: number } {
     return {
@@ -454,6 +469,8 @@ export class MemoryStore implements Store {
       };
     }
     const keyStr = flatKey(group);
+    const gl = groupLimitError(group, this.limits);
+    if (gl) return { id, status: 'failed', error: gl, rejected: EMPTY };
     const shapeNames = this.groups.get(keyStr)?.shapeNames ?? groupShapeNames(group);
     const plan = planOf(r).hash;
     const duplicate = this.ledger.has(id);
@@ -518,6 +535,10 @@ export class MemoryStore implements Store {
     if (le) return le;
     const sk = flatKey(op.labels);
     const grp = this.groups.get(keyStr);
+    if (!grp && !this.tombstones.has(keyStr)) {
+      const ge = this.groupCountError();
+      if (ge) return ge;
+    }
     const cell = grp?.families.get(op.name)?.series.get(sk);
     if (cell && op.kind === 'histogram_observe') {
       const c = bucketLayoutConflict(op.name, (cell as HistCell).bounds, op.bounds);
