@@ -29,6 +29,7 @@ import Fastify, {
 import type { ServiceConfig, StoreConfig } from '../shared/config';
 import { AccrueError, ParseError, RejectReason } from '../shared/model/errors';
 import type { MetricFamily } from '../shared/model/types';
+import { ForbiddenError, requireJob } from '../shared/producers';
 import { decodePushBodyAsync } from '../shared/push/body';
 import { preparePush } from '../shared/push/prepare';
 import type { PushMethod, Store } from '../shared/store/types';
@@ -40,6 +41,7 @@ import { type Codec, createCodec } from './codec';
 import { refuseCrossSite } from './cross-site';
 import { badUrlHandler, httpError } from './errors';
 import { connectionOptions, resolveLimits } from './limits';
+import { PushCallers } from './push-callers';
 import { groupOf, setOutcome, setSeries, validGroupOf } from './push-facts';
 import { registerApiRoutes } from './routes/api';
 import { registerStatusRoutes } from './routes/status';
@@ -142,9 +144,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   );
 
   const pushAuthorized = (req: FastifyRequest) => !pushAuth || pushAuth.verify(header(req, 'authorization'));
+  const callers = new PushCallers(pushAuth, config.producers);
   const requirePush = async (req: FastifyRequest) => {
     refuseCrossSite(req.headers);
-    if (!pushAuthorized(req)) throw new AuthError('pushing', pushAuth!.challenge);
+    const caller = callers.identify(header(req, 'authorization'));
+    if (!caller) throw new AuthError('pushing', callers.challenge);
+    callers.remember(req, caller);
   };
   const requireRead = async (req: FastifyRequest) => {
     if (!scrapeAuth) return;
@@ -186,8 +191,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (req.routeOptions.config.push) stats.countPush(req.method, reply.statusCode);
     if (req.routeOptions.config.push || req.routeOptions.config.admin) audit(req, reply, callerName(req));
   });
-  const callerName = (req: FastifyRequest): string =>
-    pushAuth ? (pushAuthorized(req) ? pushAuth.name : 'unauthenticated') : 'anonymous';
+  const callerName = (req: FastifyRequest): string => callers.of(req)?.name ?? 'unauthenticated';
 
   // --- scrape ---------------------------------------------------------------------------------------
   app.get('/metrics', { onRequest: requireRead }, async (req, reply) => {
@@ -204,6 +208,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const push = async (req: FastifyRequest, reply: FastifyReply) => {
     const method = req.method as PushMethod;
     const group = groupOf(req);
+    const producer = callers.of(req)?.producer;
+    if (producer) requireJob(producer, group['job'] ?? '');
     const pushTimeMs = now();
     let families: MetricFamily[] = [];
     if (method !== 'DELETE') {
@@ -257,7 +263,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     requireRead,
   });
 
-  app.put('/api/v1/admin/wipe', { onRequest: requirePush, config: { admin: true } }, async (_req, reply) => {
+  app.put('/api/v1/admin/wipe', { onRequest: requirePush, config: { admin: true } }, async (req, reply) => {
+    if (callers.of(req)?.producer)
+      throw new ForbiddenError('the admin API is for the ACCRUE_PUSH_AUTH credential, not producers');
     if (!config.adminApi)
       return reply
         .code(404)

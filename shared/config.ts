@@ -52,6 +52,8 @@ export interface ServiceConfig {
    * that tests can give a partial config; `service/limits.ts` fills in `SERVICE_LIMIT_DEFAULTS`.
    */
   readonly limits?: Partial<ServiceLimits>;
+  /** Producer trust model: JSON list or `@<file>` (shared/producers.ts, docs/security.md). Env: ACCRUE_PRODUCERS. @default none (no binding) */
+  readonly producers?: string;
 }
 
 /** The service's protection limits (docs/security.md "Limits"). */
@@ -103,6 +105,8 @@ export interface IngestConfig {
   readonly pollers: number;
   /** Local runner: long-poll wait, 0..20 s. Env: ACCRUE_WAIT_TIME_SECONDS. @default 20 */
   readonly waitTimeSeconds: number;
+  /** Same as ServiceConfig.producers: which SQS SenderIds may write which jobs. Env: ACCRUE_PRODUCERS. */
+  readonly producers?: string;
 }
 
 /** `npm start` only (service/local.ts): the embedded SQS endpoint and its queues. */
@@ -227,6 +231,7 @@ export function loadConfig(env: Env = process.env): AccrueConfig {
       snapshotRefreshMs: int(env, 'ACCRUE_SNAPSHOT_REFRESH_MS', 1000),
       snapshotMaxAgeMs: int(env, 'ACCRUE_SNAPSHOT_MAX_AGE_MS', 60_000),
       limits: serviceLimits(env),
+      producers: str(env, 'ACCRUE_PRODUCERS'),
     },
     ingest: {
       profile: str(env, 'ACCRUE_PROFILE') ?? 'aria',
@@ -241,6 +246,7 @@ export function loadConfig(env: Env = process.env): AccrueConfig {
       maxReceiveCount: int(env, 'ACCRUE_MAX_RECEIVE_COUNT', 5),
       pollers: int(env, 'ACCRUE_POLLERS', 1),
       waitTimeSeconds: int(env, 'ACCRUE_WAIT_TIME_SECONDS', 20),
+      producers: str(env, 'ACCRUE_PRODUCERS'),
     },
     local: {
       sqsHost: str(env, 'ACCRUE_LOCAL_SQS_HOST') ?? '127.0.0.1',

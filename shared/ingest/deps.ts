@@ -6,6 +6,7 @@
  * schema library), the dead-letter sink and the logger.
  */
 import type { AccrueConfig } from '../config';
+import { parseProducers } from '../producers';
 import type { CompiledProfile } from '../profiles/types';
 import type { Store } from '../store/types';
 import { decodeOptionsFromConfig } from './decode';
@@ -25,6 +26,7 @@ export function pipelineDepsFromConfig(config: AccrueConfig, parts: PipelinePart
     ...parts,
     now: parts.now ?? Date.now,
     decodeOptions: decodeOptionsFromConfig(config),
+    producers: parseProducers(config.ingest.producers),
     instance: config.ingest.instance,
     // One per process: counts a throttled own-metrics write left behind carry over to the next batch.
     ownMetrics: new OwnMetrics(config.ingest.instance),

@@ -23,6 +23,7 @@
 import { randomUUID } from 'node:crypto';
 import { AccrueError } from '../model/errors';
 import { labelsFrom } from '../model/identity';
+import { authorizeSender, type Producer } from '../producers';
 import type { CompiledProfile } from '../profiles/types';
 import type { ApplyRequest, ApplyResult, MetricOp, Store } from '../store/types';
 import { type DecodedMessage, type DecodeOptions, decodeMessage } from './decode';
@@ -83,6 +84,8 @@ export interface PipelineDeps {
   readonly profile: CompiledProfile;
   /** Label limits etc. for the decoder (from `StoreConfig.limits`); its clock is `now`. */
   readonly decodeOptions?: Omit<DecodeOptions, 'nowMs'>;
+  /** Which SQS SenderIds may write which jobs (ACCRUE_PRODUCERS); undefined = no binding. */
+  readonly producers?: readonly Producer[];
   /** The decoder. @default decodeMessage (shared/ingest/decode.ts) */
   readonly decode?: Decoder;
   readonly deadLetters: DeadLetterSink;
@@ -164,6 +167,8 @@ export async function processBatch(
         decode(record.body, bodyKey(record.body), deps.profile, messageClock(record, decodeOptions)),
         record.attributes?.SenderId,
       );
+      // The producer trust model: a sender writes only its own jobs (docs/security.md).
+      authorizeSender(deps.producers, record.attributes?.SenderId, decoded.group['job'] ?? '');
       slot.decoded = decoded;
       const first = firstById.get(decoded.id);
       if (first === undefined) firstById.set(decoded.id, i);

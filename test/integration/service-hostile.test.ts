@@ -356,3 +356,33 @@ describe('stale pushes and cached read APIs', () => {
     }
   });
 });
+
+describe('producer trust model over HTTP', () => {
+  const producers = JSON.stringify([{ name: 'aria-eu', credential: 'bearer:eu-token', jobs: ['aria_eu_*'] }]);
+  const eu = { authorization: 'Bearer eu-token' };
+  const admin = { authorization: 'Bearer admin-token' };
+
+  it('a producer writes only its jobs (403 forbidden, counted, nothing stored); the admin credential writes any', async () => {
+    const svc = await startService({ pushAuth: 'bearer:admin-token', producers });
+    try {
+      expect((await http(svc.base, 'PUT', '/metrics/job/aria_eu_fx', 'eu_m 1\n', eu)).status).toBe(200);
+      const other = await http(svc.base, 'PUT', '/metrics/job/nightly', 'squat_m 1\n', eu);
+      expect([other.status, other.text]).toEqual([
+        403,
+        expect.stringMatching(/producer aria-eu may not write job "nightly"/),
+      ]);
+      const del = await http(svc.base, 'DELETE', '/metrics/job/nightly', undefined, eu);
+      expect(del.status).toBe(403);
+      expect((await http(svc.base, 'PUT', '/api/v1/admin/wipe', undefined, eu)).status).toBe(403);
+      expect((await http(svc.base, 'PUT', '/metrics/job/nightly', 'n_m 1\n', admin)).status).toBe(200);
+      expect(
+        (await http(svc.base, 'PUT', '/metrics/job/x', 'x 1\n', { authorization: 'Bearer nope' })).status,
+      ).toBe(401);
+      const s = (await http(svc.base, 'GET', '/metrics', undefined, admin)).text;
+      expect(s).not.toMatch(/squat_m/);
+      expect(rejected(s, 'forbidden')).toBe(2); // the PUT and the DELETE (admin refusals are not pushes)
+    } finally {
+      await svc.stop();
+    }
+  });
+});
