@@ -528,6 +528,26 @@ describe('DynamoStore: pushes that fail half-way keep the counters exact (issue 
   });
 });
 
+describe('DynamoStore: no hot partition for the generation (issue 11, defect 8)', () => {
+  it('the generation shards written by many requests sit on several partitions', async () => {
+    const x = await open();
+    const before = Number(await x.store.generation());
+    for (let i = 0; i < 40; i++) await x.store.apply([req(`m${i}`, G, [inc('aria_fills_total', {}, 1)])]);
+    expect(Number(await x.store.generation())).toBe(before + 40);
+    const c = testDynamoClient();
+    try {
+      const out = await c.send(new ScanCommand({ TableName: x.tables.seriesTable, ConsistentRead: true }));
+      const genPks = new Set(
+        (out.Items ?? []).map((i) => i.pk?.S ?? '').filter((pk) => pk.startsWith('gen')),
+      );
+      expect([...genPks].every((pk) => /^gen#\d\d$/.test(pk))).toBe(true);
+      expect(genPks.size).toBeGreaterThan(4);
+    } finally {
+      c.destroy();
+    }
+  });
+});
+
 describe('DynamoStore: hostile ids and group labels', () => {
   it.each([
     ['a 5,000-character id (hashed in the ledger key)', 'x'.repeat(5000), G],

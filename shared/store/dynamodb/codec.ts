@@ -52,6 +52,16 @@ export function schemaPk(family: string): string {
 export function genSk(shard: number): string {
   return String(shard).padStart(2, '0');
 }
+/** Prefix of the generation shards' partition keys: one partition per shard (`gen#00` … `gen#15`, sk `n`). */
+export const PK_GEN_SHARD = 'gen#';
+/**
+ * Key of generation shard `shard`. Each shard is its own partition, so the writes that every committed
+ * change makes are spread over 16 partitions, not one (issue 11 defect 8). Shards of older versions
+ * (pk `gen`, sk `00`…`15`) are still read and summed by `generation()`.
+ */
+export function genKey(shard: number): { pk: { S: string }; sk: { S: string } } {
+  return { pk: { S: `${PK_GEN_SHARD}${genSk(shard)}` }, sk: { S: 'n' } };
+}
 /** Ledger keys: the id itself unless it is too long for a partition key. */
 export function ledgerKey(id: string): string {
   return Buffer.byteLength(id, 'utf8') <= 1024 ? `i#${id}` : `h#${digest(id)}`;

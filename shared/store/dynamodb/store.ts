@@ -71,6 +71,7 @@ import {
   digest,
   familyPushSk,
   GEN_SHARDS,
+  genKey,
   genSk,
   groupPk,
   type Item,
@@ -80,6 +81,7 @@ import {
   n,
   numList,
   PK_GEN,
+  PK_GEN_SHARD,
   PK_TOTAL,
   readLabels,
   readNumber,
@@ -1307,7 +1309,7 @@ export class DynamoStore implements Store {
     const e = new Expr();
     return {
       TableName: this.table,
-      Key: { pk: s(PK_GEN), sk: s(genSk(shard)) },
+      Key: genKey(shard),
       UpdateExpression: `ADD ${e.n('n')} ${e.v(n(1))}`,
       ...e.parts(),
     };
@@ -1835,7 +1837,9 @@ export class DynamoStore implements Store {
 
   async wipe(): Promise<void> {
     this.assertOpen();
-    const items = (await this.scanAll('pk, sk')).filter((it) => it.pk?.S !== PK_GEN);
+    const items = (await this.scanAll('pk, sk')).filter(
+      (it) => it.pk?.S !== PK_GEN && !it.pk?.S?.startsWith(PK_GEN_SHARD),
+    );
     const reqs = items.map((it) => ({ DeleteRequest: { Key: { pk: it.pk!, sk: it.sk! } } }));
     for (let i = 0; i < reqs.length; i += 25) {
       let batch: typeof reqs | undefined = reqs.slice(i, i + 25);
@@ -1875,7 +1879,11 @@ export class DynamoStore implements Store {
 
   async generation(): Promise<string> {
     this.assertOpen();
-    const keys = Array.from({ length: GEN_SHARDS }, (_, i) => ({ pk: s(PK_GEN), sk: s(genSk(i)) }));
+    // This version's shards and those of older versions (one partition `gen`), summed: the sum only grows.
+    const keys = Array.from({ length: GEN_SHARDS }, (_, i) => [
+      genKey(i),
+      { pk: s(PK_GEN), sk: s(genSk(i)) },
+    ]).flat();
     const items = await this.batchGet(keys);
     let sum = 0;
     for (const it of items) sum += readNumber(it.n) ?? 0;
@@ -1907,7 +1915,7 @@ export class DynamoStore implements Store {
         this.client.send(
           new GetItemCommand({
             TableName: this.table,
-            Key: { pk: s(PK_GEN), sk: s(genSk(0)) },
+            Key: genKey(0),
             ProjectionExpression: 'pk',
           }),
         ),
