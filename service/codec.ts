@@ -4,6 +4,7 @@
  * per process). Tests may pass their own `Codec` to `buildServer`.
  */
 import {
+  metricFamiliesToProtobufDelimited,
   type Negotiated,
   negotiate,
   parseProtobufDelimited,
@@ -38,7 +39,16 @@ export interface Codec {
   parseProtobufDelimited(bytes: Uint8Array, limits?: ParseLimits): MetricFamily[];
   /** Picks the output format and its Content-Type from an Accept header. */
   negotiate(accept: string | undefined): Negotiated;
-  render(snapshot: StoreSnapshot, format: Format, extraFamilies: readonly MetricFamily[]): Rendered;
+  render(
+    snapshot: StoreSnapshot,
+    format: Exclude<Format, 'protobuf'>,
+    extraFamilies: readonly MetricFamily[],
+  ): Rendered;
+  /**
+   * Delimited protobuf MetricFamily messages with exactly the series the text render exposes: the text
+   * render (cached per family) parsed back, so every merge rule lives in one place (snapshot-render).
+   */
+  renderProtobuf(snapshot: StoreSnapshot, extraFamilies: readonly MetricFamily[]): Uint8Array;
 }
 
 export function createCodec(): Codec {
@@ -58,6 +68,13 @@ export function createCodec(): Codec {
         duplicateSeriesDropped: r.stats.duplicateSeriesDropped,
         conflictingSeriesDropped: r.stats.conflictingSeriesDropped,
       };
+    },
+    renderProtobuf(snapshot, extraFamilies) {
+      const stored =
+        snapshot.groups.length === 0
+          ? []
+          : parseText(renderSnapshotWithStats(snapshot, 'text', { cache }).body);
+      return metricFamiliesToProtobufDelimited([...stored, ...extraFamilies]);
     },
   };
 }

@@ -12,18 +12,25 @@
  *   then scrapes answer 503 with the reason (stale data must not look fresh forever).
  */
 import { Readable } from 'node:stream';
-import { createGzip, gzipSync } from 'node:zlib';
+import { createGzip, gzip, gzipSync } from 'node:zlib';
 import type { MetricFamily } from '../shared/model/types';
 import type { Store, StoreSnapshot } from '../shared/store/types';
 import type { ServiceStats } from './stats';
 
-export type Format = 'text' | 'openmetrics';
+export type Format = 'text' | 'openmetrics' | 'protobuf';
+type TextFormat = Exclude<Format, 'protobuf'>;
 
 /** The exposition writer the cache uses (shared/expfmt's renderSnapshot, adapted in ./codec). */
 export interface Renderer {
+  /**
+   * Delimited protobuf MetricFamily messages: the stored families exactly as the text render exposes
+   * them (same merge rules), or only `extraFamilies` for an empty snapshot. Absent: protobuf is served
+   * as text.
+   */
+  renderProtobuf?(snapshot: StoreSnapshot, extraFamilies: readonly MetricFamily[]): Uint8Array;
   render(
     snapshot: StoreSnapshot,
-    format: Format,
+    format: TextFormat,
     extraFamilies: readonly MetricFamily[],
   ): {
     readonly body: string;
@@ -112,7 +119,11 @@ const EOF_LINE = '# EOF\n';
 
 export class ScrapeCache {
   private current: Current | undefined;
-  private readonly renders = new Map<Format, Rendered>();
+  private readonly renders = new Map<TextFormat, Rendered>();
+  /** The stored part in protobuf, encoded once per snapshot, gzipped once. */
+  private protobuf:
+    | { readonly snapshot: StoreSnapshot; readonly bytes: Buffer; gz?: Promise<Buffer> }
+    | undefined;
   private inflight: Promise<void> | undefined;
   private lastError: unknown;
   private epoch = 0;
@@ -195,17 +206,40 @@ export class ScrapeCache {
         reason: `store unavailable (${errText(this.lastError)}); last good snapshot is ${Math.round(age / 1000)} s old, more than snapshotMaxAgeMs=${this.opts.maxAgeMs}`,
       };
     }
-    const stored = this.storedPart(c.snapshot, format);
     const extra = this.stats.families(age / 1000, c.snapshot.groups.length, c.series);
     const empty: StoreSnapshot = { generation: '', takenAtMs: c.snapshot.takenAtMs, groups: [] };
-    const own = Buffer.from(this.renderer.render(empty, format, extra).body, 'utf8');
+    const pb = this.renderer.renderProtobuf;
+    if (format === 'protobuf' && pb) {
+      const stored = this.storedProtobuf(c.snapshot, pb);
+      const own = toBuffer(pb.call(this.renderer, empty, extra));
+      if (!acceptGzip) return { ok: true, body: Buffer.concat([stored.bytes, own]), gzipped: false };
+      stored.gz ??= new Promise((res, rej) => gzip(stored.bytes, (e, out) => (e ? rej(e) : res(out))));
+      return { ok: true, body: Buffer.concat([await stored.gz, gzipSync(own)]), gzipped: true };
+    }
+    // Protobuf without a protobuf writer (test renderers) falls back to text.
+    const textFormat = format === 'protobuf' ? 'text' : format;
+    const stored = this.storedPart(c.snapshot, textFormat);
+    const own = Buffer.from(this.renderer.render(empty, textFormat, extra).body, 'utf8');
     if (!acceptGzip) return { ok: true, body: streamParts(stored.parts, own), gzipped: false };
     stored.gz ??= gzipParts(stored.parts);
     const gz = await stored.gz;
     return { ok: true, body: Buffer.concat([gz, gzipSync(own)]), gzipped: true };
   }
 
-  private storedPart(snapshot: StoreSnapshot, format: Format): Rendered {
+  private storedProtobuf(
+    snapshot: StoreSnapshot,
+    pb: NonNullable<Renderer['renderProtobuf']>,
+  ): { readonly snapshot: StoreSnapshot; readonly bytes: Buffer; gz?: Promise<Buffer> } {
+    if (this.protobuf?.snapshot === snapshot) return this.protobuf;
+    const t0 = performance.now();
+    const bytes = toBuffer(pb.call(this.renderer, withoutOwnNames(snapshot, this.stats.ownNames), []));
+    this.stats.renderSeconds = (performance.now() - t0) / 1000;
+    this.stats.renders++;
+    this.protobuf = { snapshot, bytes };
+    return this.protobuf;
+  }
+
+  private storedPart(snapshot: StoreSnapshot, format: TextFormat): Rendered {
     const hit = this.renders.get(format);
     if (hit) return hit;
     const t0 = performance.now();
@@ -239,6 +273,10 @@ function withoutOwnNames(snapshot: StoreSnapshot, own: ReadonlySet<string>): Sto
         : g,
     ),
   };
+}
+
+function toBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function errText(err: unknown): string {

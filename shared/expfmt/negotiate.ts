@@ -1,6 +1,8 @@
 /**
  * Content negotiation for `/metrics`, as client_golang's `expfmt.Negotiate` does for the formats Accrue
- * writes: `application/openmetrics-text` with `version=1.0.0`, `0.0.1` or no version → OpenMetrics
+ * writes: `application/vnd.google.protobuf` with `proto=io.prometheus.client.MetricFamily` and
+ * `encoding=delimited` → protobuf (what Prometheus asks for first when it scrapes native histograms);
+ * `application/openmetrics-text` with `version=1.0.0`, `0.0.1` or no version → OpenMetrics
  * (answered with the version asked for, 1.0.0 when none); everything else → text 0.0.4.
  * The media range with the highest q-value among those we can serve wins; on equal q the earlier one.
  * `q=0` means "not acceptable". A missing or unparsable header means text.
@@ -9,8 +11,12 @@
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 const OPENMETRICS_0_0_1_CONTENT_TYPE = 'application/openmetrics-text; version=0.0.1; charset=utf-8';
+export const PROTOBUF_EXPOSITION_CONTENT_TYPE =
+  'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
 
-export type ExpositionFormat = 'text' | 'openmetrics';
+/** The text formats, written by snapshot-render. */
+export type TextExpositionFormat = 'text' | 'openmetrics';
+export type ExpositionFormat = TextExpositionFormat | 'protobuf';
 
 export interface Negotiated {
   readonly format: ExpositionFormat;
@@ -20,6 +26,7 @@ export interface Negotiated {
 const TEXT: Negotiated = { format: 'text', contentType: TEXT_CONTENT_TYPE };
 const OM_1: Negotiated = { format: 'openmetrics', contentType: OPENMETRICS_CONTENT_TYPE };
 const OM_0: Negotiated = { format: 'openmetrics', contentType: OPENMETRICS_0_0_1_CONTENT_TYPE };
+const PROTOBUF: Negotiated = { format: 'protobuf', contentType: PROTOBUF_EXPOSITION_CONTENT_TYPE };
 
 export function negotiate(accept: string | undefined): Negotiated {
   if (typeof accept !== 'string' || accept === '') return TEXT;
@@ -30,6 +37,8 @@ export function negotiate(accept: string | undefined): Negotiated {
     const mediaType = parts[0]!.trim().toLowerCase();
     let q = 1;
     let version: string | undefined;
+    let proto: string | undefined;
+    let encoding: string | undefined;
     for (let i = 1; i < parts.length; i++) {
       const p = parts[i]!;
       const eq = p.indexOf('=');
@@ -43,10 +52,14 @@ export function negotiate(accept: string | undefined): Negotiated {
         const n = Number(v);
         q = v !== '' && Number.isFinite(n) && n >= 0 && n <= 1 ? n : 0;
       } else if (k === 'version') version = v;
+      else if (k === 'proto') proto = v;
+      else if (k === 'encoding') encoding = v;
     }
     if (q <= 0) continue;
     let candidate: Negotiated | undefined;
-    if (mediaType === 'application/openmetrics-text') {
+    if (mediaType === 'application/vnd.google.protobuf') {
+      if (proto === 'io.prometheus.client.MetricFamily' && encoding === 'delimited') candidate = PROTOBUF;
+    } else if (mediaType === 'application/openmetrics-text') {
       if (version === undefined || version === '1.0.0') candidate = OM_1;
       else if (version === '0.0.1') candidate = OM_0;
     } else if (mediaType === 'text/plain' || mediaType === '*/*' || mediaType === 'text/*') {

@@ -33,7 +33,7 @@ import type { GroupingKey, GroupState, StoreSnapshot } from '../store/types';
 import { ByteSink } from './byte-sink';
 import { escapeHelp, escapeLabelValue, escapeOpenMetricsHelp } from './escape';
 import { formatFloat } from './float';
-import type { ExpositionFormat } from './negotiate';
+import type { TextExpositionFormat as ExpositionFormat } from './negotiate';
 import { metricFamiliesToOpenMetrics, openMetricsTypeName } from './openmetrics-create';
 import { counterSampleName, openMetricsFamilyName, writeSeries } from './series-lines';
 import { metricFamiliesToText } from './text-create';

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Counter, Gauge, Histogram, Pushgateway, Registry } from 'prom-client';
 import protobuf from 'protobufjs';
+import { clientModelRoot } from '../support/client-model';
 import { http, promtool, type Running, startService } from './service-support';
 
 const execFileP = promisify(execFile);
@@ -305,6 +306,73 @@ else:
     expect(text).not.toMatch(/py_/);
   });
 
+  it('protobuf exposition, negotiated as Prometheus asks, decodes with the client model to the text series', async () => {
+    const body = [
+      '# HELP pl Latency.',
+      '# TYPE pl histogram',
+      'pl_bucket{le="0.5"} 1',
+      'pl_bucket{le="+Inf"} 3',
+      'pl_sum 4.5',
+      'pl_count 3',
+      '# TYPE pc_total counter',
+      'pc_total{k="a\\"b"} 7',
+      '# TYPE ps summary',
+      'ps{quantile="0.9"} 2',
+      'ps_sum 5',
+      'ps_count 4',
+      '',
+    ].join('\n');
+    expect((await http(svc.base, 'PUT', '/metrics/job/pbx/instance/i1', body)).status).toBe(200);
+    const accept =
+      'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3,*/*;q=0.2';
+    const MF = clientModelRoot().lookupType('io.prometheus.client.MetricFamily');
+    const decode = (bytes: Buffer) => {
+      const r = protobuf.Reader.create(bytes);
+      const out: Record<string, unknown>[] = [];
+      while (r.pos < r.len)
+        out.push(MF.toObject(MF.decodeDelimited(r), { enums: String, longs: Number, defaults: true }));
+      return out;
+    };
+    for (const gz of [false, true]) {
+      const r = await scrape({ accept, ...(gz ? { 'accept-encoding': 'gzip' } : {}) });
+      expect(r.headers['content-type']).toBe(
+        'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited',
+      );
+      const fams = decode(gz ? gunzipSync(r.body) : r.body);
+      // biome-ignore lint/suspicious/noExplicitAny: decoded protobuf objects, checked field by field below
+      const by = (n: string) => fams.find((f) => f['name'] === n) as Record<string, any>;
+      const labels = { instance: 'i1', job: 'pbx' };
+      const ls = (m: { label: { name: string; value: string }[] }) =>
+        Object.fromEntries(m.label.map((l) => [l.name, l.value]));
+      expect(by('pl')['type']).toBe('HISTOGRAM');
+      expect(by('pl')['help']).toBe('Latency.');
+      expect(ls(by('pl')['metric'][0])).toEqual(labels);
+      expect(by('pl')['metric'][0].histogram).toMatchObject({
+        sampleCount: 3,
+        sampleSum: 4.5,
+        bucket: [
+          { cumulativeCount: 1, upperBound: 0.5 },
+          { cumulativeCount: 3, upperBound: Number.POSITIVE_INFINITY },
+        ],
+      });
+      expect(by('pc_total')['type']).toBe('COUNTER');
+      expect(ls(by('pc_total')['metric'][0])).toEqual({ ...labels, k: 'a"b' });
+      expect(by('pc_total')['metric'][0].counter.value).toBe(7);
+      expect(by('ps')['metric'][0].summary).toMatchObject({
+        sampleCount: 4,
+        sampleSum: 5,
+        quantile: [{ quantile: 0.9, value: 2 }],
+      });
+      expect(by('push_time_seconds')['metric'][0].gauge.value).toBeGreaterThan(1e9);
+      // Accrue's own metrics follow as further messages.
+      expect(by('accrue_scrapes_total')['type']).toBe('COUNTER');
+      // The same series as the text exposition, name by name.
+      const text = (await scrape()).text;
+      const textNames = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
+      expect(new Set(fams.map((f) => f['name']))).toEqual(textNames);
+    }
+  });
+
   it('snappy bodies compressed by libsnappy (framed as snzip writes, raw block as remote-write clients send)', async () => {
     const dir = join(__dirname, '../fixtures/snappy');
     for (const [job, file] of [
@@ -337,71 +405,7 @@ else:
   });
 
   it('Go client protobuf-delimited body (encoded with protobufjs), plain and gzip', async () => {
-    const root = protobuf.Root.fromJSON({
-      nested: {
-        io: {
-          nested: {
-            prometheus: {
-              nested: {
-                client: {
-                  nested: {
-                    LabelPair: {
-                      fields: { name: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } },
-                    },
-                    Gauge: { fields: { value: { type: 'double', id: 1 } } },
-                    Counter: { fields: { value: { type: 'double', id: 1 } } },
-                    Untyped: { fields: { value: { type: 'double', id: 1 } } },
-                    Quantile: {
-                      fields: { quantile: { type: 'double', id: 1 }, value: { type: 'double', id: 2 } },
-                    },
-                    Summary: {
-                      fields: {
-                        sampleCount: { type: 'uint64', id: 1 },
-                        sampleSum: { type: 'double', id: 2 },
-                        quantile: { rule: 'repeated', type: 'Quantile', id: 3 },
-                      },
-                    },
-                    Bucket: {
-                      fields: {
-                        cumulativeCount: { type: 'uint64', id: 1 },
-                        upperBound: { type: 'double', id: 2 },
-                      },
-                    },
-                    Histogram: {
-                      fields: {
-                        sampleCount: { type: 'uint64', id: 1 },
-                        sampleSum: { type: 'double', id: 2 },
-                        bucket: { rule: 'repeated', type: 'Bucket', id: 3 },
-                      },
-                    },
-                    Metric: {
-                      fields: {
-                        label: { rule: 'repeated', type: 'LabelPair', id: 1 },
-                        gauge: { type: 'Gauge', id: 2 },
-                        counter: { type: 'Counter', id: 3 },
-                        summary: { type: 'Summary', id: 4 },
-                        untyped: { type: 'Untyped', id: 5 },
-                        histogram: { type: 'Histogram', id: 7 },
-                        timestampMs: { type: 'int64', id: 6 },
-                      },
-                    },
-                    MetricType: { values: { COUNTER: 0, GAUGE: 1, SUMMARY: 2, UNTYPED: 3, HISTOGRAM: 4 } },
-                    MetricFamily: {
-                      fields: {
-                        name: { type: 'string', id: 1 },
-                        help: { type: 'string', id: 2 },
-                        type: { type: 'MetricType', id: 3 },
-                        metric: { rule: 'repeated', type: 'Metric', id: 4 },
-                      },
-                    },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
-    });
+    const root = clientModelRoot();
     const MF = root.lookupType('io.prometheus.client.MetricFamily');
     const enc = (o: object) => Buffer.from(MF.encodeDelimited(MF.fromObject(o)).finish());
     const body = Buffer.concat([

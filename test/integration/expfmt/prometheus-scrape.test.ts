@@ -120,7 +120,12 @@ describe('real Prometheus scrapes renderSnapshot output', () => {
       const text = req.url === '/text';
       const n = text ? negotiate(undefined) : negotiate(req.headers.accept);
       served.push({ path: req.url ?? '', accept: req.headers.accept, format: n.format });
-      const body = renderSnapshot(snapshotFor(text ? 'textjob' : 'omjob'), n.format, { cache });
+      // Prometheus 2.42 without --enable-feature=native-histograms never asks for protobuf.
+      const body = renderSnapshot(
+        snapshotFor(text ? 'textjob' : 'omjob'),
+        n.format as 'text' | 'openmetrics',
+        { cache },
+      );
       res.writeHead(200, { 'content-type': n.contentType });
       res.end(body);
     });

@@ -1,4 +1,9 @@
-import { negotiate, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '../../../shared/expfmt/negotiate';
+import {
+  negotiate,
+  OPENMETRICS_CONTENT_TYPE,
+  PROTOBUF_EXPOSITION_CONTENT_TYPE,
+  TEXT_CONTENT_TYPE,
+} from '../../../shared/expfmt/negotiate';
 
 const OM0 = 'application/openmetrics-text; version=0.0.1; charset=utf-8';
 
@@ -18,6 +23,24 @@ describe('negotiate', () => {
     [
       'Prometheus 3.x scrape header with protobuf first',
       'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1',
+      'protobuf',
+      PROTOBUF_EXPOSITION_CONTENT_TYPE,
+    ],
+    [
+      'Prometheus 2.x with native histograms enabled',
+      'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3,*/*;q=0.2',
+      'protobuf',
+      PROTOBUF_EXPOSITION_CONTENT_TYPE,
+    ],
+    [
+      'protobuf of another message or encoding is not ours',
+      'application/vnd.google.protobuf;proto=io.prometheus.client.Metric;encoding=delimited,application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text;q=0.9,text/plain;q=0.1',
+      'text',
+      TEXT_CONTENT_TYPE,
+    ],
+    [
+      'protobuf refused with q=0',
+      'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0,application/openmetrics-text;q=0.1',
       'openmetrics',
       OPENMETRICS_CONTENT_TYPE,
     ],

@@ -141,4 +141,7 @@ export const fakeCodec: Codec = {
     out += metricFamiliesToText(extra);
     return { body: format === 'openmetrics' ? `${out}# EOF\n` : out };
   },
+  renderProtobuf: () => {
+    throw new Error('no protobuf in unit tests');
+  },
 };
