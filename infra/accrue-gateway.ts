@@ -14,6 +14,7 @@
  *   EventBridge schedule ──▶ janitor Lambda (store.expire)
  *   CloudWatch alarms ──▶ SNS topic; every log group KMS-encrypted
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   Annotations,
@@ -667,7 +668,7 @@ export class AccrueGateway extends Construct {
     // ---- ingest Lambda ----
     const bundling: nodejs.BundlingOptions = { ...lambdaBundlingOptions(), format: nodejs.OutputFormat.CJS };
     const profile = ingestProfile(p.profile, p.projectRoot);
-    const lockFile = path.join(p.projectRoot, 'package-lock.json');
+    const { bundlingRoot, lockFile } = lambdaBundlingRoot(p.projectRoot);
     const logGroup = (id: string) =>
       new logs.LogGroup(this, id, {
         retention: p.logRetention,
@@ -692,7 +693,7 @@ export class AccrueGateway extends Construct {
       description: 'Accrue: aggregates SQS batches into the store exactly once',
       entry: p.ingestEntry,
       handler: 'handler',
-      projectRoot: p.projectRoot,
+      projectRoot: bundlingRoot,
       depsLockFilePath: lockFile,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: p.functionArchitecture,
@@ -735,7 +736,7 @@ export class AccrueGateway extends Construct {
       description: 'Accrue: expires groups past their TTL',
       entry: p.janitorEntry,
       handler: 'handler',
-      projectRoot: p.projectRoot,
+      projectRoot: bundlingRoot,
       depsLockFilePath: lockFile,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: p.functionArchitecture,
@@ -1077,4 +1078,27 @@ function allowLogsToUseKey(key: kms.IKey, stack: Stack): void {
       },
     }),
   );
+}
+
+/**
+ * Where NodejsFunction runs esbuild (`npx --no-install esbuild` in that folder, which must contain the
+ * entries): the nearest folder at or above the project root whose node_modules/.bin has esbuild — the
+ * checkout itself, or, for the installed npm package (node_modules/accrue, where npm hoists esbuild to the
+ * app's node_modules), the consuming app. NodejsFunction only needs an existing lock file to anchor it
+ * (no install runs): that folder's package-lock.json, else the project's package.json (npm packs no lockfile).
+ */
+function lambdaBundlingRoot(projectRoot: string): { bundlingRoot: string; lockFile: string } {
+  let bundlingRoot = projectRoot;
+  for (let d = projectRoot; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, 'node_modules', '.bin', 'esbuild'))) {
+      bundlingRoot = d;
+      break;
+    }
+    if (path.dirname(d) === d) break;
+  }
+  const lockFile = [
+    path.join(bundlingRoot, 'package-lock.json'),
+    path.join(projectRoot, 'package.json'),
+  ].find((f) => existsSync(f))!;
+  return { bundlingRoot, lockFile };
 }
