@@ -80,8 +80,7 @@ interface OutMessage {
 }
 
 function toMessage(e: DeadLetterEntry): Omit<OutMessage, 'index'> {
-  let detail = JSON.stringify(e.detail) ?? '{}';
-  if (detail.length > MAX_DETAIL_CHARS) detail = `${detail.slice(0, MAX_DETAIL_CHARS)}…(truncated)`;
+  const detail = boundedDetail(e.detail, MAX_DETAIL_CHARS);
   const attributes: Record<string, MessageAttributeValue> = {
     [DLQ_ATTR_REASON]: { DataType: 'String', StringValue: e.reason || 'unknown' },
     [DLQ_ATTR_SOURCE]: { DataType: 'String', StringValue: e.messageId || 'unknown' },
@@ -110,4 +109,33 @@ function chunk(messages: readonly OutMessage[]): OutMessage[][] {
   }
   if (cur.length > 0) out.push(cur);
   return out;
+}
+
+/**
+ * `detail` as JSON of at most `max` characters that is still JSON: when too long, the message and the
+ * group's values are clipped (and `truncated: true` added); if that is not enough, the group is left out.
+ */
+export function boundedDetail(detail: unknown, max: number): string {
+  const full = JSON.stringify(detail) ?? '{}';
+  if (full.length <= max) return full;
+  const d: Record<string, unknown> = { ...(detail as Record<string, unknown>), truncated: true };
+  const clipValue = (v: unknown, n: number) =>
+    typeof v === 'string' && v.length > n ? `${v.slice(0, n)}…(${v.length - n} more characters)` : v;
+  if (d.group && typeof d.group === 'object') {
+    const g: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(d.group as Record<string, unknown>).slice(0, 32))
+      g[k.slice(0, 64)] = clipValue(v, 64);
+    d.group = g;
+  }
+  for (const budget of [Math.floor(max / 2), Math.floor(max / 8), 64]) {
+    const text = JSON.stringify({ ...d, message: clipValue(d.message, budget) });
+    if (text.length <= max) return text;
+  }
+  const { group: _group, ...rest } = d;
+  const text = JSON.stringify({
+    ...rest,
+    message: clipValue(d.message, 64),
+    idempotencyKey: clipValue(d.idempotencyKey, 128),
+  });
+  return text.length <= max ? text : JSON.stringify({ stage: d.stage, truncated: true });
 }

@@ -110,8 +110,11 @@ describe('SqsDeadLetterSink', () => {
     expect(res.failed).toEqual([]);
     const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MessageAttributeNames: ['All'] }));
     const detail = r.Messages![0]!.MessageAttributes![DLQ_ATTR_DETAIL]!.StringValue!;
-    expect(detail.length).toBeLessThan(5000);
-    expect(detail.endsWith('(truncated)')).toBe(true);
+    expect(detail.length).toBeLessThanOrEqual(4096);
+    // Still JSON (docs/ingest.md), saying it was cut.
+    const parsed = JSON.parse(detail) as { truncated?: boolean; message?: string };
+    expect(parsed.truncated).toBe(true);
+    expect(parsed.message).toMatch(/^z+…\(\d+ more characters\)$/);
   });
 
   it('reports every entry as failed when the queue does not exist (so the caller retries the records)', async () => {
