@@ -13,7 +13,7 @@ import {
   RenderCache,
   renderSnapshotWithStats,
 } from '../shared/expfmt';
-import type { MetricFamily } from '../shared/model/types';
+import type { AnySeries, MetricFamily } from '../shared/model/types';
 import type { StoreSnapshot } from '../shared/store/types';
 import type { Format } from './scrape';
 
@@ -74,7 +74,19 @@ export function createCodec(): Codec {
         snapshot.groups.length === 0
           ? []
           : parseText(renderSnapshotWithStats(snapshot, 'text', { cache }).body);
-      return metricFamiliesToProtobufDelimited([...stored, ...extraFamilies]);
+      return metricFamiliesToProtobufDelimited([...stored.map(withEmptyInstance), ...extraFamilies]);
     },
   };
+}
+
+/**
+ * Every stored series is exposed with an `instance` label, `instance=""` when the group has none (so that
+ * Prometheus with honor_labels does not attach the gateway's address). The text parser drops empty
+ * values, so the protobuf path puts it back.
+ */
+function withEmptyInstance(f: MetricFamily): MetricFamily {
+  const series = (f.series as readonly AnySeries[]).map((s) =>
+    Object.hasOwn(s.labels, 'instance') ? s : { ...s, labels: { ...s.labels, instance: '' } },
+  );
+  return { ...f, series } as MetricFamily;
 }

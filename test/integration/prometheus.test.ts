@@ -50,6 +50,8 @@ describe('Prometheus scraping the service', () => {
         `--storage.tsdb.path=${join(dir, 'data')}`,
         `--web.listen-address=127.0.0.1:${port}`,
         '--log.level=warn',
+        // Makes Prometheus 2.42 ask for protobuf first (as 3.x always does): the scrape reads Accrue's protobuf exposition.
+        '--enable-feature=native-histograms',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );

@@ -323,6 +323,7 @@ else:
       '',
     ].join('\n');
     expect((await http(svc.base, 'PUT', '/metrics/job/pbx/instance/i1', body)).status).toBe(200);
+    expect((await http(svc.base, 'PUT', '/metrics/job/noinst', '# TYPE pn gauge\npn 1\n')).status).toBe(200);
     const accept =
       'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3,*/*;q=0.2';
     const MF = clientModelRoot().lookupType('io.prometheus.client.MetricFamily');
@@ -364,6 +365,8 @@ else:
         quantile: [{ quantile: 0.9, value: 2 }],
       });
       expect(by('push_time_seconds')['metric'][0].gauge.value).toBeGreaterThan(1e9);
+      // instance="" is written out (as in text), so Prometheus with honor_labels attaches no address.
+      expect(ls(by('pn')['metric'][0])).toEqual({ instance: '', job: 'noinst' });
       // Accrue's own metrics follow as further messages.
       expect(by('accrue_scrapes_total')['type']).toBe('COUNTER');
       // The same series as the text exposition, name by name.
