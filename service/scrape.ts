@@ -2,14 +2,20 @@
  * The /metrics cache: one snapshot of the store, rendered once per store change and format, gzipped once,
  * served as cached bytes.
  *
- * - The snapshot is re-checked (cheap `store.generation()`) when it is older than `refreshMs`, or at once
- *   after a push through this instance (`invalidate()`); a new generation means one `store.snapshot()`
- *   and new renders. Concurrent scrapes share the one in-flight refresh (single-flight).
+ * - A scrape never waits for the store: it is served from the last snapshot while a refresh runs in the
+ *   background. Refreshes run every `refreshMs`, when a scrape finds the snapshot older than that, and at
+ *   once after a write through this instance (`invalidate()`); there is at most one at a time
+ *   (single-flight; a request for another while one runs starts one more when it ends). `store.snapshot()`
+ *   is incremental (it reads what changed), and renders are redone only when its generation changed.
+ * - A scrape waits only when there is nothing it may serve: before the first snapshot, and when the last
+ *   one is older than `maxAgeMs`. `refreshMs = 0` makes every scrape wait for a refresh (tests).
  * - Accrue's own metrics change on every scrape, so they are rendered separately (small) and appended to
  *   the cached bytes; gzip output is the cached gzip member followed by a small member for them (a
  *   multi-member gzip stream, RFC 1952 §2.2, which Go's, Node's and Python's readers decode as one body).
  * - When the store can't be read, the last good snapshot is served until it is older than `maxAgeMs`;
  *   then scrapes answer 503 with the reason (stale data must not look fresh forever).
+ * - What each refresh read (requests, read units, groups re-read, full or incremental) and how long it
+ *   took go to Accrue's own metrics (./stats.ts), so the read cost is visible in production.
  */
 import { Readable } from 'node:stream';
 import { createGzip, gzip, gzipSync } from 'node:zlib';
@@ -53,7 +59,6 @@ interface Current {
   readonly snapshot: StoreSnapshot;
   readonly series: number;
   confirmedAtMs: number;
-  epoch: number;
 }
 
 /**
@@ -116,6 +121,8 @@ export function streamParts(parts: readonly string[], tail: Buffer): Readable {
 }
 
 const EOF_LINE = '# EOF\n';
+/** The longest a scrape waits when it has nothing to serve (below Prometheus's default 10 s timeout). */
+export const SCRAPE_WAIT_MS = 5_000;
 
 export class ScrapeCache {
   private current: Current | undefined;
@@ -126,67 +133,46 @@ export class ScrapeCache {
     | undefined;
   private inflight: Promise<void> | undefined;
   private lastError: unknown;
+  /** Counts requests for a refresh; `doneEpoch` is the request count when the last finished refresh began. */
   private epoch = 0;
+  private doneEpoch = 0;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(
     private readonly store: Store,
     private readonly renderer: Renderer,
-    private readonly opts: { readonly refreshMs: number; readonly maxAgeMs: number },
+    private readonly opts: {
+      readonly refreshMs: number;
+      readonly maxAgeMs: number;
+      /** @default SCRAPE_WAIT_MS */
+      readonly waitMs?: number;
+    },
     private readonly stats: ServiceStats,
     private readonly now: () => number,
-  ) {}
+  ) {
+    // The full read happens once, at start, not in the first scrape.
+    if (opts.refreshMs > 0) this.kick();
+  }
 
-  /** Marks the snapshot outdated (after a write through this instance). */
+  /** A write went through this instance: refresh now (in the background). */
   invalidate(): void {
     this.epoch++;
+    this.kick();
   }
 
-  /** The served snapshot, refreshed if due (status page and JSON API use it too). */
+  /** Stops the background refreshes (server close). */
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The served snapshot (status page and JSON API use it too); waits only when there is nothing to serve. */
   async snapshot(): Promise<StoreSnapshot | undefined> {
-    await this.ensureFresh();
+    await this.ensureServable();
     return this.current?.snapshot;
-  }
-
-  private needsRefresh(want: number): boolean {
-    const c = this.current;
-    return !c || c.epoch < want || this.now() - c.confirmedAtMs >= this.opts.refreshMs;
-  }
-
-  private async ensureFresh(): Promise<void> {
-    const want = this.epoch;
-    // At most twice: the first await may join a refresh that started before the caller's write.
-    for (let i = 0; i < 2 && this.needsRefresh(want); i++) await this.refresh();
-  }
-
-  private refresh(): Promise<void> {
-    if (this.inflight) return this.inflight;
-    const startEpoch = this.epoch;
-    this.inflight = (async () => {
-      try {
-        const c = this.current;
-        if (c) {
-          const gen = await this.store.generation();
-          if (gen === c.snapshot.generation) {
-            c.confirmedAtMs = this.now();
-            c.epoch = Math.max(c.epoch, startEpoch);
-            this.lastError = undefined;
-            return;
-          }
-        }
-        const snapshot = await this.store.snapshot();
-        let series = 0;
-        for (const g of snapshot.groups) for (const f of g.families) series += f.series.length;
-        this.current = { snapshot, series, confirmedAtMs: this.now(), epoch: startEpoch };
-        this.renders.clear();
-        this.lastError = undefined;
-      } catch (err) {
-        this.lastError = err;
-        this.stats.snapshotRefreshFailures++;
-      } finally {
-        this.inflight = undefined;
-      }
-    })();
-    return this.inflight;
   }
 
   /** Age of the served snapshot in seconds (NaN before the first one). */
@@ -194,16 +180,104 @@ export class ScrapeCache {
     return this.current ? (this.now() - this.current.confirmedAtMs) / 1000 : Number.NaN;
   }
 
+  private ageMs(): number {
+    return this.current ? this.now() - this.current.confirmedAtMs : Number.POSITIVE_INFINITY;
+  }
+
+  private async ensureServable(): Promise<void> {
+    const age = this.ageMs();
+    if (this.opts.refreshMs <= 0 || age > this.opts.maxAgeMs) await this.fresh();
+    else if (age >= this.opts.refreshMs) this.kick();
+  }
+
+  private waitMs(): number {
+    return this.opts.waitMs ?? SCRAPE_WAIT_MS;
+  }
+
+  /** Waits (at most SCRAPE_WAIT_MS) for a refresh that began after this call. */
+  private async fresh(): Promise<void> {
+    const want = ++this.epoch;
+    const done = (async () => {
+      for (let i = 0; i < 3 && this.doneEpoch < want; i++) await this.refresh();
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.waitMs());
+      timer.unref();
+    });
+    await Promise.race([done, timeout]);
+    clearTimeout(timer);
+  }
+
+  /** Starts a refresh unless one runs; then one more starts when it ends. */
+  private kick(): void {
+    if (this.inflight) this.again = true;
+    else void this.refresh();
+  }
+
+  private refresh(): Promise<void> {
+    if (this.inflight) return this.inflight;
+    const startEpoch = this.epoch;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.inflight = (async () => {
+      const t0 = performance.now();
+      try {
+        const snapshot = await this.store.snapshot();
+        this.stats.countSnapshotReads(snapshot.reads);
+        const c = this.current;
+        if (!c || c.snapshot.generation !== snapshot.generation || c.snapshot.groups !== snapshot.groups) {
+          let series = 0;
+          for (const g of snapshot.groups) for (const f of g.families) series += f.series.length;
+          this.current = { snapshot, series, confirmedAtMs: this.now() };
+          this.renders.clear();
+        } else {
+          c.confirmedAtMs = this.now();
+        }
+        this.lastError = undefined;
+      } catch (err) {
+        this.lastError = err;
+        this.stats.snapshotRefreshFailures++;
+      } finally {
+        this.stats.countRefresh((performance.now() - t0) / 1000);
+        this.doneEpoch = Math.max(this.doneEpoch, startEpoch);
+        this.inflight = undefined;
+        if (this.again && !this.closed) {
+          this.again = false;
+          this.kick();
+        } else this.schedule();
+      }
+    })();
+    return this.inflight;
+  }
+
+  private schedule(): void {
+    if (this.closed || this.opts.refreshMs <= 0 || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.kick();
+    }, this.opts.refreshMs);
+    this.timer.unref();
+  }
+
   async scrape(format: Format, acceptGzip: boolean): Promise<ScrapeResult> {
     this.stats.scrapes++;
-    await this.ensureFresh();
+    await this.ensureServable();
     const c = this.current;
-    if (!c) return { ok: false, reason: `store unavailable and no snapshot yet: ${errText(this.lastError)}` };
-    const age = this.now() - c.confirmedAtMs;
-    if (this.lastError !== undefined && age > this.opts.maxAgeMs) {
+    if (!c)
       return {
         ok: false,
-        reason: `store unavailable (${errText(this.lastError)}); last good snapshot is ${Math.round(age / 1000)} s old, more than snapshotMaxAgeMs=${this.opts.maxAgeMs}`,
+        reason: `store unavailable and no snapshot yet: ${this.lastError !== undefined ? errText(this.lastError) : `first read still running after ${this.waitMs()} ms`}`,
+      };
+    const age = this.now() - c.confirmedAtMs;
+    if (age > this.opts.maxAgeMs) {
+      const why =
+        this.lastError !== undefined
+          ? `store unavailable (${errText(this.lastError)})`
+          : `store refresh still running after ${this.waitMs()} ms`;
+      return {
+        ok: false,
+        reason: `${why}; last good snapshot is ${Math.round(age / 1000)} s old, more than snapshotMaxAgeMs=${this.opts.maxAgeMs}`,
       };
     }
     const extra = this.stats.families(age / 1000, c.snapshot.groups.length, c.series);

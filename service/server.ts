@@ -136,6 +136,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = (typeof logger === 'boolean'
     ? Fastify({ logger, ...options })
     : Fastify({ loggerInstance: logger, ...options })) as unknown as FastifyInstance;
+  // The scrape cache refreshes in the background until the server closes.
+  app.addHook('onClose', async () => cache.close());
 
   // Every body is read as bytes; the push handler decides between text and protobuf (as the Pushgateway).
   app.removeAllContentTypeParsers();

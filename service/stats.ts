@@ -4,6 +4,7 @@
  * Accrue's ingest writes only `accrue_ingest_*`, which no name here starts with.
  */
 import type { MetricFamily, ScalarSeries } from '../shared/model/types';
+import type { SnapshotReads } from '../shared/store/types';
 
 export class ServiceStats {
   private readonly pushRequests = new Map<string, { method: string; code: string; n: number }>();
@@ -14,6 +15,13 @@ export class ServiceStats {
   renders = 0;
   duplicateSeriesDropped = 0;
   conflictingSeriesDropped = 0;
+  /** Store reads behind the snapshot refreshes (what the read side costs). */
+  private readonly refreshes = { full: 0, incremental: 0 };
+  private refreshSecondsTotal = 0;
+  private lastRefreshSeconds = 0;
+  private storeReadRequests = 0;
+  private storeReadUnits = 0;
+  private groupsReread = 0;
   /** Every name `families()` may return. */
   readonly ownNames: ReadonlySet<string> = new Set([
     'accrue_push_requests_total',
@@ -27,7 +35,29 @@ export class ServiceStats {
     'accrue_snapshot_groups',
     'accrue_snapshot_series',
     'accrue_snapshot_refresh_failures_total',
+    'accrue_snapshot_refreshes_total',
+    'accrue_snapshot_refresh_duration_seconds',
+    'accrue_snapshot_refresh_seconds_total',
+    'accrue_snapshot_groups_reread_total',
+    'accrue_store_read_requests_total',
+    'accrue_store_read_units_total',
   ]);
+
+  /** What one successful `store.snapshot()` read. */
+  countSnapshotReads(reads: SnapshotReads | undefined): void {
+    if (!reads) return;
+    if (reads.full) this.refreshes.full++;
+    else this.refreshes.incremental++;
+    this.groupsReread += reads.groupsReread;
+    this.storeReadRequests += reads.requests;
+    this.storeReadUnits += reads.readUnits;
+  }
+
+  /** Duration of one refresh attempt (successful or not). */
+  countRefresh(seconds: number): void {
+    this.lastRefreshSeconds = seconds;
+    this.refreshSecondsTotal += seconds;
+  }
 
   countPush(method: string, code: number): void {
     const k = `${method} ${code}`;
@@ -122,6 +152,45 @@ export class ServiceStats {
         help: 'Failed attempts to read the store for a new snapshot.',
         type: 'counter',
         series: [scalar(this.snapshotRefreshFailures)],
+      },
+      {
+        name: 'accrue_snapshot_refreshes_total',
+        help: 'Successful snapshot refreshes, by kind: full (the whole store read) or incremental (only what changed).',
+        type: 'counter',
+        series: [
+          scalar(this.refreshes.full, { kind: 'full' }),
+          scalar(this.refreshes.incremental, { kind: 'incremental' }),
+        ],
+      },
+      {
+        name: 'accrue_snapshot_refresh_duration_seconds',
+        help: 'Duration of the last snapshot refresh (scrapes do not wait for it).',
+        type: 'gauge',
+        series: [scalar(this.lastRefreshSeconds)],
+      },
+      {
+        name: 'accrue_snapshot_refresh_seconds_total',
+        help: 'Time spent in snapshot refreshes.',
+        type: 'counter',
+        series: [scalar(this.refreshSecondsTotal)],
+      },
+      {
+        name: 'accrue_snapshot_groups_reread_total',
+        help: 'Groups read again by snapshot refreshes because they changed (all groups for a full read).',
+        type: 'counter',
+        series: [scalar(this.groupsReread)],
+      },
+      {
+        name: 'accrue_store_read_requests_total',
+        help: 'Requests sent to the store database by snapshot refreshes (0 for the memory store).',
+        type: 'counter',
+        series: [scalar(this.storeReadRequests)],
+      },
+      {
+        name: 'accrue_store_read_units_total',
+        help: 'Read capacity units consumed by snapshot refreshes (DynamoDB read request units; 0 for the memory store).',
+        type: 'counter',
+        series: [scalar(this.storeReadUnits)],
       },
     ].filter((f) => f.series.length > 0) as MetricFamily[];
   }

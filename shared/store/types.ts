@@ -33,6 +33,9 @@
  *    many processes); totals stay exact.
  * 8. Snapshots returned by `snapshot()` are immutable and consistent within each group; callers must
  *    not mutate them. `generation` changes whenever any content changes, so a renderer can cache bytes.
+ *    A snapshot reflects every write that completed (in any process) before `snapshot()` was called; a
+ *    counter never goes back from one snapshot to the next. After the first, a snapshot reads only what
+ *    changed: groups that did not change keep their `GroupState` object, and `reads` says what was read.
  *
  * Group labels are never repeated inside the series' labels: series labels in requests and snapshots
  * exclude the grouping key's labels (the service strips them from pushed bodies, as the Pushgateway
@@ -148,10 +151,27 @@ export interface GroupState {
 }
 
 export interface StoreSnapshot {
-  /** Changes whenever content changes. */
+  /** Changes whenever content changes (compare generations of snapshots from one store instance). */
   readonly generation: string;
   readonly takenAtMs: number;
   readonly groups: readonly GroupState[];
+  /** What this `snapshot()` call read to bring the view up to date (the service exports it). */
+  readonly reads?: SnapshotReads;
+}
+
+/**
+ * The cost of one `snapshot()` call. After the first (full) read, a snapshot reads only what changed since
+ * the previous one: `groupsReread` follows the groups written meanwhile, not the store's size.
+ */
+export interface SnapshotReads {
+  /** The whole store was read (the first snapshot, a periodic resync, or after a wipe). */
+  readonly full: boolean;
+  /** Groups read again (or rebuilt) because they changed since the previous snapshot. */
+  readonly groupsReread: number;
+  /** Requests sent to the backing database (0 for the memory store). */
+  readonly requests: number;
+  /** Read capacity units those requests consumed (DynamoDB's rules; 0 for the memory store). */
+  readonly readUnits: number;
 }
 
 export interface GroupInfo {
@@ -203,7 +223,11 @@ export interface Store {
   deleteGroup(group: GroupingKey, timeMs: number): Promise<void>;
   /** Expires groups whose `lastUpdateMs` is older than `nowMs - ttlMs`; returns their keys. */
   expire(nowMs: number, ttlMs: number): Promise<GroupingKey[]>;
-  /** Everything, for rendering. */
+  /**
+   * Everything, for rendering. Incremental: the first call reads the whole store, later calls read only
+   * what changed since the previous call. Concurrent calls are serialized (each reflects the writes that
+   * completed before it was made).
+   */
   snapshot(): Promise<StoreSnapshot>;
   /** Cheap: the current generation, to decide whether a cached render is still good. */
   generation(): Promise<string>;

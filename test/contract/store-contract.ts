@@ -58,6 +58,11 @@ export interface StoreContractOptions {
    * partial-failure case is skipped.
    */
   readonly injectApplyFault?: (store: Store, id: string) => void;
+  /**
+   * Optional: opens another instance over the same data as `store` (another process's view, e.g. a second
+   * DynamoStore on the same tables). Without it, the cases about another instance's writes are no-ops.
+   */
+  readonly openPeer?: (store: Store) => Promise<Store>;
 }
 
 const G = { job: 'trading', instance: 'eu-1' } as const;
@@ -1577,15 +1582,20 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
       c('generation changes on every content change and not otherwise', async () => {
         const s = await newStore();
         const seen = new Set<string>();
+        const seenSnap = new Set<string>();
+        let lastSnap = '';
         const expectNew = async () => {
           const g = await s.generation();
           expect(seen.has(g)).toBe(false);
           seen.add(g);
-          expect((await s.snapshot()).generation).toBe(g);
+          lastSnap = (await s.snapshot()).generation;
+          expect(seenSnap.has(lastSnap)).toBe(false);
+          seenSnap.add(lastSnap);
         };
         const expectSame = async () => {
           const g = await s.generation();
           expect(seen.has(g)).toBe(true);
+          expect((await s.snapshot()).generation).toBe(lastSnap);
         };
         await expectNew();
         await s.snapshot();
@@ -1710,6 +1720,127 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         expect(Object.getOwnPropertyDescriptor(info.seriesPerFamily, '__proto__')?.value).toBe(1);
         expect(info.seriesPerFamily['constructor']).toBe(1);
         expect(Object.keys(info.seriesPerFamily).sort()).toEqual(['__proto__', 'constructor', 'toString']);
+      });
+
+      c('after the first, a snapshot reads only the groups that changed and keeps the others', async () => {
+        const s = await newStore();
+        const groups = Array.from({ length: 6 }, (_, i) => ({ job: 'inc', instance: `i${i}` }));
+        for (const [i, g] of groups.entries())
+          await s.push({
+            method: 'PUT',
+            group: g,
+            pushTimeMs: 1,
+            families: [
+              gaugeFamily('inc_g', [
+                [{ k: 'a' }, i],
+                [{ k: 'b' }, i],
+              ]),
+            ],
+          });
+        const first = await s.snapshot();
+        expect(first.groups).toHaveLength(6);
+        const idle = await s.snapshot();
+        expect(idle.reads).toMatchObject({ full: false, groupsReread: 0 });
+        expect(idle.generation).toBe(first.generation);
+        expect(idle.groups).toBe(first.groups);
+        await s.apply([req('inc-1', groups[2]!, [inc('inc_total', {}, 5)])]);
+        const after = await s.snapshot();
+        expect(after.reads).toMatchObject({ full: false, groupsReread: 1 });
+        expect(after.generation).not.toBe(first.generation);
+        expect(seriesValue(after, groups[2]!, 'inc_total')).toBe(5);
+        for (const [i, g] of groups.entries()) {
+          if (i === 2) expect(findGroup(after, g)).not.toBe(findGroup(first, g));
+          else expect(findGroup(after, g)).toBe(findGroup(first, g));
+        }
+        await s.deleteGroup(groups[4]!, 10);
+        const gone = await s.snapshot();
+        expect(gone.reads?.full).toBe(false);
+        expect(gone.reads?.groupsReread).toBeLessThanOrEqual(1);
+        expect(findGroup(gone, groups[4]!)).toBeUndefined();
+        expect(gone.groups).toHaveLength(5);
+      });
+
+      c('concurrent snapshot calls each reflect every write completed before the call', async () => {
+        const s = await newStore();
+        await s.apply([req('c0', G, [inc('cc_total', {}, 1)])]);
+        const early = s.snapshot();
+        await s.apply([req('c1', G, [inc('cc_total', {}, 1)])]);
+        const late = s.snapshot();
+        const also = s.snapshot();
+        const [a, b, c2] = await Promise.all([early, late, also]);
+        expect(seriesValue(a, G, 'cc_total')).toBeGreaterThanOrEqual(1);
+        expect(seriesValue(b, G, 'cc_total')).toBe(2);
+        expect(seriesValue(c2, G, 'cc_total')).toBe(2);
+      });
+
+      c('concurrent readers: counters never go back and the last snapshot is exact', async () => {
+        const s = await newStore();
+        const reader = opts.openPeer ? await opts.openPeer(s) : s;
+        if (reader !== s) open.push(reader);
+        const gs = [G, G2, { job: 'trading', instance: 'ap-1' }];
+        let done = false;
+        const writers = gs.map(async (g, gi) => {
+          for (let i = 0; i < 12; i++)
+            await s.apply([
+              req(`w${gi}-${i}`, g, [inc('cr_total', { k: 'a' }, 1), inc('cr_total', { k: 'b' }, 2)]),
+            ]);
+        });
+        const last = new Map<string, number>();
+        let snapshots = 0;
+        const readers = [0, 1].map(async () => {
+          while (!done) {
+            const snap = await reader.snapshot();
+            snapshots++;
+            for (const [gi, g] of gs.entries())
+              for (const k of ['a', 'b']) {
+                const v = seriesValue(snap, g, 'cr_total', { k }) ?? 0;
+                const key = `${gi}${k}`;
+                expect(v).toBeGreaterThanOrEqual(last.get(key) ?? 0);
+                last.set(key, Math.max(v, last.get(key) ?? 0));
+              }
+          }
+        });
+        await Promise.all(writers);
+        done = true;
+        await Promise.all(readers);
+        expect(snapshots).toBeGreaterThan(1);
+        const final = await reader.snapshot();
+        for (const g of gs) {
+          expect(seriesValue(final, g, 'cr_total', { k: 'a' })).toBe(12);
+          expect(seriesValue(final, g, 'cr_total', { k: 'b' })).toBe(24);
+        }
+      });
+
+      c("another instance's writes, deletes, HELP and wipe show in the next snapshot", async () => {
+        if (!opts.openPeer) return;
+        const a = await newStore();
+        const b = await opts.openPeer(a);
+        open.push(b);
+        await a.apply([req('p1', G, [inc('pp_total', {}, 1)]), req('p2', G2, [inc('pp_total', {}, 1)])]);
+        expect(seriesValue(await b.snapshot(), G, 'pp_total')).toBe(1);
+        await a.apply([req('p3', G, [inc('pp_total', {}, 2, 'Peer help.')])]);
+        await a.push({
+          method: 'PUT',
+          group: { job: 'peer' },
+          pushTimeMs: 5,
+          families: [gaugeFamily('pg', [[{}, 3]])],
+        });
+        await a.recordPushFailure(G2, 7, 'bad push');
+        let snap = await b.snapshot();
+        expect(snap.reads?.full).toBe(false);
+        expect(seriesValue(snap, G, 'pp_total')).toBe(3);
+        expect(findFamily(snap, G, 'pp_total')!.help).toBe('Peer help.');
+        expect(findFamily(snap, G2, 'pp_total')!.help).toBe('Peer help.');
+        expect(seriesValue(snap, { job: 'peer' }, 'pg')).toBe(3);
+        expect(findGroup(snap, G2)!.lastFailureReason).toBe('bad push');
+        await a.deleteGroup({ job: 'peer' }, 10);
+        snap = await b.snapshot();
+        expect(findGroup(snap, { job: 'peer' })).toBeUndefined();
+        expect(snap.groups).toHaveLength(2);
+        await a.wipe();
+        expect((await b.snapshot()).groups).toEqual([]);
+        await a.apply([req('p4', G, [inc('pp_total', {}, 4)])]);
+        expect(seriesValue(await b.snapshot(), G, 'pp_total')).toBe(4);
       });
 
       c('ping resolves on an open store', async () => {

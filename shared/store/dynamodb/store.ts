@@ -20,6 +20,7 @@ import {
   BatchWriteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   QueryCommand,
   ScanCommand,
   type TransactWriteItem,
@@ -28,7 +29,6 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { AccrueError, LimitError, TransientError, ValidationError } from '../../model/errors';
-import { labelsKey } from '../../model/identity';
 import type { Labels, MetricFamily, MetricType } from '../../model/types';
 import {
   boundsKey,
@@ -57,7 +57,6 @@ import {
   DEFAULT_LIMITS,
   type GroupInfo,
   type GroupingKey,
-  type GroupState,
   type MetricOp,
   type PushRequest,
   type PushResult,
@@ -66,6 +65,8 @@ import {
   type StoreLimits,
   type StoreSnapshot,
 } from '../types';
+import { type SchemaEntry, schemaFromItem } from './assemble';
+import { CHANGE_INDEX_ACTIONS, resetChangeItem, TRANSACT_MAX_ACTIONS, withChangeItem } from './change-index';
 import {
   deltaString,
   digest,
@@ -108,6 +109,7 @@ import {
   type RetryPolicy,
   sleep,
 } from './retry';
+import { SnapshotReader } from './snapshot-reader';
 
 export interface DynamoStoreOptions {
   readonly client: DynamoDBClient;
@@ -126,6 +128,12 @@ export interface DynamoStoreOptions {
   readonly scanSegments?: number;
   /** Destroy the client on close() (when the store created it). @default false */
   readonly ownsClient?: boolean;
+  /** Snapshot reads (./snapshot-reader.ts): wall clock of the change index. @default Date.now */
+  readonly wallNow?: () => number;
+  /** How far back a snapshot looks in the change index before its cursor. @default 10_000 */
+  readonly changeOverlapMs?: number;
+  /** Period of the snapshot's full re-read. @default 21_600_000 (6 h) */
+  readonly resyncMs?: number;
 }
 
 /** Counters of what the store asked DynamoDB for, for benches and the service's own metrics. */
@@ -145,7 +153,8 @@ export interface DynamoStoreStats {
   conditionFailures: Record<string, number>;
 }
 
-const MAX_ACTIONS = 100;
+/** Actions a builder may pack into one transaction: DynamoDB's 100, less the change index's (./change-index.ts). */
+const MAX_ACTIONS = TRANSACT_MAX_ACTIONS - CHANGE_INDEX_ACTIONS;
 /** Fixed actions of an apply part besides its series: ledger, plan header, group meta, generation shard, store counter. */
 const PART_OVERHEAD = 5;
 
@@ -259,13 +268,6 @@ function countActions(keys: Map<string, PackKey>, ledgers: number, exists: (k: s
   return ledgers + keys.size + groups.size + fams.size + 1 + (anyNew ? 1 : 0);
 }
 
-interface SchemaEntry {
-  readonly schema: FamilySchema;
-  readonly bounds: readonly number[];
-  readonly help?: string;
-  readonly count: number;
-}
-
 // ------------------------------------------------------------------------------------ the store
 
 export class DynamoStore implements Store {
@@ -289,6 +291,8 @@ export class DynamoStore implements Store {
   private readonly retry: RetryPolicy;
   private readonly segments: number;
   private readonly ownsClient: boolean;
+  private readonly wallNow: () => number;
+  private readonly reader: SnapshotReader;
   /** Family schemas seen; they change only when a family has no series left (or on wipe), and every
    *  write creating a series re-checks the schema item in its transaction, so a stale entry is caught. */
   private readonly schemas = new Map<string, SchemaEntry>();
@@ -313,6 +317,17 @@ export class DynamoStore implements Store {
     this.retry = { ...DEFAULT_RETRY, ...(o.retry ?? {}) };
     this.segments = Math.max(1, o.scanSegments ?? 4);
     this.ownsClient = o.ownsClient ?? false;
+    this.wallNow = o.wallNow ?? Date.now;
+    this.reader = new SnapshotReader({
+      client: this.client,
+      table: this.table,
+      read: (fn) => this.read(fn),
+      wallNow: this.wallNow,
+      now: this.now,
+      segments: this.segments,
+      overlapMs: o.changeOverlapMs ?? 10_000,
+      resyncMs: o.resyncMs ?? 6 * 3600_000,
+    });
   }
 
   /** Attempts per write under throttling or conflicts (the retry policy). */
@@ -1865,16 +1880,23 @@ export class DynamoStore implements Store {
     await this.withRetries(() =>
       this.write(() => this.client.send(new UpdateItemCommand({ ...this.genUpdate(0) }))),
     );
+    // A wipe is not one transaction: readers are told to read everything again.
+    this.reader.reset();
+    await this.withRetries(() =>
+      this.write(() =>
+        this.client.send(
+          new PutItemCommand({ TableName: this.table, Item: resetChangeItem(this.wallNow()) }),
+        ),
+      ),
+    );
   }
 
   // ================================================================================ reads
 
+  /** Incremental: the change index since the previous snapshot, and the groups it names (./snapshot-reader.ts). */
   async snapshot(): Promise<StoreSnapshot> {
     this.assertOpen();
-    const generation = await this.generation();
-    const takenAtMs = this.now();
-    const items = await this.scanAll();
-    return { generation, takenAtMs, groups: assemble(items) };
+    return this.reader.snapshot();
   }
 
   async generation(): Promise<string> {
@@ -1892,7 +1914,7 @@ export class DynamoStore implements Store {
 
   async listGroups(): Promise<GroupInfo[]> {
     this.assertOpen();
-    const groups = assemble(await this.scanAll());
+    const { groups } = await this.reader.snapshot();
     return groups.map((g) => {
       const seriesPerFamily: Record<string, number> = Object.create(null);
       for (const f of g.families) seriesPerFamily[f.name] = f.series.length;
@@ -1952,7 +1974,11 @@ export class DynamoStore implements Store {
     try {
       const out = await this.write(() =>
         this.client.send(
-          new TransactWriteItemsCommand({ TransactItems: items, ReturnConsumedCapacity: 'TOTAL' }),
+          new TransactWriteItemsCommand({
+            // Change index: stamped per attempt, so a retried transaction is stamped when it is sent.
+            TransactItems: withChangeItem(this.table, items, this.wallNow()),
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
         ),
       );
       void out;
@@ -2194,10 +2220,6 @@ function capacity(c: unknown): number {
   return sum;
 }
 
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 function newerSet(a: { value: number; timeMs: number }, b: { value: number; timeMs: number }): boolean {
   return a.timeMs > b.timeMs || (a.timeMs === b.timeMs && a.value > b.value);
 }
@@ -2240,19 +2262,6 @@ function describeGroup(g: GroupingKey): string {
     .join(',');
 }
 
-function schemaFromItem(it: Item): SchemaEntry | undefined {
-  const name = readString(it.name);
-  const type = readString(it.t) as MetricType | undefined;
-  if (!name || !type) return undefined;
-  const help = readString(it.help);
-  return {
-    schema: { name, type, shape: readString(it.shape) ?? '', buckets: readString(it.bk) ?? '' },
-    bounds: readNumList(it.b),
-    ...(help ? { help } : {}),
-    count: readNumber(it.n) ?? 0,
-  };
-}
-
 function pushedSeriesItem(
   gpk: string,
   sk: string,
@@ -2285,103 +2294,6 @@ function pushedSeriesItem(
     item.v = valueAttr((sr as { value: number }).value);
   }
   return item;
-}
-
-/** Groups and families from scanned items; tombstoned groups and orphan items are left out. */
-function assemble(items: Item[]): GroupState[] {
-  const schemas = new Map<string, SchemaEntry>();
-  const metas = new Map<string, Item>();
-  const series = new Map<string, Item[]>();
-  for (const it of items) {
-    const pk = it.pk?.S ?? '';
-    const sk = it.sk?.S ?? '';
-    if (pk.startsWith('f#') && sk === SK_SCHEMA) {
-      const e = schemaFromItem(it);
-      if (e) schemas.set(e.schema.name, e);
-    } else if (pk.startsWith('g#')) {
-      if (sk === SK_META) metas.set(pk, it);
-      else if (sk.startsWith('s#')) {
-        const l = series.get(pk) ?? [];
-        l.push(it);
-        series.set(pk, l);
-      }
-    }
-  }
-  const groups: GroupState[] = [];
-  for (const [pk, m] of metas) {
-    if (m.deleted !== undefined) continue;
-    const byFam = new Map<string, Item[]>();
-    for (const it of series.get(pk) ?? []) {
-      const f = it.f?.S ?? '';
-      const l = byFam.get(f) ?? [];
-      l.push(it);
-      byFam.set(f, l);
-    }
-    const families: MetricFamily[] = [];
-    for (const [name, list] of byFam) {
-      const sc = schemas.get(name);
-      const type = (sc?.schema.type ?? (list[0]?.t?.S as MetricType | undefined) ?? 'untyped') as MetricType;
-      const help = sc?.help ?? '';
-      const sorted = list
-        .map((it) => ({ it, labels: readLabels(it.l) }))
-        .map((x) => ({ ...x, key: labelsKey(x.labels) }))
-        .sort((a, b) => cmp(a.key, b.key));
-      if (type === 'histogram') {
-        families.push({
-          name,
-          help,
-          type,
-          series: sorted.map(({ it, labels }) => ({
-            labels,
-            // Each series keeps its own layout; items from before per-series layouts use the family's.
-            buckets: (it.bk !== undefined ? readNumList(it.b) : (sc?.bounds ?? [])).map((le, i) => ({
-              le,
-              count: readNumber(it[`b${i}`]) ?? 0,
-            })),
-            sum: readNumber(it.s) ?? 0,
-            count: readNumber(it.c) ?? 0,
-          })),
-        });
-      } else if (type === 'summary') {
-        families.push({
-          name,
-          help,
-          type,
-          series: sorted.map(({ it, labels }) => {
-            const qk = readNumList(it.qk);
-            const qv = readNumList(it.qv);
-            return {
-              labels,
-              quantiles: qk.map((quantile, i) => ({ quantile, value: qv[i] ?? Number.NaN })),
-              sum: readNumber(it.s) ?? 0,
-              count: readNumber(it.c) ?? 0,
-            };
-          }),
-        });
-      } else {
-        families.push({
-          name,
-          help,
-          type,
-          series: sorted.map(({ it, labels }) => ({ labels, value: readNumber(it.v) ?? 0 })),
-        });
-      }
-    }
-    families.sort((a, b) => cmp(a.name, b.name));
-    const num = (k: string) => readNumber(m[k]);
-    const reason = readString(m.lastFailureReason);
-    groups.push({
-      key: readLabels(m.l),
-      ...(num('lastPushMs') !== undefined ? { lastPushMs: num('lastPushMs')! } : {}),
-      ...(num('lastPushFailureMs') !== undefined ? { lastPushFailureMs: num('lastPushFailureMs')! } : {}),
-      ...(reason !== undefined ? { lastFailureReason: reason } : {}),
-      ...(num('lastEventMs') !== undefined ? { lastEventMs: num('lastEventMs')! } : {}),
-      lastUpdateMs: num('lastUpdateMs') ?? 0,
-      families,
-    });
-  }
-  groups.sort((a, b) => cmp(labelsKey(a.key), labelsKey(b.key)));
-  return groups;
 }
 
 export { digest };

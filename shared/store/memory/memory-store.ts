@@ -241,6 +241,9 @@ export class MemoryStore implements Store {
   private gen = 0;
   private sortedGroups: Grp[] | undefined;
   private snapGroups: readonly GroupState[] | undefined;
+  /** For `StoreSnapshot.reads`: whether a snapshot was taken yet, and groups rebuilt by the current one. */
+  private snapshotTaken = false;
+  private groupsRebuilt = 0;
   private journal: Journal | undefined;
   private compacting: Promise<void> | undefined;
   private poisoned: unknown;
@@ -376,7 +379,12 @@ export class MemoryStore implements Store {
   // ---------------------------------------------------------------------------- Store: reads
 
   async snapshot(): Promise<StoreSnapshot> {
-    return Object.freeze({ generation: String(this.gen), takenAtMs: this.now(), groups: this.buildGroups() });
+    const full = !this.snapshotTaken;
+    this.snapshotTaken = true;
+    this.groupsRebuilt = 0;
+    const groups = this.buildGroups();
+    const reads = { full, groupsReread: this.groupsRebuilt, requests: 0, readUnits: 0 };
+    return Object.freeze({ generation: String(this.gen), takenAtMs: this.now(), groups, reads });
   }
 
   async generation(): Promise<string> {
@@ -894,6 +902,7 @@ export class MemoryStore implements Store {
       const f = g.families.get(name)!;
       families.push(f.cached ?? this.buildFamily(f));
     }
+    this.groupsRebuilt++;
     const state: GroupState = Object.freeze({
       key: g.key,
       ...(g.lastPushMs !== undefined ? { lastPushMs: g.lastPushMs } : {}),

@@ -1,0 +1,154 @@
+/**
+ * Snapshot assembly: `GroupState`s from series-table items (a group's meta item, its series items, and the
+ * family schema items that give type, HELP and bucket layout). Used for the full read (a Scan) and for
+ * every group the change index says changed (one Query of its partition).
+ */
+import { labelsKey } from '../../model/identity';
+import type { MetricFamily, MetricType } from '../../model/types';
+import type { FamilySchema } from '../families';
+import type { GroupState } from '../types';
+import { type Item, readLabels, readNumber, readNumList, readString, SK_META, SK_SCHEMA } from './codec';
+
+/** A family schema item, decoded. */
+export interface SchemaEntry {
+  readonly schema: FamilySchema;
+  readonly bounds: readonly number[];
+  readonly help?: string;
+  readonly count: number;
+}
+
+export function schemaFromItem(it: Item): SchemaEntry | undefined {
+  const name = readString(it.name);
+  const type = readString(it.t) as MetricType | undefined;
+  if (!name || !type) return undefined;
+  const help = readString(it.help);
+  return {
+    schema: { name, type, shape: readString(it.shape) ?? '', buckets: readString(it.bk) ?? '' },
+    bounds: readNumList(it.b),
+    ...(help ? { help } : {}),
+    count: readNumber(it.n) ?? 0,
+  };
+}
+
+export function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** One group partition's items, sorted out. */
+export interface GroupItems {
+  meta?: Item;
+  readonly series: Item[];
+}
+
+/** Splits scanned items into schemas and group partitions. */
+export function sortItems(items: readonly Item[]): {
+  schemas: Map<string, SchemaEntry>;
+  groups: Map<string, GroupItems>;
+} {
+  const schemas = new Map<string, SchemaEntry>();
+  const groups = new Map<string, GroupItems>();
+  for (const it of items) {
+    const pk = it.pk?.S ?? '';
+    const sk = it.sk?.S ?? '';
+    if (pk.startsWith('f#') && sk === SK_SCHEMA) {
+      const e = schemaFromItem(it);
+      if (e) schemas.set(e.schema.name, e);
+    } else if (pk.startsWith('g#')) {
+      let g = groups.get(pk);
+      if (!g) {
+        g = { series: [] };
+        groups.set(pk, g);
+      }
+      if (sk === SK_META) g.meta = it;
+      else if (sk.startsWith('s#')) g.series.push(it);
+    }
+  }
+  return { schemas, groups };
+}
+
+/** The group as readers see it; undefined when it has no meta item or is tombstoned (orphans are left out). */
+export function assembleGroup(
+  g: GroupItems,
+  schemas: ReadonlyMap<string, SchemaEntry>,
+): GroupState | undefined {
+  const m = g.meta;
+  if (!m || m.deleted !== undefined) return undefined;
+  const byFam = new Map<string, Item[]>();
+  for (const it of g.series) {
+    const f = it.f?.S ?? '';
+    const l = byFam.get(f) ?? [];
+    l.push(it);
+    byFam.set(f, l);
+  }
+  const families: MetricFamily[] = [];
+  for (const [name, list] of byFam) families.push(assembleFamily(name, list, schemas.get(name)));
+  families.sort((a, b) => cmp(a.name, b.name));
+  const num = (k: string) => readNumber(m[k]);
+  const reason = readString(m.lastFailureReason);
+  return {
+    key: readLabels(m.l),
+    ...(num('lastPushMs') !== undefined ? { lastPushMs: num('lastPushMs')! } : {}),
+    ...(num('lastPushFailureMs') !== undefined ? { lastPushFailureMs: num('lastPushFailureMs')! } : {}),
+    ...(reason !== undefined ? { lastFailureReason: reason } : {}),
+    ...(num('lastEventMs') !== undefined ? { lastEventMs: num('lastEventMs')! } : {}),
+    lastUpdateMs: num('lastUpdateMs') ?? 0,
+    families,
+  };
+}
+
+function assembleFamily(name: string, list: Item[], sc: SchemaEntry | undefined): MetricFamily {
+  const type = (sc?.schema.type ?? (list[0]?.t?.S as MetricType | undefined) ?? 'untyped') as MetricType;
+  const help = sc?.help ?? '';
+  const sorted = list
+    .map((it) => ({ it, labels: readLabels(it.l) }))
+    .map((x) => ({ ...x, key: labelsKey(x.labels) }))
+    .sort((a, b) => cmp(a.key, b.key));
+  if (type === 'histogram') {
+    return {
+      name,
+      help,
+      type,
+      series: sorted.map(({ it, labels }) => ({
+        labels,
+        // Each series keeps its own layout; items from before per-series layouts use the family's.
+        buckets: (it.bk !== undefined ? readNumList(it.b) : (sc?.bounds ?? [])).map((le, i) => ({
+          le,
+          count: readNumber(it[`b${i}`]) ?? 0,
+        })),
+        sum: readNumber(it.s) ?? 0,
+        count: readNumber(it.c) ?? 0,
+      })),
+    };
+  }
+  if (type === 'summary') {
+    return {
+      name,
+      help,
+      type,
+      series: sorted.map(({ it, labels }) => {
+        const qk = readNumList(it.qk);
+        const qv = readNumList(it.qv);
+        return {
+          labels,
+          quantiles: qk.map((quantile, i) => ({ quantile, value: qv[i] ?? Number.NaN })),
+          sum: readNumber(it.s) ?? 0,
+          count: readNumber(it.c) ?? 0,
+        };
+      }),
+    };
+  }
+  return {
+    name,
+    help,
+    type,
+    series: sorted.map(({ it, labels }) => ({ labels, value: readNumber(it.v) ?? 0 })),
+  };
+}
+
+/** Groups sorted by `labelsKey` of their grouping key. */
+export function sortGroups(groups: GroupState[]): GroupState[] {
+  return groups
+    .map((g) => ({ g, k: labelsKey(g.key) }))
+    .sort((a, b) => cmp(a.k, b.k))
+    .map((x) => x.g);
+}
