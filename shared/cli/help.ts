@@ -13,6 +13,7 @@ Commands:
   validate   check events or envelopes against the envelope schema and the profile
   groups     list groups on the gateway (filter like the status page), or delete one
   top        live view of what is arriving (rates, rejections, newest groups)
+  tables     create (or check) the DynamoDB tables of the cloud store
 
 Run \`accrue <command> --help\` for a command's options.
 The local gateway is found through flags, env, or .accrue/local.json (written by \`npm start\`). Now:
@@ -102,5 +103,23 @@ Options:
   -h, --help          this help
 
 Exit status: 0 ok, 1 gateway unreachable or refused, 2 usage error.
+`,
+  tables: `Usage: accrue tables create [options]
+       accrue tables check [options]
+
+create: creates the DynamoDB store's two tables (on-demand, TTL enabled) where the service and the
+ingest Lambda will look for them; tables that exist are left as they are. check: says which exist.
+The same environment as the service: AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB (or AWS_ENDPOINT_URL),
+ACCRUE_SERIES_TABLE (default accrue-series), ACCRUE_LEDGER_TABLE (default accrue-ledger). A loopback
+endpoint (DynamoDB Local) needs no AWS credentials. On AWS, \`npx cdk deploy\` creates them instead.
+
+Options:
+  --endpoint URL        DynamoDB endpoint (default: AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL, else AWS)
+  --region REGION       AWS region (default: AWS_REGION or us-east-1)
+  --series-table NAME   series table (default: ACCRUE_SERIES_TABLE or accrue-series)
+  --ledger-table NAME   ledger table (default: ACCRUE_LEDGER_TABLE or accrue-ledger)
+  -h, --help            this help
+
+Exit status: 0 ok, 1 failure (check: a table is missing), 2 usage error.
 `,
 };

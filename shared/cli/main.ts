@@ -19,6 +19,7 @@ import { DEFAULT_JOB, type Io, parse, UsageError } from './common';
 import { cmdGroups } from './groups';
 import { HELP } from './help';
 import { type InputProblem, parseInput, readInput, type Unit } from './input';
+import { cmdTables } from './tables';
 import { cmdTop } from './top';
 import { fillHelp, helpValues } from './where';
 
@@ -221,9 +222,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await cmdGroups(args, io, (c) => help(c, io));
       case 'top':
         return await cmdTop(args, io, (c) => help(c, io));
+      case 'tables':
+        return await cmdTables(args, io, (c) => help(c, io));
       default:
         throw new UsageError(
-          `unknown command ${JSON.stringify(cmd)} (commands: start, send, validate, groups, top)`,
+          `unknown command ${JSON.stringify(cmd)} (commands: start, send, validate, groups, top, tables)`,
         );
     }
   } catch (e) {

@@ -1,4 +1,10 @@
-export { type OpenFromConfigOptions, openDynamoStore } from './from-config';
+export {
+  dynamoClientFromConfig,
+  dynamoWhere,
+  MissingTablesError,
+  type OpenFromConfigOptions,
+  openDynamoStore,
+} from './from-config';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry';
 export { DynamoStore, type DynamoStoreOptions, type DynamoStoreStats } from './store';
-export { createTables, deleteTables, type TableNames } from './tables';
+export { createTables, deleteTables, missingTables, type TableNames } from './tables';

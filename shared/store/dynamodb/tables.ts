@@ -7,6 +7,7 @@
 import {
   CreateTableCommand,
   DeleteTableCommand,
+  DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
   UpdateTimeToLiveCommand,
@@ -81,4 +82,18 @@ export async function deleteTables(client: DynamoDBClient, names: TableNames): P
       }
     }),
   );
+}
+
+/** The tables of `names` that don't exist (DescribeTable answers ResourceNotFoundException). */
+export async function missingTables(client: DynamoDBClient, names: TableNames): Promise<string[]> {
+  const out: string[] = [];
+  for (const t of [names.seriesTable, names.ledgerTable]) {
+    try {
+      await client.send(new DescribeTableCommand({ TableName: t }));
+    } catch (e) {
+      if (e instanceof Error && e.name === 'ResourceNotFoundException') out.push(t);
+      else throw e;
+    }
+  }
+  return out;
 }
