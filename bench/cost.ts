@@ -10,9 +10,12 @@
  *   (scaled to the vCPU share Lambda gives the configured memory) plus the DynamoDB requests of an
  *   invocation at a stated latency each, plus a stated fixed overhead per invocation.
  * - DynamoDB writes: WRU from the WCU per 1,000 events counted by bench/dynamo.ts (on demand).
- * - DynamoDB reads for the service's scrapes, for a stated deployment: one generation check per scrape
- *   (BatchGetItem of the 16 generation shards, strongly consistent: 1 RRU each) and, while events keep
- *   arriving, one full consistent Scan per scrape (1 RRU per 4 KiB scanned).
+ * - DynamoDB reads of the service, for a stated deployment (docs/store-dynamodb.md, "Reads"): scrapes are
+ *   served from the snapshot and read nothing; each replica refreshes every `refreshIntervalS` with the
+ *   change index (CHANGE_SHARDS eventually consistent Queries, 0.5 RRU each at least) plus one consistent
+ *   Query per group changed meanwhile (1 RRU per 4 KiB of the group), and reads the whole table with an
+ *   eventually consistent Scan at start and every 6 h (0.5 RRU per 4 KiB). bench/readpath.ts measures the
+ *   read units per second; when given (`measuredReadUnitsPerSec`) they replace the computed refreshes.
  * - Fargate: the always-on service task as a fixed cost, spread over the stated event rate (separately).
  * - Comparison: CloudWatch embedded metric format, log ingestion alone, for `emfEventBytes` per event.
  *
@@ -20,6 +23,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { CHANGE_SHARDS } from '../shared/store/dynamodb/change-index';
 
 export interface Prices {
   readonly region: string;
@@ -51,13 +55,21 @@ export interface CostInputs {
   readonly dynamoLatencyMs: number;
   /** Assumed fixed time per invocation (runtime, logging, metrics write), ms. */
   readonly invocationOverheadMs: number;
+  /** Read units per second of one service replica's refreshes, measured (bench/readpath.ts); replaces the computed ones. */
+  readonly measuredReadUnitsPerSec?: number;
   readonly deployment: {
     /** Series stored (the Scan reads them all). */
     readonly series: number;
     /** Average series item size in DynamoDB, bytes. */
     readonly seriesItemBytes: number;
-    /** Prometheus scrape interval, s. */
+    /** Prometheus scrape interval, s (scrapes read nothing from DynamoDB; kept for the deployment's description). */
     readonly scrapeIntervalS: number;
+    /** Background snapshot refresh of each replica, s (ACCRUE_SNAPSHOT_REFRESH_MS). @default 1 */
+    readonly refreshIntervalS?: number;
+    /** Groups written per second (each is re-read once per refresh it changed in). @default 10 */
+    readonly groupChangesPerSec?: number;
+    /** Series per group (the size of one re-read). @default 100 */
+    readonly seriesPerGroup?: number;
     /** Prometheus servers scraping (HA pairs scrape twice). */
     readonly scrapers: number;
     /** Sustained event rate, events/s. */
@@ -96,8 +108,9 @@ export const TARGET_USD_PER_MILLION = 0.02;
 /** Lambda gives one full vCPU at 1,769 MB and a proportional share below (AWS Lambda developer guide). */
 export const LAMBDA_MB_PER_VCPU = 1769;
 const SQS_MAX_BATCH_BYTES = 262_144;
-const GENERATION_SHARDS = 16;
 const HOURS_PER_MONTH = 730;
+/** Full reads of the table per replica and day: the start and the 6-hourly resync. */
+export const FULL_READS_PER_DAY = 5;
 
 export const DEFAULT_INPUTS: CostInputs = {
   messageBytes: 45_000,
@@ -154,7 +167,12 @@ export function costInputProblems(i: CostInputs): string[] {
     pos('deployment.fargateVcpu', d.fargateVcpu, true);
     pos('deployment.fargateMemoryGb', d.fargateMemoryGb, true);
     pos('deployment.fargateTasks', d.fargateTasks, true);
+    if (d.refreshIntervalS !== undefined) pos('deployment.refreshIntervalS', d.refreshIntervalS);
+    if (d.groupChangesPerSec !== undefined) pos('deployment.groupChangesPerSec', d.groupChangesPerSec, true);
+    if (d.seriesPerGroup !== undefined) pos('deployment.seriesPerGroup', d.seriesPerGroup);
   }
+  if (i.measuredReadUnitsPerSec !== undefined)
+    pos('measuredReadUnitsPerSec', i.measuredReadUnitsPerSec, true);
   if (typeof i.messageBytes === 'number' && i.messageBytes > SQS_MAX_BATCH_BYTES)
     out.push(
       `messageBytes must be at most ${SQS_MAX_BATCH_BYTES} (SQS's message limit), got ${i.messageBytes}`,
@@ -235,21 +253,33 @@ export function costModel(inputs: CostInputs, prices: Prices): CostModel {
   );
 
   // ---- DynamoDB reads (service)
-  const scrapesPerHour = (3600 / d.scrapeIntervalS) * d.scrapers;
-  const checkRru = GENERATION_SHARDS;
-  const scanRru = Math.ceil((d.series * d.seriesItemBytes) / 4096);
-  const rruPerHour = scrapesPerHour * (checkRru + scanRru);
+  const refreshS = d.refreshIntervalS ?? 1;
+  const perGroup = d.seriesPerGroup ?? 100;
+  const groups = d.series / perGroup;
+  const changedPerRefresh = Math.min(groups, (d.groupChangesPerSec ?? 10) * refreshS);
+  const groupRru = Math.ceil((perGroup * d.seriesItemBytes) / 4096);
+  const indexRru = CHANGE_SHARDS * 0.5;
+  const incrementalPerHour =
+    i.measuredReadUnitsPerSec !== undefined
+      ? i.measuredReadUnitsPerSec * 3600
+      : (3600 / refreshS) * (indexRru + changedPerRefresh * groupRru);
+  const fullRru = Math.ceil((d.series * d.seriesItemBytes) / 4096) / 2;
+  const fullPerHour = (FULL_READS_PER_DAY / 24) * fullRru;
+  const rruPerHour = d.fargateTasks * (incrementalPerHour + fullPerHour);
   const eventsPerHour = d.eventsPerSec * 3600;
   const rruPerMillion = (rruPerHour / eventsPerHour) * 1e6;
   const readsUsd = perM(rruPerMillion, prices.dynamodb.onDemandPerMillionRru);
   lines.push({
-    item: 'DynamoDB reads (service scrapes)',
+    item: 'DynamoDB reads (service refreshes)',
     usdPerMillionEvents: readsUsd,
-    detail: `${Math.round(rruPerHour)} RRU/h = ${Math.round(scrapesPerHour)} scrapes/h x (${checkRru} generation + ${scanRru} scan); ${Math.round(rruPerMillion)} RRU per million events at ${d.eventsPerSec} events/s`,
+    detail: `${Math.round(rruPerHour)} RRU/h = ${d.fargateTasks} replica(s) x (${Math.round(incrementalPerHour)} incremental + ${Math.round(fullPerHour)} full); ${Math.round(rruPerMillion)} RRU per million events at ${d.eventsPerSec} events/s`,
   });
   assumptions.push(
-    `deployment: ${d.series} series of ~${d.seriesItemBytes} bytes, scraped every ${d.scrapeIntervalS} s by ${d.scrapers} Prometheus server(s), ${d.eventsPerSec} events/s sustained (${((eventsPerHour * 24 * 30) / 1e9).toFixed(2)} billion events/month)`,
-    `each scrape checks the generation (BatchGetItem of ${GENERATION_SHARDS} shards, strongly consistent, 1 RRU each) and, since events keep arriving, re-reads the table with a consistent Scan (1 RRU per 4 KiB)`,
+    `deployment: ${d.series} series of ~${d.seriesItemBytes} bytes in groups of ${perGroup}, ${d.eventsPerSec} events/s sustained (${((eventsPerHour * 24 * 30) / 1e9).toFixed(2)} billion events/month); scrapes (every ${d.scrapeIntervalS} s by ${d.scrapers} Prometheus server(s)) are served from the snapshot and read nothing`,
+    i.measuredReadUnitsPerSec !== undefined
+      ? `each replica's refreshes read ${i.measuredReadUnitsPerSec} RRU/s (measured by bench/readpath.ts)`
+      : `each replica refreshes every ${refreshS} s: the change index (${CHANGE_SHARDS} eventually consistent Queries, ${indexRru} RRU) plus ${changedPerRefresh} changed group(s) of ${groupRru} RRU (consistent Query)`,
+    `each replica reads the whole table ${FULL_READS_PER_DAY} times a day (start + resync every 6 h), eventually consistent: ${fullRru} RRU each`,
   );
 
   // ---- Fargate
@@ -287,6 +317,15 @@ export function costModel(inputs: CostInputs, prices: Prices): CostModel {
       ) / 1000,
     assumptions,
   };
+}
+
+/** Read cost of one service replica per day: refreshes (read units per second) plus full reads. */
+export function readCostPerReplicaDay(
+  r: { readonly unitsPerSec: number; readonly fullReadUnits: number; readonly fullReadsPerDay: number },
+  prices: Prices,
+): number {
+  const rru = r.unitsPerSec * 86_400 + r.fullReadUnits * r.fullReadsPerDay;
+  return (rru * prices.dynamodb.onDemandPerMillionRru) / 1e6;
 }
 
 /** Plain-text rendering: one line per item, then the totals and the assumptions. */

@@ -331,6 +331,61 @@ export function bundleRows(r: unknown): Row[] {
   ];
 }
 
+/** bench/readpath.ts: the cloud read path on DynamoDB Local, per table size. */
+export function readpathRows(r: unknown): Row[] {
+  const sizes = arr(r, 'sizes');
+  const top = sizes[sizes.length - 1];
+  const first = sizes[0];
+  const rows: Row[] = [];
+  const series = num(top, 'series');
+  const at = series === null ? '?' : `${series / 1000}k`;
+  const p99 = num(top, 'scrapeP99Ms');
+  const non200 = num(top, 'non200');
+  const fresh = num(top, 'freshnessP99Ms');
+  const usd = num(top, 'usdPerReplicaDay');
+  rows.push({
+    part: 'readpath',
+    figure: `scrape p99 at ${at} series, 10 groups/s changing`,
+    value: p99,
+    unit: 'ms',
+    target: '<= 50, no non-200',
+    met: p99 === null || non200 === null ? null : p99 <= 50 && non200 === 0,
+  });
+  rows.push({
+    part: 'readpath',
+    figure: `event -> /metrics freshness p99 at ${at}, refresh 1 s`,
+    value: fresh,
+    unit: 'ms',
+    target: '<= 2000',
+    met: atMost(fresh, 2000),
+  });
+  for (const s of sizes) {
+    const n = num(s, 'series');
+    rows.push({
+      part: 'readpath',
+      figure: `read units per refresh at ${n === null ? '?' : `${n / 1000}k`} series`,
+      value: num(s, 'readUnitsPerRefresh'),
+      unit: 'RRU',
+      ...(s !== first
+        ? { baseline: { name: 'smallest size', value: num(first, 'readUnitsPerRefresh') } }
+        : {}),
+      ...(s !== first
+        ? { ratio: ratioOf(num(s, 'readUnitsPerRefresh'), num(first, 'readUnitsPerRefresh')) }
+        : {}),
+      target: 'flat in table size',
+    });
+  }
+  rows.push({
+    part: 'readpath',
+    figure: `read cost per replica and day at ${at} series`,
+    value: usd,
+    unit: '$/day',
+    target: '<= 0.50',
+    met: atMost(usd, 0.5),
+  });
+  return rows;
+}
+
 /** bench/cost.ts: dollars per million events. */
 export function costRows(r: unknown): Row[] {
   const allIn = num(r, 'allInUsdPerMillion');
@@ -378,6 +433,7 @@ export const MAPPERS: Readonly<Record<string, (r: unknown) => Row[]>> = {
   bundle: bundleRows,
   freshness: freshnessRows,
   pushgateway: pushgatewayRows,
+  readpath: readpathRows,
   cost: costRows,
 };
 

@@ -8,7 +8,7 @@
  *   npm run bench -- --only ingest,dynamo
  *   npm run bench -- --skip pushgateway,freshness --json /tmp/bench.json
  *
- * Parts: ingest, expfmt, store, dynamo, bundle, freshness, pushgateway (each `bench/<part>.ts` exporting
+ * Parts: ingest, expfmt, store, dynamo, bundle, freshness, pushgateway, readpath (each `bench/<part>.ts` exporting
  * `run({ quick })`), and cost (bench/cost.ts, fed with the figures measured by ingest and dynamo in this
  * run). A part that is missing, throws, or exceeds its time limit is reported as such; the others go on.
  */
@@ -27,6 +27,7 @@ export const MEASURED_PARTS = [
   'bundle',
   'freshness',
   'pushgateway',
+  'readpath',
 ] as const;
 export const ALL_PARTS = [...MEASURED_PARTS, 'cost'] as const;
 export type PartName = (typeof ALL_PARTS)[number];

@@ -137,6 +137,7 @@ export class ScrapeCache {
   private epoch = 0;
   private doneEpoch = 0;
   private again = false;
+  private lastRefreshMs = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -239,7 +240,8 @@ export class ScrapeCache {
         this.lastError = err;
         this.stats.snapshotRefreshFailures++;
       } finally {
-        this.stats.countRefresh((performance.now() - t0) / 1000);
+        this.lastRefreshMs = performance.now() - t0;
+        this.stats.countRefresh(this.lastRefreshMs / 1000);
         this.doneEpoch = Math.max(this.doneEpoch, startEpoch);
         this.inflight = undefined;
         if (this.again && !this.closed) {
@@ -251,12 +253,14 @@ export class ScrapeCache {
     return this.inflight;
   }
 
+  /** The next refresh `refreshMs` after the start of the last one (at once when it took longer). */
   private schedule(): void {
     if (this.closed || this.opts.refreshMs <= 0 || this.timer) return;
+    const wait = Math.max(0, this.opts.refreshMs - this.lastRefreshMs);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.kick();
-    }, this.opts.refreshMs);
+    }, wait);
     this.timer.unref();
   }
 

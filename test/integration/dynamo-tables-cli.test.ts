@@ -9,9 +9,9 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { deleteTables } from '../../shared/store/dynamodb';
-import { dynamoEndpoint, testDynamoClient, uniqueName } from '../support/aws';
+import { dynamoEndpoint, uniqueName } from '../support/aws';
 
 const ROOT = resolve(__dirname, '../..');
 const BIN = join(ROOT, 'bin/accrue.js');
@@ -45,7 +45,12 @@ function run(
 
 describe('DynamoDB from the docs: tables command and the container entry', () => {
   const tables = { seriesTable: uniqueName('cli-series'), ledgerTable: uniqueName('cli-ledger') };
-  const admin = testDynamoClient();
+  // DynamoDB Local keeps tables per access key: look with the dummy key loopback endpoints get.
+  const admin = new DynamoDBClient({
+    endpoint: dynamoEndpoint(),
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   let dir: string;
   let bundle: string;
   let child: ChildProcess | undefined;

@@ -12,8 +12,8 @@
  *    between writers and this reader, replica lag of the eventually consistent reads, and transactions
  *    in flight while the previous refresh ran; `seen` keeps a change from being acted on twice.
  * 3. Each changed group: one strongly consistent Query of its partition (a view never goes back, and it
- *    holds at least the change that named it); schemas named by a change, new to the view or still
- *    without HELP: one consistent BatchGetItem.
+ *    holds at least the change that named it); schemas named by a change, new to the view or of another
+ *    type than the series items say: one consistent BatchGetItem.
  * 4. cursor = `started`.
  * Unchanged groups keep their `GroupState` objects; `generation` changes only when something changed.
  */
@@ -291,12 +291,14 @@ export class SnapshotReader {
     const parts = await this.pool(gpks, (gpk) => this.queryGroup(gpk, cost));
     cost.groups += gpks.length;
     // Schemas: named by a change, new to this view, or still without HELP (set later, outside a transaction).
+    // Schemas: named by a change (creation in a push, HELP set later), new to this view, or of another type
+    // than the series items say (a family redefined while it had no series).
     const want = new Set(changes.schemas);
     for (const p of parts) {
       for (const it of p.series) {
         const f = it.f?.S ?? '';
         const known = this.schemas.get(f);
-        if (!known || known.help === undefined) want.add(schemaPk(f));
+        if (!known || (it.t?.S !== undefined && it.t.S !== known.schema.type)) want.add(schemaPk(f));
       }
     }
     const helpChanged = await this.loadSchemas([...want], cost);

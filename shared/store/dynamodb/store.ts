@@ -697,20 +697,20 @@ export class DynamoStore implements Store {
   private async setHelp(name: string, help: string): Promise<void> {
     const e = new Expr();
     try {
-      await this.write(() =>
-        this.client.send(
-          new UpdateItemCommand({
+      // A transaction of one update, so that it carries a change item: readers learn the new HELP.
+      await this.transact([
+        {
+          Update: {
             TableName: this.table,
             Key: { pk: s(schemaPk(name)), sk: s(SK_SCHEMA) },
             UpdateExpression: `SET ${e.n('help')} = ${e.v(s(help))}`,
             ConditionExpression: `attribute_exists(${e.n('pk')}) AND attribute_not_exists(${e.n('help')})`,
-            ReturnConsumedCapacity: 'TOTAL',
             ...e.parts(),
-          }),
-        ),
-      );
+          },
+        },
+      ]);
     } catch (err) {
-      if ((err as Error)?.name !== 'ConditionalCheckFailedException') throw err;
+      if (!cancellationReasons(err)?.some((r) => r.Code === 'ConditionalCheckFailed')) throw err;
     }
     const cur = this.schemas.get(name);
     if (cur && !cur.help) this.schemas.set(name, { ...cur, help });

@@ -8,6 +8,7 @@ import {
   DEFAULT_INPUTS,
   loadPrices,
   type Prices,
+  readCostPerReplicaDay,
 } from '../../../bench/cost';
 
 /** Round prices, so the hand computations below stay readable. */
@@ -37,6 +38,9 @@ const BATCHED: CostInputs = {
     scrapeIntervalS: 60,
     scrapers: 1,
     eventsPerSec: 1000,
+    refreshIntervalS: 1,
+    groupChangesPerSec: 1,
+    seriesPerGroup: 64,
     fargateVcpu: 1,
     fargateMemoryGb: 2,
     fargateTasks: 1,
@@ -59,12 +63,14 @@ describe('cost model, hand-computed', () => {
     expect(line(m, 'Lambda duration (arm64)')).toBeCloseTo(42 * 0.0000133334, 9);
     // 40 WCU per 1,000 events -> 40,000 WRU x $0.625/M.
     expect(line(m, 'DynamoDB writes (on demand)')).toBeCloseTo(0.025, 9);
-    // 60 scrapes/h x (16 + ceil(8192 x 500 / 4096) = 1000) = 60,960 RRU/h over 3.6M events/h.
-    expect(line(m, 'DynamoDB reads (service scrapes)')).toBeCloseTo((60_960 / 3.6) * 0.125e-6, 9);
+    // Refreshes: 3,600/h x (8 index Queries x 0.5 + 1 changed group x ceil(64 x 500 / 4096) = 8) = 43,200;
+    // full reads: 5/day x ceil(8192 x 500 / 4096) / 2 = 500 -> 104.1667/h. Over 3.6M events/h.
+    const reads = ((43_200 + (5 / 24) * 500) / 3.6) * 0.125e-6;
+    expect(line(m, 'DynamoDB reads (service refreshes)')).toBeCloseTo(reads, 9);
     // Fargate: 1 vCPU + 2 GB = $0.0395/h over 3.6M events/h.
     expect(m.fargateUsdPerMillion).toBeCloseTo(0.0395 / 3.6, 6);
     expect(m.fargateUsdPerMonth).toBeCloseTo(0.0395 * 730, 1);
-    const variable = 0.00088 + 0.00004 + 42 * 0.0000133334 + 0.025 + (60_960 / 3.6) * 0.125e-6;
+    const variable = 0.00088 + 0.00004 + 42 * 0.0000133334 + 0.025 + reads;
     expect(m.variableUsdPerMillion).toBeCloseTo(variable, 5);
     expect(m.allInUsdPerMillion).toBeCloseTo(variable + 0.0395 / 3.6, 5);
     expect(m.met).toBe(false);
@@ -166,5 +172,23 @@ describe('write budget', () => {
     // Spending exactly the budget meets the target.
     const at = costModel({ ...BATCHED, wcuPer1000Events: m.writeBudgetWruPer1000Events }, PRICES);
     expect(at.allInUsdPerMillion).toBeCloseTo(0.02, 4);
+  });
+});
+
+describe('read cost of a service replica', () => {
+  it('is the refreshes plus the full reads, at the RRU price', () => {
+    // 2 RRU/s x 86,400 + 3 full reads of 1,000 RRU = 175,800 RRU x $0.125/M.
+    expect(
+      readCostPerReplicaDay({ unitsPerSec: 2, fullReadUnits: 1000, fullReadsPerDay: 3 }, PRICES),
+    ).toBeCloseTo(175_800 * 0.125e-6, 9);
+  });
+
+  it('uses the measured read units when given', () => {
+    const m = costModel({ ...BATCHED, measuredReadUnitsPerSec: 3 }, PRICES);
+    const reads = ((3 * 3600 + (5 / 24) * 500) / 3.6) * 0.125e-6;
+    expect(line(m, 'DynamoDB reads (service refreshes)')).toBeCloseTo(reads, 9);
+    expect(() => costModel({ ...BATCHED, measuredReadUnitsPerSec: -1 }, PRICES)).toThrow(
+      /measuredReadUnitsPerSec must be a finite number >= 0/,
+    );
   });
 });

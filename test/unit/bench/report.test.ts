@@ -15,6 +15,7 @@ import {
   type PartOutcome,
   pushgatewayRows,
   type Row,
+  readpathRows,
   renderMarkdown,
   renderTable,
   storeRows,
@@ -29,6 +30,7 @@ const MAPPERS: [string, (r: unknown) => Row[]][] = [
   ['pushgateway', pushgatewayRows],
   ['freshness', freshnessRows],
   ['bundle', bundleRows],
+  ['readpath', readpathRows],
   ['cost', costRows],
 ];
 
@@ -214,13 +216,27 @@ describe('bench driver arguments', () => {
       [],
       {
         quick: false,
-        parts: ['ingest', 'expfmt', 'store', 'dynamo', 'bundle', 'freshness', 'pushgateway', 'cost'],
+        parts: [
+          'ingest',
+          'expfmt',
+          'store',
+          'dynamo',
+          'bundle',
+          'freshness',
+          'pushgateway',
+          'readpath',
+          'cost',
+        ],
       },
     ],
     [['--quick', '--only', 'ingest,dynamo'], { quick: true, parts: ['ingest', 'dynamo'] }],
     [
       ['--skip', 'pushgateway,freshness', '--json', '/tmp/x.json'],
-      { quick: false, parts: ['ingest', 'expfmt', 'store', 'dynamo', 'bundle', 'cost'], json: '/tmp/x.json' },
+      {
+        quick: false,
+        parts: ['ingest', 'expfmt', 'store', 'dynamo', 'bundle', 'readpath', 'cost'],
+        json: '/tmp/x.json',
+      },
     ],
   ])('%j', (argv, want) => {
     expect(parseRunArgs(argv)).toMatchObject(want);
