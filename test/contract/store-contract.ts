@@ -1791,6 +1791,8 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
           while (!done) {
             const snap = await reader.snapshot();
             snapshots++;
+            // Yield to I/O: a store whose snapshot() resolves at once must not starve durable writers.
+            await new Promise((r) => setImmediate(r));
             for (const [gi, g] of gs.entries())
               for (const k of ['a', 'b']) {
                 const v = seriesValue(snap, g, 'cr_total', { k }) ?? 0;
