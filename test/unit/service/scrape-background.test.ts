@@ -3,6 +3,7 @@
  * store whose snapshot() can be held back, and the cache directly for the wait bound.
  */
 import { request as httpRequest } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { ScrapeCache } from '../../../service/scrape';
 import { buildServer } from '../../../service/server';
 import { ServiceStats } from '../../../service/stats';
@@ -164,6 +165,54 @@ describe('a scrape never waits for the store', () => {
       expect(text).toMatch(/^accrue_snapshot_refresh_seconds_total [0-9.e-]+$/m);
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('a changed store is rendered before it is served', () => {
+  it('renders and gzips the new snapshot in the background, so the scrape after a change only copies bytes', async () => {
+    const store = new FakeStore();
+    let renders = 0;
+    const counting = {
+      ...fakeCodec,
+      render: (...a: Parameters<typeof fakeCodec.render>) => {
+        if (a[0].groups.length > 0) renders++; // the stored part, not the own-metrics tail
+        return fakeCodec.render(...a);
+      },
+    };
+    const cache = new ScrapeCache(
+      store,
+      counting,
+      { refreshMs: 60_000, maxAgeMs: 60_000 },
+      new ServiceStats(),
+      Date.now,
+    );
+    try {
+      await store.push({
+        method: 'PUT',
+        group: { job: 'a' },
+        families: [gaugeFamily('a', [[{}, 1]])],
+        pushTimeMs: 1,
+      });
+      cache.invalidate();
+      const first = await cache.scrape('text', true); // Prometheus's format, gzipped: now warmed
+      expect(first.ok).toBe(true);
+      await store.push({
+        method: 'PUT',
+        group: { job: 'b' },
+        families: [gaugeFamily('b', [[{}, 2]])],
+        pushTimeMs: 2,
+      });
+      const before = renders;
+      cache.invalidate();
+      // No scrape in between: the served snapshot changes only once it is rendered and gzipped.
+      await until(async () => ((await cache.snapshot())?.groups.length ?? 0) === 2, 2000);
+      expect(renders).toBe(before + 1);
+      const after = (await cache.scrape('text', true)) as { ok: true; body: Buffer };
+      expect(gunzipSync(after.body).toString()).toMatch(/^b\{job="b"\} 2$/m);
+      expect(renders).toBe(before + 1);
+    } finally {
+      cache.close();
     }
   });
 });
