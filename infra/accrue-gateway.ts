@@ -46,12 +46,17 @@ import {
 } from 'aws-cdk-lib';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { Construct } from 'constructs';
+import { SERVICE_LIMIT_DEFAULTS } from '../shared/config';
 import { type Problem, ValidationError } from '../shared/model/errors';
 import { EMBEDDED_PROFILE_PREFIX } from '../shared/profiles/deployed';
 import { ProfileError } from '../shared/profiles/errors';
 import { loadProfile } from '../shared/profiles/load';
 import { LEDGER_TTL_ATTRIBUTE, SERIES_TTL_ATTRIBUTE } from '../shared/store/dynamodb/tables';
 import type { StoreLimits } from '../shared/store/types';
+
+/** The ALB's idle timeout: 5 s under the service's keep-alive timeout (shared/config.ts). */
+export const ALB_IDLE_TIMEOUT_SECONDS = Math.floor(SERVICE_LIMIT_DEFAULTS.keepAliveTimeoutMs / 1000) - 5;
+
 import { lambdaBundlingOptions, REPO_ROOT } from './bundling';
 import {
   grantTable,
@@ -853,6 +858,9 @@ export class AccrueGateway extends Construct {
       internetFacing: !p.internal,
       dropInvalidHeaderFields: true,
       deletionProtection: p.loadBalancerDeletionProtection,
+      // Below the service's keep-alive timeout, so the ALB, not the task, closes idle connections: a task
+      // closing one the ALB is about to reuse would turn a scrape or push into a 502.
+      idleTimeout: Duration.seconds(ALB_IDLE_TIMEOUT_SECONDS),
       vpcSubnets:
         props.loadBalancerSubnets ?? (p.internal ? serviceSubnets : { subnetType: ec2.SubnetType.PUBLIC }),
     });

@@ -7,13 +7,18 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { aws_ec2 as ec2, aws_ecs as ecs, aws_lambda as lambda, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { AccrueGateway, type AccrueGatewayProps } from '../../../infra/accrue-gateway';
+import {
+  AccrueGateway,
+  type AccrueGatewayProps,
+  ALB_IDLE_TIMEOUT_SECONDS,
+} from '../../../infra/accrue-gateway';
 import {
   LEDGER_READER_ACTIONS,
   LEDGER_WRITER_ACTIONS,
   SERIES_TABLE_ACTIONS,
 } from '../../../infra/permissions';
 import { SERVICE_HEALTHCHECK_SCRIPT } from '../../../infra/service-image';
+import { SERVICE_LIMIT_DEFAULTS } from '../../../shared/config';
 import {
   asArray,
   buildGateway,
@@ -193,6 +198,15 @@ describe('load balancer', () => {
       'AWS::ElasticLoadBalancingV2::LoadBalancer',
       { LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'false' }]) },
     );
+  });
+
+  it("closes idle connections before the service does (idle timeout under the service's keep-alive)", () => {
+    expect(ALB_IDLE_TIMEOUT_SECONDS * 1000).toBeLessThan(SERVICE_LIMIT_DEFAULTS.keepAliveTimeoutMs);
+    buildGateway().template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: 'idle_timeout.timeout_seconds', Value: String(ALB_IDLE_TIMEOUT_SECONDS) },
+      ]),
+    });
   });
 
   it('writes access logs to a new TLS-only, private, expiring SSE-S3 bucket', () => {
