@@ -108,12 +108,15 @@ export function requireServiceUrl(t: GatewayTarget, localFile: string): string {
 
 /**
  * Credentials for a loopback endpoint (the local emulator accepts any), so that tools work on a machine
- * without AWS credentials; undefined elsewhere (the SDK's default chain applies).
+ * without AWS credentials; undefined elsewhere, and whenever the environment has credentials of its own
+ * (`AWS_ACCESS_KEY_ID` or `AWS_PROFILE`): the SDK's default chain then applies. DynamoDB Local keeps tables
+ * per access key (unless started with `-sharedDb`), so every tool pointed at it must use the same key.
  */
 export function loopbackCredentials(
   endpoint: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
 ): { accessKeyId: string; secretAccessKey: string } | undefined {
-  if (!endpoint) return undefined;
+  if (!endpoint || env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE) return undefined;
   try {
     const host = new URL(endpoint).hostname;
     return host === '127.0.0.1' || host === 'localhost' || host === '[::1]'

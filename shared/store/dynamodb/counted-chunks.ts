@@ -1,6 +1,6 @@
 /**
- * Cutting a multi-transaction write (a large push, a DELETE, an expiry) into transactions of at most 100
- * actions so that **every transaction carries the counter changes of exactly the items it writes**: a new
+ * Cutting a multi-transaction write (a large push, a DELETE, an expiry) into transactions that fit
+ * DynamoDB's 100 actions beside the change-index item every transaction carries (./change-index.ts), so that **every transaction carries the counter changes of exactly the items it writes**: a new
  * series and its +1 on the family, group and store counters commit together, a deleted series and its -1
  * too. Whatever subset of the transactions commits (a process killed half-way, throttling outlasting the
  * retries, a client retrying), the counters stay equal to the items stored (issue 11, defect 4).
@@ -8,8 +8,10 @@
  * Pure: the caller supplies the entries and builds the counter items; nothing here talks to DynamoDB.
  */
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { CHANGE_INDEX_ACTIONS, TRANSACT_MAX_ACTIONS } from './change-index';
 
-export const MAX_ACTIONS = 100;
+/** Actions of a chunk's own: what is left of DynamoDB's limit after the change-index item. */
+export const MAX_ACTIONS = TRANSACT_MAX_ACTIONS - CHANGE_INDEX_ACTIONS;
 
 /** One item write and its effect on the series count of `family` (+1 new series, -1 deleted, 0 else). */
 export interface CountedEntry {
