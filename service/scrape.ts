@@ -10,6 +10,8 @@
  * - A changed snapshot is rendered and gzipped, within its refresh, in every format scraped with gzip so
  *   far, before it replaces the served one: scrapes meanwhile get the previous bytes, so no scrape waits
  *   for a render or a gzip of a large body (the read-path bench's p99 at 100k series came from that).
+ *   The exception is read-your-writes: after a push or delete through this instance, a scrape waits for
+ *   the refresh that write started (as a Pushgateway user expects of push-then-scrape).
  * - A scrape waits only when there is nothing it may serve: before the first snapshot, and when the last
  *   one is older than `maxAgeMs`. `refreshMs = 0` makes every scrape wait for a refresh (tests).
  * - Accrue's own metrics change on every scrape, so they are rendered separately (small) and appended to
@@ -141,6 +143,8 @@ export class ScrapeCache {
   /** Counts requests for a refresh; `doneEpoch` is the request count when the last finished refresh began. */
   private epoch = 0;
   private doneEpoch = 0;
+  /** The request count of the last write through this instance (`invalidate()`). */
+  private writeEpoch = 0;
   private again = false;
   private lastRefreshMs = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -164,7 +168,7 @@ export class ScrapeCache {
 
   /** A write went through this instance: refresh now (in the background). */
   invalidate(): void {
-    this.epoch++;
+    this.writeEpoch = ++this.epoch;
     this.kick();
   }
 
@@ -193,7 +197,30 @@ export class ScrapeCache {
   private async ensureServable(): Promise<void> {
     const age = this.ageMs();
     if (this.opts.refreshMs <= 0 || age > this.opts.maxAgeMs) await this.fresh();
+    else if (this.doneEpoch < this.writeEpoch) await this.ownWrites();
     else if (age >= this.opts.refreshMs) this.kick();
+  }
+
+  /**
+   * Read-your-writes, as on the Pushgateway: after a push or delete through this instance, a scrape waits
+   * (at most SCRAPE_WAIT_MS) for the refresh that write started. Changes made elsewhere (other instances,
+   * the ingest Lambda) never make a scrape wait.
+   */
+  private async ownWrites(): Promise<void> {
+    const want = this.writeEpoch;
+    await this.atMostWaitMs(async () => {
+      for (let i = 0; i < 3 && this.doneEpoch < want; i++) await (this.inflight ?? this.refresh());
+    });
+  }
+
+  private async atMostWaitMs(work: () => Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.waitMs());
+      timer.unref();
+    });
+    await Promise.race([work(), timeout]);
+    clearTimeout(timer);
   }
 
   private waitMs(): number {
@@ -203,16 +230,9 @@ export class ScrapeCache {
   /** Waits (at most SCRAPE_WAIT_MS) for a refresh that began after this call. */
   private async fresh(): Promise<void> {
     const want = ++this.epoch;
-    const done = (async () => {
+    await this.atMostWaitMs(async () => {
       for (let i = 0; i < 3 && this.doneEpoch < want; i++) await this.refresh();
-    })();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.waitMs());
-      timer.unref();
     });
-    await Promise.race([done, timeout]);
-    clearTimeout(timer);
   }
 
   /** Starts a refresh unless one runs; then one more starts when it ends. */

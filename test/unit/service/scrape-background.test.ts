@@ -83,23 +83,50 @@ async function serve(store: FakeStore, over: Partial<ServiceConfig> = {}) {
 }
 
 describe('a scrape never waits for the store', () => {
-  it('serves the last snapshot while a refresh is held back, then the new one', async () => {
+  it('serves the last snapshot while a refresh of changes made elsewhere is held back, then the new one', async () => {
     const store = new HeldStore();
-    const { app, base } = await serve(store);
+    const { app, base } = await serve(store, { snapshotRefreshMs: 50 });
     try {
       expect((await get(base)).status).toBe(200);
       store.hold();
-      expect((await get(base, '/metrics/job/x', 'PUT', 'm 1\n')).status).toBe(200);
-      // The push started a refresh that can't finish: scrapes still answer at once, from the old snapshot.
+      // Another writer (another instance, the ingest Lambda): only the background refresh sees it.
+      await store.push({
+        method: 'PUT',
+        group: { job: 'x' },
+        families: [gaugeFamily('m', [[{}, 1]])],
+        pushTimeMs: 1,
+      });
+      await until(async () => store.inFlight === 1, 2000);
+      // The refresh can't finish: scrapes still answer at once, from the old snapshot.
       const during = await Promise.all(Array.from({ length: 10 }, () => get(base)));
       for (const r of during) {
         expect(r.status).toBe(200);
+        expect(r.ms).toBeLessThan(1000);
         expect(r.text).not.toMatch(/^m\{job="x"\} 1$/m);
       }
       expect(store.inFlight).toBe(1);
       store.let();
       await until(async () => /^m\{job="x"\} 1$/m.test((await get(base)).text), 2000);
       expect(store.maxInFlight).toBe(1);
+    } finally {
+      store.let();
+      await app.close();
+    }
+  });
+
+  it('read-your-writes: a scrape after a push through this instance waits for the refresh that push started', async () => {
+    const store = new HeldStore();
+    const { app, base } = await serve(store);
+    try {
+      expect((await get(base)).status).toBe(200);
+      store.hold();
+      expect((await get(base, '/metrics/job/y', 'PUT', 'n 2\n')).status).toBe(200);
+      const scrape = get(base);
+      await new Promise((r) => setTimeout(r, 100));
+      store.let();
+      const r = await scrape;
+      expect(r.status).toBe(200);
+      expect(r.text).toMatch(/^n\{job="y"\} 2$/m);
     } finally {
       store.let();
       await app.close();
@@ -116,8 +143,9 @@ describe('a scrape never waits for the store', () => {
       await get(base, '/metrics/job/a', 'PUT', 'a 1\n');
       await get(base, '/metrics/job/b', 'PUT', 'b 2\n');
       await get(base, '/metrics/job/c', 'PUT', 'c 3\n');
-      await Promise.all(Array.from({ length: 5 }, () => get(base)));
+      const scrapes = Promise.all(Array.from({ length: 5 }, () => get(base)));
       store.let();
+      await scrapes;
       await until(async () => /^c\{job="c"\} 3$/m.test((await get(base)).text), 2000);
       const text = (await get(base)).text;
       expect(text).toMatch(/^a\{job="a"\} 1$/m);
