@@ -254,16 +254,34 @@ export class SnapshotReader {
 
   private async queryChanges(pk: string, fromSk: string, cost: Cost): Promise<Item[]> {
     const out: Item[] = [];
+    await this.queryAll(pk, fromSk, false, cost, (items) => out.push(...items));
+    return out;
+  }
+
+  /**
+   * Every page of one partition's Query (`sk >= fromSk` when given), each page's read units added to
+   * `cost` (as DynamoDB reported them, else computed by its rules).
+   */
+  private async queryAll(
+    pk: string,
+    fromSk: string | undefined,
+    consistent: boolean,
+    cost: Cost,
+    onPage: (items: Item[]) => void,
+  ): Promise<void> {
     let start: Record<string, AttributeValue> | undefined;
     do {
       const e = new Expr();
       const startNow = start;
+      const keyCondition =
+        `${e.n('pk')} = ${e.v(s(pk))}` +
+        (fromSk === undefined ? '' : ` AND ${e.n('sk')} >= ${e.v(s(fromSk))}`);
       const res = await this.o.read(() =>
         this.o.client.send(
           new QueryCommand({
             TableName: this.o.table,
-            KeyConditionExpression: `${e.n('pk')} = ${e.v(s(pk))} AND ${e.n('sk')} >= ${e.v(s(fromSk))}`,
-            ConsistentRead: false,
+            KeyConditionExpression: keyCondition,
+            ConsistentRead: consistent,
             ReturnConsumedCapacity: 'TOTAL',
             ...(startNow ? { ExclusiveStartKey: startNow } : {}),
             ...e.parts(),
@@ -271,11 +289,10 @@ export class SnapshotReader {
         ),
       );
       const items = (res.Items ?? []) as Item[];
-      cost.add(reportedUnits(res.ConsumedCapacity) ?? pageUnits(items, false));
-      out.push(...items);
+      cost.add(reportedUnits(res.ConsumedCapacity) ?? pageUnits(items, consistent));
+      onPage(items);
       start = res.LastEvaluatedKey;
     } while (start);
-    return out;
   }
 
   private prune(started: number): void {
@@ -290,7 +307,6 @@ export class SnapshotReader {
     const gpks = [...changes.groups];
     const parts = await this.pool(gpks, (gpk) => this.queryGroup(gpk, cost));
     cost.groups += gpks.length;
-    // Schemas: named by a change, new to this view, or still without HELP (set later, outside a transaction).
     // Schemas: named by a change (creation in a push, HELP set later), new to this view, or of another type
     // than the series items say (a family redefined while it had no series).
     const want = new Set(changes.schemas);
@@ -318,31 +334,13 @@ export class SnapshotReader {
 
   private async queryGroup(gpk: string, cost: Cost): Promise<GroupItems> {
     const g: GroupItems = { series: [] };
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const e = new Expr();
-      const startNow = start;
-      const res = await this.o.read(() =>
-        this.o.client.send(
-          new QueryCommand({
-            TableName: this.o.table,
-            KeyConditionExpression: `${e.n('pk')} = ${e.v(s(gpk))}`,
-            ConsistentRead: true,
-            ReturnConsumedCapacity: 'TOTAL',
-            ...(startNow ? { ExclusiveStartKey: startNow } : {}),
-            ...e.parts(),
-          }),
-        ),
-      );
-      const items = (res.Items ?? []) as Item[];
-      cost.add(reportedUnits(res.ConsumedCapacity) ?? pageUnits(items, true));
+    await this.queryAll(gpk, undefined, true, cost, (items) => {
       for (const it of items) {
         const sk = it.sk?.S ?? '';
         if (sk === SK_META) g.meta = it;
         else if (sk.startsWith('s#')) g.series.push(it);
       }
-      start = res.LastEvaluatedKey;
-    } while (start);
+    });
     return g;
   }
 
