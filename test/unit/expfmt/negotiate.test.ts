@@ -78,6 +78,67 @@ describe('negotiate', () => {
     ['huge header', `${'x/y;q=0.1,'.repeat(100_000)}application/openmetrics-text`, 'text', TEXT_CONTENT_TYPE],
     ['non-string', 42 as unknown as string, 'text', TEXT_CONTENT_TYPE],
   ])('%s', (_name, accept, format, contentType) => {
-    expect(negotiate(accept)).toEqual({ format, contentType });
+    expect(negotiate(accept)).toEqual({ format, contentType, escaping: 'underscores' });
+  });
+});
+
+describe('negotiate: escaping of names', () => {
+  const P3 =
+    'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2';
+  it.each<[string, string, string, string, string]>([
+    [
+      'Prometheus 3 protobuf',
+      P3,
+      'protobuf',
+      'allow-utf-8',
+      `${PROTOBUF_EXPOSITION_CONTENT_TYPE}; escaping=allow-utf-8`,
+    ],
+    [
+      'OpenMetrics with values',
+      'application/openmetrics-text;version=1.0.0;escaping=values',
+      'openmetrics',
+      'values',
+      `${OPENMETRICS_CONTENT_TYPE}; escaping=values`,
+    ],
+    [
+      'text 1.0.0 with allow-utf-8',
+      'text/plain;version=1.0.0;escaping=allow-utf-8',
+      'text',
+      'allow-utf-8',
+      'text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8',
+    ],
+    ['text with dots', 'text/plain;escaping=dots', 'text', 'dots', `${TEXT_CONTENT_TYPE}; escaping=dots`],
+    [
+      'quoted scheme',
+      'text/plain;escaping="underscores"',
+      'text',
+      'underscores',
+      `${TEXT_CONTENT_TYPE}; escaping=underscores`,
+    ],
+    ['unknown scheme ignored', 'text/plain;escaping=rot13', 'text', 'underscores', TEXT_CONTENT_TYPE],
+    [
+      'hostile scheme ignored',
+      'text/plain;escaping=a\r\nX-Evil: 1',
+      'text',
+      'underscores',
+      TEXT_CONTENT_TYPE,
+    ],
+    [
+      'the winning range decides, not a refused one',
+      'text/plain;escaping=allow-utf-8;q=0,application/openmetrics-text;escaping=dots',
+      'openmetrics',
+      'dots',
+      `${OPENMETRICS_CONTENT_TYPE}; escaping=dots`,
+    ],
+    [
+      'a range we cannot serve does not lend its scheme',
+      'application/json;escaping=values,text/plain;version=0.0.4;q=0.5',
+      'text',
+      'underscores',
+      TEXT_CONTENT_TYPE,
+    ],
+    ['text/* is not text 1.0.0', 'text/*;version=1.0.0', 'text', 'underscores', TEXT_CONTENT_TYPE],
+  ])('%s', (_name, accept, format, escaping, contentType) => {
+    expect(negotiate(accept)).toEqual({ format, escaping, contentType });
   });
 });
