@@ -10,34 +10,20 @@
  * Filtering, ordering and paging happen here, on the server (service/status/groups.ts), so the page stays
  * small at any number of groups. Errors (a bad filter) go through the server's one error handler.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ServiceConfig, StoreConfig } from '../../shared/config';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { StoreConfig } from '../../shared/config';
 import { labelsKey } from '../../shared/model/identity';
 import { parseGroupingPath } from '../../shared/push/path';
 import type { StoreSnapshot } from '../../shared/store/types';
 import { pageHeaders } from '../page-policy';
 import type { ScrapeCache } from '../scrape';
-import type { ServiceStats } from '../stats';
 import { loadAssets } from '../status/assets';
 import { groupDetail } from '../status/detail';
 import { type GroupPage, listGroups, parseGroupQuery } from '../status/groups';
 import { renderStatusPage, type Settings } from '../status/html';
 import { ingestTotals } from '../status/ingest';
-
-export interface StatusRouteDeps {
-  readonly cache: ScrapeCache;
-  readonly stats: ServiceStats;
-  readonly config: ServiceConfig;
-  readonly storeConfig?: StoreConfig;
-  readonly version: string;
-  readonly startedAtMs: number;
-  readonly now: () => number;
-  readonly pushAuthScheme: string;
-  readonly scrapeAuthScheme: string;
-  readonly requireRead: (req: FastifyRequest) => Promise<void>;
-  /** True when a delete from this request's page can succeed (no push auth, or basic credentials sent). */
-  readonly canDelete: (req: FastifyRequest) => boolean;
-}
+import { canDeleteFrom } from './access';
+import { type RouteContext, TEXT } from './context';
 
 const HOST_RE = /^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/;
 
@@ -48,7 +34,7 @@ function storeDescription(s: StoreConfig | undefined): string {
     : `dynamodb (tables ${s.seriesTable}, ${s.ledgerTable})`;
 }
 
-function settingsOf(d: StatusRouteDeps): Settings {
+function settingsOf(d: RouteContext): Settings {
   const s = d.storeConfig;
   const extra: [string, string][] = s
     ? [
@@ -65,8 +51,8 @@ function settingsOf(d: StatusRouteDeps): Settings {
     store: storeDescription(s),
     node: process.version,
     startedAtMs: d.startedAtMs,
-    pushAuth: d.pushAuthScheme,
-    scrapeAuth: d.scrapeAuthScheme,
+    pushAuth: d.pushAuth?.scheme ?? 'none',
+    scrapeAuth: d.scrapeAuth?.scheme ?? 'none',
     adminApi: d.config.adminApi,
     maxBodyBytes: d.config.maxBodyBytes,
     snapshotRefreshMs: d.config.snapshotRefreshMs,
@@ -110,11 +96,9 @@ function pageJson(p: GroupPage) {
   };
 }
 
-export function registerStatusRoutes(app: FastifyInstance, d: StatusRouteDeps): void {
-  const assets = loadAssets();
-  const read = { onRequest: d.requireRead };
-
-  const page = async (req: FastifyRequest, reply: FastifyReply) => {
+/** GET / and /status: the HTML status page, one page of groups (query: filter, state, order, page). */
+export function statusPageHandler(d: RouteContext) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
     const query = parseGroupQuery(req.query as Record<string, unknown>);
     const { snapshot, error } = await readSnapshot(d.cache);
     const nowMs = d.now();
@@ -126,7 +110,7 @@ export function registerStatusRoutes(app: FastifyInstance, d: StatusRouteDeps): 
       pushRejected: d.stats.rejectedByReason(),
       settings: settingsOf(d),
       snapshotAgeSeconds: d.cache.snapshotAgeSeconds(),
-      canDelete: d.canDelete(req),
+      canDelete: canDeleteFrom(d, req),
       nowMs,
       origin: `${req.protocol}://${host}`,
       ...(error ? { error } : {}),
@@ -137,29 +121,39 @@ export function registerStatusRoutes(app: FastifyInstance, d: StatusRouteDeps): 
       .header('cache-control', 'no-store')
       .send(html);
   };
-  app.get('/', read, page);
-  app.get('/status', read, page);
+}
 
-  app.get('/static/:name', async (req, reply) => {
+/** GET /static/:name: the page's script and style (CSP: no inline script). */
+export function staticAssetHandler() {
+  const assets = loadAssets();
+  return async (req: FastifyRequest, reply: FastifyReply) => {
     const asset = assets.get((req.params as { name: string }).name);
-    if (!asset) return reply.code(404).type('text/plain; charset=utf-8').send('not found\n');
+    if (!asset) return reply.code(404).type(TEXT).send('not found\n');
     reply.type(asset.contentType).header('etag', asset.etag).header('cache-control', 'no-cache');
     reply.header('x-content-type-options', 'nosniff');
     if (req.headers['if-none-match'] === asset.etag) return reply.code(304).send();
     return reply.send(asset.body);
-  });
+  };
+}
 
-  // Browsers ask for it on every page; no icon, and no 404 in their console.
-  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
+/** GET /favicon.ico: browsers ask for it on every page; no icon, and no 404 in their console. */
+export async function noFavicon(_req: FastifyRequest, reply: FastifyReply) {
+  return reply.code(204).send();
+}
 
-  app.get('/api/v1/accrue/groups', read, async (req, reply) => {
+/** GET /api/v1/accrue/groups: one page of group summaries. */
+export function groupsHandler(d: RouteContext) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
     const query = parseGroupQuery(req.query as Record<string, unknown>);
     const { snapshot, error } = await readSnapshot(d.cache);
     if (!snapshot) return reply.code(503).send({ status: 'error', error });
     return { status: 'success', data: pageJson(listGroups(snapshot, query, d.now())) };
-  });
+  };
+}
 
-  app.get('/api/v1/accrue/group/*', read, async (req, reply) => {
+/** GET /api/v1/accrue/group/<grouping path>: one group's families with sample values; 404 if missing. */
+export function groupHandler(d: RouteContext) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
     const raw = req.url.slice('/api/v1/accrue/group/'.length).split('?')[0] ?? '';
     const key = parseGroupingPath(raw);
     const { snapshot, error } = await readSnapshot(d.cache);
@@ -168,9 +162,12 @@ export function registerStatusRoutes(app: FastifyInstance, d: StatusRouteDeps): 
     const g = snapshot.groups.find((x) => labelsKey(x.key) === id);
     if (!g) return reply.code(404).send({ status: 'error', error: `no group ${JSON.stringify({ ...key })}` });
     return { status: 'success', data: groupDetail(g, d.now()) };
-  });
+  };
+}
 
-  app.get('/api/v1/accrue/overview', read, async (_req, reply) => {
+/** GET /api/v1/accrue/overview: ingest totals, push refusals since start, settings. */
+export function overviewHandler(d: RouteContext) {
+  return async (_req: FastifyRequest, reply: FastifyReply) => {
     const { snapshot, error } = await readSnapshot(d.cache);
     const nowMs = d.now();
     const all = snapshot
@@ -193,5 +190,5 @@ export function registerStatusRoutes(app: FastifyInstance, d: StatusRouteDeps): 
         settings: settingsOf(d),
       },
     });
-  });
+  };
 }

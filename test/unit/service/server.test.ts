@@ -485,7 +485,7 @@ describe('acceptsGzip', () => {
     ['x-gzip', true],
     ['notgzip', false],
   ])('%j -> %s', async (header, expected) => {
-    const { acceptsGzip } = await import('../../../service/server');
+    const { acceptsGzip } = await import('../../../service/routes/scrape');
     expect(acceptsGzip(header)).toBe(expected);
   });
 });

@@ -1,0 +1,64 @@
+/**
+ * PUT / POST / DELETE /metrics/job/<JOB>{/<L>/<V>}: the Pushgateway push API. The grouping path is parsed
+ * once (../push-facts.ts); the body is decoded and parsed within the in-memory body budget; validation is
+ * shared/push/prepare.ts; the store applies it. A stale push answers 409 (docs/security.md "Stale pushes").
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RejectReason } from '../../shared/model/errors';
+import type { MetricFamily } from '../../shared/model/types';
+import { requireJob } from '../../shared/producers';
+import { decodePushBodyAsync } from '../../shared/push/body';
+import { preparePush } from '../../shared/push/prepare';
+import type { PushMethod } from '../../shared/store/types';
+import { holdOf } from '../body-budget';
+import { groupOf, setOutcome, setSeries } from '../push-facts';
+import { header, type RouteContext, TEXT } from './context';
+
+export function pushHandler(ctx: RouteContext) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const method = req.method as PushMethod;
+    const group = groupOf(req);
+    const producer = ctx.callers.of(req)?.producer;
+    if (producer) requireJob(producer, group['job'] ?? '');
+    const pushTimeMs = ctx.now();
+    const families = method === 'DELETE' ? [] : await readFamilies(ctx, req);
+    const prepared = preparePush(method, group, families, pushTimeMs);
+    setSeries(req, countSeries(prepared.families));
+    const result = await ctx.store.push(prepared);
+    ctx.cache.invalidate();
+    setOutcome(req, result.status);
+    if (result.status === 'stale') {
+      // Changed nothing: answered as a refusal the client can see (docs/security.md "Stale pushes").
+      ctx.stats.countRejected(RejectReason.stale);
+      return reply
+        .code(409)
+        .type(TEXT)
+        .send('stale: this group already holds a newer push; nothing was changed\n');
+    }
+    return reply.code(method === 'DELETE' ? 202 : 200).send();
+  };
+}
+
+/** Decodes (gzip, text or protobuf) and parses the body within the body budget. */
+async function readFamilies(ctx: RouteContext, req: FastifyRequest): Promise<MetricFamily[]> {
+  const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  return ctx.budget.parse(raw.length, async () => {
+    const contentEncoding = header(req, 'content-encoding');
+    const body = await decodePushBodyAsync(raw, {
+      contentType: header(req, 'content-type'),
+      contentEncoding,
+      maxBytes: ctx.config.maxBodyBytes,
+    });
+    if (contentEncoding) holdOf(req)?.add(body.kind === 'text' ? body.text.length : body.bytes.length);
+    const parseLimits = { maxSeries: ctx.limits.maxSeriesPerPush };
+    return body.kind === 'text'
+      ? ctx.codec.parseTextYielding(body.text, parseLimits)
+      : ctx.codec.parseProtobufDelimited(body.bytes, parseLimits);
+  });
+}
+
+function countSeries(families: readonly MetricFamily[]): number {
+  let n = 0;
+  for (const f of families) n += f.series.length;
+  return n;
+}
