@@ -7,6 +7,7 @@
  */
 import { ENVELOPE_LIMITS, GENERIC_KINDS } from '../ingest/envelope';
 import type { Problem } from '../model/errors';
+import { reservedNameProblem } from '../model/exposed-names';
 import { labelNameProblem, metricNameProblem } from '../model/names';
 import { type CompiledKind, type CompiledProfile, FieldType } from '../profiles/types';
 import { DEFAULT_LIMITS } from '../store/types';
@@ -80,13 +81,8 @@ function checkLabels(problems: Problem[], path: string, labels: unknown): void {
 function checkGeneric(problems: Problem[], p: string, ev: Record<string, unknown>, kind: string): void {
   const max = ENVELOPE_LIMITS.maxAbsValue;
   if (kind !== 'push') {
-    const np = metricNameProblem(ev.name);
+    const np = metricNameProblem(ev.name) ?? reservedNameProblem(ev.name as string);
     if (np) problems.push({ path: `${p}.name`, message: np });
-    else if ((ev.name as string).startsWith('accrue_'))
-      problems.push({
-        path: `${p}.name`,
-        message: 'must not start with "accrue_" (reserved for Accrue\'s own metrics)',
-      });
     else if ((ev.name as string).length > ENVELOPE_LIMITS.maxNameLength)
       problems.push({
         path: `${p}.name`,

@@ -12,16 +12,11 @@
  *   Prometheus 2.x negotiates (it keeps `le` as a string) and matches what the Pushgateway wrote;
  * - the body ends with `# EOF`. No `# UNIT`, no `_created`, no exemplars, no timestamps.
  */
+import { counterSampleName, openMetricsFamilyName } from '../model/exposed-names';
 import type { Labels, MetricFamily } from '../model/types';
 import { ByteSink } from './byte-sink';
 import { escapeOpenMetricsHelp } from './escape';
-import {
-  type BoundCache,
-  counterSampleName,
-  labelsText,
-  openMetricsFamilyName,
-  writeSeries,
-} from './series-lines';
+import { type BoundCache, labelsText, writeSeries } from './series-lines';
 import { mergedLabelsText } from './text-create';
 
 export interface OpenMetricsWriteOptions {
@@ -44,7 +39,7 @@ export function metricFamiliesToOpenMetrics(
   const out = new ByteSink();
   const bounds: BoundCache = new Map();
   for (const f of families) {
-    const fname = openMetricsFamilyName(f);
+    const fname = openMetricsFamilyName(f.name, f.type);
     if (f.help !== '') out.str('# HELP ' + fname + ' ' + escapeOpenMetricsHelp(f.help) + '\n');
     out.str('# TYPE ' + fname + ' ' + openMetricsTypeName(f.type) + '\n');
     const sample = f.type === 'counter' ? counterSampleName(f.name, true) : f.name;

@@ -20,17 +20,6 @@ export function labelsText(labels: Labels): string {
   return s;
 }
 
-/** Sample name used for a counter's samples: text keeps the family name, OpenMetrics needs `_total`. */
-export function counterSampleName(name: string, openMetrics: boolean): string {
-  if (!openMetrics || name.endsWith('_total')) return name;
-  return name + '_total';
-}
-
-/** OpenMetrics family name: counters lose their `_total` suffix. */
-export function openMetricsFamilyName(f: MetricFamily): string {
-  return f.type === 'counter' && f.name.endsWith('_total') ? f.name.slice(0, -6) : f.name;
-}
-
 /**
  * Per-call cache of formatted `le`/`quantile` values (bucket layouts repeat across series). Both formats
  * write them as Go's %g (`1`, not client_golang's OpenMetrics `1.0`), so that a series keeps its identity

@@ -28,6 +28,13 @@
  * every call; without one, each call renders everything. The cache holds no strong reference to families
  * (WeakMap) beyond the per-name block entries of the last render, so memory follows the live snapshot.
  */
+import {
+  counterSampleName,
+  openMetricsFamilyName,
+  PUSH_FAILURE_TIME_METRIC,
+  PUSH_TIME_METRIC,
+  sampleNames,
+} from '../model/exposed-names';
 import type { Labels, MetricFamily } from '../model/types';
 import type { GroupingKey, GroupState, StoreSnapshot } from '../store/types';
 import { ByteSink } from './byte-sink';
@@ -35,11 +42,10 @@ import { escapeHelp, escapeLabelValue, escapeOpenMetricsHelp } from './escape';
 import { formatFloat } from './float';
 import type { TextExpositionFormat as ExpositionFormat } from './negotiate';
 import { metricFamiliesToOpenMetrics, openMetricsTypeName } from './openmetrics-create';
-import { counterSampleName, openMetricsFamilyName, writeSeries } from './series-lines';
+import { writeSeries } from './series-lines';
 import { metricFamiliesToText } from './text-create';
 
-export const PUSH_TIME_METRIC = 'push_time_seconds';
-export const PUSH_FAILURE_TIME_METRIC = 'push_failure_time_seconds';
+export { PUSH_FAILURE_TIME_METRIC, PUSH_TIME_METRIC };
 export const PUSH_TIME_HELP = 'Last Unix time when changing this group in the Pushgateway succeeded.';
 export const PUSH_FAILURE_TIME_HELP = 'Last Unix time when changing this group in the Pushgateway failed.';
 
@@ -279,21 +285,12 @@ export function renderSnapshotWithStats(
 
 /** Names a family occupies in the output: its sample names, and in OpenMetrics its family name too. */
 function exposedNames(name: string, type: MetricFamily['type'], om: boolean): string[] {
-  switch (type) {
-    case 'histogram':
-      return om
-        ? [`#${name}`, `${name}_bucket`, `${name}_sum`, `${name}_count`]
-        : [`${name}_bucket`, `${name}_sum`, `${name}_count`];
-    case 'summary':
-      return om ? [`#${name}`, name, `${name}_sum`, `${name}_count`] : [name, `${name}_sum`, `${name}_count`];
-    case 'counter': {
-      if (!om) return [name];
-      const fam = name.endsWith('_total') ? name.slice(0, -6) : name;
-      return [`#${fam}`, `${fam}_total`];
-    }
-    default:
-      return om ? [`#${name}`, name] : [name];
+  if (!om) return sampleNames(name, type);
+  if (type === 'counter') {
+    const fam = openMetricsFamilyName(name, type);
+    return [`#${fam}`, counterSampleName(fam, true)];
   }
+  return [`#${name}`, ...sampleNames(name, type)];
 }
 
 function groupText(cache: RenderCache, key: GroupingKey): GroupText {
@@ -569,7 +566,7 @@ function buildBlock(cache: RenderCache, all: readonly Entry[], om: boolean): Blo
   }
 
   const f0 = entries[0]!.family;
-  const fname = om ? openMetricsFamilyName(f0) : f0.name;
+  const fname = om ? openMetricsFamilyName(f0.name, f0.type) : f0.name;
   let header = '';
   if (help !== '')
     header += '# HELP ' + fname + ' ' + (om ? escapeOpenMetricsHelp(help) : escapeHelp(help)) + '\n';

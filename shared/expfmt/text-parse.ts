@@ -27,16 +27,18 @@
  * Errors are `ParseError(line, msg)`: `text format parsing error in line N: …`, 1-based.
  */
 import { LimitError, ParseError, RejectReason } from '../model/errors';
+import { reservedSuffixes, reservesSuffix, suffixOwners } from '../model/exposed-names';
 import { labelsKey } from '../model/identity';
-import type {
-  Bucket,
-  HistogramSeries,
-  Labels,
-  MetricFamily,
-  MetricType,
-  Quantile,
-  ScalarSeries,
-  SummarySeries,
+import {
+  type Bucket,
+  type HistogramSeries,
+  isMetricType,
+  type Labels,
+  type MetricFamily,
+  type MetricType,
+  type Quantile,
+  type ScalarSeries,
+  type SummarySeries,
 } from '../model/types';
 import { escapeLabelValue } from './escape';
 import { canonicalBound, formatFloat, parseGoFloat, parseSimpleDecimalAt } from './float';
@@ -75,14 +77,6 @@ interface FamilyBuilder {
   lastKey: string | undefined;
   lastCb: ComplexBuilder | undefined;
 }
-
-const TYPES: Readonly<Record<string, MetricType>> = {
-  counter: 'counter',
-  gauge: 'gauge',
-  histogram: 'histogram',
-  summary: 'summary',
-  untyped: 'untyped',
-};
 
 function isNameStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
@@ -276,7 +270,8 @@ class TextParser {
     while (k < eol && b.charCodeAt(k) !== 32 && b.charCodeAt(k) !== 9) k++;
     const tok = b.slice(i, k);
     if (tok === '') this.fail(`missing type in TYPE line for metric name ${show(name)}`);
-    const t = Object.hasOwn(TYPES, tok.toLowerCase()) ? TYPES[tok.toLowerCase()] : undefined;
+    const lower = tok.toLowerCase();
+    const t = isMetricType(lower) ? lower : undefined;
     if (t === undefined) {
       this.fail(
         `unknown metric type ${show(tok)} for metric name ${show(name)} (counter, gauge, histogram, summary or untyped)`,
@@ -284,13 +279,11 @@ class TextParser {
     }
     if (this.skipBlank(k, eol) !== eol)
       this.fail(`unexpected text after type in TYPE line for ${show(name)}`);
-    if (t === 'histogram' || t === 'summary') {
-      for (const suffix of t === 'histogram' ? ['_bucket', '_sum', '_count'] : ['_sum', '_count']) {
-        if (this.families.has(name + suffix)) {
-          this.fail(
-            `${t} ${show(name)} reserves the name ${show(name + suffix)}, which is already a metric family`,
-          );
-        }
+    for (const suffix of reservedSuffixes(t)) {
+      if (this.families.has(name + suffix)) {
+        this.fail(
+          `${t} ${show(name)} reserves the name ${show(name + suffix)}, which is already a metric family`,
+        );
       }
     }
     fam.type = t;
@@ -313,20 +306,13 @@ class TextParser {
 
   /** A new family name must not be a sample name of an existing histogram or summary. */
   private checkReserved(name: string): void {
-    let base: string | undefined;
-    let bucket = false;
-    if (name.endsWith('_bucket')) {
-      base = name.slice(0, -7);
-      bucket = true;
-    } else if (name.endsWith('_sum')) base = name.slice(0, -4);
-    else if (name.endsWith('_count')) base = name.slice(0, -6);
-    if (base === undefined) return;
-    const f = this.families.get(base);
-    if (f === undefined) return;
-    if (f.type === 'histogram' || (f.type === 'summary' && !bucket)) {
-      this.fail(
-        `${show(name)} belongs to ${f.type} ${show(base)} whose lines started at line ${f.line}; a family's lines must be contiguous`,
-      );
+    for (const { base, suffix } of suffixOwners(name)) {
+      const f = this.families.get(base);
+      if (f !== undefined && reservesSuffix(f.type, suffix)) {
+        this.fail(
+          `${show(name)} belongs to ${f.type} ${show(base)} whose lines started at line ${f.line}; a family's lines must be contiguous`,
+        );
+      }
     }
   }
 

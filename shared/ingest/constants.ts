@@ -4,6 +4,7 @@
  * same constants and re-exports them.
  */
 
+import { RESERVED_NAME_LOOKAHEAD } from '../model/exposed-names';
 import { MAX_NAME_LENGTH } from '../model/names';
 
 /** The only envelope version this decoder accepts. */
@@ -30,14 +31,13 @@ export const ENVELOPE_LIMITS = {
 } as const;
 
 /** Names starting with this prefix belong to Accrue's own metrics and are refused in events. */
-export { RESERVED_PREFIX } from '../model/names';
+export { RESERVED_PREFIX } from '../model/exposed-names';
 
 /** Idempotency key: URL/ID-safe characters; `#` is excluded because the store reserves `<id>#<n>`. */
 export const ID_PATTERN = '^[A-Za-z0-9_.:/@+=-]+$';
 export const LABEL_NAME_PATTERN = '^(?!__)[a-zA-Z_][a-zA-Z0-9_]*$';
-/** Metric names; refuses the reserved prefix and the per-group gauges the renderer adds. */
-export const METRIC_NAME_PATTERN =
-  '^(?!accrue_|push_time_seconds$|push_failure_time_seconds$)[a-zA-Z_:][a-zA-Z0-9_:]*$';
+/** Metric names; refuses the reserved names (`reservedNameProblem`: `__`, `accrue_`, the per-group gauges). */
+export const METRIC_NAME_PATTERN = `^${RESERVED_NAME_LOOKAHEAD}[a-zA-Z_:][a-zA-Z0-9_:]*$`;
 /** Label values may hold anything but NUL (Accrue's identity-key separator). */
 export const LABEL_VALUE_PATTERN = '^[^\\u0000]*$';
 

@@ -71,7 +71,7 @@ const MetricName = Type.String({
   maxLength: ENVELOPE_LIMITS.maxNameLength,
   pattern: METRIC_NAME_PATTERN,
   description:
-    'Metric name [a-zA-Z_:][a-zA-Z0-9_:]*; the prefix "accrue_", push_time_seconds and push_failure_time_seconds are reserved.',
+    'Metric name [a-zA-Z_:][a-zA-Z0-9_:]*; the prefixes "__" and "accrue_", push_time_seconds and push_failure_time_seconds are reserved.',
 });
 const Help = Type.String({
   maxLength: ENVELOPE_LIMITS.maxHelpLength,

@@ -10,6 +10,7 @@
  * numbers are range-checked with `!(v >= min && v <= max)`, which also refuses NaN.
  */
 import { type Problem, RejectReason } from '../model/errors';
+import { reservedNameProblem } from '../model/exposed-names';
 import { KEY_SEP } from '../model/identity';
 import {
   clip,
@@ -21,10 +22,9 @@ import {
 } from '../model/names';
 import type { CompiledEmit, CompiledKind, CompiledMetric, CompiledProfile } from '../profiles/types';
 import { EmitOp, FieldType } from '../profiles/types';
-import { RESERVED_NAMES } from '../push/prepare';
 import type { GroupingKey } from '../store/types';
 import { type Aggregator, type FamilyInfo, observe, type SeriesAcc, setGauge } from './aggregate';
-import { ENVELOPE_LIMITS, RESERVED_PREFIX } from './constants';
+import { ENVELOPE_LIMITS } from './constants';
 import type { FastCheck } from './fastpath';
 
 export interface Failure {
@@ -421,13 +421,8 @@ function nameProblem(name: unknown): { reason: RejectReason; message: string } |
       reason: RejectReason.invalidName,
       message: 'must match [a-zA-Z_:][a-zA-Z0-9_:]* (Prometheus data model)',
     };
-  if (name.startsWith(RESERVED_PREFIX) || RESERVED_NAMES.has(name)) {
-    return {
-      reason: RejectReason.invalidName,
-      message: `is reserved (prefix "${RESERVED_PREFIX}", push_time_seconds and push_failure_time_seconds belong to Accrue)`,
-    };
-  }
-  return undefined;
+  const rp = reservedNameProblem(name);
+  return rp === undefined ? undefined : { reason: RejectReason.invalidName, message: rp };
 }
 
 interface GenericLabels {

@@ -167,12 +167,6 @@ export function unescapeValuesName(name: string): string {
 }
 
 /**
- * Metric names starting with this prefix belong to Accrue's own metrics: pushes, events and profiles
- * can't use it, so Accrue's metrics never collide with its users' (docs/architecture.md).
- */
-export const RESERVED_PREFIX = 'accrue_';
-
-/**
  * Label values (and every other pushed string) must be well-formed Unicode. A lone UTF-16 surrogate
  * (`"A\ud800B"`, possible in JSON, never in valid UTF-8) is rendered as U+FFFD, so two different stored
  * values would become identical series lines. Accrue refuses them on every path (reason `invalid`):

@@ -25,7 +25,10 @@ export const MetricType = {
 } as const;
 export type MetricType = (typeof MetricType)[keyof typeof MetricType];
 
-export const METRIC_TYPES: readonly MetricType[] = Object.values(MetricType);
+/** True when `t` names one of the metric types (the one list every validator and parser uses). */
+export function isMetricType(t: unknown): t is MetricType {
+  return typeof t === 'string' && Object.hasOwn(MetricType, t);
+}
 
 export type Labels = Readonly<Record<string, string>>;
 

@@ -5,10 +5,10 @@
  * schemas (`shape.ts`, precise messages) and the ingest Lambda a small hand-written check (`lean-shape.ts`)
  * for profiles validated at deploy time.
  */
-import { ENVELOPE_LIMITS, GENERIC_KINDS, RESERVED_PREFIX } from '../ingest/constants';
+import { ENVELOPE_LIMITS, GENERIC_KINDS } from '../ingest/constants';
 import type { Problem } from '../model/errors';
+import { reservedNameProblem, reservedSuffixes } from '../model/exposed-names';
 import { labelNameProblem, metricNameProblem } from '../model/names';
-import { RESERVED_NAMES } from '../push/prepare';
 import { DEFAULT_LIMITS } from '../store/types';
 import { ProfileError } from './errors';
 import {
@@ -83,13 +83,9 @@ export function compileWith(input: unknown, source: string, shape: ShapeCheck): 
     const path = `metrics.${name}`;
     const np = metricNameProblem(name);
     if (np) problems.push({ path, message: `metric name ${np}` });
-    else if (name.startsWith(RESERVED_PREFIX))
-      problems.push({
-        path,
-        message: `metric name must not start with "${RESERVED_PREFIX}" (reserved for Accrue's own metrics)`,
-      });
-    else if (RESERVED_NAMES.has(name)) {
-      problems.push({ path, message: 'metric name is reserved (the renderer adds it to every group)' });
+    else {
+      const rp = reservedNameProblem(name);
+      if (rp) problems.push({ path, message: `metric name ${rp}` });
     }
     if (!shape.metric(m, path, problems)) continue;
     const md = m as MetricDefinition;
@@ -151,12 +147,11 @@ export function compileWith(input: unknown, source: string, shape: ShapeCheck): 
     metricsByName.set(name, cm);
   }
   for (const m of metrics) {
-    if (m.type !== 'histogram') continue;
-    for (const suffix of ['_bucket', '_sum', '_count']) {
+    for (const suffix of reservedSuffixes(m.type)) {
       if (metricsByName.has(m.name + suffix)) {
         problems.push({
           path: `metrics.${m.name}${suffix}`,
-          message: `collides with the ${suffix} series of histogram ${m.name}`,
+          message: `collides with the ${suffix} series of ${m.type} ${m.name}`,
         });
       }
     }

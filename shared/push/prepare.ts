@@ -16,22 +16,14 @@
  */
 import { parseText } from '../expfmt/text-parse';
 import { type Problem, RejectReason, ValidationError } from '../model/errors';
+import { reservedNameProblem, sampleNames } from '../model/exposed-names';
 import { labelsKey } from '../model/identity';
-import { labelNameProblem, loneSurrogateProblem, metricNameProblem, RESERVED_PREFIX } from '../model/names';
-import type { AnySeries, Labels, MetricFamily } from '../model/types';
+import { labelNameProblem, loneSurrogateProblem, metricNameProblem } from '../model/names';
+import { type AnySeries, isMetricType, type Labels, type MetricFamily } from '../model/types';
 import { normalizeGroupingKey } from '../store/grouping';
 import type { GroupingKey, PushMethod, PushRequest } from '../store/types';
 
-/** Metric name prefix reserved for Accrue's own metrics (defined with the name rules). */
-export { RESERVED_PREFIX } from '../model/names';
-/** Names the renderer adds per group. */
-export const RESERVED_NAMES: ReadonlySet<string> = new Set([
-  'push_time_seconds',
-  'push_failure_time_seconds',
-]);
-
 const PUSH_METHODS: ReadonlySet<string> = new Set(['PUT', 'POST', 'DELETE']);
-const FAMILY_TYPES: ReadonlySet<string> = new Set(['counter', 'gauge', 'untyped', 'histogram', 'summary']);
 
 interface Found extends Problem {
   readonly reason: RejectReason;
@@ -75,11 +67,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Names a family's samples occupy in the exposition. */
+/** Names a family occupies in the exposition: its own name and its sample names. */
 function exposedNames(f: MetricFamily): string[] {
-  if (f.type === 'histogram') return [f.name, `${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`];
-  if (f.type === 'summary') return [f.name, `${f.name}_sum`, `${f.name}_count`];
-  return [f.name];
+  const names = sampleNames(f.name, f.type);
+  return names[0] === f.name ? names : [f.name, ...names];
 }
 
 function validateFamilies(
@@ -101,23 +92,12 @@ function validateFamilies(
       problems.push({ path: fname, message: `metric name ${np}`, reason: RejectReason.invalidName });
       return;
     }
-    if (f.name.startsWith('__')) {
-      problems.push({
-        path: fname,
-        message: 'metric name must not start with "__" (reserved)',
-        reason: RejectReason.invalidName,
-      });
+    const rp = reservedNameProblem(f.name);
+    if (rp) {
+      problems.push({ path: fname, message: `metric name ${rp}`, reason: RejectReason.invalidName });
       return;
     }
-    if (f.name.startsWith(RESERVED_PREFIX) || RESERVED_NAMES.has(f.name)) {
-      problems.push({
-        path: fname,
-        message: `metric name is reserved (prefix "${RESERVED_PREFIX}" and push_time_seconds / push_failure_time_seconds belong to Accrue)`,
-        reason: RejectReason.invalidName,
-      });
-      return;
-    }
-    if (typeof f.type !== 'string' || !FAMILY_TYPES.has(f.type)) {
+    if (!isMetricType(f.type)) {
       problems.push({
         path: fname,
         message: 'type must be counter, gauge, untyped, histogram or summary',

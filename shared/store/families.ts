@@ -12,9 +12,10 @@ import {
   RejectReason,
   ValidationError,
 } from '../model/errors';
+import { reservedSuffixes, reservesSuffix, suffixOwners } from '../model/exposed-names';
 import { labelsKey } from '../model/identity';
 import { labelNameProblem, metricNameProblem } from '../model/names';
-import type { Labels, MetricFamily, MetricType } from '../model/types';
+import { isMetricType, type Labels, type MetricFamily, type MetricType } from '../model/types';
 import { normalizeGroupingKey } from './grouping';
 import type { GroupingKey, MetricOp, PushMethod, PushRequest, StoreLimits } from './types';
 
@@ -185,45 +186,34 @@ export function failureReason(reason: unknown): string {
 
 /** Family names whose definition decides `reservedNameConflict(name, type, …)`: load these first. */
 export function reservedNameCandidates(name: string, type: MetricType): string[] {
-  const out: string[] = [];
-  for (const suffix of RESERVED_SUFFIXES) {
-    if (name.endsWith(suffix)) out.push(name.slice(0, -suffix.length));
-    if (type === 'histogram' || (type === 'summary' && suffix !== '_bucket')) out.push(name + suffix);
-  }
+  const out = suffixOwners(name).map((o) => o.base);
+  for (const suffix of reservedSuffixes(type)) out.push(name + suffix);
   return out;
 }
 
-const RESERVED_SUFFIXES = ['_bucket', '_sum', '_count'] as const;
-
 /**
- * Names reserved by histograms and summaries: a histogram/summary `x` owns `x_bucket`, `x_sum`, `x_count`
- * (they would collide in the exposition). `lookup` answers whether a family is defined and its type.
- * Returns the conflict for defining `name` as `type`, O(1).
+ * Names reserved by histograms and summaries (`shared/model/exposed-names.ts`): a histogram/summary `x`
+ * owns its sample names `x_sum`, `x_count` (and a histogram `x_bucket`); they would collide in the
+ * exposition. `lookup` answers whether a family is defined and its type. Returns the conflict for
+ * defining `name` as `type`, O(1).
  */
 export function reservedNameConflict(
   name: string,
   type: MetricType,
   lookup: (name: string) => MetricType | undefined,
 ): FamilyConflictError | undefined {
-  for (const suffix of RESERVED_SUFFIXES) {
-    if (name.endsWith(suffix)) {
-      const base = name.slice(0, -suffix.length);
-      const t = lookup(base);
-      if (t === 'histogram' || (t === 'summary' && suffix !== '_bucket')) {
-        return new FamilyConflictError(
-          name,
-          `name is reserved by ${t} family ${base} (its ${suffix} series)`,
-        );
-      }
+  for (const { base, suffix } of suffixOwners(name)) {
+    const t = lookup(base);
+    if (reservesSuffix(t, suffix)) {
+      return new FamilyConflictError(name, `name is reserved by ${t} family ${base} (its ${suffix} series)`);
     }
-    if (type === 'histogram' || type === 'summary') {
-      if (type === 'summary' && suffix === '_bucket') continue;
-      if (lookup(name + suffix) !== undefined) {
-        return new FamilyConflictError(
-          name,
-          `${type} would reserve ${name}${suffix}, which is already a family`,
-        );
-      }
+  }
+  for (const suffix of reservedSuffixes(type)) {
+    if (lookup(name + suffix) !== undefined) {
+      return new FamilyConflictError(
+        name,
+        `${type} would reserve ${name}${suffix}, which is already a family`,
+      );
     }
   }
   return undefined;
@@ -483,7 +473,6 @@ export function opProblems(op: unknown, index: number, group: GroupingKey): Prob
 
 const MAX_PROBLEMS = 20;
 const METHODS: readonly PushMethod[] = ['PUT', 'POST', 'DELETE'];
-const TYPES: readonly string[] = ['counter', 'gauge', 'histogram', 'summary', 'untyped'];
 
 function seriesValueProblems(
   f: MetricFamily,
@@ -594,7 +583,7 @@ export function validatePush(request: PushRequest): GroupingKey {
     else if (names.has(f.name))
       out.push({ path: `${fp}.name`, message: `family ${f.name} appears twice in one push` });
     else names.add(f.name);
-    if (!TYPES.includes(f.type))
+    if (!isMetricType(f.type))
       out.push({ path: `${fp}.type`, message: 'must be counter, gauge, histogram, summary or untyped' });
     if (typeof f.help !== 'string') out.push({ path: `${fp}.help`, message: 'must be a string' });
     if (!Array.isArray(f.series)) {

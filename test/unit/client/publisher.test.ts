@@ -87,6 +87,9 @@ describe('invalid events throw ValidationError at the call site and are not acce
     ['counter above 2^53', (p) => p.counter({ name: 'x_total', value: 2 ** 60 }), /value: must be <= /],
     ['bad metric name', (p) => p.counter({ name: '1bad name' }), /name: must match/],
     ['reserved prefix', (p) => p.counter({ name: 'accrue_ingest_events_accepted_total' }), /reserved/],
+    // Drifted copy (issue 12): the client let these through and the decoder refused them.
+    ['per-group gauge name', (p) => p.counter({ name: 'push_time_seconds' }), /name: is reserved/],
+    ['__ prefix', (p) => p.counter({ name: '__x_total' }), /name: must not start with "__"/],
     [
       '__proto__ label',
       (p) => p.counter({ name: 'x_total', labels: JSON.parse('{"__proto__": "x"}') }),

@@ -182,6 +182,13 @@ export const INVALID_EVENTS: [string, unknown, string, string][] = [
     'is reserved (prefix "accrue_"',
   ],
   [
+    // Drifted copy (issue 12): HTTP pushes refused "__" names, SQS events took them.
+    'counter __ prefix',
+    { kind: 'counter', time: T0, name: '__x_total' },
+    RejectReason.invalidName,
+    'events[0].name: must not start with "__"',
+  ],
+  [
     'counter push_time_seconds',
     { kind: 'counter', time: T0, name: 'push_time_seconds' },
     RejectReason.invalidName,

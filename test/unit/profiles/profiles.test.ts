@@ -104,7 +104,15 @@ const badProfiles: [string, unknown, string, string][] = [
       (d.metrics as Metrics).accrue_x = { type: 'counter', help: 'x' };
     }),
     'metrics.accrue_x',
-    'must not start with "accrue_"',
+    'metric name is reserved (prefix "accrue_"',
+  ],
+  [
+    'reserved __ prefix',
+    patch((d) => {
+      (d.metrics as Metrics).__x = { type: 'counter', help: 'x' };
+    }),
+    'metrics.__x',
+    'metric name must not start with "__"',
   ],
   [
     'reserved per-group name',
