@@ -7,6 +7,7 @@
  * order (fixed per family, so no sorting on the hot path). Output order is deterministic: families in
  * the order first touched, series in the order first touched.
  */
+import { gaugeSetWins } from '../model/gauge';
 import { KEY_SEP } from '../model/identity';
 import type { Labels } from '../model/types';
 import type { MetricOp } from '../store/types';
@@ -178,9 +179,9 @@ export function observe(acc: SeriesAcc, bounds: readonly number[], v: number): v
   acc.count++;
 }
 
-/** Last writer wins by event time; on equal times the larger value wins (order-independent). */
+/** Last writer wins by event time; on equal times the larger value wins (shared/model/gauge.ts). */
 export function setGauge(acc: SeriesAcc, v: number, timeMs: number): void {
-  if (timeMs > acc.setTime || (timeMs === acc.setTime && v > acc.setValue)) {
+  if (gaugeSetWins(timeMs, v, acc.setTime, acc.setValue)) {
     acc.setTime = timeMs;
     acc.setValue = v;
   }

@@ -9,17 +9,12 @@
  * in aggregate.ts); fields are read by names the profile compiler vetted (never Object.prototype names);
  * numbers are range-checked with `!(v >= min && v <= max)`, which also refuses NaN.
  */
+import { sameBounds } from '../model/buckets';
 import { type Problem, RejectReason } from '../model/errors';
 import { reservedNameProblem } from '../model/exposed-names';
 import { KEY_SEP } from '../model/identity';
-import {
-  clip,
-  LABEL_NAME_RE,
-  labelNameProblem,
-  loneSurrogateProblem,
-  MAX_NAME_LENGTH,
-  METRIC_NAME_RE,
-} from '../model/names';
+import { labelNameProblemMemo } from '../model/name-memo';
+import { clip, labelNameProblem, loneSurrogateProblem, METRIC_NAME_RE } from '../model/names';
 import type { CompiledEmit, CompiledKind, CompiledMetric, CompiledProfile } from '../profiles/types';
 import { EmitOp, FieldType } from '../profiles/types';
 import type { GroupingKey } from '../store/types';
@@ -433,15 +428,8 @@ interface GenericLabels {
 
 const NO_LABELS: GenericLabels = { names: [], values: [] };
 
-/** Label names already found valid; bounded, so hostile input can't grow it without limit. */
-const validLabelNames = new Set<string>();
-const MAX_CACHED_LABEL_NAMES = 4096;
-
 function labelNameOk(n: string): boolean {
-  if (validLabelNames.has(n)) return true;
-  if (n.length > MAX_NAME_LENGTH || !LABEL_NAME_RE.test(n) || n.startsWith('__')) return false;
-  if (validLabelNames.size < MAX_CACHED_LABEL_NAMES) validLabelNames.add(n);
-  return true;
+  return labelNameProblemMemo(n) === undefined;
 }
 
 function readLabels(
@@ -544,12 +532,6 @@ function bucketsProblem(
     }
   }
   return { f, bounds: ok ? (raw as number[]) : undefined };
-}
-
-function sameBounds(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {

@@ -5,6 +5,8 @@
  * Everything here is O(labels) or O(buckets) per op or series: no store access, no scans. Stores keep one
  * `FamilySchema` per family name and compare with `familyConflict()`.
  */
+
+import { boundsKey, sameBounds } from '../model/buckets';
 import {
   FamilyConflictError,
   LimitError,
@@ -14,7 +16,7 @@ import {
 } from '../model/errors';
 import { reservedSuffixes, reservesSuffix, suffixOwners } from '../model/exposed-names';
 import { labelsKey } from '../model/identity';
-import { labelNameProblem, metricNameProblem } from '../model/names';
+import { labelNameProblemMemo, metricNameProblemMemo } from '../model/name-memo';
 import { isMetricType, type Labels, type MetricFamily, type MetricType } from '../model/types';
 import { normalizeGroupingKey } from './grouping';
 import type { GroupingKey, MetricOp, PushMethod, PushRequest, StoreLimits } from './types';
@@ -80,13 +82,8 @@ export function shapeMatches(
   return count === names.size;
 }
 
-/** Element-wise equality of two bucket layouts. */
-export function sameBounds(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
-  if (a === b) return true;
-  if (!a || !b || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+/** The bucket-layout rules live in shared/model/buckets.ts; the stores import them from here. */
+export { boundsKey, sameBounds };
 
 /** Number of labels in a shape key. */
 export function shapeSize(shape: string): number {
@@ -94,11 +91,6 @@ export function shapeSize(shape: string): number {
   let n = 1;
   for (let i = 0; i < shape.length; i++) if (shape.charCodeAt(i) === 44) n++;
   return n;
-}
-
-/** Canonical text of histogram bounds (shortest round-trip number text). */
-export function boundsKey(bounds: readonly number[]): string {
-  return bounds.join(',');
 }
 
 export function schemaOf(
@@ -343,28 +335,6 @@ export function seriesLimitError(
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/**
- * Names already found valid (memo, bounded): name checks run per label of every op, and the set of names
- * a deployment uses is small.
- */
-const validLabelNames = new Set<string>();
-const validMetricNames = new Set<string>();
-const MEMO_MAX = 10_000;
-
-function labelNameProblemMemo(name: string): string | undefined {
-  if (validLabelNames.has(name)) return undefined;
-  const p = labelNameProblem(name);
-  if (p === undefined && validLabelNames.size < MEMO_MAX) validLabelNames.add(name);
-  return p;
-}
-
-function metricNameProblemMemo(name: unknown): string | undefined {
-  if (typeof name === 'string' && validMetricNames.has(name)) return undefined;
-  const p = metricNameProblem(name);
-  if (p === undefined && validMetricNames.size < MEMO_MAX) validMetricNames.add(name as string);
-  return p;
-}
-
 /** Problems of a series' labels: names, values, and no repetition of the grouping key's labels. */
 function labelProblems(labels: unknown, group: GroupingKey, path: string, out: Problem[]): void {
   if (!isPlainObject(labels)) {
@@ -578,7 +548,7 @@ export function validatePush(request: PushRequest): GroupingKey {
       out.push({ path: fp, message: 'must be an object' });
       continue;
     }
-    const np = metricNameProblem(f.name);
+    const np = metricNameProblemMemo(f.name);
     if (np) out.push({ path: `${fp}.name`, message: `metric name ${np}` });
     else if (names.has(f.name))
       out.push({ path: `${fp}.name`, message: `family ${f.name} appears twice in one push` });
