@@ -11,6 +11,8 @@ import { outcomeOf, seriesOf, validGroupOf } from './push-facts';
 export interface AuditLine {
   readonly action: string;
   readonly group?: Record<string, string>;
+  /** The path as sent, when it has no valid grouping key (an undecodable URL, a bad path). */
+  readonly path?: string;
   readonly status: number;
   readonly outcome: string;
   readonly reason?: string;
@@ -34,6 +36,12 @@ function clippedGroup(req: FastifyRequest): Record<string, string> | undefined {
   return out;
 }
 
+/** The group, or (when the path can't be decoded) the raw path as sent, clipped. */
+function groupOrPath(req: FastifyRequest): { group?: Record<string, string>; path?: string } {
+  const group = clippedGroup(req);
+  return group !== undefined ? { group } : { path: clip(req.url.split('?')[0] ?? '', 256) };
+}
+
 /** Builds the audit line of a finished request. `credential` names who authenticated. */
 export function auditLine(req: FastifyRequest, reply: FastifyReply, credential: string): AuditLine {
   const { outcome, reason } = outcomeOf(req);
@@ -43,7 +51,7 @@ export function auditLine(req: FastifyRequest, reply: FastifyReply, credential: 
   const series = seriesOf(req);
   return {
     action: clip(action, 64),
-    ...(action.startsWith('admin') ? {} : { group: clippedGroup(req) }),
+    ...(action.startsWith('admin') ? {} : groupOrPath(req)),
     status,
     outcome: outcome ?? (status < 400 ? 'ok' : 'refused'),
     ...(reason !== undefined ? { reason } : {}),

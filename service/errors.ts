@@ -5,7 +5,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccrueError, RejectReason } from '../shared/model/errors';
 import { clip } from '../shared/model/names';
-import { PUSH_PREFIX } from './push-facts';
+import { audit } from './audit';
+import { PUSH_PREFIX, setOutcome } from './push-facts';
 import type { ServiceStats } from './stats';
 
 export interface HttpError {
@@ -78,9 +79,10 @@ const PUSH_METHODS: ReadonlySet<string> = new Set(['PUT', 'POST', 'DELETE']);
 /**
  * fastify's `frameworkErrors`: a URL the router can't percent-decode (`%zz`, `%ED%A0%80`, an encoded lone
  * surrogate) never reaches a route or the error handler. It is answered here like any other refusal: a
- * 400 with one readable line, and for pushes counted under reason `invalid` (docs/service.md).
+ * 400 with one readable line, and for pushes counted under reason `invalid` (docs/service.md) and audited
+ * (`credentialOf` names the caller from its Authorization header).
  */
-export function badUrlHandler(stats: ServiceStats) {
+export function badUrlHandler(stats: ServiceStats, credentialOf: (req: FastifyRequest) => string) {
   return (err: Error, req: FastifyRequest, reply: FastifyReply): void => {
     const url = req.raw.url ?? '';
     const isPush = url.startsWith(PUSH_PREFIX) && PUSH_METHODS.has(req.method);
@@ -94,6 +96,12 @@ export function badUrlHandler(stats: ServiceStats) {
       stats.countPush(req.method, 400);
     }
     req.log.info({ reason: RejectReason.invalid, detail: message }, 'request refused');
-    void reply.code(400).type('text/plain; charset=utf-8').send(`${message}\n`);
+    reply.code(400);
+    if (isPush) {
+      // No route ran, so no audit hook either: the refused push is audited here (docs/security.md).
+      setOutcome(req, 'refused', RejectReason.invalid);
+      audit(req, reply, credentialOf(req));
+    }
+    void reply.type('text/plain; charset=utf-8').send(`${message}\n`);
   };
 }

@@ -20,7 +20,7 @@ import { connectionOptions, resolveLimits } from './limits';
 import { PushCallers } from './push-callers';
 import { refusalHandler } from './refusals';
 import { accessGuards } from './routes/access';
-import type { RouteContext } from './routes/context';
+import { header, type RouteContext } from './routes/context';
 import { mountRoutes } from './routes/mount';
 import { routeTable } from './routes/table';
 import { ScrapeCache } from './scrape';
@@ -46,7 +46,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const options = {
     bodyLimit: config.maxBodyBytes,
     ...connectionOptions(ctx.limits),
-    frameworkErrors: badUrlHandler(ctx.stats),
+    frameworkErrors: badUrlHandler(
+      ctx.stats,
+      (req) => ctx.callers.identify(header(req, 'authorization'))?.name ?? 'unauthenticated',
+    ),
   };
   const app = (typeof logger === 'boolean'
     ? Fastify({ logger, ...options })

@@ -28,8 +28,9 @@ import { canonicalBound } from './float';
 export class ProtobufParseError extends AccrueError {
   /** 1-based index of the delimited message. */
   readonly message_index: number;
-  constructor(index: number, msg: string) {
-    super(RejectReason.decode, `protobuf format parsing error in message ${index}: ${msg}`);
+  /** `reason`: `decode` for bytes that don't parse; a bad name is `invalid_name`, a repeated series `duplicate_series`. */
+  constructor(index: number, msg: string, reason: RejectReason = RejectReason.decode) {
+    super(reason, `protobuf format parsing error in message ${index}: ${msg}`);
     this.message_index = index;
   }
 }
@@ -323,11 +324,11 @@ export function parseProtobufDelimited(
       }
       throw e;
     }
-    const fail = (msg: string): never => {
-      throw new ProtobufParseError(index, msg);
+    const fail = (msg: string, reason?: RejectReason): never => {
+      throw new ProtobufParseError(index, msg, reason);
     };
     const np = metricNameProblem(name);
-    if (np) fail(`metric family name ${JSON.stringify(clip(name))} ${np}`);
+    if (np) fail(`metric family name ${JSON.stringify(clip(name))} ${np}`, RejectReason.invalidName);
     if (names.has(name)) fail(`metric family ${name} appears in more than one message`);
     names.add(name);
     const type = PB_TYPES[typeNum];
@@ -345,7 +346,7 @@ function buildFamily(
   help: string,
   type: MetricType,
   metrics: readonly RawMetric[],
-  fail: (msg: string) => never,
+  fail: (msg: string, reason?: RejectReason) => never,
 ): MetricFamily {
   const keys = new Set<string>();
   const series: (ScalarSeries | HistogramSeries | SummarySeries)[] = [];
@@ -356,7 +357,7 @@ function buildFamily(
     const seen = new Set<string>();
     for (const [ln, lv] of m.labels) {
       const lp = labelNameProblem(ln);
-      if (lp) fail(`${where}: label name ${JSON.stringify(clip(ln))} ${lp}`);
+      if (lp) fail(`${where}: label name ${JSON.stringify(clip(ln))} ${lp}`, RejectReason.invalidName);
       if (seen.has(ln)) fail(`${where}: duplicate label name ${ln}`);
       seen.add(ln);
       if (lv.includes('\u0000')) fail(`${where}: label ${ln} must not contain NUL`);
@@ -366,7 +367,8 @@ function buildFamily(
       if (lv !== '') labels[ln] = lv;
     }
     const key = labelsKey(labels);
-    if (keys.has(key)) fail(`${where}: duplicate series ${name}${labelsForMsg(labels)}`);
+    if (keys.has(key))
+      fail(`${where}: duplicate series ${name}${labelsForMsg(labels)}`, RejectReason.duplicateSeries);
     keys.add(key);
     const expected = type === 'counter' || type === 'gauge' || type === 'untyped' ? type : type;
     if (m.kind !== expected) fail(`${where}: expected a ${expected} value, got ${m.kind ?? 'none'}`);

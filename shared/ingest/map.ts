@@ -405,10 +405,11 @@ function valueProblem(v: unknown, min: number): string | undefined {
 
 function nameProblem(name: unknown): { reason: RejectReason; message: string } | undefined {
   if (typeof name !== 'string') return { reason: RejectReason.invalid, message: 'must be a string' };
-  if (name.length === 0) return { reason: RejectReason.invalid, message: 'must not be empty' };
+  // An empty or over-long name is an invalid name, as on HTTP (docs/events.md and docs/service.md tables).
+  if (name.length === 0) return { reason: RejectReason.invalidName, message: 'must not be empty' };
   if (name.length > ENVELOPE_LIMITS.maxNameLength)
     return {
-      reason: RejectReason.invalid,
+      reason: RejectReason.invalidName,
       message: `must be at most ${ENVELOPE_LIMITS.maxNameLength} characters`,
     };
   if (!METRIC_NAME_RE.test(name))

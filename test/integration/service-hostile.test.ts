@@ -208,6 +208,8 @@ describe('audit log', () => {
       await http(base, 'DELETE', '/metrics/job/a/instance/i1', undefined, auth);
       await http(base, 'PUT', '/metrics/job/a', 'm 1\n');
       await http(base, 'PUT', '/api/v1/admin/wipe', undefined, auth);
+      await http(base, 'PUT', '/metrics/job/a%zz', 'm 1\n', auth);
+      await http(base, 'DELETE', '/metrics/job/b%ED%A0%80');
     } finally {
       await app.close();
       await store.close();
@@ -231,6 +233,22 @@ describe('audit log', () => {
         caller: expect.objectContaining({ credential: 'unauthenticated' }),
       }),
       expect.objectContaining({ action: 'admin /api/v1/admin/wipe', status: 202 }),
+      // Undecodable URLs never reach a route; they are audited all the same, with the path as sent.
+      expect.objectContaining({
+        action: 'PUT',
+        path: '/metrics/job/a%zz',
+        status: 400,
+        outcome: 'refused',
+        reason: 'invalid',
+        caller: expect.objectContaining({ credential: 'alice' }),
+      }),
+      expect.objectContaining({
+        action: 'DELETE',
+        path: '/metrics/job/b%ED%A0%80',
+        status: 400,
+        reason: 'invalid',
+        caller: expect.objectContaining({ credential: 'unauthenticated' }),
+      }),
     ]);
   });
 });

@@ -184,6 +184,12 @@ describe('parseProtobufDelimited: bytes encoded by protobufjs', () => {
     expect(parseProtobufDelimited(new Uint8Array(0))).toEqual([]);
   });
 
+  const NOT_DECODE: Record<string, string> = {
+    'invalid family name': 'invalid_name',
+    'empty family name': 'invalid_name',
+    '__proto__ label': 'invalid_name',
+    'duplicate series': 'duplicate_series',
+  };
   it.each<[string, Uint8Array, string]>([
     [
       'invalid family name',
@@ -345,7 +351,7 @@ describe('parseProtobufDelimited: bytes encoded by protobufjs', () => {
       new TextEncoder().encode('# TYPE a gauge\na 1\n'),
       'protobuf format parsing error in message 1:',
     ],
-  ])('refuses %s', (_name, buf, prefix) => {
+  ])('refuses %s', (name, buf, prefix) => {
     let err: unknown;
     try {
       parseProtobufDelimited(buf);
@@ -354,7 +360,8 @@ describe('parseProtobufDelimited: bytes encoded by protobufjs', () => {
     }
     expect(err).toBeInstanceOf(ProtobufParseError);
     expect((err as Error).message.slice(0, prefix.length)).toBe(prefix);
-    expect((err as ProtobufParseError).reason).toBe('decode');
+    // Bytes that don't parse are `decode`; bad names and repeated series have their own reasons, as in text.
+    expect((err as ProtobufParseError).reason).toBe(NOT_DECODE[name] ?? 'decode');
   });
 
   it('skips unknown fields', () => {

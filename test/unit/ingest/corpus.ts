@@ -197,7 +197,7 @@ export const INVALID_EVENTS: [string, unknown, string, string][] = [
   [
     'counter name too long',
     { kind: 'counter', time: T0, name: 'a'.repeat(257) },
-    RejectReason.invalid,
+    RejectReason.invalidName,
     'must be at most 256 characters',
   ],
   [
