@@ -1,6 +1,6 @@
 /**
- * The DynamoDB actions each runtime needs, derived from what shared/store/dynamodb/store.ts sends (a test
- * scans that file's commands and transaction items and checks this list covers them):
+ * The DynamoDB actions each runtime needs, derived from what shared/store/dynamodb/*.ts send (a test
+ * scans those files' commands and transaction items and checks this list covers them):
  * - series table: reads (GetItem, BatchGetItem, Query, Scan) and writes (UpdateItem, PutItem, DeleteItem,
  *   BatchWriteItem; TransactWriteItems is authorised per item as Put/Update/Delete/ConditionCheckItem). Every runtime writes it:
  *   ingest applies deltas, the service stores pushes and deletes, the janitor expires groups.

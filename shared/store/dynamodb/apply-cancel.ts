@@ -1,0 +1,126 @@
+/**
+ * Learning from a cancelled apply transaction (ALL_OLD per failed condition): duplicates, redelivery
+ * mismatches, stale sets, existence, limits and families redefined meanwhile.
+ */
+import { boundsKey, bucketLayoutConflict, familyConflict, type SeriesLimit } from '../families';
+import { redeliveryMismatch } from '../plan';
+import type { Desc, POp, SeriesAcc } from './apply-types';
+import { failRequest, rejectOp } from './apply-types';
+import { schemaFromItem } from './assemble';
+import { readNumber, readNumList, readString } from './codec';
+import type { StoreContext } from './context';
+import type { CancellationReason } from './retry';
+import { limitErr } from './schemas';
+
+/** Learns from a cancelled transaction: duplicates, stale sets, existence, limits, redefined families. */
+/** Returns the ops whose family schema must be read again (redefined or wiped meanwhile). */
+export function onCancelled(ctx: StoreContext, reasons: CancellationReason[], descs: Desc[]): POp[] {
+  const limitHits: { scope: SeriesLimit; news: SeriesAcc[]; have: number; max: number }[] = [];
+  const refetch: POp[] = [];
+  reasons.forEach((r, i) => {
+    if (r.Code !== 'ConditionalCheckFailed') return;
+    const d = descs[i];
+    if (!d) return;
+    const why = `${d.k}${d.k === 'series' ? (d.acc.isNew ? ':new' : d.acc.set ? ':set' : ':add') : ''}`;
+    ctx.io.stats.conditionFailures[why] = (ctx.io.stats.conditionFailures[why] ?? 0) + 1;
+    const item = r.Item;
+    switch (d.k) {
+      case 'ledger': {
+        const h = readString(item?.h);
+        if (h !== undefined && h !== d.unit.req.hash) {
+          failRequest(d.unit.req, redeliveryMismatch(d.unit.req.id));
+          break;
+        }
+        d.unit.state = 'duplicate';
+        d.unit.adds = [];
+        break;
+      }
+      case 'header':
+        failRequest(d.req, redeliveryMismatch(d.req.id));
+        break;
+      case 'series': {
+        const a = d.acc;
+        if (!item) {
+          ctx.cache.exists.set(a.key, false);
+          break;
+        }
+        if (a.isNew) {
+          ctx.cache.exists.set(a.key, true);
+          break;
+        }
+        if (a.set) {
+          const ts = readNumber(item.ts);
+          const v = readNumber(item.sv) ?? readNumber(item.v);
+          if (ts !== undefined && v !== undefined) ctx.cache.noteSet(a.key, ts, v);
+          // Stored set is newer (or equal time, larger value): this set is stale.
+          for (const o of a.ops) for (const u of o.req.units) u.sets = u.sets.filter((x) => x.key !== a.key);
+        } else if (a.rmw) {
+          // The value changed since it was read: read it again.
+        } else if (a.scalar !== undefined) {
+          // The stored value is not a number DynamoDB can add to: read-modify-write from now on.
+          ctx.cache.bigValue.add(a.key);
+        } else {
+          const bk = readString(item.bk);
+          const stored = bk !== undefined ? readNumList(item.b) : undefined;
+          if (stored && a.first.bounds && bk !== boundsKey(a.first.bounds)) {
+            // Observations are added only into a series with the same bucket layout.
+            for (const o of a.ops) rejectOp(o, bucketLayoutConflict(o.op.name, stored, o.bounds ?? [])!);
+            break;
+          }
+          // A histogram whose sum was pushed as NaN/Inf: adding keeps it as it is (IEEE); counts are lost.
+          for (const o of a.ops) for (const u of o.req.units) u.adds = u.adds.filter((x) => x !== o);
+        }
+        break;
+      }
+      case 'meta': {
+        const g = d.acc;
+        const have = readNumber(item?.n) ?? 0;
+        if (g.newSeries.length > 0 && have + g.newSeries.length > ctx.limits.maxSeriesPerGroup) {
+          limitHits.push({
+            scope: 'maxSeriesPerGroup',
+            news: g.newSeries,
+            have,
+            max: ctx.limits.maxSeriesPerGroup,
+          });
+        }
+        const ev = readNumber(item?.lastEventMs);
+        if (ev !== undefined && ev > (ctx.cache.eventFloor.get(g.gpk) ?? Number.NEGATIVE_INFINITY))
+          ctx.cache.eventFloor.set(g.gpk, ev);
+        break;
+      }
+      case 'family': {
+        const f = d.acc;
+        const stored = item ? schemaFromItem(item) : undefined;
+        if (!stored || familyConflict(stored.schema, f.schema)) {
+          if (stored) ctx.cache.schemas.set(f.name, stored);
+          else ctx.cache.schemas.delete(f.name);
+          for (const a of f.newSeries) refetch.push(...a.ops);
+          break;
+        }
+        ctx.cache.schemas.set(f.name, stored);
+        limitHits.push({
+          scope: 'maxSeriesPerFamily',
+          news: f.newSeries,
+          have: stored.count,
+          max: ctx.limits.maxSeriesPerFamily,
+        });
+        break;
+      }
+      case 'total': {
+        const have = readNumber(item?.n) ?? 0;
+        limitHits.push({ scope: 'maxSeriesTotal', news: d.news, have, max: ctx.limits.maxSeriesTotal });
+        break;
+      }
+      case 'gen':
+        break;
+    }
+  });
+  for (const h of limitHits) {
+    const room = Math.max(0, h.max - h.have);
+    h.news.forEach((a, k) => {
+      if (k < room) return;
+      for (const o of a.ops) rejectOp(o, limitErr(ctx, h.scope, a.first.op.name));
+    });
+  }
+  return refetch;
+}

@@ -1,0 +1,175 @@
+/**
+ * One transaction of a plan: ledger and header items, series updates, counters, group metas and a
+ * generation shard; after a commit, what the write caches learn.
+ */
+
+import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { AccrueError, TransientError } from '../../model/errors';
+import { onCancelled } from './apply-cancel';
+import { accumulate, type Plan } from './apply-pack';
+import type { Desc, FamAcc, POp, PReq, SeriesAcc } from './apply-types';
+import { MAX_DELTA, n, readNumber, s, shardOf, valueAttr } from './codec';
+import type { StoreContext } from './context';
+import { Expr } from './expr';
+import { cancellationReasons, describe, isTransient } from './retry';
+import { familyCounterUpdate, genUpdate, metaApplyUpdate, seriesUpdate, totalCounterUpdate } from './updates';
+
+/** One attempt at a plan: 'ok', 'again' (retry now), 'transient' (back off), or an error (back off). */
+export async function execPlan(
+  ctx: StoreContext,
+  plan: Plan,
+  recheck: POp[],
+): Promise<'ok' | 'again' | 'transient' | Error> {
+  accumulate(ctx, plan);
+  const live = plan.units.filter((u) => u.state === 'pending');
+  if (live.length === 0) return 'ok';
+  await readForRmw(ctx, plan);
+  const nowMs = ctx.now();
+  const items: TransactWriteItem[] = [];
+  const descs: Desc[] = [];
+  const ledgerUnits = live.filter((u) => u.ledger !== undefined);
+  const ttl = n(Math.floor(nowMs / 1000) + ctx.ledgerTtl);
+  const headers = new Set<PReq>();
+  for (const u of ledgerUnits) {
+    const e = new Expr();
+    // A one-part request's ledger item is its header: it carries the plan hash.
+    const single = u.req.header === undefined;
+    items.push({
+      Put: {
+        TableName: ctx.ledgerTable,
+        Item: { id: s(u.ledger!), ttl, at: n(nowMs), ...(single ? { h: s(u.req.hash) } : {}) },
+        ConditionExpression: `attribute_not_exists(${e.n('id')})`,
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        ...e.parts(),
+      },
+    });
+    descs.push({ k: 'ledger', unit: u });
+    if (!single) headers.add(u.req);
+  }
+  for (const r of headers) {
+    // Every part's transaction writes (or confirms) the header: a redelivery with another plan fails
+    // this condition before any of its parts can commit.
+    const e = new Expr();
+    const hv = e.v(s(r.hash));
+    items.push({
+      Put: {
+        TableName: ctx.ledgerTable,
+        Item: {
+          id: s(r.header!),
+          ttl,
+          at: n(nowMs),
+          h: s(r.hash),
+          np: n(r.units.filter((u) => u.ledger).length),
+        },
+        ConditionExpression: `attribute_not_exists(${e.n('id')}) OR ${e.n('h')} = ${hv}`,
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        ...e.parts(),
+      },
+    });
+    descs.push({ k: 'header', req: r });
+  }
+  const content = plan.series.size > 0;
+  if (content) {
+    const fams = new Map<string, FamAcc>();
+    const news: SeriesAcc[] = [];
+    for (const a of plan.series.values()) {
+      items.push({ Update: seriesUpdate(ctx, a) });
+      descs.push({ k: 'series', acc: a });
+      if (a.isNew) {
+        news.push(a);
+        let f = fams.get(a.first.op.name);
+        if (!f) {
+          f = { name: a.first.op.name, schema: a.first.schema, newSeries: [] };
+          fams.set(f.name, f);
+        }
+        f.newSeries.push(a);
+      }
+    }
+    for (const g of plan.groups.values()) {
+      const floor = ctx.cache.eventFloor.get(g.gpk);
+      const withEvent = g.eventMax !== undefined && (floor === undefined || g.eventMax > floor);
+      items.push({ Update: metaApplyUpdate(ctx, g, nowMs, withEvent) });
+      descs.push({ k: 'meta', acc: g, withEvent });
+    }
+    for (const f of fams.values()) {
+      items.push({ Update: familyCounterUpdate(ctx, f.schema, f.newSeries.length) });
+      descs.push({ k: 'family', acc: f });
+    }
+    if (news.length > 0) {
+      items.push({ Update: totalCounterUpdate(ctx, news.length) });
+      descs.push({ k: 'total', news });
+    }
+    const shard = shardOf(live[0]!.ledger ?? live[0]!.req.id);
+    items.push({ Update: genUpdate(ctx, shard) });
+    descs.push({ k: 'gen' });
+  }
+  if (items.length === 0) {
+    for (const u of live) u.state = 'empty';
+    return 'ok';
+  }
+  try {
+    await ctx.io.transact(items);
+  } catch (err) {
+    const reasons = cancellationReasons(err);
+    if (reasons && !isTransient(err)) {
+      recheck.push(...onCancelled(ctx, reasons, descs));
+      return 'again';
+    }
+    if (isTransient(err)) return err as Error;
+    // A request DynamoDB calls invalid will never pass; anything else (missing table, access denied)
+    // is an operational problem: the message goes back to the queue instead of being dropped.
+    const e =
+      (err as Error)?.name === 'ValidationException'
+        ? new AccrueError('internal', `DynamoDB refused a write: ${describe(err)}`)
+        : new TransientError(`DynamoDB write failed: ${describe(err)}`, { cause: err });
+    for (const u of live) {
+      u.state = 'failed';
+      u.error = e;
+    }
+    return 'ok';
+  }
+  // Committed.
+  for (const u of live) {
+    if (u.ledger !== undefined || u.adds.length > 0 || u.sets.length > 0) u.state = 'applied';
+    else u.state = 'empty';
+  }
+  for (const a of plan.series.values()) {
+    ctx.cache.exists.set(a.key, true);
+    if (a.rmw) {
+      const stored = valueAttr((readNumber(a.rmw.old) ?? 0) + (a.scalar ?? 0));
+      if (stored.S !== undefined) ctx.cache.bigValue.add(a.key);
+      else ctx.cache.bigValue.delete(a.key);
+    }
+    if (a.set) {
+      const op = a.set.op as { value: number; timeMs: number };
+      ctx.cache.noteSet(a.key, op.timeMs, op.value);
+    }
+  }
+  for (const d of descs) {
+    if (d.k === 'meta' && d.withEvent && d.acc.eventMax !== undefined)
+      ctx.cache.eventFloor.set(d.acc.gpk, d.acc.eventMax);
+    if (d.k === 'family') {
+      const cur = ctx.cache.schemas.get(d.acc.name);
+      if (cur) ctx.cache.schemas.set(d.acc.name, { ...cur, count: cur.count + d.acc.newSeries.length });
+    }
+  }
+  return 'ok';
+}
+
+export async function readForRmw(ctx: StoreContext, plan: Plan): Promise<void> {
+  const need: SeriesAcc[] = [];
+  for (const a of plan.series.values()) {
+    if (a.scalar === undefined || a.set) continue;
+    if (Math.abs(a.scalar) >= MAX_DELTA || ctx.cache.bigValue.has(a.key)) need.push(a);
+  }
+  if (need.length === 0) return;
+  const items = await ctx.io.batchGet(
+    need.filter((a) => !a.isNew).map((a) => ({ pk: s(a.gpk), sk: s(a.sk) })),
+    'pk, sk, v',
+  );
+  const byKey = new Map(items.map((it) => [`${it.pk?.S}|${it.sk?.S}`, it]));
+  for (const a of need) {
+    const old = a.isNew ? undefined : byKey.get(a.key)?.v;
+    a.rmw = old === undefined ? {} : { old };
+  }
+}

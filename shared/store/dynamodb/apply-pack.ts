@@ -1,0 +1,147 @@
+/**
+ * Packing units into transactions of at most 100 actions (Plan), and summing the ops of a plan per series
+ * and per group (accumulate).
+ */
+import { bucketLayoutConflict, sameBounds } from '../families';
+import { type GroupAcc, MAX_ACTIONS, rejectOp, type SeriesAcc, type Unit } from './apply-types';
+import type { StoreContext } from './context';
+import { newerSet } from './write-cache';
+
+interface PackKey {
+  readonly gpk: string;
+  readonly fam: string;
+  set: boolean;
+  add: boolean;
+}
+
+export class Plan {
+  readonly units: Unit[] = [];
+  /** Series keys packed so far (to count actions and keep a set and an add of one series apart). */
+  readonly keys = new Map<string, PackKey>();
+  readonly series = new Map<string, SeriesAcc>();
+  readonly groups = new Map<string, GroupAcc>();
+  ledgers = 0;
+}
+
+/** Actions a plan needs: ledgers, series, and with any series the group metas, new-series counters and one generation shard. */
+function countActions(keys: Map<string, PackKey>, ledgers: number, exists: (k: string) => boolean): number {
+  if (keys.size === 0) return ledgers;
+  const groups = new Set<string>();
+  const fams = new Set<string>();
+  let anyNew = false;
+  for (const [k, p] of keys) {
+    groups.add(p.gpk);
+    if (!exists(k)) {
+      anyNew = true;
+      fams.add(p.fam);
+    }
+  }
+  return ledgers + keys.size + groups.size + fams.size + 1 + (anyNew ? 1 : 0);
+}
+
+/** Packs units into plans of at most 100 actions, in order; a set and an add of one series never share one. */
+export function pack(ctx: StoreContext, unsorted: Unit[]): Plan[] {
+  // Units of one group next to each other (stable): they share series, so more of them fit in one
+  // transaction. Order between requests doesn't matter: adds commute, sets are ordered by event time.
+  const rank = new Map<string, number>();
+  for (const u of unsorted) if (!rank.has(u.req.gpk)) rank.set(u.req.gpk, rank.size);
+  const units = unsorted
+    .map((u, i) => ({ u, i }))
+    .sort((a, b) => rank.get(a.u.req.gpk)! - rank.get(b.u.req.gpk)! || a.i - b.i)
+    .map((x) => x.u);
+  const plans: Plan[] = [];
+  const exists = (k: string) => ctx.cache.exists.get(k) === true;
+  let plan = new Plan();
+  for (const u of units) {
+    if (!fits(plan, u, exists)) {
+      if (plan.units.length > 0) plans.push(plan);
+      plan = new Plan();
+    }
+    addToPlan(plan, u);
+  }
+  if (plan.units.length > 0) plans.push(plan);
+  return plans;
+}
+
+export function fits(plan: Plan, u: Unit, exists: (k: string) => boolean): boolean {
+  if (plan.units.length === 0) return true;
+  const keys = new Map(plan.keys);
+  for (const o of u.adds) {
+    const k = keys.get(o.key);
+    if (k?.set) return false;
+    if (!k) keys.set(o.key, { gpk: o.req.gpk, fam: o.op.name, set: false, add: true });
+  }
+  for (const o of u.sets) {
+    const k = keys.get(o.key);
+    if (k?.add) return false;
+    if (!k) keys.set(o.key, { gpk: o.req.gpk, fam: o.op.name, set: true, add: false });
+  }
+  return countActions(keys, plan.ledgers + (u.ledger ? 1 : 0), exists) <= MAX_ACTIONS;
+}
+
+export function addToPlan(plan: Plan, u: Unit): void {
+  plan.units.push(u);
+  if (u.ledger) plan.ledgers++;
+  for (const o of u.adds) {
+    const k = plan.keys.get(o.key);
+    if (k) k.add = true;
+    else plan.keys.set(o.key, { gpk: o.req.gpk, fam: o.op.name, set: false, add: true });
+  }
+  for (const o of u.sets) {
+    const k = plan.keys.get(o.key);
+    if (k) k.set = true;
+    else plan.keys.set(o.key, { gpk: o.req.gpk, fam: o.op.name, set: true, add: false });
+  }
+}
+
+/** Builds the accumulators of a plan from its live units. */
+export function accumulate(ctx: StoreContext, plan: Plan): void {
+  plan.series.clear();
+  plan.groups.clear();
+  for (const u of plan.units) {
+    if (u.state !== 'pending') continue;
+    for (const o of [...u.adds, ...u.sets]) {
+      let a = plan.series.get(o.key);
+      if (!a) {
+        a = {
+          key: o.key,
+          gpk: o.req.gpk,
+          sk: o.sk,
+          first: o,
+          isNew: ctx.cache.exists.get(o.key) !== true,
+          ops: [],
+        };
+        plan.series.set(o.key, a);
+      }
+      const op = o.op;
+      if (op.kind === 'histogram_observe' && a.hist && !sameBounds(a.first.bounds, op.bounds)) {
+        rejectOp(o, bucketLayoutConflict(op.name, a.first.bounds ?? [], op.bounds)!);
+        continue;
+      }
+      a.ops.push(o);
+      if (op.kind === 'gauge_set') {
+        if (!a.set || newerSet(op, a.set.op as typeof op)) a.set = o;
+      } else if (op.kind === 'histogram_observe') {
+        if (!a.hist) a.hist = { cum: new Array<number>(op.bounds.length).fill(0), sum: 0, count: 0 };
+        const h = a.hist;
+        let c = 0;
+        for (let i = 0; i < op.bounds.length; i++) {
+          c += op.counts[i]!;
+          h.cum[i] = (h.cum[i] ?? 0) + c;
+        }
+        h.sum += op.sum;
+        h.count += op.count;
+      } else {
+        a.scalar = (a.scalar ?? 0) + op.value;
+      }
+      let g = plan.groups.get(o.req.gpk);
+      if (!g) {
+        g = { gpk: o.req.gpk, group: o.req.group, newSeries: [] };
+        plan.groups.set(o.req.gpk, g);
+      }
+      if (o.req.eventTimeMs !== undefined && (g.eventMax === undefined || o.req.eventTimeMs > g.eventMax))
+        g.eventMax = o.req.eventTimeMs;
+    }
+  }
+  for (const a of plan.series.values()) if (a.isNew) plan.groups.get(a.gpk)!.newSeries.push(a);
+}

@@ -1,0 +1,216 @@
+/**
+ * Removing groups: DELETE (a tombstone, then the items), expiry of groups not updated for a TTL, and wipe.
+ */
+
+import {
+  BatchWriteItemCommand,
+  PutItemCommand,
+  type TransactWriteItem,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { TransientError } from '../../model/errors';
+import type { GroupingKey, PushResult } from '../types';
+import { resetChangeItem } from './change-index';
+import {
+  groupPk,
+  labelsAttr,
+  n,
+  PK_GEN,
+  PK_GEN_SHARD,
+  readLabels,
+  readNumber,
+  SK_META,
+  s,
+  shardOf,
+} from './codec';
+import type { StoreContext } from './context';
+import { type CountedEntry, countedChunks } from './counted-chunks';
+import { Expr } from './expr';
+import { type GroupPartition, toAccrue } from './io';
+import { describeGroup } from './push';
+import { backoffMs, cancellationReasons, sleep } from './retry';
+import { loadSchemas } from './schemas';
+import { deleteExisting, familyDelta, genUpdate, totalCounterUpdate } from './updates';
+
+/** DELETE at time t: a tombstone meta item (hides the group at once), then the group's items go. */
+export async function deleteAt(ctx: StoreContext, group: GroupingKey, t: number): Promise<PushResult> {
+  const gpk = groupPk(group);
+  for (let attempt = 0; attempt < 6; attempt++) {
+    const part = await ctx.io.queryGroup(gpk);
+    const meta = part.meta;
+    const putTs = readNumber(meta?.putTs);
+    const pending = readNumber(meta?.pending);
+    if ((putTs !== undefined && putTs > t) || (pending !== undefined && pending > t))
+      return { status: 'stale' };
+    for (const ts of part.pushTs.values()) if (ts > t) return { status: 'stale' };
+    const visible = meta !== undefined && meta.deleted === undefined;
+    const e = new Expr();
+    const tomb: TransactWriteItem = {
+      Put: {
+        TableName: ctx.table,
+        Item: {
+          pk: s(gpk),
+          sk: s(SK_META),
+          l: labelsAttr(group),
+          deleted: { BOOL: true },
+          putTs: n(t),
+          lastUpdateMs: n(ctx.now()),
+          n: n(0),
+          expiresAt: n(Math.floor(ctx.now() / 1000) + ctx.tombstoneTtl),
+        },
+        ConditionExpression: `attribute_not_exists(${e.n('pk')}) OR ((attribute_not_exists(${e.n('putTs')}) OR ${e.n('putTs')} <= ${e.v(n(t))}) AND (attribute_not_exists(${e.n('pending')}) OR ${e.n('pending')} <= ${e.v(n(t))}))`,
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        ...e.parts(),
+      },
+    };
+    const first: TransactWriteItem[] = [tomb];
+    if (visible || part.series.length > 0) first.push({ Update: genUpdate(ctx, shardOf(gpk)) });
+    const guard = (): TransactWriteItem => {
+      const x = new Expr();
+      return {
+        ConditionCheck: {
+          TableName: ctx.table,
+          Key: { pk: s(gpk), sk: s(SK_META) },
+          ConditionExpression: `${x.n('deleted')} = ${x.v({ BOOL: true })} AND ${x.n('putTs')} = ${x.v(n(t))}`,
+          ...x.parts(),
+        },
+      };
+    };
+    const r = await removeItems(ctx, gpk, part, first, guard);
+    if (r === 'ok') return { status: 'applied' };
+    if (r === 'stale') return { status: 'stale' };
+    await sleep(backoffMs(attempt, ctx.io.retry));
+  }
+  throw new TransientError(`DELETE of group ${describeGroup(group)}: the group kept changing; retry later`);
+}
+
+/**
+ * Removes a group's series and markers, adjusting the counters, in transactions of at most 100
+ * actions. `first` (the meta change that decides) goes into the first transaction; later transactions
+ * carry `guard()` so that they stop if the group was written again meanwhile.
+ */
+export async function removeItems(
+  ctx: StoreContext,
+  gpk: string,
+  part: GroupPartition,
+  first: TransactWriteItem[],
+  guard: () => TransactWriteItem,
+): Promise<'ok' | 'stale' | 'retry'> {
+  const fams = new Set<string>();
+  for (const it of part.series) fams.add(it.f?.S ?? '');
+  if (fams.size > 0) await loadSchemas(ctx, [...fams]);
+  const entries: CountedEntry[] = [
+    ...part.series.map((it) => ({
+      item: deleteExisting(ctx.table, it),
+      family: it.f?.S ?? '',
+      delta: -1,
+    })),
+    ...part.markers.map((it) => ({ item: deleteExisting(ctx.table, it), delta: 0 })),
+  ];
+  const chunks = countedChunks({
+    entries,
+    headSize: Math.max(first.length, 1),
+    head: (c) => (c === 0 ? [...first] : [guard()]),
+    family: (name, _c, d) =>
+      ctx.cache.schemas.has(name) ? { Update: familyDelta(ctx, name, d) } : undefined,
+    total: (_c, d) => ({ Update: totalCounterUpdate(ctx, d) }),
+  });
+  for (let c = 0; c < chunks.length; c++) {
+    try {
+      await ctx.io.withRetries(() => ctx.io.transact(chunks[c]!));
+    } catch (err) {
+      const reasons = cancellationReasons(err);
+      if (!reasons) throw toAccrue(err);
+      if (c === 0 && reasons[0]?.Code === 'ConditionalCheckFailed') return 'stale';
+      if (c > 0 && reasons[0]?.Code === 'ConditionalCheckFailed') return 'ok'; // written again meanwhile
+      return 'retry';
+    }
+  }
+  for (const it of part.series) {
+    ctx.cache.forgetSeries(`${gpk}|${it.sk!.S!}`);
+  }
+  for (const f of fams) ctx.cache.schemas.delete(f);
+  ctx.cache.eventFloor.delete(gpk);
+  return 'ok';
+}
+
+export async function expireGroups(ctx: StoreContext, nowMs: number, ttlMs: number): Promise<GroupingKey[]> {
+  const cutoff = nowMs - ttlMs;
+  const metas = (await ctx.io.scanAll()).filter((it) => it.sk?.S === SK_META && it.pk?.S?.startsWith('g#'));
+  const out: GroupingKey[] = [];
+  for (const m of metas) {
+    if (m.deleted !== undefined) continue;
+    const last = readNumber(m.lastUpdateMs) ?? 0;
+    if (!(last < cutoff)) continue;
+    const gpk = m.pk!.S!;
+    const part = await ctx.io.queryGroup(gpk);
+    if (
+      !part.meta ||
+      part.meta.deleted !== undefined ||
+      !((readNumber(part.meta.lastUpdateMs) ?? 0) < cutoff)
+    )
+      continue;
+    const e = new Expr();
+    const first: TransactWriteItem[] = [
+      {
+        Delete: {
+          TableName: ctx.table,
+          Key: { pk: s(gpk), sk: s(SK_META) },
+          ConditionExpression: `${e.n('lastUpdateMs')} < ${e.v(n(cutoff))} AND attribute_not_exists(${e.n('deleted')})`,
+          ...e.parts(),
+        },
+      },
+      { Update: genUpdate(ctx, shardOf(gpk)) },
+    ];
+    const guard = (): TransactWriteItem => {
+      const x = new Expr();
+      return {
+        ConditionCheck: {
+          TableName: ctx.table,
+          Key: { pk: s(gpk), sk: s(SK_META) },
+          ConditionExpression: `attribute_not_exists(${x.n('pk')})`,
+          ...x.parts(),
+        },
+      };
+    };
+    const r = await removeItems(ctx, gpk, part, first, guard);
+    if (r === 'ok') out.push(readLabels(m.l));
+  }
+  return out;
+}
+
+export async function wipeTable(ctx: StoreContext): Promise<void> {
+  const items = (await ctx.io.scanAll('pk, sk')).filter(
+    (it) => it.pk?.S !== PK_GEN && !it.pk?.S?.startsWith(PK_GEN_SHARD),
+  );
+  const reqs = items.map((it) => ({ DeleteRequest: { Key: { pk: it.pk!, sk: it.sk! } } }));
+  for (let i = 0; i < reqs.length; i += 25) {
+    let batch: typeof reqs | undefined = reqs.slice(i, i + 25);
+    for (let attempt = 0; batch && batch.length > 0; attempt++) {
+      if (attempt > 0) await sleep(backoffMs(attempt, ctx.io.retry));
+      const out = await ctx.io.write(() =>
+        ctx.io.client.send(
+          new BatchWriteItemCommand({
+            RequestItems: { [ctx.table]: batch! },
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ),
+      );
+      batch = out.UnprocessedItems?.[ctx.table] as typeof reqs | undefined;
+      if (attempt > ctx.io.retry.attempts) throw new TransientError('wipe: DynamoDB kept items unprocessed');
+    }
+  }
+  ctx.cache.clear();
+  await ctx.io.withRetries(() =>
+    ctx.io.write(() => ctx.io.client.send(new UpdateItemCommand({ ...genUpdate(ctx, 0) }))),
+  );
+  // A wipe is not one transaction: readers are told to read everything again.
+  ctx.reader.reset();
+  await ctx.io.withRetries(() =>
+    ctx.io.write(() =>
+      ctx.io.client.send(
+        new PutItemCommand({ TableName: ctx.table, Item: resetChangeItem(ctx.io.wallNow()) }),
+      ),
+    ),
+  );
+}

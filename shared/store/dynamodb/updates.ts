@@ -1,0 +1,195 @@
+/**
+ * Update expressions of the apply path and the counters: a series, a group's meta, a family's and the
+ * store's series counts, a generation shard.
+ */
+
+import type { TransactWriteItem, Update } from '@aws-sdk/client-dynamodb';
+import { boundsKey, type FamilySchema } from '../families';
+import type { MetricOp } from '../types';
+import type { GroupAcc, SeriesAcc } from './apply-types';
+import {
+  deltaString,
+  genKey,
+  type Item,
+  labelsAttr,
+  n,
+  numList,
+  PK_TOTAL,
+  readNumber,
+  SK_META,
+  SK_SCHEMA,
+  SK_TOTAL,
+  s,
+  schemaPk,
+  valueAttr,
+} from './codec';
+import type { StoreContext } from './context';
+import { Expr } from './expr';
+
+export function seriesUpdate(ctx: StoreContext, a: SeriesAcc): Update {
+  const e = new Expr();
+  const sets: string[] = [];
+  const adds: string[] = [];
+  const o = a.first;
+  const conds: string[] = [];
+  if (a.isNew) {
+    sets.push(`${e.n('f')} = ${e.v(s(o.op.name))}`, `${e.n('l')} = ${e.v(labelsAttr(o.labels))}`);
+    sets.push(`${e.n('t')} = ${e.v(s(o.schema.type))}`);
+    conds.push(`attribute_not_exists(${e.n('pk')})`);
+  } else {
+    conds.push(`attribute_exists(${e.n('pk')})`);
+  }
+  if (a.set) {
+    const op = a.set.op as Extract<MetricOp, { kind: 'gauge_set' }>;
+    const vv = e.v(valueAttr(op.value));
+    const tv = e.v(n(op.timeMs));
+    sets.push(`${e.n('v')} = ${vv}`, `${e.n('ts')} = ${tv}`, `${e.n('sv')} = ${vv}`);
+    if (!a.isNew) {
+      // Ties compare with the last SET's value `sv` (adds may have moved `v`): a redelivered set is
+      // stale and never undoes later adds. Items written before `sv` existed compare with `v`.
+      const ts = e.n('ts');
+      const sv = e.n('sv');
+      conds.push(
+        `(attribute_not_exists(${ts}) OR ${ts} < ${tv} OR (${ts} = ${tv} AND (${sv} < ${vv} OR (attribute_not_exists(${sv}) AND ${e.n('v')} < ${vv}))))`,
+      );
+    }
+  } else if (a.hist) {
+    const bounds = a.first.bounds ?? [];
+    if (a.isNew)
+      sets.push(`${e.n('b')} = ${e.v(numList(bounds))}`, `${e.n('bk')} = ${e.v(s(boundsKey(bounds)))}`);
+    else conds.push(`(attribute_not_exists(${e.n('bk')}) OR ${e.n('bk')} = ${e.v(s(boundsKey(bounds)))})`);
+    adds.push(
+      `${e.n('c')} ${e.v({ N: deltaString(a.hist.count) })}`,
+      `${e.n('s')} ${e.v({ N: deltaString(a.hist.sum) })}`,
+    );
+    a.hist.cum.forEach((c, i) => {
+      if (c !== 0 || a.isNew) adds.push(`${e.n(`b${i}`)} ${e.v({ N: deltaString(c) })}`);
+    });
+    if (!a.isNew)
+      conds.push(`(attribute_not_exists(${e.n('s')}) OR attribute_type(${e.n('s')}, ${e.v(s('N'))}))`);
+  } else if (a.rmw) {
+    // Exact float addition, written back only if the value is still the one read.
+    const old = a.rmw.old;
+    sets.push(`${e.n('v')} = ${e.v(valueAttr((readNumber(old) ?? 0) + (a.scalar ?? 0)))}`);
+    conds.push(old === undefined ? `attribute_not_exists(${e.n('v')})` : `${e.n('v')} = ${e.v(old)}`);
+  } else {
+    adds.push(`${e.n('v')} ${e.v({ N: deltaString(a.scalar ?? 0) })}`);
+    if (!a.isNew)
+      conds.push(`(attribute_not_exists(${e.n('v')}) OR attribute_type(${e.n('v')}, ${e.v(s('N'))}))`);
+  }
+  const expr = [
+    sets.length > 0 ? `SET ${sets.join(', ')}` : '',
+    adds.length > 0 ? `ADD ${adds.join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return {
+    TableName: ctx.table,
+    Key: { pk: s(a.gpk), sk: s(a.sk) },
+    UpdateExpression: expr,
+    ConditionExpression: conds.join(' AND '),
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    ...e.parts(),
+  };
+}
+
+export function metaApplyUpdate(ctx: StoreContext, g: GroupAcc, nowMs: number, withEvent: boolean): Update {
+  const e = new Expr();
+  const conds: string[] = [];
+  const sets = [
+    `${e.n('l')} = if_not_exists(${e.n('l')}, ${e.v(labelsAttr(g.group))})`,
+    `${e.n('lastUpdateMs')} = ${e.v(n(nowMs))}`,
+    `${e.n('lastPushMs')} = ${e.v(n(nowMs))}`,
+  ];
+  if (withEvent && g.eventMax !== undefined) {
+    // Not conditional (a condition would cancel the whole transaction on an older event time): the
+    // floor known to this process (read from the table on first use) keeps it from going back.
+    sets.push(`${e.n('lastEventMs')} = ${e.v(n(g.eventMax))}`);
+  }
+  let add = '';
+  const k = g.newSeries.length;
+  if (k > 0) {
+    add = ` ADD ${e.n('n')} ${e.v(n(k))}`;
+    conds.push(limitCond(e, ctx.limits.maxSeriesPerGroup - k));
+  }
+  return {
+    TableName: ctx.table,
+    Key: { pk: s(g.gpk), sk: s(SK_META) },
+    UpdateExpression: `SET ${sets.join(', ')}${add} REMOVE ${e.n('deleted')}, ${e.n('expiresAt')}`,
+    ...(conds.length > 0 ? { ConditionExpression: conds.join(' AND ') } : {}),
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    ...e.parts(),
+  };
+}
+
+export function familyCounterUpdate(ctx: StoreContext, schema: FamilySchema, k: number): Update {
+  const e = new Expr();
+  const conds = [`${e.n('t')} = ${e.v(s(schema.type))}`];
+  if (k > 0) conds.push(limitCond(e, ctx.limits.maxSeriesPerFamily - k));
+  return {
+    TableName: ctx.table,
+    Key: { pk: s(schemaPk(schema.name)), sk: s(SK_SCHEMA) },
+    UpdateExpression: `ADD ${e.n('n')} ${e.v(n(k))}`,
+    ConditionExpression: conds.join(' AND '),
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    ...e.parts(),
+  };
+}
+
+export function totalCounterUpdate(ctx: StoreContext, k: number): Update {
+  return totalUpdate(ctx, k, k);
+}
+
+/** Adds `add` to the store's series count; with `limitDelta` > 0, only if that many more still fit. */
+export function totalUpdate(ctx: StoreContext, add: number, limitDelta: number): Update {
+  const e = new Expr();
+  return {
+    TableName: ctx.table,
+    Key: { pk: s(PK_TOTAL), sk: s(SK_TOTAL) },
+    UpdateExpression: `ADD ${e.n('n')} ${e.v(n(add))}`,
+    ...(limitDelta > 0 ? { ConditionExpression: limitCond(e, ctx.limits.maxSeriesTotal - limitDelta) } : {}),
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    ...e.parts(),
+  };
+}
+
+export function genUpdate(ctx: StoreContext, shard: number): Update {
+  const e = new Expr();
+  return {
+    TableName: ctx.table,
+    Key: genKey(shard),
+    UpdateExpression: `ADD ${e.n('n')} ${e.v(n(1))}`,
+    ...e.parts(),
+  };
+}
+
+export function familyDelta(ctx: StoreContext, name: string, delta: number): Update {
+  const e = new Expr();
+  return {
+    TableName: ctx.table,
+    Key: { pk: s(schemaPk(name)), sk: s(SK_SCHEMA) },
+    UpdateExpression: `ADD ${e.n('n')} ${e.v(n(delta))}`,
+    ConditionExpression: `attribute_exists(${e.n('pk')})`,
+    ...e.parts(),
+  };
+}
+
+/** Delete of an item the caller saw (conditional on it still being there). */
+export function deleteExisting(table: string, it: Item): TransactWriteItem {
+  const x = new Expr();
+  return {
+    Delete: {
+      TableName: table,
+      Key: { pk: it.pk!, sk: it.sk! },
+      ConditionExpression: `attribute_exists(${x.n('pk')})`,
+      ...x.parts(),
+    },
+  };
+}
+
+export function limitCond(e: Expr, lim: number): string {
+  const nn = e.n('n');
+  return lim >= 0
+    ? `(attribute_not_exists(${nn}) OR ${nn} <= ${e.v(n(lim))})`
+    : `(attribute_exists(${nn}) AND ${nn} <= ${e.v(n(lim))})`;
+}

@@ -1,0 +1,48 @@
+/**
+ * What a store instance remembers between writes to avoid reads and cancelled transactions. Every entry
+ * is a guess that a transaction's condition checks: a wrong one cancels it and is corrected
+ * (./apply-cancel.ts), so the caches make writes cheaper, never wrong.
+ */
+import type { SchemaEntry } from './assemble';
+
+export class WriteCache {
+  /** Family schemas seen; they change only when a family has no series left (or on wipe), and every
+   *  write creating a series re-checks the schema item in its transaction, so a stale entry is caught. */
+  readonly schemas = new Map<string, SchemaEntry>();
+  /** Series known to exist (true) or not (false); a wrong guess fails a condition and is corrected. */
+  readonly exists = new Map<string, boolean>();
+  /** Newest lastEventMs known per group, so that older event times don't cancel transactions. */
+  readonly eventFloor = new Map<string, number>();
+  /** Series whose stored value DynamoDB can't add to (NaN, infinities, beyond its range): read-modify-write. */
+  readonly bigValue = new Set<string>();
+  /** Newest gauge set known per series (time, value): older sets are dropped before they cancel a transaction. */
+  readonly setFloor = new Map<string, { readonly timeMs: number; readonly value: number }>();
+
+  noteSet(key: string, timeMs: number, value: number): void {
+    const cur = this.setFloor.get(key);
+    if (!cur || newerSet({ timeMs, value }, cur)) this.setFloor.set(key, { timeMs, value });
+  }
+
+  /** Forgets what is known of one series (`<gpk>|<sk>`): it was replaced or removed. */
+  forgetSeries(key: string): void {
+    this.exists.delete(key);
+    this.setFloor.delete(key);
+    this.bigValue.delete(key);
+  }
+
+  clear(): void {
+    this.schemas.clear();
+    this.exists.clear();
+    this.setFloor.clear();
+    this.bigValue.clear();
+    this.eventFloor.clear();
+  }
+}
+
+/** Gauge set order: a later event time wins; on a tie, the larger value. */
+export function newerSet(
+  a: { value: number; timeMs: number },
+  b: { value: number; timeMs: number },
+): boolean {
+  return a.timeMs > b.timeMs || (a.timeMs === b.timeMs && a.value > b.value);
+}

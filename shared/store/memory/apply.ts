@@ -1,0 +1,147 @@
+/**
+ * SQS deltas on the memory store: checks each op (validation, family consistency, limits, the group limit)
+ * and applies it exactly once per request id (the ledger), gauge sets before adds.
+ */
+import { type AccrueError, TransientError, ValidationError } from '../../model/errors';
+import {
+  bucketLayoutConflict,
+  exposedLabelCount,
+  familyConflict,
+  groupLimitError,
+  groupShapeNames,
+  labelLimitErrorCounted,
+  opFamilyType,
+  opProblems,
+  reservedNameConflict,
+  schemaOf,
+  seriesLimitError,
+} from '../families';
+import { normalizeGroupingKey } from '../grouping';
+import { planOf, redeliveryMismatch } from '../plan';
+import type { ApplyRequest, ApplyResult, GroupingKey, MetricOp, RejectedOp } from '../types';
+import { EMPTY, flatKey, type HistCell } from './cells';
+import { encApplyRecord } from './codec';
+import { applyOp, touchGroupForApply } from './effects';
+import { groupLimitReached, type MemoryState, pruneLedger } from './state';
+
+export function applyOne(st: MemoryState, r: ApplyRequest, now: number): ApplyResult {
+  const rr = r as unknown as Record<string, unknown>;
+  const id = typeof rr?.id === 'string' ? rr.id : String(rr?.id);
+  let group: GroupingKey;
+  try {
+    if (typeof rr?.id !== 'string' || rr.id === '')
+      throw new ValidationError([{ path: 'id', message: 'must be a non-empty string' }]);
+    if (!Array.isArray(rr.ops)) throw new ValidationError([{ path: 'ops', message: 'must be an array' }]);
+    group = normalizeGroupingKey(
+      typeof rr.group === 'object' && rr.group !== null ? (rr.group as Record<string, unknown>) : {},
+    );
+  } catch (e) {
+    if (e instanceof ValidationError) return { id, status: 'failed', error: e, rejected: EMPTY };
+    throw e;
+  }
+  if (st.faults.delete(id)) {
+    return {
+      id,
+      status: 'failed',
+      error: new TransientError(`injected fault for request ${id}`),
+      rejected: EMPTY,
+    };
+  }
+  const keyStr = flatKey(group);
+  const gl = groupLimitError(group, st.limits);
+  if (gl) return { id, status: 'failed', error: gl, rejected: EMPTY };
+  const shapeNames = st.groups.get(keyStr)?.shapeNames ?? groupShapeNames(group);
+  const plan = planOf(r).hash;
+  const duplicate = st.ledger.has(id);
+  const committed = st.plans.get(id);
+  if (duplicate && committed !== undefined && committed !== plan)
+    return { id, status: 'failed', error: redeliveryMismatch(id), rejected: EMPTY };
+  const rejected: RejectedOp[] = [];
+  const accepted: MetricOp[] = [];
+  let changed = false;
+  // Gauge sets first, then the additive ops (an add in the same message moves the set value), so the
+  // result doesn't depend on op order: the same rule on every store.
+  for (const i of setsFirst(r.ops)) {
+    const op = r.ops[i] as MetricOp;
+    if (duplicate && (op as { kind?: unknown })?.kind !== 'gauge_set') continue;
+    const checked = checkOp(st, group, keyStr, shapeNames, op, i);
+    if (typeof checked !== 'string') {
+      rejected.push({ index: i, error: checked });
+      continue;
+    }
+    accepted.push(op);
+    if (applyOp(st, group, keyStr, op, checked)) changed = true;
+  }
+  const ev = r.eventTimeMs;
+  if (changed)
+    touchGroupForApply(st, keyStr, now, typeof ev === 'number' && Number.isFinite(ev) ? ev : undefined);
+  if (changed) st.gen++;
+  if (!duplicate) {
+    st.ledger.set(id, now);
+    st.plans.set(id, plan);
+    pruneLedger(st, now);
+  }
+  if (st.journal && (accepted.length > 0 || !duplicate)) {
+    st.journal.append(`a${encApplyRecord(duplicate ? undefined : id, group, now, ev, accepted, plan)}`);
+  }
+  rejected.sort((a, b) => a.index - b.index);
+  return { id, status: duplicate ? 'duplicate' : 'applied', rejected };
+}
+
+/** Validates, checks consistency and limits of one op; returns the error, or the series key when it may apply. */
+export function checkOp(
+  st: MemoryState,
+  group: GroupingKey,
+  keyStr: string,
+  shapeNames: readonly string[],
+  op: MetricOp,
+  i: number,
+): AccrueError | string {
+  const problems = opProblems(op, i, group);
+  if (problems.length > 0) return new ValidationError(problems);
+  const type = opFamilyType(op.kind);
+  const entry = st.schemas.get(op.name);
+  if (entry) {
+    if (entry.schema.type !== type) {
+      const c = familyConflict(entry.schema, schemaOf(op.name, type, shapeNames, op.labels));
+      if (c) return c;
+    }
+  } else {
+    const c = reservedNameConflict(op.name, type, (n) => st.schemas.get(n)?.schema.type);
+    if (c) return c;
+  }
+  const labelCount = exposedLabelCount(shapeNames, op.labels);
+  const le = labelLimitErrorCounted(op.name, group, op.labels, labelCount, st.limits);
+  if (le) return le;
+  const sk = flatKey(op.labels);
+  const grp = st.groups.get(keyStr);
+  if (!grp && !st.tombstones.has(keyStr)) {
+    const ge = groupLimitReached(st);
+    if (ge) return ge;
+  }
+  const cell = grp?.families.get(op.name)?.series.get(sk);
+  if (cell && op.kind === 'histogram_observe') {
+    const c = bucketLayoutConflict(op.name, (cell as HistCell).bounds, op.bounds);
+    if (c) return c;
+  }
+  if (!cell) {
+    const se = seriesLimitError(
+      op.name,
+      { family: (entry?.series ?? 0) + 1, group: (grp?.seriesCount ?? 0) + 1, total: st.total + 1 },
+      st.limits,
+    );
+    if (se) return se;
+  }
+  return sk;
+}
+
+/** Op indexes with gauge sets first, then the rest, each in request order. */
+function setsFirst(ops: readonly unknown[]): number[] {
+  const sets: number[] = [];
+  const rest: number[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    if ((ops[i] as { kind?: unknown } | null)?.kind === 'gauge_set') sets.push(i);
+    else rest.push(i);
+  }
+  return sets.length === 0 ? rest : [...sets, ...rest];
+}
