@@ -5,7 +5,8 @@
  * rejected event / op / push) and whose message attributes say why:
  * - `accrue-reason` (String): the reject reason (`decode`, `invalid`, `family_conflict`, `limit`, …);
  * - `accrue-source-message-id` (String): the SQS message id of the source record;
- * - `accrue-detail` (String): JSON with stage, index, message, idempotency key, group (cut at 4 KiB).
+ * - `accrue-detail` (String): JSON with stage, the event's index in the message, message, idempotency key,
+ *   group (cut at 4 KiB, still JSON).
  *
  * Batches hold at most 10 entries and stay under SQS's 256 KiB request payload; entries the queue
  * refused (SendMessageBatch `Failed`) or whose request failed are reported back by index so the caller
@@ -137,5 +138,11 @@ export function boundedDetail(detail: unknown, max: number): string {
     message: clipValue(d.message, 64),
     idempotencyKey: clipValue(d.idempotencyKey, 128),
   });
-  return text.length <= max ? text : JSON.stringify({ stage: d.stage, truncated: true });
+  return text.length <= max
+    ? text
+    : JSON.stringify({
+        stage: d.stage,
+        ...(typeof d.index === 'number' ? { index: d.index } : {}),
+        truncated: true,
+      });
 }

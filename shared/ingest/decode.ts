@@ -287,6 +287,12 @@ export function decodeMessage(
   return { id, group, apply, pushes, rejected: rejects, eventCount: n, acceptedCount: n - rejects.length };
 }
 
+/** The event index of a push this decoder made (its id ends `#push-<event index>`), else undefined. */
+export function pushEventIndex(push: PushRequest): number | undefined {
+  const m = push.id === undefined ? null : /#push-(\d+)$/.exec(push.id);
+  return m ? Number(m[1]) : undefined;
+}
+
 function mapPush(
   ev: Record<string, unknown>,
   index: number,

@@ -25,9 +25,10 @@ import { AccrueError } from '../model/errors';
 import { labelsFrom } from '../model/identity';
 import { authorizeSender, type Producer } from '../producers';
 import type { CompiledProfile } from '../profiles/types';
-import type { ApplyRequest, ApplyResult, MetricOp, Store } from '../store/types';
-import { type DecodedMessage, type DecodeOptions, decodeMessage } from './decode';
+import type { ApplyRequest, ApplyResult, MetricOp, PushRequest, Store } from '../store/types';
+import { type DecodedMessage, type DecodeOptions, decodeMessage, pushEventIndex } from './decode';
 import { bodyKey, messageClock, scopeToProducer } from './idempotency';
+import { eventsOfOp } from './op-sources';
 
 export type { DecodedMessage, RejectedEvent } from './decode';
 
@@ -158,6 +159,8 @@ export async function processBatch(
   // 1. Decode; undecodable messages are dead-lettered whole, with the decoder's reason.
   const decode = deps.decode ?? decodeMessage;
   const decodeOptions: DecodeOptions = { ...deps.decodeOptions, nowMs: deps.now() };
+  const decodeAlone = (record: IngestRecord) => (body: string) =>
+    decode(body, 'op-source', deps.profile, messageClock(record, decodeOptions));
   const firstById = new Map<string, number>();
   for (let i = 0; i < slots.length; i++) {
     const slot = slots[i]!;
@@ -265,13 +268,15 @@ export async function processBatch(
     }
     for (const r of result.rejected) {
       const op = decoded.apply.ops[r.index];
+      // The op sums events (pre-aggregation): the detail names those events, by index in the message.
+      const events = op ? eventsOfOp(slot.record.body, decoded, op, decodeAlone(slot.record)) : [];
       slot.dead.push({
         messageId: slot.record.messageId,
         body: op ? JSON.stringify(opForDlq(op)) : '{}',
         reason: r.error.reason,
         detail: {
           stage: 'store',
-          opIndex: r.index,
+          ...(events.length > 0 ? { index: events[0], events } : {}),
           message: r.error.message,
           idempotencyKey: decoded.id,
           group: { ...decoded.group },
@@ -310,7 +315,8 @@ export async function processBatch(
           reason: err.reason,
           detail: {
             stage: 'push',
-            pushIndex: p,
+            // The push event's index in the message (pushIndex: its place among the pushes, if unknown).
+            ...eventIndexOf(push, p),
             message: err.message,
             idempotencyKey: decoded.id,
             group: { ...push.group },
@@ -640,6 +646,11 @@ function eventBody(body: string, index: number): string {
     // Not JSON: keep the whole body.
   }
   return body;
+}
+
+function eventIndexOf(push: PushRequest, p: number): { index: number } | { pushIndex: number } {
+  const index = pushEventIndex(push);
+  return index === undefined ? { pushIndex: p } : { index };
 }
 
 function opForDlq(op: MetricOp): Record<string, unknown> {

@@ -366,3 +366,45 @@ describe('hostile messages through the whole pipeline (memory store)', () => {
     expect(scalarTotal(snap, EU, 't_total')).toBe(0);
   });
 });
+
+describe('a store refusal names the events of the message (memory store)', () => {
+  let store: Store;
+  let h: Harness;
+  beforeAll(async () => {
+    store = await MemoryStore.open({});
+    h = await startHarness(sqs, store, { concurrency: 1, visibilityTimeoutSeconds: 30 });
+  });
+  afterAll(async () => {
+    await h.stop();
+    await store.close();
+  });
+
+  it('dead-letters the refused op with the indexes of the events summed into it, as JSON detail', async () => {
+    // fc_x exists as a gauge; a later message's counter events for it conflict in the store, after
+    // pre-aggregation summed them into one op.
+    await h.send([
+      envelope('fc-1', EU, [{ kind: 'gauge', time: Date.now(), name: 'fc_x', op: 'set', value: 1 }]),
+    ]);
+    await until(async () => (await queueDepth(sqs, h.queueUrl)) === 0, 30_000, 'first message applied');
+    await until(async () => scalarTotal(await store.snapshot(), EU, 'fc_x') === 1, 30_000, 'gauge stored');
+    const [id] = await h.send([
+      envelope('fc-2', EU, [
+        counter('fc_ok_total', 1),
+        counter('fc_x', 2),
+        counter('fc_ok_total', 1),
+        counter('fc_x', 3),
+      ]),
+    ]);
+    let dead: Awaited<ReturnType<typeof drainDlq>> = [];
+    await until(async () => {
+      dead = dead.concat(await drainDlq(sqs, h.dlqUrl));
+      return dead.length >= 1;
+    });
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({ source: id, reason: 'family_conflict' });
+    expect(dead[0]!.detail).toMatchObject({ stage: 'store', index: 1, events: [1, 3] });
+    expect(dead[0]!.detail).not.toHaveProperty('opIndex');
+    expect(JSON.parse(dead[0]!.body)).toMatchObject({ kind: 'counter_inc', name: 'fc_x', value: 5 });
+    expect(scalarTotal(await store.snapshot(), EU, 'fc_ok_total')).toBe(2);
+  });
+});
