@@ -46,14 +46,29 @@ export interface Codec {
   ): Rendered;
   /**
    * Delimited protobuf MetricFamily messages with exactly the series the text render exposes: the text
-   * render (cached per family) parsed back, so every merge rule lives in one place (snapshot-render).
+   * render (cached per family) parsed back, so every merge rule lives in one place (snapshot-render);
+   * parsed and encoded per family block, and only for the blocks that changed since the last call. In
+   * pieces, one per block (concatenation = body; an unchanged block's piece is the same object).
    */
-  renderProtobuf(snapshot: StoreSnapshot, extraFamilies: readonly MetricFamily[]): Uint8Array;
+  renderProtobuf(snapshot: StoreSnapshot, extraFamilies: readonly MetricFamily[]): readonly Uint8Array[];
 }
 
-export function createCodec(): Codec {
+/** Counters of the codec's caches, for tests. */
+export interface CodecStats {
+  /** Family blocks parsed and encoded as protobuf (the rest came from the cache). */
+  protobufBlocksEncoded: number;
+}
+
+export function createCodec(): Codec & { readonly stats: CodecStats } {
+  const stats: CodecStats = { protobufBlocksEncoded: 0 };
   const cache = new RenderCache();
+  /**
+   * Each text block's protobuf encoding, by the block's identity (see RenderResult.blocks): delimited
+   * messages concatenate, so a change re-encodes only the families it touched, not all 100k series.
+   */
+  const protobufBlocks = new WeakMap<readonly string[], Uint8Array>();
   return {
+    stats,
     parseText,
     parseTextYielding: (body, limits) => parseTextYielding(body, { maxSeries: limits.maxSeries }),
     parseProtobufDelimited: (bytes, limits) => parseProtobufDelimited(bytes, limits ?? {}),
@@ -70,11 +85,20 @@ export function createCodec(): Codec {
       };
     },
     renderProtobuf(snapshot, extraFamilies) {
-      const stored =
-        snapshot.groups.length === 0
-          ? []
-          : parseText(renderSnapshotWithStats(snapshot, 'text', { cache }).body);
-      return metricFamiliesToProtobufDelimited([...stored.map(withEmptyInstance), ...extraFamilies]);
+      const pieces: Uint8Array[] = [];
+      if (snapshot.groups.length > 0) {
+        for (const block of renderSnapshotWithStats(snapshot, 'text', { cache }).blocks) {
+          let bytes = protobufBlocks.get(block);
+          if (bytes === undefined) {
+            bytes = metricFamiliesToProtobufDelimited(parseText(block.join('')).map(withEmptyInstance));
+            protobufBlocks.set(block, bytes);
+            stats.protobufBlocksEncoded++;
+          }
+          pieces.push(bytes);
+        }
+      }
+      if (extraFamilies.length > 0) pieces.push(metricFamiliesToProtobufDelimited(extraFamilies));
+      return pieces;
     },
   };
 }
@@ -84,7 +108,7 @@ export function createCodec(): Codec {
  * Prometheus with honor_labels does not attach the gateway's address). The text parser drops empty
  * values, so the protobuf path puts it back.
  */
-function withEmptyInstance(f: MetricFamily): MetricFamily {
+export function withEmptyInstance(f: MetricFamily): MetricFamily {
   const series = (f.series as readonly AnySeries[]).map((s) =>
     Object.hasOwn(s.labels, 'instance') ? s : { ...s, labels: { ...s.labels, instance: '' } },
   );

@@ -23,9 +23,10 @@
  *   took go to Accrue's own metrics (./stats.ts), so the read cost is visible in production.
  */
 import { Readable } from 'node:stream';
-import { createGzip, gzip, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import type { MetricFamily } from '../shared/model/types';
 import type { Store, StoreSnapshot } from '../shared/store/types';
+import { GzipRuns } from './gzip-runs';
 import type { ServiceStats } from './stats';
 
 export type Format = 'text' | 'openmetrics' | 'protobuf';
@@ -35,10 +36,11 @@ type TextFormat = Exclude<Format, 'protobuf'>;
 export interface Renderer {
   /**
    * Delimited protobuf MetricFamily messages: the stored families exactly as the text render exposes
-   * them (same merge rules), or only `extraFamilies` for an empty snapshot. Absent: protobuf is served
-   * as text.
+   * them (same merge rules), or only `extraFamilies` for an empty snapshot, in pieces (concatenation =
+   * body; an unchanged family's piece is the same object as in the previous call). Absent: protobuf is
+   * served as text.
    */
-  renderProtobuf?(snapshot: StoreSnapshot, extraFamilies: readonly MetricFamily[]): Uint8Array;
+  renderProtobuf?(snapshot: StoreSnapshot, extraFamilies: readonly MetricFamily[]): readonly Uint8Array[];
   render(
     snapshot: StoreSnapshot,
     format: TextFormat,
@@ -64,52 +66,26 @@ interface Current {
   readonly snapshot: StoreSnapshot;
   readonly series: number;
   confirmedAtMs: number;
+  /** This snapshot's renders, by format: a render is never served for another snapshot, nor evicted by one. */
+  readonly renders: Map<Format, Rendered>;
 }
 
 /**
  * One format's render of the stored families, held once (see docs/service.md "Memory"): `parts` are the
- * renderer's cached chunk strings (shared with its cache, so holding them costs only the array), gzip is
- * computed once per generation by streaming them through zlib, and plain bytes are assembled per request
- * from the parts (never cached: Prometheus always asks for gzip, and a cached plain copy would be ~10x
- * the gzip).
+ * renderer's cached pieces (text: chunk strings shared with its cache; protobuf: per-family encodings),
+ * so holding them costs only the array; gzip is computed once per snapshot, reusing the compressed runs
+ * of unchanged pieces (./gzip-runs.ts), and plain bodies are assembled per request from the parts (never
+ * cached: Prometheus always asks for gzip, and a cached plain copy would be ~10x the gzip).
  */
-interface Rendered {
-  readonly parts: readonly string[];
-  gz?: Promise<Buffer>;
-}
+type Rendered =
+  | { readonly kind: 'text'; readonly parts: readonly string[]; gz?: Promise<Buffer> }
+  | { readonly kind: 'protobuf'; readonly parts: readonly Uint8Array[]; gz?: Promise<Buffer> };
 
-/** Writes to zlib in pieces of about this many characters (small parts are batched). */
-const GZIP_WRITE_CHARS = 64 * 1024;
+/** Plain bodies are encoded in pieces of about this many characters (small parts are batched). */
+const PLAIN_WRITE_CHARS = 64 * 1024;
 
 /**
- * gzip of the concatenated parts, streamed: neither the joined body nor its whole UTF-8 encoding is ever
- * built (a one-shot `zlib.gzip(buffer)` also keeps its input alive for as long as its stream object lives).
- */
-export function gzipParts(parts: readonly string[]): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const z = createGzip();
-    const out: Buffer[] = [];
-    z.on('data', (b: Buffer) => out.push(b));
-    z.once('error', reject);
-    z.once('end', () => resolve(Buffer.concat(out)));
-    let i = 0;
-    const pump = (): void => {
-      while (i < parts.length) {
-        let batch = parts[i++]!;
-        while (batch.length < GZIP_WRITE_CHARS && i < parts.length) batch += parts[i++]!;
-        if (!z.write(batch)) {
-          z.once('drain', pump);
-          return;
-        }
-      }
-      z.end();
-    };
-    pump();
-  });
-}
-
-/**
- * The parts followed by `tail`, as a stream that encodes about GZIP_WRITE_CHARS at a time and only as
+ * The parts followed by `tail`, as a stream that encodes about PLAIN_WRITE_CHARS at a time and only as
  * fast as the client reads: ten slow plain-text scrapes hold ten small buffers, not ten copies of the body.
  */
 export function streamParts(parts: readonly string[], tail: Buffer): Readable {
@@ -117,7 +93,7 @@ export function streamParts(parts: readonly string[], tail: Buffer): Readable {
     let i = 0;
     while (i < parts.length) {
       let batch = parts[i++]!;
-      while (batch.length < GZIP_WRITE_CHARS && i < parts.length) batch += parts[i++]!;
+      while (batch.length < PLAIN_WRITE_CHARS && i < parts.length) batch += parts[i++]!;
       yield Buffer.from(batch, 'utf8');
     }
     yield tail;
@@ -131,13 +107,10 @@ export const SCRAPE_WAIT_MS = 5_000;
 
 export class ScrapeCache {
   private current: Current | undefined;
-  private renders = new Map<TextFormat, Rendered>();
   /** Formats scraped with gzip since start: a new snapshot is rendered and gzipped in them before it is served. */
   private readonly warm = new Set<Format>();
-  /** The stored part in protobuf, encoded once per snapshot, gzipped once. */
-  private protobuf:
-    | { readonly snapshot: StoreSnapshot; readonly bytes: Buffer; gz?: Promise<Buffer> }
-    | undefined;
+  /** Per format: the compressed runs of the last gzip, reused by the next (./gzip-runs.ts). */
+  private readonly gzips = new Map<Format, GzipRuns>();
   private inflight: Promise<void> | undefined;
   private lastError: unknown;
   /** Counts requests for a refresh; `doneEpoch` is the request count when the last finished refresh began. */
@@ -283,26 +256,18 @@ export class ScrapeCache {
   private async swapIn(snapshot: StoreSnapshot): Promise<void> {
     let series = 0;
     for (const g of snapshot.groups) for (const f of g.families) series += f.series.length;
-    const renders = new Map<TextFormat, Rendered>();
-    const pb = this.renderer.renderProtobuf;
+    const renders = new Map<Format, Rendered>();
     try {
       for (const format of this.warm) {
-        if (format === 'protobuf' && pb) {
-          const stored = this.storedProtobuf(snapshot, pb);
-          stored.gz ??= gzipBuffer(stored.bytes);
-          await stored.gz;
-        } else if (format !== 'protobuf') {
-          const r = this.renderPart(snapshot, format);
-          r.gz = gzipParts(r.parts);
-          await r.gz;
-          renders.set(format, r);
-        }
+        const r = this.renderStored(snapshot, format);
+        r.gz = this.gzip(format, r);
+        await r.gz;
+        renders.set(format, r);
       }
     } catch {
       // A failed warm-up only means the first scrape renders (and reports the failure) itself.
     }
-    this.current = { snapshot, series, confirmedAtMs: this.now() };
-    this.renders = renders;
+    this.current = { snapshot, series, confirmedAtMs: this.now(), renders };
   }
 
   /** The next refresh `refreshMs` after the start of the last one (at once when it took longer). */
@@ -339,58 +304,63 @@ export class ScrapeCache {
     const extra = this.stats.families(age / 1000, c.snapshot.groups.length, c.series);
     const empty: StoreSnapshot = { generation: '', takenAtMs: c.snapshot.takenAtMs, groups: [] };
     if (acceptGzip) this.warm.add(format);
-    const pb = this.renderer.renderProtobuf;
-    if (format === 'protobuf' && pb) {
-      const stored = this.storedProtobuf(c.snapshot, pb);
-      const own = toBuffer(pb.call(this.renderer, empty, extra));
-      if (!acceptGzip) return { ok: true, body: Buffer.concat([stored.bytes, own]), gzipped: false };
-      stored.gz ??= gzipBuffer(stored.bytes);
+    const stored = this.storedRender(c, format);
+    if (stored.kind === 'protobuf') {
+      const own = Buffer.concat(this.renderer.renderProtobuf!(empty, extra));
+      if (!acceptGzip) return { ok: true, body: Buffer.concat([...stored.parts, own]), gzipped: false };
+      stored.gz ??= this.gzip(format, stored);
       return { ok: true, body: Buffer.concat([await stored.gz, gzipSync(own)]), gzipped: true };
     }
-    // Protobuf without a protobuf writer (test renderers) falls back to text.
-    const textFormat = format === 'protobuf' ? 'text' : format;
-    const stored = this.storedPart(c.snapshot, textFormat);
-    const own = Buffer.from(this.renderer.render(empty, textFormat, extra).body, 'utf8');
+    const own = Buffer.from(this.renderer.render(empty, textFormatOf(format), extra).body, 'utf8');
     if (!acceptGzip) return { ok: true, body: streamParts(stored.parts, own), gzipped: false };
-    stored.gz ??= gzipParts(stored.parts);
-    const gz = await stored.gz;
-    return { ok: true, body: Buffer.concat([gz, gzipSync(own)]), gzipped: true };
+    stored.gz ??= this.gzip(format, stored);
+    return { ok: true, body: Buffer.concat([await stored.gz, gzipSync(own)]), gzipped: true };
   }
 
-  private storedProtobuf(
-    snapshot: StoreSnapshot,
-    pb: NonNullable<Renderer['renderProtobuf']>,
-  ): { readonly snapshot: StoreSnapshot; readonly bytes: Buffer; gz?: Promise<Buffer> } {
-    if (this.protobuf?.snapshot === snapshot) return this.protobuf;
-    const t0 = performance.now();
-    const bytes = toBuffer(pb.call(this.renderer, withoutOwnNames(snapshot, this.stats.ownNames), []));
-    this.stats.renderSeconds = (performance.now() - t0) / 1000;
-    this.stats.renders++;
-    this.protobuf = { snapshot, bytes };
-    return this.protobuf;
-  }
-
-  private storedPart(snapshot: StoreSnapshot, format: TextFormat): Rendered {
-    const hit = this.renders.get(format);
-    if (hit) return hit;
-    const r = this.renderPart(snapshot, format);
-    this.renders.set(format, r);
+  private storedRender(c: Current, format: Format): Rendered {
+    let r = c.renders.get(format);
+    if (r === undefined) {
+      r = this.renderStored(c.snapshot, format);
+      c.renders.set(format, r);
+    }
     return r;
   }
 
-  private renderPart(snapshot: StoreSnapshot, format: TextFormat): Rendered {
+  private gzip(format: Format, r: Rendered): Promise<Buffer> {
+    let runs = this.gzips.get(format);
+    if (runs === undefined) {
+      runs = new GzipRuns();
+      this.gzips.set(format, runs);
+    }
+    return runs.gzip(r.parts);
+  }
+
+  /** The stored families (without Accrue's own) in `format`; protobuf falls back to text without a writer. */
+  private renderStored(snapshot: StoreSnapshot, format: Format): Rendered {
     const t0 = performance.now();
-    const r0 = this.renderer.render(withoutOwnNames(snapshot, this.stats.ownNames), format, []);
-    this.stats.duplicateSeriesDropped = r0.duplicateSeriesDropped ?? 0;
-    this.stats.conflictingSeriesDropped = r0.conflictingSeriesDropped ?? 0;
-    let parts: readonly string[] = r0.parts ?? [r0.body];
-    const last = parts[parts.length - 1];
-    if (format === 'openmetrics' && last !== undefined && last.endsWith(EOF_LINE))
-      parts = [...parts.slice(0, -1), last.slice(0, -EOF_LINE.length)];
+    const stored = withoutOwnNames(snapshot, this.stats.ownNames);
+    let r: Rendered;
+    if (format === 'protobuf' && this.renderer.renderProtobuf) {
+      r = { kind: 'protobuf', parts: this.renderer.renderProtobuf(stored, []) };
+    } else {
+      const text = this.renderer.render(stored, textFormatOf(format), []);
+      this.stats.duplicateSeriesDropped = text.duplicateSeriesDropped ?? 0;
+      this.stats.conflictingSeriesDropped = text.conflictingSeriesDropped ?? 0;
+      let parts: readonly string[] = text.parts ?? [text.body];
+      const last = parts[parts.length - 1];
+      if (format === 'openmetrics' && last !== undefined && last.endsWith(EOF_LINE))
+        parts = [...parts.slice(0, -1), last.slice(0, -EOF_LINE.length)];
+      r = { kind: 'text', parts };
+    }
     this.stats.renderSeconds = (performance.now() - t0) / 1000;
     this.stats.renders++;
-    return { parts };
+    return r;
   }
+}
+
+/** Protobuf without a protobuf writer (test renderers) is served as text. */
+function textFormatOf(format: Format): TextFormat {
+  return format === 'protobuf' ? 'text' : format;
 }
 
 /**
@@ -408,14 +378,6 @@ function withoutOwnNames(snapshot: StoreSnapshot, own: ReadonlySet<string>): Sto
         : g,
     ),
   };
-}
-
-function gzipBuffer(bytes: Buffer): Promise<Buffer> {
-  return new Promise((res, rej) => gzip(bytes, (e, out) => (e ? rej(e) : res(out))));
-}
-
-function toBuffer(b: Uint8Array): Buffer {
-  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function errText(err: unknown): string {

@@ -40,6 +40,7 @@ import type { GroupingKey, GroupState, StoreSnapshot } from '../store/types';
 import { ByteSink } from './byte-sink';
 import { escapeHelp, escapeLabelValue, escapeOpenMetricsHelp } from './escape';
 import { formatFloat } from './float';
+import { collidingGroups } from './group-collisions';
 import type { TextExpositionFormat as ExpositionFormat } from './negotiate';
 import { metricFamiliesToOpenMetrics, openMetricsTypeName } from './openmetrics-create';
 import { writeSeries } from './series-lines';
@@ -71,6 +72,12 @@ export interface RenderResult {
    * whole body.
    */
   readonly parts: readonly string[];
+  /**
+   * `parts` grouped by family block, in order (without OpenMetrics' `# EOF`): each block holds exactly one
+   * metric family. A store family's block is the same array object for as long as its cache entry lives
+   * (none of its families changed), so a caller may cache what it derives from a block by its identity.
+   */
+  readonly blocks: readonly (readonly string[])[];
   readonly stats: RenderStats;
 }
 
@@ -264,7 +271,13 @@ export function renderSnapshotWithStats(
     }
   }
   const parts: string[] = [];
-  for (const n of names) if (keep.has(n)) for (const p of blocks.get(n)!) parts.push(p);
+  const kept: (readonly string[])[] = [];
+  for (const n of names) {
+    if (!keep.has(n)) continue;
+    const block = blocks.get(n)!;
+    kept.push(block);
+    for (const p of block) parts.push(p);
+  }
   if (om) parts.push('# EOF\n');
   let body: string | undefined;
   return {
@@ -273,6 +286,7 @@ export function renderSnapshotWithStats(
       return body;
     },
     parts,
+    blocks: kept,
     stats: {
       duplicateSeriesDropped: duplicates,
       conflictingSeriesDropped: conflicting,
@@ -479,25 +493,6 @@ function precedenceOrder(entries: readonly Entry[]): number[] {
   return idx;
 }
 
-/** True when series of the two groups could end up with identical label sets. */
-function mayCollide(a: GroupText, b: GroupText): boolean {
-  const ap = a.pairs;
-  const bp = b.pairs;
-  let i = 0;
-  let j = 0;
-  while (i < ap.length && j < bp.length) {
-    const x = ap[i]!;
-    const y = bp[j]!;
-    if (x[0] === y[0]) {
-      if (x[1] !== y[1]) return false;
-      i++;
-      j++;
-    } else if (x[0] < y[0]) i++;
-    else j++;
-  }
-  return true;
-}
-
 function buildBlock(cache: RenderCache, all: readonly Entry[], om: boolean): BlockEntry {
   let conflicting = 0;
   let precedence: number[] | undefined;
@@ -534,15 +529,7 @@ function buildBlock(cache: RenderCache, all: readonly Entry[], om: boolean): Blo
   // Dedupe across groups whose labels don't rule out identical series.
   const skips: (Set<number> | undefined)[] = new Array(entries.length);
   if (entries.length > 1) {
-    const involved = new Set<number>();
-    for (let a = 0; a < entries.length; a++) {
-      for (let b = a + 1; b < entries.length; b++) {
-        if (mayCollide(entries[a]!.gt, entries[b]!.gt)) {
-          involved.add(a);
-          involved.add(b);
-        }
-      }
-    }
+    const involved = collidingGroups(entries.map((e) => e.gt.pairs));
     if (involved.size > 0) {
       precedence = all.map((e) => e.group.lastUpdateMs);
       const claimed = new Set<string>();

@@ -126,3 +126,14 @@ export const families: fc.Arbitrary<MetricFamily[]> = fc
   .map((list) =>
     list.map(([base, help, body], i) => ({ name: `${base}_f${i}`, help, ...body }) as MetricFamily),
   );
+
+/** Groups of jobs a/b, with or without an instance (one that needs escaping), each with random families. */
+export const groupSpecs = fc.uniqueArray(
+  fc.record({
+    job: fc.constantFrom('a', 'b'),
+    instance: fc.option(fc.constantFrom('x', 'y', 'a"b'), { nil: undefined }),
+    lastUpdateMs: fc.integer({ min: 0, max: 5 }),
+    families,
+  }),
+  { selector: (g) => `${g.job}/${g.instance}`, maxLength: 5 },
+);

@@ -4,7 +4,7 @@ import { parseText } from '../../../shared/expfmt/text-parse';
 import type { MetricFamily } from '../../../shared/model/types';
 import type { GroupState, StoreSnapshot } from '../../../shared/store/types';
 import { promtoolCheckMetrics } from '../../support/promtool';
-import { families as familiesArb } from './arbitraries';
+import { groupSpecs } from './arbitraries';
 import { counter, gauge, histogram, untyped } from './fixtures';
 import { checkOpenMetricsStructure } from './openmetrics-check';
 
@@ -340,15 +340,7 @@ describe('renderSnapshot: caching', () => {
 });
 
 describe('renderSnapshot: property', () => {
-  const groupsArb = fc.uniqueArray(
-    fc.record({
-      job: fc.constantFrom('a', 'b'),
-      instance: fc.option(fc.constantFrom('x', 'y', 'a"b'), { nil: undefined }),
-      lastUpdateMs: fc.integer({ min: 0, max: 5 }),
-      families: familiesArb,
-    }),
-    { selector: (g) => `${g.job}/${g.instance}`, maxLength: 5 },
-  );
+  const groupsArb = groupSpecs;
 
   it('always yields a body the strict parser accepts (contiguous, no duplicate series), same as uncached', () => {
     const cache = new RenderCache();

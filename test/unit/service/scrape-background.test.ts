@@ -4,10 +4,12 @@
  */
 import { request as httpRequest } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { ScrapeCache } from '../../../service/scrape';
+import { createCodec } from '../../../service/codec';
+import { type Renderer, ScrapeCache } from '../../../service/scrape';
 import { buildServer } from '../../../service/server';
 import { ServiceStats } from '../../../service/stats';
 import type { ServiceConfig } from '../../../shared/config';
+import * as expfmt from '../../../shared/expfmt';
 import type { StoreSnapshot } from '../../../shared/store/types';
 import { gaugeFamily } from '../../contract/helpers';
 import { FakeStore, fakeCodec } from './fakes';
@@ -197,6 +199,27 @@ describe('a scrape never waits for the store', () => {
   });
 });
 
+/** A cache that refreshes only when asked (invalidate): every refresh in these tests is one the test made. */
+function idleCache(store: FakeStore, renderer: Renderer): ScrapeCache {
+  return new ScrapeCache(
+    store,
+    renderer,
+    { refreshMs: 60_000, maxAgeMs: 60_000 },
+    new ServiceStats(),
+    Date.now,
+  );
+}
+
+/** PUT of one gauge named like its job, with value and push time `v`. */
+function putGauge(store: FakeStore, job: string, v: number) {
+  return store.push({
+    method: 'PUT',
+    group: { job },
+    families: [gaugeFamily(job, [[{}, v]])],
+    pushTimeMs: v,
+  });
+}
+
 describe('a changed store is rendered before it is served', () => {
   it('renders and gzips the new snapshot in the background, so the scrape after a change only copies bytes', async () => {
     const store = new FakeStore();
@@ -208,29 +231,13 @@ describe('a changed store is rendered before it is served', () => {
         return fakeCodec.render(...a);
       },
     };
-    const cache = new ScrapeCache(
-      store,
-      counting,
-      { refreshMs: 60_000, maxAgeMs: 60_000 },
-      new ServiceStats(),
-      Date.now,
-    );
+    const cache = idleCache(store, counting);
     try {
-      await store.push({
-        method: 'PUT',
-        group: { job: 'a' },
-        families: [gaugeFamily('a', [[{}, 1]])],
-        pushTimeMs: 1,
-      });
+      await putGauge(store, 'a', 1);
       cache.invalidate();
       const first = await cache.scrape('text', true); // Prometheus's format, gzipped: now warmed
       expect(first.ok).toBe(true);
-      await store.push({
-        method: 'PUT',
-        group: { job: 'b' },
-        families: [gaugeFamily('b', [[{}, 2]])],
-        pushTimeMs: 2,
-      });
+      await putGauge(store, 'b', 2);
       const before = renders;
       cache.invalidate();
       // No scrape in between: the served snapshot changes only once it is rendered and gzipped.
@@ -239,6 +246,43 @@ describe('a changed store is rendered before it is served', () => {
       const after = (await cache.scrape('text', true)) as { ok: true; body: Buffer };
       expect(gunzipSync(after.body).toString()).toMatch(/^b\{job="b"\} 2$/m);
       expect(renders).toBe(before + 1);
+    } finally {
+      cache.close();
+    }
+  });
+});
+
+describe('protobuf renders belong to their snapshot', () => {
+  it('a protobuf scrape while a new snapshot is being warmed neither evicts it nor renders it twice', async () => {
+    const store = new FakeStore();
+    const codec = createCodec();
+    const storedRenders: string[] = [];
+    const scrapes: Promise<unknown>[] = [];
+    let cache: ScrapeCache | undefined;
+    const renderer: Renderer = {
+      render: codec.render,
+      renderProtobuf: (snapshot, extra) => {
+        if (snapshot.groups.length > 0) {
+          storedRenders.push(snapshot.groups.map((g) => g.key.job).join(','));
+          // A scrape arriving while this refresh gzips the new render (the old snapshot is still served).
+          if (snapshot.groups.length === 2) setImmediate(() => scrapes.push(cache!.scrape('protobuf', true)));
+        }
+        return codec.renderProtobuf(snapshot, extra);
+      },
+    };
+    cache = idleCache(store, renderer);
+    try {
+      await putGauge(store, 'a', 1);
+      cache.invalidate();
+      expect((await cache.scrape('protobuf', true)).ok).toBe(true); // warms protobuf
+      await putGauge(store, 'b', 2);
+      cache.invalidate();
+      await until(async () => ((await cache!.snapshot())?.groups.length ?? 0) === 2, 2000);
+      await Promise.all(scrapes);
+      const after = (await cache.scrape('protobuf', true)) as { ok: true; body: Buffer };
+      const names = expfmt.parseProtobufDelimited(gunzipSync(after.body)).map((f) => f.name);
+      expect(names).toEqual(expect.arrayContaining(['a', 'b']));
+      expect(storedRenders).toEqual(['a', 'a,b']);
     } finally {
       cache.close();
     }

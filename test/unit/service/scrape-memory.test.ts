@@ -1,12 +1,13 @@
 import type { Readable } from 'node:stream';
 /**
- * The scrape cache's memory-saving paths (docs/memory.md): gzip streamed from the renderer's parts
- * (`gzipParts`), plain bodies assembled per request from the parts, renderers with and without parts.
+ * The scrape cache's memory-saving paths (docs/memory.md): gzip built from the renderer's parts
+ * (`GzipRuns`), plain bodies assembled per request from the parts, renderers with and without parts.
  * Real zlib and the real codec; the store is the real (non-durable) MemoryStore.
  */
 import { gunzipSync } from 'node:zlib';
 import { createCodec } from '../../../service/codec';
-import { gzipParts, type Renderer, ScrapeCache } from '../../../service/scrape';
+import { GzipRuns } from '../../../service/gzip-runs';
+import { type Renderer, ScrapeCache } from '../../../service/scrape';
 import { ServiceStats } from '../../../service/stats';
 import type { MetricFamily } from '../../../shared/model/types';
 import { MemoryStore } from '../../../shared/store/memory';
@@ -19,7 +20,7 @@ async function bodyText(body: Buffer | Readable): Promise<string> {
 
 import { counterFamily } from '../../contract/helpers';
 
-describe('gzipParts', () => {
+describe('GzipRuns', () => {
   it.each<[string, string[]]>([
     ['no parts', []],
     ['one empty part', ['']],
@@ -31,7 +32,7 @@ describe('gzipParts', () => {
     ['a lone surrogate (encoded as U+FFFD, as Buffer.from does)', ['a\ud800b']],
     ['names like prototype members', ['__proto__ 1\n', 'constructor 2\n']],
   ])('gunzips to the concatenation: %s', async (_n, parts) => {
-    const gz = await gzipParts(parts);
+    const gz = await new GzipRuns().gzip(parts);
     expect(gz[0]).toBe(0x1f);
     expect(gz[1]).toBe(0x8b);
     expect(gunzipSync(gz).equals(Buffer.from(parts.join(''), 'utf8'))).toBe(true);
