@@ -1813,6 +1813,71 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         }
       });
 
+      c(
+        'a reader sees a large PUT or DELETE whole: the group before it or after it, never between',
+        async () => {
+          // 250 puts + 50 deletes: several transactions on a store that has a per-transaction limit.
+          const s = await newStore();
+          const reader = opts.openPeer ? await opts.openPeer(s) : s;
+          if (reader !== s) open.push(reader);
+          const g = { job: 'atomic-push' };
+          const series = (n: number, v: number): Array<[Labels, number]> =>
+            Array.from({ length: n }, (_, i) => [{ i: String(i) }, v]);
+          const shape = (snap: Awaited<ReturnType<Store['snapshot']>>): string => {
+            const grp = findGroup(snap, g);
+            if (!grp) return 'absent';
+            return grp.families
+              .map((f) => {
+                const values = new Set(f.series.map((x) => (x as { value: number }).value));
+                return `${f.name}:${f.series.length}:${[...values].sort().join(',')}`;
+              })
+              .join(' ');
+          };
+          /** Snapshots in a loop while `write` runs; returns the shapes seen, in order. */
+          const watch = async (write: () => Promise<unknown>): Promise<string[]> => {
+            const seen: string[] = [];
+            let done = false;
+            const loop = (async () => {
+              while (!done) {
+                seen.push(shape(await reader.snapshot()));
+                await new Promise((r) => setImmediate(r));
+              }
+            })();
+            try {
+              await write();
+            } finally {
+              done = true;
+              await loop;
+            }
+            seen.push(shape(await reader.snapshot()));
+            return seen;
+          };
+          await s.push({
+            method: 'PUT',
+            group: g,
+            pushTimeMs: 1,
+            families: [gaugeFamily('at_a', series(150, 1))],
+          });
+          const before = shape(await reader.snapshot());
+          expect(before).toBe('at_a:150:1');
+          const after = 'at_a:100:2 at_b:150:3';
+          const duringPut = await watch(() =>
+            s.push({
+              method: 'PUT',
+              group: g,
+              pushTimeMs: 2,
+              families: [gaugeFamily('at_a', series(100, 2)), gaugeFamily('at_b', series(150, 3))],
+            }),
+          );
+          expect(duringPut.length).toBeGreaterThan(1);
+          expect(duringPut.filter((x) => x !== before && x !== after)).toEqual([]);
+          expect(duringPut[duringPut.length - 1]).toBe(after);
+          const duringDelete = await watch(() => s.deleteGroup(g, 3));
+          expect(duringDelete.filter((x) => x !== after && x !== 'absent')).toEqual([]);
+          expect(duringDelete[duringDelete.length - 1]).toBe('absent');
+        },
+      );
+
       c("another instance's writes, deletes, HELP and wipe show in the next snapshot", async () => {
         if (!opts.openPeer) return;
         const a = await newStore();

@@ -29,6 +29,7 @@ import { Expr } from './expr';
 import { type GroupPartition, toAccrue } from './io';
 import { describeGroup } from './push';
 import { backoffMs, cancellationReasons, sleep } from './retry';
+import { revisionToken } from './revision';
 import { loadSchemas } from './schemas';
 import { deleteExisting, familyDelta, genUpdate, totalCounterUpdate } from './updates';
 
@@ -53,6 +54,7 @@ export async function deleteAt(ctx: StoreContext, group: GroupingKey, t: number)
           sk: s(SK_META),
           l: labelsAttr(group),
           deleted: { BOOL: true },
+          rv: s(revisionToken()),
           putTs: n(t),
           lastUpdateMs: n(ctx.now()),
           n: n(0),

@@ -44,6 +44,7 @@ import { deleteAt } from './delete';
 import { Expr } from './expr';
 import { toAccrue } from './io';
 import { backoffMs, cancellationReasons, sleep } from './retry';
+import { revisionToken } from './revision';
 import { limitErr, loadSchemas } from './schemas';
 import { deleteExisting, familyDelta, genUpdate, limitCond, totalUpdate } from './updates';
 
@@ -308,12 +309,16 @@ export function pushMetaUpdate(
   const tv = e.v(n(o.t));
   const sets = [`${e.n('l')} = ${e.v(labelsAttr(o.group))}`, `${e.n('lastUpdateMs')} = ${e.v(n(ctx.now()))}`];
   const removes: string[] = [e.n('deleted'), e.n('expiresAt')];
+  // Readers see the push whole (./revision.ts): a revision per transaction, `pending` until the last.
+  sets.push(`${e.n('rv')} = ${e.v(s(revisionToken()))}`);
   if (o.final) {
     sets.push(`${e.n('lastPushMs')} = ${tv}`);
     if (o.put) sets.push(`${e.n('putTs')} = ${tv}`);
-    removes.push(e.n('pending'));
+    removes.push(e.n('pending'), e.n('pendingAt'));
+    if (o.c > 0) sets.push(`${e.n('mx')} = ${e.v({ BOOL: true })}`);
+    else removes.push(e.n('mx'));
   } else {
-    sets.push(`${e.n('pending')} = ${tv}`);
+    sets.push(`${e.n('pending')} = ${tv}`, `${e.n('pendingAt')} = ${e.v(n(ctx.io.wallNow()))}`);
   }
   const conds = [
     `(attribute_not_exists(${e.n('putTs')}) OR ${e.n('putTs')} <= ${tv})`,

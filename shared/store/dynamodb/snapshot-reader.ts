@@ -15,6 +15,8 @@
  *    holds at least the change that named it); schemas named by a change, new to the view or of another
  *    type than the series items say: one consistent BatchGetItem.
  * 4. cursor = `started`.
+ * A group a large push is being written to is kept as it was until the push ends (./revision.ts), so a
+ * reader sees every push whole.
  * Unchanged groups keep their `GroupState` objects; `generation` changes only when something changed.
  */
 import { randomBytes } from 'node:crypto';
@@ -46,6 +48,7 @@ import {
 import { type Item, SK_META, SK_SCHEMA, s, schemaPk } from './codec';
 import { Expr } from './expr';
 import { batchGetUnits, pageUnits, reportedUnits } from './read-units';
+import { readiness, revisionOf } from './revision';
 
 export interface SnapshotReaderOptions {
   readonly client: DynamoDBClient;
@@ -95,6 +98,10 @@ export class SnapshotReader {
   /** Change sort keys acted on, with their stamps (pruned behind the overlap window). */
   private readonly seen = new Map<string, number>();
   private running: Promise<StoreSnapshot> | undefined;
+  /** Groups with a push in flight (or not yet seen whole): their state is kept and read again next time. */
+  private readonly deferred = new Set<string>();
+  /** Revision (`rv`) of the multi-transaction push each group's state was adopted at (./revision.ts). */
+  private readonly adopted = new Map<string, string>();
   private queued: Promise<StoreSnapshot> | undefined;
 
   constructor(private readonly o: SnapshotReaderOptions) {}
@@ -189,8 +196,17 @@ export class SnapshotReader {
     const { schemas, groups } = sortItems(items);
     this.schemas.clear();
     for (const [k, v] of schemas) this.schemas.set(k, v);
+    const previous = new Map(this.groups);
     this.groups.clear();
+    const now = this.o.wallNow();
     for (const [gpk, g] of groups) {
+      // A Scan sees a push in flight in part: keep what this view had; the re-read step settles it.
+      if (readiness(g.meta, now, this.adopted.get(gpk)) !== 'adopt') {
+        const kept = previous.get(gpk);
+        if (kept) this.groups.set(gpk, kept);
+        this.deferred.add(gpk);
+        continue;
+      }
       const state = assembleGroup(g, this.schemas);
       if (state) this.groups.set(gpk, state);
     }
@@ -268,6 +284,7 @@ export class SnapshotReader {
     consistent: boolean,
     cost: Cost,
     onPage: (items: Item[]) => void,
+    backward = false,
   ): Promise<void> {
     let start: Record<string, AttributeValue> | undefined;
     do {
@@ -283,6 +300,7 @@ export class SnapshotReader {
             KeyConditionExpression: keyCondition,
             ConsistentRead: consistent,
             ReturnConsumedCapacity: 'TOTAL',
+            ...(backward ? { ScanIndexForward: false } : {}),
             ...(startNow ? { ExclusiveStartKey: startNow } : {}),
             ...e.parts(),
           }),
@@ -303,10 +321,25 @@ export class SnapshotReader {
   // ------------------------------------------------------------------------------- re-reads
 
   private async reread(changes: Changes, cost: Cost): Promise<void> {
-    if (changes.groups.size === 0 && changes.schemas.size === 0) return;
-    const gpks = [...changes.groups];
-    const parts = await this.pool(gpks, (gpk) => this.queryGroup(gpk, cost));
+    if (changes.groups.size === 0 && changes.schemas.size === 0 && this.deferred.size === 0) return;
+    const gpks = [...new Set([...changes.groups, ...this.deferred])];
+    const read = await this.pool(gpks, (gpk) => this.readWhole(gpk, cost));
     cost.groups += gpks.length;
+    const parts: GroupItems[] = [];
+    const ready: string[] = [];
+    read.forEach((p, i) => {
+      const gpk = gpks[i]!;
+      if (p === undefined) {
+        this.deferred.add(gpk);
+        return;
+      }
+      this.deferred.delete(gpk);
+      const rv = revisionOf(p.meta);
+      if (p.meta?.mx !== undefined && rv !== undefined) this.adopted.set(gpk, rv);
+      else this.adopted.delete(gpk);
+      parts.push(p);
+      ready.push(gpk);
+    });
     // Schemas: named by a change (creation in a push, HELP set later), new to this view, or of another type
     // than the series items say (a family redefined while it had no series).
     const want = new Set(changes.schemas);
@@ -319,28 +352,53 @@ export class SnapshotReader {
     }
     const helpChanged = await this.loadSchemas([...want], cost);
     let changed = false;
-    gpks.forEach((gpk, i) => {
+    ready.forEach((gpk, i) => {
       const state = assembleGroup(parts[i]!, this.schemas);
       if (state) this.groups.set(gpk, state);
       else this.groups.delete(gpk);
       changed = true;
     });
-    if (helpChanged.size > 0) this.patchHelp(helpChanged, new Set(gpks));
+    if (helpChanged.size > 0) this.patchHelp(helpChanged, new Set(ready));
     if (changed) {
       this.version++;
       this.orderDirty = true;
     }
   }
 
+  /**
+   * A group's items as they were before or after any push (./revision.ts); undefined while a push is in
+   * flight, or when the group changed again between the two reads a finished large push needs.
+   */
+  private async readWhole(gpk: string, cost: Cost): Promise<GroupItems | undefined> {
+    const first = await this.queryGroup(gpk, cost);
+    const r = readiness(first.meta, this.o.wallNow(), this.adopted.get(gpk));
+    if (r === 'adopt') return first;
+    if (r === 'defer') return undefined;
+    const second = await this.queryGroup(gpk, cost);
+    const rv = revisionOf(first.meta);
+    if (revisionOf(second.meta) !== rv || readiness(second.meta, this.o.wallNow(), rv) !== 'adopt')
+      return undefined;
+    return second;
+  }
+
+  /** One consistent Query of a group's partition, its meta item read last (descending order). */
   private async queryGroup(gpk: string, cost: Cost): Promise<GroupItems> {
     const g: GroupItems = { series: [] };
-    await this.queryAll(gpk, undefined, true, cost, (items) => {
-      for (const it of items) {
-        const sk = it.sk?.S ?? '';
-        if (sk === SK_META) g.meta = it;
-        else if (sk.startsWith('s#')) g.series.push(it);
-      }
-    });
+    await this.queryAll(
+      gpk,
+      undefined,
+      true,
+      cost,
+      (items) => {
+        for (const it of items) {
+          const sk = it.sk?.S ?? '';
+          if (sk === SK_META) g.meta = it;
+          else if (sk.startsWith('s#')) g.series.push(it);
+        }
+      },
+      true,
+    );
+    g.series.reverse();
     return g;
   }
 
