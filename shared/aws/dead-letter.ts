@@ -14,14 +14,12 @@
  */
 import { type MessageAttributeValue, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetterEntry, DeadLetterSink } from '../ingest/pipeline';
+import { chunkSqsBatches } from './retry';
 
 export const DLQ_ATTR_REASON = 'accrue-reason';
 export const DLQ_ATTR_SOURCE = 'accrue-source-message-id';
 export const DLQ_ATTR_DETAIL = 'accrue-detail';
 
-/** SQS's limit on one SendMessageBatch request (sum of bodies and attributes). */
-const MAX_BATCH_BYTES = 256 * 1024;
-const MAX_BATCH_ENTRIES = 10;
 const MAX_DETAIL_CHARS = 4096;
 /** Concurrent SendMessageBatch requests per `send()`. */
 const PARALLEL = 4;
@@ -42,7 +40,7 @@ export class SqsDeadLetterSink implements DeadLetterSink {
   }
 
   async send(entries: readonly DeadLetterEntry[]): Promise<{ readonly failed: readonly number[] }> {
-    const chunks = chunk(entries.map((e, index) => ({ index, ...toMessage(e) })));
+    const chunks = chunkSqsBatches(entries.map((e, index) => ({ index, ...toMessage(e) })));
     const failed: number[] = [];
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -92,24 +90,6 @@ function toMessage(e: DeadLetterEntry): Omit<OutMessage, 'index'> {
     bytes += name.length + 6 + Buffer.byteLength(v.StringValue ?? '');
   // SQS refuses an empty body.
   return { body: e.body === '' ? '(empty)' : e.body, attributes, bytes };
-}
-
-/** Greedy: up to 10 entries and 256 KiB per request; an entry over the limit goes alone (and may fail). */
-function chunk(messages: readonly OutMessage[]): OutMessage[][] {
-  const out: OutMessage[][] = [];
-  let cur: OutMessage[] = [];
-  let size = 0;
-  for (const m of messages) {
-    if (cur.length > 0 && (cur.length >= MAX_BATCH_ENTRIES || size + m.bytes > MAX_BATCH_BYTES)) {
-      out.push(cur);
-      cur = [];
-      size = 0;
-    }
-    cur.push(m);
-    size += m.bytes;
-  }
-  if (cur.length > 0) out.push(cur);
-  return out;
 }
 
 /**

@@ -28,6 +28,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { IngestRecord, PipelineLogger } from '../ingest/pipeline';
 import { type Problem, ValidationError } from '../model/errors';
+import { fullJitterBackoffMs } from './retry';
 
 export type BatchHandler = (
   records: IngestRecord[],
@@ -68,6 +69,10 @@ export interface RunnerStats {
   handlerErrors: number;
   receiveErrors: number;
 }
+
+/** Wait after a failed receive: full jitter from 200 ms (mean 100 ms), doubling to 5 s (shared/aws/retry.ts). */
+const RECEIVE_BACKOFF_BASE_MS = 200;
+const RECEIVE_BACKOFF_CAP_MS = 5000;
 
 const silent: PipelineLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -133,24 +138,22 @@ export class SqsEventSourceRunner {
   }
 
   async #poll(poller: number): Promise<void> {
-    let backoffMs = 100;
+    let failures = 0;
     while (!this.#stopping) {
       let batch: Message[];
       try {
         batch = await this.#gather();
-        backoffMs = 100;
+        failures = 0;
       } catch (err) {
         if (this.#stopping) break;
         this.stats.receiveErrors++;
+        const retryInMs = fullJitterBackoffMs(failures++, RECEIVE_BACKOFF_BASE_MS, RECEIVE_BACKOFF_CAP_MS);
         this.#o.logger.warn('receive failed', {
           poller,
           error: err instanceof Error ? err.message : String(err),
-          retryInMs: backoffMs,
+          retryInMs,
         });
-        await sleep(backoffMs * (0.5 + Math.random()), undefined, { signal: this.#abort.signal }).catch(
-          () => {},
-        );
-        backoffMs = Math.min(backoffMs * 2, 5000);
+        await sleep(retryInMs, undefined, { signal: this.#abort.signal }).catch(() => {});
         continue;
       }
       if (batch.length > 0) await this.#dispatch(batch);

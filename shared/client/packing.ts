@@ -4,11 +4,10 @@
  * A body is built by concatenating already-encoded events, so its UTF-8 size is known exactly without
  * re-encoding: `{"v":1,"id":"<id>","group":<group>,"events":[` + e1 + `,` + e2 … + `]}`.
  */
+import { isTransientAwsError } from '../aws/retry';
 import { ENVELOPE_VERSION } from '../ingest/envelope';
 
-/** SQS limits: 10 entries per SendMessageBatch, 256 KiB per message and per call. */
-export const SQS_MAX_BATCH_ENTRIES = 10;
-export const SQS_MAX_BYTES = 262_144;
+export { SQS_MAX_BATCH_ENTRIES, SQS_MAX_BYTES } from '../aws/retry';
 
 /** Length of the idempotency keys the publisher generates (`crypto.randomUUID()`). */
 export const ID_LENGTH = 36;
@@ -42,54 +41,8 @@ export function buildBody(id: string, groupJson: string, events: readonly Encode
   return s + BODY_SUFFIX;
 }
 
-/**
- * Splits `items` (each with a byte size) into batches of at most `maxEntries` and at most `maxBytes`
- * total, in order. An item larger than `maxBytes` goes alone (the caller keeps items below the limit).
- */
-export function packBatches<T extends { readonly bytes: number }>(
-  items: readonly T[],
-  maxEntries = SQS_MAX_BATCH_ENTRIES,
-  maxBytes = SQS_MAX_BYTES,
-): T[][] {
-  const out: T[][] = [];
-  let cur: T[] = [];
-  let bytes = 0;
-  for (const it of items) {
-    if (cur.length > 0 && (cur.length >= maxEntries || bytes + it.bytes > maxBytes)) {
-      out.push(cur);
-      cur = [];
-      bytes = 0;
-    }
-    cur.push(it);
-    bytes += it.bytes;
-  }
-  if (cur.length > 0) out.push(cur);
-  return out;
-}
-
-/** Full-jitter exponential backoff: uniform in [0, min(max, base·2^attempt)). `attempt` starts at 0. */
-export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
-  return Math.floor(random() * ceiling);
-}
-
-const TRANSIENT_NAMES = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'TooManyRequestsException',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'InternalError',
-  'InternalFailure',
-  'InternalServerError',
-  'KmsThrottled',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutError',
-  'AbortError',
-]);
+/** SendMessageBatch chunking, backoff and transient errors: the one AWS retry toolkit (shared/aws/retry.ts). */
+export { chunkSqsBatches as packBatches, fullJitterBackoffMs as backoffMs } from '../aws/retry';
 
 /**
  * Whether a failed SendMessageBatch call is worth retrying: throttling, 5xx, and network errors (no HTTP
@@ -97,17 +50,5 @@ const TRANSIENT_NAMES = new Set([
  * denied, invalid parameters) are permanent.
  */
 export function isTransientError(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as {
-    name?: unknown;
-    $retryable?: unknown;
-    $metadata?: { httpStatusCode?: number };
-    code?: unknown;
-  };
-  if (e.$retryable) return true;
-  if (typeof e.name === 'string' && TRANSIENT_NAMES.has(e.name)) return true;
-  const status = e.$metadata?.httpStatusCode;
-  if (typeof status === 'number') return status >= 500 || status === 429;
-  // No HTTP status: the request never got an answer (ECONNREFUSED, ECONNRESET, ENOTFOUND, socket timeout).
-  return true;
+  return isTransientAwsError(err, { unansweredIsTransient: true });
 }

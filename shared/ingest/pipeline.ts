@@ -21,6 +21,7 @@
  * Nothing here knows about SQS or Lambda types; the adapters map their records to `IngestRecord`.
  */
 import { randomUUID } from 'node:crypto';
+import { fullJitterBackoffMs } from '../aws/retry';
 import { AccrueError } from '../model/errors';
 import { labelsFrom } from '../model/identity';
 import { authorizeSender, type Producer } from '../producers';
@@ -529,7 +530,7 @@ export class OwnMetrics {
     const request = accRequest(acc, this.instance, nowMs);
     let error = '';
     for (let i = 0; i < attempts; i++) {
-      if (i > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** i * (0.5 + Math.random())));
+      if (i > 0) await new Promise((r) => setTimeout(r, fullJitterBackoffMs(i, 40, 1000)));
       try {
         const [r] = await store.apply([request]);
         if (r && r.status !== 'failed') return true;

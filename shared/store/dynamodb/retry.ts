@@ -1,9 +1,9 @@
 /**
- * Retry with full-jitter exponential backoff for DynamoDB's transient failures: throttling
- * (ProvisionedThroughputExceeded, ThrottlingException, RequestLimitExceeded), transaction conflicts
- * (TransactionConflict as an error or as a cancellation reason), 5xx and network errors.
+ * DynamoDB's retry policy over the shared AWS retry toolkit (shared/aws/retry.ts: full-jitter backoff,
+ * transient errors): what it adds is a transaction cancelled for a transient reason (TransactionConflict,
+ * throttling) counting as transient, and a condition failure never.
  */
-import { TransientError } from '../../model/errors';
+import { fullJitterBackoffMs, isTransientAwsError } from '../../aws/retry';
 
 export interface RetryPolicy {
   /** Attempts in total, the first included. @default 8 */
@@ -16,37 +16,11 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, baseMs: 20, capMs: 1000 };
 
-const TRANSIENT_NAMES = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'TransactionConflictException',
-  'TransactionInProgressException',
-  'InternalServerError',
-  'InternalFailure',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'LimitExceededException',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-
 const TRANSIENT_REASONS = new Set([
   'TransactionConflict',
   'ThrottlingError',
   'ProvisionedThroughputExceeded',
   'RequestLimitExceeded',
-]);
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'UND_ERR_SOCKET',
 ]);
 
 export interface CancellationReason {
@@ -63,15 +37,11 @@ export function cancellationReasons(e: unknown): CancellationReason[] | undefine
   return undefined;
 }
 
-/** True for errors worth retrying; a cancelled transaction is transient only when a reason says so. */
+/**
+ * True for errors worth retrying (shared/aws/retry.ts); a cancelled transaction is transient only when a
+ * reason says so.
+ */
 export function isTransient(e: unknown): boolean {
-  if (!e || typeof e !== 'object') return false;
-  const err = e as {
-    name?: string;
-    code?: string;
-    $metadata?: { httpStatusCode?: number };
-    $retryable?: unknown;
-  };
   const reasons = cancellationReasons(e);
   if (reasons) {
     const codes = reasons.map((r) => r.Code ?? 'None');
@@ -79,52 +49,15 @@ export function isTransient(e: unknown): boolean {
     if (codes.includes('ConditionalCheckFailed')) return false;
     return codes.some((c) => TRANSIENT_REASONS.has(c));
   }
-  if (err.name && TRANSIENT_NAMES.has(err.name)) return true;
-  if (err.code && NETWORK_CODES.has(err.code)) return true;
-  const status = err.$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 500) return true;
-  if (err.$retryable) return true;
-  return false;
+  return isTransientAwsError(e);
 }
 
+/** The wait before retry `attempt` under `policy` (full jitter, shared/aws/retry.ts). */
 export function backoffMs(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** attempt);
-  return Math.floor(random() * ceiling);
+  return fullJitterBackoffMs(attempt, policy.baseMs, policy.capMs, random);
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-export interface RetryStats {
-  retries: number;
-}
-
-/**
- * Runs `fn` until it succeeds, fails with a non-transient error (rethrown as is), or runs out of
- * attempts (a TransientError naming `what` and carrying the last error as `cause`).
- */
-export async function withRetry<T>(
-  what: string,
-  fn: () => Promise<T>,
-  policy: RetryPolicy = DEFAULT_RETRY,
-  stats?: RetryStats,
-): Promise<T> {
-  let last: unknown;
-  for (let attempt = 0; attempt < policy.attempts; attempt++) {
-    if (attempt > 0) {
-      if (stats) stats.retries++;
-      await sleep(backoffMs(attempt, policy));
-    }
-    try {
-      return await fn();
-    } catch (e) {
-      if (!isTransient(e)) throw e;
-      last = e;
-    }
-  }
-  throw new TransientError(`${what}: still failing after ${policy.attempts} attempts: ${describe(last)}`, {
-    cause: last,
-  });
-}
 
 export function describe(e: unknown): string {
   if (e instanceof Error) {
