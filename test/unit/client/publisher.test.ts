@@ -5,7 +5,7 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { AccruePublisher, isTransientError, PublisherClosedError, packBatches } from '../../../shared/client';
-import { backoffMs, buildBody, encodeEvent, envelopeOverhead } from '../../../shared/client/packing';
+import { buildBody, encodeEvent, envelopeOverhead } from '../../../shared/client/packing';
 import { decodeMessage } from '../../../shared/ingest';
 import { ValidationError } from '../../../shared/model/errors';
 import { ARIA_PROFILE } from '../../../shared/profiles';
@@ -234,17 +234,7 @@ describe('packing', () => {
   });
 });
 
-describe('backoff and error classification', () => {
-  it.each([
-    [0, 0.999, 99],
-    [3, 0.5, 400],
-    [20, 0.999, 19_980],
-    [1000, 0.5, 10_000],
-    [5, 0, 0],
-  ])('attempt %d, random %d → %d ms (base 100, cap 20000)', (attempt, r, ms) => {
-    expect(backoffMs(attempt, 100, 20_000, () => r)).toBe(ms);
-  });
-
+describe('error classification (backoff: test/unit/aws/retry.test.ts)', () => {
   it.each<[string, unknown, boolean]>([
     ['throttling', { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }, true],
     ['retryable flag', { name: 'X', $retryable: {}, $metadata: { httpStatusCode: 400 } }, true],
