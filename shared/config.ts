@@ -89,7 +89,7 @@ export interface IngestConfig {
   readonly dlqUrl?: string;
   /** Largest SQS message body the decoder accepts, in UTF-8 bytes. Env: ACCRUE_MAX_MESSAGE_BYTES. @default 262144 (256 KiB) */
   readonly maxMessageBytes: number;
-  /** How far an event time may lie ahead of the ingest clock. Env: ACCRUE_MAX_EVENT_FUTURE_MS. @default 300000 */
+  /** Allowed skew: later event times are clamped to the message's clock plus this. Env: ACCRUE_MAX_EVENT_FUTURE_MS. @default 300000 */
   readonly maxEventFutureMs: number;
   /** `instance` label of the pipeline's own metrics. Env: ACCRUE_INSTANCE, else AWS_LAMBDA_FUNCTION_NAME. @default 'accrue-local' */
   readonly instance: string;

@@ -26,7 +26,7 @@ export const ENVELOPE_LIMITS = {
   maxAbsValue: 2 ** 53,
   /** Largest event time: the end of JavaScript's Date range (year 275760). */
   maxTimeMs: 8.64e15,
-  /** How far an event time may lie ahead of the decoder's clock (a far-future gauge set would pin the gauge). */
+  /** Allowed skew: event times later than the decoder's clock plus this are clamped to it (a far-future gauge set would pin the gauge). */
   maxFutureMs: 300_000,
 } as const;
 

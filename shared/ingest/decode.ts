@@ -40,7 +40,7 @@ export interface DecodeOptions {
   readonly maxMessageBytes?: number;
   /** The decoder's clock, for the future-time bound. @default Date.now() */
   readonly nowMs?: number;
-  /** How far event times may lie ahead of `nowMs`. @default 300000 */
+  /** Allowed skew: event times later than `nowMs` plus this are clamped to it. @default 300000 */
   readonly maxFutureMs?: number;
   /** Use the generated fast path for domain events (results are identical; off only to compare). @default true */
   readonly fastPath?: boolean;
@@ -77,6 +77,8 @@ export interface DecodedMessage {
   readonly rejected: readonly RejectedEvent[];
   readonly eventCount: number;
   readonly acceptedCount: number;
+  /** Accepted events whose time was later than the message's clock plus the skew, and was clamped to it. */
+  readonly clamped?: number;
 }
 
 const ENVELOPE_KEYS = new Set(['v', 'id', 'group', 'events']);
@@ -221,8 +223,9 @@ export function decodeMessage(
     groupLabelCount,
     maxLabelValueLength,
     maxLabelsPerSeries,
-    maxTimeMs: Math.min(ENVELOPE_LIMITS.maxTimeMs, nowMs + maxFutureMs),
-    maxFutureMs,
+    maxTimeMs: ENVELOPE_LIMITS.maxTimeMs,
+    clampTimeMs: Math.min(ENVELOPE_LIMITS.maxTimeMs, nowMs + maxFutureMs),
+    clamped: 0,
     scratch: [],
     enumIdx: [],
     parts: [],
@@ -284,7 +287,16 @@ export function decodeMessage(
     ctx.maxEventTime >= 0
       ? { id, group, ops: ctx.agg.ops(), eventTimeMs: ctx.maxEventTime }
       : { id, group, ops: ctx.agg.ops() };
-  return { id, group, apply, pushes, rejected: rejects, eventCount: n, acceptedCount: n - rejects.length };
+  const counts = { eventCount: n, acceptedCount: n - rejects.length };
+  return {
+    id,
+    group,
+    apply,
+    pushes,
+    rejected: rejects,
+    ...counts,
+    ...(ctx.clamped > 0 ? { clamped: ctx.clamped } : {}),
+  };
 }
 
 /** The event index of a push this decoder made (its id ends `#push-<event index>`), else undefined. */
@@ -318,13 +330,15 @@ function mapPush(
     problems.push({ path: `events[${index}].body`, message: 'must be a string (text exposition format)' });
   if (problems.length > 0) return { reason: RejectReason.invalid, problems };
   try {
+    const time = ev.time as number;
     const req = prepare(
       method as PushMethod,
       ctx.group,
       (body as string | undefined) ?? '',
-      ev.time as number,
+      Math.min(time, ctx.clampTimeMs),
       `${id}#push-${index}`,
     );
+    if (time > ctx.clampTimeMs) ctx.clamped++;
     return req; // its time is the push's own (pushTimeMs), not part of the ApplyRequest's eventTimeMs
   } catch (e) {
     // Our own faults (no parser registered, a bug) must not reject a producer's valid push: let the

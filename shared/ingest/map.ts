@@ -35,9 +35,15 @@ export interface MessageContext {
   readonly groupLabelCount: number;
   readonly maxLabelValueLength: number;
   readonly maxLabelsPerSeries: number;
-  /** Largest event time accepted: min(end of Date range, now + maxFutureMs). */
+  /** Largest event time accepted: the end of the Date range. */
   readonly maxTimeMs: number;
-  readonly maxFutureMs: number;
+  /**
+   * Latest event time applied: the message's clock (SQS `SentTimestamp`) plus the allowed skew
+   * (ACCRUE_MAX_EVENT_FUTURE_MS). Later times are clamped to it, not refused (docs/security.md).
+   */
+  readonly clampTimeMs: number;
+  /** Accepted events whose time was clamped. */
+  clamped: number;
   /** Scratch space for field values of the current event. */
   readonly scratch: unknown[];
   /** Enum value indexes of the current event's enum fields. */
@@ -88,12 +94,18 @@ export function timeProblem(t: unknown, ctx: MessageContext): string | undefined
     return t === undefined ? 'is required' : 'must be a number (milliseconds since the Unix epoch)';
   if (!Number.isInteger(t)) return 'must be an integer (milliseconds since the Unix epoch)';
   if (t < 0) return 'must be >= 0';
-  if (t > ctx.maxTimeMs) {
-    return t > ENVELOPE_LIMITS.maxTimeMs
-      ? `must be <= ${ENVELOPE_LIMITS.maxTimeMs} (end of the Date range)`
-      : `must not be more than ${ctx.maxFutureMs} ms ahead of the ingest clock`;
-  }
+  if (t > ctx.maxTimeMs) return `must be <= ${ctx.maxTimeMs} (end of the Date range)`;
   return undefined;
+}
+
+/**
+ * A valid event time as applied: at most the message's clock plus the allowed skew. A producer's clock
+ * can't pin a gauge or a group ahead of everyone else's data (docs/security.md "The producer trust model").
+ */
+export function appliedTime(t: number, ctx: MessageContext): number {
+  if (t <= ctx.clampTimeMs) return t;
+  ctx.clamped++;
+  return ctx.clampTimeMs;
 }
 
 /** Keys of `ev` that are not in `known` (slow path, only when the key count says there are some). */
@@ -155,7 +167,7 @@ export function mapDomainEvent(
     const f = validateDomainEvent(ev, kind, index, ctx);
     if (f !== undefined) return f;
   }
-  emitDomainEvent(ev.time as number, kind, ctx);
+  emitDomainEvent(appliedTime(ev.time as number, ctx), kind, ctx);
   return undefined;
 }
 
@@ -682,7 +694,7 @@ export function mapGenericEvent(
   );
   if ('problems' in fam) return fam;
 
-  const t = time as number;
+  const t = appliedTime(time as number, ctx);
   if (t > ctx.maxEventTime) ctx.maxEventTime = t;
   const acc = ctx.agg.series(fam.slot, fam.info, orderedValues(fam.info, labels, ctx.parts));
   if (kind === 'histogram') observe(acc, fam.info.bounds, value);

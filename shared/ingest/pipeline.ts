@@ -416,6 +416,13 @@ export async function processBatch(
       });
     else if (slot.dead.length > 0) logger.info('message applied with rejections', fields);
     else logger.debug('message processed', fields);
+    // A producer whose clock runs ahead: visible, though nothing was refused (docs/security.md).
+    if (slot.decoded?.clamped && slot.status === 'applied')
+      logger.warn('event times clamped', {
+        ...fields,
+        clamped: slot.decoded.clamped,
+        sentTimestamp: slot.record.attributes?.SentTimestamp,
+      });
   }
   const stats: BatchStats = {
     messages: slots.length,

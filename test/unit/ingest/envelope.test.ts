@@ -192,7 +192,7 @@ describe('envelope identity and group', () => {
 });
 
 describe('options from the configuration', () => {
-  it('takes the label limits, the size bound and the future bound from loadConfig', () => {
+  it('takes the label limits, the size bound and the skew (future bound) from loadConfig', () => {
     const config = loadConfig({
       ACCRUE_MAX_MESSAGE_BYTES: '1000',
       ACCRUE_MAX_EVENT_FUTURE_MS: '0',
@@ -204,10 +204,12 @@ describe('options from the configuration', () => {
       ...opts,
       group: { job: 'a' },
     });
+    // The skew bound clamps (events[0] is applied at NOW), the label bound refuses.
     expect(r.rejected.map((x) => x.message)).toEqual([
-      'events[0].time: must not be more than 0 ms ahead of the ingest clock',
       'events[1].symbol: must be at most 5 characters (maxLabelValueLength)',
     ]);
+    expect(r.clamped).toBe(1);
+    expect(r.apply.eventTimeMs).toBe(NOW);
   });
 });
 

@@ -21,7 +21,7 @@ function record(messageId: string, b: string, attributes: Record<string, string>
   return { messageId, body: b, receiveCount: 1, attributes };
 }
 
-async function setup(nowMs: number) {
+async function setup(nowMs: number, maxFutureMs?: number) {
   const store: Store = await MemoryStore.open();
   const sink = new RecordingSink();
   let clock = nowMs;
@@ -29,6 +29,7 @@ async function setup(nowMs: number) {
     processBatch(records, {
       store,
       profile: ARIA_PROFILE,
+      ...(maxFutureMs === undefined ? {} : { decodeOptions: { maxFutureMs } }),
       deadLetters: sink,
       logger: new RecordingLogger(),
       now: () => clock,
@@ -67,11 +68,12 @@ describe('idempotency keys', () => {
 });
 
 describe("the decoder's clock is the message's SentTimestamp", () => {
-  it('an event near the future limit decodes the same way on a later redelivery', async () => {
+  it('an event ahead of the skew is clamped the same way on a later redelivery', async () => {
     const sent = T0;
     const { store, run, setClock } = await setup(sent);
-    // 95 series, one event 5 min 20 s ahead of the send time: refused on every delivery, also 30 s later
-    // when the ingest clock would accept it (with the ingest clock, the plan changed and counted twice).
+    // 95 series, one event 5 min 20 s ahead of the send time: clamped to SentTimestamp + 300 s on every
+    // delivery, also 30 s later when the ingest clock would let it through (with the ingest clock, the
+    // plan changed and counted twice).
     const events = [];
     for (let i = 0; i < 95; i++) events.push(counter(`s${i}_total`, sent - 1000));
     events.push(counter('late_total', sent + 320_000));
@@ -83,7 +85,23 @@ describe("the decoder's clock is the message's SentTimestamp", () => {
     const again = await run([record('m', b, attrs)]);
     expect(again.stats.outcomes).toMatchObject({ duplicate: 1, dead_lettered: 0, failed: 0 });
     expect(await total(store, 's0_total')).toBe(1);
-    expect(await total(store, 'late_total')).toBeUndefined();
+    expect(await total(store, 'late_total')).toBe(1);
+    const group = (await store.snapshot()).groups.find((g) => g.key['job'] === G.job)!;
+    expect(group.lastEventMs).toBe(sent + 300_000);
+  });
+
+  it("clamps a producer pinning a gauge ahead: the owner's next set still wins", async () => {
+    const sent = T0;
+    const { store, run, setClock } = await setup(sent, 1_000);
+    const gauge = (time: number, value: number) => ({ kind: 'gauge', time, name: 'pos', op: 'set', value });
+    // time = now + 299 s once pinned the gauge for five minutes; with a 1 s skew it is clamped to sent + 1 s.
+    await run([record('a', body([gauge(sent + 299_000, 666)], 'pin'), { SentTimestamp: String(sent) })]);
+    setClock(sent + 2_000);
+    const r = await run([
+      record('b', body([gauge(sent + 2_000, 7)], 'owner'), { SentTimestamp: String(sent + 2_000) }),
+    ]);
+    expect(r.stats.outcomes.applied).toBe(1);
+    expect(await total(store, 'pos')).toBe(7);
   });
 
   it('a redelivery whose content changed is dead-lettered with its reason, never re-applied', async () => {
