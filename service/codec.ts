@@ -13,6 +13,7 @@ import {
   RenderCache,
   renderSnapshotWithStats,
 } from '../shared/expfmt';
+import { nativeJoiner } from '../shared/expfmt/native-join';
 import type { AnySeries, MetricFamily } from '../shared/model/types';
 import type { StoreSnapshot } from '../shared/store/types';
 import type { Format } from './scrape';
@@ -46,7 +47,8 @@ export interface Codec {
   ): Rendered;
   /**
    * Delimited protobuf MetricFamily messages with exactly the series the text render exposes: the text
-   * render (cached per family) parsed back, so every merge rule lives in one place (snapshot-render);
+   * render (cached per family) parsed back, so every merge rule lives in one place (snapshot-render),
+   * with the stored native histograms put back (shared/expfmt/native-join.ts);
    * parsed and encoded per family block, and only for the blocks that changed since the last call. In
    * pieces, one per block (concatenation = body; an unchanged block's piece is the same object).
    */
@@ -87,10 +89,15 @@ export function createCodec(): Codec & { readonly stats: CodecStats } {
     renderProtobuf(snapshot, extraFamilies) {
       const pieces: Uint8Array[] = [];
       if (snapshot.groups.length > 0) {
+        // Native histograms are not in the text: put back from the snapshot, for the blocks encoded now
+        // (a block is a new object whenever one of its families changed, natives included).
+        const natives = nativeJoiner(snapshot);
         for (const block of renderSnapshotWithStats(snapshot, 'text', { cache }).blocks) {
           let bytes = protobufBlocks.get(block);
           if (bytes === undefined) {
-            bytes = metricFamiliesToProtobufDelimited(parseText(block.join('')).map(withEmptyInstance));
+            bytes = metricFamiliesToProtobufDelimited(
+              natives(parseText(block.join(''))).map(withEmptyInstance),
+            );
             protobufBlocks.set(block, bytes);
             stats.protobufBlocksEncoded++;
           }

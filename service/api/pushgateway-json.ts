@@ -13,6 +13,9 @@
  * - Numbers are strings written as Go's `fmt.Sprint` writes them (`1e+06`, `+Inf`, `NaN`); counts are
  *   integers. Histograms: `buckets` maps the upper bound to the cumulative count, `+Inf` included, plus
  *   `count` and `sum`; summaries: `quantiles` maps quantile to value, plus `count` and `sum`.
+ * - Native histograms (Pushgateway 1.8+): `buckets` is a list of `[boundaries, "lower", "upper", "count"]`
+ *   (the Prometheus HTTP API's bucket form: negative buckets, zero bucket, positive buckets; empty ones
+ *   left out) instead of the classic map, also when the series carries classic buckets beside them.
  * - A series' labels are the group's labels over the series' own, with `instance=""` when neither has an
  *   instance, exactly the series `/metrics` exposes.
  * - `push_time_seconds` / `push_failure_time_seconds` are 0 when the group never had a successful / failed
@@ -24,6 +27,7 @@
  */
 import { formatFloat } from '../../shared/expfmt/float';
 import { PUSH_FAILURE_TIME_HELP, PUSH_TIME_HELP } from '../../shared/expfmt/snapshot-render';
+import { bucketIntervals, type NativeHistogram } from '../../shared/model/native';
 import type { AnySeries, Labels, MetricFamily } from '../../shared/model/types';
 import type { GroupState, StoreSnapshot } from '../../shared/store/types';
 
@@ -32,7 +36,8 @@ type StringMap = Record<string, string>;
 export interface PgMetric {
   readonly labels: StringMap;
   readonly value?: string;
-  readonly buckets?: StringMap;
+  /** Classic: upper bound → cumulative count. Native: `[boundaries, lower, upper, count]` per bucket. */
+  readonly buckets?: StringMap | readonly NativeBucketJson[];
   readonly quantiles?: StringMap;
   readonly count?: string;
   readonly sum?: string;
@@ -99,6 +104,9 @@ function family(f: MetricFamily, stamp: string, labelsOf: (l: Labels) => StringM
 }
 
 function metric(s: AnySeries, labels: StringMap): PgMetric {
+  if ('buckets' in s && s.native !== undefined) {
+    return { labels, buckets: nativeBuckets(s.native), count: goCount(s.count), sum: formatFloat(s.sum) };
+  }
   if ('buckets' in s) {
     const buckets: StringMap = Object.create(null);
     for (const b of s.buckets) buckets[formatFloat(b.le)] = goCount(b.count);
@@ -111,6 +119,18 @@ function metric(s: AnySeries, labels: StringMap): PgMetric {
     return { labels, quantiles, count: goCount(s.count), sum: formatFloat(s.sum) };
   }
   return { labels, value: formatFloat(s.value) };
+}
+
+/** A native bucket as the Pushgateway (1.8+) lists it: boundary code, lower, upper, count. */
+export type NativeBucketJson = readonly [number, string, string, string];
+
+function nativeBuckets(h: NativeHistogram): NativeBucketJson[] {
+  return bucketIntervals(h).map((b) => [
+    b.boundaries,
+    formatFloat(b.lower),
+    formatFloat(b.upper),
+    goCount(b.count),
+  ]);
 }
 
 /** The labels a series is exposed with: the group's over the series' own, `instance=""` when absent. */

@@ -4,8 +4,9 @@
  *
  * A small hand-written decoder for the fields of prometheus/client_model `metrics.proto` that classic
  * metrics use (field numbers in the comments below); unknown fields are skipped as protobuf requires.
- * Exemplars, created timestamps and units are ignored. Native histograms (spans/deltas without classic
- * buckets) and GAUGE_HISTOGRAM are refused. The result obeys the same rules as the text parser's: valid
+ * Exemplars, created timestamps and units are ignored; GAUGE_HISTOGRAM is refused. Native histograms
+ * (schema, zero bucket, spans with deltas or float counts), alone or beside classic buckets in one
+ * series, are validated by shared/model/native (a NativeHistogramError names metric, field and rule). The result obeys the same rules as the text parser's: valid
  * names, no `__` label names, no NUL, empty label values dropped, no duplicate label or series, histogram
  * buckets sorted and cumulative with the `+Inf` bucket folded into `count`, quantiles sorted.
  * Errors are `ProtobufParseError`: `protobuf format parsing error in message N: …` (N is 1-based).
@@ -13,6 +14,7 @@
 import { AccrueError, LimitError, RejectReason } from '../model/errors';
 import { labelsKey } from '../model/identity';
 import { clip, labelNameProblem, metricNameProblem } from '../model/names';
+import { type NativeHistogram, validateNativeHistogram } from '../model/native';
 import type {
   Bucket,
   HistogramSeries,
@@ -153,12 +155,137 @@ interface RawMetric {
   sum?: number;
   buckets?: { le: number; count: number }[];
   quantiles?: Quantile[];
-  native?: boolean;
+  /** Native histogram fields as read (validated in buildFamily). */
+  native?: RawNative;
   timestampMs?: number;
 }
 
 function expectWire(wire: number, want: number, field: string): void {
   if (wire !== want) throw new Truncated(`field ${field} has wire type ${wire}, expected ${want}`);
+}
+
+/** The native histogram fields of a Histogram message as read, before validation. */
+interface RawNative {
+  schema?: number;
+  zeroThreshold?: number;
+  zeroCount?: number;
+  /** zero_count_float was given: the float variant. */
+  float?: boolean;
+  positiveSpans?: { offset: number; length: number }[];
+  positiveDeltas?: number[];
+  positiveCounts?: number[];
+  negativeSpans?: { offset: number; length: number }[];
+  negativeDeltas?: number[];
+  negativeCounts?: number[];
+}
+
+type ListKey =
+  | 'positiveSpans'
+  | 'negativeSpans'
+  | 'positiveDeltas'
+  | 'negativeDeltas'
+  | 'positiveCounts'
+  | 'negativeCounts';
+
+/** The list of a repeated native field, created on first use. */
+function listOf<K extends ListKey>(n: RawNative, key: K): NonNullable<RawNative[K]> {
+  let list = n[key];
+  if (list === undefined) {
+    list = [] as NonNullable<RawNative[K]>;
+    n[key] = list;
+  }
+  return list as NonNullable<RawNative[K]>;
+}
+
+/** A zigzag-encoded sint32/sint64 varint as a number (exact up to 2^53). */
+function zigzag(r: Reader): number {
+  const n = r.varint64(false);
+  return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+}
+
+/** A repeated scalar field, packed (wire 2) or one element (its own wire type). */
+function readRepeated(r: Reader, wire: number, one: (r: Reader) => number, into: number[]): void {
+  if (wire !== 2) {
+    into.push(one(r));
+    return;
+  }
+  const pr = r.sub();
+  while (pr.pos < pr.end) into.push(one(pr));
+}
+
+/** BucketSpan { sint32 offset = 1; uint32 length = 2 } */
+function readSpan(r: Reader): { offset: number; length: number } {
+  const sr = r.sub();
+  let offset = 0;
+  let length = 0;
+  while (sr.pos < sr.end) {
+    const t = sr.uint32();
+    if (t === (1 << 3) + 0) offset = zigzag(sr);
+    else if (t === (2 << 3) + 0) length = sr.varint64(false);
+    else sr.skip(t & 7);
+  }
+  return { offset, length };
+}
+
+/**
+ * Native histogram fields of metrics.proto's Histogram: sint32 schema = 5; double zero_threshold = 6;
+ * uint64 zero_count = 7; double zero_count_float = 8; BucketSpan negative_span = 9; sint64 negative_delta
+ * = 10; double negative_count = 11; positive_span = 12, positive_delta = 13, positive_count = 14.
+ * Returns false for any other field (the caller skips it). Wire types are checked.
+ */
+function readNativeField(r: Reader, field: number, wire: number, n: RawNative): boolean {
+  const double = (x: Reader) => x.double();
+  switch (field) {
+    case 5:
+      expectWire(wire, 0, 'Histogram.schema');
+      n.schema = zigzag(r);
+      return true;
+    case 6:
+      expectWire(wire, 1, 'Histogram.zero_threshold');
+      n.zeroThreshold = r.double();
+      return true;
+    case 7:
+      expectWire(wire, 0, 'Histogram.zero_count');
+      n.zeroCount = r.varint64(false);
+      return true;
+    case 8:
+      expectWire(wire, 1, 'Histogram.zero_count_float');
+      n.zeroCount = r.double();
+      n.float = true;
+      return true;
+    case 9:
+    case 12:
+      expectWire(wire, 2, field === 9 ? 'Histogram.negative_span' : 'Histogram.positive_span');
+      listOf(n, field === 9 ? 'negativeSpans' : 'positiveSpans').push(readSpan(r));
+      return true;
+    case 10:
+    case 13:
+      if (wire !== 0 && wire !== 2) expectWire(wire, 0, 'Histogram.*_delta');
+      readRepeated(r, wire, zigzag, listOf(n, field === 10 ? 'negativeDeltas' : 'positiveDeltas'));
+      return true;
+    case 11:
+    case 14:
+      if (wire !== 1 && wire !== 2) expectWire(wire, 1, 'Histogram.*_count');
+      readRepeated(r, wire, double, listOf(n, field === 11 ? 'negativeCounts' : 'positiveCounts'));
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * A Histogram message is native when it carries spans, buckets, a zero threshold or a zero bucket (what
+ * Prometheus checks); the schema alone does not make one (0 is its default).
+ */
+function isNative(n: RawNative | undefined): n is RawNative {
+  if (n === undefined) return false;
+  return (
+    (n.positiveSpans?.length ?? 0) + (n.negativeSpans?.length ?? 0) > 0 ||
+    (n.positiveDeltas?.length ?? 0) + (n.negativeDeltas?.length ?? 0) > 0 ||
+    (n.positiveCounts?.length ?? 0) + (n.negativeCounts?.length ?? 0) > 0 ||
+    (n.zeroThreshold ?? 0) > 0 ||
+    (n.zeroCount ?? 0) > 0
+  );
 }
 
 function readValueMessage(r: Reader): number | undefined {
@@ -232,10 +359,12 @@ function readMetric(r: Reader): RawMetric {
       }
       case 7: {
         // Histogram { uint64 sample_count = 1; double sample_count_float = 4; double sample_sum = 2;
-        //   repeated Bucket bucket = 3; native: schema = 5 … positive_count = 14 }
+        //   repeated Bucket bucket = 3; native fields 5..14 (readNativeField) }
         expectWire(wire, 2, 'Metric.histogram');
         m.kind = 'histogram';
         m.buckets = [];
+        const native: RawNative = {};
+        m.native = native;
         const hr = r.sub();
         while (hr.pos < hr.end) {
           const t = hr.uint32();
@@ -257,10 +386,7 @@ function readMetric(r: Reader): RawMetric {
               else br.skip(bt & 7);
             }
             m.buckets.push({ le, count: c });
-          } else {
-            if (f === 9 || f === 12) m.native = true; // negative_span / positive_span
-            hr.skip(w);
-          }
+          } else if (!readNativeField(hr, f, w, native)) hr.skip(w);
         }
         break;
       }
@@ -374,7 +500,6 @@ function buildFamily(
     if (m.kind !== expected) fail(`${where}: expected a ${expected} value, got ${m.kind ?? 'none'}`);
     const ts = m.timestampMs;
     if (type === 'histogram') {
-      if (m.native && m.buckets!.length === 0) fail(`${where}: native histograms are not supported`);
       const bs = m.buckets!.slice().sort((a, b) => a.le - b.le);
       const count = m.count ?? 0;
       const sum = m.sum ?? 0;
@@ -396,9 +521,15 @@ function buildFamily(
       }
       if (!(count >= 0) || count === Infinity) fail(`${where}: sample_count must be a finite number >= 0`);
       if (count < prev) fail(`${where}: sample_count ${count} is below the highest bucket's ${prev}`);
-      series.push(
-        ts === undefined ? { labels, buckets, sum, count } : { labels, buckets, sum, count, timestampMs: ts },
-      );
+      const native = isNative(m.native) ? nativeOf(m.native, count, sum, where) : undefined;
+      series.push({
+        labels,
+        buckets,
+        sum,
+        count,
+        ...(native === undefined ? {} : { native }),
+        ...(ts === undefined ? {} : { timestampMs: ts }),
+      });
     } else if (type === 'summary') {
       const quantiles = m.quantiles!.slice().sort((a, b) => a.quantile - b.quantile);
       for (let i = 0; i < quantiles.length; i++) {
@@ -425,4 +556,15 @@ function labelsForMsg(labels: Labels): string {
   const ks = Object.keys(labels);
   if (ks.length === 0) return '';
   return `{${ks.map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',')}}`;
+}
+
+/** The validated native histogram of a metric; a NativeHistogramError names the metric, field and rule. */
+function nativeOf(raw: RawNative, count: number, sum: number, where: string): NativeHistogram {
+  const { float, ...input } = raw;
+  // The float variant carries its populations in *_count fields; deltas beside them are refused there.
+  if (float && input.positiveCounts === undefined && input.positiveDeltas === undefined)
+    input.positiveCounts = [];
+  if (float && input.negativeCounts === undefined && input.negativeDeltas === undefined)
+    input.negativeCounts = [];
+  return validateNativeHistogram(input, { count, sum }, `${where}: histogram.`);
 }

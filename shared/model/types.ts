@@ -16,6 +16,8 @@
  *   derives the family name by stripping `_total` and always writes the sample as `<family>_total`.
  */
 
+import type { NativeHistogram } from './native/types';
+
 export const MetricType = {
   counter: 'counter',
   gauge: 'gauge',
@@ -49,10 +51,16 @@ export interface Bucket {
 
 export interface HistogramSeries {
   readonly labels: Labels;
-  /** Cumulative buckets without `+Inf` (which equals `count`). */
+  /** Cumulative buckets without `+Inf` (which equals `count`). Empty for a native-only histogram. */
   readonly buckets: readonly Bucket[];
   readonly sum: number;
   readonly count: number;
+  /**
+   * The native (exponential) buckets, when the producer sent them: alone, or beside classic `buckets` in
+   * one series as client_golang can send. `count` and `sum` are shared by both layouts. Only the protobuf
+   * exposition and `/api/v1/metrics` show it; text formats show the classic buckets (docs/exposition.md).
+   */
+  readonly native?: NativeHistogram;
   readonly timestampMs?: number;
 }
 

@@ -19,6 +19,7 @@ import { type Problem, RejectReason, ValidationError } from '../model/errors';
 import { reservedNameProblem, sampleNames } from '../model/exposed-names';
 import { labelsKey } from '../model/identity';
 import { labelNameProblem, loneSurrogateProblem, metricNameProblem } from '../model/names';
+import { type NativeHistogram, nativeShapeProblems } from '../model/native';
 import { type AnySeries, isMetricType, type Labels, type MetricFamily } from '../model/types';
 import { normalizeGroupingKey } from '../store/grouping';
 import type { GroupingKey, PushMethod, PushRequest } from '../store/types';
@@ -201,7 +202,9 @@ function validateSeries(
       `${path}.buckets`,
       problems,
     );
-    if (bs && isNum(sum) && isCount(count) && labels) out = { labels, buckets: bs, sum, count };
+    const native = checkNative(raw['native'], sum, count, `${path}.native.`, problems);
+    if (bs && isNum(sum) && isCount(count) && labels && native !== null)
+      out = { labels, buckets: bs, sum, count, ...(native === undefined ? {} : { native }) };
   } else if (type === 'summary') {
     const { quantiles, sum, count } = raw as { quantiles?: unknown; sum?: unknown; count?: unknown };
     if (!isNum(sum))
@@ -293,6 +296,24 @@ function stripLabels(
     out[name] = value;
   }
   return ok ? out : undefined;
+}
+
+/**
+ * The series' native histogram (shared/model/native rules), undefined when it has none, null when it is
+ * invalid (its problems are added).
+ */
+function checkNative(
+  raw: unknown,
+  sum: unknown,
+  count: unknown,
+  path: string,
+  problems: Found[],
+): NativeHistogram | undefined | null {
+  if (raw === undefined) return undefined;
+  if (!isNum(sum) || !isCount(count)) return null;
+  const r = nativeShapeProblems(raw, { count, sum }, path);
+  for (const p of r.problems) problems.push({ ...p, reason: RejectReason.invalid });
+  return r.native ?? null;
 }
 
 function checkBuckets(raw: unknown, count: number, path: string, problems: Found[]) {

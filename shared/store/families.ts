@@ -17,6 +17,7 @@ import {
 import { reservedSuffixes, reservesSuffix, suffixOwners } from '../model/exposed-names';
 import { labelsKey } from '../model/identity';
 import { labelNameProblemMemo, metricNameProblemMemo } from '../model/name-memo';
+import { nativeShapeProblems } from '../model/native';
 import { isMetricType, type Labels, type MetricFamily, type MetricType } from '../model/types';
 import { normalizeGroupingKey } from './grouping';
 import type { GroupingKey, MetricOp, PushMethod, PushRequest, StoreLimits } from './types';
@@ -137,6 +138,17 @@ export function bucketLayoutConflict(
   return new FamilyConflictError(
     family,
     `histogram bucket layout [${boundsKey(wanted)}] conflicts with [${boundsKey(stored)}] of the stored series (observations are added only into a series with the same buckets)`,
+  );
+}
+
+/**
+ * Observations (classic buckets) are not added into a series that carries a native histogram (it was
+ * pushed with one): its count would then disagree with the native buckets.
+ */
+export function nativeLayoutConflict(family: string): FamilyConflictError {
+  return new FamilyConflictError(
+    family,
+    'the stored series carries a native histogram (pushed); observations with classic buckets are not added into it',
   );
 }
 
@@ -487,6 +499,9 @@ function seriesValueProblems(
       });
     }
     if (typeof s.sum !== 'number') out.push({ path: `${path}.sum`, message: 'must be a number' });
+    if (s.native !== undefined && typeof s.count === 'number' && typeof s.sum === 'number') {
+      out.push(...nativeShapeProblems(s.native, { count: s.count, sum: s.sum }, `${path}.native.`).problems);
+    }
   } else if (f.type === 'summary') {
     if (!Array.isArray(s.quantiles)) out.push({ path: `${path}.quantiles`, message: 'must be an array' });
     else {

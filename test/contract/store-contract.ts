@@ -19,7 +19,8 @@
 import fc from 'fast-check';
 import { FamilyConflictError, LimitError, TransientError, ValidationError } from '../../shared/model/errors';
 import { labelsKey } from '../../shared/model/identity';
-import type { Labels, MetricFamily } from '../../shared/model/types';
+import { type NativeHistogram, type ObservedNative, observeNative } from '../../shared/model/native';
+import type { HistogramSeries, Labels, MetricFamily } from '../../shared/model/types';
 import type { ApplyRequest, ApplyResult, MetricOp, Store, StoreLimits } from '../../shared/store/types';
 import {
   add,
@@ -522,6 +523,113 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
     // ---------------------------------------------------------------- 3. pushes
     describe('pushes (Pushgateway semantics)', () => {
+      c(
+        'a pushed native histogram is stored and read back exactly (integer and float, beside classic buckets)',
+        async () => {
+          const s = await newStore();
+          const int = observeNative([0.001, 0.2, 0.2, 3, -1, 0, 1e6], 3, 2 ** -128);
+          const flo = observeNative([1, 2, 4, 8], 0, 0);
+          const floNative: NativeHistogram = {
+            ...flo.native,
+            zeroCount: 0.25,
+            positive: { ...flo.native.positive, counts: flo.native.positive.counts.map((x) => x / 4) },
+          };
+          const fam: MetricFamily = {
+            name: 'rpc_seconds',
+            help: 'RPC latency.',
+            type: 'histogram',
+            series: [
+              {
+                labels: { path: '/a' },
+                buckets: [{ le: 1, count: 5 }],
+                sum: int.sum,
+                count: int.count,
+                native: int.native,
+              },
+              { labels: { path: '/b' }, buckets: [], sum: flo.sum, count: 1.25, native: floNative },
+              { labels: { path: '/c' }, buckets: [{ le: 1, count: 1 }], sum: 1, count: 1 },
+            ],
+          };
+          await s.push({ method: 'PUT', group: G, pushTimeMs: 100, families: [fam] });
+          const got = findFamily(await s.snapshot(), G, 'rpc_seconds')!;
+          expect(got.series.map((x) => ({ ...x, labels: plain(x.labels) }))).toEqual(fam.series);
+        },
+      );
+
+      c('a PUT replaces a native histogram, and a push without one drops it', async () => {
+        const s = await newStore();
+        const first = observeNative([1, 2, 3, 4, 5], 4, 0);
+        const second = observeNative([100, 200], 1, 0.5);
+        const fam = (o: ObservedNative | undefined): MetricFamily => ({
+          name: 'job_seconds',
+          help: '',
+          type: 'histogram',
+          series: [
+            o === undefined
+              ? { labels: {}, buckets: [{ le: 10, count: 2 }], sum: 300, count: 2 }
+              : { labels: {}, buckets: [], sum: o.sum, count: o.count, native: o.native },
+          ],
+        });
+        await s.push({ method: 'PUT', group: G, pushTimeMs: 100, families: [fam(first)] });
+        await s.push({ method: 'PUT', group: G, pushTimeMs: 200, families: [fam(second)] });
+        let series = findFamily(await s.snapshot(), G, 'job_seconds')!.series[0] as HistogramSeries;
+        expect(series.native).toEqual(second.native);
+        expect(series.count).toBe(2);
+        await s.push({ method: 'POST', group: G, pushTimeMs: 300, families: [fam(undefined)] });
+        series = findFamily(await s.snapshot(), G, 'job_seconds')!.series[0] as HistogramSeries;
+        expect(series.native).toBeUndefined();
+        expect(series.buckets).toEqual([{ le: 10, count: 2 }]);
+      });
+
+      c('observations are not added into a series that carries a pushed native histogram', async () => {
+        const s = await newStore();
+        const o = observeNative([0.5, 2], 0, 0);
+        await s.push({
+          method: 'PUT',
+          group: G,
+          pushTimeMs: Date.now(),
+          families: [
+            {
+              name: 'mixed_seconds',
+              help: '',
+              type: 'histogram',
+              series: [{ labels: {}, buckets: [], sum: o.sum, count: 2, native: o.native }],
+            },
+          ],
+        });
+        const [r] = await s.apply([req('nh1', G, [observe('mixed_seconds', {}, [], [1])])]);
+        expect(r!.status).toBe('applied');
+        expect(r!.rejected.map((x) => x.error)).toEqual([expect.any(FamilyConflictError)]);
+        expect(r!.rejected[0]!.error.message).toMatch(/carries a native histogram/);
+        const series = findFamily(await s.snapshot(), G, 'mixed_seconds')!.series[0] as HistogramSeries;
+        expect([series.count, series.native]).toEqual([2, o.native]);
+      });
+
+      c('a push with an invalid native histogram is refused and stores nothing', async () => {
+        const s = await newStore();
+        const o = observeNative([1, 2], 0, 0);
+        const bad = { ...o.native, schema: 12 };
+        const e = await thrown(() =>
+          s.push({
+            method: 'PUT',
+            group: G,
+            pushTimeMs: 100,
+            families: [
+              gaugeFamily('ok', [[{}, 1]]),
+              {
+                name: 'bad_seconds',
+                help: '',
+                type: 'histogram',
+                series: [{ labels: {}, buckets: [], sum: 3, count: 2, native: bad }],
+              },
+            ],
+          }),
+        );
+        expect(e).toBeInstanceOf(ValidationError);
+        expect((e as Error).message).toMatch(/native\.schema: must be an integer in -4\.\.8/);
+        expect(findGroup(await s.snapshot(), G)).toBeUndefined();
+      });
+
       c('PUT replaces the whole group', async () => {
         const s = await newStore();
         await s.push({

@@ -3,107 +3,26 @@
  * over data applied to the store (histogram observations, twice, with scrapes in between) and pushed over
  * HTTP answers as expected, and pushed job/instance labels are kept (no exported_job/exported_instance).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ApplyRequest } from '../../shared/store/types';
-import { freePort, http, type Running, startService } from './service-support';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface PromResult {
-  metric: Record<string, string>;
-  value: [number, string];
-}
+import { type PromResult, type RunningPrometheus, startPrometheus } from '../support/prometheus';
+import { http, type Running, startService } from './service-support';
 
 describe('Prometheus scraping the service', () => {
   let svc: Running;
-  let prom: ChildProcess | undefined;
-  let promBase: string;
-  let dir: string;
+  let prom: RunningPrometheus | undefined;
 
   beforeAll(async () => {
     svc = await startService({ snapshotRefreshMs: 0 });
-    dir = mkdtempSync(join(tmpdir(), 'accrue-prom-'));
-    const target = new URL(svc.base).host;
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      [
-        'global:',
-        '  scrape_interval: 1s',
-        '  evaluation_interval: 1s',
-        'scrape_configs:',
-        '  - job_name: accrue',
-        '    honor_labels: true',
-        '    static_configs:',
-        `      - targets: ['${target}']`,
-        '',
-      ].join('\n'),
-    );
-    const port = await freePort();
-    promBase = `http://127.0.0.1:${port}`;
-    prom = spawn(
-      '/usr/bin/prometheus',
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=warn',
-        // Makes Prometheus 2.42 ask for protobuf first (as 3.x always does): the scrape reads Accrue's protobuf exposition.
-        '--enable-feature=native-histograms',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    prom.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString('utf8');
-    });
-    for (let i = 0; ; i++) {
-      if (prom.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
-      const ok = await fetch(`${promBase}/-/ready`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) break;
-      if (i > 150) throw new Error(`prometheus not ready: ${stderr}`);
-      await sleep(200);
-    }
+    prom = await startPrometheus(new URL(svc.base).host);
   });
 
   afterAll(async () => {
-    if (prom && prom.exitCode === null) {
-      const p = prom;
-      await new Promise<void>((resolve) => {
-        p.once('exit', () => resolve());
-        p.kill('SIGTERM');
-      });
-    }
+    await prom?.stop();
     await svc?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
-  async function query(q: string): Promise<PromResult[]> {
-    const r = await fetch(`${promBase}/api/v1/query?query=${encodeURIComponent(q)}`);
-    const j = (await r.json()) as { status: string; data: { result: PromResult[] } };
-    expect(j.status).toBe('success');
-    return j.data.result;
-  }
-
-  async function waitFor(
-    q: string,
-    pred: (r: PromResult[]) => boolean,
-    timeoutMs = 30_000,
-  ): Promise<PromResult[]> {
-    const until = Date.now() + timeoutMs;
-    let last: PromResult[] = [];
-    while (Date.now() < until) {
-      last = await query(q);
-      if (pred(last)) return last;
-      await sleep(500);
-    }
-    throw new Error(`timed out waiting for ${q}; last: ${JSON.stringify(last)}`);
-  }
+  const query = (q: string) => prom!.query(q);
+  const waitFor = (q: string, pred: (r: PromResult[]) => boolean) => prom!.waitFor(q, pred);
 
   const group = { job: 'aria', instance: 'exec-1' };
   const observe = (id: string, counts: number[], sum: number): ApplyRequest => ({

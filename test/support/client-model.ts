@@ -1,5 +1,5 @@
 /**
- * prometheus/client_model `metrics.proto` (the classic fields) as a protobufjs root, to encode Go-client
+ * prometheus/client_model `metrics.proto` (classic and native histogram fields) as a protobufjs root, to encode Go-client
  * bodies and to decode Accrue's protobuf exposition in tests.
  */
 import protobuf from 'protobufjs';
@@ -32,14 +32,30 @@ export function clientModelRoot(): protobuf.Root {
                   Bucket: {
                     fields: {
                       cumulativeCount: { type: 'uint64', id: 1 },
+                      cumulativeCountFloat: { type: 'double', id: 4 },
                       upperBound: { type: 'double', id: 2 },
                     },
                   },
+                  BucketSpan: {
+                    fields: { offset: { type: 'sint32', id: 1 }, length: { type: 'uint32', id: 2 } },
+                  },
                   Histogram: {
+                    // metrics.proto is proto2: repeated scalars unpacked, as client_golang writes them
                     fields: {
                       sampleCount: { type: 'uint64', id: 1 },
+                      sampleCountFloat: { type: 'double', id: 4 },
                       sampleSum: { type: 'double', id: 2 },
                       bucket: { rule: 'repeated', type: 'Bucket', id: 3 },
+                      schema: { type: 'sint32', id: 5 },
+                      zeroThreshold: { type: 'double', id: 6 },
+                      zeroCount: { type: 'uint64', id: 7 },
+                      zeroCountFloat: { type: 'double', id: 8 },
+                      negativeSpan: { rule: 'repeated', type: 'BucketSpan', id: 9 },
+                      negativeDelta: { rule: 'repeated', type: 'sint64', id: 10, options: { packed: false } },
+                      negativeCount: { rule: 'repeated', type: 'double', id: 11, options: { packed: false } },
+                      positiveSpan: { rule: 'repeated', type: 'BucketSpan', id: 12 },
+                      positiveDelta: { rule: 'repeated', type: 'sint64', id: 13, options: { packed: false } },
+                      positiveCount: { rule: 'repeated', type: 'double', id: 14, options: { packed: false } },
                     },
                   },
                   Metric: {
@@ -53,7 +69,16 @@ export function clientModelRoot(): protobuf.Root {
                       timestampMs: { type: 'int64', id: 6 },
                     },
                   },
-                  MetricType: { values: { COUNTER: 0, GAUGE: 1, SUMMARY: 2, UNTYPED: 3, HISTOGRAM: 4 } },
+                  MetricType: {
+                    values: {
+                      COUNTER: 0,
+                      GAUGE: 1,
+                      SUMMARY: 2,
+                      UNTYPED: 3,
+                      HISTOGRAM: 4,
+                      GAUGE_HISTOGRAM: 5,
+                    },
+                  },
                   MetricFamily: {
                     fields: {
                       name: { type: 'string', id: 1 },

@@ -331,3 +331,43 @@ export function validateNativeHistogram(
   if (native === undefined) throw new NativeHistogramError(problems);
   return native;
 }
+
+const SHAPE_FIELDS: ReadonlySet<string> = new Set([
+  'schema',
+  'zeroThreshold',
+  'zeroCount',
+  'positive',
+  'negative',
+]);
+
+/**
+ * Problems of a value claimed to be a `NativeHistogram` (a push handed to a store, a stored record read
+ * back): the same rules as `nativeHistogramProblems`, with both sides in the absolute (float) form.
+ */
+export function nativeShapeProblems(
+  value: unknown,
+  observations: Observations,
+  path = '',
+): { problems: Problem[]; native?: NativeHistogram } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { problems: [{ path: path.replace(/\.$/, '') || 'native', message: 'must be an object' }] };
+  }
+  const problems: Problem[] = [];
+  const input: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    if (!SHAPE_FIELDS.has(key))
+      problems.push({ path: `${path}${key}`, message: 'unknown field of a native histogram' });
+  }
+  for (const key of ['schema', 'zeroThreshold', 'zeroCount'] as const) input[key] = own(value, key);
+  for (const side of ['positive', 'negative'] as const) {
+    const b = own(value, side);
+    if (typeof b !== 'object' || b === null || Array.isArray(b)) {
+      problems.push({ path: `${path}${side}`, message: 'must be an object {spans, counts}' });
+      continue;
+    }
+    input[`${side}Spans`] = own(b, 'spans');
+    input[`${side}Counts`] = own(b, 'counts') ?? [];
+  }
+  if (problems.length > 0) return { problems };
+  return nativeHistogramProblems(input, observations, path);
+}

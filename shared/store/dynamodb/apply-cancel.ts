@@ -2,7 +2,13 @@
  * Learning from a cancelled apply transaction (ALL_OLD per failed condition): duplicates, redelivery
  * mismatches, stale sets, existence, limits and families redefined meanwhile.
  */
-import { boundsKey, bucketLayoutConflict, familyConflict, type SeriesLimit } from '../families';
+import {
+  boundsKey,
+  bucketLayoutConflict,
+  familyConflict,
+  nativeLayoutConflict,
+  type SeriesLimit,
+} from '../families';
 import { redeliveryMismatch } from '../plan';
 import type { Desc, POp, SeriesAcc } from './apply-types';
 import { failRequest, rejectOp } from './apply-types';
@@ -60,6 +66,10 @@ export function onCancelled(ctx: StoreContext, reasons: CancellationReason[], de
           // The stored value is not a number DynamoDB can add to: read-modify-write from now on.
           ctx.cache.bigValue.add(a.key);
         } else {
+          if (item.nh !== undefined) {
+            for (const o of a.ops) rejectOp(o, nativeLayoutConflict(o.op.name));
+            break;
+          }
           const bk = readString(item.bk);
           const stored = bk !== undefined ? readNumList(item.b) : undefined;
           if (stored && a.first.bounds && bk !== boundsKey(a.first.bounds)) {

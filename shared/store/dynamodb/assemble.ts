@@ -4,8 +4,10 @@
  * every group the change index says changed (one Query of its partition).
  */
 import { labelsKey } from '../../model/identity';
+import type { NativeHistogram } from '../../model/native';
 import type { MetricFamily, MetricType } from '../../model/types';
 import type { FamilySchema } from '../families';
+import { decNative } from '../native-codec';
 import type { GroupState } from '../types';
 import { type Item, readLabels, readNumber, readNumList, readString, SK_META, SK_SCHEMA } from './codec';
 
@@ -117,6 +119,7 @@ function assembleFamily(name: string, list: Item[], sc: SchemaEntry | undefined)
         })),
         sum: readNumber(it.s) ?? 0,
         count: readNumber(it.c) ?? 0,
+        ...nativeOf(it, name),
       })),
     };
   }
@@ -151,4 +154,19 @@ export function sortGroups(groups: GroupState[]): GroupState[] {
     .map((g) => ({ g, k: labelsKey(g.key) }))
     .sort((a, b) => cmp(a.k, b.k))
     .map((x) => x.g);
+}
+
+/**
+ * The native histogram of a series item (attribute `nh`, shared/store/native-codec.ts), validated. A
+ * damaged attribute is left out (the classic part still renders): one item never breaks the scrape.
+ */
+function nativeOf(it: Item, family: string): { native?: NativeHistogram } {
+  const raw = readString(it.nh);
+  if (raw === undefined) return {};
+  try {
+    const observations = { count: readNumber(it.c) ?? 0, sum: readNumber(it.s) ?? 0 };
+    return { native: decNative(JSON.parse(raw), observations, `series item of ${family}`) };
+  } catch {
+    return {};
+  }
 }

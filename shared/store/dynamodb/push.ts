@@ -5,7 +5,7 @@
 
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { TransientError, ValidationError } from '../../model/errors';
-import type { Labels, MetricFamily, MetricType } from '../../model/types';
+import type { HistogramSeries, Labels, MetricFamily, MetricType } from '../../model/types';
 import {
   boundsKey,
   type FamilySchema,
@@ -20,6 +20,7 @@ import {
   validatePush,
 } from '../families';
 import { normalizeGroupingKey } from '../grouping';
+import { encNative } from '../native-codec';
 import type { GroupingKey, PushRequest, PushResult } from '../types';
 import { copyLabels } from './apply-types';
 import {
@@ -407,6 +408,8 @@ function pushedSeriesItem(
     h.buckets.forEach((b, i) => {
       item[`b${i}`] = valueAttr(b.count);
     });
+    const native = (sr as HistogramSeries).native;
+    if (native !== undefined) item.nh = s(JSON.stringify(encNative(native)));
   } else if (f.type === 'summary') {
     const q = sr as unknown as {
       quantiles: { quantile: number; value: number }[];

@@ -57,7 +57,11 @@ export function seriesUpdate(ctx: StoreContext, a: SeriesAcc): Update {
     const bounds = a.first.bounds ?? [];
     if (a.isNew)
       sets.push(`${e.n('b')} = ${e.v(numList(bounds))}`, `${e.n('bk')} = ${e.v(s(boundsKey(bounds)))}`);
-    else conds.push(`(attribute_not_exists(${e.n('bk')}) OR ${e.n('bk')} = ${e.v(s(boundsKey(bounds)))})`);
+    else
+      conds.push(
+        `(attribute_not_exists(${e.n('bk')}) OR ${e.n('bk')} = ${e.v(s(boundsKey(bounds)))})`,
+        `attribute_not_exists(${e.n('nh')})`,
+      );
     adds.push(
       `${e.n('c')} ${e.v({ N: deltaString(a.hist.count) })}`,
       `${e.n('s')} ${e.v({ N: deltaString(a.hist.sum) })}`,

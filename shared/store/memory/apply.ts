@@ -10,6 +10,7 @@ import {
   groupLimitError,
   groupShapeNames,
   labelLimitErrorCounted,
+  nativeLayoutConflict,
   opFamilyType,
   opProblems,
   reservedNameConflict,
@@ -123,6 +124,7 @@ export function checkOp(
   if (cell && op.kind === 'histogram_observe') {
     const c = bucketLayoutConflict(op.name, (cell as HistCell).bounds, op.bounds);
     if (c) return c;
+    if ((cell as HistCell).native !== undefined) return nativeLayoutConflict(op.name);
   }
   if (!cell) {
     const se = seriesLimitError(

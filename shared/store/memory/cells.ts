@@ -3,6 +3,7 @@
  * groups, and the compact frozen label sets and flat keys they are indexed by (docs/memory.md).
  */
 import { KEY_SEP } from '../../model/identity';
+import type { NativeHistogram } from '../../model/native';
 import type {
   Bucket,
   HistogramSeries,
@@ -31,6 +32,8 @@ export interface HistCell {
   readonly cum: number[];
   sum: number;
   count: number;
+  /** The native histogram, when the series has one (replaced, never mutated: snapshots share it). */
+  native: NativeHistogram | undefined;
   snap: HistogramSeries | undefined;
 }
 
@@ -152,6 +155,7 @@ export function histSnap(c: HistCell): HistogramSeries {
   const bounds = c.bounds;
   const buckets: Bucket[] = [];
   for (let i = 0; i < bounds.length; i++) buckets.push(Object.freeze({ le: bounds[i]!, count: c.cum[i]! }));
-  c.snap = Object.freeze({ labels: c.labels, buckets: Object.freeze(buckets), sum: c.sum, count: c.count });
+  const base = { labels: c.labels, buckets: Object.freeze(buckets), sum: c.sum, count: c.count };
+  c.snap = Object.freeze(c.native === undefined ? base : { ...base, native: c.native });
   return c.snap;
 }

@@ -5,6 +5,7 @@
  */
 import { labelsFrom } from '../../model/identity';
 import type { Labels, MetricFamily } from '../../model/types';
+import { decNative, encNative } from '../native-codec';
 import type { MetricOp } from '../types';
 
 export type Num = number | 'NaN' | '+Inf' | '-Inf';
@@ -99,6 +100,7 @@ export function encFamily(f: MetricFamily): unknown {
           s.buckets.map((b) => [b.le, encNum(b.count)]),
           encNum(s.sum),
           encNum(s.count),
+          ...(s.native === undefined ? [] : [encNative(s.native)]),
         ]),
       };
     case 'summary':
@@ -137,12 +139,17 @@ export function decFamily(v: {
         name: v.name,
         help: v.help,
         type: v.type,
-        series: v.series.map((r) => ({
-          labels: decLabels(r[0]),
-          buckets: (r[1] as Array<[number, Num]>).map(([le, c]) => ({ le, count: decNum(c) })),
-          sum: decNum(r[2]),
-          count: decNum(r[3]),
-        })),
+        series: v.series.map((r) => {
+          const series = {
+            labels: decLabels(r[0]),
+            buckets: (r[1] as Array<[number, Num]>).map(([le, c]) => ({ le, count: decNum(c) })),
+            sum: decNum(r[2]),
+            count: decNum(r[3]),
+          };
+          return r[4] === undefined
+            ? series
+            : { ...series, native: decNative(r[4], series, `journal ${v.name}`) };
+        }),
       };
     case 'summary':
       return {

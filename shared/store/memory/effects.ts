@@ -39,6 +39,7 @@ export function applyOp(
         cum: new Array<number>(op.bounds.length).fill(0),
         sum: 0,
         count: 0,
+        native: undefined,
         snap: undefined,
       };
       addCell(st, grp, fam, sk, c);
@@ -126,6 +127,7 @@ export function applyPush(
           cum: h.buckets.map((b) => b.count),
           sum: h.sum,
           count: h.count,
+          native: h.native,
           snap: undefined,
         };
       } else if (f.type === 'summary') {

@@ -4,6 +4,7 @@
 
 import { open } from 'node:fs/promises';
 import type { MetricType } from '../../model/types';
+import { decNative, encNative } from '../native-codec';
 import type { PushMethod } from '../types';
 import {
   type Cell,
@@ -54,7 +55,14 @@ export function serialize(st: MemoryState, journalFrom: number): string {
           const sc = cell as ScalarCell;
           rows.push([sc.labels, encNum(sc.value), f.setMs?.get(sk) ?? null, f.setVal?.get(sk) ?? null]);
         } else if (c.t === 'h')
-          rows.push([c.labels, c.cum.map(encNum), encNum(c.sum), encNum(c.count), c.bounds]);
+          rows.push([
+            c.labels,
+            c.cum.map(encNum),
+            encNum(c.sum),
+            encNum(c.count),
+            c.bounds,
+            ...(c.native === undefined ? [] : [encNative(c.native)]),
+          ]);
         else
           rows.push([
             c.labels,
@@ -118,6 +126,10 @@ export function restore(st: MemoryState, s: StateFile): number {
             cum: (row[1] as Num[]).map(decNum),
             sum: decNum(row[2]),
             count: decNum(row[3]),
+            native:
+              row[5] === undefined
+                ? undefined
+                : decNative(row[5], { count: decNum(row[3]), sum: decNum(row[2]) }, `${STATE_FILE} ${f.n}`),
             snap: undefined,
           };
         } else if (f.y === 'summary') {

@@ -304,24 +304,6 @@ describe('parseProtobufDelimited: bytes encoded by protobufjs', () => {
       'protobuf format parsing error in message 1: metric family h, metric 1: label le is reserved',
     ],
     [
-      'native histogram',
-      encode({
-        name: 'h',
-        type: 4,
-        metric: [
-          {
-            histogram: {
-              sampleCount: 1,
-              schema: 3,
-              positiveSpan: [{ offset: 0, length: 1 }],
-              positiveDelta: [1],
-            },
-          },
-        ],
-      }),
-      'protobuf format parsing error in message 1: metric family h, metric 1: native histograms are not supported',
-    ],
-    [
       'truncated length',
       Uint8Array.from([0x0a, 0x08, 0x0a]),
       'protobuf format parsing error in message 1: length-delimited field runs past its message',

@@ -1,0 +1,72 @@
+/**
+ * Puts the stored native histograms back onto families read from the text render (the protobuf
+ * exposition is the text render parsed back, so every merge rule of snapshot-render applies to it, but
+ * text carries no native buckets). A series is matched by the labels it is exposed with (group labels over
+ * series labels, empty values dropped, as the text parser reads them); when groups expose the same series,
+ * the most recently updated group's native histogram is taken, as snapshot-render keeps that group's
+ * series. Costs nothing for blocks that are not re-encoded.
+ */
+import { labelsKey } from '../model/identity';
+import type { NativeHistogram } from '../model/native';
+import type { HistogramSeries, Labels, MetricFamily } from '../model/types';
+import type { GroupState, StoreSnapshot } from '../store/types';
+
+function exposedLabels(group: Labels, series: Labels): Labels {
+  const out: Record<string, string> = {};
+  for (const n of Object.keys(series)) if (series[n] !== '') out[n] = series[n]!;
+  for (const n of Object.keys(group)) if (group[n] !== '') out[n] = group[n]!;
+  return out;
+}
+
+interface Holder {
+  readonly group: GroupState;
+  readonly family: MetricFamily;
+}
+
+/** Histogram families holding a native series, by name; groups oldest first (later ones win). */
+function holders(groups: readonly GroupState[]): Map<string, Holder[]> {
+  const out = new Map<string, Holder[]>();
+  const ordered = [...groups].sort((a, b) => a.lastUpdateMs - b.lastUpdateMs);
+  for (const group of ordered) {
+    for (const family of group.families) {
+      if (family.type !== 'histogram' || !family.series.some((s) => s.native !== undefined)) continue;
+      const list = out.get(family.name);
+      if (list === undefined) out.set(family.name, [{ group, family }]);
+      else list.push({ group, family });
+    }
+  }
+  return out;
+}
+
+function nativesByLabels(list: readonly Holder[]): Map<string, NativeHistogram> {
+  const out = new Map<string, NativeHistogram>();
+  for (const { group, family } of list) {
+    if (family.type !== 'histogram') continue;
+    for (const s of family.series) {
+      if (s.native !== undefined) out.set(labelsKey(exposedLabels(group.key, s.labels)), s.native);
+    }
+  }
+  return out;
+}
+
+/**
+ * A function that puts the snapshot's native histograms back on families parsed from its text render.
+ * The index is built on first use only (scrapes of unchanged blocks never call it), over families, and
+ * per family name only for the names it is asked about.
+ */
+export function nativeJoiner(snapshot: StoreSnapshot): (families: readonly MetricFamily[]) => MetricFamily[] {
+  let byName: Map<string, Holder[]> | undefined;
+  return (families) =>
+    families.map((f) => {
+      if (f.type !== 'histogram') return f;
+      byName ??= holders(snapshot.groups);
+      const list = byName.get(f.name);
+      if (list === undefined) return f;
+      const natives = nativesByLabels(list);
+      const series = (f.series as readonly HistogramSeries[]).map((s) => {
+        const native = natives.get(labelsKey(s.labels));
+        return native === undefined ? s : { ...s, native };
+      });
+      return { ...f, series };
+    });
+}
