@@ -59,9 +59,20 @@ export function preparePush(
   }
   if (!Array.isArray(families))
     throw new ValidationError([{ path: 'families', message: 'must be an array' }]);
-  const { prepared, problems } = validateFamilies(families, key);
+  const { prepared, problems } = validateFamilies(families, key, false);
   if (problems.length > 0) throw new ValidationError(problems, problems[0]!.reason);
   return { method, group: key, families: prepared, pushTimeMs, ...base };
+}
+
+/**
+ * The families of an aggregating push (service/routes, docs/service.md "Aggregating pushes"): the same
+ * rules as a push, except that samples may carry timestamps (kept on the series: a gauge's event time).
+ * `group` must be normalized. Throws `ValidationError` (every problem, reason of the first).
+ */
+export function prepareTimedFamilies(group: GroupingKey, families: readonly MetricFamily[]): MetricFamily[] {
+  const { prepared, problems } = validateFamilies(families, group, true);
+  if (problems.length > 0) throw new ValidationError(problems, problems[0]!.reason);
+  return prepared;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -77,6 +88,7 @@ function exposedNames(f: MetricFamily): string[] {
 function validateFamilies(
   families: readonly unknown[],
   group: GroupingKey,
+  keepTimestamps: boolean,
 ): { prepared: MetricFamily[]; problems: Found[] } {
   const problems: Found[] = [];
   const prepared: MetricFamily[] = [];
@@ -136,7 +148,7 @@ function validateFamilies(
     const series: AnySeries[] = [];
     f.series.forEach((s: unknown, si: number) => {
       const path = `${fname}[${si}]`;
-      const out = validateSeries(f.type, s, path, group, problems);
+      const out = validateSeries(f.type, s, path, group, problems, keepTimestamps);
       if (!out) return;
       const k = labelsKey(out.labels);
       if (seen.has(k)) {
@@ -171,13 +183,15 @@ function validateSeries(
   path: string,
   group: GroupingKey,
   problems: Found[],
+  keepTimestamps: boolean,
 ): AnySeries | undefined {
   if (!isObject(raw)) {
     problems.push({ path, message: 'series must be an object', reason: RejectReason.invalid });
     return undefined;
   }
   const before = problems.length;
-  if (raw['timestampMs'] !== undefined) {
+  const ts = raw['timestampMs'];
+  if (ts !== undefined && !keepTimestamps) {
     problems.push({
       path,
       message: 'pushed samples must not carry timestamps',
@@ -223,7 +237,8 @@ function validateSeries(
       problems.push({ path: `${path}.value`, message: 'must be a number', reason: RejectReason.invalid });
     else if (labels) out = { labels, value };
   }
-  return problems.length === before ? out : undefined;
+  if (problems.length !== before || !out) return undefined;
+  return keepTimestamps && typeof ts === 'number' ? { ...out, timestampMs: ts } : out;
 }
 
 /** Validates series labels and removes the grouping labels (the path wins, silently). */

@@ -13,7 +13,9 @@
  */
 import { createHash } from 'node:crypto';
 import { AccrueError, RejectReason } from '../model/errors';
-import type { ApplyRequest } from './types';
+import { labelsKey } from '../model/identity';
+import type { MetricFamily } from '../model/types';
+import type { ApplyRequest, PushRequest } from './types';
 
 /** Canonical text of one op (labels sorted by name); never throws, whatever the op holds. */
 export function opText(op: unknown): string {
@@ -51,7 +53,8 @@ export function planOf(request: ApplyRequest): Plan {
   const h = createHash('sha256');
   for (const i of order) h.update(texts[i]!).update('\n');
   h.update(`e${String(request.eventTimeMs)}`);
-  return { order, hash: h.digest('base64url').slice(0, 22) };
+  const own = request.contentHash;
+  return { order, hash: typeof own === 'string' && own !== '' ? own : h.digest('base64url').slice(0, 22) };
 }
 
 /** The error of a redelivery whose content differs from what was committed under its id. */
@@ -61,6 +64,40 @@ export function redeliveryMismatch(id: string): AccrueError {
     RejectReason.redeliveryMismatch,
     `request ${shown}: a message with this idempotency key and other content was already applied; this delivery is not applied (dead-lettered)`,
   );
+}
+
+/**
+ * The hash a push with an idempotency key (`PushRequest.id`) keeps in the ledger: its method, grouping key
+ * and families (names, types, HELP, every series' labels and values), independent of family and series
+ * order, of the body's encoding (text, protobuf, gzip) and of when it was pushed.
+ */
+export function pushPlanHash(request: PushRequest): string {
+  if (typeof request.contentHash === 'string' && request.contentHash !== '') return request.contentHash;
+  const h = createHash('sha256');
+  h.update(`push ${request.method}\n${labelsKey(request.group)}\n`);
+  const fams = [...request.families].sort((a, b) => cmp(a.name, b.name));
+  for (const f of fams) h.update(familyText(f)).update('\n');
+  return `p:${h.digest('base64url').slice(0, 22)}`;
+}
+
+function familyText(f: MetricFamily): string {
+  const series = (f.series as readonly { readonly labels: MetricFamily['series'][number]['labels'] }[]).map(
+    (sr) => {
+      const { labels: _l, timestampMs: _t, ...values } = sr as Record<string, unknown>;
+      return `${labelsKey(sr.labels)}\u0000${safeJson(numbersAsText(values))}`;
+    },
+  );
+  series.sort(cmp);
+  return safeJson([f.name, f.type, f.help, series]);
+}
+
+/** JSON turns NaN and the infinities into null: numbers are written as their text instead. */
+function numbersAsText(v: unknown): unknown {
+  if (typeof v === 'number') return String(v);
+  if (Array.isArray(v)) return v.map(numbersAsText);
+  if (typeof v === 'object' && v !== null)
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, numbersAsText(x)]));
+  return v;
 }
 
 function cmp(a: string, b: string): number {

@@ -99,6 +99,12 @@ export interface ApplyRequest {
   readonly ops: readonly MetricOp[];
   /** Newest event time in the request, for group metadata (`lastEventMs`). */
   readonly eventTimeMs?: number;
+  /**
+   * What the ledger keeps to tell a retry from a different request under the same id, when the sender
+   * hashes its own content (HTTP aggregating pushes: gauge times are arrival times, so the ops of a
+   * retry differ while its body doesn't). Default: the plan hash of the ops (shared/store/plan.ts).
+   */
+  readonly contentHash?: string;
 }
 
 export interface RejectedOp {
@@ -127,12 +133,22 @@ export interface PushRequest {
   readonly families: readonly MetricFamily[];
   /** When the push was made (producer clock for SQS pushes, arrival time for HTTP pushes). */
   readonly pushTimeMs: number;
-  /** Idempotency key when the push came through SQS. */
+  /**
+   * Idempotency key (SQS pushes: `<message key>#push-<n>`; HTTP pushes: the scoped `Idempotency-Key`).
+   * With a key the push is applied at most once per key through the same ledger as `apply()`: a repeat
+   * with the same content (`pushPlanHash`) is `duplicate` and changes nothing, a repeat with other content
+   * throws `redelivery_mismatch`. A push that was refused (an exception) does not consume its key.
+   */
   readonly id?: string;
+  /** Overrides `pushPlanHash` as the content the ledger keeps (a sender's own hash of what it sent). */
+  readonly contentHash?: string;
 }
 
 export interface PushResult {
-  readonly status: 'applied' | 'stale';
+  /** `duplicate`: the push's `id` was already applied with the same content; nothing changed. */
+  readonly status: 'applied' | 'stale' | 'duplicate';
+  /** For a `duplicate`: what the push did the first time (a replay answers as the first attempt did). */
+  readonly first?: 'applied' | 'stale';
 }
 
 export interface GroupState {
