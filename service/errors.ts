@@ -29,6 +29,8 @@ const STATUS: Readonly<Record<string, number>> = {
   unknown_event: 400,
   // A push older than what the group already holds changes nothing; the store reports it, not an error.
   stale: 409,
+  // An Idempotency-Key (or SQS id) already used for another request: nothing was applied.
+  redelivery_mismatch: 409,
   unauthorized: 401,
   cross_site: 403,
   forbidden: 403,

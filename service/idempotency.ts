@@ -7,7 +7,10 @@
  * pushes are open) is percent-encoded, and the space can occur neither in an encoded caller nor in an SQS
  * message key, so no caller's key can ever match another caller's key or a message of the queue.
  */
+import type { FastifyRequest } from 'fastify';
 import { AccrueError, RejectReason, ValidationError } from '../shared/model/errors';
+import type { RouteContext } from './routes/context';
+import type { IdempotentRoute } from './stats';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 /** Set to `true` on the answer to a request whose key was already applied with the same content. */
@@ -55,6 +58,35 @@ export function keyReused(key: string, what: string): AccrueError {
 }
 
 /** True when `err` is the store's refusal of a ledger id whose committed content differs. */
-export function isMismatch(err: unknown): boolean {
+function isMismatch(err: unknown): boolean {
   return err instanceof AccrueError && err.reason === RejectReason.redeliveryMismatch;
+}
+
+/** The scope of the request's keys: its credential's name (`anonymous` when pushes are open). */
+export function callerOf(ctx: RouteContext, req: FastifyRequest): string {
+  return ctx.callers.of(req)?.name ?? 'anonymous';
+}
+
+/**
+ * Runs the store write of a request with key `key` (or without one), counts the key's outcome and turns
+ * the store's `redelivery_mismatch` into the 409 naming the key. `what` says what the key covers.
+ */
+export async function keyed<T extends { readonly status: string }>(
+  ctx: RouteContext,
+  route: IdempotentRoute,
+  key: string | undefined,
+  what: string,
+  write: () => Promise<T>,
+): Promise<T> {
+  if (key === undefined) return write();
+  let result: T;
+  try {
+    result = await write();
+  } catch (err) {
+    if (!isMismatch(err)) throw err;
+    ctx.stats.countIdempotency(route, 'mismatch');
+    throw keyReused(key, what);
+  }
+  ctx.stats.countIdempotency(route, result.status === 'duplicate' ? 'replayed' : 'first');
+  return result;
 }

@@ -27,11 +27,16 @@ function of(req: FastifyRequest): Facts {
   return f;
 }
 
-/** The raw (percent-encoded) part of the URL after `/metrics/`, without the query. */
+/** Prefix of the aggregating push endpoint (./routes/aggregate.ts); the grouping path follows it. */
+export const AGGREGATE_PREFIX = '/api/v1/accrue/aggregate/';
+
+/** The raw (percent-encoded) part of the URL after `/metrics/` (or the aggregate prefix), without the query. */
 export function rawGroupingPath(url: string): string {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
-  return path.startsWith(PUSH_PREFIX) ? path.slice(PUSH_PREFIX.length) : '';
+  for (const prefix of [PUSH_PREFIX, AGGREGATE_PREFIX])
+    if (path.startsWith(prefix)) return path.slice(prefix.length);
+  return '';
 }
 
 /** The request's grouping key, parsed on first use; throws the parse error (the same one every time). */

@@ -7,6 +7,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ParseError, RejectReason } from '../shared/model/errors';
 import { OverloadedError } from './body-budget';
 import { httpError } from './errors';
+import { IdempotencyKeyError } from './idempotency';
 import { setOutcome, validGroupOf } from './push-facts';
 import { AuthError } from './routes/access';
 import type { RouteContext } from './routes/context';
@@ -19,7 +20,7 @@ import { TEXT } from './routes/context';
  * (`decode`: a text or protobuf syntax error, invalid UTF-8, bad or unsupported Content-Encoding;
  * `too_large`): the Pushgateway answers 400 without touching the group, and a record would create groups
  * that never existed (alerts on `push_time_seconds == 0` would fire); malformed names in a text body are
- * syntax too (`ParseError.syntax`). A well-formed body that breaks a rule (timestamps, duplicate series,
+ * syntax too (`ParseError.syntax`). Nor a malformed `Idempotency-Key` header (not the group's data). A well-formed body that breaks a rule (timestamps, duplicate series,
  * reserved names, conflicts, limits) is recorded, as there.
  */
 const BODY_REFUSALS: ReadonlySet<string> = new Set([
@@ -41,7 +42,11 @@ export function refusalHandler(ctx: RouteContext) {
     if (push || admin) setOutcome(req, 'refused', e.reason);
     if (push) {
       ctx.stats.countRejected(e.reason);
-      if (BODY_REFUSALS.has(e.reason) && !(err instanceof ParseError && err.syntax))
+      if (
+        BODY_REFUSALS.has(e.reason) &&
+        !(err instanceof ParseError && err.syntax) &&
+        !(err instanceof IdempotencyKeyError)
+      )
         await recordFailure(ctx, req, e);
     }
     if (err instanceof AuthError) reply.header('www-authenticate', err.challenge);

@@ -6,7 +6,13 @@
 import type { MetricFamily, ScalarSeries } from '../shared/model/types';
 import type { SnapshotReads } from '../shared/store/types';
 
+/** Routes that take an `Idempotency-Key` (../idempotency.ts). */
+export type IdempotentRoute = 'push' | 'aggregate';
+/** What became of a request's key: first use, a replay of the same request, another request (409). */
+export type KeyOutcome = 'first' | 'replayed' | 'mismatch';
+
 export class ServiceStats {
+  private readonly idempotency = new Map<string, { route: string; outcome: string; n: number }>();
   private readonly pushRequests = new Map<string, { method: string; code: string; n: number }>();
   private readonly rejected = new Map<string, number>();
   scrapes = 0;
@@ -26,6 +32,7 @@ export class ServiceStats {
   readonly ownNames: ReadonlySet<string> = new Set([
     'accrue_push_requests_total',
     'accrue_push_rejected_total',
+    'accrue_idempotency_keys_total',
     'accrue_render_duration_seconds',
     'accrue_renders_total',
     'accrue_render_duplicate_series_dropped',
@@ -66,6 +73,13 @@ export class ServiceStats {
     else this.pushRequests.set(k, { method, code: String(code), n: 1 });
   }
 
+  countIdempotency(route: IdempotentRoute, outcome: KeyOutcome): void {
+    const k = `${route} ${outcome}`;
+    const e = this.idempotency.get(k);
+    if (e) e.n++;
+    else this.idempotency.set(k, { route, outcome, n: 1 });
+  }
+
   countRejected(reason: string): void {
     this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
   }
@@ -98,6 +112,14 @@ export class ServiceStats {
         series: [...this.rejected.entries()]
           .sort(([a], [b]) => (a < b ? -1 : 1))
           .map(([reason, n]) => scalar(n, { reason })),
+      },
+      {
+        name: 'accrue_idempotency_keys_total',
+        help: 'Writes with an Idempotency-Key handled by this instance, by route and outcome: first (applied or stale the first time), replayed (acknowledged again, not applied), mismatch (the key was used for another request: 409).',
+        type: 'counter',
+        series: [...this.idempotency.values()]
+          .sort((a, b) => (a.route + a.outcome < b.route + b.outcome ? -1 : 1))
+          .map((e) => scalar(e.n, { route: e.route, outcome: e.outcome })),
       },
       {
         name: 'accrue_render_duration_seconds',

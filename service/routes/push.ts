@@ -2,6 +2,7 @@
  * PUT / POST / DELETE /metrics/job/<JOB>{/<L>/<V>}: the Pushgateway push API. The grouping path is parsed
  * once (../push-facts.ts); the body is decoded and parsed within the in-memory body budget; validation is
  * shared/push/prepare.ts; the store applies it. A stale push answers 409 (docs/security.md "Stale pushes").
+ * With an `Idempotency-Key` the push is applied at most once per key (../idempotency.ts).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RejectReason } from '../../shared/model/errors';
@@ -11,6 +12,14 @@ import { decodePushBodyAsync } from '../../shared/push/body';
 import { preparePush } from '../../shared/push/prepare';
 import type { PushMethod } from '../../shared/store/types';
 import { holdOf } from '../body-budget';
+import {
+  callerOf,
+  IDEMPOTENCY_KEY_HEADER,
+  idempotencyKeyOf,
+  keyed,
+  ledgerId,
+  REPLAYED_HEADER,
+} from '../idempotency';
 import { groupOf, setOutcome, setSeries } from '../push-facts';
 import { header, type RouteContext, TEXT } from './context';
 
@@ -20,13 +29,20 @@ export function pushHandler(ctx: RouteContext) {
     const group = groupOf(req);
     const producer = ctx.callers.of(req)?.producer;
     if (producer) requireJob(producer, group['job'] ?? '');
+    const key = idempotencyKeyOf(req.headers[IDEMPOTENCY_KEY_HEADER]);
     const pushTimeMs = ctx.now();
     const families = method === 'DELETE' ? [] : await readFamilies(ctx, req);
-    const prepared = preparePush(method, group, families, pushTimeMs);
+    const id = key === undefined ? undefined : ledgerId(callerOf(ctx, req), key);
+    const prepared = preparePush(method, group, families, pushTimeMs, id);
     setSeries(req, countSeries(prepared.families));
-    const result = await ctx.store.push(prepared);
-    ctx.cache.invalidate();
-    setOutcome(req, result.status);
+    const pushed = await keyed(ctx, 'push', key, 'method, grouping key or body', () =>
+      ctx.store.push(prepared),
+    );
+    // A replay answers as the first attempt did, and says so.
+    const result = pushed.status === 'duplicate' ? { status: pushed.first ?? 'applied' } : pushed;
+    if (pushed.status === 'duplicate') reply.header(REPLAYED_HEADER, 'true');
+    else ctx.cache.invalidate();
+    setOutcome(req, pushed.status);
     if (result.status === 'stale') {
       // Changed nothing: answered as a refusal the client can see (docs/security.md "Stale pushes").
       ctx.stats.countRejected(RejectReason.stale);
@@ -40,7 +56,7 @@ export function pushHandler(ctx: RouteContext) {
 }
 
 /** Decodes (gzip, text or protobuf) and parses the body within the body budget. */
-async function readFamilies(ctx: RouteContext, req: FastifyRequest): Promise<MetricFamily[]> {
+export async function readFamilies(ctx: RouteContext, req: FastifyRequest): Promise<MetricFamily[]> {
   const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   return ctx.budget.parse(raw.length, async () => {
     const contentEncoding = header(req, 'content-encoding');

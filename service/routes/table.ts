@@ -7,6 +7,7 @@
 import type { HTTPMethods, RouteHandlerMethod } from 'fastify';
 import type { Access } from './access';
 import { wipeHandler } from './admin';
+import { aggregateHandler } from './aggregate';
 import { accrueMetricsHandler, apiStatusHandler, pushgatewayMetricsHandler } from './api';
 import type { RouteContext } from './context';
 import { healthy, readyHandler } from './health';
@@ -37,6 +38,7 @@ export function routeTable(ctx: RouteContext): Route[] {
     // method url                            access   handler                           answers
     r('GET', '/metrics',                     'read',  scrapeHandler(ctx)),             // text/OpenMetrics/protobuf, gzip
     r(PUSH,  '/metrics/*',                   'push',  pushHandler(ctx)),               // 200; DELETE 202; stale 409
+    r('POST', '/api/v1/accrue/aggregate/*',  'push',  aggregateHandler(ctx)),          // deltas summed; 200
     r('GET', '/api/v1/status',               'read',  apiStatusHandler(ctx)),          // build, start time, settings
     r('GET', '/api/v1/metrics',              'read',  pushgatewayMetricsHandler(ctx)), // the Pushgateway's JSON shape
     r('GET', '/api/v1/accrue/metrics',       'read',  accrueMetricsHandler(ctx)),      // Accrue's richer JSON

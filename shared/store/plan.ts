@@ -68,8 +68,8 @@ export function redeliveryMismatch(id: string): AccrueError {
 
 /**
  * The hash a push with an idempotency key (`PushRequest.id`) keeps in the ledger: its method, grouping key
- * and families (names, types, HELP, every series' labels and values), independent of family and series
- * order, of the body's encoding (text, protobuf, gzip) and of when it was pushed.
+ * and families (names, types, HELP, every series' labels, values and timestamps), independent of family
+ * and series order, of the body's encoding (text, protobuf, gzip) and of when it was pushed.
  */
 export function pushPlanHash(request: PushRequest): string {
   if (typeof request.contentHash === 'string' && request.contentHash !== '') return request.contentHash;
@@ -83,7 +83,7 @@ export function pushPlanHash(request: PushRequest): string {
 function familyText(f: MetricFamily): string {
   const series = (f.series as readonly { readonly labels: MetricFamily['series'][number]['labels'] }[]).map(
     (sr) => {
-      const { labels: _l, timestampMs: _t, ...values } = sr as Record<string, unknown>;
+      const { labels: _l, ...values } = sr as Record<string, unknown>;
       return `${labelsKey(sr.labels)}\u0000${safeJson(numbersAsText(values))}`;
     },
   );

@@ -54,7 +54,9 @@ export function idempotentWriteCases({ c, newStore, injectPushFault }: Idempoten
         expect(e).toBeInstanceOf(AccrueError);
         expect((e as AccrueError).reason).toBe('redelivery_mismatch');
       }
-      const del = await thrown(() => s.push({ method: 'DELETE', group: G, pushTimeMs: 300, families: [], id: 'k1' }));
+      const del = await thrown(() =>
+        s.push({ method: 'DELETE', group: G, pushTimeMs: 300, families: [], id: 'k1' }),
+      );
       expect((del as AccrueError).reason).toBe('redelivery_mismatch');
       const snap = await s.snapshot();
       expect(seriesValue(snap, G, 'g')).toBe(1);
@@ -153,17 +155,29 @@ export function idempotentWriteCases({ c, newStore, injectPushFault }: Idempoten
   });
 
   describe('apply requests with a content hash', () => {
-    c('a retry with other ops but the same content hash is a duplicate; another hash is refused', async () => {
-      const s = await newStore();
-      const first = { ...req('h1', G, [inc('n_total', {}, 2), set('t', {}, 5, 1000)]), contentHash: 'body-A' };
-      const retry = { ...req('h1', G, [inc('n_total', {}, 2), set('t', {}, 5, 2000)]), contentHash: 'body-A' };
-      const other = { ...req('h1', G, [inc('n_total', {}, 2), set('t', {}, 5, 1000)]), contentHash: 'body-B' };
-      expect((await s.apply([first]))[0]!.status).toBe('applied');
-      expect((await s.apply([retry]))[0]!.status).toBe('duplicate');
-      const [r] = await s.apply([other]);
-      expect(r!.status).toBe('failed');
-      expect((r as { error: AccrueError }).error.reason).toBe('redelivery_mismatch');
-      expect(seriesValue(await s.snapshot(), G, 'n_total')).toBe(2);
-    });
+    c(
+      'a retry with other ops but the same content hash is a duplicate; another hash is refused',
+      async () => {
+        const s = await newStore();
+        const first = {
+          ...req('h1', G, [inc('n_total', {}, 2), set('t', {}, 5, 1000)]),
+          contentHash: 'body-A',
+        };
+        const retry = {
+          ...req('h1', G, [inc('n_total', {}, 2), set('t', {}, 5, 2000)]),
+          contentHash: 'body-A',
+        };
+        const other = {
+          ...req('h1', G, [inc('n_total', {}, 2), set('t', {}, 5, 1000)]),
+          contentHash: 'body-B',
+        };
+        expect((await s.apply([first]))[0]!.status).toBe('applied');
+        expect((await s.apply([retry]))[0]!.status).toBe('duplicate');
+        const [r] = await s.apply([other]);
+        expect(r!.status).toBe('failed');
+        expect((r as { error: AccrueError }).error.reason).toBe('redelivery_mismatch');
+        expect(seriesValue(await s.snapshot(), G, 'n_total')).toBe(2);
+      },
+    );
   });
 }

@@ -72,7 +72,12 @@ export async function pushOnce(
 }
 
 /** Claims the key; returns the existing item when it is already known. */
-async function claim(deps: PushLedgerDeps, key: string, hash: string, pushTimeMs: number): Promise<Item | undefined> {
+async function claim(
+  deps: PushLedgerDeps,
+  key: string,
+  hash: string,
+  pushTimeMs: number,
+): Promise<Item | undefined> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const nowMs = deps.now();
     try {

@@ -1,5 +1,5 @@
-import { AccrueError } from '../../../shared/model/errors';
 import { parseText } from '../../../shared/expfmt/text-parse';
+import { AccrueError } from '../../../shared/model/errors';
 import { deltaRequest } from '../../../shared/push/deltas';
 import { prepareTimedFamilies } from '../../../shared/push/prepare';
 
@@ -64,7 +64,11 @@ describe('deltaRequest: an aggregating push as store ops', () => {
   });
 
   it.each<[string, string, RegExp]>([
-    ['negative counter delta', '# TYPE c counter\nc -1\n', /c\.value: counter increment must be a finite number >= 0/],
+    [
+      'negative counter delta',
+      '# TYPE c counter\nc -1\n',
+      /c\.value: counter increment must be a finite number >= 0/,
+    ],
     ['NaN counter', '# TYPE c counter\nc NaN\n', /counter increment/],
     ['infinite gauge', '# TYPE g gauge\ng +Inf\n', /gauge value must be a finite number/],
     ['summary', '# TYPE s summary\ns_sum 1\ns_count 1\n', /s: summaries are refused/],
@@ -74,7 +78,11 @@ describe('deltaRequest: an aggregating push as store ops', () => {
       '# TYPE h histogram\nh_bucket{le="1"} 0.5\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n',
       /h\.counts: must be an array of non-negative integers/,
     ],
-    ['far-future timestamp', '# TYPE g gauge\ng 1 99999999999999\n', /g timestamp: must be >= 0 and at most 300000 ms ahead/],
+    [
+      'far-future timestamp',
+      '# TYPE g gauge\ng 1 99999999999999\n',
+      /g timestamp: must be >= 0 and at most 300000 ms ahead/,
+    ],
     ['reserved name', '# TYPE accrue_x counter\naccrue_x 1\n', /reserved/],
     ['__proto__ label', '# TYPE c counter\nc{__proto__="x"} 1\n', /__proto__/],
     [

@@ -1,5 +1,5 @@
-import { ValidationError } from '../../../shared/model/errors';
 import { IdempotencyKeyError, idempotencyKeyOf, ledgerId } from '../../../service/idempotency';
+import { ValidationError } from '../../../shared/model/errors';
 
 describe('Idempotency-Key header', () => {
   it.each<[string | undefined, string | undefined]>([

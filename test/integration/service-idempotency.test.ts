@@ -1,0 +1,255 @@
+/**
+ * Exactly-once HTTP writes over real HTTP, on the memory store and on DynamoDB Local: `Idempotency-Key`
+ * on Pushgateway pushes, and the aggregating endpoint (docs/service.md "Idempotency-Key",
+ * "Aggregating pushes"). /metrics output is checked by promtool.
+ */
+import { request as httpRequest } from 'node:http';
+import { gzipSync } from 'node:zlib';
+import type { ServiceConfig } from '../../shared/config';
+import { MemoryStore } from '../../shared/store';
+import type { Store } from '../../shared/store/types';
+import { awsError, type DynamoFaults, openTestDynamoStore } from './dynamo-store-support';
+import { http, promtool, type Res, type Running, startService } from './service-support';
+
+interface Backend {
+  readonly name: string;
+  open(): Promise<{ store: Store; faults?: DynamoFaults; close(): Promise<void> }>;
+}
+
+const backends: Backend[] = [
+  {
+    name: 'memory store',
+    async open() {
+      const store = await MemoryStore.open({});
+      return { store, close: () => store.close() };
+    },
+  },
+  {
+    name: 'DynamoDB Local',
+    async open() {
+      const t = await openTestDynamoStore();
+      return {
+        store: t.store,
+        faults: t.faults,
+        async close() {
+          await t.store.close();
+          await t.drop();
+        },
+      };
+    },
+  },
+];
+
+const TEXT = { 'content-type': 'text/plain; version=0.0.4' };
+const PRODUCERS = JSON.stringify([
+  { name: 'alice', credential: 'bearer:alice-token', jobs: ['shared*'] },
+  { name: 'bob', credential: 'bearer:bob-token', jobs: ['shared*'] },
+]);
+
+/** The value of the sample line `name` (exact text before the value) in a scrape, or undefined. */
+function sample(scrape: string, series: string): number | undefined {
+  for (const line of scrape.split('\n')) {
+    const i = line.lastIndexOf(' ');
+    if (i > 0 && line.slice(0, i) === series) return Number(line.slice(i + 1));
+  }
+  return undefined;
+}
+
+describe.each(backends)('exactly-once HTTP writes ($name)', (backend) => {
+  let svc: Running;
+  let close: () => Promise<void>;
+  let faults: DynamoFaults | undefined;
+  const start = async (config: Partial<ServiceConfig> = {}) => {
+    const b = await backend.open();
+    faults = b.faults;
+    svc = await startService(config, b.store);
+    close = async () => {
+      await svc.stop();
+      await b.close();
+    };
+  };
+  afterEach(async () => close());
+
+  const scrape = async () => (await http(svc.base, 'GET', '/metrics')).text;
+  const push = (method: string, path: string, body: string | Buffer, headers: Record<string, string> = {}) =>
+    http(svc.base, method, path, body, { ...TEXT, ...headers });
+
+  describe('Idempotency-Key on pushes', () => {
+    it('a retry with the same body is acknowledged with the first status, not applied again', async () => {
+      await start();
+      const key = { 'idempotency-key': 'run-42' };
+      const first = await push('PUT', '/metrics/job/idem', '# TYPE g gauge\ng 1\n', key);
+      expect(first.status).toBe(200);
+      expect(first.headers['idempotent-replayed']).toBeUndefined();
+      const t1 = sample(await scrape(), 'push_time_seconds{job="idem"}');
+      // Another writer pushes in between; a late retry of the first push must not undo it.
+      expect((await push('PUT', '/metrics/job/idem', '# TYPE g gauge\ng 2\n')).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 5));
+      // The same body gzipped is the same request.
+      const retry = await push('PUT', '/metrics/job/idem', gzipSync('# TYPE g gauge\ng 1\n'), {
+        ...key,
+        'content-encoding': 'gzip',
+      });
+      expect(retry.status).toBe(200);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      const out = await scrape();
+      expect(sample(out, 'g{job="idem"}')).toBe(2);
+      expect(sample(out, 'push_time_seconds{job="idem"}')).toBeGreaterThanOrEqual(t1!);
+      expect(sample(out, 'accrue_idempotency_keys_total{route="push",outcome="first"}')).toBe(1);
+      expect(sample(out, 'accrue_idempotency_keys_total{route="push",outcome="replayed"}')).toBe(1);
+      expect(promtool(out).code).toBe(0);
+    });
+
+    it('DELETE with a key: the retry answers 202 again and does not delete a newer push', async () => {
+      await start();
+      await push('PUT', '/metrics/job/idem', '# TYPE g gauge\ng 1\n');
+      const key = { 'idempotency-key': 'del-1' };
+      expect((await http(svc.base, 'DELETE', '/metrics/job/idem', undefined, key)).status).toBe(202);
+      await push('PUT', '/metrics/job/idem', '# TYPE g gauge\ng 3\n');
+      const retry = await http(svc.base, 'DELETE', '/metrics/job/idem', undefined, key);
+      expect(retry.status).toBe(202);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(sample(await scrape(), 'g{job="idem"}')).toBe(3);
+    });
+
+    it('the same key with another body, method or group is refused with 409 naming the key', async () => {
+      await start();
+      const key = { 'idempotency-key': 'run-7' };
+      expect((await push('PUT', '/metrics/job/idem', '# TYPE g gauge\ng 1\n', key)).status).toBe(200);
+      const refusals: Res[] = [
+        await push('PUT', '/metrics/job/idem', '# TYPE g gauge\ng 5\n', key),
+        await push('POST', '/metrics/job/idem', '# TYPE g gauge\ng 1\n', key),
+        await push('PUT', '/metrics/job/idem/instance/x', '# TYPE g gauge\ng 1\n', key),
+        await http(svc.base, 'POST', '/api/v1/accrue/aggregate/job/idem', '# TYPE g gauge\ng 1\n', {
+          ...TEXT,
+          ...key,
+        }),
+      ];
+      for (const r of refusals) {
+        expect(r.status).toBe(409);
+        expect(r.text).toContain('Idempotency-Key "run-7" was already used for a different request');
+      }
+      const out = await scrape();
+      expect(sample(out, 'g{job="idem"}')).toBe(1);
+      expect(out).not.toContain('instance="x"');
+      expect(sample(out, 'accrue_idempotency_keys_total{route="push",outcome="mismatch"}')).toBe(3);
+      expect(sample(out, 'accrue_push_rejected_total{reason="redelivery_mismatch"}')).toBe(4);
+      // A refused key records no push failure on the group.
+      expect(sample(out, 'push_failure_time_seconds{job="idem"}')).toBe(0);
+    });
+
+    it('concurrent retries of one key end as one push', async () => {
+      await start();
+      const key = { 'idempotency-key': 'burst' };
+      const body = '# TYPE c counter\nc_total{x="1"} 10\n';
+      const all = await Promise.all(
+        Array.from({ length: 12 }, () => push('POST', '/metrics/job/idem', body, key)),
+      );
+      expect(all.map((r) => r.status)).toEqual(Array(12).fill(200));
+      const out = await scrape();
+      expect(sample(out, 'c_total{job="idem",x="1"}')).toBe(10);
+      const first = sample(out, 'accrue_idempotency_keys_total{route="push",outcome="first"}') ?? 0;
+      const replayed = sample(out, 'accrue_idempotency_keys_total{route="push",outcome="replayed"}') ?? 0;
+      expect(first + replayed).toBe(12);
+      expect(first).toBeGreaterThanOrEqual(1);
+    });
+
+    it('a first attempt refused does not consume the key; the corrected retry is applied', async () => {
+      await start();
+      await push('PUT', '/metrics/job/other', '# TYPE m counter\nm 1\n');
+      const key = { 'idempotency-key': 'fix-me' };
+      const bad = await push('PUT', '/metrics/job/idem', '# TYPE m gauge\nm 1\n', key);
+      expect(bad.status).toBe(400);
+      const good = await push('PUT', '/metrics/job/idem', '# TYPE n gauge\nn 1\n', key);
+      expect(good.status).toBe(200);
+      expect(good.headers['idempotent-replayed']).toBeUndefined();
+      expect(sample(await scrape(), 'n{job="idem"}')).toBe(1);
+    });
+
+    it('a first attempt that failed half-way is completed by its retry, at its own push time', async () => {
+      await start();
+      // The memory store writes a push and its ledger entry in one step; on DynamoDB a push is several
+      // writes: here its content is written and its ledger entry is not settled (4 throttles = all retries).
+      if (!faults) return;
+      faults.add(
+        (c, input) =>
+          c === 'UpdateItemCommand' &&
+          (input.Key as { id?: { S?: string } } | undefined)?.id?.S === 'i#http anonymous/half',
+        4,
+        () => awsError('ThrottlingException'),
+      );
+      const key = { 'idempotency-key': 'half' };
+      const first = await push('PUT', '/metrics/job/idem', '# TYPE g gauge\ng 4\n', key);
+      expect(first.status).toBe(503);
+      const t1 = sample(await scrape(), 'push_time_seconds{job="idem"}');
+      expect(t1).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 20));
+      const retry = await push('PUT', '/metrics/job/idem', '# TYPE g gauge\ng 4\n', key);
+      expect(retry.status).toBe(200);
+      expect(retry.headers['idempotent-replayed']).toBeUndefined();
+      const again = await push('PUT', '/metrics/job/idem', '# TYPE g gauge\ng 4\n', key);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      const out = await scrape();
+      expect(sample(out, 'g{job="idem"}')).toBe(4);
+      // Completed at the first attempt's push time, not the retry's.
+      expect(sample(out, 'push_time_seconds{job="idem"}')).toBe(t1);
+    });
+
+    it.each<[string, string, RegExp]>([
+      ['too long', 'k'.repeat(129), /Idempotency-Key header: must be 1 to 128 characters \(got 129\)/],
+      ['a space', 'a b', /must match \[A-Za-z0-9_.:\/@\+=-\]\+/],
+      ['a hash', 'a#1', /'#'/],
+      ['__proto__ with a quote', '__proto__"', /must match/],
+      ['latin-1', 'cl\u00e9', /must match/],
+    ])('a key with %s is refused with 400 naming the rule, nothing stored', async (_what, value, rule) => {
+      await start();
+      const r = await push('PUT', '/metrics/job/idem', '# TYPE g gauge\ng 1\n', { 'idempotency-key': value });
+      expect(r.status).toBe(400);
+      expect(r.text).toMatch(rule);
+      const out = await scrape();
+      expect(out).not.toContain('job="idem"');
+      expect(sample(out, 'accrue_push_rejected_total{reason="invalid"}')).toBe(1);
+    });
+
+    it('two Idempotency-Key headers are refused', async () => {
+      await start();
+      const r = await new Promise<number>((resolve, reject) => {
+        const u = new URL(svc.base);
+        const req = httpRequest(
+          { host: u.hostname, port: u.port, path: '/metrics/job/idem', method: 'PUT' },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.setHeader('idempotency-key', ['a', 'b']);
+        req.end('g 1\n');
+      });
+      expect(r).toBe(400);
+    });
+
+    it('keys are scoped per credential: one producer cannot suppress another', async () => {
+      await start({ producers: PRODUCERS });
+      const body = '# TYPE g gauge\ng 1\n';
+      const alice = { authorization: 'Bearer alice-token', 'idempotency-key': 'k' };
+      const bob = { authorization: 'Bearer bob-token', 'idempotency-key': 'k' };
+      expect(
+        (await push('PUT', '/metrics/job/shared_a', body, alice)).headers['idempotent-replayed'],
+      ).toBeUndefined();
+      const b = await push('PUT', '/metrics/job/shared_a', body, bob);
+      expect(b.status).toBe(200);
+      expect(b.headers['idempotent-replayed']).toBeUndefined();
+      // And bob's other body under the same key is not alice's mismatch.
+      expect((await push('PUT', '/metrics/job/shared_b', '# TYPE g gauge\ng 9\n', bob)).status).toBe(409);
+      expect(
+        (
+          await push('PUT', '/metrics/job/shared_b', '# TYPE g gauge\ng 9\n', {
+            ...alice,
+            'idempotency-key': 'k2',
+          })
+        ).status,
+      ).toBe(200);
+    });
+  });
+});
