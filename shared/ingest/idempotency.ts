@@ -30,10 +30,13 @@ export function bodyKey(body: string): string {
 
 /**
  * The decoded message with its idempotency key scoped to the producer: `<sender>/<id>`, the sender
- * percent-encoded (no `/` or `#` from it). Without a sender the key is unchanged.
+ * percent-encoded (no `/` or `#` from it), and so are the keys of its push events (`<key>#push-<n>`,
+ * which the store's ledger keeps too). Without a sender the keys are unchanged.
  */
 export function scopeToProducer(decoded: DecodedMessage, senderId: string | undefined): DecodedMessage {
   if (!senderId) return decoded;
-  const id = `${encodeURIComponent(senderId)}/${decoded.id}`;
-  return { ...decoded, id, apply: { ...decoded.apply, id } };
+  const scope = `${encodeURIComponent(senderId)}/`;
+  const id = `${scope}${decoded.id}`;
+  const pushes = decoded.pushes.map((p) => (p.id === undefined ? p : { ...p, id: `${scope}${p.id}` }));
+  return { ...decoded, id, apply: { ...decoded.apply, id }, pushes };
 }

@@ -40,6 +40,7 @@ import {
   set,
   thrown,
 } from './helpers';
+import { idempotentWriteCases } from './idempotent-writes';
 
 export interface StoreFactoryOptions {
   /** Limits for this store; unspecified ones keep their defaults. */
@@ -64,6 +65,8 @@ export interface StoreContractOptions {
    * DynamoStore on the same tables). Without it, the cases about another instance's writes are no-ops.
    */
   readonly openPeer?: (store: Store) => Promise<Store>;
+  /** Optional: see `IdempotentWriteCaseOptions.injectPushFault` (./idempotent-writes.ts). */
+  readonly injectPushFault?: (store: Store, id: string) => void;
 }
 
 const G = { job: 'trading', instance: 'eu-1' } as const;
@@ -103,6 +106,13 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
       // biome-ignore lint/suspicious/noExplicitAny: jest's each typing
       else it.each(table as any)(`${title}: %s`, fn as any);
     };
+
+    // ------------------------------------------ 1. exactly once: keyed pushes, sender hashes (own file)
+    idempotentWriteCases({
+      c,
+      newStore: () => newStore(),
+      ...(opts.injectPushFault ? { injectPushFault: opts.injectPushFault } : {}),
+    });
 
     // ---------------------------------------------------------------- 1. exactly once
     describe('exactly once per request id', () => {

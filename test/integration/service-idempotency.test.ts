@@ -78,23 +78,30 @@ describe.each(backends)('exactly-once HTTP writes ($name)', (backend) => {
     it('a retry with the same body is acknowledged with the first status, not applied again', async () => {
       await start();
       const key = { 'idempotency-key': 'run-42' };
-      const first = await push('PUT', '/metrics/job/idem', '# TYPE g gauge\ng 1\n', key);
+      const first = await push('PUT', '/metrics/job/idem', '# HELP g A gauge.\n# TYPE g gauge\ng 1\n', key);
       expect(first.status).toBe(200);
       expect(first.headers['idempotent-replayed']).toBeUndefined();
-      const t1 = sample(await scrape(), 'push_time_seconds{job="idem"}');
+      const t1 = sample(await scrape(), 'push_time_seconds{instance="",job="idem"}');
       // Another writer pushes in between; a late retry of the first push must not undo it.
-      expect((await push('PUT', '/metrics/job/idem', '# TYPE g gauge\ng 2\n')).status).toBe(200);
+      expect(
+        (await push('PUT', '/metrics/job/idem', '# HELP g A gauge.\n# TYPE g gauge\ng 2\n')).status,
+      ).toBe(200);
       await new Promise((r) => setTimeout(r, 5));
       // The same body gzipped is the same request.
-      const retry = await push('PUT', '/metrics/job/idem', gzipSync('# TYPE g gauge\ng 1\n'), {
-        ...key,
-        'content-encoding': 'gzip',
-      });
+      const retry = await push(
+        'PUT',
+        '/metrics/job/idem',
+        gzipSync('# HELP g A gauge.\n# TYPE g gauge\ng 1\n'),
+        {
+          ...key,
+          'content-encoding': 'gzip',
+        },
+      );
       expect(retry.status).toBe(200);
       expect(retry.headers['idempotent-replayed']).toBe('true');
       const out = await scrape();
-      expect(sample(out, 'g{job="idem"}')).toBe(2);
-      expect(sample(out, 'push_time_seconds{job="idem"}')).toBeGreaterThanOrEqual(t1!);
+      expect(sample(out, 'g{instance="",job="idem"}')).toBe(2);
+      expect(sample(out, 'push_time_seconds{instance="",job="idem"}')).toBeGreaterThanOrEqual(t1!);
       expect(sample(out, 'accrue_idempotency_keys_total{route="push",outcome="first"}')).toBe(1);
       expect(sample(out, 'accrue_idempotency_keys_total{route="push",outcome="replayed"}')).toBe(1);
       expect(promtool(out).code).toBe(0);
@@ -109,7 +116,7 @@ describe.each(backends)('exactly-once HTTP writes ($name)', (backend) => {
       const retry = await http(svc.base, 'DELETE', '/metrics/job/idem', undefined, key);
       expect(retry.status).toBe(202);
       expect(retry.headers['idempotent-replayed']).toBe('true');
-      expect(sample(await scrape(), 'g{job="idem"}')).toBe(3);
+      expect(sample(await scrape(), 'g{instance="",job="idem"}')).toBe(3);
     });
 
     it('the same key with another body, method or group is refused with 409 naming the key', async () => {
@@ -130,12 +137,12 @@ describe.each(backends)('exactly-once HTTP writes ($name)', (backend) => {
         expect(r.text).toContain('Idempotency-Key "run-7" was already used for a different request');
       }
       const out = await scrape();
-      expect(sample(out, 'g{job="idem"}')).toBe(1);
+      expect(sample(out, 'g{instance="",job="idem"}')).toBe(1);
       expect(out).not.toContain('instance="x"');
       expect(sample(out, 'accrue_idempotency_keys_total{route="push",outcome="mismatch"}')).toBe(3);
       expect(sample(out, 'accrue_push_rejected_total{reason="redelivery_mismatch"}')).toBe(4);
       // A refused key records no push failure on the group.
-      expect(sample(out, 'push_failure_time_seconds{job="idem"}')).toBe(0);
+      expect(sample(out, 'push_failure_time_seconds{instance="",job="idem"}')).toBe(0);
     });
 
     it('concurrent retries of one key end as one push', async () => {
@@ -147,7 +154,7 @@ describe.each(backends)('exactly-once HTTP writes ($name)', (backend) => {
       );
       expect(all.map((r) => r.status)).toEqual(Array(12).fill(200));
       const out = await scrape();
-      expect(sample(out, 'c_total{job="idem",x="1"}')).toBe(10);
+      expect(sample(out, 'c_total{instance="",job="idem",x="1"}')).toBe(10);
       const first = sample(out, 'accrue_idempotency_keys_total{route="push",outcome="first"}') ?? 0;
       const replayed = sample(out, 'accrue_idempotency_keys_total{route="push",outcome="replayed"}') ?? 0;
       expect(first + replayed).toBe(12);
@@ -163,7 +170,7 @@ describe.each(backends)('exactly-once HTTP writes ($name)', (backend) => {
       const good = await push('PUT', '/metrics/job/idem', '# TYPE n gauge\nn 1\n', key);
       expect(good.status).toBe(200);
       expect(good.headers['idempotent-replayed']).toBeUndefined();
-      expect(sample(await scrape(), 'n{job="idem"}')).toBe(1);
+      expect(sample(await scrape(), 'n{instance="",job="idem"}')).toBe(1);
     });
 
     it('a first attempt that failed half-way is completed by its retry, at its own push time', async () => {
@@ -181,7 +188,7 @@ describe.each(backends)('exactly-once HTTP writes ($name)', (backend) => {
       const key = { 'idempotency-key': 'half' };
       const first = await push('PUT', '/metrics/job/idem', '# TYPE g gauge\ng 4\n', key);
       expect(first.status).toBe(503);
-      const t1 = sample(await scrape(), 'push_time_seconds{job="idem"}');
+      const t1 = sample(await scrape(), 'push_time_seconds{instance="",job="idem"}');
       expect(t1).toBeGreaterThan(0);
       await new Promise((r) => setTimeout(r, 20));
       const retry = await push('PUT', '/metrics/job/idem', '# TYPE g gauge\ng 4\n', key);
@@ -190,9 +197,9 @@ describe.each(backends)('exactly-once HTTP writes ($name)', (backend) => {
       const again = await push('PUT', '/metrics/job/idem', '# TYPE g gauge\ng 4\n', key);
       expect(again.headers['idempotent-replayed']).toBe('true');
       const out = await scrape();
-      expect(sample(out, 'g{job="idem"}')).toBe(4);
+      expect(sample(out, 'g{instance="",job="idem"}')).toBe(4);
       // Completed at the first attempt's push time, not the retry's.
-      expect(sample(out, 'push_time_seconds{job="idem"}')).toBe(t1);
+      expect(sample(out, 'push_time_seconds{instance="",job="idem"}')).toBe(t1);
     });
 
     it.each<[string, string, RegExp]>([

@@ -21,7 +21,6 @@
  */
 import {
   DeleteItemCommand,
-  type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
@@ -30,29 +29,19 @@ import { AccrueError } from '../../model/errors';
 import { pushPlanHash, redeliveryMismatch } from '../plan';
 import type { PushRequest, PushResult } from '../types';
 import { type Item, ledgerKey, n, readNumber, s } from './codec';
-
-export interface PushLedgerDeps {
-  readonly client: DynamoDBClient;
-  readonly ledgerTable: string;
-  readonly ttlSeconds: number;
-  readonly now: () => number;
-  /** Runs a read with the store's retries and accounting. */
-  readonly read: <T extends { ConsumedCapacity?: unknown }>(fn: () => Promise<T>) => Promise<T>;
-  /** Runs a write with the store's retries and accounting. */
-  readonly write: <T extends { ConsumedCapacity?: unknown }>(fn: () => Promise<T>) => Promise<T>;
-}
+import type { StoreContext } from './context';
 
 type Settled = 'applied' | 'stale';
 
 /** Runs `push` at most once per `request.id` (which must be set). */
 export async function pushOnce(
-  deps: PushLedgerDeps,
+  ctx: StoreContext,
   request: PushRequest & { readonly id: string },
   push: (request: PushRequest) => Promise<PushResult>,
 ): Promise<PushResult> {
   const hash = pushPlanHash(request);
   const key = ledgerKey(request.id);
-  const known = await claim(deps, key, hash, request.pushTimeMs);
+  const known = await claim(ctx, key, hash, request.pushTimeMs);
   let todo: PushRequest = request;
   if (known) {
     if (readString(known.h) !== hash) throw redeliveryMismatch(request.id);
@@ -64,34 +53,34 @@ export async function pushOnce(
   try {
     result = await push(todo);
   } catch (err) {
-    if (err instanceof AccrueError && err.permanent) await release(deps, key, hash).catch(() => undefined);
+    if (err instanceof AccrueError && err.permanent) await release(ctx, key, hash).catch(() => undefined);
     throw err;
   }
-  await settle(deps, key, result.status === 'stale' ? 'stale' : 'applied');
+  await settle(ctx, key, result.status === 'stale' ? 'stale' : 'applied');
   return result;
 }
 
 /** Claims the key; returns the existing item when it is already known. */
 async function claim(
-  deps: PushLedgerDeps,
+  ctx: StoreContext,
   key: string,
   hash: string,
   pushTimeMs: number,
 ): Promise<Item | undefined> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const nowMs = deps.now();
+    const nowMs = ctx.now();
     try {
-      await deps.write(() =>
-        deps.client.send(
+      await write(ctx, () =>
+        ctx.io.client.send(
           new PutItemCommand({
-            TableName: deps.ledgerTable,
+            TableName: ctx.ledgerTable,
             Item: {
               id: s(key),
               h: s(hash),
               st: s('pending'),
               pt: n(pushTimeMs),
               at: n(nowMs),
-              ttl: n(Math.floor(nowMs / 1000) + deps.ttlSeconds),
+              ttl: n(Math.floor(nowMs / 1000) + ctx.ledgerTtl),
             },
             ConditionExpression: 'attribute_not_exists(id)',
             ReturnConsumedCapacity: 'TOTAL',
@@ -102,10 +91,10 @@ async function claim(
     } catch (err) {
       if ((err as Error)?.name !== 'ConditionalCheckFailedException') throw err;
     }
-    const got = await deps.read(() =>
-      deps.client.send(
+    const got = await ctx.io.read(() =>
+      ctx.io.client.send(
         new GetItemCommand({
-          TableName: deps.ledgerTable,
+          TableName: ctx.ledgerTable,
           Key: { id: s(key) },
           ConsistentRead: true,
           ReturnConsumedCapacity: 'TOTAL',
@@ -118,11 +107,11 @@ async function claim(
   throw new AccrueError('transient', `push ${key}: its ledger entry keeps changing; retry`, false);
 }
 
-async function settle(deps: PushLedgerDeps, key: string, st: Settled): Promise<void> {
-  await deps.write(() =>
-    deps.client.send(
+async function settle(ctx: StoreContext, key: string, st: Settled): Promise<void> {
+  await write(ctx, () =>
+    ctx.io.client.send(
       new UpdateItemCommand({
-        TableName: deps.ledgerTable,
+        TableName: ctx.ledgerTable,
         Key: { id: s(key) },
         UpdateExpression: 'SET st = :st',
         ExpressionAttributeValues: { ':st': s(st) },
@@ -132,12 +121,12 @@ async function settle(deps: PushLedgerDeps, key: string, st: Settled): Promise<v
   );
 }
 
-async function release(deps: PushLedgerDeps, key: string, hash: string): Promise<void> {
+async function release(ctx: StoreContext, key: string, hash: string): Promise<void> {
   try {
-    await deps.write(() =>
-      deps.client.send(
+    await write(ctx, () =>
+      ctx.io.client.send(
         new DeleteItemCommand({
-          TableName: deps.ledgerTable,
+          TableName: ctx.ledgerTable,
           Key: { id: s(key) },
           ConditionExpression: 'st = :p AND h = :h',
           ExpressionAttributeValues: { ':p': s('pending'), ':h': s(hash) },
@@ -148,6 +137,14 @@ async function release(deps: PushLedgerDeps, key: string, hash: string): Promise
   } catch (err) {
     if ((err as Error)?.name !== 'ConditionalCheckFailedException') throw err;
   }
+}
+
+/** A ledger write with the store's retries and accounting. */
+function write<T extends { ConsumedCapacity?: unknown }>(
+  ctx: StoreContext,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return ctx.io.withRetries(() => ctx.io.write(fn));
 }
 
 function readString(a: Item[string] | undefined): string | undefined {

@@ -23,7 +23,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AccrueError } from '../../model/errors';
-import { groupLimitError } from '../families';
+import { groupLimitError, validatePush } from '../families';
 import { normalizeGroupingKey } from '../grouping';
 import {
   type ApplyRequest,
@@ -43,6 +43,7 @@ import type { StoreContext } from './context';
 import { deleteAt, expireGroups, wipeTable } from './delete';
 import { DynamoIo, type DynamoStoreStats } from './io';
 import { pushToGroup, recordFailure } from './push';
+import { pushOnce } from './push-ledger';
 import { groupInfos, pingTables, readGeneration } from './read';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry';
 import { SnapshotReader } from './snapshot-reader';
@@ -136,7 +137,10 @@ export class DynamoStore implements Store {
 
   async push(request: PushRequest): Promise<PushResult> {
     this.assertOpen();
-    return pushToGroup(this.ctx, request);
+    if (typeof request.id !== 'string') return pushToGroup(this.ctx, request);
+    // With an idempotency key: at most once per key, through the ledger (./push-ledger.ts).
+    validatePush(request);
+    return pushOnce(this.ctx, { ...request, id: request.id }, (r) => pushToGroup(this.ctx, r));
   }
 
   async recordPushFailure(group: GroupingKey, timeMs: number, reason: string): Promise<void> {

@@ -30,6 +30,7 @@ import { join } from 'node:path';
 import { TransientError, ValidationError } from '../../model/errors';
 import { failureReason, groupLimitError, validatePush } from '../families';
 import { normalizeGroupingKey } from '../grouping';
+import { pushPlanHash } from '../plan';
 import type {
   ApplyRequest,
   ApplyResult,
@@ -43,11 +44,12 @@ import type {
 } from '../types';
 import { applyOne } from './apply';
 import { EMPTY, flatKey, type Grp } from './cells';
-import { encFamily } from './codec';
+import { encApplyRecord, encFamily } from './codec';
 import { applyFailure, applyPush, applyWipe } from './effects';
 import { Journal, journalPath, listJournals, readJournal } from './journal';
 import { replay, restore, STATE_FILE, type StateFile, serialize, syncDir } from './persist';
 import { checkPush, isStale } from './push';
+import { knownPush, pushLedgerValue, rememberPush } from './push-ledger';
 import { buildGroups, orderedGroups } from './snapshot';
 import { groupLimitReached, MemoryState, pruneTombstones, removeGroup } from './state';
 
@@ -134,7 +136,17 @@ export class MemoryStore implements Store {
     if (ge && method !== 'DELETE') throw ge;
     // A DELETE of a group the store doesn't know, at the group limit: nothing to delete, no tombstone.
     if (ge) return { status: 'applied' };
+    // With an idempotency key: a repeat answers as the first push did (./push-ledger.ts).
+    const id = typeof request.id === 'string' ? request.id : undefined;
+    const hash = id === undefined ? '' : pushPlanHash(request);
+    const known = id === undefined ? undefined : knownPush(this.st.ledger, this.st.plans, id, hash);
+    if (known) return known;
     if (isStale(this.st, grp, keyStr, method, request.families, t)) {
+      if (id !== undefined) {
+        const h = pushLedgerValue(hash, 'stale');
+        rememberPush(this.st, id, h, now);
+        this.st.journal?.append(`a${encApplyRecord(id, group, now, undefined, [], h)}`);
+      }
       // Answer only once the newer write that makes this one stale is durable (it may still be in flight).
       await this.commitOrThrow();
       return { status: 'stale' };
@@ -142,8 +154,10 @@ export class MemoryStore implements Store {
     const families = request.families.filter((f) => f.series.length > 0 || method === 'POST');
     if (method !== 'DELETE') checkPush(this.st, grp, group, method, families);
     applyPush(this.st, group, keyStr, method, method === 'DELETE' ? [] : families, t, now);
+    const ledgered = id === undefined ? {} : { id, h: pushLedgerValue(hash, 'applied') };
+    if (id !== undefined) rememberPush(this.st, id, ledgered.h!, now);
     this.st.journal?.append(
-      `p${JSON.stringify({ m: method, g: group, pt: t, t: now, f: method === 'DELETE' ? [] : families.map(encFamily) })}`,
+      `p${JSON.stringify({ m: method, g: group, pt: t, t: now, f: method === 'DELETE' ? [] : families.map(encFamily), ...ledgered })}`,
     );
     await this.commitOrThrow();
     return { status: 'applied' };

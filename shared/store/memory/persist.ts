@@ -194,6 +194,11 @@ export function replay(st: MemoryState, line: string): void {
       const group = decLabels(r.g);
       const fams = (r.f as Parameters<typeof decFamily>[0][]).map(decFamily);
       applyPush(st, group, flatKey(group), r.m as PushMethod, fams, r.pt as number, r.t as number);
+      // A push with an idempotency key carries its ledger entry (./push-ledger.ts).
+      if (typeof r.id === 'string' && typeof r.h === 'string') {
+        st.ledger.set(r.id, r.t as number);
+        st.plans.set(r.id, r.h);
+      }
       return;
     }
     case 'f':

@@ -6,6 +6,7 @@
  */
 import { redeliveryMismatch } from '../plan';
 import type { PushResult } from '../types';
+import { type MemoryState, pruneLedger } from './state';
 
 export type SettledPush = 'applied' | 'stale';
 
@@ -28,4 +29,11 @@ export function knownPush(
   const [h, outcome] = (plans.get(id) ?? '').split(' ');
   if (h !== hash || (outcome !== 'applied' && outcome !== 'stale')) throw redeliveryMismatch(id);
   return { status: 'duplicate', first: outcome };
+}
+
+/** Records a settled push with a key in the ledger (the maps applies use). */
+export function rememberPush(st: MemoryState, id: string, value: string, now: number): void {
+  st.ledger.set(id, now);
+  st.plans.set(id, value);
+  pruneLedger(st, now);
 }

@@ -262,7 +262,7 @@ describe('push API and scrape', () => {
   });
 
   it('every own metric name is registered as reserved for the render', async () => {
-    await req(base, 'PUT', '/metrics/job/x', 'm 1\n');
+    await req(base, 'PUT', '/metrics/job/x', 'm 1\n', { 'idempotency-key': 'own-names' });
     await req(base, 'PUT', '/metrics/job/x', 'm 1 5\n');
     const text = (await req(base, 'GET', '/metrics')).text;
     const names = new Set([...text.matchAll(/^# TYPE (accrue_\w+) /gm)].map((m) => m[1]));

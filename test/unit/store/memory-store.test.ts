@@ -19,6 +19,7 @@ import {
   req,
   seriesValue,
   set,
+  thrown,
 } from '../../contract/helpers';
 
 const G = { job: 'a', instance: 'i' };
@@ -131,6 +132,25 @@ describe('journal recovery', () => {
     await r.close();
     const again = await MemoryStore.open({ dir });
     expect(seriesValue(await again.snapshot(), G, 'x_total')).toBe(2);
+    await again.close();
+  });
+
+  it('keeps the ledger entries of keyed pushes (applied and stale) across a crash and a compaction', async () => {
+    const dir = await newDir();
+    const s = await MemoryStore.open({ dir });
+    const put = (id: string, t: number, v: number) =>
+      ({ method: 'PUT', group: G, pushTimeMs: t, families: [gaugeFamily('g', [[{}, v]])], id }) as const;
+    expect((await s.push(put('k1', 100, 1))).status).toBe('applied');
+    expect((await s.push(put('k2', 50, 2))).status).toBe('stale');
+    await s.abandon();
+    const r = await MemoryStore.open({ dir });
+    expect(await r.push(put('k1', 300, 1))).toEqual({ status: 'duplicate', first: 'applied' });
+    expect(await r.push(put('k2', 300, 2))).toEqual({ status: 'duplicate', first: 'stale' });
+    expect((await thrown(() => r.push(put('k1', 300, 9)))).message).toMatch(/other content/);
+    await r.close(); // compacts: the ledger goes into the state file
+    const again = await MemoryStore.open({ dir });
+    expect(await again.push(put('k1', 400, 1))).toEqual({ status: 'duplicate', first: 'applied' });
+    expect(seriesValue(await again.snapshot(), G, 'g')).toBe(1);
     await again.close();
   });
 
