@@ -47,7 +47,9 @@ export function aggregateHandler(ctx: RouteContext) {
     if (result.status === 'duplicate') reply.header(REPLAYED_HEADER, 'true');
     else ctx.cache.invalidate();
     setOutcome(req, result.status);
-    if (result.rejected.length > 0) throw partlyRefused(result, request.ops.length, group);
+    // Refused series were named in the first answer; a replay acknowledges the key (nothing is applied).
+    if (result.status === 'applied' && result.rejected.length > 0)
+      throw partlyRefused(result, request.ops.length, group);
     return reply.code(200).send();
   };
 }

@@ -259,4 +259,149 @@ describe.each(backends)('exactly-once HTTP writes ($name)', (backend) => {
       ).toBe(200);
     });
   });
+
+  describe('aggregating pushes', () => {
+    const AGG = '/api/v1/accrue/aggregate/job/web';
+    const body = (n: number, temp: number, ts = '') =>
+      [
+        '# HELP clicks_total Clicks.',
+        '# TYPE clicks_total counter',
+        `clicks_total{page="home"} ${n}`,
+        '# HELP lat_seconds Latency.',
+        '# TYPE lat_seconds histogram',
+        'lat_seconds_bucket{le="0.1"} 1',
+        'lat_seconds_bucket{le="1"} 2',
+        'lat_seconds_bucket{le="+Inf"} 3',
+        'lat_seconds_sum 2.5',
+        'lat_seconds_count 3',
+        '# HELP temp_celsius Temperature.',
+        '# TYPE temp_celsius gauge',
+        `temp_celsius ${temp}${ts}`,
+        '',
+      ].join('\n');
+    const agg = (b: string | Buffer, headers: Record<string, string> = {}) =>
+      http(svc.base, 'POST', AGG, b, { ...TEXT, ...headers });
+
+    it('sums counters and histograms across pushes; a retry with the key adds nothing; promtool accepts the output', async () => {
+      await start();
+      expect((await agg(body(2, 20), { 'idempotency-key': 'p1' })).status).toBe(200);
+      expect((await agg(body(5, 21), { 'idempotency-key': 'p2' })).status).toBe(200);
+      // Retries of both (one gzipped): acknowledged, not counted again.
+      const r1 = await agg(body(2, 20), { 'idempotency-key': 'p1' });
+      const r2 = await agg(gzipSync(body(5, 21)), { 'idempotency-key': 'p2', 'content-encoding': 'gzip' });
+      for (const r of [r1, r2]) {
+        expect(r.status).toBe(200);
+        expect(r.headers['idempotent-replayed']).toBe('true');
+      }
+      const out = await scrape();
+      expect(sample(out, 'clicks_total{instance="",job="web",page="home"}')).toBe(7);
+      expect(sample(out, 'lat_seconds_bucket{instance="",job="web",le="0.1"}')).toBe(2);
+      expect(sample(out, 'lat_seconds_bucket{instance="",job="web",le="1"}')).toBe(4);
+      expect(sample(out, 'lat_seconds_bucket{instance="",job="web",le="+Inf"}')).toBe(6);
+      expect(sample(out, 'lat_seconds_sum{instance="",job="web"}')).toBe(5);
+      expect(sample(out, 'lat_seconds_count{instance="",job="web"}')).toBe(6);
+      expect(sample(out, 'temp_celsius{instance="",job="web"}')).toBe(21);
+      expect(sample(out, 'accrue_idempotency_keys_total{route="aggregate",outcome="first"}')).toBe(2);
+      expect(sample(out, 'accrue_idempotency_keys_total{route="aggregate",outcome="replayed"}')).toBe(2);
+      expect(promtool(out)).toEqual({ code: 0, output: '' });
+    });
+
+    it('another body under a used key is a 409 and adds nothing', async () => {
+      await start();
+      await agg(body(2, 20), { 'idempotency-key': 'p1' });
+      const r = await agg(body(3, 20), { 'idempotency-key': 'p1' });
+      expect(r.status).toBe(409);
+      expect(r.text).toContain('Idempotency-Key "p1" was already used for a different request');
+      expect(sample(await scrape(), 'clicks_total{instance="",job="web",page="home"}')).toBe(2);
+    });
+
+    it('concurrent retries of one key count once', async () => {
+      await start();
+      const all = await Promise.all(
+        Array.from({ length: 10 }, () => agg(body(1, 20), { 'idempotency-key': 'same' })),
+      );
+      expect(all.map((r) => r.status)).toEqual(Array(10).fill(200));
+      expect(all.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(9);
+      expect(sample(await scrape(), 'clicks_total{instance="",job="web",page="home"}')).toBe(1);
+    });
+
+    it('a first attempt that failed in the store (503) does not consume the key: the retry counts once', async () => {
+      await start();
+      const id = 'http anonymous/flaky';
+      if (faults) faults.failTransactionsWithLedger(id, 4);
+      else (svc.store as MemoryStore).injectApplyFault(id);
+      const first = await agg(body(3, 20), { 'idempotency-key': 'flaky' });
+      expect(first.status).toBe(503);
+      expect(sample(await scrape(), 'clicks_total{instance="",job="web",page="home"}')).toBeUndefined();
+      const retry = await agg(body(3, 20), { 'idempotency-key': 'flaky' });
+      expect(retry.status).toBe(200);
+      expect(retry.headers['idempotent-replayed']).toBeUndefined();
+      expect((await agg(body(3, 20), { 'idempotency-key': 'flaky' })).headers['idempotent-replayed']).toBe(
+        'true',
+      );
+      expect(sample(await scrape(), 'clicks_total{instance="",job="web",page="home"}')).toBe(3);
+    });
+
+    it('without a key every push counts (as on other aggregation gateways)', async () => {
+      await start();
+      await agg(body(1, 20));
+      await agg(body(1, 20));
+      expect(sample(await scrape(), 'clicks_total{instance="",job="web",page="home"}')).toBe(2);
+    });
+
+    it('gauges: last writer wins by event time (the sample timestamp), not arrival', async () => {
+      await start();
+      const now = Date.now();
+      await agg('# TYPE t gauge\nt 5 ' + String(now - 1000) + '\n');
+      await agg('# TYPE t gauge\nt 3 ' + String(now - 5000) + '\n'); // older event, later arrival
+      expect(sample(await scrape(), 't{instance="",job="web"}')).toBe(5);
+      await agg('# TYPE t gauge\nt 8\n'); // no timestamp: the arrival time, newest
+      expect(sample(await scrape(), 't{instance="",job="web"}')).toBe(8);
+    });
+
+    it('series the store refuses are named; the others are applied once under the key', async () => {
+      await start();
+      await push('PUT', '/metrics/job/other', '# TYPE clicks_total gauge\nclicks_total 1\n');
+      const first = await agg(body(4, 20), { 'idempotency-key': 'retry-me' });
+      expect(first.status).toBe(400);
+      expect(first.text).toMatch(/1 of 3 series refused .*the other series were applied/);
+      const retry = await agg(body(4, 20), { 'idempotency-key': 'retry-me' });
+      expect(retry.status).toBe(200);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(sample(await scrape(), 'lat_seconds_count{instance="",job="web"}')).toBe(3);
+    });
+
+    it.each<[string, string, RegExp]>([
+      ['a summary', '# TYPE s summary\ns_sum 1\ns_count 1\n', /s: summaries are refused/],
+      ['an untyped sample', 'u 1\n', /u: untyped samples are refused/],
+      [
+        'a negative counter',
+        '# TYPE c_total counter\nc_total -1\n',
+        /c_total\.value: counter increment must be a finite number >= 0/,
+      ],
+      ['a __proto__ label', '# TYPE c_total counter\nc_total{__proto__="x"} 1\n', /__proto__/],
+      [
+        'a far-future timestamp',
+        '# TYPE t gauge\nt 1 99999999999999\n',
+        /timestamp: must be >= 0 and at most 300000 ms ahead/,
+      ],
+      [
+        'a newline and quote in a label value with a bad value',
+        '# TYPE c_total counter\nc_total{a="x\\n\\"y"} NaN\n',
+        /c_total\{a="x\\n\\"y"\}\.value/,
+      ],
+    ])('refuses %s with a 400 naming it; nothing applied', async (_what, text, rule) => {
+      await start();
+      const r = await agg(`# TYPE ok_total counter\nok_total 1\n${text}`);
+      expect(r.status).toBe(400);
+      expect(r.text).toMatch(rule);
+      expect(await scrape()).not.toContain('ok_total{');
+    });
+
+    it('only POST: PUT and DELETE on the aggregate path are 404', async () => {
+      await start();
+      expect((await http(svc.base, 'PUT', AGG, 'x 1\n')).status).toBe(404);
+      expect((await http(svc.base, 'DELETE', AGG)).status).toBe(404);
+    });
+  });
 });
