@@ -6,13 +6,15 @@
  * - histogram: its buckets are this push's observations (cumulative in the body; `histogram_observe` with
  *   per-bucket counts, whole numbers), summed into the series with the same bucket layout;
  * - gauge: the sample is the new value (`gauge_set`), last writer wins by event time: the sample's
- *   timestamp when the body has one, else the arrival time, as for SQS gauge events;
+ *   timestamp when the body has one (clamped to the clock plus the allowed skew), else the arrival time,
+ *   as for SQS gauge events;
  * - summary and untyped are refused: quantiles can't be summed, and an untyped sample doesn't say whether
  *   to sum or to replace it.
  *
  * Every op is checked with the store's own op rule (`opProblems`) here, at the edge, so a body is applied
  * whole or refused whole, with paths naming the family and series, not the op.
  */
+import { ENVELOPE_LIMITS } from '../ingest/constants';
 import { type Problem, RejectReason, ValidationError } from '../model/errors';
 import type { HistogramSeries, Labels, MetricFamily, ScalarSeries } from '../model/types';
 import { opProblems } from '../store/families';
@@ -21,7 +23,7 @@ import type { ApplyRequest, GroupingKey, MetricOp } from '../store/types';
 export interface DeltaOptions {
   /** Arrival time: a gauge sample's event time when it has no timestamp. */
   readonly nowMs: number;
-  /** How far a sample timestamp may lie ahead of `nowMs` (the SQS path's event-time bound). */
+  /** How far a sample timestamp may lie ahead of `nowMs`; later ones are clamped (the SQS path's rule). */
   readonly maxFutureMs: number;
 }
 
@@ -52,15 +54,18 @@ export function deltaRequest(
     const help = f.help ? { help: f.help } : {};
     for (const sr of f.series as readonly (ScalarSeries | HistogramSeries)[]) {
       const path = `${f.name}${labelText(sr.labels)}`;
-      const t = sr.timestampMs;
+      let t = sr.timestampMs;
       if (t !== undefined) {
-        if (!(t >= 0 && t <= options.nowMs + options.maxFutureMs)) {
+        if (!(t >= 0 && t <= ENVELOPE_LIMITS.maxTimeMs)) {
           problems.push({
             path: `${path} timestamp`,
-            message: `must be >= 0 and at most ${options.maxFutureMs} ms ahead of the gateway's clock`,
+            message: `must be >= 0 and at most ${ENVELOPE_LIMITS.maxTimeMs} (the end of the Date range, ms)`,
           });
           continue;
         }
+        // The SQS path's rule (appliedTime in shared/ingest/map.ts): a time ahead of the clock by more
+        // than the allowed skew is clamped to it, so no producer pins a gauge ahead of everyone else.
+        t = Math.min(t, options.nowMs + options.maxFutureMs);
         eventTimeMs = Math.max(eventTimeMs, t);
       }
       const op = opOf(f, sr, help, t ?? options.nowMs, path, problems);

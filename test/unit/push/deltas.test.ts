@@ -58,6 +58,12 @@ describe('deltaRequest: an aggregating push as store ops', () => {
     expect(r.eventTimeMs).toBe(1_699_999_999_000);
   });
 
+  it('a timestamp ahead of the clock by more than the skew is clamped to it (the SQS rule)', () => {
+    const r = request('# TYPE temp gauge\ntemp 1 99999999999999\n');
+    expect(r.ops[0]).toMatchObject({ kind: 'gauge_set', timeMs: NOW + 300_000 });
+    expect(r.eventTimeMs).toBe(NOW + 300_000);
+  });
+
   it('grouping labels in the body are overridden by the path', () => {
     const r = request('# TYPE c counter\nc{job="other",x="1"} 1\n');
     expect(r.ops[0]!.labels).toEqual({ x: '1' });
@@ -79,9 +85,9 @@ describe('deltaRequest: an aggregating push as store ops', () => {
       /h\.counts: must be an array of non-negative integers/,
     ],
     [
-      'far-future timestamp',
-      '# TYPE g gauge\ng 1 99999999999999\n',
-      /g timestamp: must be >= 0 and at most 300000 ms ahead/,
+      'a timestamp beyond the Date range',
+      '# TYPE g gauge\ng 1 9000000000000000\n',
+      /g timestamp: must be >= 0 and at most 8640000000000000/,
     ],
     ['reserved name', '# TYPE accrue_x counter\naccrue_x 1\n', /reserved/],
     ['__proto__ label', '# TYPE c counter\nc{__proto__="x"} 1\n', /__proto__/],
