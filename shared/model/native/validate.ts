@@ -245,6 +245,7 @@ export function nativeHistogramProblems(
   input: unknown,
   observations: Observations,
   path = '',
+  variantFromValues = false,
 ): { problems: Problem[]; native?: NativeHistogram } {
   const problems: Problem[] = [];
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -271,10 +272,13 @@ export function nativeHistogramProblems(
       message: `at most ${MAX_NATIVE_BUCKETS} buckets in all (positive and negative)`,
     });
   }
-  // The integer variant: no side gave float counts and the zero bucket and count are whole numbers.
+  // The integer variant: no side gave float counts (or, for the stored shape, every population is a
+  // whole number: it is written as the integer variant) and the zero bucket and count are whole numbers.
+  const whole = (b: Side | undefined) => b === undefined || b.buckets.counts.every(Number.isSafeInteger);
   const integer =
-    positive?.integer !== false &&
-    negative?.integer !== false &&
+    (variantFromValues
+      ? whole(positive) && whole(negative)
+      : positive?.integer !== false && negative?.integer !== false) &&
     Number.isSafeInteger(zeroCount) &&
     Number.isSafeInteger(observations.count);
   if (problems.length > 0 || !positive || !negative || schema === undefined) return { problems };
@@ -342,7 +346,8 @@ const SHAPE_FIELDS: ReadonlySet<string> = new Set([
 
 /**
  * Problems of a value claimed to be a `NativeHistogram` (a push handed to a store, a stored record read
- * back): the same rules as `nativeHistogramProblems`, with both sides in the absolute (float) form.
+ * back): the same rules as `nativeHistogramProblems`, with both sides in the absolute form; a histogram
+ * whose populations and count are all whole numbers is checked as the integer variant (it is written as one).
  */
 export function nativeShapeProblems(
   value: unknown,
@@ -369,5 +374,5 @@ export function nativeShapeProblems(
     input[`${side}Counts`] = own(b, 'counts') ?? [];
   }
   if (problems.length > 0) return { problems };
-  return nativeHistogramProblems(input, observations, path);
+  return nativeHistogramProblems(input, observations, path, true);
 }

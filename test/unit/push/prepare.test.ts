@@ -1,4 +1,5 @@
 import { ParseError, RejectReason, ValidationError } from '../../../shared/model/errors';
+import { observeNative } from '../../../shared/model/native';
 import type { MetricFamily } from '../../../shared/model/types';
 import { preparePush } from '../../../shared/push/prepare';
 
@@ -396,5 +397,59 @@ describe('preparePush: refused pushes', () => {
 
   it('handles a CR in the text body as a parse error, not a silent accept', () => {
     expect(() => preparePush('PUT', group, 'm 1\r\n', T)).toThrow();
+  });
+});
+
+describe('preparePush: native histograms (HTTP protobuf and SQS push events)', () => {
+  const native = observeNative([0.5, 2, 2], 2, 0).native;
+  const fam = (n: unknown, count = 3): MetricFamily[] =>
+    [
+      {
+        name: 'nh_seconds',
+        help: '',
+        type: 'histogram',
+        series: [{ labels: {}, buckets: [], sum: 4.5, count, native: n }],
+      },
+    ] as unknown as MetricFamily[];
+
+  it('keeps a valid native histogram on the series', () => {
+    const req = preparePush('PUT', { job: 'j' }, fam(native), 1000);
+    expect((req.families[0]!.series[0] as { native?: unknown }).native).toEqual(native);
+  });
+
+  it.each([
+    [
+      'a __proto__ key',
+      JSON.parse(`{"__proto__":{"schema":1},${JSON.stringify(native).slice(1)}`),
+      /native\.__proto__: unknown field/,
+    ],
+    ['a schema as a string', { ...native, schema: '2' }, /native\.schema: must be an integer in -4\.\.8/],
+    [
+      'sides that are not objects',
+      { ...native, positive: [1, 2] },
+      /native\.positive: must be an object \{spans, counts\}/,
+    ],
+    [
+      'a NaN population',
+      { ...native, positive: { ...native.positive, counts: [Number.NaN, 1] } },
+      /positive_counts\[0\]: must be a finite number >= 0/,
+    ],
+    ['a native histogram that is null', null, /native: must be an object/],
+  ])('refuses %s, naming the field', (_name, n, message) => {
+    let err: unknown;
+    try {
+      preparePush('PUT', { job: 'j' }, fam(n), 1000);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).reason).toBe(RejectReason.invalid);
+    expect((err as Error).message).toMatch(message);
+  });
+
+  it('refuses a count below the native buckets', () => {
+    expect(() => preparePush('PUT', { job: 'j' }, fam(native, 2), 1000)).toThrow(
+      /sample_count: 2 differs from the 3 observations/,
+    );
   });
 });
