@@ -316,6 +316,43 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         expect(seriesValue(await s.snapshot(), G, 'aria_fills_total')).toBe(20);
       });
 
+      c(
+        'a batch mixing a request committed in parts with small ones of its group applies them all',
+        async () => {
+          // Found by the soak: the packer did not count a multi-part request's header as an action, so a
+          // wide message (fresh or redelivered) batched with small ones could fill a transaction to 101
+          // actions, which DynamoDB refuses for good (the whole batch went to the DLQ). Both parities of
+          // the small requests' action count, so that one of them fills a transaction exactly.
+          const s = await newStore();
+          const wide = (id: string) =>
+            req(
+              id,
+              G,
+              Array.from({ length: 150 }, (_, k) => inc('aria_wide_total', { k: `k${k}` }, 1)),
+            );
+          const smalls = (tag: string, extra: boolean) =>
+            Array.from({ length: 45 }, (_, i) =>
+              req(`${tag}-${i}`, G, [
+                inc('aria_wide_total', { k: `${tag}-${i}` }, 1),
+                ...(extra && i === 0 ? [inc('aria_wide_total', { k: `${tag}-extra` }, 1)] : []),
+              ]),
+            );
+          for (const [tag, extra] of [
+            ['a', false],
+            ['b', true],
+          ] as const) {
+            const fresh = await s.apply([wide(`wide-${tag}`), ...smalls(`fresh-${tag}`, extra)]);
+            expect(fresh.map((r) => r.status)).toEqual(fresh.map(() => 'applied'));
+            const again = await s.apply([wide(`wide-${tag}`), ...smalls(`dup-${tag}`, extra)]);
+            expect(again.map((r) => r.status)).toEqual(['duplicate', ...again.slice(1).map(() => 'applied')]);
+          }
+          const snap = await s.snapshot();
+          expect(seriesValue(snap, G, 'aria_wide_total', { k: 'k149' })).toBe(2);
+          expect(seriesValue(snap, G, 'aria_wide_total', { k: 'dup-b-44' })).toBe(1);
+          expect(seriesValue(snap, G, 'aria_wide_total', { k: 'fresh-b-extra' })).toBe(1);
+        },
+      );
+
       c('random redelivery schedules keep exact totals (property, fixed seed)', async () => {
         // Model: 12 requests; each adds to one of 3 counter series and sets one gauge at some event time.
         // A schedule redelivers them in random batches, some of them concurrently; the end state must be

@@ -3,7 +3,10 @@
  * the local event-source runner and the ingest pipeline into the DynamoDB store on DynamoDB Local (and a
  * smaller run on the memory store), with every fault kind injected: worker death after commit,
  * throttling (store and SDK), visibility expiry, duplicate producer sends, lost DynamoDB responses,
- * malformed messages. Ends with exact totals against the producer-side count: zero lost, zero doubled.
+ * malformed messages; and the delivery shapes (bench/soak/shapes.ts) at their smallest scale: wide
+ * messages committed in parts, gauge set + incs in one message and across messages, every shape message
+ * redelivered in other batches, PUTs killed half-way and retried. Ends with exact totals against the
+ * producer-side count: zero lost, zero doubled.
  */
 import { runSoak, type SoakReport } from '../../bench/soak';
 import { dynamoEndpoint, sqsEndpoint } from '../support/aws';
@@ -27,8 +30,11 @@ describe('soak with injected faults', () => {
       // Smaller messages than the CLI's default: more messages, so more faults in a short run.
       maxMessageBytes: 24_576,
       drainTimeoutMs: 120_000,
+      shapeScale: 4,
     });
     expect(explain(rep)).toBe('');
+    expect(rep.shapes).toEqual({ wide: 4, mixed: 8, secondPhase: 13, redelivered: 12, pushesKilled: 4 });
+    expect(rep.deadLetters.unexpected).toEqual([]);
     expect(rep.failed).toBe(0);
     expect(rep.lostEvents).toBe(0);
     expect(rep.doubledEvents).toBe(0);
@@ -60,6 +66,7 @@ describe('soak with injected faults', () => {
       seed: 5,
       maxMessageBytes: 16_384,
       drainTimeoutMs: 120_000,
+      shapeScale: 4,
     });
     expect(explain(rep)).toBe('');
     expect([rep.lostEvents, rep.doubledEvents, rep.failed]).toEqual([0, 0, 0]);

@@ -21,9 +21,11 @@ export class Plan {
   readonly series = new Map<string, SeriesAcc>();
   readonly groups = new Map<string, GroupAcc>();
   ledgers = 0;
+  /** Ledger header keys of the multi-part requests packed so far: each is one more action (./apply-exec.ts). */
+  readonly headers = new Set<string>();
 }
 
-/** Actions a plan needs: ledgers, series, and with any series the group metas, new-series counters and one generation shard. */
+/** Actions a plan needs: ledgers (and multi-part headers), series, and with any series the group metas, new-series counters and one generation shard. */
 function countActions(keys: Map<string, PackKey>, ledgers: number, exists: (k: string) => boolean): number {
   if (keys.size === 0) return ledgers;
   const groups = new Set<string>();
@@ -76,12 +78,16 @@ export function fits(plan: Plan, u: Unit, exists: (k: string) => boolean): boole
     if (k?.add) return false;
     if (!k) keys.set(o.key, { gpk: o.req.gpk, fam: o.op.name, set: true, add: false });
   }
-  return countActions(keys, plan.ledgers + (u.ledger ? 1 : 0), exists) <= MAX_ACTIONS;
+  const header = u.req.header !== undefined && !plan.headers.has(u.req.header) ? 1 : 0;
+  return (
+    countActions(keys, plan.ledgers + (u.ledger ? 1 : 0) + plan.headers.size + header, exists) <= MAX_ACTIONS
+  );
 }
 
 export function addToPlan(plan: Plan, u: Unit): void {
   plan.units.push(u);
   if (u.ledger) plan.ledgers++;
+  if (u.req.header !== undefined) plan.headers.add(u.req.header);
   for (const o of u.adds) {
     const k = plan.keys.get(o.key);
     if (k) k.add = true;
