@@ -83,9 +83,6 @@ export function shapeMatches(
   return count === names.size;
 }
 
-/** The bucket-layout rules live in shared/model/buckets.ts; the stores import them from here. */
-export { boundsKey, sameBounds };
-
 /** Number of labels in a shape key. */
 export function shapeSize(shape: string): number {
   if (shape === '') return 0;

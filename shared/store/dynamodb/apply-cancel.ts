@@ -2,13 +2,8 @@
  * Learning from a cancelled apply transaction (ALL_OLD per failed condition): duplicates, redelivery
  * mismatches, stale sets, existence, limits and families redefined meanwhile.
  */
-import {
-  boundsKey,
-  bucketLayoutConflict,
-  familyConflict,
-  nativeLayoutConflict,
-  type SeriesLimit,
-} from '../families';
+import { boundsKey } from '../../model/buckets';
+import { bucketLayoutConflict, familyConflict, nativeLayoutConflict, type SeriesLimit } from '../families';
 import { redeliveryMismatch } from '../plan';
 import type { Desc, POp, SeriesAcc } from './apply-types';
 import { failRequest, rejectOp } from './apply-types';

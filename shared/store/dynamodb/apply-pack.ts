@@ -2,10 +2,12 @@
  * Packing units into transactions of at most 100 actions (Plan), and summing the ops of a plan per series
  * and per group (accumulate).
  */
-import { bucketLayoutConflict, sameBounds } from '../families';
+
+import { sameBounds } from '../../model/buckets';
+import { newerSet } from '../../model/gauge';
+import { bucketLayoutConflict } from '../families';
 import { type GroupAcc, MAX_ACTIONS, rejectOp, type SeriesAcc, type Unit } from './apply-types';
 import type { StoreContext } from './context';
-import { newerSet } from './write-cache';
 
 interface PackKey {
   readonly gpk: string;

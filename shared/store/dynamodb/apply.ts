@@ -3,7 +3,9 @@
  * its ledger key), then run as packed transactions until every part is applied, duplicate or failed.
  * Packing is ./apply-pack.ts, one transaction ./apply-exec.ts, a cancelled one ./apply-cancel.ts.
  */
+
 import { TransientError, ValidationError } from '../../model/errors';
+import { newerSet } from '../../model/gauge';
 import {
   groupLimitError,
   groupShapeNames,
@@ -31,7 +33,6 @@ import type { StoreContext } from './context';
 import { toAccrue } from './io';
 import { backoffMs, describe, sleep } from './retry';
 import { resolveSchemas } from './schemas';
-import { newerSet } from './write-cache';
 
 export async function applyRequests(
   ctx: StoreContext,

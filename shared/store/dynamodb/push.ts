@@ -4,10 +4,10 @@
  */
 
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { boundsKey } from '../../model/buckets';
 import { TransientError, ValidationError } from '../../model/errors';
 import type { HistogramSeries, Labels, MetricFamily, MetricType } from '../../model/types';
 import {
-  boundsKey,
   type FamilySchema,
   failureReason,
   familyConflict,

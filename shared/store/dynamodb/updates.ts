@@ -4,7 +4,8 @@
  */
 
 import type { TransactWriteItem, Update } from '@aws-sdk/client-dynamodb';
-import { boundsKey, type FamilySchema } from '../families';
+import { boundsKey } from '../../model/buckets';
+import type { FamilySchema } from '../families';
 import type { MetricOp } from '../types';
 import type { GroupAcc, SeriesAcc } from './apply-types';
 import {
@@ -45,7 +46,8 @@ export function seriesUpdate(ctx: StoreContext, a: SeriesAcc): Update {
     const tv = e.v(n(op.timeMs));
     sets.push(`${e.n('v')} = ${vv}`, `${e.n('ts')} = ${tv}`, `${e.n('sv')} = ${vv}`);
     if (!a.isNew) {
-      // Ties compare with the last SET's value `sv` (adds may have moved `v`): a redelivered set is
+      // The gauge rule of shared/model/gauge.ts (`gaugeSetWins`) as a condition: a later time wins, on a
+      // tie the larger value. Ties compare with the last SET's value `sv` (adds may have moved `v`): a redelivered set is
       // stale and never undoes later adds. Items written before `sv` existed compare with `v`.
       const ts = e.n('ts');
       const sv = e.n('sv');

@@ -3,6 +3,7 @@
  * is a guess that a transaction's condition checks: a wrong one cancels it and is corrected
  * (./apply-cancel.ts), so the caches make writes cheaper, never wrong.
  */
+import { newerSet } from '../../model/gauge';
 import type { SchemaEntry } from './assemble';
 
 export class WriteCache {
@@ -37,12 +38,4 @@ export class WriteCache {
     this.bigValue.clear();
     this.eventFloor.clear();
   }
-}
-
-/** Gauge set order: a later event time wins; on a tie, the larger value. */
-export function newerSet(
-  a: { value: number; timeMs: number },
-  b: { value: number; timeMs: number },
-): boolean {
-  return a.timeMs > b.timeMs || (a.timeMs === b.timeMs && a.value > b.value);
 }

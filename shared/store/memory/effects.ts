@@ -2,6 +2,7 @@
  * The effects of accepted writes on the state: an op, a push, a push failure, a wipe. Called for live writes
  * and, with the same arguments, when the journal is replayed (./persist.ts), so both give the same state.
  */
+import { gaugeSetWins } from '../../model/gauge';
 import type { HistogramSeries, MetricFamily, ScalarSeries, SummarySeries } from '../../model/types';
 import { opFamilyType } from '../families';
 import type { GroupingKey, MetricOp, PushMethod } from '../types';
@@ -24,7 +25,7 @@ export function applyOp(
     // have moved): a redelivered set is stale and does not undo later adds.
     const setMs = existingFam.setMs?.get(sk) ?? Number.NEGATIVE_INFINITY;
     const value = existingFam.setVal?.get(sk) ?? (existingCell as ScalarCell).value;
-    if (!(op.timeMs > setMs || (op.timeMs === setMs && op.value > value))) return false;
+    if (!gaugeSetWins(op.timeMs, op.value, setMs, value)) return false;
   }
   const grp = existingGrp ?? createGroup(st, group, keyStr);
   const fam = existingFam ?? createFamily(st, grp, op.name, opFamilyType(op.kind), op.help ?? '', op.labels);

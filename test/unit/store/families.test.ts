@@ -1,7 +1,7 @@
+import { boundsKey } from '../../../shared/model/buckets';
 import { FamilyConflictError, LimitError, RejectReason, ValidationError } from '../../../shared/model/errors';
 import type { MetricType } from '../../../shared/model/types';
 import {
-  boundsKey,
   bucketLayoutConflict,
   failureReason,
   familyConflict,
