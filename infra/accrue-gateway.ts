@@ -47,12 +47,13 @@ import {
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { Construct } from 'constructs';
 import { SERVICE_LIMIT_DEFAULTS } from '../shared/config';
+import { ENV, LIMIT_ENV } from '../shared/env-names';
 import { type Problem, ValidationError } from '../shared/model/errors';
 import { EMBEDDED_PROFILE_PREFIX } from '../shared/profiles/deployed';
 import { ProfileError } from '../shared/profiles/errors';
 import { loadProfile } from '../shared/profiles/load';
 import { LEDGER_TTL_ATTRIBUTE, SERIES_TTL_ATTRIBUTE } from '../shared/store/dynamodb/tables';
-import type { StoreLimits } from '../shared/store/types';
+import { DEFAULT_LEDGER_TTL_SECONDS, type StoreLimits } from '../shared/store/types';
 
 /** The ALB's idle timeout: 5 s under the service's keep-alive timeout (shared/config.ts). */
 export const ALB_IDLE_TIMEOUT_SECONDS = Math.floor(SERVICE_LIMIT_DEFAULTS.keepAliveTimeoutMs / 1000) - 5;
@@ -158,7 +159,8 @@ export interface AccrueGatewayProps {
   /**
    * Ledger item TTL; must exceed `queueRetention` + `visibilityTimeout` (a redelivered message must still
    * find its ledger item). The default also covers a message that is redriven from the DLQ at the end of
-   * its DLQ retention. @default `queueRetention` + `dlqRetention` + `visibilityTimeout` + 1 day
+   * its DLQ retention. @default the larger of the stores' default (15 days, DEFAULT_LEDGER_TTL_SECONDS) and
+   * `queueRetention` + `dlqRetention` + `visibilityTimeout` + 1 day
    */
   readonly ledgerTtl?: Duration;
   /** Store limits (`ACCRUE_MAX_*`). @default shared/store/types DEFAULT_LIMITS */
@@ -267,16 +269,6 @@ export interface ResolvedAccrueGatewayProps {
   readonly logRetention: logs.RetentionDays;
 }
 
-/** Environment names of `shared/store/types` StoreLimits (see shared/config.ts). */
-const LIMIT_ENV: Readonly<Record<keyof StoreLimits, string>> = {
-  maxSeriesPerFamily: 'ACCRUE_MAX_SERIES_PER_FAMILY',
-  maxSeriesPerGroup: 'ACCRUE_MAX_SERIES_PER_GROUP',
-  maxSeriesTotal: 'ACCRUE_MAX_SERIES_TOTAL',
-  maxLabelValueLength: 'ACCRUE_MAX_LABEL_VALUE_LENGTH',
-  maxLabelsPerSeries: 'ACCRUE_MAX_LABELS_PER_SERIES',
-  maxGroups: 'ACCRUE_MAX_GROUPS',
-};
-
 /** Defaults, in one place. */
 export function resolveAccrueGatewayProps(props: AccrueGatewayProps): ResolvedAccrueGatewayProps {
   const projectRoot = props.projectRoot ?? REPO_ROOT;
@@ -305,13 +297,17 @@ export function resolveAccrueGatewayProps(props: AccrueGatewayProps): ResolvedAc
     functionArchitecture: props.functionArchitecture ?? lambda.Architecture.ARM_64,
     profile: props.profile ?? 'aria',
     groupTtl: props.groupTtl,
+    // The stores' default (shared/store/types.ts), raised when the queues keep messages longer.
     ledgerTtl:
       props.ledgerTtl ??
       Duration.seconds(
-        secondsOf(queueRetention) +
-          secondsOf(dlqRetention) +
-          secondsOf(visibilityTimeout) +
-          secondsOf(Duration.days(1)),
+        Math.max(
+          DEFAULT_LEDGER_TTL_SECONDS,
+          secondsOf(queueRetention) +
+            secondsOf(dlqRetention) +
+            secondsOf(visibilityTimeout) +
+            secondsOf(Duration.days(1)),
+        ),
       ),
     limits: props.limits ?? {},
     tableRemovalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
@@ -660,10 +656,10 @@ export class AccrueGateway extends Construct {
 
     // ---- configuration shared by every runtime (names: shared/config.ts) ----
     const storeEnv: Record<string, string> = {
-      ACCRUE_STORE: 'dynamodb',
-      ACCRUE_SERIES_TABLE: this.seriesTable.tableName,
-      ACCRUE_LEDGER_TABLE: this.ledgerTable.tableName,
-      ACCRUE_GROUP_TTL_SECONDS: String(p.groupTtl === undefined ? 0 : Math.ceil(secondsOf(p.groupTtl))),
+      [ENV.STORE]: 'dynamodb',
+      [ENV.SERIES_TABLE]: this.seriesTable.tableName,
+      [ENV.LEDGER_TABLE]: this.ledgerTable.tableName,
+      [ENV.GROUP_TTL_SECONDS]: String(p.groupTtl === undefined ? 0 : Math.ceil(secondsOf(p.groupTtl))),
     };
     for (const [k, v] of Object.entries(p.limits)) {
       const name = LIMIT_ENV[k as keyof StoreLimits];
@@ -712,10 +708,10 @@ export class AccrueGateway extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       environment: {
         ...storeEnv,
-        ACCRUE_LEDGER_TTL_SECONDS: String(Math.ceil(secondsOf(p.ledgerTtl))),
-        ACCRUE_DLQ_URL: this.deadLetterQueue.queueUrl,
-        ACCRUE_QUEUE_URL: this.queue.queueUrl,
-        ACCRUE_PROFILE: profile.env,
+        [ENV.LEDGER_TTL_SECONDS]: String(Math.ceil(secondsOf(p.ledgerTtl))),
+        [ENV.DLQ_URL]: this.deadLetterQueue.queueUrl,
+        [ENV.QUEUE_URL]: this.queue.queueUrl,
+        [ENV.PROFILE]: profile.env,
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
@@ -796,10 +792,9 @@ export class AccrueGateway extends Construct {
     });
     this.serviceLogGroup = logGroup('ServiceLogGroup');
     const secrets: Record<string, ecs.Secret> = {};
-    if (props.pushAuthSecret)
-      secrets['ACCRUE_PUSH_AUTH'] = ecs.Secret.fromSecretsManager(props.pushAuthSecret);
+    if (props.pushAuthSecret) secrets[ENV.PUSH_AUTH] = ecs.Secret.fromSecretsManager(props.pushAuthSecret);
     if (props.scrapeAuthSecret)
-      secrets['ACCRUE_SCRAPE_AUTH'] = ecs.Secret.fromSecretsManager(props.scrapeAuthSecret);
+      secrets[ENV.SCRAPE_AUTH] = ecs.Secret.fromSecretsManager(props.scrapeAuthSecret);
     const imageContext = stageServiceImage({
       projectRoot: p.projectRoot,
       dockerfile: p.dockerfile,
@@ -816,9 +811,9 @@ export class AccrueGateway extends Construct {
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'accrue', logGroup: this.serviceLogGroup }),
       environment: {
         ...storeEnv,
-        ACCRUE_HOST: '0.0.0.0',
-        ACCRUE_PORT: String(SERVICE_CONTAINER_PORT),
-        AWS_REGION: stack.region,
+        [ENV.HOST]: '0.0.0.0',
+        [ENV.PORT]: String(SERVICE_CONTAINER_PORT),
+        [ENV.AWS_REGION]: stack.region,
       },
       secrets,
       portMappings: [{ containerPort: SERVICE_CONTAINER_PORT, protocol: ecs.Protocol.TCP }],

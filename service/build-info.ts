@@ -6,6 +6,8 @@
  * `__ACCRUE_BUILD__`); runs from source (npm start, tests) report `unknown` for what only a build knows.
  */
 
+import { version } from '../package.json';
+
 declare const __ACCRUE_BUILD__:
   | {
       readonly revision: string;
@@ -15,7 +17,8 @@ declare const __ACCRUE_BUILD__:
     }
   | undefined;
 
-export const ACCRUE_VERSION = '0.1.0';
+/** The package's version (package.json, the one place it is written; esbuild inlines only this field). */
+export const ACCRUE_VERSION: string = version;
 
 export interface BuildInformation {
   readonly version: string;

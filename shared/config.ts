@@ -3,7 +3,8 @@
  * its default; docs/configuration.md lists them for users. Modules take the parts they need as arguments;
  * nothing else reads `process.env`.
  */
-import { DEFAULT_LIMITS, type StoreLimits } from './store/types';
+import { ENV, LIMIT_ENV } from './env-names';
+import { DEFAULT_LEDGER_TTL_SECONDS, DEFAULT_LIMITS, type StoreLimits } from './store/types';
 
 export interface AwsConfig {
   /** AWS region. Env: AWS_REGION. @default 'us-east-1' */
@@ -178,15 +179,23 @@ function positive(env: Env, name: string, dflt: number): number {
   return v;
 }
 
+function storeLimits(env: Env): StoreLimits {
+  const limits: Partial<Record<keyof StoreLimits, number>> = {};
+  for (const k of Object.keys(LIMIT_ENV) as (keyof StoreLimits)[]) {
+    limits[k] = int(env, LIMIT_ENV[k], DEFAULT_LIMITS[k]);
+  }
+  return limits as StoreLimits;
+}
+
 function serviceLimits(env: Env): ServiceLimits {
   const d = SERVICE_LIMIT_DEFAULTS;
   const limits: ServiceLimits = {
-    requestTimeoutMs: positive(env, 'ACCRUE_REQUEST_TIMEOUT_MS', d.requestTimeoutMs),
-    headersTimeoutMs: positive(env, 'ACCRUE_HEADERS_TIMEOUT_MS', d.headersTimeoutMs),
-    keepAliveTimeoutMs: positive(env, 'ACCRUE_KEEP_ALIVE_TIMEOUT_MS', d.keepAliveTimeoutMs),
-    idleTimeoutMs: positive(env, 'ACCRUE_IDLE_TIMEOUT_MS', d.idleTimeoutMs),
-    maxSeriesPerPush: positive(env, 'ACCRUE_MAX_SERIES_PER_PUSH', d.maxSeriesPerPush),
-    maxInflightBodyBytes: positive(env, 'ACCRUE_MAX_INFLIGHT_BODY_BYTES', d.maxInflightBodyBytes),
+    requestTimeoutMs: positive(env, ENV.REQUEST_TIMEOUT_MS, d.requestTimeoutMs),
+    headersTimeoutMs: positive(env, ENV.HEADERS_TIMEOUT_MS, d.headersTimeoutMs),
+    keepAliveTimeoutMs: positive(env, ENV.KEEP_ALIVE_TIMEOUT_MS, d.keepAliveTimeoutMs),
+    idleTimeoutMs: positive(env, ENV.IDLE_TIMEOUT_MS, d.idleTimeoutMs),
+    maxSeriesPerPush: positive(env, ENV.MAX_SERIES_PER_PUSH, d.maxSeriesPerPush),
+    maxInflightBodyBytes: positive(env, ENV.MAX_INFLIGHT_BODY_BYTES, d.maxInflightBodyBytes),
   };
   if (limits.headersTimeoutMs > limits.requestTimeoutMs)
     throw new Error('ACCRUE_HEADERS_TIMEOUT_MS: must not exceed ACCRUE_REQUEST_TIMEOUT_MS');
@@ -194,72 +203,65 @@ function serviceLimits(env: Env): ServiceLimits {
 }
 
 export function loadConfig(env: Env = process.env): AccrueConfig {
-  const kind = str(env, 'ACCRUE_STORE') ?? 'memory';
+  const kind = str(env, ENV.STORE) ?? 'memory';
   if (kind !== 'memory' && kind !== 'dynamodb')
     throw new Error(`ACCRUE_STORE: must be memory or dynamodb, got ${JSON.stringify(kind)}`);
-  const endpoint = str(env, 'AWS_ENDPOINT_URL');
+  const endpoint = str(env, ENV.AWS_ENDPOINT_URL);
   return {
     aws: {
-      region: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1',
+      region: str(env, ENV.AWS_REGION) ?? str(env, ENV.AWS_DEFAULT_REGION) ?? 'us-east-1',
       endpoint,
-      sqsEndpoint: str(env, 'AWS_ENDPOINT_URL_SQS') ?? endpoint,
-      dynamodbEndpoint: str(env, 'AWS_ENDPOINT_URL_DYNAMODB') ?? endpoint,
+      sqsEndpoint: str(env, ENV.AWS_ENDPOINT_URL_SQS) ?? endpoint,
+      dynamodbEndpoint: str(env, ENV.AWS_ENDPOINT_URL_DYNAMODB) ?? endpoint,
     },
     store: {
       kind,
-      dataDir: str(env, 'ACCRUE_DATA_DIR') ?? '.accrue/data',
-      seriesTable: str(env, 'ACCRUE_SERIES_TABLE') ?? 'accrue-series',
-      ledgerTable: str(env, 'ACCRUE_LEDGER_TABLE') ?? 'accrue-ledger',
-      ledgerTtlSeconds: int(env, 'ACCRUE_LEDGER_TTL_SECONDS', 15 * 24 * 3600),
-      groupTtlSeconds: int(env, 'ACCRUE_GROUP_TTL_SECONDS', 0),
-      limits: {
-        maxSeriesPerFamily: int(env, 'ACCRUE_MAX_SERIES_PER_FAMILY', DEFAULT_LIMITS.maxSeriesPerFamily),
-        maxSeriesPerGroup: int(env, 'ACCRUE_MAX_SERIES_PER_GROUP', DEFAULT_LIMITS.maxSeriesPerGroup),
-        maxSeriesTotal: int(env, 'ACCRUE_MAX_SERIES_TOTAL', DEFAULT_LIMITS.maxSeriesTotal),
-        maxLabelValueLength: int(env, 'ACCRUE_MAX_LABEL_VALUE_LENGTH', DEFAULT_LIMITS.maxLabelValueLength),
-        maxLabelsPerSeries: int(env, 'ACCRUE_MAX_LABELS_PER_SERIES', DEFAULT_LIMITS.maxLabelsPerSeries),
-        maxGroups: int(env, 'ACCRUE_MAX_GROUPS', DEFAULT_LIMITS.maxGroups),
-      },
+      dataDir: str(env, ENV.DATA_DIR) ?? '.accrue/data',
+      seriesTable: str(env, ENV.SERIES_TABLE) ?? 'accrue-series',
+      ledgerTable: str(env, ENV.LEDGER_TABLE) ?? 'accrue-ledger',
+      ledgerTtlSeconds: int(env, ENV.LEDGER_TTL_SECONDS, DEFAULT_LEDGER_TTL_SECONDS),
+      groupTtlSeconds: int(env, ENV.GROUP_TTL_SECONDS, 0),
+      limits: storeLimits(env),
     },
     service: {
-      host: str(env, 'ACCRUE_HOST') ?? '127.0.0.1',
-      port: int(env, 'ACCRUE_PORT', 9091),
-      pushAuth: str(env, 'ACCRUE_PUSH_AUTH'),
-      scrapeAuth: str(env, 'ACCRUE_SCRAPE_AUTH'),
-      adminApi: bool(env, 'ACCRUE_ADMIN_API', false),
-      maxBodyBytes: int(env, 'ACCRUE_MAX_BODY_BYTES', 8 * 1024 * 1024),
-      snapshotRefreshMs: int(env, 'ACCRUE_SNAPSHOT_REFRESH_MS', 1000),
-      snapshotMaxAgeMs: int(env, 'ACCRUE_SNAPSHOT_MAX_AGE_MS', 60_000),
+      host: str(env, ENV.HOST) ?? '127.0.0.1',
+      port: int(env, ENV.PORT, 9091),
+      pushAuth: str(env, ENV.PUSH_AUTH),
+      scrapeAuth: str(env, ENV.SCRAPE_AUTH),
+      adminApi: bool(env, ENV.ADMIN_API, false),
+      maxBodyBytes: int(env, ENV.MAX_BODY_BYTES, 8 * 1024 * 1024),
+      snapshotRefreshMs: int(env, ENV.SNAPSHOT_REFRESH_MS, 1000),
+      snapshotMaxAgeMs: int(env, ENV.SNAPSHOT_MAX_AGE_MS, 60_000),
       limits: serviceLimits(env),
-      producers: str(env, 'ACCRUE_PRODUCERS'),
+      producers: str(env, ENV.PRODUCERS),
     },
     ingest: {
-      profile: str(env, 'ACCRUE_PROFILE') ?? 'aria',
-      queueUrl: str(env, 'ACCRUE_QUEUE_URL'),
-      dlqUrl: str(env, 'ACCRUE_DLQ_URL'),
-      maxMessageBytes: int(env, 'ACCRUE_MAX_MESSAGE_BYTES', 262_144),
-      maxEventFutureMs: int(env, 'ACCRUE_MAX_EVENT_FUTURE_MS', 300_000),
-      instance: str(env, 'ACCRUE_INSTANCE') ?? str(env, 'AWS_LAMBDA_FUNCTION_NAME') ?? 'accrue-local',
-      batchSize: int(env, 'ACCRUE_BATCH_SIZE', 10),
-      batchWindowMs: int(env, 'ACCRUE_BATCH_WINDOW_MS', 0),
-      visibilityTimeoutSeconds: int(env, 'ACCRUE_VISIBILITY_TIMEOUT_SECONDS', 30),
-      maxReceiveCount: int(env, 'ACCRUE_MAX_RECEIVE_COUNT', 5),
-      pollers: int(env, 'ACCRUE_POLLERS', 1),
-      waitTimeSeconds: int(env, 'ACCRUE_WAIT_TIME_SECONDS', 20),
-      producers: str(env, 'ACCRUE_PRODUCERS'),
+      profile: str(env, ENV.PROFILE) ?? 'aria',
+      queueUrl: str(env, ENV.QUEUE_URL),
+      dlqUrl: str(env, ENV.DLQ_URL),
+      maxMessageBytes: int(env, ENV.MAX_MESSAGE_BYTES, 262_144),
+      maxEventFutureMs: int(env, ENV.MAX_EVENT_FUTURE_MS, 300_000),
+      instance: str(env, ENV.INSTANCE) ?? str(env, ENV.AWS_LAMBDA_FUNCTION_NAME) ?? 'accrue-local',
+      batchSize: int(env, ENV.BATCH_SIZE, 10),
+      batchWindowMs: int(env, ENV.BATCH_WINDOW_MS, 0),
+      visibilityTimeoutSeconds: int(env, ENV.VISIBILITY_TIMEOUT_SECONDS, 30),
+      maxReceiveCount: int(env, ENV.MAX_RECEIVE_COUNT, 5),
+      pollers: int(env, ENV.POLLERS, 1),
+      waitTimeSeconds: int(env, ENV.WAIT_TIME_SECONDS, 20),
+      producers: str(env, ENV.PRODUCERS),
     },
     local: {
-      sqsHost: str(env, 'ACCRUE_LOCAL_SQS_HOST') ?? '127.0.0.1',
-      sqsPort: int(env, 'ACCRUE_LOCAL_SQS_PORT', 9324),
-      queueName: str(env, 'ACCRUE_QUEUE_NAME') ?? 'accrue-events',
-      dlqName: str(env, 'ACCRUE_DLQ_NAME') ?? 'accrue-events-dlq',
-      logLevel: (str(env, 'ACCRUE_LOG_LEVEL') ?? 'WARN').toUpperCase(),
-      snapshotRefreshMs: int(env, 'ACCRUE_SNAPSHOT_REFRESH_MS', 100),
+      sqsHost: str(env, ENV.LOCAL_SQS_HOST) ?? '127.0.0.1',
+      sqsPort: int(env, ENV.LOCAL_SQS_PORT, 9324),
+      queueName: str(env, ENV.QUEUE_NAME) ?? 'accrue-events',
+      dlqName: str(env, ENV.DLQ_NAME) ?? 'accrue-events-dlq',
+      logLevel: (str(env, ENV.LOG_LEVEL) ?? 'WARN').toUpperCase(),
+      snapshotRefreshMs: int(env, ENV.SNAPSHOT_REFRESH_MS, 100),
     },
     client: {
-      sqsEndpoint: str(env, 'ACCRUE_SQS_ENDPOINT') ?? str(env, 'AWS_ENDPOINT_URL_SQS') ?? endpoint,
-      serviceUrl: str(env, 'ACCRUE_URL'),
-      localFile: str(env, 'ACCRUE_LOCAL_FILE') ?? '.accrue/local.json',
+      sqsEndpoint: str(env, ENV.SQS_ENDPOINT) ?? str(env, ENV.AWS_ENDPOINT_URL_SQS) ?? endpoint,
+      serviceUrl: str(env, ENV.URL),
+      localFile: str(env, ENV.LOCAL_FILE) ?? '.accrue/local.json',
     },
   };
 }

@@ -228,6 +228,13 @@ export const DEFAULT_LIMITS: StoreLimits = {
   maxGroups: 100_000,
 };
 
+/**
+ * How long every store remembers applied request ids (the idempotency ledger) and DELETE tombstones:
+ * 15 days, above SQS's longest retention (14 days), so a redelivery always finds its id. The CDK construct
+ * raises it when the queues keep messages longer (infra/accrue-gateway.ts).
+ */
+export const DEFAULT_LEDGER_TTL_SECONDS = 15 * 24 * 3600;
+
 export interface Store {
   /** Applies requests; one result per request, in order. Never throws for per-request problems. */
   apply(requests: readonly ApplyRequest[]): Promise<ApplyResult[]>;

@@ -28,6 +28,7 @@ import { normalizeGroupingKey } from '../grouping';
 import {
   type ApplyRequest,
   type ApplyResult,
+  DEFAULT_LEDGER_TTL_SECONDS,
   DEFAULT_LIMITS,
   type GroupInfo,
   type GroupingKey,
@@ -83,7 +84,7 @@ export class DynamoStore implements Store {
   private closed = false;
 
   private constructor(o: DynamoStoreOptions) {
-    const ledgerTtl = o.ledgerTtlSeconds ?? 15 * 24 * 3600;
+    const ledgerTtl = o.ledgerTtlSeconds ?? DEFAULT_LEDGER_TTL_SECONDS;
     const now = o.now ?? Date.now;
     const wallNow = o.wallNow ?? Date.now;
     const segments = Math.max(1, o.scanSegments ?? 4);

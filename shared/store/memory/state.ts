@@ -6,12 +6,16 @@
 import type { AccrueError } from '../../model/errors';
 import type { Labels, MetricType } from '../../model/types';
 import { type FamilySchema, groupCountError, schemaOf } from '../families';
-import { DEFAULT_LIMITS, type GroupingKey, type GroupState, type StoreLimits } from '../types';
+import {
+  DEFAULT_LEDGER_TTL_SECONDS,
+  DEFAULT_LIMITS,
+  type GroupingKey,
+  type GroupState,
+  type StoreLimits,
+} from '../types';
 import { type Cell, Fam, freezeLabels, Grp, own } from './cells';
 import type { Journal } from './journal';
 import type { MemoryStoreOptions } from './memory-store';
-
-const DAY = 24 * 3600 * 1000;
 
 export interface SchemaEntry {
   schema: FamilySchema;
@@ -49,7 +53,7 @@ export class MemoryState {
 
   /** How long applied request ids (and DELETE tombstones) are remembered. */
   get ledgerRetentionMs(): number {
-    return this.opts.ledgerRetentionMs ?? 15 * DAY;
+    return this.opts.ledgerRetentionMs ?? DEFAULT_LEDGER_TTL_SECONDS * 1000;
   }
 }
 
