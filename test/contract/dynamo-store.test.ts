@@ -14,10 +14,6 @@ runStoreContract('DynamoStore (DynamoDB Local)', {
     tablesOf.set(store, tables);
     return store;
   },
-  skip: {
-    'a group limit covers failure-only groups, empty PUTs and DELETE tombstones':
-      'maxGroups is not enforced by the DynamoDB store yet (issue 11 defect 6: needs a group counter kept exact across TTL deletes of tombstones)',
-  },
   // Fails the second part of the request's transactions (ledger `<id>#1`) until the store gives up.
   injectApplyFault: (store, id) =>
     faults.get(store)?.failTransactionsWithLedger(`${id}#1`, (store as DynamoStore).retryAttempts),

@@ -75,6 +75,7 @@ export interface TestStoreOptions {
   readonly now?: () => number;
   readonly retry?: DynamoStoreOptions['retry'];
   readonly scanSegments?: number;
+  readonly tombstoneTtlSeconds?: number;
 }
 
 /** A DynamoStore on two fresh tables; close() destroys the client (tables are left to DynamoDB Local's in-memory lifetime). */
@@ -96,6 +97,7 @@ export async function openTestDynamoStore(o: TestStoreOptions = {}): Promise<{
     ...(o.now ? { now: o.now } : {}),
     retry: { attempts: 4, baseMs: 2, capMs: 20, ...(o.retry ?? {}) },
     ...(o.scanSegments ? { scanSegments: o.scanSegments } : {}),
+    ...(o.tombstoneTtlSeconds ? { tombstoneTtlSeconds: o.tombstoneTtlSeconds } : {}),
     ownsClient: true,
   });
   const drop = async () => {

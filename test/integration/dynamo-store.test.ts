@@ -528,6 +528,56 @@ describe('DynamoStore: pushes that fail half-way keep the counters exact (issue 
   });
 });
 
+describe('DynamoStore: the group count follows the meta items (issue 11, defect 6)', () => {
+  /** `c#groups`.n and the number of meta items, from one consistent scan. */
+  async function groupCount(x: Opened): Promise<{ counter: number | undefined; metas: number }> {
+    const c = testDynamoClient();
+    try {
+      const out = await c.send(new ScanCommand({ TableName: x.tables.seriesTable, ConsistentRead: true }));
+      const items = out.Items ?? [];
+      const counter = items.find((i) => i.pk?.S === 'c#groups')?.n?.N;
+      const metas = items.filter((i) => i.sk?.S === 'meta' && i.pk?.S?.startsWith('g#')).length;
+      return { counter: counter === undefined ? undefined : Number(counter), metas };
+    } finally {
+      c.destroy();
+    }
+  }
+
+  it('through applies, pushes, failures, DELETEs, expiry, tombstone removal, concurrent creators and wipe', async () => {
+    const clock = { t: 1_000_000 };
+    const x = await open({ now: () => clock.t, tombstoneTtlSeconds: 60 });
+    const peer = await DynamoStore.open({
+      client: testDynamoClient(),
+      ...x.tables,
+      now: () => clock.t,
+      tombstoneTtlSeconds: 60,
+      ownsClient: true,
+    });
+    await Promise.all(
+      [x.store, peer].flatMap((s, si) =>
+        Array.from({ length: 6 }, (_, i) =>
+          s.apply([req(`c${si}-${i}`, { job: `g${i % 4}` }, [inc('aria_fills_total', {}, 1)])]),
+        ),
+      ),
+    );
+    expect(await groupCount(x)).toEqual({ counter: 4, metas: 4 });
+    await x.store.push({ method: 'PUT', group: { job: 'p' }, pushTimeMs: 1, families: [] });
+    await peer.recordPushFailure({ job: 'f' }, 1, 'refused');
+    await peer.close();
+    await x.store.deleteGroup({ job: 'unknown' }, 1); // a counted tombstone
+    await x.store.deleteGroup({ job: 'g0' }, 2); // a live group becomes a tombstone: no change
+    expect(await groupCount(x)).toEqual({ counter: 7, metas: 7 });
+    clock.t += 120_000;
+    await x.store.apply([req('fresh', { job: 'g1' }, [inc('aria_fills_total', {}, 1)])]);
+    // Groups not updated for 60 s expire; tombstones past their 60 s go too.
+    await x.store.expire(clock.t, 60_000);
+    expect(await groupCount(x)).toEqual({ counter: 1, metas: 1 });
+    await x.store.wipe();
+    await x.store.apply([req('after-wipe', { job: 'w' }, [inc('aria_fills_total', {}, 1)])]);
+    expect(await groupCount(x)).toEqual({ counter: 1, metas: 1 });
+  });
+});
+
 describe('DynamoStore: no hot partition for the generation (issue 11, defect 8)', () => {
   it('the generation shards written by many requests sit on several partitions', async () => {
     const x = await open();

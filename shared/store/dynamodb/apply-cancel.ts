@@ -79,6 +79,11 @@ export function onCancelled(ctx: StoreContext, reasons: CancellationReason[], de
       }
       case 'meta': {
         const g = d.acc;
+        if (!item) {
+          // Expired or wiped meanwhile: create (and count) it again before the next attempt.
+          ctx.cache.groupExists.set(g.gpk, false);
+          break;
+        }
         const have = readNumber(item?.n) ?? 0;
         if (g.newSeries.length > 0 && have + g.newSeries.length > ctx.limits.maxSeriesPerGroup) {
           limitHits.push({

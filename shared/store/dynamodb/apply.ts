@@ -30,6 +30,7 @@ import {
 } from './apply-types';
 import { groupPk, ledgerKey, MAX_DELTA, readNumber, SK_META, s, seriesSk } from './codec';
 import type { StoreContext } from './context';
+import { ensureGroups } from './group-count';
 import { toAccrue } from './io';
 import { backoffMs, describe, sleep } from './retry';
 import { resolveSchemas } from './schemas';
@@ -231,7 +232,8 @@ export async function learnExistence(ctx: StoreContext, units: Unit[]): Promise<
     for (const o of [...u.adds, ...u.sets])
       if (!ctx.cache.exists.has(o.key) && !unknown.has(o.key)) unknown.set(o.key, o);
   const metas = new Set<string>();
-  for (const u of units) if (!ctx.cache.eventFloor.has(u.req.gpk)) metas.add(u.req.gpk);
+  for (const u of units)
+    if (!ctx.cache.eventFloor.has(u.req.gpk) || !ctx.cache.groupExists.has(u.req.gpk)) metas.add(u.req.gpk);
   if (unknown.size === 0 && metas.size === 0) return;
   if (ctx.cache.exists.size > 500_000) {
     ctx.cache.exists.clear();
@@ -250,6 +252,7 @@ export async function learnExistence(ctx: StoreContext, units: Unit[]): Promise<
     const key = `${it.pk?.S}|${it.sk?.S}`;
     if (it.sk?.S === SK_META) {
       ctx.cache.eventFloor.set(it.pk!.S!, readNumber(it.lastEventMs) ?? Number.NEGATIVE_INFINITY);
+      ctx.cache.groupExists.set(it.pk!.S!, true);
       continue;
     }
     found.add(key);
@@ -258,7 +261,10 @@ export async function learnExistence(ctx: StoreContext, units: Unit[]): Promise<
     if (ts !== undefined && v !== undefined) ctx.cache.noteSet(key, ts, v);
   }
   for (const gpk of metas)
-    if (!ctx.cache.eventFloor.has(gpk)) ctx.cache.eventFloor.set(gpk, Number.NEGATIVE_INFINITY);
+    if (!ctx.cache.eventFloor.has(gpk)) {
+      ctx.cache.eventFloor.set(gpk, Number.NEGATIVE_INFINITY);
+      ctx.cache.groupExists.set(gpk, false);
+    }
   for (const o of ops) ctx.cache.exists.set(o.key, found.has(o.key));
 }
 
@@ -286,6 +292,7 @@ export async function runUnits(ctx: StoreContext, units: Unit[]): Promise<void> 
     if (!units.some((u) => u.state === 'pending')) return;
     const pending = units.filter((u) => u.state === 'pending' && !waitsForSets(u));
     await learnExistence(ctx, pending);
+    await ensureGroups(ctx, units);
     dropKnownStaleSets(ctx, pending);
     const plans = pack(ctx, pending);
     let transient = false;

@@ -86,6 +86,9 @@ export function assembleGroup(
   for (const [name, list] of byFam) families.push(assembleFamily(name, list, schemas.get(name)));
   families.sort((a, b) => cmp(a.name, b.name));
   const num = (k: string) => readNumber(m[k]);
+  // A meta item created ahead of a group's first apply (./group-count.ts) shows once it has content.
+  if (families.length === 0 && num('lastPushMs') === undefined && num('lastPushFailureMs') === undefined)
+    return undefined;
   const reason = readString(m.lastFailureReason);
   return {
     key: readLabels(m.l),

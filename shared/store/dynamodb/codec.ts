@@ -26,6 +26,8 @@ export const SK_META = 'meta';
 export const SK_SCHEMA = 'schema';
 export const PK_TOTAL = 'c#total';
 export const SK_TOTAL = 'c';
+/** The store's group count (meta items: live groups, failure-only groups, DELETE tombstones). */
+export const PK_GROUPS = 'c#groups';
 export const PK_GEN = 'gen';
 export const GEN_SHARDS = 16;
 

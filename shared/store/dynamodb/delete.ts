@@ -13,6 +13,7 @@ import type { GroupingKey, PushResult } from '../types';
 import { resetChangeItem } from './change-index';
 import {
   groupPk,
+  type Item,
   labelsAttr,
   n,
   PK_GEN,
@@ -26,6 +27,7 @@ import {
 import type { StoreContext } from './context';
 import { type CountedEntry, countedChunks } from './counted-chunks';
 import { Expr } from './expr';
+import { groupCountFailure, groupCountUpdate, initGroupCount } from './group-count';
 import { type GroupPartition, toAccrue } from './io';
 import { describeGroup } from './push';
 import { backoffMs, cancellationReasons, sleep } from './retry';
@@ -58,7 +60,8 @@ export async function deleteAt(ctx: StoreContext, group: GroupingKey, t: number)
           putTs: n(t),
           lastUpdateMs: n(ctx.now()),
           n: n(0),
-          expiresAt: n(Math.floor(ctx.now() / 1000) + ctx.tombstoneTtl),
+          // Removed by expire() with the group count's -1 (./group-count.ts), not by DynamoDB's TTL.
+          tombUntil: n(Math.floor(ctx.now() / 1000) + ctx.tombstoneTtl),
         },
         ConditionExpression: `attribute_not_exists(${e.n('pk')}) OR ((attribute_not_exists(${e.n('putTs')}) OR ${e.n('putTs')} <= ${e.v(n(t))}) AND (attribute_not_exists(${e.n('pending')}) OR ${e.n('pending')} <= ${e.v(n(t))}))`,
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -78,12 +81,34 @@ export async function deleteAt(ctx: StoreContext, group: GroupingKey, t: number)
         },
       };
     };
+    if (!meta) {
+      // A group new to the store: its tombstone is counted; at the limit nothing is stored.
+      const created = await createTombstone(ctx, tomb);
+      if (created === 'full') return { status: 'applied' };
+      if (created === 'retry') continue;
+      if (part.series.length === 0 && part.markers.length === 0) return { status: 'applied' };
+      first.splice(0, 1, guard());
+    }
     const r = await removeItems(ctx, gpk, part, first, guard);
     if (r === 'ok') return { status: 'applied' };
     if (r === 'stale') return { status: 'stale' };
     await sleep(backoffMs(attempt, ctx.io.retry));
   }
   throw new TransientError(`DELETE of group ${describeGroup(group)}: the group kept changing; retry later`);
+}
+
+/** Puts the tombstone of a group that has no meta item, counted: 'full' at the group limit. */
+async function createTombstone(ctx: StoreContext, tomb: TransactWriteItem): Promise<'ok' | 'full' | 'retry'> {
+  try {
+    await ctx.io.withRetries(() => ctx.io.transact([tomb, groupCountUpdate(ctx, 1)]));
+    return 'ok';
+  } catch (err) {
+    const reasons = cancellationReasons(err);
+    if (!reasons) throw toAccrue(err);
+    const full = groupCountFailure(ctx, reasons[1]);
+    if (full === 'missing') await initGroupCount(ctx);
+    return full && full !== 'missing' ? 'full' : 'retry';
+  }
 }
 
 /**
@@ -133,6 +158,7 @@ export async function removeItems(
   }
   for (const f of fams) ctx.cache.schemas.delete(f);
   ctx.cache.eventFloor.delete(gpk);
+  ctx.cache.groupExists.delete(gpk);
   return 'ok';
 }
 
@@ -141,7 +167,10 @@ export async function expireGroups(ctx: StoreContext, nowMs: number, ttlMs: numb
   const metas = (await ctx.io.scanAll()).filter((it) => it.sk?.S === SK_META && it.pk?.S?.startsWith('g#'));
   const out: GroupingKey[] = [];
   for (const m of metas) {
-    if (m.deleted !== undefined) continue;
+    if (m.deleted !== undefined) {
+      await dropTombstone(ctx, m, nowMs);
+      continue;
+    }
     const last = readNumber(m.lastUpdateMs) ?? 0;
     if (!(last < cutoff)) continue;
     const gpk = m.pk!.S!;
@@ -163,6 +192,7 @@ export async function expireGroups(ctx: StoreContext, nowMs: number, ttlMs: numb
         },
       },
       { Update: genUpdate(ctx, shardOf(gpk)) },
+      groupCountUpdate(ctx, -1),
     ];
     const guard = (): TransactWriteItem => {
       const x = new Expr();
@@ -179,6 +209,33 @@ export async function expireGroups(ctx: StoreContext, nowMs: number, ttlMs: numb
     if (r === 'ok') out.push(readLabels(m.l));
   }
   return out;
+}
+
+/** Removes a tombstone past its time (`tombUntil`, epoch seconds), with the group count's -1. */
+async function dropTombstone(ctx: StoreContext, m: Item, nowMs: number): Promise<void> {
+  // Tombstones of older versions carry the TTL attribute `expiresAt` instead: removed here too when due.
+  const attr = m.tombUntil !== undefined ? 'tombUntil' : 'expiresAt';
+  const until = readNumber(m[attr]);
+  if (until === undefined || !(until < nowMs / 1000)) return;
+  const e = new Expr();
+  try {
+    await ctx.io.withRetries(() =>
+      ctx.io.transact([
+        {
+          Delete: {
+            TableName: ctx.table,
+            Key: { pk: m.pk!, sk: s(SK_META) },
+            ConditionExpression: `attribute_exists(${e.n('deleted')}) AND ${e.n(attr)} = ${e.v(n(until))}`,
+            ...e.parts(),
+          },
+        },
+        groupCountUpdate(ctx, -1),
+      ]),
+    );
+  } catch (err) {
+    if (!cancellationReasons(err)) throw toAccrue(err);
+    // Written again meanwhile (revived or a newer DELETE): it stays.
+  }
 }
 
 export async function wipeTable(ctx: StoreContext): Promise<void> {

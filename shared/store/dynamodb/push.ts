@@ -43,6 +43,7 @@ import type { StoreContext } from './context';
 import { type CountedEntry, countedChunks } from './counted-chunks';
 import { deleteAt } from './delete';
 import { Expr } from './expr';
+import { groupCountFailure, groupCountUpdate, initGroupCount } from './group-count';
 import { toAccrue } from './io';
 import { backoffMs, cancellationReasons, sleep } from './retry';
 import { revisionToken } from './revision';
@@ -241,9 +242,11 @@ export async function pushToGroup(ctx: StoreContext, request: PushRequest): Prom
         entries.push({ item: deleteExisting(ctx.table, it), family: it.f?.S ?? '', delta: -1 });
       }
     }
+    // A group new to the store is counted in the first transaction (./group-count.ts).
+    const isNew = part.meta === undefined;
     const chunks = countedChunks({
       entries,
-      headSize: 2,
+      headSize: isNew ? 3 : 2,
       head: (c, groupDelta, final) => [
         pushMetaUpdate(ctx, {
           gpk,
@@ -254,8 +257,10 @@ export async function pushToGroup(ctx: StoreContext, request: PushRequest): Prom
           groupDelta,
           totalDelta,
           final,
+          isNew,
         }),
         { Update: genUpdate(ctx, shardOf(gpk)) },
+        ...(isNew && c === 0 ? [groupCountUpdate(ctx, 1)] : []),
       ],
       family: (name, c, d) =>
         c === 0 && firstDefs.has(name)
@@ -267,7 +272,7 @@ export async function pushToGroup(ctx: StoreContext, request: PushRequest): Prom
       firstChunkFamilies: new Set(firstDefs.keys()),
       firstChunkTotal: totalDelta > 0,
     });
-    const r = await writeGroupChunks(ctx, t, chunks);
+    const r = await writeGroupChunks(ctx, t, chunks, isNew ? 2 : undefined);
     if (r === 'stale') return { status: 'stale' };
     if (r === 'ok') {
       for (const it of part.series) {
@@ -304,12 +309,14 @@ export function pushMetaUpdate(
     groupDelta: number;
     totalDelta: number;
     final: boolean;
+    /** The group has no meta item yet: the first transaction creates it. */
+    isNew: boolean;
   },
 ): TransactWriteItem {
   const e = new Expr();
   const tv = e.v(n(o.t));
   const sets = [`${e.n('l')} = ${e.v(labelsAttr(o.group))}`, `${e.n('lastUpdateMs')} = ${e.v(n(ctx.now()))}`];
-  const removes: string[] = [e.n('deleted'), e.n('expiresAt')];
+  const removes: string[] = [e.n('deleted'), e.n('expiresAt'), e.n('tombUntil')];
   // Readers see the push whole (./revision.ts): a revision per transaction, `pending` until the last.
   sets.push(`${e.n('rv')} = ${e.v(s(revisionToken()))}`);
   if (o.final) {
@@ -325,6 +332,7 @@ export function pushMetaUpdate(
     `(attribute_not_exists(${e.n('putTs')}) OR ${e.n('putTs')} <= ${tv})`,
     `(attribute_not_exists(${e.n('pending')}) OR ${e.n('pending')} <= ${tv})`,
   ];
+  if (o.c === 0) conds.push(`${o.isNew ? 'attribute_not_exists' : 'attribute_exists'}(${e.n('pk')})`);
   const add = o.groupDelta !== 0 ? ` ADD ${e.n('n')} ${e.v(n(o.groupDelta))}` : '';
   if (o.c === 0 && o.totalDelta > 0) conds.push(limitCond(e, ctx.limits.maxSeriesPerGroup - o.totalDelta));
   return {
@@ -344,13 +352,18 @@ export async function writeGroupChunks(
   ctx: StoreContext,
   t: number,
   chunks: TransactWriteItem[][],
+  /** Index of the group count update in the first transaction, when the push creates the group. */
+  countAt?: number,
 ): Promise<'ok' | 'stale' | 'retry'> {
-  for (const items of chunks) {
+  for (const [c, items] of chunks.entries()) {
     try {
       await ctx.io.withRetries(() => ctx.io.transact(items));
     } catch (err) {
       const reasons = cancellationReasons(err);
       if (!reasons) throw toAccrue(err);
+      const full = c === 0 && countAt !== undefined ? groupCountFailure(ctx, reasons[countAt]) : undefined;
+      if (full === 'missing') await initGroupCount(ctx);
+      else if (full) throw full;
       const meta = reasons[0];
       if (meta?.Code === 'ConditionalCheckFailed') {
         const putTs = readNumber(meta.Item?.putTs);
@@ -374,20 +387,37 @@ export async function recordFailure(
   if (gl) throw gl;
   if (!Number.isFinite(timeMs))
     throw new ValidationError([{ path: 'timeMs', message: 'must be a finite number' }]);
-  const e = new Expr();
-  await ctx.io.withRetries(() =>
-    ctx.io.transact([
+  // First as an update of an existing group; a group new to the store is created and counted.
+  for (let attempt = 0; attempt < 6; attempt++) {
+    const isNew = attempt % 2 === 1;
+    const e = new Expr();
+    const items: TransactWriteItem[] = [
       {
         Update: {
           TableName: ctx.table,
           Key: { pk: s(groupPk(g)), sk: s(SK_META) },
-          UpdateExpression: `SET ${e.n('l')} = if_not_exists(${e.n('l')}, ${e.v(labelsAttr(g))}), ${e.n('lastPushFailureMs')} = ${e.v(n(timeMs))}, ${e.n('lastFailureReason')} = ${e.v(s(failureReason(reason)))}, ${e.n('lastUpdateMs')} = ${e.v(n(ctx.now()))} REMOVE ${e.n('deleted')}, ${e.n('expiresAt')}`,
+          UpdateExpression: `SET ${e.n('l')} = if_not_exists(${e.n('l')}, ${e.v(labelsAttr(g))}), ${e.n('lastPushFailureMs')} = ${e.v(n(timeMs))}, ${e.n('lastFailureReason')} = ${e.v(s(failureReason(reason)))}, ${e.n('lastUpdateMs')} = ${e.v(n(ctx.now()))} REMOVE ${e.n('deleted')}, ${e.n('expiresAt')}, ${e.n('tombUntil')}`,
+          ConditionExpression: `${isNew ? 'attribute_not_exists' : 'attribute_exists'}(${e.n('pk')})`,
           ...e.parts(),
         },
       },
       { Update: genUpdate(ctx, shardOf(groupPk(g))) },
-    ]),
-  );
+      ...(isNew ? [groupCountUpdate(ctx, 1)] : []),
+    ];
+    try {
+      await ctx.io.withRetries(() => ctx.io.transact(items));
+      return;
+    } catch (err) {
+      const reasons = cancellationReasons(err);
+      if (!reasons) throw toAccrue(err);
+      const full = isNew ? groupCountFailure(ctx, reasons[2]) : undefined;
+      if (full === 'missing') {
+        await initGroupCount(ctx);
+        attempt--; // the same attempt again, now counted
+      } else if (full) throw full;
+    }
+  }
+  throw new TransientError(`push failure of group ${describeGroup(g)}: the group kept changing; retry later`);
 }
 
 function pushedSeriesItem(

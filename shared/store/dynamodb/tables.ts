@@ -1,6 +1,6 @@
 /**
  * Table definitions, for local use and tests (in the cloud, infra/ creates the same tables with CDK).
- * - series table: pk (S) + sk (S), TTL attribute `expiresAt` (used by DELETE tombstones);
+ * - series table: pk (S) + sk (S), TTL attribute `expiresAt` (change-index items);
  * - ledger table: pk `id` (S), TTL attribute `ttl` (epoch seconds).
  * Both on-demand (PAY_PER_REQUEST).
  */

@@ -101,7 +101,8 @@ export function seriesUpdate(ctx: StoreContext, a: SeriesAcc): Update {
 
 export function metaApplyUpdate(ctx: StoreContext, g: GroupAcc, nowMs: number, withEvent: boolean): Update {
   const e = new Expr();
-  const conds: string[] = [];
+  // The meta item exists (created and counted ahead, ./group-count.ts): an apply never creates a group.
+  const conds: string[] = [`attribute_exists(${e.n('pk')})`];
   const sets = [
     `${e.n('l')} = if_not_exists(${e.n('l')}, ${e.v(labelsAttr(g.group))})`,
     `${e.n('lastUpdateMs')} = ${e.v(n(nowMs))}`,
@@ -121,8 +122,8 @@ export function metaApplyUpdate(ctx: StoreContext, g: GroupAcc, nowMs: number, w
   return {
     TableName: ctx.table,
     Key: { pk: s(g.gpk), sk: s(SK_META) },
-    UpdateExpression: `SET ${sets.join(', ')}${add} REMOVE ${e.n('deleted')}, ${e.n('expiresAt')}`,
-    ...(conds.length > 0 ? { ConditionExpression: conds.join(' AND ') } : {}),
+    UpdateExpression: `SET ${sets.join(', ')}${add} REMOVE ${e.n('deleted')}, ${e.n('expiresAt')}, ${e.n('tombUntil')}`,
+    ConditionExpression: conds.join(' AND '),
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     ...e.parts(),
   };

@@ -18,6 +18,8 @@ export class WriteCache {
   readonly bigValue = new Set<string>();
   /** Newest gauge set known per series (time, value): older sets are dropped before they cancel a transaction. */
   readonly setFloor = new Map<string, { readonly timeMs: number; readonly value: number }>();
+  /** Groups whose meta item is known to exist (true) or not (false): a new one is counted (./group-count.ts). */
+  readonly groupExists = new Map<string, boolean>();
 
   noteSet(key: string, timeMs: number, value: number): void {
     const cur = this.setFloor.get(key);
@@ -37,5 +39,6 @@ export class WriteCache {
     this.setFloor.clear();
     this.bigValue.clear();
     this.eventFloor.clear();
+    this.groupExists.clear();
   }
 }
