@@ -18,7 +18,7 @@ import type { AnySeries, MetricFamily } from '../shared/model/types';
 import type { StoreSnapshot } from '../shared/store/types';
 import type { Format } from './scrape';
 
-export interface Rendered {
+export interface TextRender {
   readonly body: string;
   /** The body in pieces (see ScrapeCache): reading them does not join the body. */
   readonly parts?: readonly string[];
@@ -44,7 +44,7 @@ export interface Codec {
     snapshot: StoreSnapshot,
     format: Exclude<Format, 'protobuf'>,
     extraFamilies: readonly MetricFamily[],
-  ): Rendered;
+  ): TextRender;
   /**
    * Delimited protobuf MetricFamily messages with exactly the series the text render exposes: the text
    * render (cached per family) parsed back, so every merge rule lives in one place (snapshot-render),

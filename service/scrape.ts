@@ -67,7 +67,7 @@ interface Current {
   readonly series: number;
   confirmedAtMs: number;
   /** This snapshot's renders, by format: a render is never served for another snapshot, nor evicted by one. */
-  readonly renders: Map<Format, Rendered>;
+  readonly renders: Map<Format, CachedBody>;
 }
 
 /**
@@ -77,7 +77,7 @@ interface Current {
  * of unchanged pieces (./gzip-runs.ts), and plain bodies are assembled per request from the parts (never
  * cached: Prometheus always asks for gzip, and a cached plain copy would be ~10x the gzip).
  */
-type Rendered =
+type CachedBody =
   | { readonly kind: 'text'; readonly parts: readonly string[]; gz?: Promise<Buffer> }
   | { readonly kind: 'protobuf'; readonly parts: readonly Uint8Array[]; gz?: Promise<Buffer> };
 
@@ -256,7 +256,7 @@ export class ScrapeCache {
   private async swapIn(snapshot: StoreSnapshot): Promise<void> {
     let series = 0;
     for (const g of snapshot.groups) for (const f of g.families) series += f.series.length;
-    const renders = new Map<Format, Rendered>();
+    const renders = new Map<Format, CachedBody>();
     try {
       for (const format of this.warm) {
         const r = this.renderStored(snapshot, format);
@@ -317,7 +317,7 @@ export class ScrapeCache {
     return { ok: true, body: Buffer.concat([await stored.gz, gzipSync(own)]), gzipped: true };
   }
 
-  private storedRender(c: Current, format: Format): Rendered {
+  private storedRender(c: Current, format: Format): CachedBody {
     let r = c.renders.get(format);
     if (r === undefined) {
       r = this.renderStored(c.snapshot, format);
@@ -326,7 +326,7 @@ export class ScrapeCache {
     return r;
   }
 
-  private gzip(format: Format, r: Rendered): Promise<Buffer> {
+  private gzip(format: Format, r: CachedBody): Promise<Buffer> {
     let runs = this.gzips.get(format);
     if (runs === undefined) {
       runs = new GzipRuns();
@@ -336,10 +336,10 @@ export class ScrapeCache {
   }
 
   /** The stored families (without Accrue's own) in `format`; protobuf falls back to text without a writer. */
-  private renderStored(snapshot: StoreSnapshot, format: Format): Rendered {
+  private renderStored(snapshot: StoreSnapshot, format: Format): CachedBody {
     const t0 = performance.now();
     const stored = withoutOwnNames(snapshot, this.stats.ownNames);
-    let r: Rendered;
+    let r: CachedBody;
     if (format === 'protobuf' && this.renderer.renderProtobuf) {
       r = { kind: 'protobuf', parts: this.renderer.renderProtobuf(stored, []) };
     } else {

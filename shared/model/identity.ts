@@ -36,11 +36,6 @@ export function seriesKey(name: string, labels: Labels): string {
   return lk === '' ? name : name + KEY_SEP + lk;
 }
 
-/** Identity of a label-name shape (sorted names only), for family consistency checks. */
-export function labelShapeKey(labels: Labels): string {
-  return sortedLabelNames(labels).join(',');
-}
-
 /** Builds a labels object with a null prototype from pairs, so hostile names can't reach Object.prototype. */
 export function labelsFrom(pairs: Iterable<readonly [string, string]>): Labels {
   const out: Record<string, string> = Object.create(null);

@@ -30,15 +30,6 @@ export const MAX_NAME_LENGTH = 256;
 export const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 export const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-export function isValidMetricName(name: string): boolean {
-  return name.length <= MAX_NAME_LENGTH && METRIC_NAME_RE.test(name);
-}
-
-/** True when `name` is syntactically a label name and not reserved (`__` prefix). */
-export function isValidLabelName(name: string): boolean {
-  return name.length <= MAX_NAME_LENGTH && LABEL_NAME_RE.test(name) && !name.startsWith('__');
-}
-
 /** True when `name` matches the legacy metric-name regex (whatever its length). */
 export function isLegacyMetricName(name: string): boolean {
   return METRIC_NAME_RE.test(name);

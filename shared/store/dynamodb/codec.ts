@@ -39,10 +39,6 @@ export function groupPk(group: Labels): string {
 export function seriesSk(family: string, labels: Labels): string {
   return `s#${famToken(family)}#${digest(labelsKey(labels))}`;
 }
-/** Prefix of all series of one family in a group (for Query begins_with). */
-export function familySkPrefix(family: string): string {
-  return `s#${famToken(family)}#`;
-}
 /** Per-family push marker inside a group (POST ordering): `p#<family>`. */
 export function familyPushSk(family: string): string {
   return `p#${famToken(family)}`;

@@ -70,20 +70,6 @@ export function encApplyRecord(
   return `${out}]}`;
 }
 
-/** Only the fields an op needs (inputs may carry anything). Values are finite (validated). */
-export function encOp(op: MetricOp): unknown {
-  const base = { kind: op.kind, name: op.name, labels: op.labels, ...(op.help ? { help: op.help } : {}) };
-  switch (op.kind) {
-    case 'counter_inc':
-    case 'gauge_add':
-      return { ...base, value: op.value };
-    case 'gauge_set':
-      return { ...base, value: op.value, timeMs: op.timeMs };
-    case 'histogram_observe':
-      return { ...base, bounds: op.bounds, counts: op.counts, sum: op.sum, count: op.count };
-  }
-}
-
 export function decOp(v: Record<string, unknown>): MetricOp {
   return { ...(v as unknown as MetricOp), labels: decLabels(v.labels) };
 }
