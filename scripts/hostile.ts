@@ -10,7 +10,8 @@
  * refused and not stored, a 2 MB name refused with a body < 4 KiB, lone surrogates never duplicate a
  * line, and every refusal counted under its documented reason.
  *
- * `--quick` (the jest variant, test/integration/hostile.test.ts) uses short timeouts and smaller counts.
+ * `--quick` (the jest variant, test/integration/hostile.test.ts) uses short timeouts and smaller counts;
+ * `--cpu-prof-dir <dir>` / `--heap-prof-dir <dir>` profile the gateway (open the files in Chrome DevTools).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -22,6 +23,13 @@ import { gzipSync } from 'node:zlib';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 
 const QUICK = process.argv.includes('--quick');
+/** `--cpu-prof-dir <dir>` / `--heap-prof-dir <dir>`: the gateway writes a V8 CPU / allocation profile there. */
+function profileArgs(kind: 'cpu' | 'heap'): string[] {
+  const i = process.argv.indexOf(`--${kind}-prof-dir`);
+  const dir = i < 0 ? undefined : process.argv[i + 1];
+  return dir ? [`--${kind}-prof`, `--${kind}-prof-dir=${dir}`] : [];
+}
+const PROFILE_ARGS = [...profileArgs('cpu'), ...profileArgs('heap')];
 const ROOT = resolve(__dirname, '..');
 const MiB = 1024 * 1024;
 
@@ -220,7 +228,7 @@ async function main(): Promise<void> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', join(ROOT, 'service', 'local.ts')],
+    [...PROFILE_ARGS, '--import', 'tsx', join(ROOT, 'service', 'local.ts')],
     {
       cwd: ROOT,
       env: {

@@ -4,7 +4,7 @@
  * (credential name, the load balancer's `X-Forwarded-For`, the peer address). Values that come from the
  * client are clipped, so a hostile header can't make a log line large.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { clip } from '../shared/model/names';
 import { outcomeOf, seriesOf, validGroupOf } from './push-facts';
 
@@ -65,5 +65,11 @@ export function auditLine(req: FastifyRequest, reply: FastifyReply, credential: 
 }
 
 export function audit(req: FastifyRequest, reply: FastifyReply, credential: string): void {
-  req.log.info({ audit: auditLine(req, reply, credential) }, 'audit');
+  // Built only when it is written: under attack, refused requests arrive by the thousand.
+  if (infoEnabled(req.log)) req.log.info({ audit: auditLine(req, reply, credential) }, 'audit');
+}
+
+function infoEnabled(log: FastifyBaseLogger): boolean {
+  const { isLevelEnabled } = log as { isLevelEnabled?: (level: string) => boolean };
+  return typeof isLevelEnabled === 'function' ? isLevelEnabled.call(log, 'info') : log.level !== 'silent';
 }

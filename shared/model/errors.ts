@@ -42,7 +42,12 @@ export class AccrueError extends Error {
   readonly reason: RejectReason | 'transient' | 'internal';
   readonly permanent: boolean;
   constructor(reason: RejectReason | 'transient' | 'internal', message: string, permanent = true) {
+    // A refusal of input is an answer, not a bug: no stack trace (capturing one is most of the cost of
+    // refusing a hostile request, measured by `npm run hostile`). Internal and transient errors keep theirs.
+    const limit = Error.stackTraceLimit;
+    if (permanent && reason !== 'internal') Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = new.target.name;
     this.reason = reason;
     this.permanent = permanent;

@@ -60,6 +60,8 @@ export function groupingPath(group: GroupingKey): string {
 }
 
 function percentDecode(segment: string): string | undefined {
+  // Most segments have no escape: skip decodeURIComponent (and its copy) for them.
+  if (segment.indexOf('%') < 0) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {

@@ -51,3 +51,26 @@ describe('auditLine', () => {
     expect(json.length).toBeLessThan(1024);
   });
 });
+
+describe('audit', () => {
+  it.each([
+    ['info', 1],
+    ['warn', 0],
+  ])('writes the line only when the log level %s lets it through (%i lines)', async (level, n) => {
+    const { Writable } = await import('node:stream');
+    const pino = (await import('pino')).default;
+    const { audit } = await import('../../../service/audit');
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(c, _e, cb) {
+        lines.push(String(c));
+        cb();
+      },
+    });
+    const log = pino({ level }, sink);
+    const req = { ...request('/metrics/job/a'), log } as unknown as FastifyRequest;
+    audit(req, replied(200), 'alice');
+    await new Promise((r) => setImmediate(r));
+    expect(lines.filter((l) => l.includes('"msg":"audit"'))).toHaveLength(n);
+  });
+});
