@@ -578,6 +578,36 @@ describe('DynamoStore: the group count follows the meta items (issue 11, defect 
   });
 });
 
+describe('DynamoStore: the group meta item is not written by every apply (issue 11, defect 8)', () => {
+  it('applies to existing series leave the meta item alone; readers still see the newest times', async () => {
+    const clock = { t: 1_000_000 };
+    const x = await open({ now: () => clock.t });
+    const metaItem = async () => {
+      const c = testDynamoClient();
+      try {
+        const out = await c.send(new ScanCommand({ TableName: x.tables.seriesTable, ConsistentRead: true }));
+        return (out.Items ?? []).find((i) => i.sk?.S === 'meta');
+      } finally {
+        c.destroy();
+      }
+    };
+    await x.store.apply([req('a0', G, [inc('aria_fills_total', {}, 1)], 500)]);
+    const before = await metaItem();
+    for (let i = 1; i <= 5; i++) {
+      clock.t += 1_000;
+      await x.store.apply([req(`a${i}`, G, [inc('aria_fills_total', {}, 1)], 500 + i)]);
+    }
+    expect(await metaItem()).toEqual(before);
+    const g = (await x.store.snapshot()).groups[0]!;
+    expect(g.lastUpdateMs).toBe(clock.t);
+    expect(g.lastPushMs).toBe(clock.t);
+    expect(g.lastEventMs).toBe(505);
+    // A new series changes the group's count: the meta item is written then.
+    await x.store.apply([req('new', G, [inc('aria_fills_total', { side: 'buy' }, 1)])]);
+    expect((await metaItem())?.n?.N).toBe('2');
+  });
+});
+
 describe('DynamoStore: no hot partition for the generation (issue 11, defect 8)', () => {
   it('the generation shards written by many requests sit on several partitions', async () => {
     const x = await open();

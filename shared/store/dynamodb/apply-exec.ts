@@ -7,7 +7,7 @@ import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { AccrueError, TransientError } from '../../model/errors';
 import { onCancelled } from './apply-cancel';
 import { accumulate, type Plan } from './apply-pack';
-import type { Desc, FamAcc, POp, PReq, SeriesAcc } from './apply-types';
+import type { Desc, FamAcc, GroupAcc, POp, PReq, SeriesAcc } from './apply-types';
 import { MAX_DELTA, n, readNumber, s, shardOf, valueAttr } from './codec';
 import type { StoreContext } from './context';
 import { Expr } from './expr';
@@ -69,11 +69,24 @@ export async function execPlan(
     descs.push({ k: 'header', req: r });
   }
   const content = plan.series.size > 0;
+  /** Groups whose event time rides on their series items only (no meta write). */
+  const evented: GroupAcc[] = [];
   if (content) {
     const fams = new Map<string, FamAcc>();
     const news: SeriesAcc[] = [];
+    // Event times move forward only: written when newer than what this process knows of the group.
+    const withEvent = new Map<string, boolean>();
+    for (const g of plan.groups.values()) {
+      const floor = ctx.cache.eventFloor.get(g.gpk);
+      withEvent.set(g.gpk, g.eventMax !== undefined && (floor === undefined || g.eventMax > floor));
+    }
     for (const a of plan.series.values()) {
-      items.push({ Update: seriesUpdate(ctx, a) });
+      const g = plan.groups.get(a.gpk);
+      // Each series written carries the write's time (and event time): readers take the group's
+      // lastUpdateMs/lastPushMs/lastEventMs as the newest of its items (./assemble.ts), so the group's meta
+      // item is written only when its series count changes or it must be revived (issue 11, defect 8).
+      const ev = withEvent.get(a.gpk) ? g?.eventMax : undefined;
+      items.push({ Update: seriesUpdate(ctx, a, nowMs, ev) });
       descs.push({ k: 'series', acc: a });
       if (a.isNew) {
         news.push(a);
@@ -86,10 +99,13 @@ export async function execPlan(
       }
     }
     for (const g of plan.groups.values()) {
-      const floor = ctx.cache.eventFloor.get(g.gpk);
-      const withEvent = g.eventMax !== undefined && (floor === undefined || g.eventMax > floor);
-      items.push({ Update: metaApplyUpdate(ctx, g, nowMs, withEvent) });
-      descs.push({ k: 'meta', acc: g, withEvent });
+      if (g.newSeries.length === 0 && !ctx.cache.tombstoned.has(g.gpk)) {
+        if (withEvent.get(g.gpk) && g.eventMax !== undefined) evented.push(g);
+        continue;
+      }
+      const we = withEvent.get(g.gpk) === true;
+      items.push({ Update: metaApplyUpdate(ctx, g, nowMs, we) });
+      descs.push({ k: 'meta', acc: g, withEvent: we });
     }
     for (const f of fams.values()) {
       items.push({ Update: familyCounterUpdate(ctx, f.schema, f.newSeries.length) });
@@ -145,7 +161,9 @@ export async function execPlan(
       ctx.cache.noteSet(a.key, op.timeMs, op.value);
     }
   }
+  for (const g of evented) ctx.cache.eventFloor.set(g.gpk, g.eventMax!);
   for (const d of descs) {
+    if (d.k === 'meta') ctx.cache.tombstoned.delete(d.acc.gpk);
     if (d.k === 'meta' && d.withEvent && d.acc.eventMax !== undefined)
       ctx.cache.eventFloor.set(d.acc.gpk, d.acc.eventMax);
     if (d.k === 'family') {

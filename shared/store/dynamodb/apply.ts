@@ -245,7 +245,7 @@ export async function learnExistence(ctx: StoreContext, units: Unit[]): Promise<
       ...ops.map((o) => ({ pk: s(o.req.gpk), sk: s(o.sk) })),
       ...[...metas].map((gpk) => ({ pk: s(gpk), sk: s(SK_META) })),
     ],
-    'pk, sk, ts, v, sv, lastEventMs',
+    'pk, sk, ts, v, sv, lastEventMs, deleted',
   );
   const found = new Set<string>();
   for (const it of items) {
@@ -253,6 +253,8 @@ export async function learnExistence(ctx: StoreContext, units: Unit[]): Promise<
     if (it.sk?.S === SK_META) {
       ctx.cache.eventFloor.set(it.pk!.S!, readNumber(it.lastEventMs) ?? Number.NEGATIVE_INFINITY);
       ctx.cache.groupExists.set(it.pk!.S!, true);
+      if (it.deleted !== undefined) ctx.cache.tombstoned.add(it.pk!.S!);
+      else ctx.cache.tombstoned.delete(it.pk!.S!);
       continue;
     }
     found.add(key);

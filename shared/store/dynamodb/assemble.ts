@@ -85,7 +85,23 @@ export function assembleGroup(
   const families: MetricFamily[] = [];
   for (const [name, list] of byFam) families.push(assembleFamily(name, list, schemas.get(name)));
   families.sort((a, b) => cmp(a.name, b.name));
-  const num = (k: string) => readNumber(m[k]);
+  // The apply path stamps series items, not the meta item (u: write time, ev: event time).
+  let u: number | undefined;
+  let ev: number | undefined;
+  for (const it of g.series) {
+    const iu = readNumber(it.u);
+    const iev = readNumber(it.ev);
+    if (iu !== undefined && (u === undefined || iu > u)) u = iu;
+    if (iev !== undefined && (ev === undefined || iev > ev)) ev = iev;
+  }
+  const newest = (a: number | undefined, b: number | undefined) =>
+    a === undefined ? b : b === undefined ? a : Math.max(a, b);
+  const stamped: Record<string, number | undefined> = {
+    lastPushMs: newest(readNumber(m.lastPushMs), u),
+    lastUpdateMs: newest(readNumber(m.lastUpdateMs), u),
+    lastEventMs: newest(readNumber(m.lastEventMs), ev),
+  };
+  const num = (k: string) => (k in stamped ? stamped[k] : readNumber(m[k]));
   // A meta item created ahead of a group's first apply (./group-count.ts) shows once it has content.
   if (families.length === 0 && num('lastPushMs') === undefined && num('lastPushFailureMs') === undefined)
     return undefined;

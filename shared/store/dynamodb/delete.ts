@@ -122,13 +122,15 @@ export async function removeItems(
   part: GroupPartition,
   first: TransactWriteItem[],
   guard: () => TransactWriteItem,
+  /** Expiry's cutoff: a series stamped since then stops the removal. */
+  notWrittenSince?: number,
 ): Promise<'ok' | 'stale' | 'retry'> {
   const fams = new Set<string>();
   for (const it of part.series) fams.add(it.f?.S ?? '');
   if (fams.size > 0) await loadSchemas(ctx, [...fams]);
   const entries: CountedEntry[] = [
     ...part.series.map((it) => ({
-      item: deleteExisting(ctx.table, it),
+      item: deleteExisting(ctx.table, it, notWrittenSince),
       family: it.f?.S ?? '',
       delta: -1,
     })),
@@ -164,22 +166,32 @@ export async function removeItems(
 
 export async function expireGroups(ctx: StoreContext, nowMs: number, ttlMs: number): Promise<GroupingKey[]> {
   const cutoff = nowMs - ttlMs;
-  const metas = (await ctx.io.scanAll()).filter((it) => it.sk?.S === SK_META && it.pk?.S?.startsWith('g#'));
+  const items = await ctx.io.scanAll();
+  const metas = items.filter((it) => it.sk?.S === SK_META && it.pk?.S?.startsWith('g#'));
+  // Applies stamp series items (`u`), not the meta item: a group's last update is the newest of them.
+  const stamps = new Map<string, number>();
+  for (const it of items) {
+    const u = readNumber(it.u);
+    const pk = it.pk?.S;
+    if (u !== undefined && pk !== undefined && u > (stamps.get(pk) ?? Number.NEGATIVE_INFINITY))
+      stamps.set(pk, u);
+  }
+  const lastUpdate = (meta: Item, series: readonly Item[] | undefined): number => {
+    let last = readNumber(meta.lastUpdateMs) ?? 0;
+    if (series) for (const it of series) last = Math.max(last, readNumber(it.u) ?? 0);
+    else last = Math.max(last, stamps.get(meta.pk?.S ?? '') ?? 0);
+    return last;
+  };
   const out: GroupingKey[] = [];
   for (const m of metas) {
     if (m.deleted !== undefined) {
       await dropTombstone(ctx, m, nowMs);
       continue;
     }
-    const last = readNumber(m.lastUpdateMs) ?? 0;
-    if (!(last < cutoff)) continue;
+    if (!(lastUpdate(m, undefined) < cutoff)) continue;
     const gpk = m.pk!.S!;
     const part = await ctx.io.queryGroup(gpk);
-    if (
-      !part.meta ||
-      part.meta.deleted !== undefined ||
-      !((readNumber(part.meta.lastUpdateMs) ?? 0) < cutoff)
-    )
+    if (!part.meta || part.meta.deleted !== undefined || !(lastUpdate(part.meta, part.series) < cutoff))
       continue;
     const e = new Expr();
     const first: TransactWriteItem[] = [
@@ -205,7 +217,7 @@ export async function expireGroups(ctx: StoreContext, nowMs: number, ttlMs: numb
         },
       };
     };
-    const r = await removeItems(ctx, gpk, part, first, guard);
+    const r = await removeItems(ctx, gpk, part, first, guard, cutoff);
     if (r === 'ok') out.push(readLabels(m.l));
   }
   return out;

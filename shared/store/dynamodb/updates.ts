@@ -27,9 +27,11 @@ import {
 import type { StoreContext } from './context';
 import { Expr } from './expr';
 
-export function seriesUpdate(ctx: StoreContext, a: SeriesAcc): Update {
+export function seriesUpdate(ctx: StoreContext, a: SeriesAcc, nowMs: number, eventMs?: number): Update {
   const e = new Expr();
-  const sets: string[] = [];
+  // The write's time `u` (and event time `ev`): the group's times are the newest of its items.
+  const sets: string[] = [`${e.n('u')} = ${e.v(n(nowMs))}`];
+  if (eventMs !== undefined) sets.push(`${e.n('ev')} = ${e.v(n(eventMs))}`);
   const adds: string[] = [];
   const o = a.first;
   const conds: string[] = [];
@@ -182,13 +184,18 @@ export function familyDelta(ctx: StoreContext, name: string, delta: number): Upd
 }
 
 /** Delete of an item the caller saw (conditional on it still being there). */
-export function deleteExisting(table: string, it: Item): TransactWriteItem {
+export function deleteExisting(table: string, it: Item, notWrittenSince?: number): TransactWriteItem {
   const x = new Expr();
+  // Expiry: only if no apply stamped the series (`u`) since the cutoff.
+  const fresh =
+    notWrittenSince === undefined
+      ? ''
+      : ` AND (attribute_not_exists(${x.n('u')}) OR ${x.n('u')} < ${x.v(n(notWrittenSince))})`;
   return {
     Delete: {
       TableName: table,
       Key: { pk: it.pk!, sk: it.sk! },
-      ConditionExpression: `attribute_exists(${x.n('pk')})`,
+      ConditionExpression: `attribute_exists(${x.n('pk')})${fresh}`,
       ...x.parts(),
     },
   };

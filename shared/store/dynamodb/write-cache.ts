@@ -20,6 +20,8 @@ export class WriteCache {
   readonly setFloor = new Map<string, { readonly timeMs: number; readonly value: number }>();
   /** Groups whose meta item is known to exist (true) or not (false): a new one is counted (./group-count.ts). */
   readonly groupExists = new Map<string, boolean>();
+  /** Groups whose meta item was a DELETE tombstone when read: the next apply revives it (writes the meta item). */
+  readonly tombstoned = new Set<string>();
 
   noteSet(key: string, timeMs: number, value: number): void {
     const cur = this.setFloor.get(key);
@@ -40,5 +42,6 @@ export class WriteCache {
     this.bigValue.clear();
     this.eventFloor.clear();
     this.groupExists.clear();
+    this.tombstoned.clear();
   }
 }
