@@ -6,6 +6,8 @@
 import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import type { ServiceConfig } from '../../shared/config';
+import { metricFamiliesToProtobufDelimited } from '../../shared/expfmt/protobuf-create';
+import { parseText } from '../../shared/expfmt/text-parse';
 import { MemoryStore } from '../../shared/store';
 import type { Store } from '../../shared/store/types';
 import { awsError, type DynamoFaults, openTestDynamoStore } from './dynamo-store-support';
@@ -41,6 +43,7 @@ const backends: Backend[] = [
 ];
 
 const TEXT = { 'content-type': 'text/plain; version=0.0.4' };
+const PB = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
 const PRODUCERS = JSON.stringify([
   { name: 'alice', credential: 'bearer:alice-token', jobs: ['shared*'] },
   { name: 'bob', credential: 'bearer:bob-token', jobs: ['shared*'] },
@@ -340,6 +343,19 @@ describe.each(backends)('exactly-once HTTP writes ($name)', (backend) => {
         'true',
       );
       expect(sample(await scrape(), 'clicks_total{instance="",job="web",page="home"}')).toBe(3);
+    });
+
+    it('takes delimited protobuf bodies too; the same samples as text are the same request', async () => {
+      await start();
+      const families = parseText(body(2, 20));
+      const pb = Buffer.from(metricFamiliesToProtobufDelimited(families));
+      const r = await agg(pb, { 'content-type': PB, 'idempotency-key': 'pb' });
+      expect(r.status).toBe(200);
+      const again = await agg(body(2, 20), { 'idempotency-key': 'pb' });
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      const out = await scrape();
+      expect(sample(out, 'clicks_total{instance="",job="web",page="home"}')).toBe(2);
+      expect(sample(out, 'lat_seconds_count{instance="",job="web"}')).toBe(3);
     });
 
     it('without a key every push counts (as on other aggregation gateways)', async () => {
