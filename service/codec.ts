@@ -14,6 +14,8 @@ import {
   renderSnapshotWithStats,
 } from '../shared/expfmt';
 import { nativeJoiner } from '../shared/expfmt/native-join';
+import { escapeSnapshotNames } from '../shared/expfmt/snapshot-escaping';
+import { DEFAULT_ESCAPING, type EscapingScheme, type NameValidation } from '../shared/model/names';
 import type { AnySeries, MetricFamily } from '../shared/model/types';
 import type { StoreSnapshot } from '../shared/store/types';
 import type { Format } from './scrape';
@@ -40,10 +42,12 @@ export interface Codec {
   parseProtobufDelimited(bytes: Uint8Array, limits?: ParseLimits): MetricFamily[];
   /** Picks the output format and its Content-Type from an Accept header. */
   negotiate(accept: string | undefined): Negotiated;
+  /** `escaping`: how names outside the legacy set are written (negotiated). @default 'underscores' */
   render(
     snapshot: StoreSnapshot,
     format: Exclude<Format, 'protobuf'>,
     extraFamilies: readonly MetricFamily[],
+    escaping?: EscapingScheme,
   ): TextRender;
   /**
    * Delimited protobuf MetricFamily messages with exactly the series the text render exposes: the text
@@ -51,8 +55,14 @@ export interface Codec {
    * with the stored native histograms put back (shared/expfmt/native-join.ts);
    * parsed and encoded per family block, and only for the blocks that changed since the last call. In
    * pieces, one per block (concatenation = body; an unchanged block's piece is the same object).
+   * Names are as they are for `allow-utf-8` (the text block quotes them; protobuf has no quoting), else
+   * escaped like the text.
    */
-  renderProtobuf(snapshot: StoreSnapshot, extraFamilies: readonly MetricFamily[]): readonly Uint8Array[];
+  renderProtobuf(
+    snapshot: StoreSnapshot,
+    extraFamilies: readonly MetricFamily[],
+    escaping?: EscapingScheme,
+  ): readonly Uint8Array[];
 }
 
 /** Counters of the codec's caches, for tests. */
@@ -61,7 +71,11 @@ export interface CodecStats {
   protobufBlocksEncoded: number;
 }
 
-export function createCodec(): Codec & { readonly stats: CodecStats } {
+/** `names`: which names pushes may carry (`utf8` with ACCRUE_UTF8_NAMES). @default 'legacy' */
+export function createCodec(
+  opts: { readonly names?: NameValidation } = {},
+): Codec & { readonly stats: CodecStats } {
+  const names = opts.names ?? 'legacy';
   const stats: CodecStats = { protobufBlocksEncoded: 0 };
   const cache = new RenderCache();
   /**
@@ -71,12 +85,13 @@ export function createCodec(): Codec & { readonly stats: CodecStats } {
   const protobufBlocks = new WeakMap<readonly string[], Uint8Array>();
   return {
     stats,
-    parseText,
-    parseTextYielding: (body, limits) => parseTextYielding(body, { maxSeries: limits.maxSeries }),
-    parseProtobufDelimited: (bytes, limits) => parseProtobufDelimited(bytes, limits ?? {}),
+    parseText: (body) => parseText(body, { names }),
+    parseTextYielding: (body, limits) => parseTextYielding(body, { maxSeries: limits.maxSeries, names }),
+    parseProtobufDelimited: (bytes, limits) =>
+      parseProtobufDelimited(bytes, { maxSeries: limits?.maxSeries, names }),
     negotiate,
-    render(snapshot, format, extraFamilies) {
-      const r = renderSnapshotWithStats(snapshot, format, { extraFamilies, cache });
+    render(snapshot, format, extraFamilies, escaping) {
+      const r = renderSnapshotWithStats(snapshot, format, { extraFamilies, cache, escaping });
       return {
         get body() {
           return r.body;
@@ -86,18 +101,19 @@ export function createCodec(): Codec & { readonly stats: CodecStats } {
         conflictingSeriesDropped: r.stats.conflictingSeriesDropped,
       };
     },
-    renderProtobuf(snapshot, extraFamilies) {
+    renderProtobuf(snapshot, extraFamilies, escaping) {
       const pieces: Uint8Array[] = [];
       if (snapshot.groups.length > 0) {
-        // Native histograms are not in the text: put back from the snapshot, for the blocks encoded now
-        // (a block is a new object whenever one of its families changed, natives included).
-        const natives = nativeJoiner(snapshot);
-        for (const block of renderSnapshotWithStats(snapshot, 'text', { cache }).blocks) {
+        // Native histograms are not in the text: put back from the snapshot (its names escaped like the
+        // text's), for the blocks encoded now (a block is a new object whenever one of its families
+        // changed, natives included).
+        const natives = nativeJoiner(escapeSnapshotNames(snapshot, escaping ?? DEFAULT_ESCAPING));
+        for (const block of renderSnapshotWithStats(snapshot, 'text', { cache, escaping }).blocks) {
           let bytes = protobufBlocks.get(block);
           if (bytes === undefined) {
-            bytes = metricFamiliesToProtobufDelimited(
-              natives(parseText(block.join(''))).map(withEmptyInstance),
-            );
+            // A block may quote UTF-8 names (allow-utf-8): read back as they are.
+            const families = natives(parseText(block.join(''), { names: 'utf8' }));
+            bytes = metricFamiliesToProtobufDelimited(families.map(withEmptyInstance));
             protobufBlocks.set(block, bytes);
             stats.protobufBlocksEncoded++;
           }

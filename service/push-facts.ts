@@ -4,6 +4,7 @@
  * the series count, the refusal reason. The handler, the error handler and the audit line read it.
  */
 import type { FastifyRequest } from 'fastify';
+import type { NameValidation } from '../shared/model/names';
 import { parseGroupingPath } from '../shared/push/path';
 import type { GroupingKey } from '../shared/store/types';
 
@@ -39,12 +40,17 @@ export function rawGroupingPath(url: string): string {
   return '';
 }
 
+/** The name rules of the request's route (`config.names` of the push route; legacy elsewhere). */
+function nameRulesOf(req: FastifyRequest): NameValidation {
+  return req.routeOptions?.config?.names ?? 'legacy';
+}
+
 /** The request's grouping key, parsed on first use; throws the parse error (the same one every time). */
 export function groupOf(req: FastifyRequest): GroupingKey {
   const f = of(req);
   if (f.group === undefined) {
     try {
-      f.group = { ok: true, key: parseGroupingPath(rawGroupingPath(req.url)) };
+      f.group = { ok: true, key: parseGroupingPath(rawGroupingPath(req.url), nameRulesOf(req)) };
     } catch (error) {
       f.group = { ok: false, error };
     }

@@ -24,6 +24,8 @@
  */
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import { snapshotHasUtf8Names } from '../shared/expfmt/snapshot-escaping';
+import { DEFAULT_ESCAPING, type EscapingScheme } from '../shared/model/names';
 import type { MetricFamily } from '../shared/model/types';
 import type { Store, StoreSnapshot } from '../shared/store/types';
 import { GzipRuns } from './gzip-runs';
@@ -40,11 +42,17 @@ export interface Renderer {
    * body; an unchanged family's piece is the same object as in the previous call). Absent: protobuf is
    * served as text.
    */
-  renderProtobuf?(snapshot: StoreSnapshot, extraFamilies: readonly MetricFamily[]): readonly Uint8Array[];
+  renderProtobuf?(
+    snapshot: StoreSnapshot,
+    extraFamilies: readonly MetricFamily[],
+    escaping?: EscapingScheme,
+  ): readonly Uint8Array[];
+  /** `escaping`: how names outside the legacy set are written (negotiated from Accept). */
   render(
     snapshot: StoreSnapshot,
     format: TextFormat,
     extraFamilies: readonly MetricFamily[],
+    escaping?: EscapingScheme,
   ): {
     readonly body: string;
     /**
@@ -66,8 +74,20 @@ interface Current {
   readonly snapshot: StoreSnapshot;
   readonly series: number;
   confirmedAtMs: number;
-  /** This snapshot's renders, by format: a render is never served for another snapshot, nor evicted by one. */
-  readonly renders: Map<Format, CachedBody>;
+  /** This snapshot's renders, by view: a render is never served for another snapshot, nor evicted by one. */
+  readonly renders: Map<View, CachedBody>;
+}
+
+/**
+ * A format and how names outside the legacy set are written in it (the `escaping` of Accept). Renders are
+ * kept per view; a snapshot holding only legacy names is the same in every scheme, so its scrapes all use
+ * the default scheme's view (docs/exposition.md "UTF-8 names").
+ */
+type View = `${Format}:${EscapingScheme}`;
+
+function splitView(view: View): [Format, EscapingScheme] {
+  const i = view.indexOf(':');
+  return [view.slice(0, i) as Format, view.slice(i + 1) as EscapingScheme];
 }
 
 /**
@@ -108,9 +128,9 @@ export const SCRAPE_WAIT_MS = 5_000;
 export class ScrapeCache {
   private current: Current | undefined;
   /** Formats scraped with gzip since start: a new snapshot is rendered and gzipped in them before it is served. */
-  private readonly warm = new Set<Format>();
-  /** Per format: the compressed runs of the last gzip, reused by the next (./gzip-runs.ts). */
-  private readonly gzips = new Map<Format, GzipRuns>();
+  private readonly warm = new Set<View>();
+  /** Per view: the compressed runs of the last gzip, reused by the next (./gzip-runs.ts). */
+  private readonly gzips = new Map<View, GzipRuns>();
   private inflight: Promise<void> | undefined;
   private lastError: unknown;
   /** Counts requests for a refresh; `doneEpoch` is the request count when the last finished refresh began. */
@@ -256,13 +276,13 @@ export class ScrapeCache {
   private async swapIn(snapshot: StoreSnapshot): Promise<void> {
     let series = 0;
     for (const g of snapshot.groups) for (const f of g.families) series += f.series.length;
-    const renders = new Map<Format, CachedBody>();
+    const renders = new Map<View, CachedBody>();
     try {
-      for (const format of this.warm) {
-        const r = this.renderStored(snapshot, format);
-        r.gz = this.gzip(format, r);
+      for (const view of this.warm) {
+        const r = this.renderStored(snapshot, view);
+        r.gz = this.gzip(view, r);
         await r.gz;
-        renders.set(format, r);
+        renders.set(view, r);
       }
     } catch {
       // A failed warm-up only means the first scrape renders (and reports the failure) itself.
@@ -281,7 +301,11 @@ export class ScrapeCache {
     this.timer.unref();
   }
 
-  async scrape(format: Format, acceptGzip: boolean): Promise<ScrapeResult> {
+  async scrape(
+    format: Format,
+    acceptGzip: boolean,
+    escaping: EscapingScheme = DEFAULT_ESCAPING,
+  ): Promise<ScrapeResult> {
     this.stats.scrapes++;
     await this.ensureServable();
     const c = this.current;
@@ -303,47 +327,49 @@ export class ScrapeCache {
     }
     const extra = this.stats.families(age / 1000, c.snapshot.groups.length, c.series);
     const empty: StoreSnapshot = { generation: '', takenAtMs: c.snapshot.takenAtMs, groups: [] };
-    if (acceptGzip) this.warm.add(format);
-    const stored = this.storedRender(c, format);
+    const view: View = `${format}:${snapshotHasUtf8Names(c.snapshot) ? escaping : DEFAULT_ESCAPING}`;
+    if (acceptGzip) this.warm.add(view);
+    const stored = this.storedRender(c, view);
     if (stored.kind === 'protobuf') {
       const own = Buffer.concat(this.renderer.renderProtobuf!(empty, extra));
       if (!acceptGzip) return { ok: true, body: Buffer.concat([...stored.parts, own]), gzipped: false };
-      stored.gz ??= this.gzip(format, stored);
+      stored.gz ??= this.gzip(view, stored);
       return { ok: true, body: Buffer.concat([await stored.gz, gzipSync(own)]), gzipped: true };
     }
     const own = Buffer.from(this.renderer.render(empty, textFormatOf(format), extra).body, 'utf8');
     if (!acceptGzip) return { ok: true, body: streamParts(stored.parts, own), gzipped: false };
-    stored.gz ??= this.gzip(format, stored);
+    stored.gz ??= this.gzip(view, stored);
     return { ok: true, body: Buffer.concat([await stored.gz, gzipSync(own)]), gzipped: true };
   }
 
-  private storedRender(c: Current, format: Format): CachedBody {
-    let r = c.renders.get(format);
+  private storedRender(c: Current, view: View): CachedBody {
+    let r = c.renders.get(view);
     if (r === undefined) {
-      r = this.renderStored(c.snapshot, format);
-      c.renders.set(format, r);
+      r = this.renderStored(c.snapshot, view);
+      c.renders.set(view, r);
     }
     return r;
   }
 
-  private gzip(format: Format, r: CachedBody): Promise<Buffer> {
-    let runs = this.gzips.get(format);
+  private gzip(view: View, r: CachedBody): Promise<Buffer> {
+    let runs = this.gzips.get(view);
     if (runs === undefined) {
       runs = new GzipRuns();
-      this.gzips.set(format, runs);
+      this.gzips.set(view, runs);
     }
     return runs.gzip(r.parts);
   }
 
   /** The stored families (without Accrue's own) in `format`; protobuf falls back to text without a writer. */
-  private renderStored(snapshot: StoreSnapshot, format: Format): CachedBody {
+  private renderStored(snapshot: StoreSnapshot, view: View): CachedBody {
     const t0 = performance.now();
+    const [format, escaping] = splitView(view);
     const stored = withoutOwnNames(snapshot, this.stats.ownNames);
     let r: CachedBody;
     if (format === 'protobuf' && this.renderer.renderProtobuf) {
-      r = { kind: 'protobuf', parts: this.renderer.renderProtobuf(stored, []) };
+      r = { kind: 'protobuf', parts: this.renderer.renderProtobuf(stored, [], escaping) };
     } else {
-      const text = this.renderer.render(stored, textFormatOf(format), []);
+      const text = this.renderer.render(stored, textFormatOf(format), [], escaping);
       this.stats.duplicateSeriesDropped = text.duplicateSeriesDropped ?? 0;
       this.stats.conflictingSeriesDropped = text.conflictingSeriesDropped ?? 0;
       let parts: readonly string[] = text.parts ?? [text.body];

@@ -20,7 +20,7 @@ import { connectionOptions, resolveLimits } from './limits';
 import { PushCallers } from './push-callers';
 import { refusalHandler } from './refusals';
 import { accessGuards } from './routes/access';
-import { header, type RouteContext } from './routes/context';
+import { header, nameRules, type RouteContext } from './routes/context';
 import { mountRoutes } from './routes/mount';
 import { routeTable } from './routes/table';
 import { ScrapeCache } from './scrape';
@@ -71,7 +71,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   const body = budgetHooks(ctx.budget, config.maxBodyBytes);
-  mountRoutes(app, routeTable(ctx), { ...accessGuards(ctx), body });
+  mountRoutes(app, routeTable(ctx), { ...accessGuards(ctx), body, names: nameRules(config) });
   return app;
 }
 
@@ -79,7 +79,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 function routeContext(deps: ServerDeps): RouteContext {
   const { store, config } = deps;
   const now = deps.now ?? Date.now;
-  const codec = deps.codec ?? createCodec();
+  const codec = deps.codec ?? createCodec({ names: nameRules(config) });
   const pushAuth = config.pushAuth ? parseAuthSpec(config.pushAuth, 'ACCRUE_PUSH_AUTH') : undefined;
   const scrapeAuth = config.scrapeAuth ? parseAuthSpec(config.scrapeAuth, 'ACCRUE_SCRAPE_AUTH') : undefined;
   const stats = new ServiceStats();

@@ -42,6 +42,12 @@ export interface ServiceConfig {
   readonly scrapeAuth?: string;
   /** Enables PUT /api/v1/admin/wipe. Env: ACCRUE_ADMIN_API=true. @default false */
   readonly adminApi: boolean;
+  /**
+   * Accepts UTF-8 metric and label names in HTTP pushes (quoted names in text bodies, names as they are
+   * in protobuf, `U__` label names in grouping paths), as the Pushgateway's `--push.enable-utf8-names`.
+   * Env: ACCRUE_UTF8_NAMES=true. @default false
+   */
+  readonly utf8Names?: boolean;
   /** Request body limit (bytes, after gunzip too). Env: ACCRUE_MAX_BODY_BYTES. @default 8 MiB */
   readonly maxBodyBytes: number;
   /** How long the snapshot may be served before it is refreshed. Env: ACCRUE_SNAPSHOT_REFRESH_MS. @default 1000 */
@@ -229,6 +235,7 @@ export function loadConfig(env: Env = process.env): AccrueConfig {
       pushAuth: str(env, ENV.PUSH_AUTH),
       scrapeAuth: str(env, ENV.SCRAPE_AUTH),
       adminApi: bool(env, ENV.ADMIN_API, false),
+      utf8Names: bool(env, ENV.UTF8_NAMES, false),
       maxBodyBytes: int(env, ENV.MAX_BODY_BYTES, 8 * 1024 * 1024),
       snapshotRefreshMs: int(env, ENV.SNAPSHOT_REFRESH_MS, 1000),
       snapshotMaxAgeMs: int(env, ENV.SNAPSHOT_MAX_AGE_MS, 60_000),

@@ -4,6 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { ServiceConfig, ServiceLimits, StoreConfig } from '../../shared/config';
+import type { NameValidation } from '../../shared/model/names';
 import type { Store } from '../../shared/store/types';
 import type { AuthCheck } from '../auth';
 import type { BodyBudget } from '../body-budget';
@@ -40,3 +41,8 @@ export function header(req: FastifyRequest, name: string): string | undefined {
 
 /** Plain-text answers end with a newline, as the Pushgateway's. */
 export const TEXT = 'text/plain; charset=utf-8';
+
+/** The name rules of HTTP pushes: `utf8` with ACCRUE_UTF8_NAMES, else the data model's legacy rules. */
+export function nameRules(config: ServiceConfig): NameValidation {
+  return config.utf8Names ? 'utf8' : 'legacy';
+}

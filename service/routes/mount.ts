@@ -3,6 +3,7 @@
  * `push` routes are counted, audited and read their body within the body budget; `admin` routes are audited.
  */
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { NameValidation } from '../../shared/model/names';
 import type { budgetHooks } from '../body-budget';
 import type { Access, Guard } from './access';
 import type { Route } from './table';
@@ -13,6 +14,8 @@ declare module 'fastify' {
     push?: boolean;
     /** Admin routes are audited. */
     admin?: boolean;
+    /** Name rules of the route's grouping path (push routes; ACCRUE_UTF8_NAMES). */
+    names?: NameValidation;
   }
 }
 
@@ -20,6 +23,8 @@ export interface AccessHooks {
   readonly read: Guard;
   readonly push: Guard;
   readonly body: ReturnType<typeof budgetHooks>;
+  /** Name rules of push routes (ACCRUE_UTF8_NAMES). */
+  readonly names: NameValidation;
 }
 
 export function mountRoutes(app: FastifyInstance, routes: readonly Route[], hooks: AccessHooks): void {
@@ -37,7 +42,7 @@ function accessOptions(access: Access, h: AccessHooks): Partial<RouteOptions> {
       return {
         onRequest: [h.push, h.body.onRequest],
         preParsing: h.body.preParsing,
-        config: { push: true },
+        config: { push: true, names: h.names },
       };
     case 'admin':
       return { onRequest: h.push, config: { admin: true } };

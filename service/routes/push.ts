@@ -21,7 +21,7 @@ import {
   REPLAYED_HEADER,
 } from '../idempotency';
 import { groupOf, setOutcome, setSeries } from '../push-facts';
-import { header, type RouteContext, TEXT } from './context';
+import { header, nameRules, type RouteContext, TEXT } from './context';
 
 export function pushHandler(ctx: RouteContext) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
@@ -33,7 +33,7 @@ export function pushHandler(ctx: RouteContext) {
     const pushTimeMs = ctx.now();
     const families = method === 'DELETE' ? [] : await readFamilies(ctx, req);
     const id = key === undefined ? undefined : ledgerId(callerOf(ctx, req), key);
-    const prepared = preparePush(method, group, families, pushTimeMs, id);
+    const prepared = preparePush(method, group, families, pushTimeMs, id, nameRules(ctx.config));
     setSeries(req, countSeries(prepared.families));
     const pushed = await keyed(ctx, 'push', key, 'method, grouping key or body', () =>
       ctx.store.push(prepared),

@@ -7,9 +7,9 @@ import { header, type RouteContext, TEXT } from './context';
 
 export function scrapeHandler(ctx: RouteContext) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
-    const { format, contentType } = ctx.codec.negotiate(header(req, 'accept'));
+    const { format, contentType, escaping } = ctx.codec.negotiate(header(req, 'accept'));
     const acceptGzip = acceptsGzip(header(req, 'accept-encoding'));
-    const r = await ctx.cache.scrape(format, acceptGzip);
+    const r = await ctx.cache.scrape(format, acceptGzip, escaping);
     if (!r.ok) return reply.code(503).type(TEXT).send(`${r.reason}\n`);
     reply.type(contentType).header('vary', 'Accept, Accept-Encoding');
     if (r.gzipped) reply.header('content-encoding', 'gzip');

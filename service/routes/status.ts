@@ -155,7 +155,7 @@ export function groupsHandler(d: RouteContext) {
 export function groupHandler(d: RouteContext) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const raw = req.url.slice('/api/v1/accrue/group/'.length).split('?')[0] ?? '';
-    const key = parseGroupingPath(raw);
+    const key = parseGroupingPath(raw, d.config.utf8Names ? 'utf8' : 'legacy');
     const { snapshot, error } = await readSnapshot(d.cache);
     if (!snapshot) return reply.code(503).send({ status: 'error', error });
     const id = labelsKey(key);

@@ -178,7 +178,7 @@ export class AccruePublisher {
     }
     let group: Readonly<Record<string, string>> = {};
     try {
-      group = normalizeGroupingKey(options.group ?? {});
+      group = normalizeGroupingKey(options.group ?? {}, 'legacy');
     } catch (e) {
       if (e instanceof ValidationError) problems.push(...e.problems);
       else throw e;

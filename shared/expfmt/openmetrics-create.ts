@@ -15,7 +15,7 @@
 import { counterSampleName, openMetricsFamilyName } from '../model/exposed-names';
 import type { Labels, MetricFamily } from '../model/types';
 import { ByteSink } from './byte-sink';
-import { escapeOpenMetricsHelp } from './escape';
+import { escapeOpenMetricsHelp, metricNameText } from './escape';
 import { type BoundCache, labelsText, writeSeries } from './series-lines';
 import { mergedLabelsText } from './text-create';
 
@@ -39,7 +39,7 @@ export function metricFamiliesToOpenMetrics(
   const out = new ByteSink();
   const bounds: BoundCache = new Map();
   for (const f of families) {
-    const fname = openMetricsFamilyName(f.name, f.type);
+    const fname = metricNameText(openMetricsFamilyName(f.name, f.type));
     if (f.help !== '') out.str('# HELP ' + fname + ' ' + escapeOpenMetricsHelp(f.help) + '\n');
     out.str('# TYPE ' + fname + ' ' + openMetricsTypeName(f.type) + '\n');
     const sample = f.type === 'counter' ? counterSampleName(f.name, true) : f.name;

@@ -13,7 +13,7 @@
  */
 import { AccrueError, LimitError, RejectReason } from '../model/errors';
 import { labelsKey } from '../model/identity';
-import { clip, labelNameProblem, metricNameProblem } from '../model/names';
+import { clip, labelNameProblem, metricNameProblem, type NameValidation } from '../model/names';
 import { type NativeHistogram, validateNativeHistogram } from '../model/native';
 import type {
   Bucket,
@@ -404,12 +404,14 @@ function readMetric(r: Reader): RawMetric {
 
 /**
  * Parses varint-length-delimited MetricFamily messages. Throws ProtobufParseError, or LimitError as soon
- * as the body holds more than `opts.maxSeries` metrics (series).
+ * as the body holds more than `opts.maxSeries` metrics (series). Names are taken as they are (protobuf
+ * has no quoting) and checked with `opts.names` (`utf8` with ACCRUE_UTF8_NAMES; default `legacy`).
  */
 export function parseProtobufDelimited(
   buf: Uint8Array,
-  opts: { readonly maxSeries?: number } = {},
+  opts: { readonly maxSeries?: number; readonly names?: NameValidation } = {},
 ): MetricFamily[] {
+  const nameRules = opts.names ?? 'legacy';
   const maxSeries = opts.maxSeries ?? Number.POSITIVE_INFINITY;
   let series = 0;
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -453,7 +455,7 @@ export function parseProtobufDelimited(
     const fail = (msg: string, reason?: RejectReason): never => {
       throw new ProtobufParseError(index, msg, reason);
     };
-    const np = metricNameProblem(name);
+    const np = metricNameProblem(name, nameRules);
     if (np) fail(`metric family name ${JSON.stringify(clip(name))} ${np}`, RejectReason.invalidName);
     if (names.has(name)) fail(`metric family ${name} appears in more than one message`);
     names.add(name);
@@ -462,7 +464,7 @@ export function parseProtobufDelimited(
       fail(
         `metric family ${name}: unsupported type ${typeNum} (GAUGE_HISTOGRAM and unknown types are refused)`,
       );
-    out.push(buildFamily(name, help, type as MetricType, metrics, fail));
+    out.push(buildFamily(name, help, type as MetricType, metrics, fail, nameRules));
   }
   return out;
 }
@@ -473,6 +475,7 @@ function buildFamily(
   type: MetricType,
   metrics: readonly RawMetric[],
   fail: (msg: string, reason?: RejectReason) => never,
+  nameRules: NameValidation,
 ): MetricFamily {
   const keys = new Set<string>();
   const series: (ScalarSeries | HistogramSeries | SummarySeries)[] = [];
@@ -482,7 +485,7 @@ function buildFamily(
     const labels: Record<string, string> = {};
     const seen = new Set<string>();
     for (const [ln, lv] of m.labels) {
-      const lp = labelNameProblem(ln);
+      const lp = labelNameProblem(ln, nameRules);
       if (lp) fail(`${where}: label name ${JSON.stringify(clip(ln))} ${lp}`, RejectReason.invalidName);
       if (seen.has(ln)) fail(`${where}: duplicate label name ${ln}`);
       seen.add(ln);

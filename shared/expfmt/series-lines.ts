@@ -5,9 +5,11 @@
  * set is unique within its family, histogram buckets are cumulative with `le` strictly ascending and
  * without `+Inf` (the `+Inf` bucket is written from `count`), summaries' quantiles ascending.
  */
+
+import { isLegacyMetricName } from '../model/names';
 import type { HistogramSeries, Labels, MetricFamily, ScalarSeries, SummarySeries } from '../model/types';
 import type { ByteSink } from './byte-sink';
-import { escapeLabelValue } from './escape';
+import { escapeLabelValue, labelPrefix } from './escape';
 import { canonicalBound, formatFloat } from './float';
 
 /** `a="1",b="2"` for the given labels, in their own key order (empty string for no labels). */
@@ -15,7 +17,7 @@ export function labelsText(labels: Labels): string {
   let s = '';
   for (const k in labels) {
     if (!Object.hasOwn(labels, k)) continue;
-    s += (s === '' ? '' : ',') + k + '="' + escapeLabelValue(labels[k]!) + '"';
+    s += (s === '' ? '' : ',') + labelPrefix(k) + escapeLabelValue(labels[k]!) + '"';
   }
   return s;
 }
@@ -51,9 +53,7 @@ function writeLabels(out: ByteSink, labels: Labels): boolean {
     if (!Object.hasOwn(labels, k)) continue;
     if (!first) out.byte(44);
     first = false;
-    out.str(k);
-    out.byte(61);
-    out.byte(34);
+    out.str(labelPrefix(k));
     out.str(escapeLabelValue(labels[k]!));
     out.byte(34);
   }
@@ -77,6 +77,33 @@ function head(out: ByteSink, prefix: string, labels: Labels, lt: string | undefi
   } else out.repeat(H.ls, H.le);
 }
 
+/** Last family name checked by `quoted` (a family's series share it: one check per family). */
+let lastName = '';
+let lastQuoted = false;
+
+/** True when `name` must be quoted (not a legacy name: only with `escaping=allow-utf-8`). */
+function quoted(name: string): boolean {
+  if (name !== lastName) {
+    lastName = name;
+    lastQuoted = !isLegacyMetricName(name);
+  }
+  return lastQuoted;
+}
+
+/** The start of a sample line up to its labels: `name{`, or `{"name",` for a quoted name. */
+function open(sampleName: string, q: boolean): string {
+  return q ? '{"' + escapeLabelValue(sampleName) + '",' : sampleName + '{';
+}
+
+/** Ends a `_sum`/`_count` line's label set: `}`, or drops the open `{` / turns the `,` into `}`. */
+function close(out: ByteSink, q: boolean): void {
+  if (H.any) out.byte(125);
+  else if (q) {
+    out.pos--;
+    out.byte(125);
+  } else out.pos--;
+}
+
 /**
  * Writes the lines of one series. `lt` is the series' rendered label text (without braces); when it is
  * undefined the labels are written from the series' own labels. `sample` is the sample name for scalars
@@ -92,12 +119,13 @@ export function writeSeries(
   bounds: BoundCache,
 ): void {
   const name = f.name;
+  const q = quoted(name);
   if (f.type === 'histogram' || f.type === 'summary') {
     const hist = f.type === 'histogram';
     const h = s as HistogramSeries;
     const m = s as SummarySeries;
     H.ls = -1;
-    const pre = hist ? name + '_bucket{' : name + '{';
+    const pre = open(hist ? name + '_bucket' : name, q);
     const special = hist ? 'le="' : 'quantile="';
     const n = hist ? h.buckets.length : m.quantiles.length;
     for (let i = 0; i < n; i++) {
@@ -124,30 +152,38 @@ export function writeSeries(
       writeValue(out, h.count);
       out.byte(10);
     }
-    head(out, name + '_sum{', s.labels, lt);
-    if (H.any) out.byte(125);
-    else out.pos--; // drop the '{'
+    head(out, open(name + '_sum', q), s.labels, lt);
+    close(out, q);
     out.byte(32);
     writeValue(out, hist ? h.sum : m.sum);
     out.byte(10);
-    head(out, name + '_count{', s.labels, lt);
-    if (H.any) out.byte(125);
-    else out.pos--;
+    head(out, open(name + '_count', q), s.labels, lt);
+    close(out, q);
     out.byte(32);
     writeValue(out, hist ? h.count : m.count);
     out.byte(10);
     return;
   }
-  out.str(sample);
-  if (lt === undefined) {
-    out.byte(123);
-    const p = out.pos;
-    if (!writeLabels(out, s.labels)) out.pos = p - 1;
-    else out.byte(125);
-  } else if (lt !== '') {
-    out.byte(123);
-    out.str(lt);
+  if (q) {
+    // {"name"} or {"name",labels}
+    out.str(open(sample, true));
+    if (lt === undefined) {
+      if (!writeLabels(out, s.labels)) out.pos--;
+    } else if (lt !== '') out.str(lt);
+    else out.pos--;
     out.byte(125);
+  } else {
+    out.str(sample);
+    if (lt === undefined) {
+      out.byte(123);
+      const p = out.pos;
+      if (!writeLabels(out, s.labels)) out.pos = p - 1;
+      else out.byte(125);
+    } else if (lt !== '') {
+      out.byte(123);
+      out.str(lt);
+      out.byte(125);
+    }
   }
   out.byte(32);
   writeValue(out, (s as ScalarSeries).value);

@@ -16,7 +16,9 @@
  *   of the most recently updated group; the other groups' series are dropped and counted in
  *   `conflictingSeriesDropped`, as are store families whose name is taken by `push_time_seconds`,
  *   `push_failure_time_seconds` or an extra family. The scrape never fails because of what one group holds.
- * - series within a group's family sorted by their label text; groups sorted by their label text.
+ * - series within a group's family sorted by their label text; groups sorted by their label text;
+ * - names outside the legacy character set (UTF-8 names, ACCRUE_UTF8_NAMES) escaped per
+ *   `opts.escaping` before anything else (./snapshot-escaping.ts), or quoted for `allow-utf-8`.
  *
  * Caching contract (`RenderCache`): the rendered lines of each (group, family) are cached in a WeakMap
  * keyed by the MetricFamily object, and each family name's merged block is cached by the identity of
@@ -35,15 +37,17 @@ import {
   PUSH_TIME_METRIC,
   sampleNames,
 } from '../model/exposed-names';
+import { DEFAULT_ESCAPING, type EscapingScheme } from '../model/names';
 import type { Labels, MetricFamily } from '../model/types';
 import type { GroupingKey, GroupState, StoreSnapshot } from '../store/types';
 import { ByteSink } from './byte-sink';
-import { escapeHelp, escapeLabelValue, escapeOpenMetricsHelp } from './escape';
+import { escapeHelp, escapeLabelValue, escapeOpenMetricsHelp, labelPrefix, metricNameText } from './escape';
 import { formatFloat } from './float';
 import { collidingGroups } from './group-collisions';
 import type { TextExpositionFormat as ExpositionFormat } from './negotiate';
 import { metricFamiliesToOpenMetrics, openMetricsTypeName } from './openmetrics-create';
 import { writeSeries } from './series-lines';
+import { escapeSnapshotNames } from './snapshot-escaping';
 import { metricFamiliesToText } from './text-create';
 
 export { PUSH_FAILURE_TIME_METRIC, PUSH_TIME_METRIC };
@@ -86,6 +90,11 @@ export interface RenderOptions {
   readonly extraFamilies?: readonly MetricFamily[];
   /** Long-lived cache; see the caching contract above. */
   readonly cache?: RenderCache;
+  /**
+   * How names outside the legacy set are written (negotiated from Accept): quoted for `allow-utf-8`,
+   * else escaped (./snapshot-escaping.ts). @default 'underscores'
+   */
+  readonly escaping?: EscapingScheme;
 }
 
 /** Rendered group labels. */
@@ -165,11 +174,12 @@ export function renderSnapshot(
 }
 
 export function renderSnapshotWithStats(
-  snapshot: StoreSnapshot,
+  source: StoreSnapshot,
   format: ExpositionFormat,
   opts: RenderOptions = {},
 ): RenderResult {
   const cache = opts.cache ?? new RenderCache();
+  const snapshot = escapeSnapshotNames(source, opts.escaping ?? DEFAULT_ESCAPING);
   const om = format === 'openmetrics';
   const chunksBefore = cache.chunksRendered;
   const blocksBefore = cache.blocksRebuilt;
@@ -315,7 +325,7 @@ function groupText(cache: RenderCache, key: GroupingKey): GroupText {
   for (const n of names) {
     const v = key[n]!;
     if (v === '') continue;
-    pairs.push([n, n + '="' + escapeLabelValue(v) + '"']);
+    pairs.push([n, labelPrefix(n) + escapeLabelValue(v) + '"']);
   }
   const hasInstance = pairs.some((p) => p[0] === 'instance');
   const id = pairs.map((p) => p[1]).join(',');
@@ -380,7 +390,7 @@ function finalLabelsText(gt: GroupText, labels: Labels): string {
     } else {
       next = n;
       if (n === 'instance') instance = true;
-      parts.push(n + '="' + escapeLabelValue(labels[n]!) + '"');
+      parts.push(labelPrefix(n) + escapeLabelValue(labels[n]!) + '"');
       j++;
     }
     // Insert instance="" at its sorted place when neither the group nor the series has one.
@@ -553,7 +563,7 @@ function buildBlock(cache: RenderCache, all: readonly Entry[], om: boolean): Blo
   }
 
   const f0 = entries[0]!.family;
-  const fname = om ? openMetricsFamilyName(f0.name, f0.type) : f0.name;
+  const fname = metricNameText(om ? openMetricsFamilyName(f0.name, f0.type) : f0.name);
   let header = '';
   if (help !== '')
     header += '# HELP ' + fname + ' ' + (om ? escapeOpenMetricsHelp(help) : escapeHelp(help)) + '\n';

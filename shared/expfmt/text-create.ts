@@ -15,7 +15,7 @@
  */
 import type { Labels, MetricFamily } from '../model/types';
 import { ByteSink } from './byte-sink';
-import { escapeHelp, escapeLabelValue } from './escape';
+import { escapeHelp, escapeLabelValue, labelPrefix, metricNameText } from './escape';
 import { type BoundCache, labelsText, writeSeries } from './series-lines';
 
 export interface TextWriteOptions {
@@ -29,8 +29,9 @@ export function metricFamiliesToText(families: readonly MetricFamily[], opts?: T
   const out = new ByteSink();
   const bounds: BoundCache = new Map();
   for (const f of families) {
-    if (f.help !== '') out.str('# HELP ' + f.name + ' ' + escapeHelp(f.help) + '\n');
-    out.str('# TYPE ' + f.name + ' ' + f.type + '\n');
+    const fname = metricNameText(f.name);
+    if (f.help !== '') out.str('# HELP ' + fname + ' ' + escapeHelp(f.help) + '\n');
+    out.str('# TYPE ' + fname + ' ' + f.type + '\n');
     for (const s of f.series) {
       const lt = constLabels ? mergedLabelsText(constText, constLabels, s.labels) : undefined;
       writeSeries(out, f, f.name, s, lt, false, bounds);
@@ -44,7 +45,7 @@ export function mergedLabelsText(constText: string, constLabels: Labels, labels:
   let s = constText;
   for (const k in labels) {
     if (!Object.hasOwn(labels, k) || Object.hasOwn(constLabels, k)) continue;
-    s += (s === '' ? '' : ',') + k + '="' + escapeLabelValue(labels[k]!) + '"';
+    s += (s === '' ? '' : ',') + labelPrefix(k) + escapeLabelValue(labels[k]!) + '"';
   }
   return s;
 }

@@ -11,6 +11,10 @@
  *   are comments. Types: counter, gauge, histogram, summary, untyped (case-insensitive, as Go's parser).
  * - Metric names `[a-zA-Z_:][a-zA-Z0-9_:]*`, label names `[a-zA-Z_][a-zA-Z0-9_]*` without the reserved
  *   `__` prefix (shared/model/names.ts). A label name may appear once per sample.
+ * - Quoted names, as Prometheus 3 writes names outside the legacy set: `{"my.metric", "my.label"="x"} 1`
+ *   (the metric name first inside the braces) and `# HELP "my.metric" …` / `# TYPE "my.metric" …`, with
+ *   the label-value escapes. A quoted name that is a legacy name is always accepted; any other one only
+ *   with `names: 'utf8'` (ACCRUE_UTF8_NAMES), else it is an invalid name.
  * - Label values escape `\\`, `\"`, `\n`; HELP escapes `\\`, `\n`; any other escape is an error. A label with
  *   an empty value is the same as no label in Prometheus, so it is dropped.
  * - Values are parsed like Go's ParseFloat (shared/expfmt/float.ts): `NaN`, `+Inf`, `-Inf` and friends;
@@ -29,6 +33,7 @@
 import { LimitError, ParseError, RejectReason } from '../model/errors';
 import { reservedSuffixes, reservesSuffix, suffixOwners } from '../model/exposed-names';
 import { labelsKey } from '../model/identity';
+import { labelNameProblem, metricNameProblem, type NameValidation } from '../model/names';
 import {
   type Bucket,
   type HistogramSeries,
@@ -102,11 +107,13 @@ function show(s: string): string {
 export interface TextParseOptions {
   /** Most series (distinct name + label set; a histogram series counts once) the body may hold; checked as each new series appears. */
   readonly maxSeries?: number;
+  /** Which quoted names are accepted (see above). @default 'legacy' */
+  readonly names?: NameValidation;
 }
 
 /** Parses a text format 0.0.4 body. Throws ParseError (or LimitError beyond `maxSeries`). */
 export function parseText(body: string, opts: TextParseOptions = {}): MetricFamily[] {
-  const p = new TextParser(body, opts.maxSeries);
+  const p = new TextParser(body, opts.maxSeries, opts.names);
   p.begin();
   p.step(Number.POSITIVE_INFINITY);
   return p.finish();
@@ -120,7 +127,7 @@ export async function parseTextYielding(
   body: string,
   opts: TextParseOptions & { readonly sliceMs?: number } = {},
 ): Promise<MetricFamily[]> {
-  const p = new TextParser(body, opts.maxSeries);
+  const p = new TextParser(body, opts.maxSeries, opts.names);
   const sliceMs = opts.sliceMs ?? 10;
   p.begin();
   while (!p.step(performance.now() + sliceMs)) await new Promise<void>((r) => setImmediate(r));
@@ -145,8 +152,54 @@ class TextParser {
   constructor(
     body: string,
     private readonly maxSeries = Number.POSITIVE_INFINITY,
+    private readonly nameRules: NameValidation = 'legacy',
   ) {
     this.body = body;
+  }
+
+  /**
+   * Reads the quoted string whose opening `"` is at i (escapes `\\`, `\"`, `\n`); `quoted.end` is the
+   * index after the closing quote.
+   */
+  private readQuoted(i: number, eol: number, what: string): string {
+    const b = this.body;
+    let out = '';
+    let j = i + 1;
+    let from = j;
+    for (;;) {
+      if (j >= eol) this.fail(`unterminated quoted string in ${what}`);
+      const c = b.charCodeAt(j);
+      if (c === 34) break;
+      if (c === 92) {
+        const d = this.quotedEscape(j, eol, what);
+        out += b.slice(from, j) + (d === 110 ? '\n' : d === 34 ? '"' : '\\');
+        j += 2;
+        from = j;
+        continue;
+      }
+      j++;
+    }
+    this.quotedEnd = j + 1;
+    return out + b.slice(from, j);
+  }
+
+  /** The escape at j (a backslash) inside a quoted string: `\\`, `\"` or `\n`; returns the escaped char code. */
+  private quotedEscape(j: number, eol: number, what: string): number {
+    const d = j + 1 < eol ? this.body.charCodeAt(j + 1) : -1;
+    if (d !== 92 && d !== 110 && d !== 34) {
+      const e = d === -1 ? '\\ at end of line' : `'\\${String.fromCharCode(d)}'`;
+      this.fail(`invalid escape sequence ${e} in ${what}`);
+    }
+    return d;
+  }
+
+  /** End index of the last quoted string read (after its closing quote). */
+  private quotedEnd = 0;
+
+  /** A quoted metric name must be a valid name under the configured rules. */
+  private checkQuotedMetricName(name: string): void {
+    const p = metricNameProblem(name, this.nameRules);
+    if (p) this.fail(`invalid metric name ${show(name)}: ${p}`, this.line, RejectReason.invalidName, true);
   }
 
   private fail(
@@ -244,7 +297,25 @@ class TextParser {
     if (kw !== 'HELP' && kw !== 'TYPE') return; // plain comment
     i = this.skipBlank(j, eol);
     if (i === eol) return; // "# HELP" alone: a comment, as in Go
-    const ne = this.metricNameEnd(i, eol);
+    let ne: number;
+    let name: string;
+    if (b.charCodeAt(i) === 34) {
+      name = this.readQuoted(i, eol, `metric name of ${kw} line`);
+      ne = this.quotedEnd;
+      if (ne < eol && b.charCodeAt(ne) !== 32 && b.charCodeAt(ne) !== 9)
+        this.fail(`expected a blank after the quoted metric name in ${kw} line`);
+      this.checkQuotedMetricName(name);
+    } else {
+      ne = this.metricNameEnd(i, eol);
+      name = this.declaredName(i, ne, eol, kw);
+    }
+    const fam = this.familyForDeclaration(name, kw);
+    this.parseDeclarationRest(fam, name, kw, this.skipBlank(ne, eol), eol);
+  }
+
+  /** The unquoted metric name of a HELP/TYPE line ([i, ne)), or a failure naming it. */
+  private declaredName(i: number, ne: number, eol: number, kw: string): string {
+    const b = this.body;
     if (ne === i || (ne < eol && b.charCodeAt(ne) !== 32 && b.charCodeAt(ne) !== 9)) {
       let k = i;
       while (k < eol && b.charCodeAt(k) !== 32 && b.charCodeAt(k) !== 9) k++;
@@ -255,9 +326,11 @@ class TextParser {
         true,
       );
     }
-    const name = b.slice(i, ne);
-    const fam = this.familyForDeclaration(name, kw);
-    i = this.skipBlank(ne, eol);
+    return b.slice(i, ne);
+  }
+
+  private parseDeclarationRest(fam: FamilyBuilder, name: string, kw: string, i: number, eol: number): void {
+    const b = this.body;
     if (kw === 'HELP') {
       if (fam.helpSeen) this.fail(`second HELP line for metric name ${show(name)}`);
       fam.helpSeen = true;
@@ -440,9 +513,58 @@ class TextParser {
     return key;
   }
 
+  /** The role of a sample named `name` in the current family, or -1 when it starts a new family. */
+  private roleByName(fam: FamilyBuilder | undefined, name: string): Role | -1 {
+    if (fam === undefined || !name.startsWith(fam.name)) return -1;
+    const fn = fam.name;
+    const rest = name.slice(fn.length);
+    if (rest === '') {
+      if (fam.type === 'histogram') {
+        this.fail(
+          `sample ${show(fn)} of histogram ${show(fn)} must be named ${fn}_bucket, ${fn}_sum or ${fn}_count`,
+        );
+      }
+      return fam.type === 'summary' ? Role.Quantile : Role.Scalar;
+    }
+    if (fam.type !== 'histogram' && fam.type !== 'summary') return -1;
+    if (rest === '_sum') return Role.Sum;
+    if (rest === '_count') return Role.Count;
+    if (rest === '_bucket' && fam.type === 'histogram') return Role.Bucket;
+    return -1;
+  }
+
+  /** A quoted label name at j: valid under the configured rules and not reserved, or a failure. */
+  private quotedLabelName(j: number, eol: number, f: FamilyBuilder, r: Role): string {
+    const name = this.readQuoted(j, eol, `label name for ${show(this.sampleName(f, r))}`);
+    const p = labelNameProblem(name, this.nameRules);
+    if (p) {
+      this.fail(
+        `invalid label name ${show(name)} for ${show(this.sampleName(f, r))}: ${p}`,
+        this.line,
+        RejectReason.invalidName,
+        !name.startsWith('__'),
+      );
+    }
+    return name;
+  }
+
   private parseSample(i: number, eol: number): void {
     const b = this.body;
-    const ne = this.metricNameEnd(i, eol);
+    // `{"name", …}`: the quoted metric name inside the braces (qname), read before the labels.
+    let qname: string | undefined;
+    let qj = 0;
+    if (b.charCodeAt(i) === 123) {
+      const q = this.skipBlank(i + 1, eol);
+      if (q < eol && b.charCodeAt(q) === 34) {
+        qname = this.readQuoted(q, eol, 'quoted metric name');
+        this.checkQuotedMetricName(qname);
+        qj = this.skipBlank(this.quotedEnd, eol);
+        const c = qj < eol ? b.charCodeAt(qj) : -1;
+        if (c !== 44 && c !== 125)
+          this.fail(`expected ',' or '}' after the quoted metric name ${show(qname)}`);
+      }
+    }
+    const ne = qname === undefined ? this.metricNameEnd(i, eol) : qj;
     if (ne === i) {
       let k = i;
       while (k < eol && b.charCodeAt(k) !== 32 && b.charCodeAt(k) !== 9 && b.charCodeAt(k) !== 123) k++;
@@ -457,7 +579,8 @@ class TextParser {
     let fam = this.current;
     let role = -1 as Role | -1;
     const nlen = ne - i;
-    if (fam !== undefined) {
+    if (qname !== undefined) role = this.roleByName(fam, qname);
+    else if (fam !== undefined) {
       const fn = fam.name;
       const fl = fn.length;
       if (nlen >= fl && b.startsWith(fn, i)) {
@@ -478,7 +601,7 @@ class TextParser {
       }
     }
     if (role === -1) {
-      const name = b.slice(i, ne);
+      const name = qname ?? b.slice(i, ne);
       const existing = this.families.get(name);
       if (existing !== undefined) {
         this.fail(
@@ -517,6 +640,7 @@ class TextParser {
     const lk = f.lastKey;
     if (
       r !== Role.Scalar &&
+      qname === undefined &&
       lk !== undefined &&
       lk !== '' &&
       j === ne &&
@@ -552,7 +676,14 @@ class TextParser {
         }
       }
     }
-    if (same === undefined && j < eol && b.charCodeAt(j) === 123 /* { */) {
+    // Quoted name: the labels (if any) follow its comma, inside the braces already open.
+    let openAtComma = false;
+    if (qname !== undefined) {
+      canon = false;
+      if (b.charCodeAt(j) === 125) j = this.skipBlank(j + 1, eol);
+      else openAtComma = true;
+    }
+    if (same === undefined && j < eol && (b.charCodeAt(j) === 123 /* { */ || openAtComma)) {
       keyStart = j + 1;
       let k0 = j + 1;
       j = this.skipBlank(j + 1, eol);
@@ -566,9 +697,14 @@ class TextParser {
           break;
         }
         const ls = j;
+        let qlabel: string | undefined;
         if (isNameStart(b.charCodeAt(j))) {
           j++;
           while (j < eol && isNameChar(b.charCodeAt(j))) j++;
+        } else if (b.charCodeAt(j) === 34) {
+          qlabel = this.quotedLabelName(j, eol, f, r);
+          j = this.quotedEnd;
+          canon = false;
         }
         if (j === ls) {
           let k = ls;
@@ -581,9 +717,12 @@ class TextParser {
           );
         }
         const nl = j - ls;
-        const isSpecial = special !== '' && nl === special.length && b.startsWith(special, ls);
+        const isSpecial =
+          special !== '' &&
+          (qlabel === undefined ? nl === special.length && b.startsWith(special, ls) : qlabel === special);
         let lname: string;
         if (isSpecial) lname = special;
+        else if (qlabel !== undefined) lname = qlabel;
         else if (ref !== undefined && n < ref.length && ref[n]!.length === nl && b.startsWith(ref[n]!, ls)) {
           lname = ref[n]!;
         } else {
@@ -621,11 +760,7 @@ class TextParser {
           const c = b.charCodeAt(j);
           if (c === 34) break;
           if (c === 92) {
-            const d = j + 1 < eol ? b.charCodeAt(j + 1) : -1;
-            if (d !== 92 && d !== 110 && d !== 34) {
-              const e = d === -1 ? '\\ at end of line' : `'\\${String.fromCharCode(d)}'`;
-              this.fail(`invalid escape sequence ${e} in ${this.labelWhat(lname, f, r)}`);
-            }
+            this.quotedEscape(j, eol, this.labelWhat(lname, f, r));
             esc = true;
             j += 2;
             continue;

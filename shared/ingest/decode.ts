@@ -121,7 +121,7 @@ function decodeGroup(
     }
   }
   try {
-    const key = normalizeGroupingKey(obj);
+    const key = normalizeGroupingKey(obj, 'legacy');
     return problems.length > before ? undefined : key;
   } catch (e) {
     if (!(e instanceof ValidationError)) throw e;

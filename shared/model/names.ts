@@ -45,7 +45,7 @@ export function metricNameProblem(name: unknown, validation: NameValidation = 'l
   if (typeof name !== 'string') return 'must be a string';
   if (name.length === 0) return 'must not be empty';
   if (name.length > MAX_NAME_LENGTH) return `must be at most ${MAX_NAME_LENGTH} characters`;
-  if (validation === 'utf8') return loneSurrogateProblem(name);
+  if (validation === 'utf8') return utf8NameProblem(name);
   if (!METRIC_NAME_RE.test(name)) return LEGACY_METRIC_RULE;
   return undefined;
 }
@@ -56,11 +56,17 @@ export function labelNameProblem(name: unknown, validation: NameValidation = 'le
   if (name.length === 0) return 'must not be empty';
   if (name.length > MAX_NAME_LENGTH) return `must be at most ${MAX_NAME_LENGTH} characters`;
   if (validation === 'utf8') {
-    const p = loneSurrogateProblem(name);
+    const p = utf8NameProblem(name);
     if (p) return p;
   } else if (!LABEL_NAME_RE.test(name)) return LEGACY_LABEL_RULE;
   if (name.startsWith('__')) return 'must not start with "__" (reserved for internal use)';
   return undefined;
+}
+
+/** UTF-8 names: well-formed Unicode without NUL (NUL separates the parts of identity keys, model/identity.ts). */
+function utf8NameProblem(name: string): string | undefined {
+  if (name.includes('\u0000')) return 'must not contain NUL';
+  return loneSurrogateProblem(name);
 }
 
 const UTF8_HINT = '; UTF-8 names need ACCRUE_UTF8_NAMES=true';

@@ -6,7 +6,11 @@
  * - the first pair must be `job` (or `job@base64`) with a non-empty value;
  * - a name suffixed `@base64` carries a value in URL-safe base64 (RFC 4648 §5), padding optional, `=` for
  *   the empty string; it is the only way to put `/` in a value;
- * - label names follow the data model and must not start with `__`.
+ * - label names follow the data model and must not start with `__`;
+ * - with UTF-8 names enabled (ACCRUE_UTF8_NAMES, the Pushgateway's `--push.enable-utf8-names`), a label
+ *   name may be any UTF-8 name, written `U__` + value escaping (`U__my_2e_label` is `my.label`;
+ *   shared/model/names.ts `unescapeValuesName`) or percent-encoded; values, the job included, use
+ *   `@base64` or percent-encoding as always (U__ in a value is taken literally).
  *
  * Differences, all stricter or safer than the Pushgateway: each segment is percent-decoded on its own, so
  * `%2F` inside a segment stays part of the value (the Pushgateway splits on it); a label named twice is
@@ -15,7 +19,14 @@
  * instance, which avoids the Pushgateway's 500-forever bug).
  */
 import { type Problem, RejectReason, ValidationError } from '../model/errors';
-import { clip, labelNameProblem } from '../model/names';
+import {
+  clip,
+  escapeLabelName,
+  isLegacyLabelName,
+  labelNameProblem,
+  type NameValidation,
+  unescapeValuesName,
+} from '../model/names';
 import { normalizeGroupingKey } from '../store/grouping';
 import type { GroupingKey } from '../store/types';
 
@@ -55,7 +66,11 @@ export function groupingPath(group: GroupingKey): string {
     .filter((n) => n !== 'job')
     .sort();
   let p = `job${BASE64_SUFFIX}/${encodeBase64Url(group['job'] ?? '')}`;
-  for (const n of names) p += `/${n}${BASE64_SUFFIX}/${encodeBase64Url(group[n] ?? '')}`;
+  for (const n of names) {
+    // A UTF-8 label name (ACCRUE_UTF8_NAMES) is written U__-escaped, which parseGroupingPath reverses.
+    const pn = isLegacyLabelName(n) ? n : escapeLabelName(n, 'values');
+    p += `/${pn}${BASE64_SUFFIX}/${encodeBase64Url(group[n] ?? '')}`;
+  }
   return p;
 }
 
@@ -75,7 +90,7 @@ function percentDecode(segment: string): string | undefined {
  * dropped). Throws `ValidationError` listing every problem (reason `invalid_name` when only names are
  * wrong, `invalid` otherwise).
  */
-export function parseGroupingPath(rawPath: string): GroupingKey {
+export function parseGroupingPath(rawPath: string, names: NameValidation = 'legacy'): GroupingKey {
   if (rawPath.length > MAX_GROUPING_PATH_LENGTH) {
     throw new ValidationError([
       {
@@ -115,8 +130,9 @@ export function parseGroupingPath(rawPath: string): GroupingKey {
       continue;
     }
     const b64 = rawName.endsWith(BASE64_SUFFIX);
-    const name = b64 ? rawName.slice(0, -BASE64_SUFFIX.length) : rawName;
-    const np = labelNameProblem(name);
+    const plain = b64 ? rawName.slice(0, -BASE64_SUFFIX.length) : rawName;
+    const name = names === 'utf8' ? unescapeValuesName(plain) : plain;
+    const np = labelNameProblem(name, names);
     if (np) {
       fail({ path: `path.${name}`, message: `label name ${np}` }, true);
       continue;
@@ -143,5 +159,5 @@ export function parseGroupingPath(rawPath: string): GroupingKey {
   if (!Object.hasOwn(pairs, 'job') || pairs['job'] === '') {
     throw new ValidationError([{ path: 'path.job', message: 'job name is required and must not be empty' }]);
   }
-  return normalizeGroupingKey(pairs);
+  return normalizeGroupingKey(pairs, names);
 }

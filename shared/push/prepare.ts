@@ -18,7 +18,12 @@ import { parseText } from '../expfmt/text-parse';
 import { type Problem, RejectReason, ValidationError } from '../model/errors';
 import { reservedNameProblem, sampleNames } from '../model/exposed-names';
 import { labelsKey } from '../model/identity';
-import { labelNameProblem, loneSurrogateProblem, metricNameProblem } from '../model/names';
+import {
+  labelNameProblem,
+  loneSurrogateProblem,
+  metricNameProblem,
+  type NameValidation,
+} from '../model/names';
 import { type NativeHistogram, nativeShapeProblems } from '../model/native';
 import { type AnySeries, isMetricType, type Labels, type MetricFamily } from '../model/types';
 import { normalizeGroupingKey } from '../store/grouping';
@@ -34,6 +39,8 @@ interface Found extends Problem {
  * Validates a push and builds the store request. `group` is validated and normalized
  * (`normalizeGroupingKey`); `input` is parsed families or a text-format body. DELETE ignores the body.
  * Throws `ValidationError` (every problem, reason of the first) or the parser's `ParseError`.
+ * `names` selects the name rules: `legacy`, or `utf8` when the deployment enabled UTF-8 names
+ * (ACCRUE_UTF8_NAMES, as the Pushgateway's `--push.enable-utf8-names`).
  */
 export function preparePush(
   method: PushMethod,
@@ -41,6 +48,7 @@ export function preparePush(
   input: readonly MetricFamily[] | string,
   pushTimeMs: number,
   id?: string,
+  names: NameValidation = 'legacy',
 ): PushRequest {
   if (typeof method !== 'string' || !PUSH_METHODS.has(method)) {
     throw new ValidationError([{ path: 'method', message: 'must be PUT, POST or DELETE' }]);
@@ -48,18 +56,18 @@ export function preparePush(
   if (typeof pushTimeMs !== 'number' || !Number.isFinite(pushTimeMs) || pushTimeMs < 0) {
     throw new ValidationError([{ path: 'pushTimeMs', message: 'must be a finite, non-negative number' }]);
   }
-  const key = normalizeGroupingKey(group);
+  const key = normalizeGroupingKey(group, names);
   const base = id === undefined ? {} : { id };
   if (method === 'DELETE') return { method, group: key, families: [], pushTimeMs, ...base };
   let families: readonly MetricFamily[];
   if (typeof input === 'string') {
-    families = parseText(input);
+    families = parseText(input, { names });
   } else {
     families = input;
   }
   if (!Array.isArray(families))
     throw new ValidationError([{ path: 'families', message: 'must be an array' }]);
-  const { prepared, problems } = validateFamilies(families, key, false);
+  const { prepared, problems } = validateFamilies(families, key, false, names);
   if (problems.length > 0) throw new ValidationError(problems, problems[0]!.reason);
   return { method, group: key, families: prepared, pushTimeMs, ...base };
 }
@@ -70,7 +78,8 @@ export function preparePush(
  * `group` must be normalized. Throws `ValidationError` (every problem, reason of the first).
  */
 export function prepareTimedFamilies(group: GroupingKey, families: readonly MetricFamily[]): MetricFamily[] {
-  const { prepared, problems } = validateFamilies(families, group, true);
+  // Aggregated like SQS events, so legacy names (docs/exposition.md "UTF-8 names").
+  const { prepared, problems } = validateFamilies(families, group, true, 'legacy');
   if (problems.length > 0) throw new ValidationError(problems, problems[0]!.reason);
   return prepared;
 }
@@ -89,6 +98,7 @@ function validateFamilies(
   families: readonly unknown[],
   group: GroupingKey,
   keepTimestamps: boolean,
+  nameRules: NameValidation,
 ): { prepared: MetricFamily[]; problems: Found[] } {
   const problems: Found[] = [];
   const prepared: MetricFamily[] = [];
@@ -100,7 +110,7 @@ function validateFamilies(
     }
     const f = raw as unknown as MetricFamily;
     const fname = typeof f.name === 'string' ? f.name : `families[${fi}]`;
-    const np = metricNameProblem(f.name);
+    const np = metricNameProblem(f.name, nameRules);
     if (np) {
       problems.push({ path: fname, message: `metric name ${np}`, reason: RejectReason.invalidName });
       return;
@@ -148,7 +158,7 @@ function validateFamilies(
     const series: AnySeries[] = [];
     f.series.forEach((s: unknown, si: number) => {
       const path = `${fname}[${si}]`;
-      const out = validateSeries(f.type, s, path, group, problems, keepTimestamps);
+      const out = validateSeries(f.type, s, path, group, problems, keepTimestamps, nameRules);
       if (!out) return;
       const k = labelsKey(out.labels);
       if (seen.has(k)) {
@@ -184,6 +194,7 @@ function validateSeries(
   group: GroupingKey,
   problems: Found[],
   keepTimestamps: boolean,
+  names: NameValidation,
 ): AnySeries | undefined {
   if (!isObject(raw)) {
     problems.push({ path, message: 'series must be an object', reason: RejectReason.invalid });
@@ -198,7 +209,7 @@ function validateSeries(
       reason: RejectReason.timestamp,
     });
   }
-  const labels = stripLabels(raw['labels'], path, type, group, problems);
+  const labels = stripLabels(raw['labels'], path, type, group, problems, names);
   let out: AnySeries | undefined;
   if (type === 'histogram') {
     const { buckets, sum, count } = raw as { buckets?: unknown; sum?: unknown; count?: unknown };
@@ -248,6 +259,7 @@ function stripLabels(
   type: MetricFamily['type'],
   group: GroupingKey,
   problems: Found[],
+  names: NameValidation,
 ): Labels | undefined {
   if (raw === undefined) return Object.create(null) as Labels;
   if (!isObject(raw)) {
@@ -258,7 +270,7 @@ function stripLabels(
   let ok = true;
   for (const name of Object.keys(raw)) {
     const value = raw[name];
-    const np = labelNameProblem(name);
+    const np = labelNameProblem(name, names);
     if (np) {
       problems.push({
         path: `${path}.labels.${name}`,

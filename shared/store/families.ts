@@ -17,6 +17,7 @@ import {
 import { reservedSuffixes, reservesSuffix, suffixOwners } from '../model/exposed-names';
 import { labelsKey } from '../model/identity';
 import { labelNameProblemMemo, metricNameProblemMemo } from '../model/name-memo';
+import type { NameValidation } from '../model/names';
 import { nativeShapeProblems } from '../model/native';
 import { isMetricType, type Labels, type MetricFamily, type MetricType } from '../model/types';
 import { normalizeGroupingKey } from './grouping';
@@ -344,14 +345,23 @@ export function seriesLimitError(
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Problems of a series' labels: names, values, and no repetition of the grouping key's labels. */
-function labelProblems(labels: unknown, group: GroupingKey, path: string, out: Problem[]): void {
+/**
+ * Problems of a series' labels: names, values, and no repetition of the grouping key's labels. Apply ops
+ * (SQS events) use the legacy name rules; pushes the `utf8` ones (their edge decided: see grouping.ts).
+ */
+function labelProblems(
+  labels: unknown,
+  group: GroupingKey,
+  path: string,
+  out: Problem[],
+  validation: NameValidation,
+): void {
   if (!isPlainObject(labels)) {
     out.push({ path, message: 'must be an object of label name to string value' });
     return;
   }
   for (const name of Object.keys(labels)) {
-    const np = labelNameProblemMemo(name);
+    const np = labelNameProblemMemo(name, validation);
     if (np) {
       out.push({ path: `${path}.${name}`, message: `label name ${np}` });
       continue;
@@ -410,11 +420,11 @@ export function opProblems(op: unknown, index: number, group: GroupingKey): Prob
       { path: `${p}.kind`, message: 'must be one of counter_inc, gauge_add, gauge_set, histogram_observe' },
     ];
   }
-  const np = metricNameProblemMemo(op.name);
+  const np = metricNameProblemMemo(op.name, 'legacy');
   if (np) out.push({ path: `${p}.name`, message: `metric name ${np}` });
   if (op.help !== undefined && typeof op.help !== 'string')
     out.push({ path: `${p}.help`, message: 'must be a string' });
-  labelProblems(op.labels, group, `${p}.labels`, out);
+  labelProblems(op.labels, group, `${p}.labels`, out, 'legacy');
   switch (kind) {
     case 'counter_inc':
       if (!finite(op.value) || op.value < 0)
@@ -560,7 +570,7 @@ export function validatePush(request: PushRequest): GroupingKey {
       out.push({ path: fp, message: 'must be an object' });
       continue;
     }
-    const np = metricNameProblemMemo(f.name);
+    const np = metricNameProblemMemo(f.name, 'utf8');
     if (np) out.push({ path: `${fp}.name`, message: `metric name ${np}` });
     else if (names.has(f.name))
       out.push({ path: `${fp}.name`, message: `family ${f.name} appears twice in one push` });
@@ -581,7 +591,7 @@ export function validatePush(request: PushRequest): GroupingKey {
         continue;
       }
       const before = out.length;
-      labelProblems(s.labels, group, `${sp}.labels`, out);
+      labelProblems(s.labels, group, `${sp}.labels`, out, 'utf8');
       if (out.length === before) {
         const k = labelsKey(s.labels as Labels);
         if (keys.has(k)) {

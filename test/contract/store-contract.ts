@@ -999,8 +999,8 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
             },
           ],
           [
-            'bad family name',
-            { method: 'PUT', group: G, pushTimeMs: 1, families: [gaugeFamily('a b', [[{}, 1]])] },
+            'bad family name (NUL; the store checks the UTF-8 rules)',
+            { method: 'PUT', group: G, pushTimeMs: 1, families: [gaugeFamily('a\u0000b', [[{}, 1]])] },
           ],
           [
             'non-string label value',
@@ -1844,6 +1844,52 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         expect(seriesValue(snap, G, 'aria_g', labels)).toBe(3);
         expect(seriesValue(snap, G2, 'aria_g', labels)).toBe(4);
         expect(({} as Record<string, unknown>).v).toBeUndefined();
+      });
+
+      // UTF-8 names (ACCRUE_UTF8_NAMES): the HTTP edge decides which names it lets in; the store keeps
+      // them exactly, whatever characters they hold (docs/exposition.md "UTF-8 names").
+      const utf8Cases: Array<[string, string, Labels, Labels]> = [
+        ['dots', 'my.metric', { 'my.label': 'x' }, { job: 'j', 'my.group': 'g' }],
+        ['CJK and emoji', '温度🚀', { ラベル: 'v' }, { job: 'j', '🙂': 'y' }],
+        ['quotes, backslash, newline', 'a "q"\\\nb', { 'l"\n\\': 'v' }, { job: 'j' }],
+        ['key separators', 'a#b/c=d,e', { 'x=y': '1', 'a,b': '2' }, { job: 'j', 's#p': 'x' }],
+      ];
+      cEach(
+        'UTF-8 metric, label and group names round-trip exactly',
+        utf8Cases,
+        async (_t, name, labels, group) => {
+          const s = await newStore();
+          await s.push({ method: 'PUT', group, pushTimeMs: 1, families: [gaugeFamily(name, [[labels, 7]])] });
+          await s.push({
+            method: 'POST',
+            group,
+            pushTimeMs: 2,
+            families: [gaugeFamily(`${name}2`, [[{}, 8]])],
+          });
+          const snap = await s.snapshot();
+          const g = findGroup(snap, group)!;
+          expect(plain(g.key)).toEqual(plain(group));
+          expect(g.families.map((f) => f.name).sort()).toEqual([name, `${name}2`].sort());
+          const f = findFamily(snap, group, name)!;
+          expect(f.series.map((x) => plain(x.labels))).toEqual([plain(labels)]);
+          expect(seriesValue(snap, group, name, labels)).toBe(7);
+          await s.push({ method: 'DELETE', group, pushTimeMs: 3, families: [] });
+          expect(findGroup(await s.snapshot(), group)).toBeUndefined();
+        },
+      );
+
+      c('a family name that extends another one with "#" keeps its own series (key prefixes)', async () => {
+        const s = await newStore();
+        await s.push({
+          method: 'PUT',
+          group: G2,
+          pushTimeMs: 1,
+          families: [gaugeFamily('a', [[{}, 1]]), gaugeFamily('a#b', [[{ k: 'v' }, 2]])],
+        });
+        await s.push({ method: 'POST', group: G2, pushTimeMs: 2, families: [gaugeFamily('a', [[{}, 3]])] });
+        const snap = await s.snapshot();
+        expect(findFamily(snap, G2, 'a')!.series.map((x) => (x as { value: number }).value)).toEqual([3]);
+        expect(seriesValue(snap, G2, 'a#b', { k: 'v' })).toBe(2);
       });
 
       c('metric names that are Object.prototype keys are ordinary families', async () => {

@@ -86,7 +86,7 @@ export async function applyRound(
     }
     let group: GroupingKey;
     try {
-      group = normalizeGroupingKey(r.group as Record<string, unknown>);
+      group = normalizeGroupingKey(r.group as Record<string, unknown>, 'legacy');
     } catch (e) {
       results[idx] = { id, status: 'failed', error: toAccrue(e), rejected: [] };
       return;

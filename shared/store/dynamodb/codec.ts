@@ -2,9 +2,11 @@
  * Encoding between Accrue's model and DynamoDB attribute values, by hand (no lib-dynamodb: the Lambda
  * bundle stays small), plus the key scheme of the series table. See docs/store-dynamodb.md.
  */
+
 import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { labelsKey } from '../../model/identity';
+import { isLegacyMetricName } from '../../model/names';
 import type { Labels } from '../../model/types';
 
 export type Item = Record<string, AttributeValue>;
@@ -17,8 +19,13 @@ export function digest(s: string): string {
 /** Family names longer than this are hashed in keys (the sort key limit is 1024 bytes). */
 const MAX_NAME_IN_KEY = 200;
 
+/**
+ * A family name as it appears in sort keys: itself when it is a short legacy name, else `~` + digest.
+ * UTF-8 names (ACCRUE_UTF8_NAMES) are always hashed: one holding `#` would otherwise make the
+ * `s#<family>#` prefix of one family match series of another (`a` and `a#b`).
+ */
 export function famToken(name: string): string {
-  return name.length <= MAX_NAME_IN_KEY ? name : `~${digest(name)}`;
+  return name.length <= MAX_NAME_IN_KEY && isLegacyMetricName(name) ? name : `~${digest(name)}`;
 }
 
 // ---- key scheme (series table: pk S, sk S) ----

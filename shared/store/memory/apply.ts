@@ -35,6 +35,7 @@ export function applyOne(st: MemoryState, r: ApplyRequest, now: number): ApplyRe
     if (!Array.isArray(rr.ops)) throw new ValidationError([{ path: 'ops', message: 'must be an array' }]);
     group = normalizeGroupingKey(
       typeof rr.group === 'object' && rr.group !== null ? (rr.group as Record<string, unknown>) : {},
+      'legacy', // apply requests come from SQS events: legacy names (docs/exposition.md "UTF-8 names")
     );
   } catch (e) {
     if (e instanceof ValidationError) return { id, status: 'failed', error: e, rejected: EMPTY };

@@ -248,7 +248,7 @@ describe('validatePush', () => {
     ],
     [
       'mixed problems → invalid',
-      { method: 'GET', families: [gaugeFamily('a b', [[{}, 1]])] },
+      { method: 'GET', families: [gaugeFamily('a\u0000b', [[{}, 1]])] },
       RejectReason.invalid,
       /method: must be PUT, POST or DELETE; families\[0\]\.name/,
     ],
