@@ -23,27 +23,40 @@ interface Holder {
   readonly family: MetricFamily;
 }
 
-/** Histogram families holding a native series, by name; groups oldest first (later ones win). */
+/**
+ * Histogram families by name, groups oldest first (a later group wins a shared series, as in the text
+ * render), only for names where some series carries a native histogram.
+ */
 function holders(groups: readonly GroupState[]): Map<string, Holder[]> {
   const out = new Map<string, Holder[]>();
-  const ordered = [...groups].sort((a, b) => a.lastUpdateMs - b.lastUpdateMs);
+  const withNative = new Set<string>();
+  // Ties: the group whose key sorts first wins (comes last here), as the text render's tie rule.
+  const ordered = groups
+    .map((g) => ({ g, k: labelsKey(g.key) }))
+    .sort((a, b) => a.g.lastUpdateMs - b.g.lastUpdateMs || (a.k < b.k ? 1 : a.k > b.k ? -1 : 0))
+    .map((x) => x.g);
   for (const group of ordered) {
     for (const family of group.families) {
-      if (family.type !== 'histogram' || !family.series.some((s) => s.native !== undefined)) continue;
+      if (family.type !== 'histogram') continue;
+      if (family.series.some((s) => s.native !== undefined)) withNative.add(family.name);
       const list = out.get(family.name);
       if (list === undefined) out.set(family.name, [{ group, family }]);
       else list.push({ group, family });
     }
   }
+  for (const name of [...out.keys()]) if (!withNative.has(name)) out.delete(name);
   return out;
 }
 
+/** Native histogram of each exposed series; a later group's series without one clears an earlier one's. */
 function nativesByLabels(list: readonly Holder[]): Map<string, NativeHistogram> {
   const out = new Map<string, NativeHistogram>();
   for (const { group, family } of list) {
     if (family.type !== 'histogram') continue;
     for (const s of family.series) {
-      if (s.native !== undefined) out.set(labelsKey(exposedLabels(group.key, s.labels)), s.native);
+      const key = labelsKey(exposedLabels(group.key, s.labels));
+      if (s.native !== undefined) out.set(key, s.native);
+      else out.delete(key);
     }
   }
   return out;
