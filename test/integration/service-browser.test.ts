@@ -30,6 +30,9 @@ const CHROMIUM_ARGS = [
 ];
 const SHOTS = resolve(__dirname, '../../docs/screenshots');
 const NOW = Date.UTC(2026, 11, 3, 10, 0, 0);
+const VERSION = (
+  JSON.parse(readFileSync(resolve(__dirname, '../../package.json'), 'utf8')) as { version: string }
+).version;
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 interface Svc {
@@ -208,7 +211,9 @@ describe('status page in Chromium', () => {
     expect(ingest).toMatch(/events accepted\s*5400/);
     expect(ingest).toMatch(/messages dead-lettered\s*2/);
     expect(ingest).toMatch(/invalid\s*3/);
-    expect(await page.locator('#settings').textContent()).toMatch(/version\s*0\.1\.0/);
+    expect(await page.locator('#settings').textContent()).toMatch(
+      new RegExp(`version\\s*${VERSION.replaceAll('.', '\\.')}`),
+    );
     for (const href of ['/metrics', '/api/v1/status', '/api/v1/metrics'])
       expect(await page.locator(`header a[href="${href}"]`).count()).toBe(1);
 
