@@ -26,9 +26,11 @@
  *   npx tsx bench/dynamo.ts --quick    # a few seconds
  *   npx tsx bench/dynamo.ts --endpoint http://127.0.0.1:8000   # an existing endpoint (LocalStack, DynamoDB Local)
  */
+
 import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTables, DynamoStore, deleteTables } from '../shared/store/dynamodb';
 import type { ApplyRequest } from '../shared/store/types';
+import { dynamoEndpoint } from './dynamo-local';
 import { ARIA_DESK_SYMBOLS, tradingRequest } from './store';
 
 export const TARGET_WRITE_REQUESTS_PER_1000_EVENTS = 10;
@@ -240,17 +242,7 @@ async function scenario(
 }
 
 export async function run(opts: { quick: boolean; endpoint?: string }): Promise<Record<string, unknown>> {
-  let stop: (() => Promise<void>) | undefined;
-  let endpoint = opts.endpoint;
-  if (!endpoint) {
-    // @ts-expect-error -- plain ESM helper without types (test/support/emulators.mjs)
-    const emu = (await import('../test/support/emulators.mjs')) as {
-      startDynamoDbLocal: () => Promise<{ endpoint: string; stop: () => Promise<void> }>;
-    };
-    const d = await emu.startDynamoDbLocal();
-    endpoint = d.endpoint;
-    stop = d.stop;
-  }
+  const { endpoint, stop } = await dynamoEndpoint(opts.endpoint);
   try {
     const messages = opts.quick ? 40 : 200;
     const results: ScenarioResult[] = [];
@@ -300,7 +292,7 @@ export async function run(opts: { quick: boolean; endpoint?: string }): Promise<
       scenarios: results,
     };
   } finally {
-    if (stop) await stop();
+    await stop();
   }
 }
 

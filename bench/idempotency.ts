@@ -10,11 +10,13 @@
  *
  * Figures under load (shared machine) are pessimistic; compare the ratios, which come from one run.
  */
+
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { MetricFamily } from '../shared/model/types';
 import { createTables, DynamoStore, deleteTables } from '../shared/store/dynamodb';
 import { MemoryStore } from '../shared/store/memory';
 import type { PushRequest, Store } from '../shared/store/types';
+import { dynamoEndpoint } from './dynamo-local';
 
 const READS = new Set(['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand', 'ScanCommand']);
 
@@ -80,17 +82,7 @@ async function cases(store: Store, name: string, n: number, counts?: { writes: n
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const ei = process.argv.indexOf('--endpoint');
-  let endpoint = ei > 0 ? process.argv[ei + 1] : undefined;
-  let stop: (() => Promise<void>) | undefined;
-  if (!endpoint) {
-    // @ts-expect-error -- plain ESM helper without types (test/support/emulators.mjs)
-    const emu = (await import('../test/support/emulators.mjs')) as {
-      startDynamoDbLocal: () => Promise<{ endpoint: string; stop: () => Promise<void> }>;
-    };
-    const d = await emu.startDynamoDbLocal();
-    endpoint = d.endpoint;
-    stop = d.stop;
-  }
+  const { endpoint, stop } = await dynamoEndpoint(ei > 0 ? process.argv[ei + 1] : undefined);
   const n = quick ? 50 : 300;
   const rows: Row[] = [];
   try {
@@ -131,7 +123,7 @@ async function main(): Promise<void> {
     await deleteTables(client, tables);
     client.destroy();
   } finally {
-    await stop?.();
+    await stop();
   }
   console.table(rows);
   for (const s of ['memory', 'dynamodb']) {

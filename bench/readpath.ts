@@ -24,6 +24,7 @@
  *   npx tsx bench/readpath.ts --sizes 100000 --seconds 30
  *   npx tsx bench/readpath.ts --endpoint http://127.0.0.1:8000
  */
+
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
@@ -42,6 +43,7 @@ import { createTables, DynamoStore, deleteTables } from '../shared/store/dynamod
 import { groupPk, type Item, labelsAttr, n, s, schemaPk, seriesSk } from '../shared/store/dynamodb/codec';
 import { groupShapeNames, schemaOf } from '../shared/store/families';
 import { loadPrices, readCostPerReplicaDay } from './cost';
+import { dynamoEndpoint } from './dynamo-local';
 
 const SERIES_PER_GROUP = 100;
 const FAMILY = 'bench_series';
@@ -413,17 +415,7 @@ export async function run(opts: {
   sizes?: number[];
   seconds?: number;
 }): Promise<Record<string, unknown>> {
-  let stopLocal: (() => Promise<void>) | undefined;
-  let endpoint = opts.endpoint;
-  if (!endpoint) {
-    // @ts-expect-error -- plain ESM helper without types (test/support/emulators.mjs)
-    const emu = (await import('../test/support/emulators.mjs')) as {
-      startDynamoDbLocal: () => Promise<{ endpoint: string; stop: () => Promise<void> }>;
-    };
-    const d = await emu.startDynamoDbLocal();
-    endpoint = d.endpoint;
-    stopLocal = d.stop;
-  }
+  const { endpoint, stop: stopLocal } = await dynamoEndpoint(opts.endpoint);
   const dir = mkdtempSync(path.join(tmpdir(), 'accrue-readpath-'));
   try {
     const bundle = execFileSync(
@@ -463,7 +455,7 @@ export async function run(opts: {
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    await stopLocal?.();
+    await stopLocal();
   }
 }
 

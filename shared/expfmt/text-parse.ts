@@ -161,13 +161,13 @@ class TextParser {
    * Reads the quoted string whose opening `"` is at i (escapes `\\`, `\"`, `\n`); `quoted.end` is the
    * index after the closing quote.
    */
-  private readQuoted(i: number, eol: number, what: string): string {
+  private readQuoted(i: number, eol: number, what: () => string): string {
     const b = this.body;
     let out = '';
     let j = i + 1;
     let from = j;
     for (;;) {
-      if (j >= eol) this.fail(`unterminated quoted string in ${what}`);
+      if (j >= eol) this.fail(`unterminated quoted string in ${what()}`);
       const c = b.charCodeAt(j);
       if (c === 34) break;
       if (c === 92) {
@@ -183,12 +183,15 @@ class TextParser {
     return out + b.slice(from, j);
   }
 
-  /** The escape at j (a backslash) inside a quoted string: `\\`, `\"` or `\n`; returns the escaped char code. */
-  private quotedEscape(j: number, eol: number, what: string): number {
+  /**
+   * The escape at j (a backslash) inside a quoted string: `\\`, `\"` or `\n`; returns the escaped char code.
+   * `what` names the string for the error, built only when there is one.
+   */
+  private quotedEscape(j: number, eol: number, what: () => string): number {
     const d = j + 1 < eol ? this.body.charCodeAt(j + 1) : -1;
     if (d !== 92 && d !== 110 && d !== 34) {
       const e = d === -1 ? '\\ at end of line' : `'\\${String.fromCharCode(d)}'`;
-      this.fail(`invalid escape sequence ${e} in ${what}`);
+      this.fail(`invalid escape sequence ${e} in ${what()}`);
     }
     return d;
   }
@@ -300,7 +303,7 @@ class TextParser {
     let ne: number;
     let name: string;
     if (b.charCodeAt(i) === 34) {
-      name = this.readQuoted(i, eol, `metric name of ${kw} line`);
+      name = this.readQuoted(i, eol, () => `metric name of ${kw} line`);
       ne = this.quotedEnd;
       if (ne < eol && b.charCodeAt(ne) !== 32 && b.charCodeAt(ne) !== 9)
         this.fail(`expected a blank after the quoted metric name in ${kw} line`);
@@ -535,7 +538,7 @@ class TextParser {
 
   /** A quoted label name at j: valid under the configured rules and not reserved, or a failure. */
   private quotedLabelName(j: number, eol: number, f: FamilyBuilder, r: Role): string {
-    const name = this.readQuoted(j, eol, `label name for ${show(this.sampleName(f, r))}`);
+    const name = this.readQuoted(j, eol, () => `label name for ${show(this.sampleName(f, r))}`);
     const p = labelNameProblem(name, this.nameRules);
     if (p) {
       this.fail(
@@ -556,7 +559,7 @@ class TextParser {
     if (b.charCodeAt(i) === 123) {
       const q = this.skipBlank(i + 1, eol);
       if (q < eol && b.charCodeAt(q) === 34) {
-        qname = this.readQuoted(q, eol, 'quoted metric name');
+        qname = this.readQuoted(q, eol, () => 'quoted metric name');
         this.checkQuotedMetricName(qname);
         qj = this.skipBlank(this.quotedEnd, eol);
         const c = qj < eol ? b.charCodeAt(qj) : -1;
@@ -760,7 +763,7 @@ class TextParser {
           const c = b.charCodeAt(j);
           if (c === 34) break;
           if (c === 92) {
-            this.quotedEscape(j, eol, this.labelWhat(lname, f, r));
+            this.quotedEscape(j, eol, () => this.labelWhat(lname, f, r));
             esc = true;
             j += 2;
             continue;

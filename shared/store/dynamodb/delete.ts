@@ -31,7 +31,7 @@ import { groupCountFailure, groupCountUpdate, initGroupCount } from './group-cou
 import { type GroupPartition, toAccrue } from './io';
 import { describeGroup } from './push';
 import { backoffMs, cancellationReasons, sleep } from './retry';
-import { revisionToken } from './revision';
+import { newerPushThan, revisionToken } from './revision';
 import { loadSchemas } from './schemas';
 import { deleteExisting, familyDelta, genUpdate, totalCounterUpdate } from './updates';
 
@@ -41,10 +41,7 @@ export async function deleteAt(ctx: StoreContext, group: GroupingKey, t: number)
   for (let attempt = 0; attempt < 6; attempt++) {
     const part = await ctx.io.queryGroup(gpk);
     const meta = part.meta;
-    const putTs = readNumber(meta?.putTs);
-    const pending = readNumber(meta?.pending);
-    if ((putTs !== undefined && putTs > t) || (pending !== undefined && pending > t))
-      return { status: 'stale' };
+    if (newerPushThan(meta, t)) return { status: 'stale' };
     for (const ts of part.pushTs.values()) if (ts > t) return { status: 'stale' };
     const visible = meta !== undefined && meta.deleted === undefined;
     const e = new Expr();
@@ -70,17 +67,11 @@ export async function deleteAt(ctx: StoreContext, group: GroupingKey, t: number)
     };
     const first: TransactWriteItem[] = [tomb];
     if (visible || part.series.length > 0) first.push({ Update: genUpdate(ctx, shardOf(gpk)) });
-    const guard = (): TransactWriteItem => {
-      const x = new Expr();
-      return {
-        ConditionCheck: {
-          TableName: ctx.table,
-          Key: { pk: s(gpk), sk: s(SK_META) },
-          ConditionExpression: `${x.n('deleted')} = ${x.v({ BOOL: true })} AND ${x.n('putTs')} = ${x.v(n(t))}`,
-          ...x.parts(),
-        },
-      };
-    };
+    const guard = metaGuard(
+      ctx,
+      gpk,
+      (x) => `${x.n('deleted')} = ${x.v({ BOOL: true })} AND ${x.n('putTs')} = ${x.v(n(t))}`,
+    );
     if (!meta) {
       // A group new to the store: its tombstone is counted; at the limit nothing is stored.
       const created = await createTombstone(ctx, tomb);
@@ -206,17 +197,7 @@ export async function expireGroups(ctx: StoreContext, nowMs: number, ttlMs: numb
       { Update: genUpdate(ctx, shardOf(gpk)) },
       groupCountUpdate(ctx, -1),
     ];
-    const guard = (): TransactWriteItem => {
-      const x = new Expr();
-      return {
-        ConditionCheck: {
-          TableName: ctx.table,
-          Key: { pk: s(gpk), sk: s(SK_META) },
-          ConditionExpression: `attribute_not_exists(${x.n('pk')})`,
-          ...x.parts(),
-        },
-      };
-    };
+    const guard = metaGuard(ctx, gpk, (x) => `attribute_not_exists(${x.n('pk')})`);
     const r = await removeItems(ctx, gpk, part, first, guard, cutoff);
     if (r === 'ok') out.push(readLabels(m.l));
   }
@@ -284,4 +265,19 @@ export async function wipeTable(ctx: StoreContext): Promise<void> {
       ),
     ),
   );
+}
+
+/** A condition check on the group's meta item, made anew for each transaction that must carry it. */
+function metaGuard(ctx: StoreContext, gpk: string, condition: (x: Expr) => string): () => TransactWriteItem {
+  return () => {
+    const x = new Expr();
+    return {
+      ConditionCheck: {
+        TableName: ctx.table,
+        Key: { pk: s(gpk), sk: s(SK_META) },
+        ConditionExpression: condition(x),
+        ...x.parts(),
+      },
+    };
+  };
 }

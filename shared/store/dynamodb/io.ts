@@ -67,7 +67,7 @@ export class DynamoIo {
   async transact(items: TransactWriteItem[]): Promise<void> {
     this.stats.transactions++;
     try {
-      const out = await this.write(() =>
+      await this.write(() =>
         this.client.send(
           new TransactWriteItemsCommand({
             // Change index: stamped per attempt, so a retried transaction is stamped when it is sent.
@@ -76,7 +76,6 @@ export class DynamoIo {
           }),
         ),
       );
-      void out;
     } catch (e) {
       if (cancellationReasons(e)) this.stats.cancelled++;
       throw e;
@@ -91,7 +90,31 @@ export class DynamoIo {
     return out;
   }
 
-  async withRetries<T>(fn: () => Promise<T>): Promise<T> {
+  /** Runs a write (or a transaction) again on transient errors; other errors go through as they are. */
+  withRetries<T>(fn: () => Promise<T>): Promise<T> {
+    return this.retrying('write', fn, (e) => e);
+  }
+
+  /** Runs a read again on transient errors, counting its requests and read units. */
+  read<T extends { ConsumedCapacity?: unknown }>(fn: () => Promise<T>): Promise<T> {
+    return this.retrying(
+      'read',
+      async () => {
+        this.stats.readRequests++;
+        const out = await fn();
+        this.stats.rcu += capacity(out.ConsumedCapacity);
+        return out;
+      },
+      toAccrue,
+    );
+  }
+
+  /** The one retry loop: full-jitter backoff between attempts, TransientError when they run out. */
+  private async retrying<T>(
+    what: string,
+    fn: () => Promise<T>,
+    permanent: (e: unknown) => unknown,
+  ): Promise<T> {
     let last: unknown;
     for (let attempt = 0; attempt < this.retry.attempts; attempt++) {
       if (attempt > 0) {
@@ -101,40 +124,13 @@ export class DynamoIo {
       try {
         return await fn();
       } catch (e) {
-        if (!isTransient(e)) throw e;
+        if (!isTransient(e)) throw permanent(e);
         last = e;
       }
     }
     throw new TransientError(
-      `DynamoDB write still failing after ${this.retry.attempts} attempts: ${describe(last)}`,
-      {
-        cause: last,
-      },
-    );
-  }
-
-  async read<T extends { ConsumedCapacity?: unknown }>(fn: () => Promise<T>): Promise<T> {
-    let last: unknown;
-    for (let attempt = 0; attempt < this.retry.attempts; attempt++) {
-      if (attempt > 0) {
-        this.stats.retries++;
-        await sleep(backoffMs(attempt, this.retry));
-      }
-      try {
-        this.stats.readRequests++;
-        const out = await fn();
-        this.stats.rcu += capacity(out.ConsumedCapacity);
-        return out;
-      } catch (e) {
-        if (!isTransient(e)) throw toAccrue(e);
-        last = e;
-      }
-    }
-    throw new TransientError(
-      `DynamoDB read still failing after ${this.retry.attempts} attempts: ${describe(last)}`,
-      {
-        cause: last,
-      },
+      `DynamoDB ${what} still failing after ${this.retry.attempts} attempts: ${describe(last)}`,
+      { cause: last },
     );
   }
 

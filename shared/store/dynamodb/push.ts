@@ -30,7 +30,6 @@ import {
   labelsAttr,
   n,
   numList,
-  readNumber,
   SK_META,
   SK_SCHEMA,
   s,
@@ -46,7 +45,7 @@ import { Expr } from './expr';
 import { groupCountFailure, groupCountUpdate, initGroupCount } from './group-count';
 import { toAccrue } from './io';
 import { backoffMs, cancellationReasons, sleep } from './retry';
-import { revisionToken } from './revision';
+import { newerPushThan, revisionToken } from './revision';
 import { limitErr, loadSchemas } from './schemas';
 import { deleteExisting, familyDelta, genUpdate, limitCond, totalUpdate } from './updates';
 
@@ -71,10 +70,7 @@ export async function pushToGroup(ctx: StoreContext, request: PushRequest): Prom
   for (let attempt = 0; attempt < 6; attempt++) {
     const part = await ctx.io.queryGroup(gpk);
     const meta = part.meta;
-    const putTs = readNumber(meta?.putTs);
-    const pending = readNumber(meta?.pending);
-    if ((putTs !== undefined && putTs > t) || (pending !== undefined && pending > t))
-      return { status: 'stale' };
+    if (newerPushThan(meta, t)) return { status: 'stale' };
     const pushed = new Set(fams.map((f) => f.family.name));
     for (const [fam, ts] of part.pushTs) {
       if (ts > t && (request.method === 'PUT' || pushed.has(fam))) return { status: 'stale' };
@@ -366,9 +362,7 @@ export async function writeGroupChunks(
       else if (full) throw full;
       const meta = reasons[0];
       if (meta?.Code === 'ConditionalCheckFailed') {
-        const putTs = readNumber(meta.Item?.putTs);
-        const pending = readNumber(meta.Item?.pending);
-        if ((putTs !== undefined && putTs > t) || (pending !== undefined && pending > t)) return 'stale';
+        if (newerPushThan(meta.Item, t)) return 'stale';
       }
       return 'retry';
     }

@@ -1,6 +1,8 @@
 /** Reads besides the snapshot (./snapshot-reader.ts): the generation, the group list, the tables' health. */
+
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { TransientError } from '../../model/errors';
+import { groupTimes } from '../group-times';
 import type { GroupInfo, StoreSnapshot } from '../types';
 import { GEN_SHARDS, genKey, genSk, PK_GEN, readNumber, s } from './codec';
 import type { StoreContext } from './context';
@@ -24,11 +26,7 @@ export function groupInfos({ groups }: StoreSnapshot): GroupInfo[] {
     for (const f of g.families) seriesPerFamily[f.name] = f.series.length;
     return {
       key: g.key,
-      ...(g.lastPushMs !== undefined ? { lastPushMs: g.lastPushMs } : {}),
-      ...(g.lastPushFailureMs !== undefined ? { lastPushFailureMs: g.lastPushFailureMs } : {}),
-      ...(g.lastFailureReason !== undefined ? { lastFailureReason: g.lastFailureReason } : {}),
-      ...(g.lastEventMs !== undefined ? { lastEventMs: g.lastEventMs } : {}),
-      lastUpdateMs: g.lastUpdateMs,
+      ...groupTimes(g),
       seriesPerFamily,
     };
   });

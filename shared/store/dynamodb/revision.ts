@@ -46,3 +46,10 @@ export function readiness(
 export function revisionOf(meta: Item | undefined): string | undefined {
   return readString(meta?.rv);
 }
+
+/** The meta item shows a push newer than t: a finished PUT (`putTs`) or one in flight (`pending`). */
+export function newerPushThan(meta: Item | undefined, t: number): boolean {
+  const putTs = readNumber(meta?.putTs);
+  const pending = readNumber(meta?.pending);
+  return (putTs !== undefined && putTs > t) || (pending !== undefined && pending > t);
+}

@@ -29,6 +29,7 @@ import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TransientError, ValidationError } from '../../model/errors';
 import { failureReason, groupLimitError, validatePush } from '../families';
+import { groupTimes } from '../group-times';
 import { normalizeGroupingKey } from '../grouping';
 import { pushPlanHash } from '../plan';
 import type {
@@ -228,11 +229,7 @@ export class MemoryStore implements Store {
       for (const f of g.families.values()) perFamily[f.name] = f.series.size;
       out.push({
         key: g.key,
-        ...(g.lastPushMs !== undefined ? { lastPushMs: g.lastPushMs } : {}),
-        ...(g.lastPushFailureMs !== undefined ? { lastPushFailureMs: g.lastPushFailureMs } : {}),
-        ...(g.lastFailureReason !== undefined ? { lastFailureReason: g.lastFailureReason } : {}),
-        ...(g.lastEventMs !== undefined ? { lastEventMs: g.lastEventMs } : {}),
-        lastUpdateMs: g.lastUpdateMs,
+        ...groupTimes(g),
         seriesPerFamily: perFamily,
       });
     }

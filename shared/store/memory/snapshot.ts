@@ -1,7 +1,9 @@
 /**
  * Snapshots: immutable GroupState trees that share every group and family not changed since the last one.
  */
+
 import type { HistogramSeries, MetricFamily, ScalarSeries, SummarySeries } from '../../model/types';
+import { groupTimes } from '../group-times';
 import type { GroupState } from '../types';
 import { type Fam, type Grp, type HistCell, histSnap, type ScalarCell, type SummaryCell } from './cells';
 import type { MemoryState } from './state';
@@ -33,11 +35,7 @@ export function buildGroup(st: MemoryState, g: Grp): GroupState {
   st.groupsRebuilt++;
   const state: GroupState = Object.freeze({
     key: g.key,
-    ...(g.lastPushMs !== undefined ? { lastPushMs: g.lastPushMs } : {}),
-    ...(g.lastPushFailureMs !== undefined ? { lastPushFailureMs: g.lastPushFailureMs } : {}),
-    ...(g.lastFailureReason !== undefined ? { lastFailureReason: g.lastFailureReason } : {}),
-    ...(g.lastEventMs !== undefined ? { lastEventMs: g.lastEventMs } : {}),
-    lastUpdateMs: g.lastUpdateMs,
+    ...groupTimes(g),
     families: Object.freeze(families),
   });
   g.cached = state;
