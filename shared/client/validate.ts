@@ -6,6 +6,7 @@
  * (family consistency across messages, label collisions with the group) stay with the decoder.
  */
 import { ENVELOPE_LIMITS, GENERIC_KINDS } from '../ingest/envelope';
+import { layoutProblems } from '../model/buckets';
 import type { Problem } from '../model/errors';
 import { reservedNameProblem } from '../model/exposed-names';
 import { labelNameProblem, metricNameProblem } from '../model/names';
@@ -118,17 +119,11 @@ function checkGeneric(problems: Problem[], p: string, ev: Record<string, unknown
         });
         break;
       }
-      for (let i = 0; i < b.length; i++) {
-        num(problems, `${p}.buckets[${i}]`, b[i], -max, max, true);
-        if (
-          i > 0 &&
-          typeof b[i] === 'number' &&
-          typeof b[i - 1] === 'number' &&
-          (b[i] as number) <= (b[i - 1] as number)
-        ) {
-          problems.push({ path: `${p}.buckets[${i}]`, message: 'bucket bounds must be strictly ascending' });
-        }
-      }
+      const before = problems.length;
+      for (let i = 0; i < b.length; i++) num(problems, `${p}.buckets[${i}]`, b[i], -max, max, true);
+      if (problems.length === before)
+        for (const q of layoutProblems(b))
+          problems.push({ path: `${p}.buckets[${q.index}]`, message: q.message });
       break;
     }
     case 'push':

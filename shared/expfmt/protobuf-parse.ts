@@ -11,6 +11,8 @@
  * buckets sorted and cumulative with the `+Inf` bucket folded into `count`, quantiles sorted.
  * Errors are `ProtobufParseError`: `protobuf format parsing error in message N: …` (N is 1-based).
  */
+
+import { bucketProblemText, checkCumulativeBuckets, isBucketProblem } from '../model/buckets';
 import { AccrueError, LimitError, RejectReason } from '../model/errors';
 import { labelsKey } from '../model/identity';
 import { clip, labelNameProblem, metricNameProblem, type NameValidation } from '../model/names';
@@ -503,27 +505,8 @@ function buildFamily(
     if (m.kind !== expected) fail(`${where}: expected a ${expected} value, got ${m.kind ?? 'none'}`);
     const ts = m.timestampMs;
     if (type === 'histogram') {
-      const bs = m.buckets!.slice().sort((a, b) => a.le - b.le);
-      const count = m.count ?? 0;
+      const { buckets, count } = settleBuckets(m.buckets!, m.count ?? 0, where, fail);
       const sum = m.sum ?? 0;
-      const buckets: Bucket[] = [];
-      let prev = 0;
-      for (let i = 0; i < bs.length; i++) {
-        const b = bs[i]!;
-        if (Number.isNaN(b.le) || b.le === -Infinity)
-          fail(`${where}: bucket upper bound must not be NaN or -Inf`);
-        if (i > 0 && b.le === bs[i - 1]!.le) fail(`${where}: duplicate bucket upper bound ${b.le}`);
-        if (!(b.count >= 0) || b.count === Infinity)
-          fail(`${where}: bucket count must be a finite number >= 0`);
-        if (b.count < prev) fail(`${where}: buckets are not cumulative at upper bound ${b.le}`);
-        prev = b.count;
-        if (b.le === Infinity) {
-          if (b.count !== count)
-            fail(`${where}: +Inf bucket (${b.count}) differs from sample_count (${count})`);
-        } else buckets.push({ le: canonicalBound(b.le), count: b.count });
-      }
-      if (!(count >= 0) || count === Infinity) fail(`${where}: sample_count must be a finite number >= 0`);
-      if (count < prev) fail(`${where}: sample_count ${count} is below the highest bucket's ${prev}`);
       const native = isNative(m.native) ? nativeOf(m.native, count, sum, where) : undefined;
       series.push({
         labels,
@@ -553,6 +536,39 @@ function buildFamily(
     }
   }
   return { name, help, type, series } as MetricFamily;
+}
+
+/**
+ * A protobuf histogram's classic buckets, checked by the one bucket rule (shared/model/buckets.ts):
+ * sorted by upper bound, the `+Inf` bucket folded into the count (it must equal sample_count).
+ */
+function settleBuckets(
+  raw: readonly { le: number; count: number }[],
+  sampleCount: number,
+  where: string,
+  fail: (msg: string) => never,
+): { buckets: Bucket[]; count: number } {
+  const bs = raw.slice().sort((a, b) => a.le - b.le);
+  let n = bs.length;
+  let inf: number | undefined;
+  if (n > 0 && bs[n - 1]!.le === Number.POSITIVE_INFINITY) {
+    inf = bs[--n]!.count;
+    if (n > 0 && bs[n - 1]!.le === Number.POSITIVE_INFINITY)
+      fail(`${where}: duplicate bucket upper bound +Inf`);
+    if (!(inf >= 0) || inf === Number.POSITIVE_INFINITY)
+      fail(`${where}: bucket count must be a finite number >= 0`);
+  }
+  const settled = checkCumulativeBuckets(
+    n,
+    (i) => bs[i]!.le,
+    (i) => bs[i]!.count,
+    sampleCount,
+    inf,
+  );
+  if (isBucketProblem(settled)) fail(`${where}: ${bucketProblemText(settled, 'sample_count')}`);
+  const buckets: Bucket[] = new Array(n);
+  for (let i = 0; i < n; i++) buckets[i] = { le: canonicalBound(bs[i]!.le), count: bs[i]!.count };
+  return { buckets, count: settled.count };
 }
 
 function labelsForMsg(labels: Labels): string {

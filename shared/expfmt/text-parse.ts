@@ -30,6 +30,8 @@
  *
  * Errors are `ParseError(line, msg)`: `text format parsing error in line N: …`, 1-based.
  */
+
+import { bucketProblemText, checkCumulativeBuckets, isBucketProblem } from '../model/buckets';
 import { LimitError, ParseError, RejectReason } from '../model/errors';
 import { reservedSuffixes, reservesSuffix, suffixOwners } from '../model/exposed-names';
 import { labelsKey } from '../model/identity';
@@ -1024,40 +1026,27 @@ class TextParser {
     const order = this.sortPoints(name + '_bucket', cb, 'le');
     if (cb.sum === undefined)
       this.fail(`histogram ${seriesText(name, cb.labels)} has no ${name}_sum sample`, cb.line);
-    let count = cb.count;
-    if (count === undefined) {
-      if (cb.inf === undefined)
-        this.fail(
-          `histogram ${seriesText(name, cb.labels)} has neither ${name}_count nor a le="+Inf" bucket`,
-          cb.line,
-        );
-      count = cb.inf;
-    } else if (cb.inf !== undefined && cb.inf !== count) {
+    const ats = cb.ats;
+    const values = cb.values;
+    const settled = checkCumulativeBuckets(
+      order.length,
+      (i) => ats[order[i]!]!,
+      (i) => values[order[i]!]!,
+      cb.count,
+      cb.inf,
+    );
+    if (isBucketProblem(settled)) {
       this.fail(
-        `histogram ${seriesText(name, cb.labels)}: le="+Inf" bucket (${cb.inf}) differs from ${name}_count (${count})`,
-        cb.line,
+        `histogram ${seriesText(name, cb.labels)}${settled.rule === 'noCount' ? ' ' : ': '}${bucketProblemText(settled, `${name}_count`, formatFloat)}`,
+        settled.index < 0 ? cb.line : cb.lines[order[settled.index]!]!,
       );
     }
     const buckets: Bucket[] = new Array(order.length);
-    let prev = 0;
     for (let i = 0; i < order.length; i++) {
       const k = order[i]!;
-      const at = cb.ats[k]!;
-      const v = cb.values[k]!;
-      if (v < prev) {
-        this.fail(
-          `histogram ${seriesText(name, cb.labels)}: buckets are not cumulative (le="${formatFloat(at)}" has ${v} < ${prev} of a lower bucket)`,
-          cb.lines[k]!,
-        );
-      }
-      prev = v;
-      buckets[i] = { le: canonicalBound(at), count: v };
+      buckets[i] = { le: canonicalBound(ats[k]!), count: values[k]! };
     }
-    if (count < prev)
-      this.fail(
-        `histogram ${seriesText(name, cb.labels)}: count ${count} is below the highest bucket's ${prev}`,
-        cb.line,
-      );
+    const count = settled.count;
     return cb.timestampMs === undefined
       ? { labels: cb.labels, buckets, sum: cb.sum, count }
       : { labels: cb.labels, buckets, sum: cb.sum, count, timestampMs: cb.timestampMs };

@@ -9,7 +9,7 @@
  * in aggregate.ts); fields are read by names the profile compiler vetted (never Object.prototype names);
  * numbers are range-checked with `!(v >= min && v <= max)`, which also refuses NaN.
  */
-import { sameBounds } from '../model/buckets';
+import { layoutProblems, sameBounds } from '../model/buckets';
 import { type Problem, RejectReason } from '../model/errors';
 import { reservedNameProblem } from '../model/exposed-names';
 import { KEY_SEP } from '../model/identity';
@@ -529,18 +529,16 @@ function bucketsProblem(
   }
   let ok = true;
   for (let i = 0; i < raw.length; i++) {
-    const b = raw[i];
-    const p = valueProblem(b, -MAX);
+    const p = valueProblem(raw[i], -MAX);
     if (p !== undefined) {
       f = addProblem(f, RejectReason.invalid, `${path}[${i}]`, p);
       ok = false;
-    } else if (i > 0 && !((b as number) > (raw[i - 1] as number))) {
-      f = addProblem(
-        f,
-        RejectReason.invalid,
-        `${path}[${i}]`,
-        'must be greater than the previous bound (strictly ascending)',
-      );
+    }
+  }
+  // The layout rule (finite, strictly ascending) has one home; the loop above adds the envelope's range.
+  if (ok) {
+    for (const b of layoutProblems(raw)) {
+      f = addProblem(f, RejectReason.invalid, `${path}[${b.index}]`, b.message);
       ok = false;
     }
   }

@@ -6,6 +6,7 @@
  * for profiles validated at deploy time.
  */
 import { ENVELOPE_LIMITS, GENERIC_KINDS } from '../ingest/constants';
+import { layoutProblems } from '../model/buckets';
 import type { Problem } from '../model/errors';
 import { reservedNameProblem, reservedSuffixes } from '../model/exposed-names';
 import { labelNameProblem, metricNameProblem } from '../model/names';
@@ -113,15 +114,8 @@ export function compileWith(input: unknown, source: string, shape: ShapeCheck): 
       if (!md.buckets) problems.push({ path: `${path}.buckets`, message: 'is required for a histogram' });
       else {
         bounds = md.buckets;
-        bounds.forEach((b, i) => {
-          if (!Number.isFinite(b))
-            problems.push({ path: `${path}.buckets[${i}]`, message: 'must be finite (+Inf is implied)' });
-          else if (i > 0 && !(b > bounds[i - 1]!))
-            problems.push({
-              path: `${path}.buckets[${i}]`,
-              message: 'must be greater than the previous bound (strictly ascending)',
-            });
-        });
+        for (const b of layoutProblems(bounds))
+          problems.push({ path: `${path}.buckets[${b.index}]`, message: b.message });
         if (bounds.length > ENVELOPE_LIMITS.maxBuckets)
           problems.push({
             path: `${path}.buckets`,

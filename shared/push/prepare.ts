@@ -15,6 +15,7 @@
  * from the series here (the renderer adds the group's labels back). Families without series are dropped.
  */
 import { parseText } from '../expfmt/text-parse';
+import { bucketProblemText, checkCumulativeBuckets, isBucketProblem } from '../model/buckets';
 import { type Problem, RejectReason, ValidationError } from '../model/errors';
 import { reservedNameProblem, sampleNames } from '../model/exposed-names';
 import { labelsKey } from '../model/identity';
@@ -221,12 +222,7 @@ function validateSeries(
         message: 'must be a finite number >= 0',
         reason: RejectReason.invalid,
       });
-    const bs = checkBuckets(
-      buckets,
-      isCount(count) ? count : Number.POSITIVE_INFINITY,
-      `${path}.buckets`,
-      problems,
-    );
+    const bs = checkBuckets(buckets, isCount(count) ? count : undefined, `${path}.buckets`, problems);
     const native = checkNative(raw['native'], sum, count, `${path}.native.`, problems);
     if (bs && isNum(sum) && isCount(count) && labels && native !== null)
       out = { labels, buckets: bs, sum, count, ...(native === undefined ? {} : { native }) };
@@ -343,14 +339,15 @@ function checkNative(
   return r.native ?? null;
 }
 
-function checkBuckets(raw: unknown, count: number, path: string, problems: Found[]) {
+/**
+ * A pushed series' buckets: objects with a numeric `le` and `count`, then the one bucket rule
+ * (shared/model/buckets.ts). A trailing `+Inf` bucket is implied by `count` and must equal it.
+ */
+function checkBuckets(raw: unknown, count: number | undefined, path: string, problems: Found[]) {
   if (!Array.isArray(raw)) {
     problems.push({ path, message: 'must be an array', reason: RejectReason.invalid });
     return undefined;
   }
-  const out: { le: number; count: number }[] = [];
-  let prevLe = Number.NEGATIVE_INFINITY;
-  let prevCount = 0;
   for (let i = 0; i < raw.length; i++) {
     const b: unknown = raw[i];
     if (!isObject(b) || !isNum(b['le']) || !isCount(b['count'])) {
@@ -361,40 +358,28 @@ function checkBuckets(raw: unknown, count: number, path: string, problems: Found
       });
       return undefined;
     }
-    const le = b['le'];
-    const c = b['count'];
-    if (le === Number.POSITIVE_INFINITY) {
-      // A +Inf bucket passed through is implied by count; it must agree.
-      if (c !== count && Number.isFinite(count)) {
-        problems.push({
-          path: `${path}[${i}]`,
-          message: 'le="+Inf" bucket must equal count',
-          reason: RejectReason.invalid,
-        });
-        return undefined;
-      }
-      continue;
-    }
-    if (!Number.isFinite(le) || le <= prevLe) {
-      problems.push({
-        path: `${path}[${i}]`,
-        message: 'le must be finite and strictly ascending',
-        reason: RejectReason.invalid,
-      });
-      return undefined;
-    }
-    if (c < prevCount || c > count) {
-      problems.push({
-        path: `${path}[${i}]`,
-        message: 'bucket counts must be cumulative (non-decreasing, <= count)',
-        reason: RejectReason.invalid,
-      });
-      return undefined;
-    }
-    prevLe = le;
-    prevCount = c;
-    out.push({ le, count: c });
   }
+  const bs = raw as { le: number; count: number }[];
+  const n = bs.length > 0 && bs[bs.length - 1]!.le === Number.POSITIVE_INFINITY ? bs.length - 1 : bs.length;
+  const settled = checkCumulativeBuckets(
+    n,
+    (i) => bs[i]!.le,
+    (i) => bs[i]!.count,
+    count,
+    n < bs.length ? bs[n]!.count : undefined,
+  );
+  // An invalid count is reported by the caller; only the bucket rules are this function's.
+  if (isBucketProblem(settled) && (count !== undefined || settled.rule !== 'noCount')) {
+    problems.push({
+      path:
+        settled.index < 0 ? (settled.rule === 'inf' ? `${path}[${n}]` : path) : `${path}[${settled.index}]`,
+      message: bucketProblemText(settled, 'count'),
+      reason: RejectReason.invalid,
+    });
+    return undefined;
+  }
+  const out: { le: number; count: number }[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = { le: bs[i]!.le, count: bs[i]!.count };
   return out;
 }
 

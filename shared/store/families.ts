@@ -6,7 +6,14 @@
  * `FamilySchema` per family name and compare with `familyConflict()`.
  */
 
-import { boundsKey, sameBounds } from '../model/buckets';
+import {
+  boundsKey,
+  bucketProblemText,
+  checkCumulativeBuckets,
+  isBucketProblem,
+  layoutProblems,
+  sameBounds,
+} from '../model/buckets';
 import {
   FamilyConflictError,
   LimitError,
@@ -382,23 +389,14 @@ function labelProblems(
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-function boundsProblems(bounds: unknown, path: string, out: Problem[]): bounds is number[] {
+function boundsProblem(bounds: unknown, path: string, out: Problem[]): bounds is number[] {
   if (!Array.isArray(bounds)) {
     out.push({ path, message: 'must be an array of finite numbers' });
     return false;
   }
-  for (let i = 0; i < bounds.length; i++) {
-    const b = bounds[i];
-    if (!finite(b)) {
-      out.push({ path: `${path}[${i}]`, message: 'bucket bound must be a finite number (+Inf is implied)' });
-      return false;
-    }
-    if (i > 0 && !(b > (bounds[i - 1] as number))) {
-      out.push({ path: `${path}[${i}]`, message: 'bucket bounds must be strictly ascending' });
-      return false;
-    }
-  }
-  return true;
+  const first = layoutProblems(bounds)[0];
+  if (first !== undefined) out.push({ path: `${path}[${first.index}]`, message: first.message });
+  return first === undefined;
 }
 
 /**
@@ -439,7 +437,7 @@ export function opProblems(op: unknown, index: number, group: GroupingKey): Prob
         out.push({ path: `${p}.timeMs`, message: 'must be a finite number >= 0 (event time, ms)' });
       break;
     case 'histogram_observe': {
-      const okBounds = boundsProblems(op.bounds, `${p}.bounds`, out);
+      const okBounds = boundsProblem(op.bounds, `${p}.bounds`, out);
       const counts = op.counts;
       if (!Array.isArray(counts) || !counts.every((c) => Number.isSafeInteger(c) && (c as number) >= 0)) {
         out.push({ path: `${p}.counts`, message: 'must be an array of non-negative integers' });
@@ -477,32 +475,26 @@ function seriesValueProblems(
       out.push({ path: `${path}.buckets`, message: 'must be an array' });
       return;
     }
-    let prevLe = Number.NEGATIVE_INFINITY;
-    let prevCount = 0;
     for (let i = 0; i < buckets.length; i++) {
       const b = buckets[i] as { le?: unknown; count?: unknown };
-      if (!isPlainObject(b) || !finite(b.le) || typeof b.count !== 'number' || !(b.count >= 0)) {
-        out.push({ path: `${path}.buckets[${i}]`, message: 'must have a finite le and a count >= 0' });
+      if (!isPlainObject(b) || typeof b.le !== 'number' || typeof b.count !== 'number') {
+        out.push({ path: `${path}.buckets[${i}]`, message: 'must have a numeric le and count' });
         return;
       }
-      if (!(b.le > prevLe)) {
-        out.push({ path: `${path}.buckets[${i}].le`, message: 'bucket bounds must be strictly ascending' });
-        return;
-      }
-      if (b.count < prevCount) {
-        out.push({
-          path: `${path}.buckets[${i}].count`,
-          message: 'cumulative bucket counts must not decrease',
-        });
-        return;
-      }
-      prevLe = b.le;
-      prevCount = b.count;
     }
-    if (typeof s.count !== 'number' || !(s.count >= prevCount)) {
+    const bs = buckets as { le: number; count: number }[];
+    const count = typeof s.count === 'number' ? s.count : Number.NaN;
+    const settled = checkCumulativeBuckets(
+      bs.length,
+      (i) => bs[i]!.le,
+      (i) => bs[i]!.count,
+      count,
+      undefined,
+    );
+    if (isBucketProblem(settled)) {
       out.push({
-        path: `${path}.count`,
-        message: 'must be a number >= the last bucket count (it is the +Inf bucket)',
+        path: settled.index < 0 ? `${path}.count` : `${path}.buckets[${settled.index}]`,
+        message: bucketProblemText(settled, 'count'),
       });
     }
     if (typeof s.sum !== 'number') out.push({ path: `${path}.sum`, message: 'must be a number' });

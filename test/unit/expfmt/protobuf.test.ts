@@ -292,7 +292,7 @@ describe('parseProtobufDelimited: bytes encoded by protobufjs', () => {
         type: 4,
         metric: [{ histogram: { sampleCount: 5, bucket: [{ upperBound: Infinity, cumulativeCount: 4 }] } }],
       }),
-      'protobuf format parsing error in message 1: metric family h, metric 1: +Inf bucket (4) differs from sample_count (5)',
+      'protobuf format parsing error in message 1: metric family h, metric 1: le="+Inf" bucket (4) differs from sample_count (5)',
     ],
     [
       'le label on a histogram',

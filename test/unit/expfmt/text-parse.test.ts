@@ -478,7 +478,7 @@ describe('parseText: failures pinned by message prefix', () => {
     [
       'count below last bucket',
       '# TYPE h histogram\nh_bucket{le="1"} 5\nh_sum 1\nh_count 4\n',
-      'text format parsing error in line 2: histogram h: count 4 is below the highest bucket',
+      'text format parsing error in line 2: histogram h: h_count 4 is below the highest bucket',
     ],
     [
       'histogram without count or +Inf',

@@ -201,7 +201,7 @@ describe('opProblems', () => {
     [
       'NaN bound',
       { ...observe('h', {}, [1], []), bounds: [Number.NaN] },
-      ['ops[0].bounds[0]: bucket bound must be a finite number'],
+      ['ops[0].bounds[0]: must be a finite number'],
     ],
   ] as Array<[string, unknown, string[]]>)('%s', (_t, op, expected) => {
     const problems = opProblems(op, 0, G).map((p) => `${p.path}: ${p.message}`);
