@@ -1340,6 +1340,131 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         },
       );
 
+      c(
+        'a histogram/summary and its _count/_sum/_bucket name defined at once by two instances: never both',
+        async () => {
+          // Defect 7: the reserved-name rule must hold for concurrent definitions, not only for sequential
+          // ones. Each trial defines `base` (histogram or summary) through one instance and `base<suffix>` (a
+          // counter) through another at the same moment, over the SQS path (apply) and the HTTP path (push).
+          const a = await newStore();
+          const b = opts.openPeer ? await opts.openPeer(a) : a;
+          if (b !== a) open.push(b);
+          const ga = { job: 'race-a' };
+          const gb = { job: 'race-b' };
+          type Outcome = 'stored' | 'conflict' | 'failed';
+          const outcome = async (write: () => Promise<ApplyResult | undefined>): Promise<Outcome> => {
+            try {
+              const r = await write();
+              if (r === undefined) return 'stored';
+              if (r.status === 'failed') return 'failed';
+              if (r.rejected.length === 0) return 'stored';
+              expect(r.rejected[0]!.error).toBeInstanceOf(FamilyConflictError);
+              return 'conflict';
+            } catch (e) {
+              expect(e).toBeInstanceOf(FamilyConflictError);
+              return 'conflict';
+            }
+          };
+          const suffixes = ['_count', '_sum', '_bucket'] as const;
+          const tally = { owner: 0, suffixed: 0, neither: 0 };
+          for (let i = 0; i < 24; i++) {
+            const suffix = suffixes[i % 3]!;
+            const ownerType = suffix === '_bucket' || i % 4 < 2 ? 'histogram' : 'summary';
+            const base = `race${i}_seconds`;
+            const other = base + suffix;
+            const viaPush = [(i >> 1) % 2 === 1, i % 2 === 1]; // owner, suffixed: apply or push
+            const [sOwner, sOther] = i % 3 === 1 ? [b, a] : [a, b];
+            const ownerFamily: MetricFamily =
+              ownerType === 'histogram'
+                ? histogramFamily(base, { k: 'x' }, [[1, 1]], 0.5, 1)
+                : {
+                    name: base,
+                    help: '',
+                    type: 'summary',
+                    series: [{ labels: { k: 'x' }, quantiles: [], sum: 1, count: 1 }],
+                  };
+            const writeOwner = async (): Promise<ApplyResult | undefined> => {
+              if (viaPush[0] || ownerType === 'summary') {
+                await sOwner.push({ method: 'PUT', group: ga, pushTimeMs: i + 1, families: [ownerFamily] });
+                return undefined;
+              }
+              return (await sOwner.apply([req(`ro${i}`, ga, [observe(base, { k: 'x' }, [1], [0.5])])]))[0];
+            };
+            const writeOther = async (): Promise<ApplyResult | undefined> => {
+              if (viaPush[1]) {
+                await sOther.push({
+                  method: 'PUT',
+                  group: gb,
+                  pushTimeMs: i + 1,
+                  families: [counterFamily(other, [[{ k: 'y' }, 1]])],
+                });
+                return undefined;
+              }
+              return (await sOther.apply([req(`rs${i}`, gb, [inc(other, { k: 'y' }, 1)])]))[0];
+            };
+            const [oo, os] = await Promise.all([outcome(writeOwner), outcome(writeOther)]);
+            const snap = await b.snapshot();
+            const hasOwner = findFamily(snap, ga, base) !== undefined;
+            const hasOther = findFamily(snap, gb, other) !== undefined;
+            const trial = `trial ${i}: ${ownerType} ${base} (${viaPush[0] ? 'push' : 'apply'}) vs counter ${other} (${viaPush[1] ? 'push' : 'apply'}): ${oo}/${os}`;
+            expect({ trial, both: hasOwner && hasOther }).toEqual({ trial, both: false });
+            // What each writer was told matches what is stored.
+            expect({ trial, owner: hasOwner, other: hasOther }).toEqual({
+              trial,
+              owner: oo === 'stored',
+              other: os === 'stored',
+            });
+            if (hasOwner) tally.owner++;
+            else if (hasOther) tally.suffixed++;
+            else tally.neither++;
+          }
+          // Conflicting writers may both lose a round (each then gets an error and its data stays out), but
+          // not most of the time: one of the two is stored.
+          expect(tally.neither).toBeLessThanOrEqual(12);
+        },
+      );
+
+      c('a reserved name is free again once its owner has no series, on every instance', async () => {
+        const a = await newStore();
+        const b = opts.openPeer ? await opts.openPeer(a) : a;
+        if (b !== a) open.push(b);
+        const ga = { job: 'owner' };
+        const gb = { job: 'suffixed' };
+        // Both instances learn the histogram (their caches hold it).
+        await a.apply([req('h1', ga, [observe('tk_seconds', {}, [1], [0.5])])]);
+        expect((await b.apply([req('c1', gb, [inc('tk_seconds_count', {}, 1)])]))[0]!.rejected).toHaveLength(
+          1,
+        );
+        await a.deleteGroup(ga, 10);
+        // The histogram has no series left: its _count name may be defined (by the instance that knew it).
+        const r = await b.apply([req('c2', gb, [inc('tk_seconds_count', {}, 1)])]);
+        expect(r[0]!.rejected).toEqual([]);
+        // ...and now the histogram is refused, also by the instance that defined it first.
+        const h2 = await a.apply([req('h2', ga, [observe('tk_seconds', {}, [1], [0.5])])]);
+        expect(h2[0]!.rejected.map((x) => x.error)).toEqual([expect.any(FamilyConflictError)]);
+        const e = await thrown(() =>
+          a.push({
+            method: 'PUT',
+            group: ga,
+            pushTimeMs: 20,
+            families: [histogramFamily('tk_seconds', {}, [[1, 1]], 0.5, 1)],
+          }),
+        );
+        expect(e).toBeInstanceOf(FamilyConflictError);
+        const snap = await a.snapshot();
+        expect(findFamily(snap, ga, 'tk_seconds')).toBeUndefined();
+        expect(seriesValue(snap, gb, 'tk_seconds_count')).toBe(1);
+        // Once the counter is gone too, the histogram can come back (through a push this time).
+        await b.deleteGroup(gb, 30);
+        await a.push({
+          method: 'PUT',
+          group: ga,
+          pushTimeMs: 40,
+          families: [histogramFamily('tk_seconds', {}, [[1, 1]], 0.5, 1)],
+        });
+        expect(histogramOf(await b.snapshot(), ga, 'tk_seconds')?.count).toBe(1);
+      });
+
       c('a group without instance and one with instance share a family shape', async () => {
         const s = await newStore();
         await s.push({

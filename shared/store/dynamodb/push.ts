@@ -46,7 +46,7 @@ import { groupCountFailure, groupCountUpdate, initGroupCount } from './group-cou
 import { toAccrue } from './io';
 import { backoffMs, cancellationReasons, sleep } from './retry';
 import { newerPushThan, revisionToken } from './revision';
-import { limitErr, loadSchemas } from './schemas';
+import { limitErr, loadSchemas, reservationGuards } from './schemas';
 import { deleteExisting, familyDelta, genUpdate, limitCond, totalUpdate } from './updates';
 
 export async function pushToGroup(ctx: StoreContext, request: PushRequest): Promise<PushResult> {
@@ -103,6 +103,7 @@ export async function pushToGroup(ctx: StoreContext, request: PushRequest): Prom
     // Per family: what the first transaction defines or checks (new family, redefinition, limit, HELP).
     // The counts themselves follow the items, transaction by transaction (countedChunks).
     const firstDefs = new Map<string, (d: number) => TransactWriteItem>();
+    const defined: { name: string; type: MetricType }[] = [];
     let totalDelta = 0;
     for (const f of fams) {
       const name = f.family.name;
@@ -121,6 +122,7 @@ export async function pushToGroup(ctx: StoreContext, request: PushRequest): Prom
         if (newCount > ctx.limits.maxSeriesPerFamily) throw limitErr(ctx, 'maxSeriesPerFamily', name);
         const schema = f.schema;
         const help = f.family.help || stored?.help;
+        defined.push({ name, type: f.family.type });
         firstDefs.set(name, (d) => {
           const e = new Expr();
           const item: Item = {
@@ -181,7 +183,9 @@ export async function pushToGroup(ctx: StoreContext, request: PushRequest): Prom
       if (total + totalDelta > ctx.limits.maxSeriesTotal)
         throw limitErr(ctx, 'maxSeriesTotal', fams[0]?.family.name ?? '');
     }
-    const entries: CountedEntry[] = [];
+    // The reserved-name rule in the first transaction, beside the definitions (./schemas.ts).
+    const guards = reservationGuards(ctx, defined, new Set([...pushed, ...removed.keys()]));
+    const entries: CountedEntry[] = guards.map((item) => ({ item, delta: 0 }));
     // POST markers (ordering per family) and, for PUT, removal of all markers.
     const markerCond = (x: Expr) =>
       `attribute_not_exists(${x.n('pushTs')}) OR ${x.n('pushTs')} <= ${x.v(n(t))}`;
@@ -279,7 +283,7 @@ export async function pushToGroup(ctx: StoreContext, request: PushRequest): Prom
         ctx.cache.setFloor.delete(`${gpk}|${k}`);
         ctx.cache.bigValue.delete(`${gpk}|${k}`);
       }
-      for (const f of fams) ctx.cache.schemas.delete(f.family.name);
+      for (const nm of famNames) ctx.cache.schemas.delete(nm);
       return { status: 'applied' };
     }
     // 'retry': something changed under us; read again.

@@ -3,8 +3,9 @@
  * (shared with the memory store through ../families.ts) and the limit errors.
  */
 
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { LimitError } from '../../model/errors';
+import { type TransactWriteItem, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { type FamilyConflictError, LimitError } from '../../model/errors';
+import { reservedSuffixes, reservesSuffix, suffixOwners } from '../../model/exposed-names';
 import type { MetricType } from '../../model/types';
 import {
   type FamilySchema,
@@ -66,11 +67,9 @@ export async function resolveSchemas(ctx: StoreContext, ops: POp[], fresh = fals
           d.bounds ?? [],
           d.help,
           ctx.cache.schemas.get(d.op.name)?.count,
+          reservationGuards(ctx, [d.schema]),
         );
-        if (!ok) {
-          ctx.cache.schemas.delete(d.op.name);
-          lost = true;
-        }
+        if (!ok) lost = true;
       }),
     );
     // HELP: the first non-empty one is kept; set once per family when the stored schema has none.
@@ -86,31 +85,42 @@ export async function resolveSchemas(ctx: StoreContext, ops: POp[], fresh = fals
 /**
  * Families about to be defined whose name collides with a histogram/summary's `_bucket`/`_sum`/`_count`
  * (`reservedNameConflict`, the rule both stores share): their ops are rejected. Reads the schemas the
- * rule needs; the first definition in the batch wins over later ones.
+ * rule needs; a conflict found with cached schemas is confirmed by reading them again (another process
+ * may have removed the other family's series since). The first definition in the batch wins over later
+ * ones.
  */
 export async function withoutReservedConflicts(ctx: StoreContext, defs: POp[], live: POp[]): Promise<POp[]> {
   if (defs.length === 0) return defs;
-  const need = new Set<string>();
-  for (const d of defs)
-    for (const c of reservedNameCandidates(d.op.name, d.schema.type))
-      if (!ctx.cache.schemas.has(c)) need.add(c);
-  if (need.size > 0) await loadSchemas(ctx, [...need]);
+  const candidates = (ds: POp[]) => ds.flatMap((d) => reservedNameCandidates(d.op.name, d.schema.type));
+  const need = candidates(defs).filter((c) => !ctx.cache.schemas.has(c));
+  if (need.length > 0) await loadSchemas(ctx, [...new Set(need)]);
+  let verdict = reservedVerdict(ctx, defs);
+  const doubtful = defs.filter((d, i) => verdict[i] && candidates([d]).some((c) => !need.includes(c)));
+  if (doubtful.length > 0) {
+    await loadSchemas(ctx, [...new Set(candidates(doubtful))]);
+    verdict = reservedVerdict(ctx, defs);
+  }
+  const out: POp[] = [];
+  defs.forEach((d, i) => {
+    const c = verdict[i];
+    if (!c) out.push(d);
+    else for (const o of live) if (o.op.name === d.op.name) rejectOp(o, c);
+  });
+  return out;
+}
+
+/** `reservedNameConflict` per definition, against the cached schemas and the batch's earlier definitions. */
+function reservedVerdict(ctx: StoreContext, defs: POp[]): (FamilyConflictError | undefined)[] {
   const accepted = new Map<string, MetricType>();
   const lookup = (nm: string): MetricType | undefined => {
     const st = ctx.cache.schemas.get(nm);
     return accepted.get(nm) ?? (st && st.count > 0 ? st.schema.type : undefined);
   };
-  const out: POp[] = [];
-  for (const d of defs) {
+  return defs.map((d) => {
     const c = reservedNameConflict(d.op.name, d.schema.type, lookup);
-    if (c) {
-      for (const o of live) if (o.op.name === d.op.name) rejectOp(o, c);
-      continue;
-    }
-    accepted.set(d.op.name, d.schema.type);
-    out.push(d);
-  }
-  return out;
+    if (!c) accepted.set(d.op.name, d.schema.type);
+    return c;
+  });
 }
 
 export async function loadSchemas(ctx: StoreContext, names: string[]): Promise<void> {
@@ -127,13 +137,81 @@ export async function loadSchemas(ctx: StoreContext, names: string[]): Promise<v
   for (const nm of names) if (!found.has(nm)) ctx.cache.schemas.delete(nm);
 }
 
-/** Creates (or redefines, when it has no series) a schema item. False when someone else won. */
+/**
+ * The reserved-name rule inside the write that defines a family (defect 7), so that two processes defining
+ * `lat` (histogram) and `lat_count` at the same moment can't both succeed. Invariant: **of a family `x`
+ * that reserves `x<suffix>` and the family `x<suffix>`, at most one schema item has a type** (`t`); every
+ * write that creates series checks its own schema's `t` (`familyCounterUpdate`, the push's definition),
+ * so at most one of the two can have series.
+ *
+ * For each name a definition of `defs` collides with (its owners `x` for a `x_count`, its `_sum`/`_count`/
+ * `_bucket` names for a histogram or summary), one action for the same transaction as the definition:
+ * - the other schema is absent or of a type that doesn't collide: a ConditionCheck that it still is;
+ * - it collides but has no series (the caller refused the definition when it has some): a Delete of its
+ *   schema item on condition `n = 0`. The name is taken over, as the memory store forgets an empty
+ *   family's schema; a writer that still holds the deleted schema fails its `t` condition and re-reads.
+ * Both touch the other item, so two such definitions are serialised by DynamoDB: the second fails its
+ * condition (or a transaction conflict) and re-reads. Reads `ctx.cache.schemas`, which the caller loaded
+ * (`reservedNameCandidates`). Names in `skip` (written by the same transaction) get no action.
+ */
+export function reservationGuards(
+  ctx: StoreContext,
+  defs: readonly { readonly name: string; readonly type: MetricType }[],
+  skip: ReadonlySet<string> = new Set(),
+): TransactWriteItem[] {
+  const forbidden = new Map<string, Set<MetricType> | 'any'>();
+  const forbid = (name: string, types: MetricType[] | 'any') => {
+    const cur = forbidden.get(name);
+    if (cur === 'any') return;
+    if (types === 'any') forbidden.set(name, 'any');
+    else forbidden.set(name, new Set([...(cur ?? []), ...types]));
+  };
+  for (const d of defs) {
+    for (const { base, suffix } of suffixOwners(d.name))
+      forbid(
+        base,
+        (['histogram', 'summary'] as const).filter((t) => reservesSuffix(t, suffix)),
+      );
+    for (const suffix of reservedSuffixes(d.type)) forbid(d.name + suffix, 'any');
+  }
+  const own = new Set(defs.map((d) => d.name));
+  const out: TransactWriteItem[] = [];
+  for (const [name, types] of forbidden) {
+    if (own.has(name) || skip.has(name)) continue;
+    const Key = { pk: s(schemaPk(name)), sk: s(SK_SCHEMA) };
+    const e = new Expr();
+    const st = ctx.cache.schemas.get(name);
+    if (st && (types === 'any' || types.has(st.schema.type))) {
+      const cond = `attribute_not_exists(${e.n('pk')}) OR ${e.n('n')} = ${e.v(n(0))}`;
+      out.push({ Delete: { TableName: ctx.table, Key, ConditionExpression: cond, ...e.parts() } });
+      continue;
+    }
+    const t = e.n('t');
+    const cond =
+      types === 'any'
+        ? `attribute_not_exists(${t})`
+        : `attribute_not_exists(${t}) OR NOT (${t} IN (${[...types].map((x) => e.v(s(x))).join(', ')}))`;
+    out.push({ ConditionCheck: { TableName: ctx.table, Key, ConditionExpression: cond, ...e.parts() } });
+  }
+  return out;
+}
+
+/** Schema names a guard list touches (their cache entries are stale once the guards ran or failed). */
+function guardedNames(guards: readonly TransactWriteItem[]): string[] {
+  return guards.map((g) => (g.Delete ?? g.ConditionCheck)?.Key?.pk?.S?.slice(2) ?? '');
+}
+
+/**
+ * Creates (or redefines, when it has no series) a schema item, with the reserved-name `guards`
+ * (`reservationGuards`) in the same transaction. False when someone else won (cache entries dropped).
+ */
 export async function putSchema(
   ctx: StoreContext,
   schema: FamilySchema,
   bounds: readonly number[],
   help: string | undefined,
   knownCount: number | undefined,
+  guards: readonly TransactWriteItem[] = [],
 ): Promise<boolean> {
   const e = new Expr();
   const item: Item = {
@@ -151,27 +229,35 @@ export async function putSchema(
     knownCount === undefined
       ? `attribute_not_exists(${e.n('pk')})`
       : `attribute_not_exists(${e.n('pk')}) OR ${e.n('n')} = ${e.v(n(0))}`;
+  const update = {
+    TableName: ctx.table,
+    Key: { pk: item.pk!, sk: item.sk! },
+    UpdateExpression: `SET ${Object.keys(item)
+      .filter((k) => k !== 'pk' && k !== 'sk')
+      .map((k) => `${e.n(k)} = ${e.v(item[k]!)}`)
+      .join(', ')}`,
+    ConditionExpression: cond,
+    ...e.parts(),
+  };
+  const others = guardedNames(guards);
   try {
-    await ctx.io.write(() =>
-      ctx.io.client.send(
-        new UpdateItemCommand({
-          TableName: ctx.table,
-          Key: { pk: item.pk!, sk: item.sk! },
-          UpdateExpression: `SET ${Object.keys(item)
-            .filter((k) => k !== 'pk' && k !== 'sk')
-            .map((k) => `${e.n(k)} = ${e.v(item[k]!)}`)
-            .join(', ')}`,
-          ConditionExpression: cond,
-          ReturnConsumedCapacity: 'TOTAL',
-          ...e.parts(),
-        }),
-      ),
-    );
+    if (guards.length === 0) {
+      await ctx.io.write(() =>
+        ctx.io.client.send(new UpdateItemCommand({ ...update, ReturnConsumedCapacity: 'TOTAL' })),
+      );
+    } else {
+      await ctx.io.transact([{ Update: update }, ...guards]);
+    }
     ctx.cache.schemas.set(schema.name, { schema, bounds, ...(help ? { help } : {}), count: 0 });
+    for (const o of others) ctx.cache.schemas.delete(o);
     return true;
   } catch (err) {
-    if ((err as Error)?.name === 'ConditionalCheckFailedException') return false;
-    throw err;
+    const lost =
+      (err as Error)?.name === 'ConditionalCheckFailedException' ||
+      cancellationReasons(err)?.some((r) => r.Code === 'ConditionalCheckFailed');
+    if (!lost) throw err;
+    for (const nm of [schema.name, ...others]) ctx.cache.schemas.delete(nm);
+    return false;
   }
 }
 
