@@ -15,7 +15,7 @@
  *   set LAMBDA_EXTERNAL_MODULES to [] (docs/deploy.md).
  * - Budget: the ingest bundle stays <= 250 KB minified (`INGEST_BUNDLE_BUDGET_BYTES`; checked by
  *   test/unit/infra/bundle.test.ts and reported by bench/bundle.ts). What keeps it there: the Lambda's
- *   decode path imports no schema library and no YAML parser (shared/ingest/constants.ts,
+ *   decode path imports no schema library and no YAML parser (shared/model/envelope-constants.ts,
  *   shared/profiles/types.ts and deployed.ts; docs/deploy.md, "Profiles in the Lambda").
  */
 import { existsSync } from 'node:fs';

@@ -4,7 +4,7 @@
  * (a durable memory store flushes its journal) and exit 0. A second signal exits at once.
  */
 import { loadConfig } from '../shared/config';
-import { createStore } from '../shared/store';
+import { createStore } from '../shared/wiring/store';
 import { buildServer } from './server';
 
 async function main(): Promise<void> {

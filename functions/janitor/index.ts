@@ -4,7 +4,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConfig } from '../../shared/config';
-import { createStore } from '../../shared/store';
+import { createStore } from '../../shared/wiring/store';
 import { type JanitorResult, runJanitor } from '../../shared/store/janitor';
 import type { Store } from '../../shared/store/types';
 

@@ -19,7 +19,7 @@ import { toBatchResponse } from '../../shared/ingest/batch-response';
 import { pipelineDepsFromConfig } from '../../shared/ingest/deps';
 import { type PipelineLogger, processBatch } from '../../shared/ingest/pipeline';
 import { loadProfile } from '../../shared/profiles';
-import { createStore } from '../../shared/store';
+import { createStore } from '../../shared/wiring/store';
 import type { Store } from '../../shared/store/types';
 import { buildServer } from '../server';
 import { startLocalJanitor } from './janitor';

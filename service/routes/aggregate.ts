@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ENVELOPE_LIMITS } from '../../shared/ingest/constants';
+import { ENVELOPE_LIMITS } from '../../shared/model/envelope-constants';
 import { AccrueError } from '../../shared/model/errors';
 import { requireJob } from '../../shared/producers';
 import { deltaRequest } from '../../shared/push/deltas';

@@ -5,7 +5,7 @@
  * re-encoding: `{"v":1,"id":"<id>","group":<group>,"events":[` + e1 + `,` + e2 … + `]}`.
  */
 import { isTransientAwsError } from '../aws/retry';
-import { ENVELOPE_VERSION } from '../ingest/envelope';
+import { ENVELOPE_VERSION } from '../model/envelope-constants';
 
 export { SQS_MAX_BATCH_ENTRIES, SQS_MAX_BYTES } from '../aws/retry';
 

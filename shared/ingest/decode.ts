@@ -21,7 +21,7 @@ import {
   type PushRequest,
 } from '../store/types';
 import { Aggregator } from './aggregate';
-import { ENVELOPE_LIMITS, ENVELOPE_VERSION, ID_PATTERN } from './constants';
+import { ENVELOPE_LIMITS, ENVELOPE_VERSION, ID_PATTERN } from '../model/envelope-constants';
 import { DecodeError } from './errors';
 import { type FastCheck, fastCheck } from './fastpath';
 import {

@@ -33,7 +33,7 @@ import {
   LABEL_NAME_PATTERN,
   LABEL_VALUE_PATTERN,
   METRIC_NAME_PATTERN,
-} from './constants';
+} from '../model/envelope-constants';
 
 export {
   ENVELOPE_LIMITS,
@@ -44,7 +44,7 @@ export {
   LABEL_VALUE_PATTERN,
   METRIC_NAME_PATTERN,
   RESERVED_PREFIX,
-} from './constants';
+} from '../model/envelope-constants';
 
 export const EventTime = Type.Integer({
   minimum: 0,

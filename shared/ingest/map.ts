@@ -19,7 +19,7 @@ import type { CompiledEmit, CompiledKind, CompiledMetric, CompiledProfile } from
 import { EmitOp, FieldType } from '../profiles/types';
 import type { GroupingKey } from '../store/types';
 import { type Aggregator, type FamilyInfo, observe, type SeriesAcc, setGauge } from './aggregate';
-import { ENVELOPE_LIMITS } from './constants';
+import { ENVELOPE_LIMITS } from '../model/envelope-constants';
 import type { FastCheck } from './fastpath';
 
 export interface Failure {

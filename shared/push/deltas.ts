@@ -15,7 +15,7 @@
  * Every op is checked with the store's own op rule (`opProblems`) here, at the edge, so a body is applied
  * whole or refused whole, with paths naming the family and series, not the op.
  */
-import { ENVELOPE_LIMITS } from '../ingest/constants';
+import { ENVELOPE_LIMITS } from '../model/envelope-constants';
 import { type Problem, RejectReason, ValidationError } from '../model/errors';
 import type { HistogramSeries, Labels, MetricFamily, ScalarSeries } from '../model/types';
 import { opProblems } from '../store/families';

@@ -1,11 +1,11 @@
 /**
- * The envelope's runtime constants, free of any schema library: the decoder (decode.ts, map.ts) imports
- * these, so the ingest Lambda bundle doesn't carry TypeBox. `envelope.ts` builds the JSON Schema from the
+ * The envelope's runtime constants, free of any schema library: the decoder (shared/ingest/decode.ts, map.ts) imports
+ * these, so the ingest Lambda bundle doesn't carry TypeBox. `shared/ingest/envelope.ts` builds the JSON Schema from the
  * same constants and re-exports them.
  */
 
-import { RESERVED_NAME_LOOKAHEAD } from '../model/exposed-names';
-import { MAX_NAME_LENGTH } from '../model/names';
+import { RESERVED_NAME_LOOKAHEAD } from './exposed-names';
+import { MAX_NAME_LENGTH } from './names';
 
 /** The only envelope version this decoder accepts. */
 export const ENVELOPE_VERSION = 1;
@@ -31,7 +31,7 @@ export const ENVELOPE_LIMITS = {
 } as const;
 
 /** Names starting with this prefix belong to Accrue's own metrics and are refused in events. */
-export { RESERVED_PREFIX } from '../model/exposed-names';
+export { RESERVED_PREFIX } from './exposed-names';
 
 /** Idempotency key: URL/ID-safe characters; `#` is excluded because the store reserves `<id>#<n>`. */
 export const ID_PATTERN = '^[A-Za-z0-9_.:/@+=-]+$';
