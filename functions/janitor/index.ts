@@ -4,9 +4,9 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConfig } from '../../shared/config';
-import { createStore } from '../../shared/wiring/store';
 import { type JanitorResult, runJanitor } from '../../shared/store/janitor';
 import type { Store } from '../../shared/store/types';
+import { createStore } from '../../shared/wiring/store';
 
 const logger = new Logger({ serviceName: 'accrue-janitor' });
 let store: Promise<Store> | undefined;

@@ -19,8 +19,8 @@ import { toBatchResponse } from '../../shared/ingest/batch-response';
 import { pipelineDepsFromConfig } from '../../shared/ingest/deps';
 import { type PipelineLogger, processBatch } from '../../shared/ingest/pipeline';
 import { loadProfile } from '../../shared/profiles';
-import { createStore } from '../../shared/wiring/store';
 import type { Store } from '../../shared/store/types';
+import { createStore } from '../../shared/wiring/store';
 import { buildServer } from '../server';
 import { startLocalJanitor } from './janitor';
 

@@ -5,8 +5,9 @@
  * envelope's limits, domain events against the profile's field definitions. Rules that need context
  * (family consistency across messages, label collisions with the group) stay with the decoder.
  */
-import { ENVELOPE_LIMITS, GENERIC_KINDS } from '../model/envelope-constants';
+
 import { layoutProblems } from '../model/buckets';
+import { ENVELOPE_LIMITS, GENERIC_KINDS } from '../model/envelope-constants';
 import type { Problem } from '../model/errors';
 import { reservedNameProblem } from '../model/exposed-names';
 import { labelNameProblem, metricNameProblem } from '../model/names';

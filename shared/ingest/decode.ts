@@ -8,6 +8,7 @@
  * decided per event.
  */
 import type { AccrueConfig } from '../config';
+import { ENVELOPE_LIMITS, ENVELOPE_VERSION, ID_PATTERN } from '../model/envelope-constants';
 import { AccrueError, boundedProblems, type Problem, RejectReason, ValidationError } from '../model/errors';
 import { clip, loneSurrogateProblem } from '../model/names';
 import type { CompiledKind, CompiledProfile } from '../profiles/types';
@@ -21,7 +22,6 @@ import {
   type PushRequest,
 } from '../store/types';
 import { Aggregator } from './aggregate';
-import { ENVELOPE_LIMITS, ENVELOPE_VERSION, ID_PATTERN } from '../model/envelope-constants';
 import { DecodeError } from './errors';
 import { type FastCheck, fastCheck } from './fastpath';
 import {

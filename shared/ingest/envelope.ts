@@ -23,9 +23,6 @@
  *   it rejects that event alone.
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import type { CompiledKind, CompiledProfile } from '../profiles/types';
-import { FieldType } from '../profiles/types';
-import { DEFAULT_LIMITS } from '../store/types';
 import {
   ENVELOPE_LIMITS,
   ENVELOPE_VERSION,
@@ -34,6 +31,9 @@ import {
   LABEL_VALUE_PATTERN,
   METRIC_NAME_PATTERN,
 } from '../model/envelope-constants';
+import type { CompiledKind, CompiledProfile } from '../profiles/types';
+import { FieldType } from '../profiles/types';
+import { DEFAULT_LIMITS } from '../store/types';
 
 export {
   ENVELOPE_LIMITS,

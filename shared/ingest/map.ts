@@ -10,6 +10,7 @@
  * numbers are range-checked with `!(v >= min && v <= max)`, which also refuses NaN.
  */
 import { layoutProblems, sameBounds } from '../model/buckets';
+import { ENVELOPE_LIMITS } from '../model/envelope-constants';
 import { type Problem, RejectReason } from '../model/errors';
 import { reservedNameProblem } from '../model/exposed-names';
 import { KEY_SEP } from '../model/identity';
@@ -19,7 +20,6 @@ import type { CompiledEmit, CompiledKind, CompiledMetric, CompiledProfile } from
 import { EmitOp, FieldType } from '../profiles/types';
 import type { GroupingKey } from '../store/types';
 import { type Aggregator, type FamilyInfo, observe, type SeriesAcc, setGauge } from './aggregate';
-import { ENVELOPE_LIMITS } from '../model/envelope-constants';
 import type { FastCheck } from './fastpath';
 
 export interface Failure {

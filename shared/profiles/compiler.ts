@@ -5,8 +5,9 @@
  * schemas (`shape.ts`, precise messages) and the ingest Lambda a small hand-written check (`lean-shape.ts`)
  * for profiles validated at deploy time.
  */
-import { ENVELOPE_LIMITS, GENERIC_KINDS } from '../model/envelope-constants';
+
 import { layoutProblems } from '../model/buckets';
+import { ENVELOPE_LIMITS, GENERIC_KINDS } from '../model/envelope-constants';
 import type { Problem } from '../model/errors';
 import { reservedNameProblem, reservedSuffixes } from '../model/exposed-names';
 import { labelNameProblem, metricNameProblem } from '../model/names';

@@ -9,7 +9,7 @@ const ROOT = join(__dirname, '../../..');
 const SCANNED = ['shared', 'functions', 'service', 'infra'];
 
 /** The layer list between the markers of docs/architecture.md, lowest first. */
-export function readLayers(doc: string): string[] {
+function readLayers(doc: string): string[] {
   const start = doc.indexOf('<!-- layers: start -->');
   const end = doc.indexOf('<!-- layers: end -->');
   if (start < 0 || end < start) throw new Error('docs/architecture.md has no layers list');
@@ -22,7 +22,7 @@ export function readLayers(doc: string): string[] {
 }
 
 /** The layer a repository path belongs to: the longest listed entry that contains it. */
-export function layerOf(layers: readonly string[], path: string): number {
+function layerOf(layers: readonly string[], path: string): number {
   let best = -1;
   for (let i = 0; i < layers.length; i++) {
     const l = layers[i]!;
@@ -34,7 +34,7 @@ export function layerOf(layers: readonly string[], path: string): number {
 }
 
 /** Relative import specifiers of a source file (static, type-only, re-exports and dynamic). */
-export function relativeImports(src: string): string[] {
+function relativeImports(src: string): string[] {
   const out: string[] = [];
   const re = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm;
   for (let m = re.exec(src); m !== null; m = re.exec(src)) out.push(m[1]!);

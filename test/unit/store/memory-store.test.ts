@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../../shared/config';
 import { TransientError } from '../../../shared/model/errors';
-import { createStore } from '../../../shared/wiring/store';
 import { MemoryStore } from '../../../shared/store/memory';
+import { createStore } from '../../../shared/wiring/store';
 import {
   FakeClock,
   findFamily,
