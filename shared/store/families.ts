@@ -147,13 +147,16 @@ export function bucketLayoutConflict(
 }
 
 /**
- * Observations (classic buckets) are not added into a series that carries a native histogram (it was
- * pushed with one): its count would then disagree with the native buckets.
+ * A series has native buckets for its whole life or never (its count is shared with them): observations
+ * without native buckets are not added into a series that has them (pushed, or declared native), and
+ * observations with them not into a series created without them (before its profile declared it native).
  */
-export function nativeLayoutConflict(family: string): FamilyConflictError {
+export function nativeLayoutConflict(family: string, storedHasNative = true): FamilyConflictError {
   return new FamilyConflictError(
     family,
-    'the stored series carries a native histogram (pushed); observations with classic buckets are not added into it',
+    storedHasNative
+      ? 'the stored series carries a native histogram; observations without native buckets are not added into it (its count would disagree with them)'
+      : 'the stored series has no native buckets (it was created before its histogram was declared native); observations with native buckets are not added into it: delete the group, or let it expire, to start it again with native buckets',
   );
 }
 
@@ -452,10 +455,35 @@ export function opProblems(op: unknown, index: number, group: GroupingKey): Prob
         if (op.count !== total) out.push({ path: `${p}.count`, message: 'must equal the sum of counts' });
       }
       if (!finite(op.sum)) out.push({ path: `${p}.sum`, message: 'must be a finite number' });
+      if (op.native !== undefined && out.length === 0)
+        out.push(...nativeObserveProblems(op.native, op.count as number, op.sum as number, `${p}.native`));
       break;
     }
   }
   return out;
+}
+
+/**
+ * The native part of an observe op: a valid native histogram (shared/model/native/validate.ts) whose
+ * populations are whole numbers adding up exactly to the op's count (observations are counted, not
+ * weighted; the sum is finite, so no NaN observation hides outside the buckets).
+ */
+function nativeObserveProblems(native: unknown, count: number, sum: number, path: string): Problem[] {
+  const { problems, native: h } = nativeShapeProblems(native, { count, sum }, `${path}.`);
+  if (h === undefined) return problems;
+  const whole = (c: number) => Number.isSafeInteger(c);
+  const sides = [
+    ['positive', h.positive.counts],
+    ['negative', h.negative.counts],
+  ] as const;
+  for (const [side, counts] of sides) {
+    const k = counts.findIndex((c) => !whole(c));
+    if (k >= 0)
+      return [{ path: `${path}.${side}.counts[${k}]`, message: 'must be a whole number (observations)' }];
+  }
+  if (!whole(h.zeroCount))
+    return [{ path: `${path}.zeroCount`, message: 'must be a whole number (observations)' }];
+  return [];
 }
 
 const MAX_PROBLEMS = 20;

@@ -27,7 +27,10 @@ export function opText(op: unknown): string {
     const names = Object.keys(labels).sort();
     l = safeJson(names.map((n) => [n, (labels as Record<string, unknown>)[n]]));
   } else l = safeJson(labels);
-  return safeJson([o.kind, o.name, l, o.value, o.timeMs, o.bounds, o.counts, o.sum, o.count]);
+  const base = [o.kind, o.name, l, o.value, o.timeMs, o.bounds, o.counts, o.sum, o.count];
+  // Native buckets only when present: the text (and so the hash) of every other op stays what it was, so a
+  // message applied before an upgrade is still recognised when it is redelivered after it.
+  return safeJson(o.native === undefined ? base : [...base, numbersAsText(o.native)]);
 }
 
 function safeJson(v: unknown): string {

@@ -42,6 +42,7 @@
  * overrides them), and the renderer adds the grouping labels back.
  */
 import type { AccrueError } from '../model/errors';
+import type { NativeHistogram } from '../model/native/types';
 import type { Labels, MetricFamily } from '../model/types';
 
 /** Labels identifying a group; always has a non-empty `job`. See `normalizeGroupingKey`. */
@@ -79,6 +80,13 @@ export interface GaugeSet extends OpBase {
  * `bounds` are the finite upper bounds, strictly ascending; `counts` has `bounds.length + 1` entries,
  * the last one being observations above the highest bound (the `+Inf` bucket's own share).
  * `count` equals the sum of `counts`.
+ *
+ * `native`, when the family is declared native (a profile's `native`), holds the same observations in
+ * exponential buckets: whole-number populations adding up to `count`. Stores add it into the series' native
+ * histogram by the spec (shared/model/native/merge.ts: a different schema reduces to the lower one, a
+ * different zero threshold widens to the larger). A series keeps native buckets or not for its whole life:
+ * an observe with them into a series without them, or the reverse, is a `FamilyConflictError`.
+ * `bounds` may be empty (a native-only histogram: `counts` is then `[count]`).
  */
 export interface HistogramObserve extends OpBase {
   readonly kind: 'histogram_observe';
@@ -86,6 +94,7 @@ export interface HistogramObserve extends OpBase {
   readonly counts: readonly number[];
   readonly sum: number;
   readonly count: number;
+  readonly native?: NativeHistogram;
 }
 
 export type MetricOp = CounterInc | GaugeAdd | GaugeSet | HistogramObserve;

@@ -41,6 +41,7 @@ import {
   thrown,
 } from './helpers';
 import { idempotentWriteCases } from './idempotent-writes';
+import { nativeObserveCases } from './native-observe';
 
 export interface StoreFactoryOptions {
   /** Limits for this store; unspecified ones keep their defaults. */
@@ -112,6 +113,14 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
       c,
       newStore: () => newStore(),
       ...(opts.injectPushFault ? { injectPushFault: opts.injectPushFault } : {}),
+    });
+
+    // ------------------------------- 1.+4. native histograms from observations (own file)
+    nativeObserveCases({
+      c,
+      newStore: () => newStore(),
+      ...(opts.injectApplyFault ? { injectApplyFault: opts.injectApplyFault } : {}),
+      ...(opts.openPeer ? { openPeer: opts.openPeer } : {}),
     });
 
     // ---------------------------------------------------------------- 1. exactly once

@@ -3,7 +3,8 @@
  * "Zero bucket"):
  * - different schemas: both are reduced to the coarser (lower) schema by adding neighbouring buckets;
  * - different zero thresholds: the larger one is taken; a populated bucket it falls inside widens it to
- *   that bucket's upper limit, and every bucket now inside the threshold is added to the zero bucket;
+ *   that bucket's upper limit, and every bucket now inside the threshold is added to the zero bucket
+ *   (equal thresholds change nothing, as in Prometheus);
  * - then zero buckets and buckets with the same index are added.
  * Counts and sums of the observations are the caller's (they live on the series): add them alongside.
  */
@@ -76,7 +77,7 @@ export function reduceSchema(h: NativeHistogram, schema: number): NativeHistogra
  * Moves every bucket whose lower limit is below `threshold` into the zero bucket; a bucket the threshold
  * falls inside raises the threshold to its upper limit. Returns the resulting threshold.
  */
-function widenZeroBucket(s: Sparse, threshold: number): number {
+function widenZeroBucket(s: Sparse, threshold: number): void {
   let t = threshold;
   for (const side of [s.positive, s.negative]) {
     for (const [i, c] of side) {
@@ -88,7 +89,6 @@ function widenZeroBucket(s: Sparse, threshold: number): number {
     }
   }
   s.zeroThreshold = t;
-  return t;
 }
 
 function addSide(into: SparseBuckets, from: SparseBuckets): void {
@@ -100,15 +100,15 @@ export function addNative(a: NativeHistogram, b: NativeHistogram): NativeHistogr
   const schema = Math.min(a.schema, b.schema);
   const x = reduceWorking(toWorking(a), schema);
   const y = reduceWorking(toWorking(b), schema);
-  let threshold = Math.max(a.zeroThreshold, b.zeroThreshold);
-  // Widening one side can only move the threshold to a bucket boundary, which is a boundary of the
-  // other side too (same schema): two rounds settle it; the loop is bounded anyway.
-  for (let round = 0; round < 4; round++) {
-    const t = widenZeroBucket(y, widenZeroBucket(x, threshold));
-    if (t === threshold) break;
-    threshold = t;
+  // Zero buckets are reconciled only when the thresholds differ (as Prometheus' FloatHistogram.Add): the
+  // side with the smaller threshold is widened to the larger one, which may land inside a populated bucket
+  // and move further; the other side then follows. Equal thresholds leave both as they are, so adding two
+  // histograms of one layout keeps that layout. Each round moves a threshold up to a bucket boundary of
+  // the common schema: a few rounds settle it; the loop is bounded anyway.
+  for (let round = 0; x.zeroThreshold !== y.zeroThreshold && round < 8; round++) {
+    if (x.zeroThreshold > y.zeroThreshold) widenZeroBucket(y, x.zeroThreshold);
+    else widenZeroBucket(x, y.zeroThreshold);
   }
-  x.zeroThreshold = threshold;
   x.zeroCount += y.zeroCount;
   addSide(x.positive, y.positive);
   addSide(x.negative, y.negative);

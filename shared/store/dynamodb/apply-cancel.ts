@@ -8,7 +8,7 @@ import { redeliveryMismatch } from '../plan';
 import type { Desc, POp, SeriesAcc } from './apply-types';
 import { failRequest, rejectOp } from './apply-types';
 import { schemaFromItem } from './assemble';
-import { readNumber, readNumList, readString } from './codec';
+import { NATIVE_SCHEMA, nativeLayoutOf, readNumber, readNumList, readString } from './codec';
 import type { StoreContext } from './context';
 import type { CancellationReason } from './retry';
 import { limitErr } from './schemas';
@@ -61,8 +61,9 @@ export function onCancelled(ctx: StoreContext, reasons: CancellationReason[], de
           // The stored value is not a number DynamoDB can add to: read-modify-write from now on.
           ctx.cache.bigValue.add(a.key);
         } else {
-          if (item.nh !== undefined) {
-            for (const o of a.ops) rejectOp(o, nativeLayoutConflict(o.op.name));
+          const storedNative = item.nh !== undefined || item[NATIVE_SCHEMA] !== undefined;
+          if (storedNative !== (a.native !== undefined)) {
+            for (const o of a.ops) rejectOp(o, nativeLayoutConflict(o.op.name, storedNative));
             break;
           }
           const bk = readString(item.bk);
@@ -71,6 +72,16 @@ export function onCancelled(ctx: StoreContext, reasons: CancellationReason[], de
             // Observations are added only into a series with the same bucket layout.
             for (const o of a.ops) rejectOp(o, bucketLayoutConflict(o.op.name, stored, o.bounds ?? [])!);
             break;
+          }
+          if (a.native !== undefined) {
+            // Another native layout (or a rewrite that lost a race): write into what is stored next time.
+            const layout = item.nh !== undefined ? 'pushed' : nativeLayoutOf(item);
+            if (layout !== undefined) ctx.cache.nativeLayout.set(a.key, layout);
+            const same =
+              layout !== 'pushed' &&
+              layout?.schema === a.native.schema &&
+              layout.zeroThreshold === a.native.zeroThreshold;
+            if (!same || a.rewrite) break;
           }
           // A histogram whose sum was pushed as NaN/Inf: adding keeps it as it is (IEEE); counts are lost.
           for (const o of a.ops) for (const u of o.req.units) u.adds = u.adds.filter((x) => x !== o);

@@ -5,14 +5,22 @@
 
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { AccrueError, TransientError } from '../../model/errors';
+import { addNative, EMPTY_BUCKETS, populatedBuckets } from '../../model/native';
 import { onCancelled } from './apply-cancel';
 import { accumulate, type Plan } from './apply-pack';
 import type { Desc, FamAcc, GroupAcc, POp, PReq, SeriesAcc } from './apply-types';
-import { MAX_DELTA, n, readNumber, s, shardOf, valueAttr } from './codec';
+import { MAX_DELTA, NATIVE_SCHEMA, n, readNumber, s, shardOf, valueAttr } from './codec';
 import type { StoreContext } from './context';
 import { Expr } from './expr';
 import { cancellationReasons, describe, isTransient } from './retry';
-import { familyCounterUpdate, genUpdate, metaApplyUpdate, seriesUpdate, totalCounterUpdate } from './updates';
+import {
+  familyCounterUpdate,
+  genUpdate,
+  metaApplyUpdate,
+  seriesRewrite,
+  seriesUpdate,
+  totalCounterUpdate,
+} from './updates';
 
 /** One attempt at a plan: 'ok', 'again' (retry now), 'transient' (back off), or an error (back off). */
 export async function execPlan(
@@ -20,10 +28,12 @@ export async function execPlan(
   plan: Plan,
   recheck: POp[],
 ): Promise<'ok' | 'again' | 'transient' | Error> {
+  await learnNativePresence(ctx, plan);
   accumulate(ctx, plan);
   const live = plan.units.filter((u) => u.state === 'pending');
   if (live.length === 0) return 'ok';
   await readForRmw(ctx, plan);
+  await prepareNative(ctx, plan);
   const nowMs = ctx.now();
   const items: TransactWriteItem[] = [];
   const descs: Desc[] = [];
@@ -86,7 +96,9 @@ export async function execPlan(
       // lastUpdateMs/lastPushMs/lastEventMs as the newest of its items (./assemble.ts), so the group's meta
       // item is written only when its series count changes or it must be revived (issue 11, defect 8).
       const ev = withEvent.get(a.gpk) ? g?.eventMax : undefined;
-      items.push({ Update: seriesUpdate(ctx, a, nowMs, ev) });
+      items.push(
+        a.rewrite ? { Put: seriesRewrite(ctx, a, nowMs, ev) } : { Update: seriesUpdate(ctx, a, nowMs, ev) },
+      );
       descs.push({ k: 'series', acc: a });
       if (a.isNew) {
         news.push(a);
@@ -190,4 +202,75 @@ export async function readForRmw(ctx: StoreContext, plan: Plan): Promise<void> {
     const old = a.isNew ? undefined : byKey.get(a.key)?.v;
     a.rmw = old === undefined ? {} : { old };
   }
+}
+
+/**
+ * Most native buckets one series update ADDs (each names an attribute and a value; an update expression
+ * holds at most 4 KB). Ops bringing more rewrite the item instead.
+ */
+export const MAX_NATIVE_ADDS = 200;
+
+/**
+ * Decides how each series' native buckets are written: ADDed in the layout the series is known (or assumed)
+ * to have, with the ops reduced into it by the spec (a higher schema, a smaller zero threshold); or, when
+ * merging changes the stored buckets themselves (a lower schema, a larger zero threshold, a pushed `nh`) or
+ * too many buckets come at once, read whole (consistently) and rewritten (./updates.ts `seriesRewrite`).
+ */
+export async function prepareNative(ctx: StoreContext, plan: Plan): Promise<void> {
+  const need: SeriesAcc[] = [];
+  for (const a of plan.series.values()) {
+    if (a.native === undefined || a.set) continue;
+    const known = a.isNew ? undefined : ctx.cache.nativeLayout.get(a.key);
+    if (known !== undefined && known !== 'pushed') {
+      const empty = { ...known, zeroCount: 0, positive: EMPTY_BUCKETS, negative: EMPTY_BUCKETS };
+      const into = addNative(empty, a.native);
+      if (into.schema === known.schema && into.zeroThreshold === known.zeroThreshold) a.native = into;
+    }
+    const fits =
+      known === undefined ||
+      (known !== 'pushed' &&
+        a.native.schema === known.schema &&
+        a.native.zeroThreshold === known.zeroThreshold);
+    const size = populatedBuckets(a.native.positive) + populatedBuckets(a.native.negative);
+    if (!fits || size > MAX_NATIVE_ADDS) need.push(a);
+  }
+  if (need.length === 0) return;
+  const old = need.filter((a) => !a.isNew);
+  const items =
+    old.length === 0 ? [] : await ctx.io.batchGet(old.map((a) => ({ pk: s(a.gpk), sk: s(a.sk) })));
+  const byKey = new Map(items.map((it) => [`${it.pk?.S}|${it.sk?.S}`, it]));
+  for (const a of need) {
+    const it = byKey.get(a.key);
+    // Gone since: the update's existence condition fails and the series is created again next round.
+    if (!a.isNew && it === undefined) continue;
+    a.rewrite = it === undefined ? {} : { old: it };
+  }
+}
+
+/**
+ * Reads (consistently) whether existing series have native buckets, for series that observations with and
+ * without them reach in one plan: the stored series decides which ops are refused, as on every store. Rare
+ * (a profile turned native while messages of the old one are still queued); nothing is read otherwise.
+ */
+async function learnNativePresence(ctx: StoreContext, plan: Plan): Promise<void> {
+  plan.nativePresent.clear();
+  const seen = new Map<string, { gpk: string; sk: string; has: boolean; mixed: boolean }>();
+  for (const u of plan.units) {
+    if (u.state !== 'pending') continue;
+    for (const o of u.adds) {
+      if (o.op.kind !== 'histogram_observe' || ctx.cache.exists.get(o.key) !== true) continue;
+      const has = o.op.native !== undefined;
+      const x = seen.get(o.key);
+      if (x === undefined) seen.set(o.key, { gpk: o.req.gpk, sk: o.sk, has, mixed: false });
+      else if (x.has !== has) x.mixed = true;
+    }
+  }
+  const mixed = [...seen.values()].filter((x) => x.mixed);
+  if (mixed.length === 0) return;
+  const items = await ctx.io.batchGet(
+    mixed.map((x) => ({ pk: s(x.gpk), sk: s(x.sk) })),
+    `pk, sk, nh, ${NATIVE_SCHEMA}`,
+  );
+  for (const it of items)
+    plan.nativePresent.set(`${it.pk?.S}|${it.sk?.S}`, it.nh !== undefined || it[NATIVE_SCHEMA] !== undefined);
 }

@@ -5,7 +5,8 @@
 
 import { sameBounds } from '../../model/buckets';
 import { newerSet } from '../../model/gauge';
-import { bucketLayoutConflict } from '../families';
+import { addNative } from '../../model/native';
+import { bucketLayoutConflict, nativeLayoutConflict } from '../families';
 import { type GroupAcc, MAX_ACTIONS, rejectOp, type SeriesAcc, type Unit } from './apply-types';
 import type { StoreContext } from './context';
 
@@ -25,6 +26,11 @@ export class Plan {
   ledgers = 0;
   /** Ledger header keys of the multi-part requests packed so far: each is one more action (./apply-exec.ts). */
   readonly headers = new Set<string>();
+  /**
+   * Whether existing series have native buckets, read fresh for series that ops with and without them
+   * reach in one plan (./apply-exec.ts `learnNativePresence`): the stored series decides which are refused.
+   */
+  readonly nativePresent = new Map<string, boolean>();
 }
 
 /** Actions a plan needs: ledgers (and multi-part headers), series, and with any series the group metas, new-series counters and one generation shard. */
@@ -126,6 +132,16 @@ export function accumulate(ctx: StoreContext, plan: Plan): void {
         rejectOp(o, bucketLayoutConflict(op.name, a.first.bounds ?? [], op.bounds)!);
         continue;
       }
+      if (op.kind === 'histogram_observe') {
+        // A series has native buckets or not (the stored one decides; a new one: its first op).
+        const has = op.native !== undefined;
+        const present = a.isNew ? undefined : plan.nativePresent.get(o.key);
+        const want = present ?? (a.hist ? a.native !== undefined : has);
+        if (want !== has) {
+          rejectOp(o, nativeLayoutConflict(op.name, want));
+          continue;
+        }
+      }
       a.ops.push(o);
       if (op.kind === 'gauge_set') {
         if (!a.set || newerSet(op, a.set.op as typeof op)) a.set = o;
@@ -139,6 +155,8 @@ export function accumulate(ctx: StoreContext, plan: Plan): void {
         }
         h.sum += op.sum;
         h.count += op.count;
+        if (op.native !== undefined)
+          a.native = a.native === undefined ? op.native : addNative(a.native, op.native);
       } else {
         a.scalar = (a.scalar ?? 0) + op.value;
       }

@@ -5,10 +5,12 @@
 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { AccrueError } from '../../model/errors';
+import type { NativeHistogram } from '../../model/native';
 import type { Labels } from '../../model/types';
 import type { FamilySchema } from '../families';
 import type { GroupingKey, MetricOp, RejectedOp } from '../types';
 import { CHANGE_INDEX_ACTIONS, TRANSACT_MAX_ACTIONS } from './change-index';
+import type { Item } from './codec';
 
 /** Actions a builder may pack into one transaction: DynamoDB's 100, less the change index's (./change-index.ts). */
 export const MAX_ACTIONS = TRANSACT_MAX_ACTIONS - CHANGE_INDEX_ACTIONS;
@@ -68,6 +70,10 @@ export interface SeriesAcc {
   set?: POp;
   /** Read-modify-write of a scalar whose value DynamoDB can't add to (huge, or stored as text): the value read. */
   rmw?: { old?: AttributeValue };
+  /** Native buckets of the ops, added by the spec; ADDed in the stored layout (./apply-exec.ts `prepareNative`). */
+  native?: NativeHistogram;
+  /** The item as read, when the series is rewritten whole to merge its native buckets (./updates.ts `seriesRewrite`). */
+  rewrite?: { readonly old?: Item };
 }
 
 export interface GroupAcc {

@@ -7,9 +7,17 @@ import { labelsKey } from '../../model/identity';
 import type { NativeHistogram } from '../../model/native';
 import type { MetricFamily, MetricType } from '../../model/types';
 import type { FamilySchema } from '../families';
-import { decNative } from '../native-codec';
 import type { GroupState } from '../types';
-import { type Item, readLabels, readNumber, readNumList, readString, SK_META, SK_SCHEMA } from './codec';
+import {
+  type Item,
+  readLabels,
+  readNative,
+  readNumber,
+  readNumList,
+  readString,
+  SK_META,
+  SK_SCHEMA,
+} from './codec';
 
 /** A family schema item, decoded. */
 export interface SchemaEntry {
@@ -176,15 +184,14 @@ export function sortGroups(groups: GroupState[]): GroupState[] {
 }
 
 /**
- * The native histogram of a series item (attribute `nh`, shared/store/native-codec.ts), validated. A
- * damaged attribute is left out (the classic part still renders): one item never breaks the scrape.
+ * The native histogram of a series item (pushed: attribute `nh`; aggregated from events: per-bucket
+ * attributes, ./codec.ts), validated. A damaged one is left out (the classic part still renders): one item
+ * never breaks the scrape.
  */
 function nativeOf(it: Item, family: string): { native?: NativeHistogram } {
-  const raw = readString(it.nh);
-  if (raw === undefined) return {};
   try {
-    const observations = { count: readNumber(it.c) ?? 0, sum: readNumber(it.s) ?? 0 };
-    return { native: decNative(JSON.parse(raw), observations, `series item of ${family}`) };
+    const native = readNative(it, `series item of ${family}`);
+    return native === undefined ? {} : { native };
   } catch {
     return {};
   }

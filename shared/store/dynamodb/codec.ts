@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { labelsKey } from '../../model/identity';
 import { isLegacyMetricName } from '../../model/names';
+import { forEachBucket, fromSparse, type NativeHistogram, type SparseBuckets } from '../../model/native';
 import type { Labels } from '../../model/types';
+import { decNative, encNative } from '../native-codec';
 
 export type Item = Record<string, AttributeValue>;
 
@@ -164,4 +166,87 @@ export function numList(values: readonly number[]): AttributeValue {
 
 export function readNumList(a: AttributeValue | undefined): number[] {
   return (a?.L ?? []).map((x) => readNumber(x) ?? Number.NaN);
+}
+
+// ---- native histograms aggregated from events: one numeric attribute per bucket, ADDed ----
+// A series declared native by its profile keeps its layout in `xs` (schema) and `xz` (zero threshold), its
+// zero bucket in `xzc` and each populated bucket in its own Number attribute: `xp<i>` / `xn<i>` for the
+// positive / negative bucket of index i >= 0, `xp_<|i|>` / `xn_<|i|>` for i < 0. With the layout fixed, an
+// apply ADDs into them like into the classic `b<i>` (./updates.ts). A pushed native histogram is the JSON
+// attribute `nh` instead (shared/store/native-codec.ts); an apply that merges into one rewrites the item
+// into this form.
+export const NATIVE_SCHEMA = 'xs';
+export const NATIVE_ZERO_THRESHOLD = 'xz';
+export const NATIVE_ZERO_COUNT = 'xzc';
+const NATIVE_BUCKET = /^x([pn])(_?)(\d+)$/;
+
+/** Attribute of bucket `index` of one side. */
+export function nativeBucketAttr(side: 'p' | 'n', index: number): string {
+  return index < 0 ? `x${side}_${-index}` : `x${side}${index}`;
+}
+
+/** True for every attribute of the per-bucket form (and `nh`): what a rewrite replaces. */
+export function isNativeAttr(name: string): boolean {
+  return (
+    name === 'nh' ||
+    name === NATIVE_SCHEMA ||
+    name === NATIVE_ZERO_THRESHOLD ||
+    name === NATIVE_ZERO_COUNT ||
+    NATIVE_BUCKET.test(name)
+  );
+}
+
+/** The per-bucket attributes of a native histogram (a rewrite, ./updates.ts `seriesRewrite`). */
+export function nativeAttrs(h: NativeHistogram): Item {
+  const out: Item = {
+    [NATIVE_SCHEMA]: n(h.schema),
+    [NATIVE_ZERO_THRESHOLD]: n(h.zeroThreshold),
+    [NATIVE_ZERO_COUNT]: n(h.zeroCount),
+  };
+  forEachBucket(h.positive, (i, c) => {
+    if (c !== 0) out[nativeBucketAttr('p', i)] = n(c);
+  });
+  forEachBucket(h.negative, (i, c) => {
+    if (c !== 0) out[nativeBucketAttr('n', i)] = n(c);
+  });
+  return out;
+}
+
+/** Schema and zero threshold of the per-bucket form, when the item has it. */
+export function nativeLayoutOf(it: Item): { schema: number; zeroThreshold: number } | undefined {
+  const schema = readNumber(it[NATIVE_SCHEMA]);
+  if (schema === undefined) return undefined;
+  return { schema, zeroThreshold: readNumber(it[NATIVE_ZERO_THRESHOLD]) ?? Number.NaN };
+}
+
+/**
+ * The stored native histogram of a series item in either form (`nh` JSON or per-bucket attributes), checked
+ * (`nativeShapeProblems` through `decNative`): a damaged item throws an Error naming `where`.
+ */
+export function readNative(it: Item, where: string): NativeHistogram | undefined {
+  const observations = { count: readNumber(it.c) ?? 0, sum: readNumber(it.s) ?? 0 };
+  const raw = readString(it.nh);
+  if (raw !== undefined) return decNative(JSON.parse(raw), observations, where);
+  const layout = nativeLayoutOf(it);
+  if (layout === undefined) return undefined;
+  const positive: SparseBuckets = new Map();
+  const negative: SparseBuckets = new Map();
+  for (const k of Object.keys(it)) {
+    const m = NATIVE_BUCKET.exec(k);
+    if (!m) continue;
+    const index = m[2] === '_' ? -Number(m[3]) : Number(m[3]);
+    (m[1] === 'p' ? positive : negative).set(index, readNumber(it[k]) ?? Number.NaN);
+  }
+  const zc = readNumber(it[NATIVE_ZERO_COUNT]) ?? 0;
+  return decNative(
+    encNative({
+      schema: layout.schema,
+      zeroThreshold: layout.zeroThreshold,
+      zeroCount: zc,
+      positive: fromSparse(positive),
+      negative: fromSparse(negative),
+    }),
+    observations,
+    where,
+  );
 }

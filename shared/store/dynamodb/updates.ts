@@ -3,8 +3,9 @@
  * store's series counts, a generation shard.
  */
 
-import type { TransactWriteItem, Update } from '@aws-sdk/client-dynamodb';
+import type { Put, TransactWriteItem, Update } from '@aws-sdk/client-dynamodb';
 import { boundsKey } from '../../model/buckets';
+import { addNative, forEachBucket, type NativeHistogram } from '../../model/native';
 import type { FamilySchema } from '../families';
 import type { MetricOp } from '../types';
 import type { GroupAcc, SeriesAcc } from './apply-types';
@@ -12,10 +13,17 @@ import {
   deltaString,
   genKey,
   type Item,
+  isNativeAttr,
   labelsAttr,
+  NATIVE_SCHEMA,
+  NATIVE_ZERO_COUNT,
+  NATIVE_ZERO_THRESHOLD,
   n,
+  nativeAttrs,
+  nativeBucketAttr,
   numList,
   PK_TOTAL,
+  readNative,
   readNumber,
   SK_META,
   SK_SCHEMA,
@@ -66,6 +74,8 @@ export function seriesUpdate(ctx: StoreContext, a: SeriesAcc, nowMs: number, eve
         `(attribute_not_exists(${e.n('bk')}) OR ${e.n('bk')} = ${e.v(s(boundsKey(bounds)))})`,
         `attribute_not_exists(${e.n('nh')})`,
       );
+    if (a.native !== undefined) nativeAdds(e, a.native, a.isNew, sets, adds, conds);
+    else if (!a.isNew) conds.push(`attribute_not_exists(${e.n(NATIVE_SCHEMA)})`);
     adds.push(
       `${e.n('c')} ${e.v({ N: deltaString(a.hist.count) })}`,
       `${e.n('s')} ${e.v({ N: deltaString(a.hist.sum) })}`,
@@ -96,6 +106,83 @@ export function seriesUpdate(ctx: StoreContext, a: SeriesAcc, nowMs: number, eve
     Key: { pk: s(a.gpk), sk: s(a.sk) },
     UpdateExpression: expr,
     ConditionExpression: conds.join(' AND '),
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    ...e.parts(),
+  };
+}
+
+/**
+ * The native part of an apply, ADDed bucket by bucket (./codec.ts): a new series takes the ops' layout; an
+ * existing one must have exactly that layout (`prepareNative` in ./apply-exec.ts reduced the ops into the
+ * layout it knows); a cancellation tells the stored one.
+ */
+function nativeAdds(
+  e: Expr,
+  h: NativeHistogram,
+  isNew: boolean,
+  sets: string[],
+  adds: string[],
+  conds: string[],
+): void {
+  const schema = e.v(n(h.schema));
+  const zt = e.v(n(h.zeroThreshold));
+  if (isNew) sets.push(`${e.n(NATIVE_SCHEMA)} = ${schema}`, `${e.n(NATIVE_ZERO_THRESHOLD)} = ${zt}`);
+  else conds.push(`${e.n(NATIVE_SCHEMA)} = ${schema}`, `${e.n(NATIVE_ZERO_THRESHOLD)} = ${zt}`);
+  if (h.zeroCount !== 0 || isNew) adds.push(`${e.n(NATIVE_ZERO_COUNT)} ${e.v(n(h.zeroCount))}`);
+  forEachBucket(h.positive, (i, c) => {
+    if (c !== 0) adds.push(`${e.n(nativeBucketAttr('p', i))} ${e.v(n(c))}`);
+  });
+  forEachBucket(h.negative, (i, c) => {
+    if (c !== 0) adds.push(`${e.n(nativeBucketAttr('n', i))} ${e.v(n(c))}`);
+  });
+}
+
+/**
+ * A histogram series written whole (a Put) because its native buckets can't be ADDed: the ops' layout
+ * differs from the stored one in a way that changes the stored buckets (a lower schema, a larger zero
+ * threshold), the stored histogram was pushed (`nh`), or the ops bring more buckets than one update
+ * expression can name. The item read (`a.rewrite.old`) plus the ops, merged by the spec; written only if
+ * no other write touched it since it was read (its count and write time are unchanged).
+ */
+export function seriesRewrite(ctx: StoreContext, a: SeriesAcc, nowMs: number, eventMs?: number): Put {
+  const e = new Expr();
+  const old = a.rewrite?.old;
+  const o = a.first;
+  const hist = a.hist!;
+  const item: Item = {};
+  if (old === undefined) {
+    const bounds = o.bounds ?? [];
+    Object.assign(item, {
+      pk: s(a.gpk),
+      sk: s(a.sk),
+      f: s(o.op.name),
+      l: labelsAttr(o.labels),
+      t: s(o.schema.type),
+      b: numList(bounds),
+      bk: s(boundsKey(bounds)),
+    });
+  } else for (const k of Object.keys(old)) if (!isNativeAttr(k)) item[k] = old[k]!;
+  const count = (readNumber(old?.c) ?? 0) + hist.count;
+  item.c = n(count);
+  item.s = valueAttr((readNumber(old?.s) ?? 0) + hist.sum);
+  hist.cum.forEach((c, i) => {
+    item[`b${i}`] = n((readNumber(old?.[`b${i}`]) ?? 0) + c);
+  });
+  item.u = n(nowMs);
+  if (eventMs !== undefined) item.ev = n(eventMs);
+  const stored = old === undefined ? undefined : readNative(old, `series item of ${o.op.name}`);
+  const merged = stored === undefined ? a.native! : addNative(stored, a.native!);
+  Object.assign(item, nativeAttrs(merged));
+  const same = (attr: string) =>
+    old?.[attr] === undefined ? `attribute_not_exists(${e.n(attr)})` : `${e.n(attr)} = ${e.v(old[attr]!)}`;
+  const cond =
+    old === undefined
+      ? `attribute_not_exists(${e.n('pk')})`
+      : `attribute_exists(${e.n('pk')}) AND ${same('c')} AND ${same('u')} AND ${same(NATIVE_SCHEMA)}`;
+  return {
+    TableName: ctx.table,
+    Item: item,
+    ConditionExpression: cond,
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     ...e.parts(),
   };

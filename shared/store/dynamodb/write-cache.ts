@@ -22,6 +22,12 @@ export class WriteCache {
   readonly groupExists = new Map<string, boolean>();
   /** Groups whose meta item was a DELETE tombstone when read: the next apply revives it (writes the meta item). */
   readonly tombstoned = new Set<string>();
+  /**
+   * Native layout of series whose stored layout differed from an apply's (learnt from a cancelled
+   * transaction): later applies are reduced into it, or rewrite the item (`pushed`: a pushed `nh` attribute).
+   * Series not listed are assumed to have the layout of the ops written to them (a condition checks it).
+   */
+  readonly nativeLayout = new Map<string, { schema: number; zeroThreshold: number } | 'pushed'>();
 
   noteSet(key: string, timeMs: number, value: number): void {
     const cur = this.setFloor.get(key);
@@ -33,6 +39,7 @@ export class WriteCache {
     this.exists.delete(key);
     this.setFloor.delete(key);
     this.bigValue.delete(key);
+    this.nativeLayout.delete(key);
   }
 
   clear(): void {
@@ -43,5 +50,6 @@ export class WriteCache {
     this.eventFloor.clear();
     this.groupExists.clear();
     this.tombstoned.clear();
+    this.nativeLayout.clear();
   }
 }

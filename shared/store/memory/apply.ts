@@ -125,7 +125,8 @@ export function checkOp(
   if (cell && op.kind === 'histogram_observe') {
     const c = bucketLayoutConflict(op.name, (cell as HistCell).bounds, op.bounds);
     if (c) return c;
-    if ((cell as HistCell).native !== undefined) return nativeLayoutConflict(op.name);
+    const hasNative = (cell as HistCell).native !== undefined;
+    if (hasNative !== (op.native !== undefined)) return nativeLayoutConflict(op.name, hasNative);
   }
   if (!cell) {
     const se = seriesLimitError(

@@ -63,7 +63,8 @@ export function encApplyRecord(
         out += `,"value":${op.value},"timeMs":${op.timeMs}}`;
         break;
       case 'histogram_observe':
-        out += `,"bounds":[${op.bounds.join(',')}],"counts":[${op.counts.join(',')}],"sum":${op.sum},"count":${op.count}}`;
+        out += `,"bounds":[${op.bounds.join(',')}],"counts":[${op.counts.join(',')}],"sum":${op.sum},"count":${op.count}`;
+        out += op.native === undefined ? '}' : `,"native":${JSON.stringify(encNative(op.native))}}`;
         break;
     }
   }
@@ -71,7 +72,9 @@ export function encApplyRecord(
 }
 
 export function decOp(v: Record<string, unknown>): MetricOp {
-  return { ...(v as unknown as MetricOp), labels: decLabels(v.labels) };
+  const op = { ...(v as unknown as MetricOp), labels: decLabels(v.labels) };
+  if (op.kind !== 'histogram_observe' || v.native === undefined) return op;
+  return { ...op, native: decNative(v.native, op, `journal op ${op.name}`) };
 }
 
 export function encFamily(f: MetricFamily): unknown {

@@ -3,6 +3,7 @@
  * and, with the same arguments, when the journal is replayed (./persist.ts), so both give the same state.
  */
 import { gaugeSetWins } from '../../model/gauge';
+import { addNative } from '../../model/native';
 import type { HistogramSeries, MetricFamily, ScalarSeries, SummarySeries } from '../../model/types';
 import { opFamilyType } from '../families';
 import type { GroupingKey, MetricOp, PushMethod } from '../types';
@@ -45,6 +46,9 @@ export function applyOp(
       };
       addCell(st, grp, fam, sk, c);
     }
+    // Checked before (./apply.ts): the op has native buckets exactly when the series does (or it is new).
+    if (op.native !== undefined)
+      c.native = c.native === undefined ? op.native : addNative(c.native, op.native);
     let run = 0;
     for (let b = 0; b < c.cum.length; b++) {
       run += op.counts[b]!;

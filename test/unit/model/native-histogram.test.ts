@@ -248,6 +248,21 @@ describe('addNative: merging per the spec', () => {
     expect(sparse(m.positive)).toEqual([[0, 1]]);
   });
 
+  it('equal zero thresholds change nothing, even one inside a populated bucket (as Prometheus)', () => {
+    // 0.001 is not a boundary at schema 3: 0.00105 lands in a bucket whose lower limit is below it.
+    const a = observeNative([0.00105, 0.5], 3, 0.001).native;
+    const b = observeNative([0.00106, 2], 3, 0.001).native;
+    const m = addNative(a, b);
+    expect(m.zeroThreshold).toBe(0.001);
+    expect(m).toEqual(observeNative([0.00105, 0.5, 0.00106, 2], 3, 0.001).native);
+  });
+
+  it('reduceSchema of observations equals observing at the lower schema', () => {
+    const v = [0.0003, 0.02, 0.7, 1, 1.5, 3, 99, 12345, -0.4, -8];
+    for (const to of [2, 0, -2, -4])
+      expect(reduceSchema(observeNative(v, 5, 0).native, to)).toEqual(observeNative(v, to, 0).native);
+  });
+
   it('reduceSchema keeps every observation and refuses to raise the resolution', () => {
     const h = observeNative([1, 1.1, 1.3, 1.9, 2, 3, 100], 3, 0).native;
     const r = reduceSchema(h, -1);
