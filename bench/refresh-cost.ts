@@ -4,25 +4,22 @@
  * with new values, as the DynamoDB snapshot reader hands out for a re-read group).
  *
  * Per refresh: the text render with the service's long-lived RenderCache, the gzip with GzipRuns (only
- * changed runs re-compressed), and the protobuf encoding per changed family block; each against its
- * baseline measured in the same run: a cold render, one gzip of the whole body, and the whole body parsed
- * back and encoded.
+ * changed runs re-compressed), and the protobuf encoding (per changed (group, family) chunk, from the
+ * snapshot); each against its baselines measured in the same run: a cold render, one gzip of the whole
+ * body, and for protobuf a cold encode and the former definition (the whole text body parsed back and
+ * encoded, test/support/protobuf-by-text.ts).
  *
  *   npx tsx bench/refresh-cost.ts             # 30 refreshes
  *   npx tsx bench/refresh-cost.ts --rounds 10
  */
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
-import { createCodec, withEmptyInstance } from '../service/codec';
+import { createCodec } from '../service/codec';
 import { GzipRuns } from '../service/gzip-runs';
-import {
-  metricFamiliesToProtobufDelimited,
-  parseText,
-  RenderCache,
-  renderSnapshotWithStats,
-} from '../shared/expfmt';
+import { RenderCache, renderSnapshotProtobuf, renderSnapshotWithStats } from '../shared/expfmt';
 import type { MetricFamily } from '../shared/model/types';
 import type { GroupState, StoreSnapshot } from '../shared/store/types';
+import { protobufByText } from '../test/support/protobuf-by-text';
 
 const GROUPS = 1000;
 const SERIES = 100;
@@ -56,9 +53,13 @@ async function main(): Promise<void> {
   let r = renderSnapshotWithStats(snap(0), 'text', { cache });
   const firstRenderMs = performance.now() - t;
   await runs.gzip(r.parts);
-  codec.renderProtobuf(snap(0), []);
+  const pb = { incremental: [] as number[], cold: [] as number[], byText: [] as number[] };
+  const pbRuns = new GzipRuns();
+  const pbGzip: number[] = [];
+  let pbBytes = 0;
+  await pbRuns.gzip(codec.renderProtobuf(snap(0), []));
   const m = { render: [] as number[], cold: [] as number[], gzip: [] as number[], whole: [] as number[] };
-  const pb = { incremental: [] as number[], whole: [] as number[] };
+
   let gzBytes = 0;
   let wholeBytes = 0;
   for (let round = 1; round <= rounds; round++) {
@@ -75,8 +76,11 @@ async function main(): Promise<void> {
     m.gzip.push(performance.now() - t);
     gzBytes = gz.length;
     t = performance.now();
-    codec.renderProtobuf(snap(round), []);
+    const pieces = codec.renderProtobuf(snap(round), []);
     pb.incremental.push(performance.now() - t);
+    t = performance.now();
+    pbBytes = (await pbRuns.gzip(pieces)).length;
+    pbGzip.push(performance.now() - t);
     if (round % 5 === 0) {
       t = performance.now();
       const cold = renderSnapshotWithStats(snap(round), 'text');
@@ -85,8 +89,11 @@ async function main(): Promise<void> {
       wholeBytes = gzipSync(cold.body).length;
       m.whole.push(performance.now() - t);
       t = performance.now();
-      metricFamiliesToProtobufDelimited(parseText(cold.body).map(withEmptyInstance));
-      pb.whole.push(performance.now() - t);
+      renderSnapshotProtobuf(snap(round));
+      pb.cold.push(performance.now() - t);
+      t = performance.now();
+      protobufByText(snap(round));
+      pb.byText.push(performance.now() - t);
     }
   }
   const out = {
@@ -104,11 +111,17 @@ async function main(): Promise<void> {
     runsCompressed: runs.compressedRuns,
     runsReused: runs.reusedRuns,
     protobufMsMedian: r1(median(pb.incremental)),
-    protobufWholeMsMedian: r1(median(pb.whole)),
+    protobufColdMsMedian: r1(median(pb.cold)),
+    protobufByTextMsMedian: r1(median(pb.byText)),
+    protobufGzipRunsMsMedian: r1(median(pbGzip)),
+    protobufGzipBytes: pbBytes,
+    protobufRunsCompressed: pbRuns.compressedRuns,
+    protobufRunsReused: pbRuns.reusedRuns,
     ratios: {
       render: r1((median(m.render) / median(m.cold)) * 1000) / 1000,
       gzip: r1((median(m.gzip) / median(m.whole)) * 1000) / 1000,
-      protobuf: r1((median(pb.incremental) / median(pb.whole)) * 1000) / 1000,
+      protobufVsCold: r1((median(pb.incremental) / median(pb.cold)) * 1000) / 1000,
+      protobufVsByText: r1((median(pb.incremental) / median(pb.byText)) * 1000) / 1000,
       gzipSize: Math.round((gzBytes / wholeBytes) * 1000) / 1000,
     },
   };

@@ -26,19 +26,9 @@ export class ByteSink {
   str(s: string): void {
     const n = s.length;
     if (this.pos + n * 3 > this.buf.length) this.grow(n * 3);
-    const b = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 128) {
-        this.pos = p;
-        this.ascii = false;
-        this.pos += b.write(i === 0 ? s : s.slice(i), p, 'utf8');
-        return;
-      }
-      b[p++] = c;
-    }
-    this.pos = p;
+    const end = writeUtf8(this.buf, this.pos, s);
+    if (end - this.pos !== n) this.ascii = false;
+    this.pos = end;
   }
 
   /** Appends one ASCII character code. */
@@ -84,4 +74,18 @@ export class ByteSink {
   bytes(): Buffer {
     return this.buf.subarray(0, this.pos);
   }
+}
+
+/**
+ * Writes `s` as UTF-8 into `b` at `p` (room for 3 bytes per UTF-16 unit is the caller's) and returns the
+ * end: ASCII with a `charCodeAt` loop, the rest through Buffer's encoder (lone surrogates become U+FFFD).
+ */
+export function writeUtf8(b: Buffer, p: number, s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128) return p + b.write(i === 0 ? s : s.slice(i), p, 'utf8');
+    b[p++] = c;
+  }
+  return p;
 }

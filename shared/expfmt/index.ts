@@ -13,15 +13,18 @@ export { metricFamiliesToOpenMetrics, type OpenMetricsWriteOptions } from './ope
 export { metricFamiliesToProtobufDelimited } from './protobuf-create';
 export { ProtobufParseError, parseProtobufDelimited } from './protobuf-parse';
 export {
+  type ProtobufRenderResult,
   PUSH_FAILURE_TIME_HELP,
   PUSH_FAILURE_TIME_METRIC,
   PUSH_TIME_HELP,
   PUSH_TIME_METRIC,
   RenderCache,
+  type RenderFormat,
   type RenderOptions,
   type RenderResult,
   type RenderStats,
   renderSnapshot,
+  renderSnapshotProtobuf,
   renderSnapshotWithStats,
 } from './snapshot-render';
 export { metricFamiliesToText, type TextWriteOptions } from './text-create';

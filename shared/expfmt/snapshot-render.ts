@@ -46,8 +46,10 @@ import { formatFloat } from './float';
 import { collidingGroups } from './group-collisions';
 import type { TextExpositionFormat as ExpositionFormat } from './negotiate';
 import { metricFamiliesToOpenMetrics, openMetricsTypeName } from './openmetrics-create';
+import { metricFamiliesToProtobufDelimited } from './protobuf-create';
 import { writeSeries } from './series-lines';
 import { escapeSnapshotNames } from './snapshot-escaping';
+import { type GroupLabels, protobufChunk, protobufFamilyHead, protobufPushTime } from './snapshot-protobuf';
 import { metricFamiliesToText } from './text-create';
 
 export { PUSH_FAILURE_TIME_METRIC, PUSH_TIME_METRIC };
@@ -76,14 +78,22 @@ export interface RenderResult {
    * whole body.
    */
   readonly parts: readonly string[];
-  /**
-   * `parts` grouped by family block, in order (without OpenMetrics' `# EOF`): each block holds exactly one
-   * metric family. A store family's block is the same array object for as long as its cache entry lives
-   * (none of its families changed), so a caller may cache what it derives from a block by its identity.
-   */
-  readonly blocks: readonly (readonly string[])[];
   readonly stats: RenderStats;
 }
+
+/**
+ * The protobuf exposition (delimited MetricFamily messages) of a snapshot, in pieces as `RenderResult`'s:
+ * an unchanged (group, family) chunk's piece is the same object as in the previous render.
+ */
+export interface ProtobufRenderResult {
+  readonly parts: readonly Uint8Array[];
+  readonly stats: RenderStats;
+}
+
+/** Every format the render writes: the text formats, and protobuf (./snapshot-protobuf.ts). */
+export type RenderFormat = ExpositionFormat | 'protobuf';
+/** A piece of a rendered body: text for the text formats, bytes for protobuf. */
+type Piece = string | Uint8Array;
 
 export interface RenderOptions {
   /** Families rendered as given (no group labels), e.g. Accrue's own metrics. Their names win over the store's. */
@@ -97,10 +107,8 @@ export interface RenderOptions {
   readonly escaping?: EscapingScheme;
 }
 
-/** Rendered group labels. */
-interface GroupText {
-  /** Names of the group's non-empty labels (they override series labels of the same name). */
-  readonly names: ReadonlySet<string>;
+/** Rendered group labels (and, for protobuf, the pairs they come from). */
+interface GroupText extends GroupLabels {
   /** Sorted `name="value"` pairs. */
   readonly pairs: readonly (readonly [string, string])[];
   /** Sorted label text including `instance=""` when the group has no instance (for push_time_seconds). */
@@ -127,6 +135,7 @@ interface Chunk {
   readonly dropped: number;
   text?: string;
   openMetrics?: string;
+  protobuf?: Uint8Array;
 }
 
 interface Entry {
@@ -141,7 +150,7 @@ interface BlockEntry {
   /** Set when the block depended on group precedence (a dedupe or type decision between groups). */
   readonly precedence: readonly number[] | undefined;
   /** HELP/TYPE header, then the chunks' lines (shared with the chunk cache, not copied). */
-  readonly parts: readonly string[];
+  readonly parts: readonly Piece[];
   /** The family type written (the most recently updated group's when groups disagree). */
   readonly type: MetricFamily['type'];
   readonly duplicates: number;
@@ -155,14 +164,17 @@ interface BlockEntry {
 export class RenderCache {
   readonly chunks = new WeakMap<MetricFamily, Chunk>();
   readonly groups = new WeakMap<GroupingKey, GroupText>();
-  readonly blocks: Record<ExpositionFormat, Map<string, BlockEntry>> = {
+  readonly blocks: Record<RenderFormat, Map<string, BlockEntry>> = {
     text: new Map(),
     openmetrics: new Map(),
+    protobuf: new Map(),
   };
   /** Chunks rendered since the cache was created. */
   chunksRendered = 0;
   /** Blocks rebuilt since the cache was created. */
   blocksRebuilt = 0;
+  /** (group, family) chunks encoded as protobuf since the cache was created. */
+  protobufChunksEncoded = 0;
 }
 
 export function renderSnapshot(
@@ -178,6 +190,40 @@ export function renderSnapshotWithStats(
   format: ExpositionFormat,
   opts: RenderOptions = {},
 ): RenderResult {
+  const r = renderPieces(source, format, opts);
+  const parts = r.parts as string[];
+  if (format === 'openmetrics') parts.push('# EOF\n');
+  let body: string | undefined;
+  return {
+    get body(): string {
+      body ??= parts.join('');
+      return body;
+    },
+    parts,
+    stats: r.stats,
+  };
+}
+
+/**
+ * The protobuf exposition of the snapshot: exactly the families, series and values of the text render
+ * (same merge, dedupe and collision rules, decided here once for every format), with native histograms,
+ * which only protobuf carries. Family blocks whose series were all dropped are left out (a protobuf
+ * family without metrics says nothing). Names are as they are for `allow-utf-8`, else escaped like the
+ * text's.
+ */
+export function renderSnapshotProtobuf(
+  source: StoreSnapshot,
+  opts: RenderOptions = {},
+): ProtobufRenderResult {
+  const r = renderPieces(source, 'protobuf', opts);
+  return { parts: r.parts as Uint8Array[], stats: r.stats };
+}
+
+function renderPieces(
+  source: StoreSnapshot,
+  format: RenderFormat,
+  opts: RenderOptions,
+): { parts: Piece[]; stats: RenderStats } {
   const cache = opts.cache ?? new RenderCache();
   const snapshot = escapeSnapshotNames(source, opts.escaping ?? DEFAULT_ESCAPING);
   const om = format === 'openmetrics';
@@ -202,14 +248,12 @@ export function renderSnapshotWithStats(
   }
 
   // Reserved names: the per-group gauges and the extra families.
-  const blocks = new Map<string, readonly string[]>();
+  const blocks = new Map<string, readonly Piece[]>();
   /** Type and series count of each block, for the name-collision check below. */
   const kinds = new Map<string, { type: MetricFamily['type']; series: number; reserved: boolean }>();
   const extra = opts.extraFamilies ?? [];
   for (const f of extra) {
-    blocks.set(f.name, [
-      om ? metricFamiliesToOpenMetrics([f], { omitEof: true }) : metricFamiliesToText([f]),
-    ]);
+    blocks.set(f.name, [extraBlock(f, format)]);
     kinds.set(f.name, { type: f.type, series: 0, reserved: true });
   }
   for (const n of [PUSH_TIME_METRIC, PUSH_FAILURE_TIME_METRIC]) {
@@ -218,7 +262,7 @@ export function renderSnapshotWithStats(
   if (groups.length > 0) {
     if (!blocks.has(PUSH_TIME_METRIC)) {
       blocks.set(PUSH_TIME_METRIC, [
-        pushTimeBlock(PUSH_TIME_METRIC, PUSH_TIME_HELP, groups, (g) => g.lastPushMs, om),
+        pushTimeBlock(PUSH_TIME_METRIC, PUSH_TIME_HELP, groups, (g) => g.lastPushMs, format),
       ]);
     }
     if (!blocks.has(PUSH_FAILURE_TIME_METRIC)) {
@@ -228,7 +272,7 @@ export function renderSnapshotWithStats(
           PUSH_FAILURE_TIME_HELP,
           groups,
           (g) => g.lastPushFailureMs,
-          om,
+          format,
         ),
       ]);
     }
@@ -246,7 +290,7 @@ export function renderSnapshotWithStats(
     }
     let be = blockCache.get(name);
     if (be === undefined || !blockStillGood(be, entries)) {
-      be = buildBlock(cache, entries, om);
+      be = buildBlock(cache, entries, format);
       cache.blocksRebuilt++;
     }
     live.set(name, be);
@@ -280,23 +324,13 @@ export function renderSnapshotWithStats(
       keep.add(n);
     }
   }
-  const parts: string[] = [];
-  const kept: (readonly string[])[] = [];
+  const parts: Piece[] = [];
   for (const n of names) {
     if (!keep.has(n)) continue;
-    const block = blocks.get(n)!;
-    kept.push(block);
-    for (const p of block) parts.push(p);
+    for (const p of blocks.get(n)!) parts.push(p);
   }
-  if (om) parts.push('# EOF\n');
-  let body: string | undefined;
   return {
-    get body(): string {
-      body ??= parts.join('');
-      return body;
-    },
     parts,
-    blocks: kept,
     stats: {
       duplicateSeriesDropped: duplicates,
       conflictingSeriesDropped: conflicting,
@@ -334,9 +368,18 @@ function groupText(cache: RenderCache, key: GroupingKey): GroupText {
     const all = [...pairs, ['instance', 'instance=""'] as const].sort((a, b) => (a[0] < b[0] ? -1 : 1));
     withInstance = all.map((p) => p[1]).join(',');
   }
-  gt = { names: new Set(pairs.map((p) => p[0])), pairs, withInstance, hasInstance, id };
+  const values = pairs.map((p) => [p[0], key[p[0]]!] as const);
+  gt = { names: new Set(pairs.map((p) => p[0])), pairs, values, withInstance, hasInstance, id };
   cache.groups.set(key, gt);
   return gt;
+}
+
+/** An extra family's block (written as given). */
+function extraBlock(f: MetricFamily, format: RenderFormat): Piece {
+  if (format === 'protobuf') return metricFamiliesToProtobufDelimited([f]);
+  return format === 'openmetrics'
+    ? metricFamiliesToOpenMetrics([f], { omitEof: true })
+    : metricFamiliesToText([f]);
 }
 
 function pushTimeBlock(
@@ -344,8 +387,16 @@ function pushTimeBlock(
   help: string,
   groups: readonly { g: GroupState; gt: GroupText }[],
   pick: (g: GroupState) => number | undefined,
-  om: boolean,
-): string {
+  format: RenderFormat,
+): Piece {
+  if (format === 'protobuf')
+    return protobufPushTime(
+      name,
+      help,
+      groups.map((x) => ({ g: x.g, labels: x.gt })),
+      pick,
+    );
+  const om = format === 'openmetrics';
   let out = '# HELP ' + name + ' ' + (om ? escapeOpenMetricsHelp(help) : escapeHelp(help)) + '\n';
   out += '# TYPE ' + name + ' gauge\n';
   for (const { g, gt } of groups) {
@@ -457,6 +508,15 @@ function chunkLts(c: Chunk, e: Entry): readonly string[] {
   return lts;
 }
 
+/** The chunk's protobuf Metric messages, all series or those not in `skip` (positions in output order). */
+function chunkProtobuf(cache: RenderCache, c: Chunk, e: Entry, skip?: ReadonlySet<number>): Uint8Array {
+  if (skip === undefined && c.protobuf !== undefined) return c.protobuf;
+  cache.protobufChunksEncoded++;
+  const out = protobufChunk(e.family, e.gt, c.order, c.count, skip);
+  if (skip === undefined) c.protobuf = out;
+  return out;
+}
+
 /** The chunk's lines, all series or those not in `skip` (positions in output order). */
 function chunkText(c: Chunk, e: Entry, om: boolean, skip?: ReadonlySet<number>): string {
   if (skip === undefined) {
@@ -503,7 +563,7 @@ function precedenceOrder(entries: readonly Entry[]): number[] {
   return idx;
 }
 
-function buildBlock(cache: RenderCache, all: readonly Entry[], om: boolean): BlockEntry {
+function buildBlock(cache: RenderCache, all: readonly Entry[], format: RenderFormat): BlockEntry {
   let conflicting = 0;
   let precedence: number[] | undefined;
   let entries: readonly Entry[] = all;
@@ -562,19 +622,12 @@ function buildBlock(cache: RenderCache, all: readonly Entry[], om: boolean): Blo
     }
   }
 
-  const f0 = entries[0]!.family;
-  const fname = metricNameText(om ? openMetricsFamilyName(f0.name, f0.type) : f0.name);
-  let header = '';
-  if (help !== '')
-    header += '# HELP ' + fname + ' ' + (om ? escapeOpenMetricsHelp(help) : escapeHelp(help)) + '\n';
-  header += '# TYPE ' + fname + ' ' + (om ? openMetricsTypeName(type) : type) + '\n';
-  const parts = [header];
   let series = 0;
-  for (let i = 0; i < entries.length; i++) {
-    const t = chunkText(chunks[i]!, entries[i]!, om, skips[i]);
-    if (t !== '') parts.push(t);
-    series += chunks[i]!.count - (skips[i]?.size ?? 0);
-  }
+  for (let i = 0; i < entries.length; i++) series += chunks[i]!.count - (skips[i]?.size ?? 0);
+  const parts =
+    format === 'protobuf'
+      ? protobufBlock(cache, entries, chunks, skips, help, type)
+      : textBlock(entries, chunks, skips, help, type, format === 'openmetrics');
   for (const c of chunks) c.lts = undefined;
   return {
     families: all.map((e) => e.family),
@@ -586,4 +639,51 @@ function buildBlock(cache: RenderCache, all: readonly Entry[], om: boolean): Blo
     conflicting,
     series,
   };
+}
+
+/** A text or OpenMetrics block: the HELP/TYPE header, then each chunk's lines. */
+function textBlock(
+  entries: readonly Entry[],
+  chunks: readonly Chunk[],
+  skips: readonly (ReadonlySet<number> | undefined)[],
+  help: string,
+  type: MetricFamily['type'],
+  om: boolean,
+): Piece[] {
+  const f0 = entries[0]!.family;
+  const fname = metricNameText(om ? openMetricsFamilyName(f0.name, f0.type) : f0.name);
+  let header = '';
+  if (help !== '')
+    header += '# HELP ' + fname + ' ' + (om ? escapeOpenMetricsHelp(help) : escapeHelp(help)) + '\n';
+  header += '# TYPE ' + fname + ' ' + (om ? openMetricsTypeName(type) : type) + '\n';
+  const parts: Piece[] = [header];
+  for (let i = 0; i < entries.length; i++) {
+    const t = chunkText(chunks[i]!, entries[i]!, om, skips[i]);
+    if (t !== '') parts.push(t);
+  }
+  return parts;
+}
+
+/**
+ * A protobuf block: one MetricFamily message whose Metric fields are the chunks' cached bytes, behind its
+ * length prefix and header; nothing when no series is left (the text shows only a header then).
+ */
+function protobufBlock(
+  cache: RenderCache,
+  entries: readonly Entry[],
+  chunks: readonly Chunk[],
+  skips: readonly (ReadonlySet<number> | undefined)[],
+  help: string,
+  type: MetricFamily['type'],
+): Piece[] {
+  const body: Uint8Array[] = [];
+  let bytes = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const b = chunkProtobuf(cache, chunks[i]!, entries[i]!, skips[i]);
+    if (b.length === 0) continue;
+    body.push(b);
+    bytes += b.length;
+  }
+  if (body.length === 0) return [];
+  return [protobufFamilyHead(entries[0]!.family.name, help, type, bytes), ...body];
 }

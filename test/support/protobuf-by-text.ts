@@ -1,15 +1,37 @@
 /**
- * Puts the stored native histograms back onto families read from the text render (the protobuf
- * exposition is the text render parsed back, so every merge rule of snapshot-render applies to it, but
- * text carries no native buckets). A series is matched by the labels it is exposed with (group labels over
- * series labels, empty values dropped, as the text parser reads them); when groups expose the same series,
- * the most recently updated group's native histogram is taken, as snapshot-render keeps that group's
- * series. Costs nothing for blocks that are not re-encoded.
+ * The protobuf exposition as it was first defined, kept as the oracle of the direct encoder
+ * (shared/expfmt/snapshot-protobuf.ts): the text render parsed back and encoded, every series given
+ * `instance=""` when it has no instance (the text parser drops empty values), with the stored native
+ * histograms put back (text carries none). A series is matched by the labels it is exposed with (group
+ * labels over series labels, empty values dropped, as the text parser reads them); when groups expose the
+ * same series, the most recently updated group's native histogram is taken, as snapshot-render keeps that
+ * group's series. Slow (it parses the whole body); tests and the refresh-cost bench's baseline only.
  */
-import { labelsKey } from '../model/identity';
-import type { NativeHistogram } from '../model/native';
-import type { HistogramSeries, Labels, MetricFamily } from '../model/types';
-import type { GroupState, StoreSnapshot } from '../store/types';
+import { metricFamiliesToProtobufDelimited, parseText, renderSnapshot } from '../../shared/expfmt';
+import { escapeSnapshotNames } from '../../shared/expfmt/snapshot-escaping';
+import { labelsKey } from '../../shared/model/identity';
+import { DEFAULT_ESCAPING, type EscapingScheme } from '../../shared/model/names';
+import type { NativeHistogram } from '../../shared/model/native';
+import type { AnySeries, HistogramSeries, Labels, MetricFamily } from '../../shared/model/types';
+import type { GroupState, StoreSnapshot } from '../../shared/store/types';
+
+/** The stored families' protobuf exposition, by the old definition (see the module comment). */
+export function protobufByText(snapshot: StoreSnapshot, escaping: EscapingScheme = DEFAULT_ESCAPING): Buffer {
+  if (snapshot.groups.length === 0) return Buffer.alloc(0);
+  const text = renderSnapshot(snapshot, 'text', { escaping });
+  const natives = nativeJoiner(escapeSnapshotNames(snapshot, escaping));
+  // Quoted UTF-8 names (allow-utf-8) are read back as they are.
+  const families = natives(parseText(text, { names: 'utf8' })).map(withEmptyInstance);
+  return Buffer.from(metricFamiliesToProtobufDelimited(families));
+}
+
+/** `instance=""` put back on series without an instance (the text parser drops empty values). */
+export function withEmptyInstance(f: MetricFamily): MetricFamily {
+  const series = (f.series as readonly AnySeries[]).map((s) =>
+    Object.hasOwn(s.labels, 'instance') ? s : { ...s, labels: { ...s.labels, instance: '' } },
+  );
+  return { ...f, series } as MetricFamily;
+}
 
 function exposedLabels(group: Labels, series: Labels): Labels {
   const out: Record<string, string> = {};

@@ -1,0 +1,136 @@
+/**
+ * The protobuf pieces of the snapshot render (./snapshot-render.ts decides what is written, in which
+ * order and which series are dropped; this module only encodes): a (group, family) chunk's `Metric`
+ * messages, a family's length prefix and header, the per-group push-time families.
+ *
+ * A delimited MetricFamily is `varint(length) name help type metric*`, and repeated `metric` fields
+ * concatenate, so a family spread over many groups is one message made of its chunks' cached bytes behind
+ * a header that only needs their total length: a change re-encodes only the chunks it touched.
+ *
+ * Series are written as the text render shows them (the rule the protobuf exposition is defined by): the
+ * group's labels over the series' own, empty values left out, `instance=""` when neither has an
+ * instance, labels sorted by name; no timestamps; `-0` bounds as `0`; every NaN as the text's `NaN`.
+ */
+import type { Labels, MetricFamily } from '../model/types';
+import type { GroupState } from '../store/types';
+import { ProtoSink } from './proto-sink';
+import { FAMILY_METRIC, writeFamilyHeader, writeLabelPair, writeMetricValue } from './protobuf-create';
+
+/** A group's labels as the render merges them into its series'. */
+export interface GroupLabels {
+  /** Names of the group's non-empty labels (they override series labels of the same name). */
+  readonly names: ReadonlySet<string>;
+  /** The non-empty (name, value) pairs, sorted by name. */
+  readonly values: readonly (readonly [string, string])[];
+  readonly hasInstance: boolean;
+}
+
+/** One sink reused by every call (encoding is synchronous); results are copied out. */
+const SINK = new ProtoSink(1 << 16, true);
+const NAMES: string[] = [];
+
+/**
+ * The Metric messages of one (group, family) chunk: series `f.series[order[k]]` (or `[k]` without an
+ * order) for k in [0, count), except the positions in `skip`.
+ */
+export function protobufChunk(
+  f: MetricFamily,
+  group: GroupLabels,
+  order: readonly number[] | undefined,
+  count: number,
+  skip: ReadonlySet<number> | undefined,
+): Uint8Array {
+  const w = SINK;
+  w.reset();
+  for (let k = 0; k < count; k++) {
+    if (skip?.has(k)) continue;
+    const s = f.series[order === undefined ? k : order[k]!]!;
+    const metric = w.open(FAMILY_METRIC);
+    writeFinalLabels(w, group, s.labels);
+    writeMetricValue(w, f.type, s, true);
+    w.close(metric);
+  }
+  return w.copy();
+}
+
+/** A MetricFamily's length prefix and header, for a body of `bodyBytes` bytes of Metric messages. */
+export function protobufFamilyHead(
+  name: string,
+  help: string,
+  type: MetricFamily['type'],
+  bodyBytes: number,
+): Uint8Array {
+  const w = SINK;
+  w.reset();
+  writeFamilyHeader(w, name, help, type);
+  const fields = w.pos;
+  w.varint(fields + bodyBytes);
+  // The sink holds the fields, then the prefix: swap them.
+  const written = w.copy();
+  const out = new Uint8Array(written.length);
+  out.set(written.subarray(fields), 0);
+  out.set(written.subarray(0, fields), written.length - fields);
+  return out;
+}
+
+/** A push-time gauge family: one series per group, its time in seconds (0 when never). */
+export function protobufPushTime(
+  name: string,
+  help: string,
+  groups: readonly { readonly g: GroupState; readonly labels: GroupLabels }[],
+  pick: (g: GroupState) => number | undefined,
+): Uint8Array {
+  const w = SINK;
+  w.reset();
+  const message = w.open();
+  writeFamilyHeader(w, name, help, 'gauge');
+  for (const { g, labels } of groups) {
+    const metric = w.open(FAMILY_METRIC);
+    writeFinalLabels(w, labels, NO_LABELS);
+    const ms = pick(g);
+    const gauge = w.open(2);
+    w.double(1, ms === undefined ? 0 : ms / 1000);
+    w.close(gauge);
+    w.close(metric);
+  }
+  w.close(message);
+  return w.copy();
+}
+
+const NO_LABELS: Labels = Object.freeze({});
+
+/** The series' label pairs under its group, in the order the text render writes them. */
+function writeFinalLabels(w: ProtoSink, group: GroupLabels, labels: Labels): void {
+  const names = NAMES;
+  names.length = 0;
+  for (const k in labels) {
+    if (!Object.hasOwn(labels, k) || group.names.has(k) || labels[k] === '') continue;
+    names.push(k);
+  }
+  if (names.length > 1) names.sort();
+  const gv = group.values;
+  let needInstance = !group.hasInstance;
+  let i = 0;
+  let j = 0;
+  while (i < gv.length || j < names.length) {
+    const g = i < gv.length ? gv[i]! : undefined;
+    const n = j < names.length ? names[j]! : undefined;
+    let name: string;
+    let value: string;
+    if (n === undefined || (g !== undefined && g[0] < n)) {
+      name = g![0];
+      value = g![1];
+      i++;
+    } else {
+      name = n;
+      value = labels[n]!;
+      j++;
+    }
+    if (needInstance && name >= 'instance') {
+      if (name !== 'instance') writeLabelPair(w, 'instance', '');
+      needInstance = false;
+    }
+    writeLabelPair(w, name, value);
+  }
+  if (needInstance) writeLabelPair(w, 'instance', '');
+}
