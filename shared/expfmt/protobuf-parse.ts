@@ -501,8 +501,7 @@ function buildFamily(
     if (keys.has(key))
       fail(`${where}: duplicate series ${name}${labelsForMsg(labels)}`, RejectReason.duplicateSeries);
     keys.add(key);
-    const expected = type === 'counter' || type === 'gauge' || type === 'untyped' ? type : type;
-    if (m.kind !== expected) fail(`${where}: expected a ${expected} value, got ${m.kind ?? 'none'}`);
+    if (m.kind !== type) fail(`${where}: expected a ${type} value, got ${m.kind ?? 'none'}`);
     const ts = m.timestampMs;
     if (type === 'histogram') {
       const { buckets, count } = settleBuckets(m.buckets!, m.count ?? 0, where, fail);

@@ -343,8 +343,7 @@ function mapPush(
   } catch (e) {
     // Our own faults (no parser registered, a bug) must not reject a producer's valid push: let the
     // message fail and be retried instead.
-    if (!(e instanceof AccrueError) || !e.permanent || e.reason === 'internal' || e.reason === 'transient')
-      throw e;
+    if (!(e instanceof AccrueError) || !e.permanent || e.reason === 'internal') throw e;
     const reason = e.reason as RejectReason;
     const inner = e instanceof ValidationError ? e.problems : [{ path: '', message: e.message }];
     return {

@@ -41,16 +41,18 @@ export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
 export class AccrueError extends Error {
   readonly reason: RejectReason | 'transient' | 'internal';
   readonly permanent: boolean;
+  /** `permanent` is ignored for `transient`: a transient error is never permanent (callers test only `permanent`). */
   constructor(reason: RejectReason | 'transient' | 'internal', message: string, permanent = true) {
+    const isPermanent = permanent && reason !== 'transient';
     // A refusal of input is an answer, not a bug: no stack trace (capturing one is most of the cost of
     // refusing a hostile request, measured by `npm run hostile`). Internal and transient errors keep theirs.
     const limit = Error.stackTraceLimit;
-    if (permanent && reason !== 'internal') Error.stackTraceLimit = 0;
+    if (isPermanent && reason !== 'internal') Error.stackTraceLimit = 0;
     super(message);
     Error.stackTraceLimit = limit;
     this.name = new.target.name;
     this.reason = reason;
-    this.permanent = permanent;
+    this.permanent = isPermanent;
   }
 }
 

@@ -72,25 +72,6 @@ export function shapeKey(groupNames: readonly string[], seriesLabels: Labels): s
   return [...all].sort().join(',');
 }
 
-/**
- * Allocation-free check that a series of a group has exactly the label names `names` (a stored shape as a
- * set). `groupNames` is `groupShapeNames(group)`, which always contains `instance`. O(labels).
- */
-export function shapeMatches(
-  names: ReadonlySet<string>,
-  groupNames: readonly string[],
-  seriesLabels: Labels,
-): boolean {
-  let count = groupNames.length;
-  for (let i = 0; i < groupNames.length; i++) if (!names.has(groupNames[i]!)) return false;
-  for (const n in seriesLabels) {
-    if (!Object.hasOwn(seriesLabels, n)) continue;
-    if (!names.has(n)) return false;
-    if (n !== 'instance') count++;
-  }
-  return count === names.size;
-}
-
 /** Number of labels in a shape key. */
 export function shapeSize(shape: string): number {
   if (shape === '') return 0;

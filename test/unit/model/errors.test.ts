@@ -42,3 +42,16 @@ describe('AccrueError stack traces', () => {
     expect(frames(make())).toBeGreaterThan(0);
   });
 });
+
+describe('AccrueError permanence', () => {
+  it('a transient error is never permanent, whatever the caller passes', () => {
+    expect(new AccrueError('transient', 'x').permanent).toBe(false);
+    expect(new AccrueError('transient', 'x', true).permanent).toBe(false);
+    expect(new TransientError('x').permanent).toBe(false);
+  });
+
+  it('refusals are permanent unless said otherwise', () => {
+    expect(new AccrueError(RejectReason.invalid, 'x').permanent).toBe(true);
+    expect(new AccrueError('internal', 'x', false).permanent).toBe(false);
+  });
+});
