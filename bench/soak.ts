@@ -24,6 +24,14 @@
  * redelivered in other batches after the first phase drained (a set redelivered after adds must not undo
  * them), and (DynamoDB) PUTs of 250 and 40 series killed after their first transaction and retried.
  *
+ * HTTP (bench/soak/http-pushes.ts, whole-reader.ts): a real service in this process on 127.0.0.1; while the
+ * SQS load runs, Pushgateway clients PUT and POST 5..250 series to their own groups, and at the fault rate
+ * an attempt is cut half-way through its body (socket destroyed) or after its body (answer lost; with an
+ * Idempotency-Key), then retried until answered. A concurrent reader (a second store instance on
+ * DynamoDB) snapshots in a loop and checks each pushed group is always exactly the state of one complete
+ * push, never older than one it saw, and at the end the state of the last one; the killed PUTs above are
+ * watched the same way.
+ *
  * Checks: every series of the soak groups equals the producer-side count (counters, gauge deltas,
  * histogram buckets / sum / count exact; gauge sets: the newest event time wins), nothing extra; every
  * malformed message in the DLQ with its reason and nothing else there; each fault kind injected; the
@@ -64,11 +72,13 @@ import {
   injectDuplicateSends,
   injectDynamoFaults,
 } from './soak/faults';
+import { HttpPushers, type HttpPushStats, startSoakService } from './soak/http-pushes';
 import { publishAriaMix, RawMessages } from './soak/publish';
 import { type DeadLetterMsg, drainDlq, waitDrained } from './soak/queues';
 import { RssSampler, type RssSummary } from './soak/rss';
 import { Shapes } from './soak/shapes';
 import { deadLettersByReason, type ProducerTotals, soakChecks } from './soak/verify';
+import { PushHistory, type ReaderStats, WholeReader } from './soak/whole-reader';
 
 export { rng } from './fixtures';
 export { ExpectedTotals, type SoakCheck } from './soak/expected';
@@ -110,6 +120,12 @@ export interface SoakOptions {
   readonly rssLimitMiB?: number;
   /** Messages of each shape in the first phase. @default events / 5,000, within 4..200 */
   readonly shapeScale?: number;
+  /** HTTP push clients (one group each). @default 4 */
+  readonly httpClients?: number;
+  /** Pause between two pushes of one HTTP client (ms). @default 10 (memory), 100 (DynamoDB) */
+  readonly httpPauseMs?: number;
+  /** Pause between two snapshots of the whole-push reader (ms). @default 20 (memory), 100 (DynamoDB) */
+  readonly readerPauseMs?: number;
   /** Progress lines. @default none */
   readonly log?: (line: string) => void;
 }
@@ -124,6 +140,10 @@ export interface SoakReport {
   readonly avgMessageBytes: number;
   readonly rawMessages: { malformed: number; mixed: number };
   readonly shapes: Shapes['counts'];
+  readonly http: HttpPushStats;
+  readonly reader: ReaderStats;
+  /** DynamoDB only: the writing store's requests by command (count, total and longest ms). */
+  readonly dynamoRequests?: RequestTimes;
   readonly faults: Record<AnyFaultKind, number>;
   /** Messages (good and raw) that met at least one fault, over all messages sent. */
   readonly faultedMessageShare: number;
@@ -166,16 +186,49 @@ function resolve(opts: SoakOptions): Resolved {
   };
 }
 
+/** DynamoDB requests by command: how many, their total and longest wall time (ms), as the client saw them. */
+export type RequestTimes = Record<string, { n: number; ms: number; maxMs: number }>;
+
+function timeRequests(client: DynamoDBClient): RequestTimes {
+  const times: RequestTimes = {};
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const cmd = ((context as { commandName?: string }).commandName ?? '?').replace(/Command$/, '');
+      const t0 = performance.now();
+      try {
+        return await next(args);
+      } finally {
+        const ms = performance.now() - t0;
+        const a = times[cmd] ?? { n: 0, ms: 0, maxMs: 0 };
+        times[cmd] = a;
+        a.n++;
+        a.ms += ms;
+        a.maxMs = Math.max(a.maxMs, ms);
+      }
+    },
+    { step: 'finalizeRequest', name: 'soakTiming' },
+  );
+  return times;
+}
+
 /** The store under test, with the DynamoDB SDK-level faults; `close` also deletes the tables. */
 async function openStore(
   opts: SoakOptions,
   name: string,
   faults: FaultLog,
   seed: number,
-): Promise<{ store: Store; close: () => Promise<void>; killNextPush?: () => void }> {
+): Promise<{
+  store: Store;
+  close: () => Promise<void>;
+  killNextPush?: () => void;
+  /** DynamoDB requests of the writing store, timed. */
+  requests?: RequestTimes;
+  /** Another instance over the same data (a second service replica's view); the store itself if none. */
+  openReader: () => Promise<Store>;
+}> {
   if (opts.store !== 'dynamodb') {
     const store = await MemoryStore.open({});
-    return { store, close: () => store.close() };
+    return { store, close: () => store.close(), openReader: async () => store };
   }
   const client = new DynamoDBClient({
     endpoint: opts.dynamoEndpoint!,
@@ -183,12 +236,20 @@ async function openStore(
     credentials: CREDENTIALS,
   });
   const { killNextPush } = injectDynamoFaults(client, faults, seed);
+  const requests = timeRequests(client);
   const tables = { seriesTable: `${name}-series`, ledgerTable: `${name}-ledger` };
   await createTables(client, tables);
   const store = await DynamoStore.open({ client, ...tables, ownsClient: false });
+  const readerClient = new DynamoDBClient({
+    endpoint: opts.dynamoEndpoint!,
+    region: REGION,
+    credentials: CREDENTIALS,
+  });
   return {
     store,
     killNextPush,
+    requests,
+    openReader: () => DynamoStore.open({ client: readerClient, ...tables, ownsClient: true }),
     close: async () => {
       await store.close().catch(() => undefined);
       await deleteTables(client, tables).catch(() => undefined);
@@ -299,13 +360,38 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const raw = new RawMessages(sqs, queueUrl, expected, faults);
   const shapes = new Shapes(sqs, queueUrl, expected, r.seed, r.shapeScale);
   const drain = () => waitDrained(sqs, queueUrl, slowInFlight, opts.drainTimeoutMs ?? 600_000);
+  const dynamo = opts.store === 'dynamodb';
+  const service = await startSoakService(target.store);
+  const history = new PushHistory();
+  const readerStore = await target.openReader();
+  const reader = new WholeReader(
+    () => readerStore.snapshot(),
+    history,
+    opts.readerPauseMs ?? (dynamo ? 100 : 20),
+  );
+  const http = new HttpPushers({
+    base: service.base,
+    clients: opts.httpClients ?? 4,
+    faultRate: r.faultRate,
+    seed: r.seed,
+    minPushes: Math.max(10, 2 * r.shapeScale),
+    pauseMs: opts.httpPauseMs ?? (dynamo ? 100 : 10),
+    history,
+  });
+  const closeHttp = async () => {
+    http.stop();
+    await service.stop().catch(() => undefined);
+    if (readerStore !== target.store) await readerStore.close().catch(() => undefined);
+  };
 
   runner.start();
+  reader.start();
   let drained = false;
   let published = 0;
   let producer: ProducerTotals;
   try {
     await shapes.sendFirstPhase();
+    const pushing = http.run();
     published = await publishAriaMix({
       events: opts.events,
       seed: r.seed,
@@ -323,11 +409,23 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     producer = await producers.close();
     log(`all ${published} events sent; waiting for the queue to drain`);
     drained = await drain();
-    log('first phase drained; shapes: second phase and redeliveries');
+    // The HTTP clients push until the SQS load is over.
+    http.stop();
+    await pushing;
+    http.addExpected(expected);
+    log(`first phase drained (HTTP: ${http.stats.pushes} pushes); shapes: second phase and redeliveries`);
     await shapes.sendSecondPhase();
     drained = drained && (await drain());
-    await shapes.killedPushes(target.store, Math.max(2, Math.round(r.shapeScale / 4)), target.killNextPush);
+    await shapes.killedPushes(
+      target.store,
+      Math.max(2, Math.round(r.shapeScale / 4)),
+      target.killNextPush,
+      history,
+    );
+    await reader.stop();
   } catch (e) {
+    await reader.stop().catch(() => undefined);
+    await closeHttp();
     await runner.stop().catch(() => undefined);
     rss.stop();
     await producers.close(1000).catch(() => undefined);
@@ -336,6 +434,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     throw e;
   }
   await runner.stop();
+  await closeHttp();
   rss.stop();
   const durationS = (performance.now() - started) / 1000;
 
@@ -355,15 +454,28 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     ? Math.round((faults.faulted.size / totalMessages) * 1000) / 1000
     : 0;
   const rssSummary = rss.summary();
-  const extra: SoakCheck[] = target.killNextPush
-    ? [
-        {
-          name: 'pushes killed half-way, then retried',
-          ok: shapes.counts.pushesKilled > 0,
-          detail: `${shapes.counts.pushesKilled} pushes failed after their first transaction`,
-        },
-      ]
-    : [];
+  const cutMidBody = http.stats.cuts['mid-body'] + http.stats.cuts['mid-body-chunked'];
+  const extra: SoakCheck[] = [
+    {
+      name: 'HTTP pushes cut mid-body or before the answer, then retried until answered',
+      ok:
+        http.stats.gaveUp === 0 &&
+        http.stats.pushes > 0 &&
+        (r.faultRate === 0 || (cutMidBody > 0 && http.stats.cuts['lost-answer'] > 0)),
+      detail: `${http.stats.pushes} pushes, ${http.stats.attempts} attempts, cuts ${JSON.stringify(http.stats.cuts)}, answers ${JSON.stringify(http.stats.answers)}, gave up ${http.stats.gaveUp}${http.stats.firstError ? `; first error: ${http.stats.firstError}` : ''}`,
+    },
+    {
+      name: 'every push seen whole by a concurrent reader',
+      ok: reader.stats.problems === 0 && reader.stats.snapshots > 2,
+      detail: `${reader.stats.snapshots} snapshots, ${reader.stats.groupChecks} group checks, ${reader.stats.problems} problems${reader.stats.examples.length ? `: ${reader.stats.examples.join('; ')}` : ''}`,
+    },
+  ];
+  if (target.killNextPush)
+    extra.push({
+      name: 'pushes killed half-way, then retried',
+      ok: shapes.counts.pushesKilled > 0,
+      detail: `${shapes.counts.pushesKilled} pushes failed after their first transaction`,
+    });
   const checks = soakChecks({
     drained,
     published,
@@ -407,6 +519,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     avgMessageBytes: Math.round(producers.bytes.total / Math.max(1, producers.bytes.messages)),
     rawMessages: { malformed: raw.ids.malformed.size, mixed: raw.ids.mixed.size },
     shapes: shapes.counts,
+    http: http.stats,
+    reader: reader.stats,
+    ...(target.requests ? { dynamoRequests: roundTimes(target.requests) } : {}),
     faults: faults.counts,
     faultedMessageShare,
     runner: { ...runner.stats },
@@ -424,6 +539,13 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     passed,
     failed: checks.length - passed,
   };
+}
+
+function roundTimes(t: RequestTimes): RequestTimes {
+  const out: RequestTimes = {};
+  for (const [k, v] of Object.entries(t))
+    out[k] = { n: v.n, ms: Math.round(v.ms), maxMs: Math.round(v.maxMs) };
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------- CLI
@@ -534,6 +656,15 @@ async function main(): Promise<void> {
       `faults: ${JSON.stringify(rep.faults)}; messages that met a fault: ${(rep.faultedMessageShare * 100).toFixed(1)}%`,
     );
     console.log(`runner: ${JSON.stringify(rep.runner)}`);
+    console.log(
+      `HTTP: ${rep.http.pushes} pushes in ${rep.http.attempts} attempts, cut ${JSON.stringify(rep.http.cuts)}; whole-push reader: ${rep.reader.snapshots} snapshots, ${rep.reader.groupChecks} group checks, ${rep.reader.problems} problems`,
+    );
+    if (rep.dynamoRequests) {
+      const per = Object.entries(rep.dynamoRequests)
+        .map(([k, v]) => `${k} ${v.n} (avg ${Math.round(v.ms / Math.max(1, v.n))} ms)`)
+        .join(', ');
+      console.log(`DynamoDB requests: ${per}`);
+    }
     console.log(`dead letters: ${JSON.stringify(rep.deadLetters)}`);
     console.log(
       `series checked: ${rep.series}; lost events ${rep.lostEvents}; double counted ${rep.doubledEvents}`,

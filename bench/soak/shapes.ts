@@ -13,7 +13,7 @@
  *   undo them;
  * - **pushes killed half-way** (DynamoDB): a PUT of 250 series whose second transaction fails, retried by
  *   the client; then a PUT of 40 series replacing it, also killed once and retried: the group holds exactly
- *   the last PUT's series.
+ *   the last PUT's series, and a concurrent reader (./whole-reader.ts) sees each PUT whole.
  * Messages go through the same queue, runner and faults as the rest of the soak.
  */
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -21,6 +21,7 @@ import type { Labels, MetricFamily } from '../../shared/model/types';
 import type { Store } from '../../shared/store/types';
 import { rng } from '../fixtures';
 import type { ExpectedTotals } from './expected';
+import type { PushHistory } from './whole-reader';
 
 const GROUP = { job: 'soak', instance: 'shapes' };
 const WIDE_SERIES = 150;
@@ -208,7 +209,12 @@ export class Shapes {
    * the store's next push fail after its first transaction; undefined on stores without transactions)
    * and retried as a client would; the group must hold exactly the last PUT's series.
    */
-  async killedPushes(store: Store, rounds: number, killNextPush: (() => void) | undefined): Promise<void> {
+  async killedPushes(
+    store: Store,
+    rounds: number,
+    killNextPush: (() => void) | undefined,
+    history?: PushHistory,
+  ): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       const group = { job: 'soak', instance: `push-${r}` };
       for (const [size, t] of [
@@ -224,6 +230,7 @@ export class Shapes {
           },
         ];
         const request = { method: 'PUT' as const, group, families, pushTimeMs: this.t0 + r * 10 + t };
+        history?.expect(group, families);
         if (killNextPush) {
           killNextPush();
           const killed = await store.push(request).then(

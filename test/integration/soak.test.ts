@@ -5,7 +5,9 @@
  * throttling (store and SDK), visibility expiry, duplicate producer sends, lost DynamoDB responses,
  * malformed messages; and the delivery shapes (bench/soak/shapes.ts) at their smallest scale: wide
  * messages committed in parts, gauge set + incs in one message and across messages, every shape message
- * redelivered in other batches, PUTs killed half-way and retried. Ends with exact totals against the
+ * redelivered in other batches, PUTs killed half-way and retried; and over real HTTP to an in-process
+ * service, Pushgateway clients whose pushes are cut mid-body (socket destroyed) or lose their answer and are
+ * retried, while a concurrent reader checks every push is seen whole. Ends with exact totals against the
  * producer-side count: zero lost, zero doubled.
  */
 import { runSoak, type SoakReport } from '../../bench/soak';
@@ -16,6 +18,19 @@ function explain(rep: SoakReport): string {
     .filter((c) => !c.ok)
     .map((c) => `${c.name}: ${c.detail}`)
     .join('\n');
+}
+
+/** The HTTP clients cut pushes every way and got every push applied; the reader saw each push whole. */
+function expectHttpShapes(rep: SoakReport): void {
+  expect(rep.http.gaveUp).toBe(0);
+  expect(rep.http.pushes).toBeGreaterThanOrEqual(30);
+  expect(rep.http.cuts['mid-body']).toBeGreaterThan(0);
+  expect(rep.http.cuts['mid-body-chunked']).toBeGreaterThan(0);
+  expect(rep.http.cuts['lost-answer']).toBeGreaterThan(0);
+  expect(rep.http.attempts).toBeGreaterThan(rep.http.pushes);
+  expect(rep.reader.problems).toBe(0);
+  expect(rep.reader.examples).toEqual([]);
+  expect(rep.reader.snapshots).toBeGreaterThan(2);
 }
 
 describe('soak with injected faults', () => {
@@ -31,9 +46,13 @@ describe('soak with injected faults', () => {
       maxMessageBytes: 24_576,
       drainTimeoutMs: 120_000,
       shapeScale: 4,
+      // One HTTP client per way of cutting a push; paced so the SQS path keeps most of DynamoDB Local.
+      httpClients: 3,
+      httpPauseMs: 250,
     });
     expect(explain(rep)).toBe('');
     expect(rep.shapes).toEqual({ wide: 4, mixed: 8, secondPhase: 13, redelivered: 12, pushesKilled: 4 });
+    expectHttpShapes(rep);
     expect(rep.deadLetters.unexpected).toEqual([]);
     expect(rep.failed).toBe(0);
     expect(rep.lostEvents).toBe(0);
@@ -70,6 +89,7 @@ describe('soak with injected faults', () => {
     });
     expect(explain(rep)).toBe('');
     expect([rep.lostEvents, rep.doubledEvents, rep.failed]).toEqual([0, 0, 0]);
+    expectHttpShapes(rep);
     expect(rep.faultedMessageShare).toBeGreaterThanOrEqual(0.1);
   }, 180_000);
 
