@@ -40,6 +40,7 @@ function group(i: number, v: number): GroupState {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const r1 = (x: number) => Math.round(x * 10) / 10;
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 async function main(): Promise<void> {
   const at = process.argv.indexOf('--rounds');
@@ -53,11 +54,13 @@ async function main(): Promise<void> {
   let r = renderSnapshotWithStats(snap(0), 'text', { cache });
   const firstRenderMs = performance.now() - t;
   await runs.gzip(r.parts);
+  const firstRuns = { runs: runs.compressedRuns, bytes: runs.compressedBytes };
   const pb = { incremental: [] as number[], cold: [] as number[], byText: [] as number[] };
   const pbRuns = new GzipRuns();
   const pbGzip: number[] = [];
   let pbBytes = 0;
   await pbRuns.gzip(codec.renderProtobuf(snap(0), []));
+  const pbFirst = { runs: pbRuns.compressedRuns, bytes: pbRuns.compressedBytes };
   const m = { render: [] as number[], cold: [] as number[], gzip: [] as number[], whole: [] as number[] };
 
   let gzBytes = 0;
@@ -108,15 +111,17 @@ async function main(): Promise<void> {
     gzipWholeMsMedian: r1(median(m.whole)),
     gzipRunsBytes: gzBytes,
     gzipWholeBytes: wholeBytes,
-    runsCompressed: runs.compressedRuns,
-    runsReused: runs.reusedRuns,
+    runsPerBody: firstRuns.runs,
+    runsDeflatedPerRefresh: r1((runs.compressedRuns - firstRuns.runs) / rounds),
+    bytesDeflatedPerRefreshShare: r3((runs.compressedBytes - firstRuns.bytes) / rounds / firstRuns.bytes),
     protobufMsMedian: r1(median(pb.incremental)),
     protobufColdMsMedian: r1(median(pb.cold)),
     protobufByTextMsMedian: r1(median(pb.byText)),
     protobufGzipRunsMsMedian: r1(median(pbGzip)),
     protobufGzipBytes: pbBytes,
-    protobufRunsCompressed: pbRuns.compressedRuns,
-    protobufRunsReused: pbRuns.reusedRuns,
+    protobufRunsPerBody: pbFirst.runs,
+    protobufRunsDeflatedPerRefresh: r1((pbRuns.compressedRuns - pbFirst.runs) / rounds),
+    protobufBytesDeflatedPerRefreshShare: r3((pbRuns.compressedBytes - pbFirst.bytes) / rounds / pbFirst.bytes),
     ratios: {
       render: r1((median(m.render) / median(m.cold)) * 1000) / 1000,
       gzip: r1((median(m.gzip) / median(m.whole)) * 1000) / 1000,

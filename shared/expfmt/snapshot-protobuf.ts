@@ -73,18 +73,21 @@ export function protobufFamilyHead(
   return out;
 }
 
-/** A push-time gauge family: one series per group, its time in seconds (0 when never). */
+/**
+ * A push-time gauge family: one series per group, its time in seconds (0 when never). In pieces: the
+ * length prefix and header, then one Metric per group (compared by content by the gzip runs).
+ */
 export function protobufPushTime(
   name: string,
   help: string,
   groups: readonly { readonly g: GroupState; readonly labels: GroupLabels }[],
   pick: (g: GroupState) => number | undefined,
-): Uint8Array {
+): Uint8Array[] {
   const w = SINK;
-  w.reset();
-  const message = w.open();
-  writeFamilyHeader(w, name, help, 'gauge');
+  const metrics: Uint8Array[] = [];
+  let bytes = 0;
   for (const { g, labels } of groups) {
+    w.reset();
     const metric = w.open(FAMILY_METRIC);
     writeFinalLabels(w, labels, NO_LABELS);
     const ms = pick(g);
@@ -92,9 +95,10 @@ export function protobufPushTime(
     w.double(1, ms === undefined ? 0 : ms / 1000);
     w.close(gauge);
     w.close(metric);
+    metrics.push(w.copy());
+    bytes += w.pos;
   }
-  w.close(message);
-  return w.copy();
+  return [protobufFamilyHead(name, help, 'gauge', bytes), ...metrics];
 }
 
 const NO_LABELS: Labels = Object.freeze({});

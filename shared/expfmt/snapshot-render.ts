@@ -261,12 +261,14 @@ function renderPieces(
   }
   if (groups.length > 0) {
     if (!blocks.has(PUSH_TIME_METRIC)) {
-      blocks.set(PUSH_TIME_METRIC, [
+      blocks.set(
+        PUSH_TIME_METRIC,
         pushTimeBlock(PUSH_TIME_METRIC, PUSH_TIME_HELP, groups, (g) => g.lastPushMs, format),
-      ]);
+      );
     }
     if (!blocks.has(PUSH_FAILURE_TIME_METRIC)) {
-      blocks.set(PUSH_FAILURE_TIME_METRIC, [
+      blocks.set(
+        PUSH_FAILURE_TIME_METRIC,
         pushTimeBlock(
           PUSH_FAILURE_TIME_METRIC,
           PUSH_FAILURE_TIME_HELP,
@@ -274,7 +276,7 @@ function renderPieces(
           (g) => g.lastPushFailureMs,
           format,
         ),
-      ]);
+      );
     }
   }
 
@@ -382,13 +384,17 @@ function extraBlock(f: MetricFamily, format: RenderFormat): Piece {
     : metricFamiliesToText([f]);
 }
 
+/**
+ * A push-time gauge family: a header, then one piece per group (so that gzip runs, which compare pieces,
+ * see the 10 lines that changed rather than a new block of 1,000).
+ */
 function pushTimeBlock(
   name: string,
   help: string,
   groups: readonly { g: GroupState; gt: GroupText }[],
   pick: (g: GroupState) => number | undefined,
   format: RenderFormat,
-): Piece {
+): Piece[] {
   if (format === 'protobuf')
     return protobufPushTime(
       name,
@@ -397,11 +403,12 @@ function pushTimeBlock(
       pick,
     );
   const om = format === 'openmetrics';
-  let out = '# HELP ' + name + ' ' + (om ? escapeOpenMetricsHelp(help) : escapeHelp(help)) + '\n';
-  out += '# TYPE ' + name + ' gauge\n';
+  let header = '# HELP ' + name + ' ' + (om ? escapeOpenMetricsHelp(help) : escapeHelp(help)) + '\n';
+  header += '# TYPE ' + name + ' gauge\n';
+  const out: Piece[] = [header];
   for (const { g, gt } of groups) {
     const ms = pick(g);
-    out += name + '{' + gt.withInstance + '} ' + formatFloat(ms === undefined ? 0 : ms / 1000) + '\n';
+    out.push(name + '{' + gt.withInstance + '} ' + formatFloat(ms === undefined ? 0 : ms / 1000) + '\n');
   }
   return out;
 }
