@@ -121,7 +121,9 @@ async function main(): Promise<void> {
     protobufGzipBytes: pbBytes,
     protobufRunsPerBody: pbFirst.runs,
     protobufRunsDeflatedPerRefresh: r1((pbRuns.compressedRuns - pbFirst.runs) / rounds),
-    protobufBytesDeflatedPerRefreshShare: r3((pbRuns.compressedBytes - pbFirst.bytes) / rounds / pbFirst.bytes),
+    protobufBytesDeflatedPerRefreshShare: r3(
+      (pbRuns.compressedBytes - pbFirst.bytes) / rounds / pbFirst.bytes,
+    ),
     ratios: {
       render: r1((median(m.render) / median(m.cold)) * 1000) / 1000,
       gzip: r1((median(m.gzip) / median(m.whole)) * 1000) / 1000,
