@@ -13,3 +13,8 @@ export class DecodeError extends AccrueError {
     this.problems = shown;
   }
 }
+
+/** The message of anything thrown. */
+export function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

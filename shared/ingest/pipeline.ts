@@ -20,18 +20,18 @@
  *
  * Nothing here knows about SQS or Lambda types; the adapters map their records to `IngestRecord`.
  */
-import { randomUUID } from 'node:crypto';
-import { fullJitterBackoffMs } from '../aws/retry';
 import { AccrueError } from '../model/errors';
-import { labelsFrom } from '../model/identity';
 import { authorizeSender, type Producer } from '../producers';
 import type { CompiledProfile } from '../profiles/types';
 import type { ApplyRequest, ApplyResult, MetricOp, PushRequest, Store } from '../store/types';
 import { type DecodedMessage, type DecodeOptions, decodeMessage, pushEventIndex } from './decode';
+import { errMessage } from './errors';
 import { bodyKey, messageClock, scopeToProducer } from './idempotency';
 import { eventsOfOp } from './op-sources';
+import { addCount, type BatchStats, MessageOutcome, OwnMetrics } from './own-metrics';
 
 export type { DecodedMessage, RejectedEvent } from './decode';
+export { type BatchStats, MessageOutcome, OWN_JOB, OwnMetrics, ownMetricsRequest } from './own-metrics';
 
 /** One queue message as the pipeline sees it (an `SQSRecord` reduced to what it needs). */
 export interface IngestRecord {
@@ -103,37 +103,10 @@ export interface PipelineDeps {
   readonly ownMetrics?: OwnMetrics | false;
 }
 
-export const MessageOutcome = {
-  applied: 'applied',
-  duplicate: 'duplicate',
-  failed: 'failed',
-  deadLettered: 'dead_lettered',
-} as const;
-export type MessageOutcome = (typeof MessageOutcome)[keyof typeof MessageOutcome];
-
-export interface BatchStats {
-  readonly messages: number;
-  readonly outcomes: Readonly<Record<MessageOutcome, number>>;
-  readonly eventsAccepted: number;
-  /** Rejected events / ops / pushes by reason, counted on the delivery whose apply was `applied`. */
-  readonly rejected: Readonly<Record<string, number>>;
-  readonly deadLetters: number;
-  readonly applyDurationMs: number;
-}
-
 export interface BatchResult {
   readonly batchItemFailures: { itemIdentifier: string }[];
   readonly stats: BatchStats;
 }
-
-/** Bucket layouts of the own histograms (finite upper bounds). */
-export const APPLY_DURATION_BOUNDS: readonly number[] = [
-  0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-];
-export const BATCH_SIZE_BOUNDS: readonly number[] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000];
-
-/** The own metrics' group job label. */
-export const OWN_JOB = 'accrue';
 
 interface Slot {
   readonly record: IngestRecord;
@@ -150,18 +123,24 @@ interface Slot {
   rejectedCounts: Map<string, number>;
 }
 
+/** The six steps named in this file's header, in order. */
 export async function processBatch(
   records: readonly IngestRecord[],
   deps: PipelineDeps,
 ): Promise<BatchResult> {
-  const { store, logger } = deps;
   const slots: Slot[] = records.map((record) => ({ record, dead: [], rejectedCounts: new Map() }));
-
-  // 1. Decode; undecodable messages are dead-lettered whole, with the decoder's reason.
-  const decode = deps.decode ?? decodeMessage;
   const decodeOptions: DecodeOptions = { ...deps.decodeOptions, nowMs: deps.now() };
-  const decodeAlone = (record: IngestRecord) => (body: string) =>
-    decode(body, 'op-source', deps.profile, messageClock(record, decodeOptions));
+  decodeAll(slots, deps, decodeOptions);
+  const { owners, applyDurationMs } = await applyAll(slots, deps, decodeOptions);
+  await runPushes(slots, owners, deps);
+  settleOutcomes(slots, owners);
+  const deadLetters = await sendDeadLetters(slots, deps);
+  return answer(slots, deps, deadLetters, applyDurationMs);
+}
+
+/** 1. Decode; undecodable messages are dead-lettered whole, with the decoder's reason. */
+function decodeAll(slots: Slot[], deps: PipelineDeps, decodeOptions: DecodeOptions): void {
+  const decode = deps.decode ?? decodeMessage;
   const firstById = new Map<string, number>();
   for (let i = 0; i < slots.length; i++) {
     const slot = slots[i]!;
@@ -195,8 +174,14 @@ export async function processBatch(
       addCount(slot.rejectedCounts, reason, 1);
     }
   }
+}
 
-  // 2. One apply for the whole batch, one request per distinct idempotency key.
+/** 2. One apply for the whole batch, one request per distinct idempotency key. */
+async function applyAll(
+  slots: Slot[],
+  deps: PipelineDeps,
+  decodeOptions: DecodeOptions,
+): Promise<{ owners: number[]; applyDurationMs: number }> {
   const owners: number[] = [];
   const requests: ApplyRequest[] = [];
   slots.forEach((slot, i) => {
@@ -210,7 +195,7 @@ export async function processBatch(
   let applyError: unknown;
   if (requests.length > 0) {
     try {
-      const out = await store.apply(requests);
+      const out = await deps.store.apply(requests);
       if (out.length !== requests.length)
         throw new Error(`store.apply returned ${out.length} results for ${requests.length} requests`);
       results = out;
@@ -222,122 +207,159 @@ export async function processBatch(
   const applyDurationMs = deps.now() - applyStart;
   for (let k = 0; k < owners.length; k++) {
     const slot = slots[owners[k]!]!;
-    const decoded = slot.decoded!;
     const result = results?.[k];
     if (!result) {
       slot.status = 'failed';
       slot.failure = `store.apply threw: ${errMessage(applyError)}`;
-      continue;
-    }
-    slot.status = result.status;
-    if (result.status === 'failed') {
-      slot.failure = result.error.message;
-      if (result.error.permanent) {
-        // Never retried: the store refused this delivery for good (e.g. `redelivery_mismatch`).
-        slot.refused = true;
-        slot.dead.push({
-          messageId: slot.record.messageId,
-          body: slot.record.body,
-          reason: result.error.reason,
-          detail: {
-            stage: 'store',
-            message: result.error.message,
-            idempotencyKey: decoded.id,
-            group: { ...decoded.group },
-            receiveCount: slot.record.receiveCount,
-          },
-        });
-        addCount(slot.rejectedCounts, result.error.reason, 1);
-      }
-      continue;
-    }
-    // Events the decoder refused, and ops the store refused, go to the DLQ (for applied and duplicate
-    // deliveries: a duplicate may be the retry of a delivery whose DLQ send failed).
-    for (const r of decoded.rejected) {
+    } else recordApplyResult(slot, result, deps, decodeOptions);
+  }
+  return { owners, applyDurationMs };
+}
+
+/** Step 2 for one message: its status, and its refused message, events and ops as dead letters. */
+function recordApplyResult(
+  slot: Slot,
+  result: ApplyResult,
+  deps: PipelineDeps,
+  decodeOptions: DecodeOptions,
+): void {
+  const decoded = slot.decoded!;
+  slot.status = result.status;
+  if (result.status === 'failed') {
+    slot.failure = result.error.message;
+    if (result.error.permanent) {
+      // Never retried: the store refused this delivery for good (e.g. `redelivery_mismatch`).
+      slot.refused = true;
       slot.dead.push({
         messageId: slot.record.messageId,
-        body: eventBody(slot.record.body, r.index),
-        reason: r.reason,
-        detail: {
-          stage: 'event',
-          index: r.index,
-          message: r.message,
-          idempotencyKey: decoded.id,
-          group: { ...decoded.group },
-        },
-      });
-    }
-    for (const r of result.rejected) {
-      const op = decoded.apply.ops[r.index];
-      // The op sums events (pre-aggregation): the detail names those events, by index in the message.
-      const events = op ? eventsOfOp(slot.record.body, decoded, op, decodeAlone(slot.record)) : [];
-      slot.dead.push({
-        messageId: slot.record.messageId,
-        body: op ? JSON.stringify(opForDlq(op)) : '{}',
-        reason: r.error.reason,
+        body: slot.record.body,
+        reason: result.error.reason,
         detail: {
           stage: 'store',
-          ...(events.length > 0 ? { index: events[0], events } : {}),
-          message: r.error.message,
+          message: result.error.message,
           idempotencyKey: decoded.id,
           group: { ...decoded.group },
+          receiveCount: slot.record.receiveCount,
         },
       });
+      addCount(slot.rejectedCounts, result.error.reason, 1);
     }
-    if (result.status === 'applied') {
-      for (const r of decoded.rejected) addCount(slot.rejectedCounts, r.reason, 1);
-      for (const r of result.rejected) addCount(slot.rejectedCounts, r.error.reason, 1);
-    }
+    return;
   }
+  // Events the decoder refused, and ops the store refused, go to the DLQ (for applied and duplicate
+  // deliveries: a duplicate may be the retry of a delivery whose DLQ send failed).
+  for (const r of decoded.rejected) {
+    slot.dead.push({
+      messageId: slot.record.messageId,
+      body: eventBody(slot.record.body, r.index),
+      reason: r.reason,
+      detail: {
+        stage: 'event',
+        index: r.index,
+        message: r.message,
+        idempotencyKey: decoded.id,
+        group: { ...decoded.group },
+      },
+    });
+  }
+  for (const r of result.rejected)
+    slot.dead.push(refusedOpEntry(slot, r.index, r.error, deps, decodeOptions));
+  if (result.status === 'applied') {
+    for (const r of decoded.rejected) addCount(slot.rejectedCounts, r.reason, 1);
+    for (const r of result.rejected) addCount(slot.rejectedCounts, r.error.reason, 1);
+  }
+}
 
-  // 3. Pushes, in order per message; a transient failure stops that message's pushes and retries it.
+/** The dead letter of an op the store refused; its detail names the events pre-aggregation summed into it. */
+function refusedOpEntry(
+  slot: Slot,
+  index: number,
+  error: AccrueError,
+  deps: PipelineDeps,
+  decodeOptions: DecodeOptions,
+): DeadLetterEntry {
+  const decoded = slot.decoded!;
+  const op = decoded.apply.ops[index];
+  const decodeAlone = (body: string) =>
+    (deps.decode ?? decodeMessage)(body, 'op-source', deps.profile, messageClock(slot.record, decodeOptions));
+  const events = op ? eventsOfOp(slot.record.body, decoded, op, decodeAlone) : [];
+  return {
+    messageId: slot.record.messageId,
+    body: op ? JSON.stringify(opForDlq(op)) : '{}',
+    reason: error.reason,
+    detail: {
+      stage: 'store',
+      ...(events.length > 0 ? { index: events[0], events } : {}),
+      message: error.message,
+      idempotencyKey: decoded.id,
+      group: { ...decoded.group },
+    },
+  };
+}
+
+/** 3. Pushes, in order per message; a transient failure stops that message's pushes and retries it. */
+async function runPushes(slots: Slot[], owners: readonly number[], deps: PipelineDeps): Promise<void> {
   for (const i of owners) {
     const slot = slots[i]!;
     if (slot.status === 'failed') continue;
-    const decoded = slot.decoded!;
-    for (let p = 0; p < decoded.pushes.length; p++) {
-      const push = decoded.pushes[p]!;
+    const pushes = slot.decoded!.pushes;
+    for (let p = 0; p < pushes.length; p++) {
+      const push = pushes[p]!;
       try {
-        await store.push(push);
+        await deps.store.push(push);
       } catch (err) {
         if (!(err instanceof AccrueError) || !err.permanent) {
           slot.status = 'failed';
           slot.failure = `push ${p} (${push.method}): ${errMessage(err)}`;
           break;
         }
-        slot.dead.push({
-          messageId: slot.record.messageId,
-          body: JSON.stringify({
-            method: push.method,
-            group: { ...push.group },
-            pushTimeMs: push.pushTimeMs,
-            families: push.families,
-          }),
-          reason: err.reason,
-          detail: {
-            stage: 'push',
-            // The push event's index in the message (pushIndex: its place among the pushes, if unknown).
-            ...eventIndexOf(push, p),
-            message: err.message,
-            idempotencyKey: decoded.id,
-            group: { ...push.group },
-          },
-        });
-        if (slot.status === 'applied') addCount(slot.rejectedCounts, err.reason, 1);
-        try {
-          await store.recordPushFailure(push.group, deps.now(), err.reason);
-        } catch (e) {
-          logger.warn('could not record push failure', {
-            correlation_id: decoded.id,
-            messageId: slot.record.messageId,
-            error: errMessage(e),
-          });
-        }
+        await refusePush(slot, push, p, err, deps);
       }
     }
   }
+}
 
-  // 4. Outcomes of owners, then of in-batch copies (which follow their first record).
+/** Step 3 for a push the store refused for good: a dead letter, a count, the group's failure time. */
+async function refusePush(
+  slot: Slot,
+  push: PushRequest,
+  p: number,
+  err: AccrueError,
+  deps: PipelineDeps,
+): Promise<void> {
+  const decoded = slot.decoded!;
+  slot.dead.push({
+    messageId: slot.record.messageId,
+    body: JSON.stringify({
+      method: push.method,
+      group: { ...push.group },
+      pushTimeMs: push.pushTimeMs,
+      families: push.families,
+    }),
+    reason: err.reason,
+    detail: {
+      stage: 'push',
+      // The push event's index in the message (pushIndex: its place among the pushes, if unknown).
+      ...eventIndexOf(push, p),
+      message: err.message,
+      idempotencyKey: decoded.id,
+      group: { ...push.group },
+    },
+  });
+  if (slot.status === 'applied') addCount(slot.rejectedCounts, err.reason, 1);
+  try {
+    await deps.store.recordPushFailure(push.group, deps.now(), err.reason);
+  } catch (e) {
+    deps.logger.warn('could not record push failure', {
+      correlation_id: decoded.id,
+      messageId: slot.record.messageId,
+      error: errMessage(e),
+    });
+  }
+}
+
+/** 4. Outcomes of owners, then of in-batch copies (which follow their first record). */
+function settleOutcomes(slots: Slot[], owners: readonly number[]): void {
   for (const i of owners) {
     const slot = slots[i]!;
     slot.outcome = slot.refused
@@ -355,8 +377,10 @@ export async function processBatch(
     if (slot.outcome === MessageOutcome.failed)
       slot.failure = `same idempotency key as ${first.record.messageId}, which failed`;
   }
+}
 
-  // 5. Dead letters, one send for the batch; a record whose entries were not accepted is retried.
+/** 5. Dead letters, one send for the batch; a record whose entries were not accepted is retried. */
+async function sendDeadLetters(slots: Slot[], deps: PipelineDeps): Promise<number> {
   const entries: DeadLetterEntry[] = [];
   const entryOwner: number[] = [];
   slots.forEach((slot, i) => {
@@ -366,24 +390,29 @@ export async function processBatch(
       entryOwner.push(i);
     }
   });
-  let deadLetters = 0;
-  if (entries.length > 0) {
-    let failed: readonly number[];
-    try {
-      failed = (await deps.deadLetters.send(entries)).failed;
-    } catch (err) {
-      logger.error('dead-letter send failed', { error: errMessage(err), entries: entries.length });
-      failed = entries.map((_, k) => k);
-    }
-    deadLetters = entries.length - failed.length;
-    for (const k of failed) {
-      const slot = slots[entryOwner[k]!]!;
-      slot.outcome = MessageOutcome.failed;
-      slot.failure = 'could not send to the dead-letter queue';
-    }
+  if (entries.length === 0) return 0;
+  let failed: readonly number[];
+  try {
+    failed = (await deps.deadLetters.send(entries)).failed;
+  } catch (err) {
+    deps.logger.error('dead-letter send failed', { error: errMessage(err), entries: entries.length });
+    failed = entries.map((_, k) => k);
   }
+  for (const k of failed) {
+    const slot = slots[entryOwner[k]!]!;
+    slot.outcome = MessageOutcome.failed;
+    slot.failure = 'could not send to the dead-letter queue';
+  }
+  return entries.length - failed.length;
+}
 
-  // 6. Answer, stats, logs, own metrics.
+/** 6. Answer, stats, logs, own metrics. */
+async function answer(
+  slots: Slot[],
+  deps: PipelineDeps,
+  deadLetters: number,
+  applyDurationMs: number,
+): Promise<BatchResult> {
   const outcomes: Record<MessageOutcome, number> = { applied: 0, duplicate: 0, failed: 0, dead_lettered: 0 };
   const rejected: Record<string, number> = Object.create(null);
   let eventsAccepted = 0;
@@ -397,32 +426,7 @@ export async function processBatch(
     if (slot.status === 'applied' || outcome === MessageOutcome.deadLettered) {
       for (const [reason, n] of slot.rejectedCounts) rejected[reason] = (rejected[reason] ?? 0) + n;
     }
-    const fields = {
-      correlation_id: slot.decoded?.id ?? slot.record.messageId,
-      messageId: slot.record.messageId,
-      receiveCount: slot.record.receiveCount,
-      outcome,
-      events: slot.decoded?.eventCount,
-      accepted: slot.decoded?.acceptedCount,
-      rejected: slot.dead.length,
-    };
-    if (outcome === MessageOutcome.failed)
-      logger.warn('message will be retried', { ...fields, error: slot.failure });
-    else if (outcome === MessageOutcome.deadLettered)
-      logger.warn('message dead-lettered', {
-        ...fields,
-        reason: slot.dead[0]?.reason,
-        error: slot.dead[0]?.detail.message,
-      });
-    else if (slot.dead.length > 0) logger.info('message applied with rejections', fields);
-    else logger.debug('message processed', fields);
-    // A producer whose clock runs ahead: visible, though nothing was refused (docs/security.md).
-    if (slot.decoded?.clamped && slot.status === 'applied')
-      logger.warn('event times clamped', {
-        ...fields,
-        clamped: slot.decoded.clamped,
-        sentTimestamp: slot.record.attributes?.SentTimestamp,
-      });
+    logSlot(slot, outcome, deps.logger);
   }
   const stats: BatchStats = {
     messages: slots.length,
@@ -432,214 +436,43 @@ export async function processBatch(
     deadLetters,
     applyDurationMs,
   };
-  logger.info('batch processed', { ...stats, failures: batchItemFailures.length });
-
+  deps.logger.info('batch processed', { ...stats, failures: batchItemFailures.length });
   if (deps.ownMetrics !== false && slots.length > 0) {
     const own = deps.ownMetrics ?? new OwnMetrics(deps.instance);
     own.add(stats);
-    await own.flush(store, deps.now(), logger);
+    await own.flush(deps.store, deps.now(), deps.logger);
   }
   return { batchItemFailures, stats };
 }
 
-interface Hist {
-  readonly counts: number[];
-  sum: number;
-  count: number;
-}
-
-function emptyHist(bounds: readonly number[]): Hist {
-  return { counts: new Array<number>(bounds.length + 1).fill(0), sum: 0, count: 0 };
-}
-
-function observeHist(h: Hist, bounds: readonly number[], value: number): void {
-  let slot = bounds.findIndex((b) => value <= b);
-  if (slot < 0) slot = bounds.length;
-  h.counts[slot] = (h.counts[slot] ?? 0) + 1;
-  h.sum += value;
-  h.count++;
-}
-
-function mergeHist(into: Hist, from: Hist): void {
-  for (let i = 0; i < from.counts.length; i++) into.counts[i] = (into.counts[i] ?? 0) + (from.counts[i] ?? 0);
-  into.sum += from.sum;
-  into.count += from.count;
-}
-
-/** Own-metric deltas not yet written. */
-interface OwnAcc {
-  batches: number;
-  accepted: number;
-  readonly rejected: Map<string, number>;
-  readonly outcomes: Record<MessageOutcome, number>;
-  readonly applySeconds: Hist;
-  readonly batchSize: Hist;
-}
-
-function emptyAcc(): OwnAcc {
-  return {
-    batches: 0,
-    accepted: 0,
-    rejected: new Map(),
-    outcomes: { applied: 0, duplicate: 0, failed: 0, dead_lettered: 0 },
-    applySeconds: emptyHist(APPLY_DURATION_BOUNDS),
-    batchSize: emptyHist(BATCH_SIZE_BOUNDS),
+/** Step 6 for one message: one log line by outcome, and one for clamped event times. */
+function logSlot(slot: Slot, outcome: MessageOutcome, logger: PipelineLogger): void {
+  const fields = {
+    correlation_id: slot.decoded?.id ?? slot.record.messageId,
+    messageId: slot.record.messageId,
+    receiveCount: slot.record.receiveCount,
+    outcome,
+    events: slot.decoded?.eventCount,
+    accepted: slot.decoded?.acceptedCount,
+    rejected: slot.dead.length,
   };
-}
-
-function addStats(a: OwnAcc, stats: BatchStats): void {
-  a.batches++;
-  a.accepted += stats.eventsAccepted;
-  for (const [r, n] of Object.entries(stats.rejected)) addCount(a.rejected, r, n);
-  for (const o of Object.values(MessageOutcome)) a.outcomes[o] += stats.outcomes[o];
-  observeHist(a.applySeconds, APPLY_DURATION_BOUNDS, stats.applyDurationMs / 1000);
-  observeHist(a.batchSize, BATCH_SIZE_BOUNDS, stats.messages);
-}
-
-function mergeAcc(into: OwnAcc, from: OwnAcc): void {
-  into.batches += from.batches;
-  into.accepted += from.accepted;
-  for (const [r, n] of from.rejected) addCount(into.rejected, r, n);
-  for (const o of Object.values(MessageOutcome)) into.outcomes[o] += from.outcomes[o];
-  mergeHist(into.applySeconds, from.applySeconds);
-  mergeHist(into.batchSize, from.batchSize);
-}
-
-/**
- * The pipeline's own metrics (`accrue_ingest_*`): adds up batches and writes them as one ApplyRequest
- * under `{job="accrue", instance}` with a fresh id. What a write could not store (status `failed` after
- * a few tries, or a throw) is kept and written with the next flush, so a throttled store delays these
- * counts instead of losing them. Create one per process (the Lambda, the runner) and pass it in
- * `PipelineDeps.ownMetrics`. Safe to share between concurrent batches (each flush takes what is there).
- */
-export class OwnMetrics {
-  readonly instance: string;
-  #acc = emptyAcc();
-
-  constructor(instance: string) {
-    this.instance = instance;
-  }
-
-  /** True when counts are waiting to be written. */
-  get pending(): boolean {
-    return this.#acc.batches > 0;
-  }
-
-  add(stats: BatchStats): void {
-    addStats(this.#acc, stats);
-  }
-
-  /** Writes what has accumulated (up to `attempts` tries); resolves true when it was stored. */
-  async flush(store: Store, nowMs: number, logger: PipelineLogger, attempts = 3): Promise<boolean> {
-    if (!this.pending) return true;
-    const acc = this.#acc;
-    this.#acc = emptyAcc();
-    const request = accRequest(acc, this.instance, nowMs);
-    let error = '';
-    for (let i = 0; i < attempts; i++) {
-      if (i > 0) await new Promise((r) => setTimeout(r, fullJitterBackoffMs(i, 40, 1000)));
-      try {
-        const [r] = await store.apply([request]);
-        if (r && r.status !== 'failed') return true;
-        error = r ? r.error.message : 'no result';
-      } catch (err) {
-        error = errMessage(err);
-      }
-    }
-    mergeAcc(this.#acc, acc);
-    logger.warn('own metrics not written; kept for the next batch', { error, batches: this.#acc.batches });
-    return false;
-  }
-}
-
-/** The own metrics of one batch as one ApplyRequest (what `OwnMetrics` writes for a single batch). */
-export function ownMetricsRequest(stats: BatchStats, instance: string, nowMs: number): ApplyRequest {
-  const acc = emptyAcc();
-  addStats(acc, stats);
-  return accRequest(acc, instance, nowMs);
-}
-
-function accRequest(a: OwnAcc, instance: string, nowMs: number): ApplyRequest {
-  const ops: MetricOp[] = [];
-  const none = labelsFrom([]);
-  ops.push({
-    kind: 'counter_inc',
-    name: 'accrue_ingest_events_accepted_total',
-    help: 'Events applied to the store by the ingest pipeline (counted once per message).',
-    labels: none,
-    value: a.accepted,
-  });
-  for (const reason of [...a.rejected.keys()].sort()) {
-    ops.push({
-      kind: 'counter_inc',
-      name: 'accrue_ingest_events_rejected_total',
-      help: 'Events, ops and pushes refused by the ingest pipeline, by reason; each was copied to the dead-letter queue.',
-      labels: labelsFrom([['reason', reason]]),
-      value: a.rejected.get(reason) ?? 0,
+  if (outcome === MessageOutcome.failed)
+    logger.warn('message will be retried', { ...fields, error: slot.failure });
+  else if (outcome === MessageOutcome.deadLettered)
+    logger.warn('message dead-lettered', {
+      ...fields,
+      reason: slot.dead[0]?.reason,
+      error: slot.dead[0]?.detail.message,
     });
-  }
-  for (const outcome of Object.values(MessageOutcome)) {
-    ops.push({
-      kind: 'counter_inc',
-      name: 'accrue_ingest_messages_total',
-      help: 'Queue messages processed by the ingest pipeline, by outcome (failed ones are retried by SQS).',
-      labels: labelsFrom([['outcome', outcome]]),
-      value: a.outcomes[outcome],
+  else if (slot.dead.length > 0) logger.info('message applied with rejections', fields);
+  else logger.debug('message processed', fields);
+  // A producer whose clock runs ahead: visible, though nothing was refused (docs/security.md).
+  if (slot.decoded?.clamped && slot.status === 'applied')
+    logger.warn('event times clamped', {
+      ...fields,
+      clamped: slot.decoded.clamped,
+      sentTimestamp: slot.record.attributes?.SentTimestamp,
     });
-  }
-  ops.push({
-    kind: 'counter_inc',
-    name: 'accrue_ingest_duplicates_skipped_total',
-    help: 'Messages skipped because their idempotency key was already applied (redeliveries, producer retries).',
-    labels: none,
-    value: a.outcomes.duplicate,
-  });
-  ops.push(
-    histOp(
-      'accrue_ingest_apply_duration_seconds',
-      'Duration of the store apply of one batch.',
-      APPLY_DURATION_BOUNDS,
-      a.applySeconds,
-    ),
-  );
-  ops.push(
-    histOp(
-      'accrue_ingest_batch_size',
-      'Messages per batch received by the ingest pipeline.',
-      BATCH_SIZE_BOUNDS,
-      a.batchSize,
-    ),
-  );
-  return {
-    id: `accrue-ingest:${instance}:${randomUUID()}`,
-    group: labelsFrom([
-      ['job', OWN_JOB],
-      ['instance', instance],
-    ]),
-    ops,
-    eventTimeMs: nowMs,
-  };
-}
-
-function histOp(name: string, help: string, bounds: readonly number[], h: Hist): MetricOp {
-  return {
-    kind: 'histogram_observe',
-    name,
-    help,
-    labels: labelsFrom([]),
-    bounds,
-    counts: [...h.counts],
-    sum: h.sum,
-    count: h.count,
-  };
-}
-
-function addCount(map: Map<string, number>, key: string, n: number): void {
-  map.set(key, (map.get(key) ?? 0) + n);
-}
-
-function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** The rejected event itself (JSON) when the body is an envelope with `events[index]`, else the body. */
