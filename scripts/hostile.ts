@@ -11,7 +11,10 @@
  * line, and every refusal counted under its documented reason.
  *
  * `--quick` (the jest variant, test/integration/hostile.test.ts) uses short timeouts and smaller counts;
- * `--cpu-prof-dir <dir>` / `--heap-prof-dir <dir>` profile the gateway (open the files in Chrome DevTools).
+ * `--cpu-prof-dir <dir>` / `--heap-prof-dir <dir>` profile the gateway (open the files in Chrome DevTools);
+ * `--phases` prints the gateway's RSS at each phase of the attack; `--bundle` runs the same entry built
+ * with esbuild (service/build.mjs `buildLocal`) under plain node with the container's flags, instead of
+ * under the tsx loader that `npm start` uses (docs/security.md "Memory under attack").
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -30,6 +33,18 @@ function profileArgs(kind: 'cpu' | 'heap'): string[] {
   return dir ? [`--${kind}-prof`, `--${kind}-prof-dir=${dir}`] : [];
 }
 const PROFILE_ARGS = [...profileArgs('cpu'), ...profileArgs('heap')];
+/** `--bundle`: the gateway as a built bundle under plain node, with the container's node flags. */
+const BUNDLE = process.argv.includes('--bundle');
+/** service/Dockerfile: NODE_OPTIONS and the CMD's flag. */
+const CONTAINER_NODE_ARGS = ['--enable-source-maps', '--max-semi-space-size=1', '--optimize-for-size'];
+/** `--phases`: print the gateway's RSS at each phase of the attack (where memory goes). */
+const PHASES = process.argv.includes('--phases');
+const phaseMarks: {
+  readonly at: number;
+  readonly label: string;
+  readonly rss: number;
+  readonly max: number;
+}[] = [];
 const ROOT = resolve(__dirname, '..');
 const MiB = 1024 * 1024;
 
@@ -65,13 +80,28 @@ const RUN_LIMIT_MS = QUICK ? 60_000 : 240_000;
 const P99_LIMIT_MS = 200;
 const RSS_LIMIT_MIB = 300;
 
+/** PASS / FAIL: judged; INFO: measured and printed, not judged (timings and RSS under `--quick`). */
+type Verdict = 'PASS' | 'FAIL' | 'INFO';
 interface Row {
   readonly name: string;
   readonly figure: string;
-  readonly ok: boolean;
+  readonly verdict: Verdict;
 }
 const rows: Row[] = [];
-const row = (name: string, figure: string, ok: boolean) => rows.push({ name, figure, ok });
+const row = (name: string, figure: string, ok: boolean) =>
+  rows.push({ name, figure, verdict: ok ? 'PASS' : 'FAIL' });
+/**
+ * A latency or memory row: judged in the full run; with `--quick` (jest, beside other suites on shared
+ * cores, with smaller counts) only printed, as INFO, with what the full run would have said.
+ */
+const timedRow = (name: string, figure: string, ok: boolean) =>
+  QUICK
+    ? rows.push({
+        name,
+        figure: `${figure} (${ok ? 'within' : 'over'} the limit; not judged)`,
+        verdict: 'INFO',
+      })
+    : row(name, figure, ok);
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -226,25 +256,24 @@ function bigBody(series: number): Buffer {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'accrue-hostile-'));
   const port = await freePort();
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [...PROFILE_ARGS, '--import', 'tsx', join(ROOT, 'service', 'local.ts')],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        ACCRUE_HOST: '127.0.0.1',
-        ACCRUE_PORT: String(port),
-        ACCRUE_DATA_DIR: join(dir, 'data'),
-        ACCRUE_LOCAL_SQS_PORT: '0',
-        ACCRUE_LOCAL_FILE: join(dir, 'local.json'),
-        ACCRUE_WAIT_TIME_SECONDS: '1',
-        ACCRUE_LOG_LEVEL: 'ERROR',
-        ...S.env,
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
+  const entry = BUNDLE
+    ? [...CONTAINER_NODE_ARGS, await buildLocalBundle()]
+    : ['--import', 'tsx', join(ROOT, 'service', 'local.ts')];
+  const child: ChildProcess = spawn(process.execPath, [...PROFILE_ARGS, ...entry], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      ACCRUE_HOST: '127.0.0.1',
+      ACCRUE_PORT: String(port),
+      ACCRUE_DATA_DIR: join(dir, 'data'),
+      ACCRUE_LOCAL_SQS_PORT: '0',
+      ACCRUE_LOCAL_FILE: join(dir, 'local.json'),
+      ACCRUE_WAIT_TIME_SECONDS: '1',
+      ACCRUE_LOG_LEVEL: 'ERROR',
+      ...S.env,
     },
-  );
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const killer = setTimeout(() => {
     process.stderr.write(`hostile: run exceeded ${RUN_LIMIT_MS} ms, stopping\n`);
     child.kill('SIGKILL');
@@ -259,7 +288,15 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   print();
-  process.exit(rows.every((r) => r.ok) ? 0 : 1);
+  process.exit(rows.some((r) => r.verdict === 'FAIL') ? 1 : 0);
+}
+
+/** Builds `npm start`'s entry (service/local.ts) into dist/local with esbuild; returns the file. */
+async function buildLocalBundle(): Promise<string> {
+  const build = (await import(join(ROOT, 'service', 'build.mjs'))) as {
+    buildLocal: (outdir?: string) => Promise<string>;
+  };
+  return build.buildLocal();
 }
 
 async function run(port: number, pid: number, dir: string): Promise<void> {
@@ -285,6 +322,9 @@ async function run(port: number, pid: number, dir: string): Promise<void> {
   const pushes: number[] = [];
   const pushFailures: number[] = [];
   let rssMax = rssBase;
+  const mark = (label: string) =>
+    phaseMarks.push({ at: Date.now(), label, rss: rssMiB(pid), max: Math.max(rssMax, rssMiB(pid)) });
+  mark('before the attack');
   const normal = Array.from({ length: 10 }, (_, i) => `probe_m{k="${i}"} ${i}\n`).join('');
   const probes = (async () => {
     while (attacking) {
@@ -312,35 +352,51 @@ async function run(port: number, pid: number, dir: string): Promise<void> {
       loopStatus.set(r.status, (loopStatus.get(r.status) ?? 0) + 1);
     }
   });
+  mark('slowloris and loopers started');
   const bigRes = await req(port, 'PUT', '/metrics/job/big', big, { 'content-encoding': 'gzip' }, 30_000);
   // A body under the size limit with more series than the cap: refused while parsing.
+  mark('big push refused');
   const capRes = await req(port, 'PUT', '/metrics/job/cap', capGz, { 'content-encoding': 'gzip' }, 30_000);
+  mark('cap push refused');
   const uploads = Array.from({ length: S.uploads }, (_, i) =>
     stalledUpload(port, S.uploadBytes, i % 2 === 1),
   );
   await Promise.all(loopers);
+  mark('loopers done');
   const uploadEnds = await Promise.all(uploads.map((u) => u.closed));
+  mark('uploads closed');
   const lorisEnds = await Promise.all(loris.map((l) => l.closed));
+  mark('slowloris closed');
   // An idle keep-alive connection after one request.
   const idle = hold(port, (s) =>
     s.write('GET /-/healthy HTTP/1.1\r\nHost: gw\r\nConnection: keep-alive\r\n\r\n'),
   );
   const idleEnd = await idle.closed;
+  mark('idle connection closed');
   attacking = false;
   await probes;
   const attackS = ((performance.now() - t0) / 1000).toFixed(1);
 
-  row(
+  timedRow(
     `/-/healthy p99 (${health.length} probes over ${attackS} s of attack)`,
     `${p99(health).toFixed(1)} ms`,
     p99(health) < P99_LIMIT_MS,
   );
   row(
-    `normal 10-series push p99 (${pushes.length}, non-200: ${pushFailures.length})`,
-    `${p99(pushes).toFixed(1)} ms`,
-    p99(pushes) < P99_LIMIT_MS && pushFailures.length === 0,
+    'normal 10-series pushes during the attack: all answered 200',
+    `${pushes.length - pushFailures.length}/${pushes.length}${pushFailures.length ? `; ${tally(pushFailures)}` : ''}`,
+    pushFailures.length === 0,
   );
-  row('gateway RSS, max (start)', `${rssMax.toFixed(0)} MiB (${rssBase.toFixed(0)})`, rssMax < RSS_LIMIT_MIB);
+  timedRow(
+    `normal 10-series push p99 (${pushes.length})`,
+    `${p99(pushes).toFixed(1)} ms`,
+    p99(pushes) < P99_LIMIT_MS,
+  );
+  timedRow(
+    'gateway RSS, max (start)',
+    `${rssMax.toFixed(0)} MiB (${rssBase.toFixed(0)})`,
+    rssMax < RSS_LIMIT_MIB,
+  );
   const upMax = Math.max(...uploadEnds.map((u) => u.ms));
   const upStatuses = tally(uploadEnds.map((u) => u.status));
   row(
@@ -496,9 +552,22 @@ function docReasons(): Set<string> {
 function print(): void {
   const w = Math.max(...rows.map((r) => r.name.length));
   const f = Math.max(...rows.map((r) => r.figure.length));
-  process.stdout.write(`npm run hostile${QUICK ? ' -- --quick' : ''}\n`);
-  for (const r of rows)
-    process.stdout.write(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name.padEnd(w)}  ${r.figure.padStart(f)}\n`);
+  const flags = [QUICK && '--quick', BUNDLE && '--bundle'].filter(Boolean).join(' ');
+  process.stdout.write(`npm run hostile${flags ? ` -- ${flags}` : ''}\n`);
+  for (const r of rows) process.stdout.write(`${r.verdict}  ${r.name.padEnd(w)}  ${r.figure.padStart(f)}\n`);
+  if (rows.some((r) => r.verdict === 'INFO'))
+    process.stdout.write(
+      'INFO: measured, not judged: with --quick the counts are smaller and the cores shared; `npm run hostile` judges these rows\n',
+    );
+  if (!PHASES || phaseMarks.length === 0) return;
+  const t0 = phaseMarks[0]!.at;
+  process.stdout.write(
+    `phase (s since attack start at ${new Date(t0).toISOString()}): gateway RSS now / max so far\n`,
+  );
+  for (const m of phaseMarks)
+    process.stdout.write(
+      `  ${((m.at - t0) / 1000).toFixed(1).padStart(6)}  ${m.label.padEnd(30)} ${m.rss.toFixed(0)} / ${m.max.toFixed(0)} MiB\n`,
+    );
 }
 
 main().catch((err: unknown) => {

@@ -1,14 +1,29 @@
 /**
  * A bound on push bodies in memory (docs/security.md "Limits"): every push holds a share of one budget
- * (`ACCRUE_MAX_INFLIGHT_BODY_BYTES`) for as long as it is in flight — its declared `Content-Length` up
- * front, bytes beyond that (chunked bodies) as they arrive, and the inflated size of a gzip body. A push
+ * (`ACCRUE_MAX_INFLIGHT_BODY_BYTES`) for as long as its bytes are in memory — its declared `Content-Length`
+ * up front, bytes beyond that (chunked bodies) as they arrive, and the inflated size of a gzip body. A push
  * that would overdraw the budget is refused at once with 503 `overloaded` and `Retry-After`, before its
  * body is read, so stalled and slow uploads can never hold more than the budget; small pushes keep a
  * reserve of their own, so a few large stalled uploads can't lock out normal pushes.
  *
+ * A finished or refused body is not gone when its request ends: its chunks stay in memory until the
+ * garbage collector runs, and V8 lets up to 64 MiB of such buffers pile up before it collects. So the
+ * bytes a body received stay on the budget until the next full collection that starts after the request
+ * ended (observed through `perf_hooks`), or `collectWaitMs` at most; what was reserved but never arrived
+ * is given back at once. Without this, a flood of refused uploads cycled the budget several times per
+ * collection, and the process kept the high-water mark (glibc does not give the freed middle of its heap
+ * back to the system): `npm run hostile` measured 294–313 MiB RSS, now under the 300 MiB target
+ * (docs/security.md "Memory under attack").
+ *
  * Parsing is bounded separately: at most `maxLargeParses` bodies over `LARGE_BODY_BYTES` are parsed at
  * once (their parsed objects are several times their size); others wait their turn.
  */
+import {
+  constants as gcKinds,
+  type PerformanceEntry,
+  PerformanceObserver,
+  performance,
+} from 'node:perf_hooks';
 import { Transform, type TransformCallback } from 'node:stream';
 import { AccrueError, RejectReason } from '../shared/model/errors';
 
@@ -23,18 +38,38 @@ export class OverloadedError extends AccrueError {
 export const SMALL_BODY_BYTES = 64 * 1024;
 /** Bodies over this size take a parse slot. */
 export const LARGE_BODY_BYTES = 1024 * 1024;
+/** Longest a finished body's bytes stay on the budget when no full garbage collection runs meanwhile. */
+export const COLLECT_WAIT_MS = 2000;
+
+/** Bytes of a finished body, given back once they are collected. */
+interface Uncollected {
+  readonly main: number;
+  readonly small: number;
+  /** performance.now() when the body finished. */
+  readonly atMs: number;
+}
+
+/** GC kinds that free old-generation buffers (a body's chunks outlive young-generation collections). */
+const FULL_GC: ReadonlySet<number> = new Set([
+  gcKinds.NODE_PERFORMANCE_GC_MAJOR,
+  gcKinds.NODE_PERFORMANCE_GC_INCREMENTAL,
+]);
 
 export class BodyBudget {
   private used = 0;
   private smallUsed = 0;
   private largeParses = 0;
   private readonly waiting: (() => void)[] = [];
+  private readonly uncollected: Uncollected[] = [];
+  private gcWatch: PerformanceObserver | undefined;
+  private gcTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly maxBytes: number,
     /** Extra bytes only small pushes may use (default: an eighth of the budget, at least 1 MiB). */
     readonly smallReserveBytes = Math.max(1024 * 1024, Math.floor(maxBytes / 8)),
     readonly maxLargeParses = 2,
+    readonly collectWaitMs = COLLECT_WAIT_MS,
   ) {}
 
   /** Bytes held now (main budget and small reserve). */
@@ -67,6 +102,59 @@ export class BodyBudget {
     this.smallUsed -= small;
   }
 
+  /** Gives `main`/`small` back once a full collection has run since now (or after `collectWaitMs`). */
+  giveWhenCollected(main: number, small: number): void {
+    if (main + small <= 0) return;
+    this.uncollected.push({ main, small, atMs: performance.now() });
+    this.gcWatch ??= this.watchCollections();
+    this.gcTimer ??= this.waitAtMost();
+  }
+
+  /** Gives back now whatever waits for a collection (the server is closing). */
+  close(): void {
+    this.giveBack(Number.POSITIVE_INFINITY);
+  }
+
+  private watchCollections(): PerformanceObserver {
+    const watch = new PerformanceObserver((list) => {
+      for (const e of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[])
+        if (FULL_GC.has(e.detail?.kind ?? 0)) this.giveBack(e.startTime);
+    });
+    watch.observe({ entryTypes: ['gc'] });
+    return watch;
+  }
+
+  private waitAtMost(): NodeJS.Timeout | undefined {
+    const first = this.uncollected[0];
+    if (!first) return undefined;
+    const t = setTimeout(
+      () => {
+        this.gcTimer = undefined;
+        this.giveBack(performance.now() - this.collectWaitMs + 1);
+      },
+      Math.max(0, first.atMs + this.collectWaitMs - performance.now()),
+    );
+    t.unref();
+    return t;
+  }
+
+  /** Gives back the bodies that finished before `beforeMs` (a collection that started then freed them). */
+  private giveBack(beforeMs: number): void {
+    let n = 0;
+    while (n < this.uncollected.length && this.uncollected[n]!.atMs < beforeMs) {
+      const u = this.uncollected[n++]!;
+      this.give(u.main, u.small);
+    }
+    if (n === 0) return;
+    this.uncollected.splice(0, n);
+    clearTimeout(this.gcTimer);
+    this.gcTimer = this.waitAtMost();
+    if (this.uncollected.length === 0) {
+      this.gcWatch?.disconnect();
+      this.gcWatch = undefined;
+    }
+  }
+
   /** Runs `fn` holding a parse slot when `bytes` is large (waits for one). */
   async parse<T>(bytes: number, fn: () => Promise<T>): Promise<T> {
     if (bytes <= LARGE_BODY_BYTES) return fn();
@@ -85,6 +173,8 @@ export class BodyBudget {
 export class BodyHold {
   private main = 0;
   private small = 0;
+  /** Bytes of this body that reached memory (chunks read, the inflated body); the rest was only reserved. */
+  private received = 0;
   private released = false;
 
   constructor(private readonly budget: BodyBudget) {}
@@ -105,10 +195,24 @@ export class BodyHold {
     else this.small += n;
   }
 
+  /** `n` bytes of the body are now in memory; the first `covered` of them were reserved already. */
+  take(n: number, covered: number): void {
+    this.add(Math.max(0, n - Math.max(0, covered)));
+    this.received += n;
+  }
+
+  /**
+   * The request is over: what was reserved but never arrived is given back now, what arrived once the
+   * garbage collector has had a chance to free it.
+   */
   release(): void {
     if (this.released) return;
     this.released = true;
-    this.budget.give(this.main, this.small);
+    const inMemory = Math.min(this.received, this.main + this.small);
+    const main = Math.min(this.main, inMemory);
+    const small = Math.min(this.small, inMemory - main);
+    this.budget.give(this.main - main, this.small - small);
+    this.budget.giveWhenCollected(main, small);
     this.main = 0;
     this.small = 0;
   }
@@ -123,9 +227,8 @@ export class BodyHold {
       transform: (chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) => {
         const before = seen;
         seen += chunk.length;
-        const extra = Math.max(0, seen - Math.max(covered, before));
         try {
-          this.add(extra);
+          this.take(chunk.length, covered - before);
         } catch (err) {
           cb(err as Error);
           return;

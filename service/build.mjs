@@ -1,5 +1,8 @@
 // Bundles the service entry (service/main.ts) into one file with esbuild; used by service/Dockerfile and
 // by test/integration/service-bundle.test.ts. The status page's static/ folder is copied beside it. Usage: node service/build.mjs [outdir] (default dist/service).
+// `buildLocal` bundles what `npm start` runs (service/local.ts) the same way, for `npm run hostile -- --bundle`
+// (the gateway's memory without the tsx loader); its SQS emulator stays a file beside it (fauxqs is ESM-only
+// and resolved from node_modules, so the folder must be inside the repository).
 import { execFileSync } from 'node:child_process';
 import { cp, mkdir } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
@@ -35,10 +38,22 @@ function buildStamp() {
 
 /** @param {string} outdir @returns {Promise<string>} the bundle's path */
 export async function buildService(outdir = join(root, 'dist', 'service')) {
+  return bundle(join(root, 'service', 'main.ts'), outdir, 'main.js');
+}
+
+/** @param {string} outdir @returns {Promise<string>} the bundle of `npm start` (service/local.ts) */
+export async function buildLocal(outdir = join(root, 'dist', 'local')) {
+  const out = await bundle(join(root, 'service', 'local.ts'), outdir, 'local.js');
+  await cp(join(root, 'service', 'local', 'sqs-emulator.mjs'), join(outdir, 'sqs-emulator.mjs'));
+  return out;
+}
+
+/** @param {string} entry @param {string} outdir @param {string} name @returns {Promise<string>} */
+async function bundle(entry, outdir, name) {
   await mkdir(outdir, { recursive: true });
-  const outfile = join(outdir, 'main.js');
+  const outfile = join(outdir, name);
   await build({
-    entryPoints: [join(root, 'service', 'main.ts')],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',

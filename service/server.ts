@@ -55,7 +55,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     ? Fastify({ logger, ...options })
     : Fastify({ loggerInstance: logger, ...options })) as unknown as FastifyInstance;
   // The scrape cache refreshes in the background until the server closes.
-  app.addHook('onClose', async () => ctx.cache.close());
+  app.addHook('onClose', async () => {
+    ctx.cache.close();
+    ctx.budget.close();
+  });
 
   // Every body is read as bytes; the push handler decides between text and protobuf (as the Pushgateway).
   app.removeAllContentTypeParsers();

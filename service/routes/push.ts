@@ -65,7 +65,7 @@ export async function readFamilies(ctx: RouteContext, req: FastifyRequest): Prom
       contentEncoding,
       maxBytes: ctx.config.maxBodyBytes,
     });
-    if (contentEncoding) holdOf(req)?.add(body.kind === 'text' ? body.text.length : body.bytes.length);
+    if (contentEncoding) holdOf(req)?.take(body.kind === 'text' ? body.text.length : body.bytes.length, 0);
     const parseLimits = { maxSeries: ctx.limits.maxSeriesPerPush };
     return body.kind === 'text'
       ? ctx.codec.parseTextYielding(body.text, parseLimits)

@@ -5,7 +5,7 @@
  * envelope's limits, domain events against the profile's field definitions. Rules that need context
  * (family consistency across messages, label collisions with the group) stay with the decoder.
  */
-
+import { timeProblem } from '../ingest/map';
 import { layoutProblems } from '../model/buckets';
 import { ENVELOPE_LIMITS, GENERIC_KINDS } from '../model/envelope-constants';
 import type { Problem } from '../model/errors';
@@ -45,12 +45,14 @@ function num(
   else if (v > max) problems.push({ path, message: `must be <= ${max}` });
 }
 
-function checkTime(problems: Problem[], path: string, v: unknown, nowMs: number): void {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    problems.push({ path, message: 'must be an integer number of milliseconds since the Unix epoch' });
-  } else if (v > nowMs + ENVELOPE_LIMITS.maxFutureMs) {
-    problems.push({ path, message: `must not be more than ${ENVELOPE_LIMITS.maxFutureMs} ms in the future` });
-  }
+/**
+ * The decoder's own rule: a time it would refuse is refused here. A time ahead of this clock is not: the
+ * gateway clamps it to the message's SentTimestamp plus ACCRUE_MAX_EVENT_FUTURE_MS and applies the event
+ * (docs/security.md "The producer trust model"), and only the gateway knows its skew and SQS's clock.
+ */
+function checkTime(problems: Problem[], path: string, v: unknown): void {
+  const problem = timeProblem(v, ENVELOPE_LIMITS);
+  if (problem) problems.push({ path, message: problem });
 }
 
 function checkLabels(problems: Problem[], path: string, labels: unknown): void {
@@ -182,11 +184,15 @@ function checkDomain(problems: Problem[], p: string, ev: Record<string, unknown>
   }
 }
 
-/** Every problem of one event (empty when valid). `path` is the event's path prefix, e.g. `events[3]`. */
+/**
+ * Every problem of one event (empty when valid). `path` is the event's path prefix, e.g. `events[3]`.
+ * `_nowMs` is no longer used (a time ahead of the clock is clamped by the gateway, not refused here); it
+ * stays so that existing callers that pass `path` keep working.
+ */
 export function eventProblems(
   event: unknown,
   profile: CompiledProfile,
-  nowMs: number,
+  _nowMs?: number,
   path = 'event',
 ): Problem[] {
   const problems: Problem[] = [];
@@ -194,7 +200,7 @@ export function eventProblems(
   const kind = event.kind;
   if (typeof kind !== 'string')
     return [{ path: `${path}.kind`, message: 'is required and must be a string' }];
-  checkTime(problems, `${path}.time`, event.time, nowMs);
+  checkTime(problems, `${path}.time`, event.time);
   if (GENERIC.has(kind)) checkGeneric(problems, path, event, kind);
   else {
     const k = profile.kinds.get(kind);

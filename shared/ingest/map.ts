@@ -89,7 +89,8 @@ const longerThan = (s: string, max: number): boolean => s.length > max && codePo
 const shorterThan = (s: string, min: number): boolean =>
   s.length < min || (s.length < 2 * min && codePoints(s) < min);
 
-export function timeProblem(t: unknown, ctx: MessageContext): string | undefined {
+/** The one rule for an event's `time` (the decoder's, and the client's: shared/client/validate.ts). */
+export function timeProblem(t: unknown, ctx: Pick<MessageContext, 'maxTimeMs'>): string | undefined {
   if (typeof t !== 'number')
     return t === undefined ? 'is required' : 'must be a number (milliseconds since the Unix epoch)';
   if (!Number.isInteger(t)) return 'must be an integer (milliseconds since the Unix epoch)';

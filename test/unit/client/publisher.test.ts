@@ -121,9 +121,9 @@ describe('invalid events throw ValidationError at the call site and are not acce
       /buckets\[0\]: must be finite/,
     ],
     [
-      'time in the far future',
-      (p) => p.connection({ connected: true, time: NOW + 3_600_000 }),
-      /time: must not be more than/,
+      'time beyond the Date range (as the decoder)',
+      (p) => p.connection({ connected: true, time: 8.64e15 + 1 }),
+      /time: must be <= 8640000000000000 \(end of the Date range\)/,
     ],
     ['fractional time', (p) => p.connection({ connected: true, time: 1.5 }), /time: must be an integer/],
     [
@@ -196,6 +196,28 @@ describe('valid but awkward input round-trips through the real decoder', () => {
     expect(d.acceptedCount).toBe(p.stats().eventsAccepted);
     expect(JSON.parse(bodies[0]!)).toMatchObject({ v: 1, group: GROUP });
   });
+});
+
+describe('event times ahead of the clock: the client and the gateway agree', () => {
+  it.each([
+    ['1 h ahead', 3_600_000, NOW + 300_000, 1],
+    ['just inside the skew', 300_000, NOW + 300_000, undefined],
+    ['a year ahead (gauge set)', 365 * 86_400_000, NOW + 300_000, 1],
+  ])(
+    '%s: accepted here, clamped to SentTimestamp + skew by the decoder',
+    async (_n, ahead, applied, clamped) => {
+      const { p, bodies } = publisher();
+      expect(p.publish({ kind: 'gauge', op: 'set', name: 'ahead_g', value: 1, time: NOW + ahead })).toBe(
+        true,
+      );
+      await p.close();
+      const d = decodeMessage(bodies[0]!, 'fallback', ARIA_PROFILE, { nowMs: NOW, maxFutureMs: 300_000 });
+      expect(d.rejected).toEqual([]);
+      expect(d.acceptedCount).toBe(1);
+      expect(d.clamped).toBe(clamped);
+      expect(JSON.stringify(d)).toContain(String(applied));
+    },
+  );
 });
 
 describe('packing', () => {
