@@ -382,15 +382,19 @@ async function run(port: number, pid: number, dir: string): Promise<void> {
     `${p99(health).toFixed(1)} ms`,
     p99(health) < P99_LIMIT_MS,
   );
+  // A probe that got no answer within its 5 s timeout is a latency figure (status -1); any answer but 200
+  // is a refusal of a good push.
+  const refused = pushFailures.filter((s) => s !== -1);
+  const timedOut = pushFailures.length - refused.length;
   row(
-    'normal 10-series pushes during the attack: all answered 200',
-    `${pushes.length - pushFailures.length}/${pushes.length}${pushFailures.length ? `; ${tally(pushFailures)}` : ''}`,
-    pushFailures.length === 0,
+    'normal 10-series pushes during the attack: none refused',
+    `${pushes.length - pushFailures.length}/${pushes.length} 200${refused.length ? `; ${tally(refused)}` : ''}`,
+    refused.length === 0,
   );
   timedRow(
-    `normal 10-series push p99 (${pushes.length})`,
+    `normal 10-series push p99 (${pushes.length}; no answer in 5 s: ${timedOut})`,
     `${p99(pushes).toFixed(1)} ms`,
-    p99(pushes) < P99_LIMIT_MS,
+    p99(pushes) < P99_LIMIT_MS && timedOut === 0,
   );
   timedRow(
     'gateway RSS, max (start)',
