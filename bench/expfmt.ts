@@ -3,7 +3,10 @@
  * trading labels symbol/action/status/regime), beside baselines measured in the same run:
  * - render: metricFamiliesToText / renderSnapshot vs prom-client 15 `await registry.metrics()` on the same
  *   series (target: ≥ 2x prom-client's throughput);
- * - parse: parseText of that text vs JSON.parse of the same families as JSON (target: ≤ 3x JSON.parse time).
+ * - parse: parseText of that text vs JSON.parse of the same families as JSON (target: ≤ 3x JSON.parse time);
+ * - protobuf scrape (what Prometheus with native histograms asks for): the snapshot encoded as delimited
+ *   protobuf, cold, warm and after one family changed, each beside the text render of the same case in the
+ *   same run (ratio protobuf / text), and the Go-client writer beside metricFamiliesToText.
  *
  * Run: `npx tsx bench/expfmt.ts [--quick]`. `run()` is exported for bench/run.ts.
  */
@@ -12,7 +15,11 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { metricFamiliesToOpenMetrics } from '../shared/expfmt/openmetrics-create';
 import { metricFamiliesToProtobufDelimited } from '../shared/expfmt/protobuf-create';
 import { parseProtobufDelimited } from '../shared/expfmt/protobuf-parse';
-import { RenderCache, renderSnapshotWithStats } from '../shared/expfmt/snapshot-render';
+import {
+  RenderCache,
+  renderSnapshotProtobuf,
+  renderSnapshotWithStats,
+} from '../shared/expfmt/snapshot-render';
 import { metricFamiliesToText } from '../shared/expfmt/text-create';
 import { parseText } from '../shared/expfmt/text-parse';
 import type { HistogramFamily, MetricFamily, ScalarFamily } from '../shared/model/types';
@@ -121,6 +128,8 @@ async function time(iterations: number, fn: () => unknown, label?: string): Prom
   return cpu[Math.floor(cpu.length / 2)]!;
 }
 
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+
 export async function run(opts: { quick: boolean }): Promise<Record<string, unknown>> {
   const symbols = 100; // 100 × 4 × 5 × 5 = 10k label sets per family, 10 families = 100k series
   const it = opts.quick ? 3 : 9;
@@ -206,6 +215,25 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
     () => renderSnapshotWithStats(withOneFamilyChanged(), 'text', { cache }),
     'snapshotOneFamilyChangedRenderOnly',
   );
+  // Protobuf: the same cases, bytes as the service holds them (Buffer.concat of the pieces).
+  r.protobufRenderMs = await time(it, () => metricFamiliesToProtobufDelimited(ds.families), 'protobufRender');
+  r.snapshotProtobufColdMs = await time(
+    it,
+    () => Buffer.concat(renderSnapshotProtobuf(snapshot).parts),
+    'snapshotProtobufCold',
+  );
+  const pbCache = new RenderCache();
+  renderSnapshotProtobuf(snapshot, { cache: pbCache });
+  r.snapshotProtobufWarmMs = await time(
+    it,
+    () => Buffer.concat(renderSnapshotProtobuf(snapshot, { cache: pbCache }).parts),
+    'snapshotProtobufWarm',
+  );
+  r.snapshotProtobufOneFamilyChangedMs = await time(
+    it,
+    () => Buffer.concat(renderSnapshotProtobuf(withOneFamilyChanged(), { cache: pbCache }).parts),
+    'snapshotProtobufOneFamilyChanged',
+  );
   r.jsonStringifyMs = await time(it, () => JSON.stringify(ds.families), 'jsonStringify');
   r.jsonParseMs = await time(it, () => JSON.parse(json), 'jsonParse');
   r.textParseMs = await time(it, () => parseText(text), 'textParse');
@@ -223,6 +251,12 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
     renderSpeedupVsPromClient: Math.round((r.promClientRenderMs! / r.textRenderMs!) * 100) / 100,
     snapshotColdSpeedupVsPromClient: Math.round((r.promClientRenderMs! / r.snapshotColdMs!) * 100) / 100,
     parseTimeVsJsonParse: Math.round((r.textParseMs! / r.jsonParseMs!) * 100) / 100,
+    protobufVsText: {
+      writer: ratio(r.protobufRenderMs!, r.textRenderMs!),
+      snapshotCold: ratio(r.snapshotProtobufColdMs!, r.snapshotColdMs!),
+      snapshotWarm: ratio(r.snapshotProtobufWarmMs!, r.snapshotWarmMs!),
+      snapshotOneFamilyChanged: ratio(r.snapshotProtobufOneFamilyChangedMs!, r.snapshotOneFamilyChangedMs!),
+    },
     wallMs,
     seriesPerSecond: Object.fromEntries(Object.entries(r).map(([k, v]) => [k.replace(/Ms$/, ''), perSec(v)])),
   };
@@ -245,6 +279,10 @@ function printTable(res: Record<string, unknown>): void {
     `render: renderSnapshot (cold, 10 groups) is ${res.snapshotColdSpeedupVsPromClient}x prom-client`,
   );
   console.log(`parse: parseText takes ${res.parseTimeVsJsonParse}x JSON.parse's time (target <= 3)`);
+  const pb = res.protobufVsText as Record<string, number>;
+  console.log(
+    `protobuf scrape vs text (same run): snapshot cold ${pb.snapshotCold}x, warm ${pb.snapshotWarm}x, one family changed ${pb.snapshotOneFamilyChanged}x; writer ${pb.writer}x`,
+  );
 }
 
 if (process.argv[1] && /bench[\\/]expfmt\.ts$/.test(process.argv[1])) {

@@ -26,9 +26,9 @@
  */
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -206,6 +206,23 @@ function scrape(base: string): Promise<{ status: number; text: string; ms: numbe
   });
 }
 
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux; NaN elsewhere): the service's
+ * CPU per refresh is the figure that holds on a shared machine, where wall-clock latencies stretch with the
+ * other processes' load.
+ */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const load1 = () => Math.round(loadavg()[0]! * 10) / 10;
+
 function own(text: string, name: string, labels = ''): number {
   const esc = `${name}${labels}`.replace(/[{}]/g, '\\$&');
   const m = new RegExp(`^${esc} (\\S+)$`, 'm').exec(text);
@@ -258,6 +275,11 @@ export interface SizeResult {
   groupsRereadPerRefresh: number;
   readUnitsPerSec: number;
   usdPerReplicaDay: number;
+  /** The service's CPU (user + system) over the window, per second and per refresh. */
+  serviceCpuMsPerSec: number;
+  serviceCpuMsPerRefresh: number;
+  /** The machine's 1-minute load average at the window's start and end (2 cores here). */
+  loadAverage: readonly [number, number];
 }
 
 async function measureSize(
@@ -311,6 +333,8 @@ async function measureSize(
     counts[0] = 1;
     await sleep(3000);
     const before = sample((await scrape(svc.base)).text);
+    const loadStart = load1();
+    const cpu0 = cpuMs(svc.child.pid);
     const t0 = performance.now();
     const end = t0 + o.seconds * 1000;
     const pending: { g: number; value: number; ackMs: number }[] = [];
@@ -362,6 +386,8 @@ async function measureSize(
     })();
     await Promise.all([writes, scrapes]);
     const windowSeconds = (performance.now() - t0) / 1000;
+    const serviceCpu = cpuMs(svc.child.pid) - cpu0;
+    const loadEnd = load1();
     const after = sample((await scrape(svc.base)).text);
     const refreshes = after.incremental - before.incremental;
     const units = after.units - before.units;
@@ -400,6 +426,9 @@ async function measureSize(
           loadPrices(),
         ),
       ),
+      serviceCpuMsPerSec: r1(serviceCpu / windowSeconds),
+      serviceCpuMsPerRefresh: r1(serviceCpu / Math.max(1, refreshes)),
+      loadAverage: [loadStart, loadEnd],
     };
   } finally {
     await svc?.stop();

@@ -212,6 +212,25 @@ export function expfmtRows(r: unknown): Row[] {
     },
     {
       part: 'expfmt',
+      figure: 'protobuf scrape render from a snapshot, cold, 100k series',
+      value: num(r, 'seriesPerSecond.snapshotProtobufCold'),
+      unit: 'series/s',
+      baseline: { name: 'text, same snapshot', value: num(r, 'seriesPerSecond.snapshotCold') },
+      ratio: ratioOf(num(r, 'seriesPerSecond.snapshotProtobufCold'), num(r, 'seriesPerSecond.snapshotCold')),
+    },
+    {
+      part: 'expfmt',
+      figure: 'protobuf scrape render, one family changed, 100k series',
+      value: num(r, 'seriesPerSecond.snapshotProtobufOneFamilyChanged'),
+      unit: 'series/s',
+      baseline: { name: 'text, same case', value: num(r, 'seriesPerSecond.snapshotOneFamilyChanged') },
+      ratio: ratioOf(
+        num(r, 'seriesPerSecond.snapshotProtobufOneFamilyChanged'),
+        num(r, 'seriesPerSecond.snapshotOneFamilyChanged'),
+      ),
+    },
+    {
+      part: 'expfmt',
       figure: 'parse text format, 100k series',
       value: parse,
       unit: 'series/s',
@@ -375,6 +394,13 @@ export function readpathRows(r: unknown): Row[] {
       target: 'flat in table size',
     });
   }
+  const load = arr(top, 'loadAverage') as number[];
+  rows.push({
+    part: 'readpath',
+    figure: `service CPU per refresh at ${at} series (load average ${load.join(' -> ')})`,
+    value: num(top, 'serviceCpuMsPerRefresh'),
+    unit: 'ms',
+  });
   rows.push({
     part: 'readpath',
     figure: `read cost per replica and day at ${at} series`,

@@ -136,13 +136,23 @@ describe('mappings read what the parts report', () => {
   });
 
   it('expfmt, bundle, store and cost figures', () => {
-    expect(
-      expfmtRows({
-        seriesPerSecond: { textRender: 3e6, promClientRender: 1e6, textParse: 1e6, jsonParse: 2e6 },
-        renderSpeedupVsPromClient: 3,
-        parseTimeVsJsonParse: 2,
-      }).map((r) => r.met),
-    ).toEqual([true, undefined, true]);
+    const e = expfmtRows({
+      seriesPerSecond: {
+        textRender: 3e6,
+        promClientRender: 1e6,
+        textParse: 1e6,
+        jsonParse: 2e6,
+        snapshotCold: 1e6,
+        snapshotProtobufCold: 5e5,
+        snapshotOneFamilyChanged: 2e6,
+        snapshotProtobufOneFamilyChanged: 4e6,
+      },
+      renderSpeedupVsPromClient: 3,
+      parseTimeVsJsonParse: 2,
+    });
+    expect(e.map((r) => r.met)).toEqual([true, undefined, undefined, undefined, true]);
+    // Protobuf scrape beside text, measured in the same run.
+    expect(e.filter((r) => r.figure.startsWith('protobuf')).map((r) => r.ratio)).toEqual([0.5, 2]);
     const b = bundleRows({
       'as-deployed': { bundleBytes: 200 * 1024, totalMsMedian: 160 },
       'sdk-bundled': { bundleBytes: 800 * 1024 },
