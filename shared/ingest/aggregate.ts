@@ -9,8 +9,9 @@
  */
 import { gaugeSetWins } from '../model/gauge';
 import { KEY_SEP } from '../model/identity';
+import { type NativeLayout, NativeObserver } from '../model/native';
 import type { Labels } from '../model/types';
-import type { MetricOp } from '../store/types';
+import type { HistogramObserve, MetricOp } from '../store/types';
 
 /** A family as this message uses it: from the profile, or defined by the first generic event naming it. */
 export interface FamilyInfo {
@@ -23,6 +24,8 @@ export interface FamilyInfo {
   /** Label names sorted (the family's shape). */
   readonly sortedLabelNames: readonly string[];
   readonly bounds: readonly number[];
+  /** Histograms a profile declares native: their exponential layout (the observations go to both). */
+  readonly native?: NativeLayout | undefined;
 }
 
 /** Accumulated state of one series; one class for every type so the hot path stays monomorphic. */
@@ -36,9 +39,11 @@ export class SeriesAcc {
   readonly counts: number[] | undefined;
   sum = 0;
   count = 0;
-  constructor(labelValues: readonly string[], buckets: number) {
+  readonly native: NativeObserver | undefined;
+  constructor(labelValues: readonly string[], info: FamilyInfo) {
     this.labelValues = labelValues;
-    this.counts = buckets > 0 ? new Array<number>(buckets + 1).fill(0) : undefined;
+    this.counts = info.type === 'histogram' ? new Array<number>(info.bounds.length + 1).fill(0) : undefined;
+    this.native = info.native === undefined ? undefined : new NativeObserver(info.native);
   }
 }
 
@@ -86,7 +91,7 @@ export class Aggregator {
     const key = keyOfValues(labelValues);
     let acc = map.get(key);
     if (acc === undefined) {
-      acc = new SeriesAcc(labelValues.slice(), info.bounds.length);
+      acc = new SeriesAcc(labelValues.slice(), info);
       map.set(key, acc);
       fam.list.push(acc);
     }
@@ -101,7 +106,7 @@ export class Aggregator {
   newSeries(slot: number, info: FamilyInfo, labelValues: readonly string[]): SeriesAcc {
     const fam = this.family(slot, info);
     if (fam.map !== null) return this.series(slot, info, labelValues);
-    const acc = new SeriesAcc(labelValues, info.bounds.length);
+    const acc = new SeriesAcc(labelValues, info);
     fam.list.push(acc);
     return acc;
   }
@@ -119,7 +124,7 @@ export class Aggregator {
         // when empty rather than set to undefined (marshallers such as DynamoDB's refuse undefined).
         if (info.type === 'histogram') {
           const counts = acc.counts!;
-          out.push(
+          const op: HistogramObserve =
             help === ''
               ? { kind: 'histogram_observe', name, labels, bounds, counts, sum: acc.sum, count: acc.count }
               : {
@@ -131,8 +136,8 @@ export class Aggregator {
                   counts,
                   sum: acc.sum,
                   count: acc.count,
-                },
-          );
+                };
+          out.push(acc.native === undefined ? op : { ...op, native: acc.native.histogram() });
         } else if (info.type === 'counter') {
           out.push(
             help === ''
@@ -169,7 +174,10 @@ function toLabels(names: readonly string[], values: readonly string[]): Labels {
   return labels;
 }
 
-/** Adds one observation: non-cumulative bucket of the first bound >= v (Prometheus `le`), sum, count. */
+/**
+ * Adds one observation: non-cumulative bucket of the first bound >= v (Prometheus `le`), sum, count, and
+ * the exponential bucket when the family is native.
+ */
 export function observe(acc: SeriesAcc, bounds: readonly number[], v: number): void {
   const n = bounds.length;
   let b = 0;
@@ -177,6 +185,7 @@ export function observe(acc: SeriesAcc, bounds: readonly number[], v: number): v
   acc.counts![b]!++;
   acc.sum += v;
   acc.count++;
+  acc.native?.observe(v);
 }
 
 /** Last writer wins by event time; on equal times the larger value wins (shared/model/gauge.ts). */

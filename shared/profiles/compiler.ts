@@ -11,6 +11,7 @@ import { ENVELOPE_LIMITS, GENERIC_KINDS } from '../model/envelope-constants';
 import type { Problem } from '../model/errors';
 import { reservedNameProblem, reservedSuffixes } from '../model/exposed-names';
 import { labelNameProblem, metricNameProblem } from '../model/names';
+import { isStandardSchema, MAX_SCHEMA, MIN_SCHEMA } from '../model/native';
 import { DEFAULT_LIMITS } from '../store/types';
 import { ProfileError } from './errors';
 import {
@@ -111,9 +112,12 @@ export function compileWith(input: unknown, source: string, shape: ShapeCheck): 
       });
     }
     let bounds: number[] = [];
+    const native = md.type === 'histogram' ? nativeLayout(md.native, `${path}.native`, problems) : undefined;
     if (md.type === 'histogram') {
-      if (!md.buckets) problems.push({ path: `${path}.buckets`, message: 'is required for a histogram' });
-      else {
+      if (!md.buckets) {
+        if (!md.native)
+          problems.push({ path: `${path}.buckets`, message: 'is required for a histogram (or native)' });
+      } else {
         bounds = md.buckets;
         for (const b of layoutProblems(bounds))
           problems.push({ path: `${path}.buckets[${b.index}]`, message: b.message });
@@ -123,11 +127,18 @@ export function compileWith(input: unknown, source: string, shape: ShapeCheck): 
             message: `must have at most ${ENVELOPE_LIMITS.maxBuckets} bounds`,
           });
       }
-    } else if (md.buckets)
-      problems.push({
-        path: `${path}.buckets`,
-        message: `only histograms have buckets, this is a ${md.type}`,
-      });
+    } else {
+      if (md.buckets)
+        problems.push({
+          path: `${path}.buckets`,
+          message: `only histograms have buckets, this is a ${md.type}`,
+        });
+      if (md.native)
+        problems.push({
+          path: `${path}.native`,
+          message: `only histograms have native buckets, this is a ${md.type}`,
+        });
+    }
     const cm: CompiledMetric = {
       id: metrics.length,
       name,
@@ -136,6 +147,7 @@ export function compileWith(input: unknown, source: string, shape: ShapeCheck): 
       labelNames: labels,
       sortedLabelNames: [...labels].sort(),
       bounds,
+      native,
       exclusive: false,
     };
     metrics.push(cm);
@@ -432,4 +444,35 @@ function compileEmit(
     combos,
     direct: false,
   };
+}
+
+/**
+ * The native layout of a histogram: `schema` a standard exponential schema (-4..8; custom buckets, -53, are
+ * not for profiles), `zeroThreshold` finite and >= 0 (default 0: only exact zeros go to the zero bucket).
+ */
+function nativeLayout(
+  v: unknown,
+  path: string,
+  problems: Problem[],
+): { schema: number; zeroThreshold: number } | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    problems.push({ path, message: 'must be an object {schema, zeroThreshold}' });
+    return undefined;
+  }
+  const before = problems.length;
+  for (const k of Object.keys(v))
+    if (k !== 'schema' && k !== 'zeroThreshold')
+      problems.push({ path: `${path}.${k}`, message: 'unknown field (native has schema and zeroThreshold)' });
+  const schema = Object.hasOwn(v, 'schema') ? (v as { schema: unknown }).schema : undefined;
+  if (!isStandardSchema(schema as number))
+    problems.push({
+      path: `${path}.schema`,
+      message: `must be an integer in ${MIN_SCHEMA}..${MAX_SCHEMA} (standard exponential schemas)`,
+    });
+  const zt = Object.hasOwn(v, 'zeroThreshold') ? (v as { zeroThreshold: unknown }).zeroThreshold : 0;
+  if (typeof zt !== 'number' || !Number.isFinite(zt) || zt < 0)
+    problems.push({ path: `${path}.zeroThreshold`, message: 'must be a finite number >= 0' });
+  if (problems.length > before) return undefined;
+  return { schema: schema as number, zeroThreshold: zt as number };
 }

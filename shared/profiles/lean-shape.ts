@@ -97,6 +97,7 @@ const METRIC: Spec = {
   help: ['nonEmptyString', true],
   labels: ['array', false],
   buckets: ['array', false, 1],
+  native: ['record', false],
 };
 const EVENT: Spec = { description: ['string', false], fields: ['record', true], emit: ['array', true] };
 const COMMON: Spec = { type: ['string', true], optional: ['boolean', false], description: ['string', false] };

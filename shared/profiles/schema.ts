@@ -52,6 +52,15 @@ export const MetricDefinition = Type.Object(
     help: Type.String({ minLength: 1 }),
     labels: Type.Optional(Type.Array(Type.String())),
     buckets: Type.Optional(Type.Array(Type.Number(), { minItems: 1 })),
+    native: Type.Optional(
+      Type.Object(
+        {
+          schema: Type.Integer({ minimum: -4, maximum: 8 }),
+          zeroThreshold: Type.Optional(Type.Number({ minimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

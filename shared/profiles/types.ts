@@ -30,7 +30,10 @@ export interface MetricDefinition {
   type: 'counter' | 'gauge' | 'histogram';
   help: string;
   labels?: string[];
+  /** Classic bucket bounds. A histogram has `buckets`, `native`, or both. */
   buckets?: number[];
+  /** Native (exponential) buckets too: the standard schema -4..8 and the zero threshold (default 0). */
+  native?: { schema: number; zeroThreshold?: number };
 }
 
 export interface EmitDefinition {
@@ -92,8 +95,10 @@ export interface CompiledMetric {
   readonly labelNames: readonly string[];
   /** Label names sorted (the family's shape). */
   readonly sortedLabelNames: readonly string[];
-  /** Histogram bounds (finite, strictly ascending); empty for other types. */
+  /** Histogram bounds (finite, strictly ascending); empty for other types and native-only histograms. */
   readonly bounds: readonly number[];
+  /** The native layout of a histogram declared `native`; undefined otherwise. */
+  readonly native: { readonly schema: number; readonly zeroThreshold: number } | undefined;
   /** Exactly one emit of the profile feeds this metric (the decoder can skip its canonical index). */
   exclusive: boolean;
 }
