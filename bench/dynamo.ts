@@ -18,16 +18,17 @@
  * Write requests are counted by an SDK middleware on the client (every TransactWriteItems, UpdateItem,
  * PutItem, DeleteItem, BatchWriteItem sent, retries included). WCU: what DynamoDB reports with
  * ReturnConsumedCapacity TOTAL; DynamoDB Local reports 0 for transactions, so the figure computed per
- * DynamoDB's pricing rules (a transactional write costs 2 WCU per item per started KB) is given as well,
- * from the sizes of the items in the requests. A warm-up batch (schema creation, first series) runs
- * before the measurement.
+ * DynamoDB's pricing rules is given as well: per item written, 2 WCU in a transaction (1 outside) per started
+ * KB of the larger of the item before and after the write, with item sizes measured by reading every
+ * touched item back after each write (a client of its own, not counted). A warm-up batch (schema
+ * creation, first series) runs before the measurement.
  *
  *   npx tsx bench/dynamo.ts            # full run, starts DynamoDB Local itself
  *   npx tsx bench/dynamo.ts --quick    # a few seconds
  *   npx tsx bench/dynamo.ts --endpoint http://127.0.0.1:8000   # an existing endpoint (LocalStack, DynamoDB Local)
  */
 
-import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, BatchGetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTables, DynamoStore, deleteTables } from '../shared/store/dynamodb';
 import type { ApplyRequest } from '../shared/store/types';
 import { dynamoEndpoint } from './dynamo-local';
@@ -66,49 +67,128 @@ function itemBytes(values: Record<string, AttributeValue> | undefined): number {
   return Object.entries(values).reduce((n, [k, v]) => n + Buffer.byteLength(k) + attrSize(v), 0);
 }
 
-/** Transactional writes: 2 WCU per item per started KB; the size of an update is estimated from its key and values. */
-function computedWcu(command: string, input: Record<string, unknown>): number {
-  const kb = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
-  if (command === 'TransactWriteItemsCommand') {
-    const items = (input.TransactItems ?? []) as Record<
-      string,
-      {
-        Item?: Record<string, AttributeValue>;
-        Key?: Record<string, AttributeValue>;
-        ExpressionAttributeValues?: Record<string, AttributeValue>;
-      }
-    >[];
-    let wcu = 0;
-    for (const it of items) {
-      const op = Object.values(it)[0];
-      if (!op) continue;
-      // Updates of series items: the item holds labels and values, about key + values + 100 bytes of names.
-      const bytes =
-        itemBytes(op.Item) +
-        itemBytes(op.Key) +
-        itemBytes(op.ExpressionAttributeValues) +
-        (op.Item ? 0 : 100);
-      wcu += 2 * kb(bytes);
-    }
-    return wcu;
-  }
-  if (command === 'BatchWriteItemCommand') {
-    const req = input.RequestItems as Record<string, unknown[]>;
-    return Object.values(req).reduce((n, l) => n + l.length, 0);
-  }
-  return 1;
+const kb = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
+
+/** One item a write request touched: table, key, and whether the request writes it transactionally. */
+interface Touched {
+  table: string;
+  key: Record<string, AttributeValue>;
+  /** Size to use when the item is gone afterwards and was never seen (a Put's own item, else 0). */
+  put?: Record<string, AttributeValue>;
+  factor: number;
 }
 
-function instrument(client: DynamoDBClient, c: Counter): void {
+function touched(command: string, input: Record<string, unknown>): Touched[] {
+  type Op = {
+    TableName?: string;
+    Item?: Record<string, AttributeValue>;
+    Key?: Record<string, AttributeValue>;
+  };
+  const keyOf = (table: string, op: Op): Record<string, AttributeValue> =>
+    op.Key ?? (table.includes('ledger') ? { id: op.Item!.id! } : { pk: op.Item!.pk!, sk: op.Item!.sk! });
+  if (command === 'TransactWriteItemsCommand') {
+    const out: Touched[] = [];
+    for (const it of (input.TransactItems ?? []) as Record<string, Op>[]) {
+      const op = Object.values(it)[0];
+      if (!op?.TableName) continue;
+      out.push({
+        table: op.TableName,
+        key: keyOf(op.TableName, op),
+        ...(op.Item ? { put: op.Item } : {}),
+        factor: 2,
+      });
+    }
+    return out;
+  }
+  if (command === 'BatchWriteItemCommand') {
+    const out: Touched[] = [];
+    for (const [table, reqs] of Object.entries(
+      input.RequestItems as Record<string, { PutRequest?: Op; DeleteRequest?: Op }[]>,
+    ))
+      for (const r of reqs) {
+        const op = r.PutRequest ?? r.DeleteRequest;
+        if (op)
+          out.push({
+            table,
+            key: keyOf(table, { ...op, TableName: table }),
+            ...(r.PutRequest?.Item ? { put: r.PutRequest.Item } : {}),
+            factor: 1,
+          });
+      }
+    return out;
+  }
+  const op = input as Op;
+  return op.TableName
+    ? [{ table: op.TableName, key: keyOf(op.TableName, op), ...(op.Item ? { put: op.Item } : {}), factor: 1 }]
+    : [];
+}
+
+/**
+ * Write units per DynamoDB's billing rule: per item written, 1 WCU (2 in a transaction) per started KB of
+ * the larger of the item before and after the write. Sizes are measured: after each write the bench reads
+ * the items it touched (with a client of its own, not counted) and remembers their size for the next write.
+ */
+class ItemSizer {
+  private readonly sizes = new Map<string, number>();
+  constructor(private readonly client: DynamoDBClient) {}
+
+  async wcu(items: Touched[]): Promise<number> {
+    const after = await this.read(items);
+    let wcu = 0;
+    items.forEach((t, i) => {
+      const k = `${t.table}|${JSON.stringify(t.key)}`;
+      const before = this.sizes.get(k) ?? 0;
+      const now = after[i] ?? 0;
+      wcu += t.factor * kb(Math.max(before, now, t.put ? itemBytes(t.put) : 0));
+      this.sizes.set(k, now);
+    });
+    return wcu;
+  }
+
+  private async read(items: Touched[]): Promise<(number | undefined)[]> {
+    const out: (number | undefined)[] = new Array(items.length);
+    for (let i = 0; i < items.length; i += 100) {
+      const chunk = items.slice(i, i + 100);
+      const byTable = new Map<string, Record<string, AttributeValue>[]>();
+      for (const t of chunk) {
+        const keys = byTable.get(t.table) ?? [];
+        if (!keys.some((k) => JSON.stringify(k) === JSON.stringify(t.key))) keys.push(t.key);
+        byTable.set(t.table, keys);
+      }
+      let request: Record<string, { Keys: Record<string, AttributeValue>[]; ConsistentRead: boolean }> = {};
+      for (const [table, Keys] of byTable) request[table] = { Keys, ConsistentRead: true };
+      const found = new Map<string, number>();
+      while (Object.keys(request).length > 0) {
+        const res = await this.client.send(new BatchGetItemCommand({ RequestItems: request }));
+        for (const [table, rows] of Object.entries(res.Responses ?? {}))
+          for (const row of rows) {
+            const key = table.includes('ledger') ? { id: row.id! } : { pk: row.pk!, sk: row.sk! };
+            found.set(`${table}|${JSON.stringify(key)}`, itemBytes(row));
+          }
+        request = (res.UnprocessedKeys ?? {}) as typeof request;
+      }
+      chunk.forEach((t, j) => {
+        out[i + j] = found.get(`${t.table}|${JSON.stringify(t.key)}`);
+      });
+    }
+    return out;
+  }
+}
+
+function instrument(client: DynamoDBClient, c: Counter, sizer: ItemSizer): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const command = String((context as { commandName?: string }).commandName ?? '');
       const write = WRITE_COMMANDS.has(command);
-      if (write) {
-        c.writeRequests++;
-        c.computedWcu += computedWcu(command, args.input as Record<string, unknown>);
-      } else c.readRequests++;
-      const out = await next(args);
+      if (write) c.writeRequests++;
+      else c.readRequests++;
+      // Cancelled transactions are counted too (DynamoDB bills the capacity a failed transaction consumed).
+      const out = await next(args).finally(async () => {
+        if (!write) return;
+        // Read first, then add: `c.computedWcu += await …` would lose concurrent stores' additions.
+        const wcu = await sizer.wcu(touched(command, args.input as Record<string, unknown>));
+        c.computedWcu += wcu;
+      });
       const consumed = (out.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
       if (write && consumed) {
         for (const x of Array.isArray(consumed) ? consumed : [consumed])
@@ -172,10 +252,11 @@ async function scenario(
   const admin = newClient(endpoint);
   await createTables(admin, tables);
   const counter: Counter = { writeRequests: 0, readRequests: 0, reportedWcu: 0, computedWcu: 0 };
+  const sizer = new ItemSizer(admin);
   const stores: DynamoStore[] = [];
   for (let i = 0; i < o.concurrency; i++) {
     const client = newClient(endpoint);
-    instrument(client, counter);
+    instrument(client, counter, sizer);
     stores.push(
       await DynamoStore.open({
         client,

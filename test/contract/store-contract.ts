@@ -260,9 +260,11 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
       c('a request that failed part-way is applied exactly once when retried', async () => {
         if (!opts.injectApplyFault) return;
         const s = await newStore();
-        // Large enough to be split by stores that commit in parts (DynamoDB: 100 actions per transaction).
+        // Large enough to be split by stores that commit in parts (DynamoDB: 100 actions per transaction,
+        // and labels over 256 bytes keep each series in its own item, so the parts can't share one).
+        const labels = (i: number) => ({ n: String(i), ref: 'r'.repeat(300) });
         const ops: MetricOp[] = [];
-        for (let i = 0; i < 250; i++) ops.push(inc('aria_orders_total', { n: String(i) }, i + 1));
+        for (let i = 0; i < 250; i++) ops.push(inc('aria_orders_total', labels(i), i + 1));
         const big = req('big', G, ops);
         const small = req('small', G, [inc('aria_fills_total', {}, 7)]);
         opts.injectApplyFault(s, 'big');
@@ -277,9 +279,34 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         expect(statuses(await s.apply([big]))).toEqual(['big:duplicate']);
         const snap = await s.snapshot();
         for (let i = 0; i < 250; i++)
-          expect(seriesValue(snap, G, 'aria_orders_total', { n: String(i) })).toBe(i + 1);
+          expect(seriesValue(snap, G, 'aria_orders_total', labels(i))).toBe(i + 1);
         expect(seriesValue(snap, G, 'aria_fills_total')).toBe(7);
       });
+
+      c(
+        'a multi-part request whose transaction failed is applied exactly once when retried (short labels)',
+        async () => {
+          if (!opts.injectApplyFault) return;
+          const s = await newStore();
+          // On DynamoDB these series share a few pack items, so the parts may share one transaction: the
+          // whole request (and what shared its transaction) fails, and the retry applies it exactly once.
+          const ops: MetricOp[] = [];
+          for (let i = 0; i < 250; i++) ops.push(inc('aria_orders_total', { n: String(i) }, i + 1));
+          const big = req('big', G, ops);
+          const small = req('small', G, [inc('aria_fills_total', {}, 7)]);
+          opts.injectApplyFault(s, 'big');
+          const first = await s.apply([small, big]);
+          expect(first[1]!.status).toBe('failed');
+          const second = await s.apply([big, small]);
+          expect(second[0]!.status).toBe('applied');
+          expect(statuses(await s.apply([big, small]))).toEqual(['big:duplicate', 'small:duplicate']);
+          const snap = await s.snapshot();
+          for (let i = 0; i < 250; i++)
+            expect(seriesValue(snap, G, 'aria_orders_total', { n: String(i) })).toBe(i + 1);
+          expect(seriesValue(snap, G, 'aria_fills_total')).toBe(7);
+          expect(seriesCount(snap)).toBe(251);
+        },
+      );
 
       c('8 concurrent writers on one hot series keep exact totals', async () => {
         const s = await newStore();

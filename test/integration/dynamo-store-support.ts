@@ -3,7 +3,7 @@
  * in ACCRUE_TEST_DYNAMODB_ENDPOINT), and fault injection through an SDK middleware (real protocol, the
  * fault replaces the response of chosen commands).
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { labelsKey } from '../../shared/model/identity';
 import {
   createTables,
@@ -124,4 +124,66 @@ export function valueIn(
   if (!f || f.type === 'histogram' || f.type === 'summary') return undefined;
   const k = labelsKey(labels);
   return f.series.find((x) => labelsKey(x.labels) === k)?.value;
+}
+
+/** The counters the store keeps (group meta `n`, family schema `n`, store total) against the items stored. */
+export async function countersAgainstItems(x: { tables: { seriesTable: string } }) {
+  const c = testDynamoClient();
+  try {
+    const items: Record<string, { S?: string; N?: string; M?: unknown }>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await c.send(
+        new ScanCommand({
+          TableName: x.tables.seriesTable,
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start as never } : {}),
+        }),
+      );
+      items.push(...((out.Items ?? []) as never[]));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    const seriesPerGroup: Record<string, number> = {};
+    const seriesPerFamily: Record<string, number> = {};
+    const metaN: Record<string, number> = {};
+    const familyN: Record<string, number> = {};
+    let total = 0;
+    let packed = 0;
+    let totalN = 0;
+    for (const it of items) {
+      const pk = it.pk!.S!;
+      const sk = it.sk!.S!;
+      if (pk.startsWith('g#') && sk.startsWith('s#')) {
+        seriesPerGroup[pk] = (seriesPerGroup[pk] ?? 0) + 1;
+        seriesPerFamily[it.f!.S!] = (seriesPerFamily[it.f!.S!] ?? 0) + 1;
+        total++;
+      } else if (pk.startsWith('g#') && sk.startsWith('v#')) {
+        // A series pack: one map attribute per series (named by its 22-character label digest), count `k`.
+        const k = Object.entries(it).filter(([name, v]) => name.length === 22 && v.M !== undefined).length;
+        expect(Number(it.k?.N ?? 0)).toBe(k);
+        seriesPerGroup[pk] = (seriesPerGroup[pk] ?? 0) + k;
+        seriesPerFamily[it.f!.S!] = (seriesPerFamily[it.f!.S!] ?? 0) + k;
+        packed += k;
+        total += k;
+      } else if (pk.startsWith('g#') && sk === 'meta') metaN[pk] = Number(it.n?.N ?? 0);
+      else if (pk.startsWith('f#')) familyN[it.name!.S!] = Number(it.n?.N ?? 0);
+      else if (pk === 'c#total') totalN = Number(it.n?.N ?? 0);
+    }
+    for (const pk of Object.keys(metaN)) seriesPerGroup[pk] ??= 0;
+    for (const f of Object.keys(familyN)) seriesPerFamily[f] ??= 0;
+    return {
+      items: { total, packed, seriesPerGroup, seriesPerFamily },
+      counters: { total: totalN, metaN, familyN },
+    };
+  } finally {
+    c.destroy();
+  }
+}
+
+export function expectExactCounters(r: Awaited<ReturnType<typeof countersAgainstItems>>): void {
+  expect(r.counters.total).toBe(r.items.total);
+  expect(r.counters.familyN).toEqual(r.items.seriesPerFamily);
+  // A tombstoned group keeps n = 0 while its last series are deleted; live groups count exactly.
+  for (const [pk, n] of Object.entries(r.counters.metaN))
+    expect([pk, n]).toEqual([pk, r.items.seriesPerGroup[pk]]);
 }

@@ -10,7 +10,13 @@ import { DynamoStore } from '../../shared/store/dynamodb';
 import type { ApplyRequest, MetricOp } from '../../shared/store/types';
 import { add, gaugeFamily, histogramOf, inc, observe, req, seriesCount, set } from '../contract/helpers';
 import { testDynamoClient } from '../support/aws';
-import { awsError, openTestDynamoStore, valueIn } from './dynamo-store-support';
+import {
+  awsError,
+  countersAgainstItems,
+  expectExactCounters,
+  openTestDynamoStore,
+  valueIn,
+} from './dynamo-store-support';
 
 const G = { job: 'aria', instance: 'eu-1' } as const;
 const G2X = { job: 'aria', instance: 'us-2' } as const;
@@ -30,11 +36,14 @@ afterEach(async () => {
   }
 });
 
-function manySeries(n: number, family = 'aria_orders_total'): MetricOp[] {
+function manySeries(n: number, family = 'aria_orders_total', extra: Record<string, string> = {}): MetricOp[] {
   const ops: MetricOp[] = [];
-  for (let i = 0; i < n; i++) ops.push(inc(family, { n: String(i).padStart(4, '0') }, i + 1));
+  for (let i = 0; i < n; i++) ops.push(inc(family, { n: String(i).padStart(4, '0'), ...extra }, i + 1));
   return ops;
 }
+
+/** A label over 256 bytes keeps each series in its own item (no pack), so a request's parts can't share a transaction. */
+const OWN = { ref: 'r'.repeat(300) };
 
 async function ledgerIds(x: Opened): Promise<string[]> {
   const c = testDynamoClient();
@@ -52,7 +61,7 @@ describe('DynamoStore: requests over 100 actions', () => {
     ['first attempt fails on part 1, retried with the ops shuffled', true],
   ])('a 250-series request is split into parts applied exactly once: %s', async (_t, shuffle) => {
     const x = await open();
-    const ops = manySeries(250);
+    const ops = manySeries(250, 'aria_orders_total', OWN);
     x.faults.failTransactionsWithLedger('big#1', x.store.retryAttempts);
     const first = await x.store.apply([req('big', G, ops)]);
     expect(first[0]!.status).toBe('failed');
@@ -66,16 +75,19 @@ describe('DynamoStore: requests over 100 actions', () => {
     const snap = await x.store.snapshot();
     expect(seriesCount(snap)).toBe(250);
     for (let i = 0; i < 250; i++)
-      expect(valueIn(snap, G, 'aria_orders_total', { n: String(i).padStart(4, '0') })).toBe(i + 1);
+      expect(valueIn(snap, G, 'aria_orders_total', { n: String(i).padStart(4, '0'), ...OWN })).toBe(i + 1);
   });
 
   it('a partly committed request redelivered with other content is refused, then completes exactly once', async () => {
     const x = await open();
-    const ops = manySeries(250);
+    const ops = manySeries(250, 'aria_orders_total', OWN);
     x.faults.failTransactionsWithLedger('big#1', x.store.retryAttempts);
     expect((await x.store.apply([req('big', G, ops)]))[0]!.status).toBe('failed');
     // The same id with one series less and one more (a decoder that accepted other events this time).
-    const changed = [...manySeries(249), inc('aria_orders_total', { n: 'extra' }, 1000)];
+    const changed = [
+      ...manySeries(249, 'aria_orders_total', OWN),
+      inc('aria_orders_total', { n: 'extra', ...OWN }, 1000),
+    ];
     const refused = (await x.store.apply([req('big', G, changed)]))[0]!;
     expect(refused.status).toBe('failed');
     if (refused.status === 'failed') {
@@ -85,7 +97,23 @@ describe('DynamoStore: requests over 100 actions', () => {
     expect((await x.store.apply([req('big', G, ops)]))[0]!.status).toBe('applied');
     const snap = await x.store.snapshot();
     expect(seriesCount(snap)).toBe(250);
-    expect(valueIn(snap, G, 'aria_orders_total', { n: 'extra' })).toBeUndefined();
+    expect(valueIn(snap, G, 'aria_orders_total', { n: 'extra', ...OWN })).toBeUndefined();
+    for (let i = 0; i < 250; i++)
+      expect(valueIn(snap, G, 'aria_orders_total', { n: String(i).padStart(4, '0'), ...OWN })).toBe(i + 1);
+  });
+
+  it('a 250-series request of packed series commits its parts together, and a failed attempt is retried exactly once', async () => {
+    const x = await open();
+    const ops = manySeries(250);
+    x.faults.failTransactionsWithLedger('big#1', 2);
+    const first = await x.store.apply([req('big', G, ops)]);
+    // Its parts share a transaction (a few pack items), so the injected failures were retried inside apply().
+    expect(first[0]!.status).toBe('applied');
+    expect(x.faults.injected).toBe(2);
+    expect(await ledgerIds(x)).toEqual(['i#big', 'i#big#0', 'i#big#1', 'i#big#2']);
+    expect((await x.store.apply([req('big', G, [...ops].reverse())]))[0]!.status).toBe('duplicate');
+    const snap = await x.store.snapshot();
+    expect(seriesCount(snap)).toBe(250);
     for (let i = 0; i < 250; i++)
       expect(valueIn(snap, G, 'aria_orders_total', { n: String(i).padStart(4, '0') })).toBe(i + 1);
   });
@@ -411,56 +439,6 @@ describe('DynamoStore: pushes over 100 items', () => {
     expect(valueIn(snap, G, 'aria_ok_total')).toBe(1);
   });
 });
-
-/** The counters the store keeps (group meta `n`, family schema `n`, store total) against the items stored. */
-async function countersAgainstItems(x: Opened) {
-  const c = testDynamoClient();
-  try {
-    const items: Record<string, { S?: string; N?: string }>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await c.send(
-        new ScanCommand({
-          TableName: x.tables.seriesTable,
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start as never } : {}),
-        }),
-      );
-      items.push(...((out.Items ?? []) as never[]));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    const seriesPerGroup: Record<string, number> = {};
-    const seriesPerFamily: Record<string, number> = {};
-    const metaN: Record<string, number> = {};
-    const familyN: Record<string, number> = {};
-    let total = 0;
-    let totalN = 0;
-    for (const it of items) {
-      const pk = it.pk!.S!;
-      const sk = it.sk!.S!;
-      if (pk.startsWith('g#') && sk.startsWith('s#')) {
-        seriesPerGroup[pk] = (seriesPerGroup[pk] ?? 0) + 1;
-        seriesPerFamily[it.f!.S!] = (seriesPerFamily[it.f!.S!] ?? 0) + 1;
-        total++;
-      } else if (pk.startsWith('g#') && sk === 'meta') metaN[pk] = Number(it.n?.N ?? 0);
-      else if (pk.startsWith('f#')) familyN[it.name!.S!] = Number(it.n?.N ?? 0);
-      else if (pk === 'c#total') totalN = Number(it.n?.N ?? 0);
-    }
-    for (const pk of Object.keys(metaN)) seriesPerGroup[pk] ??= 0;
-    for (const f of Object.keys(familyN)) seriesPerFamily[f] ??= 0;
-    return { items: { total, seriesPerGroup, seriesPerFamily }, counters: { total: totalN, metaN, familyN } };
-  } finally {
-    c.destroy();
-  }
-}
-
-function expectExactCounters(r: Awaited<ReturnType<typeof countersAgainstItems>>): void {
-  expect(r.counters.total).toBe(r.items.total);
-  expect(r.counters.familyN).toEqual(r.items.seriesPerFamily);
-  // A tombstoned group keeps n = 0 while its last series are deleted; live groups count exactly.
-  for (const [pk, n] of Object.entries(r.counters.metaN))
-    expect([pk, n]).toEqual([pk, r.items.seriesPerGroup[pk]]);
-}
 
 describe('DynamoStore: pushes that fail half-way keep the counters exact (issue 11, defect 4)', () => {
   const family = (prefix: string, k: number) =>

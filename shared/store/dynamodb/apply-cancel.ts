@@ -10,6 +10,7 @@ import { failRequest, rejectOp } from './apply-types';
 import { schemaFromItem } from './assemble';
 import { NATIVE_SCHEMA, nativeLayoutOf, readNumber, readNumList, readString } from './codec';
 import type { StoreContext } from './context';
+import { onGuardCancelled, onPackCancelled } from './pack-writes';
 import type { CancellationReason } from './retry';
 import { limitErr } from './schemas';
 
@@ -42,7 +43,8 @@ export function onCancelled(ctx: StoreContext, reasons: CancellationReason[], de
       case 'series': {
         const a = d.acc;
         if (!item) {
-          ctx.cache.exists.set(a.key, false);
+          // Gone (or never there): its home is learnt again (its item or its pack) before the next attempt.
+          ctx.cache.exists.delete(a.key);
           break;
         }
         if (a.isNew) {
@@ -133,6 +135,12 @@ export function onCancelled(ctx: StoreContext, reasons: CancellationReason[], de
         break;
       }
       case 'gen':
+        break;
+      case 'pack':
+        onPackCancelled(ctx, d, item);
+        break;
+      case 'guard':
+        onGuardCancelled(ctx, d.key, d.accs, item);
         break;
     }
   });

@@ -7,11 +7,22 @@ import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { AccrueError, TransientError } from '../../model/errors';
 import { addNative, EMPTY_BUCKETS, populatedBuckets } from '../../model/native';
 import { onCancelled } from './apply-cancel';
-import { accumulate, type Plan } from './apply-pack';
-import type { Desc, FamAcc, GroupAcc, POp, PReq, SeriesAcc } from './apply-types';
+import { accumulate, homeOf, type Plan } from './apply-pack';
+import {
+  type Desc,
+  type FamAcc,
+  type GroupAcc,
+  MAX_ACTIONS,
+  type POp,
+  type PReq,
+  type SeriesAcc,
+  type Unit,
+} from './apply-types';
 import { MAX_DELTA, NATIVE_SCHEMA, n, readNumber, s, shardOf, valueAttr } from './codec';
 import type { StoreContext } from './context';
 import { Expr } from './expr';
+import { packGuard, packUpdate } from './pack-writes';
+import { packKeyOf, seriesIn } from './packs';
 import { cancellationReasons, describe, isTransient } from './retry';
 import {
   familyCounterUpdate,
@@ -37,17 +48,59 @@ export async function execPlan(
   const nowMs = ctx.now();
   const items: TransactWriteItem[] = [];
   const descs: Desc[] = [];
-  const ledgerUnits = live.filter((u) => u.ledger !== undefined);
+  ledgerWrites(ctx, live, nowMs, items, descs);
+  const evented = plan.series.size > 0 ? contentWrites(ctx, plan, live, nowMs, items, descs) : [];
+  if (items.length === 0) {
+    for (const u of live) u.state = 'empty';
+    return 'ok';
+  }
+  // Homes learnt since this plan was packed (a cancellation before it) can add actions: pack it again.
+  if (items.length > MAX_ACTIONS && plan.units.length > 1) return 'again';
+  if (items.length > MAX_ACTIONS) dropGuards(items, descs);
+  try {
+    await ctx.io.transact(items);
+  } catch (err) {
+    const reasons = cancellationReasons(err);
+    if (reasons && !isTransient(err)) {
+      recheck.push(...onCancelled(ctx, reasons, descs));
+      return 'again';
+    }
+    if (isTransient(err)) return err as Error;
+    // A request DynamoDB calls invalid will never pass; anything else (missing table, access denied)
+    // is an operational problem: the message goes back to the queue instead of being dropped.
+    const e =
+      (err as Error)?.name === 'ValidationException'
+        ? new AccrueError('internal', `DynamoDB refused a write: ${describe(err)}`)
+        : new TransientError(`DynamoDB write failed: ${describe(err)}`, { cause: err });
+    for (const u of live) {
+      u.state = 'failed';
+      u.error = e;
+    }
+    return 'ok';
+  }
+  noteCommitted(ctx, plan, live, descs, evented);
+  return 'ok';
+}
+
+/** The ledger items of the plan's parts, and the header of each multi-part request among them. */
+function ledgerWrites(
+  ctx: StoreContext,
+  live: Unit[],
+  nowMs: number,
+  items: TransactWriteItem[],
+  descs: Desc[],
+): void {
   const ttl = n(Math.floor(nowMs / 1000) + ctx.ledgerTtl);
   const headers = new Set<PReq>();
-  for (const u of ledgerUnits) {
+  for (const u of live) {
+    if (u.ledger === undefined) continue;
     const e = new Expr();
     // A one-part request's ledger item is its header: it carries the plan hash.
     const single = u.req.header === undefined;
     items.push({
       Put: {
         TableName: ctx.ledgerTable,
-        Item: { id: s(u.ledger!), ttl, at: n(nowMs), ...(single ? { h: s(u.req.hash) } : {}) },
+        Item: { id: s(u.ledger), ttl, at: n(nowMs), ...(single ? { h: s(u.req.hash) } : {}) },
         ConditionExpression: `attribute_not_exists(${e.n('id')})`,
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         ...e.parts(),
@@ -78,91 +131,83 @@ export async function execPlan(
     });
     descs.push({ k: 'header', req: r });
   }
-  const content = plan.series.size > 0;
-  /** Groups whose event time rides on their series items only (no meta write). */
+}
+
+/**
+ * Series, group metas (only where series are created or a tombstone revived), counters of new series and
+ * a generation shard. Returns the groups whose event time rides on their series items only (no meta write).
+ */
+function contentWrites(
+  ctx: StoreContext,
+  plan: Plan,
+  live: Unit[],
+  nowMs: number,
+  items: TransactWriteItem[],
+  descs: Desc[],
+): GroupAcc[] {
   const evented: GroupAcc[] = [];
-  if (content) {
-    const fams = new Map<string, FamAcc>();
-    const news: SeriesAcc[] = [];
-    // Event times move forward only: written when newer than what this process knows of the group.
-    const withEvent = new Map<string, boolean>();
-    for (const g of plan.groups.values()) {
-      const floor = ctx.cache.eventFloor.get(g.gpk);
-      withEvent.set(g.gpk, g.eventMax !== undefined && (floor === undefined || g.eventMax > floor));
-    }
-    for (const a of plan.series.values()) {
-      const g = plan.groups.get(a.gpk);
-      // Each series written carries the write's time (and event time): readers take the group's
-      // lastUpdateMs/lastPushMs/lastEventMs as the newest of its items (./assemble.ts), so the group's meta
-      // item is written only when its series count changes or it must be revived (issue 11, defect 8).
-      const ev = withEvent.get(a.gpk) ? g?.eventMax : undefined;
-      items.push(
-        a.rewrite ? { Put: seriesRewrite(ctx, a, nowMs, ev) } : { Update: seriesUpdate(ctx, a, nowMs, ev) },
-      );
-      descs.push({ k: 'series', acc: a });
-      if (a.isNew) {
-        news.push(a);
-        let f = fams.get(a.first.op.name);
-        if (!f) {
-          f = { name: a.first.op.name, schema: a.first.schema, newSeries: [] };
-          fams.set(f.name, f);
-        }
-        f.newSeries.push(a);
-      }
-    }
-    for (const g of plan.groups.values()) {
-      if (g.newSeries.length === 0 && !ctx.cache.tombstoned.has(g.gpk)) {
-        if (withEvent.get(g.gpk) && g.eventMax !== undefined) evented.push(g);
-        continue;
-      }
-      const we = withEvent.get(g.gpk) === true;
-      items.push({ Update: metaApplyUpdate(ctx, g, nowMs, we) });
-      descs.push({ k: 'meta', acc: g, withEvent: we });
-    }
-    for (const f of fams.values()) {
-      items.push({ Update: familyCounterUpdate(ctx, f.schema, f.newSeries.length) });
-      descs.push({ k: 'family', acc: f });
-    }
-    if (news.length > 0) {
-      items.push({ Update: totalCounterUpdate(ctx, news.length) });
-      descs.push({ k: 'total', news });
-    }
-    const shard = shardOf(live[0]!.ledger ?? live[0]!.req.id);
-    items.push({ Update: genUpdate(ctx, shard) });
-    descs.push({ k: 'gen' });
+  const fams = new Map<string, FamAcc>();
+  const news: SeriesAcc[] = [];
+  // Event times move forward only: written when newer than what this process knows of the group.
+  const withEvent = new Map<string, boolean>();
+  for (const g of plan.groups.values()) {
+    const floor = ctx.cache.eventFloor.get(g.gpk);
+    withEvent.set(g.gpk, g.eventMax !== undefined && (floor === undefined || g.eventMax > floor));
   }
-  if (items.length === 0) {
-    for (const u of live) u.state = 'empty';
-    return 'ok';
-  }
-  try {
-    await ctx.io.transact(items);
-  } catch (err) {
-    const reasons = cancellationReasons(err);
-    if (reasons && !isTransient(err)) {
-      recheck.push(...onCancelled(ctx, reasons, descs));
-      return 'again';
+  // Each series written carries the write's time (and event time): readers take the group's
+  // lastUpdateMs/lastPushMs/lastEventMs as the newest of its items (./assemble.ts), so the group's meta
+  // item is written only when its series count changes or it must be revived (issue 11, defect 8).
+  const eventOf = (gpk: string) => (withEvent.get(gpk) ? plan.groups.get(gpk)?.eventMax : undefined);
+  seriesWrites(ctx, plan, nowMs, eventOf, items, descs);
+  for (const a of plan.series.values()) {
+    if (!a.isNew) continue;
+    news.push(a);
+    let f = fams.get(a.first.op.name);
+    if (!f) {
+      f = { name: a.first.op.name, schema: a.first.schema, newSeries: [] };
+      fams.set(f.name, f);
     }
-    if (isTransient(err)) return err as Error;
-    // A request DynamoDB calls invalid will never pass; anything else (missing table, access denied)
-    // is an operational problem: the message goes back to the queue instead of being dropped.
-    const e =
-      (err as Error)?.name === 'ValidationException'
-        ? new AccrueError('internal', `DynamoDB refused a write: ${describe(err)}`)
-        : new TransientError(`DynamoDB write failed: ${describe(err)}`, { cause: err });
-    for (const u of live) {
-      u.state = 'failed';
-      u.error = e;
-    }
-    return 'ok';
+    f.newSeries.push(a);
   }
-  // Committed.
+  for (const g of plan.groups.values()) {
+    if (g.newSeries.length === 0 && !ctx.cache.tombstoned.has(g.gpk)) {
+      if (withEvent.get(g.gpk) && g.eventMax !== undefined) evented.push(g);
+      continue;
+    }
+    const we = withEvent.get(g.gpk) === true;
+    items.push({ Update: metaApplyUpdate(ctx, g, nowMs, we) });
+    descs.push({ k: 'meta', acc: g, withEvent: we });
+  }
+  for (const f of fams.values()) {
+    items.push({ Update: familyCounterUpdate(ctx, f.schema, f.newSeries.length) });
+    descs.push({ k: 'family', acc: f });
+  }
+  if (news.length > 0) {
+    items.push({ Update: totalCounterUpdate(ctx, news.length) });
+    descs.push({ k: 'total', news });
+  }
+  const shard = shardOf(live[0]!.ledger ?? live[0]!.req.id);
+  items.push({ Update: genUpdate(ctx, shard) });
+  descs.push({ k: 'gen' });
+  return evented;
+}
+
+/** After a commit: unit states, and what the write caches learn (homes, values, set times, counts). */
+function noteCommitted(
+  ctx: StoreContext,
+  plan: Plan,
+  live: Unit[],
+  descs: Desc[],
+  evented: GroupAcc[],
+): void {
   for (const u of live) {
     if (u.ledger !== undefined || u.adds.length > 0 || u.sets.length > 0) u.state = 'applied';
     else u.state = 'empty';
   }
   for (const a of plan.series.values()) {
     ctx.cache.exists.set(a.key, true);
+    if (a.home === 'pack') ctx.cache.packed.add(a.key);
+    else ctx.cache.packed.delete(a.key);
     if (a.rmw) {
       const stored = valueAttr((readNumber(a.rmw.old) ?? 0) + (a.scalar ?? 0));
       if (stored.S !== undefined) ctx.cache.bigValue.add(a.key);
@@ -183,7 +228,75 @@ export async function execPlan(
       if (cur) ctx.cache.schemas.set(d.acc.name, { ...cur, count: cur.count + d.acc.newSeries.length });
     }
   }
-  return 'ok';
+}
+
+/**
+ * The series updates of a plan: series of their own item one Update each, series of a pack one Update per
+ * pack (./pack-writes.ts).
+ */
+function seriesWrites(
+  ctx: StoreContext,
+  plan: Plan,
+  nowMs: number,
+  eventOf: (gpk: string) => number | undefined,
+  items: TransactWriteItem[],
+  descs: Desc[],
+): void {
+  const packs = new Map<string, { accs: SeriesAcc[]; guards: SeriesAcc[]; ev?: number }>();
+  const packOf = (key: string) => {
+    let p = packs.get(key);
+    if (!p) {
+      p = { accs: [], guards: [] };
+      packs.set(key, p);
+    }
+    return p;
+  };
+  const ownNew: SeriesAcc[] = [];
+  for (const a of plan.series.values()) {
+    a.home = homeOf(ctx, { key: a.key, pack: a.first.pack });
+    const ev = eventOf(a.gpk);
+    if (a.home === 'pack') {
+      const p = packOf(packKeyOf(a.key));
+      p.accs.push(a);
+      if (ev !== undefined) p.ev = ev;
+      continue;
+    }
+    items.push(
+      a.rewrite ? { Put: seriesRewrite(ctx, a, nowMs, ev) } : { Update: seriesUpdate(ctx, a, nowMs, ev) },
+    );
+    descs.push({ k: 'series', acc: a });
+    if (a.isNew && a.first.pack) ownNew.push(a);
+  }
+  // A new series of its own item (its pack is full) must not be in its pack: checked in the pack's update
+  // when the transaction writes the pack anyway, else with one ConditionCheck per pack.
+  const guards = new Map<string, SeriesAcc[]>();
+  for (const a of ownNew) {
+    const key = packKeyOf(a.key);
+    const p = packs.get(key);
+    if (p) p.guards.push(a);
+    else guards.set(key, [...(guards.get(key) ?? []), a]);
+  }
+  for (const [key, p] of packs) {
+    const { update, newBytes } = packUpdate(ctx, key, p.accs, p.guards, nowMs, p.ev);
+    items.push({ Update: update });
+    descs.push({ k: 'pack', key, accs: p.accs, guards: p.guards, newBytes });
+  }
+  for (const [key, accs] of guards) {
+    items.push(packGuard(ctx, key, accs));
+    descs.push({ k: 'guard', key, accs });
+  }
+}
+
+/**
+ * One request part whose new series all go to their own items (full packs) may not fit with the packs'
+ * guards: those go (docs/store-dynamodb.md, "Series packs", the one case a pack's fullness is not re-checked).
+ */
+function dropGuards(items: TransactWriteItem[], descs: Desc[]): void {
+  for (let i = descs.length - 1; i >= 0 && items.length > MAX_ACTIONS; i--) {
+    if (descs[i]!.k !== 'guard') continue;
+    items.splice(i, 1);
+    descs.splice(i, 1);
+  }
 }
 
 export async function readForRmw(ctx: StoreContext, plan: Plan): Promise<void> {
@@ -193,13 +306,30 @@ export async function readForRmw(ctx: StoreContext, plan: Plan): Promise<void> {
     if (Math.abs(a.scalar) >= MAX_DELTA || ctx.cache.bigValue.has(a.key)) need.push(a);
   }
   if (need.length === 0) return;
-  const items = await ctx.io.batchGet(
-    need.filter((a) => !a.isNew).map((a) => ({ pk: s(a.gpk), sk: s(a.sk) })),
-    'pk, sk, v',
-  );
+  const known = need.filter((a) => !a.isNew);
+  const own = known.filter((a) => !ctx.cache.packed.has(a.key));
+  const packKeys = [
+    ...new Set(known.filter((a) => ctx.cache.packed.has(a.key)).map((a) => packKeyOf(a.key))),
+  ];
+  const [items, packs] = await Promise.all([
+    ctx.io.batchGet(
+      own.map((a) => ({ pk: s(a.gpk), sk: s(a.sk) })),
+      'pk, sk, v',
+    ),
+    packKeys.length > 0
+      ? ctx.io.batchGet(
+          packKeys.map((k) => ({ pk: s(k.slice(0, k.indexOf('|'))), sk: s(k.slice(k.indexOf('|') + 1)) })),
+        )
+      : Promise.resolve([]),
+  ]);
   const byKey = new Map(items.map((it) => [`${it.pk?.S}|${it.sk?.S}`, it]));
+  const packByKey = new Map(packs.map((it) => [`${it.pk?.S}|${it.sk?.S}`, it]));
   for (const a of need) {
-    const old = a.isNew ? undefined : byKey.get(a.key)?.v;
+    const old = a.isNew
+      ? undefined
+      : ctx.cache.packed.has(a.key)
+        ? seriesIn(packByKey.get(packKeyOf(a.key)), a.sk)?.v
+        : byKey.get(a.key)?.v;
     a.rmw = old === undefined ? {} : { old };
   }
 }

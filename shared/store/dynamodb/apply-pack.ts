@@ -7,14 +7,44 @@ import { sameBounds } from '../../model/buckets';
 import { newerSet } from '../../model/gauge';
 import { addNative } from '../../model/native';
 import { bucketLayoutConflict, nativeLayoutConflict } from '../families';
-import { type GroupAcc, MAX_ACTIONS, rejectOp, type SeriesAcc, type Unit } from './apply-types';
+import { type GroupAcc, MAX_ACTIONS, type POp, rejectOp, type SeriesAcc, type Unit } from './apply-types';
 import type { StoreContext } from './context';
+import { PACK_ROOM, PACK_SLOTS, packKeyOf, seriesBytes } from './packs';
 
 interface PackKey {
   readonly gpk: string;
   readonly fam: string;
+  /** The item the series is written to: its own (the series key) or its pack's (`P` + pack key). */
+  readonly item: string;
+  /** A new series of its own item whose (full) pack is checked in the same transaction (one action more). */
+  readonly cross: boolean;
+  /** Bytes a new series adds to its pack (0 for known series and series of their own item). */
+  readonly bytes: number;
   set: boolean;
   add: boolean;
+}
+
+/** Where a series is written: its own item or its pack (./packs.ts). Known series stay where they are. */
+export function homeOf(
+  ctx: StoreContext,
+  o: { readonly key: string; readonly pack: boolean },
+): 'item' | 'pack' {
+  if (ctx.cache.exists.get(o.key) === true) return ctx.cache.packed.has(o.key) ? 'pack' : 'item';
+  return o.pack && !ctx.cache.packFull.has(packKeyOf(o.key)) ? 'pack' : 'item';
+}
+
+function keyOf(ctx: StoreContext, o: POp, set: boolean): PackKey {
+  const home = homeOf(ctx, o);
+  const isNew = ctx.cache.exists.get(o.key) !== true;
+  return {
+    gpk: o.req.gpk,
+    fam: o.op.name,
+    item: home === 'pack' ? `P${packKeyOf(o.key)}` : o.key,
+    cross: isNew && o.pack && home === 'item',
+    bytes: isNew && home === 'pack' ? seriesBytes(o.labels) : 0,
+    set,
+    add: !set,
+  };
 }
 
 export class Plan {
@@ -38,15 +68,36 @@ function countActions(keys: Map<string, PackKey>, ledgers: number, exists: (k: s
   if (keys.size === 0) return ledgers;
   const groups = new Set<string>();
   const fams = new Set<string>();
+  const items = new Set<string>();
+  let cross = 0;
   let anyNew = false;
   for (const [k, p] of keys) {
     groups.add(p.gpk);
+    items.add(p.item);
+    if (p.cross) cross++;
     if (!exists(k)) {
       anyNew = true;
       fams.add(p.fam);
     }
   }
-  return ledgers + keys.size + groups.size + fams.size + 1 + (anyNew ? 1 : 0);
+  return ledgers + items.size + cross + groups.size + fams.size + 1 + (anyNew ? 1 : 0);
+}
+
+/**
+ * Whether every pack update stays inside its expression budget (PACK_SLOTS: an add 1, a set 4) and adds at
+ * most PACK_ROOM bytes of new series to its pack (so a pack ends below about twice PACK_ROOM).
+ */
+function withinPackBudget(keys: Map<string, PackKey>): boolean {
+  const slots = new Map<string, { n: number; bytes: number }>();
+  for (const p of keys.values()) {
+    if (p.item[0] !== 'P') continue;
+    const cur = slots.get(p.item) ?? { n: 0, bytes: 0 };
+    cur.n += p.set ? 4 : 1;
+    cur.bytes += p.bytes;
+    if (cur.n > PACK_SLOTS || cur.bytes > PACK_ROOM) return false;
+    slots.set(p.item, cur);
+  }
+  return true;
 }
 
 /** Packs units into plans of at most 100 actions, in order; a set and an add of one series never share one. */
@@ -63,48 +114,49 @@ export function pack(ctx: StoreContext, unsorted: Unit[]): Plan[] {
   const exists = (k: string) => ctx.cache.exists.get(k) === true;
   let plan = new Plan();
   for (const u of units) {
-    if (!fits(plan, u, exists)) {
+    if (!fits(ctx, plan, u, exists)) {
       if (plan.units.length > 0) plans.push(plan);
       plan = new Plan();
     }
-    addToPlan(plan, u);
+    addToPlan(ctx, plan, u);
   }
   if (plan.units.length > 0) plans.push(plan);
   return plans;
 }
 
-export function fits(plan: Plan, u: Unit, exists: (k: string) => boolean): boolean {
+export function fits(ctx: StoreContext, plan: Plan, u: Unit, exists: (k: string) => boolean): boolean {
   if (plan.units.length === 0) return true;
   const keys = new Map(plan.keys);
   for (const o of u.adds) {
     const k = keys.get(o.key);
     if (k?.set) return false;
-    if (!k) keys.set(o.key, { gpk: o.req.gpk, fam: o.op.name, set: false, add: true });
+    if (!k) keys.set(o.key, keyOf(ctx, o, false));
   }
   for (const o of u.sets) {
     const k = keys.get(o.key);
     if (k?.add) return false;
-    if (!k) keys.set(o.key, { gpk: o.req.gpk, fam: o.op.name, set: true, add: false });
+    if (!k) keys.set(o.key, keyOf(ctx, o, true));
   }
   const header = u.req.header !== undefined && !plan.headers.has(u.req.header) ? 1 : 0;
   return (
-    countActions(keys, plan.ledgers + (u.ledger ? 1 : 0) + plan.headers.size + header, exists) <= MAX_ACTIONS
+    countActions(keys, plan.ledgers + (u.ledger ? 1 : 0) + plan.headers.size + header, exists) <=
+      MAX_ACTIONS && withinPackBudget(keys)
   );
 }
 
-export function addToPlan(plan: Plan, u: Unit): void {
+export function addToPlan(ctx: StoreContext, plan: Plan, u: Unit): void {
   plan.units.push(u);
   if (u.ledger) plan.ledgers++;
   if (u.req.header !== undefined) plan.headers.add(u.req.header);
   for (const o of u.adds) {
     const k = plan.keys.get(o.key);
     if (k) k.add = true;
-    else plan.keys.set(o.key, { gpk: o.req.gpk, fam: o.op.name, set: false, add: true });
+    else plan.keys.set(o.key, keyOf(ctx, o, false));
   }
   for (const o of u.sets) {
     const k = plan.keys.get(o.key);
     if (k) k.set = true;
-    else plan.keys.set(o.key, { gpk: o.req.gpk, fam: o.op.name, set: true, add: false });
+    else plan.keys.set(o.key, keyOf(ctx, o, true));
   }
 }
 

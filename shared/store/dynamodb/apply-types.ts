@@ -43,6 +43,8 @@ export interface POp {
   readonly schema: FamilySchema;
   readonly bounds?: readonly number[];
   readonly help?: string;
+  /** May live in a pack (./packs.ts): decided by content only. */
+  readonly pack: boolean;
 }
 
 export type UnitState = 'pending' | 'applied' | 'duplicate' | 'failed' | 'empty';
@@ -68,6 +70,8 @@ export interface SeriesAcc {
   scalar?: number;
   hist?: { cum: number[]; sum: number; count: number };
   set?: POp;
+  /** Where the series is written in this transaction: its own item or its pack (./packs.ts). */
+  home?: 'item' | 'pack';
   /** Read-modify-write of a scalar whose value DynamoDB can't add to (huge, or stored as text): the value read. */
   rmw?: { old?: AttributeValue };
   /** Native buckets of the ops, added by the spec; ADDed in the stored layout (./apply-exec.ts `prepareNative`). */
@@ -93,6 +97,16 @@ export type Desc =
   | { readonly k: 'ledger'; readonly unit: Unit }
   | { readonly k: 'header'; readonly req: PReq }
   | { readonly k: 'series'; readonly acc: SeriesAcc }
+  /** One pack update: its series, and new series of their own item that must not be in it (`guards`). */
+  | {
+      readonly k: 'pack';
+      readonly key: string;
+      readonly accs: SeriesAcc[];
+      readonly guards: SeriesAcc[];
+      readonly newBytes: number;
+    }
+  /** New series of their own item: their pack is full and doesn't hold them (./pack-writes.ts). */
+  | { readonly k: 'guard'; readonly key: string; readonly accs: SeriesAcc[] }
   | { readonly k: 'meta'; readonly acc: GroupAcc; readonly withEvent: boolean }
   | { readonly k: 'family'; readonly acc: FamAcc }
   | { readonly k: 'total'; readonly news: SeriesAcc[] }

@@ -4,6 +4,7 @@
  * Packing is ./apply-pack.ts, one transaction ./apply-exec.ts, a cancelled one ./apply-cancel.ts.
  */
 
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { TransientError, ValidationError } from '../../model/errors';
 import { newerSet } from '../../model/gauge';
 import {
@@ -32,8 +33,12 @@ import { groupPk, ledgerKey, MAX_DELTA, readNumber, SK_META, s, seriesSk } from 
 import type { StoreContext } from './context';
 import { ensureGroups } from './group-count';
 import { toAccrue } from './io';
+import { PACK_ROOM, PACK_SLOTS, packable, packKeyOf, seriesIn } from './packs';
 import { backoffMs, describe, sleep } from './retry';
 import { resolveSchemas } from './schemas';
+
+/** Gauge sets per unit (not ledgered, so free to choose): 18 sets fit one pack update's expression budget. */
+const SETS_PER_UNIT = Math.floor(PACK_SLOTS / 4);
 
 export async function applyRequests(
   ctx: StoreContext,
@@ -142,6 +147,7 @@ export async function applyRound(
         sk,
         key: `${preq.gpk}|${sk}`,
         schema,
+        pack: packable(op, labels),
         ...(bounds ? { bounds } : {}),
         ...(op.help ? { help: op.help } : {}),
       });
@@ -184,8 +190,8 @@ export async function applyRound(
     // Gauge sets go first: a request's adds wait until its sets of the same series are written
     // (runUnits), so a set and an add of one series in one message give set + add on every store.
     const sets = [...valid.values()].filter((p) => p.op.kind === 'gauge_set');
-    for (let i = 0; i < sets.length; i += 40) {
-      preq.units.unshift({ req: preq, adds: [], sets: sets.slice(i, i + 40), state: 'pending' });
+    for (let i = 0; i < sets.length; i += SETS_PER_UNIT) {
+      preq.units.unshift({ req: preq, adds: [], sets: sets.slice(i, i + SETS_PER_UNIT), state: 'pending' });
     }
   });
 
@@ -237,16 +243,27 @@ export async function learnExistence(ctx: StoreContext, units: Unit[]): Promise<
   if (unknown.size === 0 && metas.size === 0) return;
   if (ctx.cache.exists.size > 500_000) {
     ctx.cache.exists.clear();
+    ctx.cache.packed.clear();
+    ctx.cache.packFull.clear();
     ctx.cache.setFloor.clear();
   }
   const ops = [...unknown.values()];
-  const items = await ctx.io.batchGet(
-    [
-      ...ops.map((o) => ({ pk: s(o.req.gpk), sk: s(o.sk) })),
-      ...[...metas].map((gpk) => ({ pk: s(gpk), sk: s(SK_META) })),
-    ],
-    'pk, sk, ts, v, sv, lastEventMs, deleted',
-  );
+  const packKeys = new Map<string, { pk: AttributeValue; sk: AttributeValue }>();
+  for (const o of ops) {
+    if (!o.pack) continue;
+    const pk = packKeyOf(o.key);
+    if (!packKeys.has(pk)) packKeys.set(pk, { pk: s(o.req.gpk), sk: s(pk.slice(pk.indexOf('|') + 1)) });
+  }
+  const [items, packs] = await Promise.all([
+    ctx.io.batchGet(
+      [
+        ...ops.map((o) => ({ pk: s(o.req.gpk), sk: s(o.sk) })),
+        ...[...metas].map((gpk) => ({ pk: s(gpk), sk: s(SK_META) })),
+      ],
+      'pk, sk, ts, v, sv, lastEventMs, deleted',
+    ),
+    packKeys.size > 0 ? ctx.io.batchGet([...packKeys.values()]) : Promise.resolve([]),
+  ]);
   const found = new Set<string>();
   for (const it of items) {
     const key = `${it.pk?.S}|${it.sk?.S}`;
@@ -258,16 +275,32 @@ export async function learnExistence(ctx: StoreContext, units: Unit[]): Promise<
       continue;
     }
     found.add(key);
-    const ts = readNumber(it.ts);
-    const v = readNumber(it.sv) ?? readNumber(it.v);
-    if (ts !== undefined && v !== undefined) ctx.cache.noteSet(key, ts, v);
+    noteStoredSet(ctx, key, it);
   }
   for (const gpk of metas)
     if (!ctx.cache.eventFloor.has(gpk)) {
       ctx.cache.eventFloor.set(gpk, Number.NEGATIVE_INFINITY);
       ctx.cache.groupExists.set(gpk, false);
     }
-  for (const o of ops) ctx.cache.exists.set(o.key, found.has(o.key));
+  const packByKey = new Map(packs.map((p) => [`${p.pk?.S}|${p.sk?.S}`, p]));
+  for (const o of ops) {
+    // A series stored as its own item lives there (older tables, pushes, full packs), else in its pack.
+    const pack = o.pack ? packByKey.get(packKeyOf(o.key)) : undefined;
+    const inPack = found.has(o.key) ? undefined : seriesIn(pack, o.sk);
+    ctx.cache.exists.set(o.key, found.has(o.key) || inPack !== undefined);
+    if (inPack) {
+      ctx.cache.packed.add(o.key);
+      noteStoredSet(ctx, o.key, inPack);
+    } else ctx.cache.packed.delete(o.key);
+    if (pack && (readNumber(pack.z) ?? 0) > PACK_ROOM) ctx.cache.packFull.add(packKeyOf(o.key));
+  }
+}
+
+/** Remembers the newest gauge set of a stored series (its `ts` and set value `sv`). */
+function noteStoredSet(ctx: StoreContext, key: string, it: Record<string, AttributeValue>): void {
+  const ts = readNumber(it.ts);
+  const v = readNumber(it.sv) ?? readNumber(it.v);
+  if (ts !== undefined && v !== undefined) ctx.cache.noteSet(key, ts, v);
 }
 
 /**

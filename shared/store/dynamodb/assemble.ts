@@ -18,6 +18,7 @@ import {
   SK_META,
   SK_SCHEMA,
 } from './codec';
+import { mergeSeries, PACK_PREFIX } from './packs';
 
 /** A family schema item, decoded. */
 export interface SchemaEntry {
@@ -47,7 +48,22 @@ export function cmp(a: string, b: string): number {
 /** One group partition's items, sorted out. */
 export interface GroupItems {
   meta?: Item;
-  readonly series: Item[];
+  series: Item[];
+  /** Pack items (./packs.ts), folded into `series` by withPacks. */
+  packs?: Item[];
+}
+
+/** Notes a pack item of the partition (folded into its series by withPacks). */
+export function addPack(g: GroupItems, it: Item): void {
+  if (!g.packs) g.packs = [];
+  g.packs.push(it);
+}
+
+/** Folds a partition's pack items into its series (one entry per series). */
+export function withPacks(g: GroupItems): GroupItems {
+  if (g.packs && g.packs.length > 0) g.series = mergeSeries(g.series, g.packs);
+  g.packs = undefined;
+  return g;
 }
 
 /** Splits scanned items into schemas and group partitions. */
@@ -71,8 +87,10 @@ export function sortItems(items: readonly Item[]): {
       }
       if (sk === SK_META) g.meta = it;
       else if (sk.startsWith('s#')) g.series.push(it);
+      else if (sk.startsWith(PACK_PREFIX)) addPack(g, it);
     }
   }
+  for (const g of groups.values()) withPacks(g);
   return { schemas, groups };
 }
 

@@ -29,6 +29,7 @@ import { type CountedEntry, countedChunks } from './counted-chunks';
 import { Expr } from './expr';
 import { groupCountFailure, groupCountUpdate, initGroupCount } from './group-count';
 import { type GroupPartition, toAccrue } from './io';
+import { deletePack, isPacked, packCount, packFamily } from './packs';
 import { describeGroup } from './push';
 import { backoffMs, cancellationReasons, sleep } from './retry';
 import { newerPushThan, revisionToken } from './revision';
@@ -120,10 +121,17 @@ export async function removeItems(
   for (const it of part.series) fams.add(it.f?.S ?? '');
   if (fams.size > 0) await loadSchemas(ctx, [...fams]);
   const entries: CountedEntry[] = [
-    ...part.series.map((it) => ({
-      item: deleteExisting(ctx.table, it, notWrittenSince),
-      family: it.f?.S ?? '',
-      delta: -1,
+    ...part.series
+      .filter((it) => !isPacked(it))
+      .map((it) => ({
+        item: deleteExisting(ctx.table, it, notWrittenSince),
+        family: it.f?.S ?? '',
+        delta: -1,
+      })),
+    ...part.packs.map((p) => ({
+      item: deletePack(ctx.table, p, notWrittenSince),
+      family: packFamily(p),
+      delta: -packCount(p),
     })),
     ...part.markers.map((it) => ({ item: deleteExisting(ctx.table, it), delta: 0 })),
   ];
@@ -149,6 +157,7 @@ export async function removeItems(
   for (const it of part.series) {
     ctx.cache.forgetSeries(`${gpk}|${it.sk!.S!}`);
   }
+  for (const p of part.packs) ctx.cache.packFull.delete(`${gpk}|${p.sk!.S!}`);
   for (const f of fams) ctx.cache.schemas.delete(f);
   ctx.cache.eventFloor.delete(gpk);
   ctx.cache.groupExists.delete(gpk);

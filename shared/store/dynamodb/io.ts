@@ -17,6 +17,7 @@ import { AccrueError, TransientError } from '../../model/errors';
 import { withChangeItem } from './change-index';
 import { type Item, PK_TOTAL, readNumber, SK_META, SK_TOTAL, s } from './codec';
 import { Expr } from './expr';
+import { mergeSeries, PACK_PREFIX } from './packs';
 import { backoffMs, cancellationReasons, describe, isTransient, type RetryPolicy, sleep } from './retry';
 
 /** Counters of what the store asked DynamoDB for, for benches and the service's own metrics. */
@@ -39,7 +40,10 @@ export interface DynamoStoreStats {
 /** A group's partition as read by queryGroup: its meta item, series items and POST markers. */
 export interface GroupPartition {
   meta?: Item;
+  /** Series: own items and the series of packs (./packs.ts), one entry per series. */
   series: Item[];
+  /** Pack items as stored (their series are also in `series`). */
+  packs: Item[];
   markers: Item[];
   pushTs: Map<string, number>;
 }
@@ -193,16 +197,18 @@ export class DynamoIo {
       items.push(...((res.Items ?? []) as Item[]));
       start = res.LastEvaluatedKey;
     } while (start);
-    const part: GroupPartition = { series: [], markers: [], pushTs: new Map() };
+    const part: GroupPartition = { series: [], packs: [], markers: [], pushTs: new Map() };
     for (const it of items) {
       const sk = it.sk?.S ?? '';
       if (sk === SK_META) part.meta = it;
       else if (sk.startsWith('s#')) part.series.push(it);
+      else if (sk.startsWith(PACK_PREFIX)) part.packs.push(it);
       else if (sk.startsWith('p#')) {
         part.markers.push(it);
         part.pushTs.set(it.fam?.S ?? sk.slice(2), readNumber(it.pushTs) ?? 0);
       }
     }
+    part.series = mergeSeries(part.series, part.packs);
     return part;
   }
 

@@ -44,6 +44,7 @@ import { deleteAt } from './delete';
 import { Expr } from './expr';
 import { groupCountFailure, groupCountUpdate, initGroupCount } from './group-count';
 import { toAccrue } from './io';
+import { deletePack, isPacked, packCount, packFamily } from './packs';
 import { backoffMs, cancellationReasons, sleep } from './retry';
 import { newerPushThan, revisionToken } from './revision';
 import { limitErr, loadSchemas, reservationGuards } from './schemas';
@@ -85,7 +86,8 @@ export async function pushToGroup(ctx: StoreContext, request: PushRequest): Prom
         removed.set(fam, l);
       }
     }
-    const oldKeys = new Set(part.series.map((it) => it.sk!.S!));
+    // Series of their own item are replaced in place; pushed series move out of packs (./packs.ts).
+    const oldKeys = new Set(part.series.filter((it) => !isPacked(it)).map((it) => it.sk!.S!));
     // Schemas, read fresh: pushes are rare next to applies and must be exact.
     const pushedTypes = new Map<string, MetricType>();
     const reservedNames: string[] = [];
@@ -238,9 +240,14 @@ export async function pushToGroup(ctx: StoreContext, request: PushRequest): Prom
     }
     for (const items of removed.values()) {
       for (const it of items) {
-        if (newKeys.has(it.sk!.S!)) continue;
+        if (newKeys.has(it.sk!.S!) || isPacked(it)) continue;
         entries.push({ item: deleteExisting(ctx.table, it), family: it.f?.S ?? '', delta: -1 });
       }
+    }
+    // A replaced family's packs go whole (each holds one family), with -k on its count.
+    for (const p of part.packs) {
+      if (!removed.has(packFamily(p))) continue;
+      entries.push({ item: deletePack(ctx.table, p), family: packFamily(p), delta: -packCount(p) });
     }
     // A group new to the store is counted in the first transaction (./group-count.ts).
     const isNew = part.meta === undefined;
@@ -278,8 +285,10 @@ export async function pushToGroup(ctx: StoreContext, request: PushRequest): Prom
       for (const it of part.series) {
         ctx.cache.forgetSeries(`${gpk}|${it.sk!.S!}`);
       }
+      for (const p of part.packs) ctx.cache.packFull.delete(`${gpk}|${p.sk!.S!}`);
       for (const k of newKeys) {
         ctx.cache.exists.set(`${gpk}|${k}`, true);
+        ctx.cache.packed.delete(`${gpk}|${k}`);
         ctx.cache.setFloor.delete(`${gpk}|${k}`);
         ctx.cache.bigValue.delete(`${gpk}|${k}`);
       }

@@ -30,12 +30,14 @@ import {
 import type { MetricFamily } from '../../model/types';
 import type { GroupState, SnapshotReads, StoreSnapshot } from '../types';
 import {
+  addPack,
   assembleGroup,
   type GroupItems,
   type SchemaEntry,
   schemaFromItem,
   sortGroups,
   sortItems,
+  withPacks,
 } from './assemble';
 import {
   CHANGE_SHARDS,
@@ -47,6 +49,7 @@ import {
 } from './change-index';
 import { type Item, SK_META, SK_SCHEMA, s, schemaPk } from './codec';
 import { Expr } from './expr';
+import { PACK_PREFIX } from './packs';
 import { batchGetUnits, pageUnits, reportedUnits } from './read-units';
 import { readiness, revisionOf } from './revision';
 
@@ -394,12 +397,13 @@ export class SnapshotReader {
           const sk = it.sk?.S ?? '';
           if (sk === SK_META) g.meta = it;
           else if (sk.startsWith('s#')) g.series.push(it);
+          else if (sk.startsWith(PACK_PREFIX)) addPack(g, it);
         }
       },
       true,
     );
     g.series.reverse();
-    return g;
+    return withPacks(g);
   }
 
   /** Reads schema items (consistent); returns the family names whose HELP changed. */

@@ -12,6 +12,10 @@ export class WriteCache {
   readonly schemas = new Map<string, SchemaEntry>();
   /** Series known to exist (true) or not (false); a wrong guess fails a condition and is corrected. */
   readonly exists = new Map<string, boolean>();
+  /** Series known to live in a pack (./packs.ts) rather than their own item. */
+  readonly packed = new Set<string>();
+  /** Packs (`<gpk>|<pack sk>`) known to have no room for another series: new series get their own item. */
+  readonly packFull = new Set<string>();
   /** Newest lastEventMs known per group, so that older event times don't cancel transactions. */
   readonly eventFloor = new Map<string, number>();
   /** Series whose stored value DynamoDB can't add to (NaN, infinities, beyond its range): read-modify-write. */
@@ -37,6 +41,7 @@ export class WriteCache {
   /** Forgets what is known of one series (`<gpk>|<sk>`): it was replaced or removed. */
   forgetSeries(key: string): void {
     this.exists.delete(key);
+    this.packed.delete(key);
     this.setFloor.delete(key);
     this.bigValue.delete(key);
     this.nativeLayout.delete(key);
@@ -45,6 +50,8 @@ export class WriteCache {
   clear(): void {
     this.schemas.clear();
     this.exists.clear();
+    this.packed.clear();
+    this.packFull.clear();
     this.setFloor.clear();
     this.bigValue.clear();
     this.eventFloor.clear();
