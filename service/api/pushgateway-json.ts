@@ -20,8 +20,11 @@
  *   instance, exactly the series `/metrics` exposes.
  * - `push_time_seconds` / `push_failure_time_seconds` are 0 when the group never had a successful / failed
  *   push, as on the Pushgateway.
- * - `time_stamp` is the group's last successful push (its last change when it never had one); the
- *   Pushgateway keeps a time per family, which differs only for families a later POST did not touch.
+ * - A family's `time_stamp` is when the newest push that carried it arrived (a PUT sets it for every
+ *   family it carries, a POST for its own), as on the Pushgateway (`GroupState.familyPushMs`; a store that
+ *   doesn't keep it, and a family written only by SQS events, give the group's last write).
+ *   `push_time_seconds`: the group's last successful push; `push_failure_time_seconds`: its last failed
+ *   push, or, when it never failed, the group's last change (the Pushgateway: the group's creation).
  * - A family named `labels` or `last_push_successful` would overwrite the group's field (it does on the
  *   Pushgateway); here the group's field wins and such a family is left out of this view only.
  */
@@ -70,18 +73,19 @@ function pushgatewayGroup(g: GroupState): PgGroup {
   const out: PgGroup = Object.create(null);
   out['labels'] = { ...g.key };
   out['last_push_successful'] = lastPushSuccessful(g);
-  const stamp = goTime(g.lastPushMs ?? g.lastUpdateMs);
+  const groupMs = g.lastPushMs ?? g.lastUpdateMs;
   const seriesLabels = labelsWithGroup(g.key);
   for (const f of g.families) {
     if (GROUP_FIELDS.has(f.name)) continue;
-    out[f.name] = family(f, stamp, seriesLabels);
+    out[f.name] = family(f, goTime(g.familyPushMs?.get(f.name) ?? groupMs), seriesLabels);
   }
   const groupOnly = seriesLabels({});
-  const changed = goTime(g.lastUpdateMs);
-  out['push_time_seconds'] = gaugeFamily(PUSH_TIME_HELP, changed, groupOnly, g.lastPushMs);
+  const pushed = goTime(g.lastPushMs ?? g.lastPushFailureMs ?? g.lastUpdateMs);
+  const failed = goTime(g.lastPushFailureMs ?? g.lastUpdateMs);
+  out['push_time_seconds'] = gaugeFamily(PUSH_TIME_HELP, pushed, groupOnly, g.lastPushMs);
   out['push_failure_time_seconds'] = gaugeFamily(
     PUSH_FAILURE_TIME_HELP,
-    changed,
+    failed,
     groupOnly,
     g.lastPushFailureMs,
   );

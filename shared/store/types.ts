@@ -171,6 +171,12 @@ export interface GroupState {
   readonly lastEventMs?: number;
   /** Last change of any kind; TTL is measured from it. */
   readonly lastUpdateMs: number;
+  /**
+   * When the newest push (PUT or POST) that carried each family arrived: the Pushgateway's per-family
+   * `time_stamp` (/api/v1/metrics). Only stores that keep it (the memory store); families not in the map,
+   * and every family when it is absent, use `lastPushMs`.
+   */
+  readonly familyPushMs?: ReadonlyMap<string, number>;
   /** Families with their series; series labels exclude the grouping key's labels. Sorted by name. */
   readonly families: readonly MetricFamily[];
 }

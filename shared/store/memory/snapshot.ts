@@ -33,9 +33,15 @@ export function buildGroup(st: MemoryState, g: Grp): GroupState {
     families.push(f.cached ?? buildFamily(st, f));
   }
   st.groupsRebuilt++;
+  const familyPushMs = new Map<string, number>();
+  for (const name of g.famOrder) {
+    const t = g.famPushMs.get(name);
+    if (t !== undefined) familyPushMs.set(name, t);
+  }
   const state: GroupState = Object.freeze({
     key: g.key,
     ...groupTimes(g),
+    ...(familyPushMs.size > 0 ? { familyPushMs } : {}),
     families: Object.freeze(families),
   });
   g.cached = state;

@@ -119,6 +119,33 @@ describe('Pushgateway-shaped /api/v1/metrics data', () => {
     expect(j.push_failure_time_seconds.metrics[0].value).toBe('1.7962929072e+09');
   });
 
+  it('time_stamp per family: the push that carried it; the group times for the push_* families', () => {
+    const g = (f: string) => ({
+      name: f,
+      help: '',
+      type: 'gauge' as const,
+      series: [{ labels: {}, value: 1 }],
+    });
+    const [d] = pushgatewayMetricsData(
+      snap({
+        key: { job: 'j' },
+        lastPushMs: T + 2000,
+        lastPushFailureMs: T + 3000,
+        lastUpdateMs: T + 4000,
+        // a: PUT at T; b: POST at T + 2000; c: written by SQS events only (no push time).
+        familyPushMs: new Map([
+          ['a', T],
+          ['b', T + 2000],
+        ]),
+        families: [g('a'), g('b'), g('c')],
+      }),
+    );
+    const j = JSON.parse(JSON.stringify(d));
+    expect(
+      [j.a, j.b, j.c, j.push_time_seconds, j.push_failure_time_seconds].map((f) => f.time_stamp),
+    ).toEqual([goTime(T), goTime(T + 2000), goTime(T + 2000), goTime(T + 2000), goTime(T + 3000)]);
+  });
+
   it('group labels win over series labels; a series instance is kept when the group has none', () => {
     const [d] = pushgatewayMetricsData(
       snap({
