@@ -427,7 +427,8 @@ function normalizeGroup(g: Json, stepOf: StepOf): Json {
       GROUP_TIMES.has(k) ? { ...m, value: m['value'] === '0' ? '0' : 'set' } : m,
     );
     const neverFailed = k === 'push_failure_time_seconds' && metrics[0]?.['value'] === '0';
-    const when = neverFailed ? (expect(time_stamp).toMatch(RFC3339), 'not compared') : stepOf(time_stamp);
+    expect(time_stamp).toMatch(RFC3339);
+    const when = neverFailed ? 'not compared' : stepOf(time_stamp);
     out[k] = { ...rest, time_stamp: when, metrics: ms.map(canonical).sort() };
   }
   return out;
