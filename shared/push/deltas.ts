@@ -8,7 +8,10 @@
  * - gauge: the sample is the new value (`gauge_set`), last writer wins by event time: the sample's
  *   timestamp when the body has one (clamped to the clock plus the allowed skew), else the arrival time,
  *   as for SQS gauge events;
- * - native histograms (protobuf) are refused for now: only classic buckets are summed here;
+ * - native histograms (protobuf): their buckets are this push's observations too (`histogram_observe` with
+ *   `native`; whole-number populations adding up to the count), added into the series by the spec (a
+ *   different schema reduces to the lower one), with or without classic buckets beside them; a series
+ *   keeps native buckets for its whole life or never has them (docs/store.md);
  * - summary and untyped are refused: quantiles can't be summed, and an untyped sample doesn't say whether
  *   to sum or to replace it.
  *
@@ -92,13 +95,6 @@ function opOf(
   if (f.type === 'counter') return { kind: 'counter_inc', ...base, value: (sr as ScalarSeries).value };
   if (f.type === 'gauge') return { kind: 'gauge_set', ...base, value: (sr as ScalarSeries).value, timeMs };
   const h = sr as HistogramSeries;
-  if (h.native !== undefined) {
-    problems.push({
-      path,
-      message: 'native histograms are not aggregated by this endpoint (push classic buckets)',
-    });
-    return undefined;
-  }
   if (h.buckets.length > MAX_BUCKETS) {
     problems.push({ path, message: `must have at most ${MAX_BUCKETS} finite buckets` });
     return undefined;
@@ -117,6 +113,7 @@ function opOf(
     counts,
     sum: h.sum,
     count: h.count,
+    ...(h.native !== undefined ? { native: h.native } : {}),
   };
 }
 

@@ -8,6 +8,8 @@ import { gzipSync } from 'node:zlib';
 import type { ServiceConfig } from '../../shared/config';
 import { metricFamiliesToProtobufDelimited } from '../../shared/expfmt/protobuf-create';
 import { parseText } from '../../shared/expfmt/text-parse';
+import { type ObservedNative, observeNative } from '../../shared/model/native';
+import type { HistogramSeries, MetricFamily } from '../../shared/model/types';
 import { MemoryStore } from '../../shared/store';
 import type { Store } from '../../shared/store/types';
 import { awsError, type DynamoFaults, openTestDynamoStore } from './dynamo-store-support';
@@ -356,6 +358,52 @@ describe.each(backends)('exactly-once HTTP writes ($name)', (backend) => {
       const out = await scrape();
       expect(sample(out, 'clicks_total{instance="",job="web",page="home"}')).toBe(2);
       expect(sample(out, 'lat_seconds_count{instance="",job="web"}')).toBe(3);
+    });
+
+    it('native histogram deltas (protobuf) are added by the spec, once per key; bad ones are refused naming the field', async () => {
+      await start();
+      const nativeOnly = (o: ObservedNative): MetricFamily => ({
+        name: 'rpc_seconds',
+        help: 'RPC latency.',
+        type: 'histogram',
+        series: [
+          {
+            labels: { path: '/a' },
+            buckets: [],
+            sum: o.sum,
+            count: o.count,
+            native: o.native,
+          },
+        ],
+      });
+      const a = [0.02, 0.3, 0.3, 4];
+      const b = [0.5, 7, 0.001];
+      const pb = (f: MetricFamily) => Buffer.from(metricFamiliesToProtobufDelimited([f]));
+      const native = async () => {
+        const g = (await svc.store.snapshot()).groups.find((x) => x.key.job === 'web');
+        const f = g?.families.find((x) => x.name === 'rpc_seconds');
+        return f?.series[0] as HistogramSeries | undefined;
+      };
+      const oa = observeNative(a, 3, 0);
+      const ob = observeNative(b, 1, 0);
+      expect((await agg(pb(nativeOnly(oa)), { 'content-type': PB, 'idempotency-key': 'na' })).status).toBe(
+        200,
+      );
+      expect((await agg(pb(nativeOnly(ob)), { 'content-type': PB, 'idempotency-key': 'nb' })).status).toBe(
+        200,
+      );
+      const replay = await agg(pb(nativeOnly(oa)), { 'content-type': PB, 'idempotency-key': 'na' });
+      expect([replay.status, replay.headers['idempotent-replayed']]).toEqual([200, 'true']);
+      const got = await native();
+      expect(got?.native).toEqual(observeNative([...a, ...b], 1, 0).native);
+      expect(got?.count).toBe(a.length + b.length);
+      // Bad: a fractional population (not a whole observation): 400 naming the series and the field.
+      const half = { ...oa, native: { ...oa.native, zeroCount: 0.5 }, count: 4.5 };
+      const r1 = await agg(pb(nativeOnly(half)), { 'content-type': PB, 'idempotency-key': 'bad1' });
+      expect(r1.status).toBe(400);
+      expect(r1.text).toMatch(/rpc_seconds\{path="\/a"\}/);
+      expect(r1.text).toMatch(/count|zero_count|whole/);
+      expect((await native())?.count).toBe(a.length + b.length);
     });
 
     it('without a key every push counts (as on other aggregation gateways)', async () => {
