@@ -93,3 +93,26 @@ export function esbuildOptions(
     logLevel: 'silent',
   };
 }
+
+/**
+ * Where NodejsFunction runs esbuild (`npx --no-install esbuild` in that folder, which must contain the
+ * entries): the nearest folder at or above the project root whose node_modules/.bin has esbuild — the
+ * checkout itself, or, for the installed npm package (node_modules/accrue, where npm hoists esbuild to the
+ * app's node_modules), the consuming app. NodejsFunction only needs an existing lock file to anchor it
+ * (no install runs): that folder's package-lock.json, else the project's package.json (npm packs no lockfile).
+ */
+export function lambdaBundlingRoot(projectRoot: string): { bundlingRoot: string; lockFile: string } {
+  let bundlingRoot = projectRoot;
+  for (let d = projectRoot; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, 'node_modules', '.bin', 'esbuild'))) {
+      bundlingRoot = d;
+      break;
+    }
+    if (path.dirname(d) === d) break;
+  }
+  const lockFile = [
+    path.join(bundlingRoot, 'package-lock.json'),
+    path.join(projectRoot, 'package.json'),
+  ].find((f) => existsSync(f))!;
+  return { bundlingRoot, lockFile };
+}

@@ -163,6 +163,46 @@ export function decodeMessage(
   profile: CompiledProfile,
   opts: DecodeOptions = {},
 ): DecodedMessage {
+  const { id, group, events } = decodeEnvelope(body, fallbackId, opts);
+  const ctx = messageContext(profile, group, opts);
+  const kinds = kindTable(profile);
+  const rejects: RejectedEvent[] = [];
+  const pushes: PushRequest[] = [];
+  const prepare = opts.preparePush ?? defaultPreparePush;
+  const fast = opts.fastPath !== false;
+  const onPush = (e: Record<string, unknown>, i: number): Failure | undefined => {
+    const r = mapPush(e, i, ctx, id, prepare);
+    if ('problems' in r) return r;
+    pushes.push(r);
+    return undefined;
+  };
+  const n = events.length;
+  for (let i = 0; i < n; i++) {
+    const f = decodeEvent(events[i], i, ctx, kinds, fast, onPush);
+    if (f !== undefined) rejects.push(rejected(i, f));
+  }
+  const apply: ApplyRequest =
+    ctx.maxEventTime >= 0
+      ? { id, group, ops: ctx.agg.ops(), eventTimeMs: ctx.maxEventTime }
+      : { id, group, ops: ctx.agg.ops() };
+  const counts = { eventCount: n, acceptedCount: n - rejects.length };
+  return {
+    id,
+    group,
+    apply,
+    pushes,
+    rejected: rejects,
+    ...counts,
+    ...(ctx.clamped > 0 ? { clamped: ctx.clamped } : {}),
+  };
+}
+
+/** The envelope of a message (size, JSON, `v`, `id`, `group`, `events`), or a `DecodeError` with every problem. */
+function decodeEnvelope(
+  body: string,
+  fallbackId: string,
+  opts: DecodeOptions,
+): { id: string; group: GroupingKey; events: unknown[] } {
   const maxBytes = opts.maxMessageBytes ?? ENVELOPE_LIMITS.maxMessageBytes;
   if (typeof body !== 'string') throw new DecodeError([{ path: 'body', message: 'must be a string' }]);
   if (byteLengthOver(body, maxBytes)) {
@@ -192,37 +232,47 @@ export function decodeMessage(
           : `must be ${ENVELOPE_VERSION} (the only supported envelope version)`,
     });
   }
-  let id = fallbackId;
-  if (env.id !== undefined) {
-    const raw = env.id;
-    if (typeof raw !== 'string') problems.push({ path: 'id', message: 'must be a string' });
-    else if (raw.length === 0 || raw.length > ENVELOPE_LIMITS.maxIdLength)
-      problems.push({ path: 'id', message: `must be 1 to ${ENVELOPE_LIMITS.maxIdLength} characters` });
-    else if (!ID_RE.test(raw))
-      problems.push({
-        path: 'id',
-        message: "must match [A-Za-z0-9_.:/@+=-]+ ('#' is reserved for the store's part keys)",
-      });
-    else id = raw;
-  }
-  const maxLabelValueLength = opts.limits?.maxLabelValueLength ?? DEFAULT_LIMITS.maxLabelValueLength;
-  const maxLabelsPerSeries = opts.limits?.maxLabelsPerSeries ?? DEFAULT_LIMITS.maxLabelsPerSeries;
+  const id = env.id === undefined ? fallbackId : envelopeId(env.id, problems);
+  const { maxLabelValueLength, maxLabelsPerSeries } = labelLimits(opts);
   const group = decodeGroup(env.group, maxLabelValueLength, maxLabelsPerSeries, problems);
   const events = env.events;
   if (!Array.isArray(events))
     problems.push({ path: 'events', message: events === undefined ? 'is required' : 'must be an array' });
   if (problems.length > 0 || group === undefined || !Array.isArray(events)) throw new DecodeError(problems);
+  return { id: id ?? fallbackId, group, events };
+}
 
+/** The producer's idempotency key, or undefined with its problem. */
+function envelopeId(raw: unknown, problems: Problem[]): string | undefined {
+  if (typeof raw !== 'string') problems.push({ path: 'id', message: 'must be a string' });
+  else if (raw.length === 0 || raw.length > ENVELOPE_LIMITS.maxIdLength)
+    problems.push({ path: 'id', message: `must be 1 to ${ENVELOPE_LIMITS.maxIdLength} characters` });
+  else if (!ID_RE.test(raw))
+    problems.push({
+      path: 'id',
+      message: "must match [A-Za-z0-9_.:/@+=-]+ ('#' is reserved for the store's part keys)",
+    });
+  else return raw;
+  return undefined;
+}
+
+function labelLimits(opts: DecodeOptions): { maxLabelValueLength: number; maxLabelsPerSeries: number } {
+  return {
+    maxLabelValueLength: opts.limits?.maxLabelValueLength ?? DEFAULT_LIMITS.maxLabelValueLength,
+    maxLabelsPerSeries: opts.limits?.maxLabelsPerSeries ?? DEFAULT_LIMITS.maxLabelsPerSeries,
+  };
+}
+
+/** The per-message state the event mappers share (aggregator, limits, clock bound, caches). */
+function messageContext(profile: CompiledProfile, group: GroupingKey, opts: DecodeOptions): MessageContext {
   const maxFutureMs = opts.maxFutureMs ?? ENVELOPE_LIMITS.maxFutureMs;
   const nowMs = opts.nowMs ?? Date.now();
-  const groupLabelCount = Object.keys(group).length;
-  const ctx: MessageContext = {
+  return {
     agg: new Aggregator(),
     profile,
     group,
-    groupLabelCount,
-    maxLabelValueLength,
-    maxLabelsPerSeries,
+    groupLabelCount: Object.keys(group).length,
+    ...labelLimits(opts),
     maxTimeMs: ENVELOPE_LIMITS.maxTimeMs,
     clampTimeMs: Math.min(ENVELOPE_LIMITS.maxTimeMs, nowMs + maxFutureMs),
     clamped: 0,
@@ -235,67 +285,44 @@ export function decodeMessage(
     kindProblems: new Array(profile.kinds.size),
     maxEventTime: -1,
   };
-  const kinds = kindTable(profile);
-  const rejects: RejectedEvent[] = [];
-  const pushes: PushRequest[] = [];
-  const prepare = opts.preparePush ?? defaultPreparePush;
-  const fast = opts.fastPath !== false;
-  const n = events.length;
-  for (let i = 0; i < n; i++) {
-    const ev: unknown = events[i];
-    if (typeof ev !== 'object' || ev === null || Array.isArray(ev)) {
-      rejects.push(
-        rejected(i, {
-          reason: RejectReason.invalid,
-          problems: [{ path: `events[${i}]`, message: 'must be an object' }],
-        }),
-      );
-      continue;
-    }
-    const e = ev as Record<string, unknown>;
-    const k = e.kind;
-    let f: Failure | undefined;
-    const entry = typeof k === 'string' ? kinds.get(k) : undefined;
-    if (entry !== undefined) f = mapDomainEvent(e, entry.kind, fast ? entry.fast : null, i, ctx);
-    else if (k === 'counter' || k === 'gauge' || k === 'histogram') f = mapGenericEvent(e, k, i, ctx);
-    else if (k === 'push') {
-      const r = mapPush(e, i, ctx, id, prepare);
-      if ('problems' in r) f = r;
-      else pushes.push(r);
-    } else if (typeof k !== 'string') {
-      f = {
-        reason: RejectReason.invalid,
-        problems: [
-          { path: `events[${i}].kind`, message: k === undefined ? 'is required' : 'must be a string' },
-        ],
-      };
-    } else {
-      const known = [...profile.kinds.keys()].join(', ');
-      f = {
-        reason: RejectReason.unknownEvent,
-        problems: [
-          {
-            path: `events[${i}].kind`,
-            message: `unknown event kind ${JSON.stringify(k.slice(0, 64))} (profile ${profile.name}: ${known}; generic: counter, gauge, histogram, push)`,
-          },
-        ],
-      };
-    }
-    if (f !== undefined) rejects.push(rejected(i, f));
-  }
-  const apply: ApplyRequest =
-    ctx.maxEventTime >= 0
-      ? { id, group, ops: ctx.agg.ops(), eventTimeMs: ctx.maxEventTime }
-      : { id, group, ops: ctx.agg.ops() };
-  const counts = { eventCount: n, acceptedCount: n - rejects.length };
+}
+
+/** One event by its kind: a profile event, a generic metric event, a push; else why it is refused. */
+function decodeEvent(
+  ev: unknown,
+  i: number,
+  ctx: MessageContext,
+  kinds: ReturnType<typeof kindTable>,
+  fast: boolean,
+  push: (e: Record<string, unknown>, i: number) => Failure | undefined,
+): Failure | undefined {
+  if (typeof ev !== 'object' || ev === null || Array.isArray(ev))
+    return {
+      reason: RejectReason.invalid,
+      problems: [{ path: `events[${i}]`, message: 'must be an object' }],
+    };
+  const e = ev as Record<string, unknown>;
+  const k = e.kind;
+  const entry = typeof k === 'string' ? kinds.get(k) : undefined;
+  if (entry !== undefined) return mapDomainEvent(e, entry.kind, fast ? entry.fast : null, i, ctx);
+  if (k === 'counter' || k === 'gauge' || k === 'histogram') return mapGenericEvent(e, k, i, ctx);
+  if (k === 'push') return push(e, i);
+  if (typeof k !== 'string')
+    return {
+      reason: RejectReason.invalid,
+      problems: [
+        { path: `events[${i}].kind`, message: k === undefined ? 'is required' : 'must be a string' },
+      ],
+    };
+  const known = [...ctx.profile.kinds.keys()].join(', ');
   return {
-    id,
-    group,
-    apply,
-    pushes,
-    rejected: rejects,
-    ...counts,
-    ...(ctx.clamped > 0 ? { clamped: ctx.clamped } : {}),
+    reason: RejectReason.unknownEvent,
+    problems: [
+      {
+        path: `events[${i}].kind`,
+        message: `unknown event kind ${JSON.stringify(k.slice(0, 64))} (profile ${ctx.profile.name}: ${known}; generic: counter, gauge, histogram, push)`,
+      },
+    ],
   };
 }
 
