@@ -102,7 +102,7 @@ describe('native histograms aggregated from SQS events (Lambda handler, DynamoDB
     queues = await ensureQueuePair(sqs, {
       queueName: name,
       dlqName: `${name}-dlq`,
-      visibilityTimeoutSeconds: 5,
+      visibilityTimeoutSeconds: 30,
       maxReceiveCount: 5,
     });
     const tables = { seriesTable: uniqueName('nhseries'), ledgerTable: uniqueName('nhledger') };
@@ -149,7 +149,9 @@ describe('native histograms aggregated from SQS events (Lambda handler, DynamoDB
     };
     const until = Date.now() + 30_000;
     while ((await duplicates()) < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 300));
-    expect(await duplicates()).toBe(1);
+    // At least the producer's retry; under load SQS may redeliver more (visibility timeout): none counts.
+    expect(await duplicates()).toBeGreaterThanOrEqual(1);
+    expect(await countNow()).toBe(100);
     const fam = await scrapePb();
     expect(fam.type).toBe('HISTOGRAM');
     expect(fam.metric).toHaveLength(1);
