@@ -219,6 +219,21 @@ export function renderSnapshotProtobuf(
   return { parts: r.parts as Uint8Array[], stats: r.stats };
 }
 
+/** The blocks of one render by family name, with what the name-collision check needs of each. */
+interface Blocks {
+  readonly pieces: Map<string, readonly Piece[]>;
+  readonly kinds: Map<string, { type: MetricFamily['type']; series: number; reserved: boolean }>;
+}
+
+/** Series counts of one render (RenderStats' dropped and written figures). */
+interface Tally {
+  duplicates: number;
+  conflicting: number;
+  series: number;
+}
+
+type SortedGroups = readonly { g: GroupState; gt: GroupText }[];
+
 function renderPieces(
   source: StoreSnapshot,
   format: RenderFormat,
@@ -226,15 +241,40 @@ function renderPieces(
 ): { parts: Piece[]; stats: RenderStats } {
   const cache = opts.cache ?? new RenderCache();
   const snapshot = escapeSnapshotNames(source, opts.escaping ?? DEFAULT_ESCAPING);
-  const om = format === 'openmetrics';
   const chunksBefore = cache.chunksRendered;
   const blocksBefore = cache.blocksRebuilt;
+  const groups = sortedGroups(cache, snapshot);
+  const blocks = reservedBlocks(groups, opts.extraFamilies ?? [], format);
+  const tally: Tally = { duplicates: 0, conflicting: 0, series: 0 };
+  storeBlocks(cache, entriesByName(groups), format, blocks, tally);
+  const names = [...blocks.pieces.keys()].sort();
+  const keep = claimNames(names, blocks, format === 'openmetrics', tally);
+  const parts: Piece[] = [];
+  for (const n of names) {
+    if (!keep.has(n)) continue;
+    for (const p of blocks.pieces.get(n)!) parts.push(p);
+  }
+  return {
+    parts,
+    stats: {
+      duplicateSeriesDropped: tally.duplicates,
+      conflictingSeriesDropped: tally.conflicting,
+      chunksRendered: cache.chunksRendered - chunksBefore,
+      blocksRebuilt: cache.blocksRebuilt - blocksBefore,
+      seriesWritten: tally.series,
+    },
+  };
+}
 
-  // Groups in deterministic order, with their rendered labels.
+/** Groups in deterministic order (by label text), with their rendered labels. */
+function sortedGroups(cache: RenderCache, snapshot: StoreSnapshot): SortedGroups {
   const groups = snapshot.groups.map((g) => ({ g, gt: groupText(cache, g.key) }));
   groups.sort((a, b) => (a.gt.id < b.gt.id ? -1 : a.gt.id > b.gt.id ? 1 : 0));
+  return groups;
+}
 
-  // Family name → entries (in group order).
+/** Family name → its (group, family) entries, in group order. */
+function entriesByName(groups: SortedGroups): Map<string, Entry[]> {
   const byName = new Map<string, Entry[]>();
   for (const { g, gt } of groups) {
     for (const f of g.families) {
@@ -246,48 +286,45 @@ function renderPieces(
       list.push({ group: g, gt, family: f });
     }
   }
+  return byName;
+}
 
-  // Reserved names: the per-group gauges and the extra families.
-  const blocks = new Map<string, readonly Piece[]>();
-  /** Type and series count of each block, for the name-collision check below. */
-  const kinds = new Map<string, { type: MetricFamily['type']; series: number; reserved: boolean }>();
-  const extra = opts.extraFamilies ?? [];
+/** The blocks of reserved names: the extra families, then the per-group push-time gauges. */
+function reservedBlocks(groups: SortedGroups, extra: readonly MetricFamily[], format: RenderFormat): Blocks {
+  const blocks: Blocks = { pieces: new Map(), kinds: new Map() };
   for (const f of extra) {
-    blocks.set(f.name, [extraBlock(f, format)]);
-    kinds.set(f.name, { type: f.type, series: 0, reserved: true });
+    blocks.pieces.set(f.name, [extraBlock(f, format)]);
+    blocks.kinds.set(f.name, { type: f.type, series: 0, reserved: true });
   }
-  for (const n of [PUSH_TIME_METRIC, PUSH_FAILURE_TIME_METRIC]) {
-    if (groups.length > 0 && !kinds.has(n)) kinds.set(n, { type: 'gauge', series: 0, reserved: true });
+  if (groups.length === 0) return blocks;
+  const gauges = [
+    [PUSH_TIME_METRIC, PUSH_TIME_HELP, (g: GroupState) => g.lastPushMs],
+    [PUSH_FAILURE_TIME_METRIC, PUSH_FAILURE_TIME_HELP, (g: GroupState) => g.lastPushFailureMs],
+  ] as const;
+  for (const [name, help, pick] of gauges) {
+    if (blocks.kinds.has(name)) continue;
+    blocks.kinds.set(name, { type: 'gauge', series: 0, reserved: true });
+    blocks.pieces.set(name, pushTimeBlock(name, help, groups, pick, format));
   }
-  if (groups.length > 0) {
-    if (!blocks.has(PUSH_TIME_METRIC)) {
-      blocks.set(
-        PUSH_TIME_METRIC,
-        pushTimeBlock(PUSH_TIME_METRIC, PUSH_TIME_HELP, groups, (g) => g.lastPushMs, format),
-      );
-    }
-    if (!blocks.has(PUSH_FAILURE_TIME_METRIC)) {
-      blocks.set(
-        PUSH_FAILURE_TIME_METRIC,
-        pushTimeBlock(
-          PUSH_FAILURE_TIME_METRIC,
-          PUSH_FAILURE_TIME_HELP,
-          groups,
-          (g) => g.lastPushFailureMs,
-          format,
-        ),
-      );
-    }
-  }
+  return blocks;
+}
 
-  let duplicates = 0;
-  let conflicting = 0;
-  let series = 0;
+/**
+ * The stored families' blocks, from the cache unless one of their families changed; a name taken by a
+ * reserved block drops its series (counted). The cache keeps only the live names afterwards.
+ */
+function storeBlocks(
+  cache: RenderCache,
+  byName: ReadonlyMap<string, readonly Entry[]>,
+  format: RenderFormat,
+  blocks: Blocks,
+  tally: Tally,
+): void {
   const blockCache = cache.blocks[format];
   const live = new Map<string, BlockEntry>();
   for (const [name, entries] of byName) {
-    if (blocks.has(name)) {
-      for (const e of entries) conflicting += e.family.series.length;
+    if (blocks.pieces.has(name)) {
+      for (const e of entries) tally.conflicting += e.family.series.length;
       continue;
     }
     let be = blockCache.get(name);
@@ -296,51 +333,41 @@ function renderPieces(
       cache.blocksRebuilt++;
     }
     live.set(name, be);
-    blocks.set(name, be.parts);
-    kinds.set(name, { type: be.type, series: be.series, reserved: false });
-    duplicates += be.duplicates;
-    conflicting += be.conflicting;
-    series += be.series;
+    blocks.pieces.set(name, be.parts);
+    blocks.kinds.set(name, { type: be.type, series: be.series, reserved: false });
+    tally.duplicates += be.duplicates;
+    tally.conflicting += be.conflicting;
+    tally.series += be.series;
   }
   // Drop block entries of families that are gone, so the cache follows the live snapshot.
   cache.blocks[format] = live;
+}
 
-  // Different family names can still expose the same sample or (OpenMetrics) family name: histogram `x`
-  // writes `x_sum`, which a family named `x_sum` also writes; counters `x` and `x_total` are both family
-  // `x` in OpenMetrics. Such output would make Prometheus reject the whole scrape, so a block claiming a
-  // name already claimed is dropped (reserved names first, then in name order) and its series counted.
-  const names = [...blocks.keys()].sort();
+/**
+ * The names whose blocks are written. Different family names can still expose the same sample or
+ * (OpenMetrics) family name: histogram `x` writes `x_sum`, which a family named `x_sum` also writes;
+ * counters `x` and `x_total` are both family `x` in OpenMetrics. Such output would make Prometheus reject
+ * the whole scrape, so a block claiming a name already claimed is dropped (reserved names first, then in
+ * name order) and its series counted. Protobuf follows the text's rule.
+ */
+function claimNames(names: readonly string[], blocks: Blocks, om: boolean, tally: Tally): Set<string> {
   const claimed = new Set<string>();
   const keep = new Set<string>();
   for (const reservedPass of [true, false]) {
     for (const n of names) {
-      const k = kinds.get(n)!;
+      const k = blocks.kinds.get(n)!;
       if (k.reserved !== reservedPass) continue;
       const exposed = exposedNames(n, k.type, om);
       if (exposed.some((x) => claimed.has(x))) {
-        conflicting += k.series;
-        series -= k.series;
+        tally.conflicting += k.series;
+        tally.series -= k.series;
         continue;
       }
       for (const x of exposed) claimed.add(x);
       keep.add(n);
     }
   }
-  const parts: Piece[] = [];
-  for (const n of names) {
-    if (!keep.has(n)) continue;
-    for (const p of blocks.get(n)!) parts.push(p);
-  }
-  return {
-    parts,
-    stats: {
-      duplicateSeriesDropped: duplicates,
-      conflictingSeriesDropped: conflicting,
-      chunksRendered: cache.chunksRendered - chunksBefore,
-      blocksRebuilt: cache.blocksRebuilt - blocksBefore,
-      seriesWritten: series,
-    },
-  };
+  return keep;
 }
 
 /** Names a family occupies in the output: its sample names, and in OpenMetrics its family name too. */
