@@ -82,77 +82,192 @@ export function compileWith(input: unknown, source: string, shape: ShapeCheck): 
   const metrics: CompiledMetric[] = [];
   const metricsByName = new Map<string, CompiledMetric>();
   for (const name of Object.keys(def.metrics)) {
-    const m = (def.metrics as Record<string, unknown>)[name];
-    const path = `metrics.${name}`;
-    const np = metricNameProblem(name);
-    if (np) problems.push({ path, message: `metric name ${np}` });
-    else {
-      const rp = reservedNameProblem(name);
-      if (rp) problems.push({ path, message: `metric name ${rp}` });
-    }
-    if (!shape.metric(m, path, problems)) continue;
-    const md = m as MetricDefinition;
-    const labels = md.labels ?? [];
-    const seen = new Set<string>();
-    labels.forEach((l, i) => {
-      const lp = labelNameProblem(l);
-      if (lp) problems.push({ path: `${path}.labels[${i}]`, message: `label name ${lp}` });
-      if (seen.has(l)) problems.push({ path: `${path}.labels[${i}]`, message: `duplicate label "${l}"` });
-      if (md.type === 'histogram' && l === 'le')
-        problems.push({
-          path: `${path}.labels[${i}]`,
-          message: 'label "le" is reserved for histogram buckets',
-        });
-      seen.add(l);
-    });
-    if (labels.length > DEFAULT_LIMITS.maxLabelsPerSeries) {
-      problems.push({
-        path: `${path}.labels`,
-        message: `must have at most ${DEFAULT_LIMITS.maxLabelsPerSeries} labels`,
-      });
-    }
-    let bounds: number[] = [];
-    const native = md.type === 'histogram' ? nativeLayout(md.native, `${path}.native`, problems) : undefined;
-    if (md.type === 'histogram') {
-      if (!md.buckets) {
-        if (!md.native)
-          problems.push({ path: `${path}.buckets`, message: 'is required for a histogram (or native)' });
-      } else {
-        bounds = md.buckets;
-        for (const b of layoutProblems(bounds))
-          problems.push({ path: `${path}.buckets[${b.index}]`, message: b.message });
-        if (bounds.length > ENVELOPE_LIMITS.maxBuckets)
-          problems.push({
-            path: `${path}.buckets`,
-            message: `must have at most ${ENVELOPE_LIMITS.maxBuckets} bounds`,
-          });
-      }
-    } else {
-      if (md.buckets)
-        problems.push({
-          path: `${path}.buckets`,
-          message: `only histograms have buckets, this is a ${md.type}`,
-        });
-      if (md.native)
-        problems.push({
-          path: `${path}.native`,
-          message: `only histograms have native buckets, this is a ${md.type}`,
-        });
-    }
-    const cm: CompiledMetric = {
-      id: metrics.length,
+    const cm = compileMetric(
       name,
-      type: md.type,
-      help: md.help,
-      labelNames: labels,
-      sortedLabelNames: [...labels].sort(),
-      bounds,
-      native,
-      exclusive: false,
-    };
+      (def.metrics as Record<string, unknown>)[name],
+      metrics.length,
+      shape,
+      problems,
+    );
+    if (cm === undefined) continue;
     metrics.push(cm);
     metricsByName.set(name, cm);
   }
+  checkSuffixCollisions(metrics, metricsByName, problems);
+
+  const kinds = new Map<string, CompiledKind>();
+  const emitCounter = { next: 0 };
+  for (const kindName of Object.keys(def.events)) {
+    const ev = (def.events as Record<string, unknown>)[kindName];
+    const kind = compileKind(kindName, ev, kinds.size, emitCounter, metricsByName, shape, problems);
+    if (kind !== undefined) kinds.set(kindName, kind);
+  }
+  if (problems.length > 0) throw new ProfileError(source, problems);
+  markDirectEmits(metrics, kinds);
+  return {
+    name: def.name,
+    description: def.description ?? '',
+    emitCount: emitCounter.next,
+    metrics,
+    metricsByName,
+    kinds,
+    definition: def,
+  };
+}
+
+/** One metric definition: its name, labels and bucket layout (classic, native) checked; undefined when its shape is wrong. */
+function compileMetric(
+  name: string,
+  m: unknown,
+  id: number,
+  shape: ShapeCheck,
+  problems: Problem[],
+): CompiledMetric | undefined {
+  const path = `metrics.${name}`;
+  const np = metricNameProblem(name);
+  if (np) problems.push({ path, message: `metric name ${np}` });
+  else {
+    const rp = reservedNameProblem(name);
+    if (rp) problems.push({ path, message: `metric name ${rp}` });
+  }
+  if (!shape.metric(m, path, problems)) return undefined;
+  const md = m as MetricDefinition;
+  const labels = md.labels ?? [];
+  const seen = new Set<string>();
+  labels.forEach((l, i) => {
+    const lp = labelNameProblem(l);
+    if (lp) problems.push({ path: `${path}.labels[${i}]`, message: `label name ${lp}` });
+    if (seen.has(l)) problems.push({ path: `${path}.labels[${i}]`, message: `duplicate label "${l}"` });
+    if (md.type === 'histogram' && l === 'le')
+      problems.push({
+        path: `${path}.labels[${i}]`,
+        message: 'label "le" is reserved for histogram buckets',
+      });
+    seen.add(l);
+  });
+  if (labels.length > DEFAULT_LIMITS.maxLabelsPerSeries) {
+    problems.push({
+      path: `${path}.labels`,
+      message: `must have at most ${DEFAULT_LIMITS.maxLabelsPerSeries} labels`,
+    });
+  }
+  let bounds: number[] = [];
+  const native = md.type === 'histogram' ? nativeLayout(md.native, `${path}.native`, problems) : undefined;
+  if (md.type === 'histogram') {
+    if (!md.buckets) {
+      if (!md.native)
+        problems.push({ path: `${path}.buckets`, message: 'is required for a histogram (or native)' });
+    } else {
+      bounds = md.buckets;
+      for (const b of layoutProblems(bounds))
+        problems.push({ path: `${path}.buckets[${b.index}]`, message: b.message });
+      if (bounds.length > ENVELOPE_LIMITS.maxBuckets)
+        problems.push({
+          path: `${path}.buckets`,
+          message: `must have at most ${ENVELOPE_LIMITS.maxBuckets} bounds`,
+        });
+    }
+  } else {
+    if (md.buckets)
+      problems.push({
+        path: `${path}.buckets`,
+        message: `only histograms have buckets, this is a ${md.type}`,
+      });
+    if (md.native)
+      problems.push({
+        path: `${path}.native`,
+        message: `only histograms have native buckets, this is a ${md.type}`,
+      });
+  }
+  const cm: CompiledMetric = {
+    id,
+    name,
+    type: md.type,
+    help: md.help,
+    labelNames: labels,
+    sortedLabelNames: [...labels].sort(),
+    bounds,
+    native,
+    exclusive: false,
+  };
+  return cm;
+}
+
+/** One event kind: its name, fields and emit rules; undefined when its shape is wrong. */
+function compileKind(
+  kindName: string,
+  ev: unknown,
+  index: number,
+  emitCounter: { next: number },
+  metricsByName: ReadonlyMap<string, CompiledMetric>,
+  shape: ShapeCheck,
+  problems: Problem[],
+): CompiledKind | undefined {
+  const path = `events.${kindName}`;
+  if (!KIND_NAME_RE.test(kindName)) problems.push({ path, message: 'event kind must match [a-z][a-z0-9_]*' });
+  else if ((GENERIC_KINDS as readonly string[]).includes(kindName)) {
+    problems.push({ path, message: `event kind "${kindName}" is a generic event kind of the envelope` });
+  }
+  if (!isRecord(ev)) {
+    problems.push({ path, message: 'must be an object with "fields" and "emit"' });
+    return undefined;
+  }
+  if (!shape.event(ev, path, problems)) return undefined;
+  const fieldDefs = ev.fields as Record<string, unknown>;
+  const fields: CompiledField[] = [];
+  const fieldsByName = new Map<string, CompiledField>();
+  for (const fname of Object.keys(fieldDefs)) {
+    const fpath = `${path}.fields.${fname}`;
+    const fp = fieldNameProblem(fname);
+    if (fp) problems.push({ path: fpath, message: `field name ${fp}` });
+    const fd = fieldDefs[fname];
+    const t = isRecord(fd) ? fd.type : undefined;
+    if (t !== 'string' && t !== 'enum' && t !== 'number' && t !== 'boolean') {
+      problems.push({ path: `${fpath}.type`, message: 'must be one of string, enum, number, boolean' });
+      continue;
+    }
+    if (!shape.field(t, fd as Record<string, unknown>, fpath, problems)) continue;
+    const f = compileField(fname, fd as FieldDefinition, fpath, problems);
+    if (fp) continue;
+    fields.push(f);
+    fieldsByName.set(fname, f);
+  }
+  const emits: CompiledEmit[] = [];
+  const labelNames = new Set<string>();
+  (ev.emit as unknown[]).forEach((e, i) => {
+    const epath = `${path}.emit[${i}]`;
+    if (!shape.emit(e, epath, problems)) return;
+    const ce = compileEmit(
+      emitCounter.next++,
+      e as EmitDefinition,
+      epath,
+      metricsByName,
+      fieldsByName,
+      problems,
+    );
+    if (ce) {
+      emits.push(ce);
+      for (const l of ce.metric.labelNames) labelNames.add(l);
+    }
+  });
+  const strKeyFields = [...new Set(emits.flatMap((x) => x.strLabelIndexes))].sort((a, b) => a - b);
+  return {
+    index,
+    name: kindName,
+    fields,
+    emits,
+    strKeyFields,
+    labelNames: [...labelNames],
+    description: typeof ev.description === 'string' ? ev.description : `Domain event "${kindName}".`,
+  };
+}
+
+/** A histogram or summary writes `x_sum`, `x_count` (and `x_bucket`): no other metric may be named so. */
+function checkSuffixCollisions(
+  metrics: readonly CompiledMetric[],
+  metricsByName: ReadonlyMap<string, CompiledMetric>,
+  problems: Problem[],
+): void {
   for (const m of metrics) {
     for (const suffix of reservedSuffixes(m.type)) {
       if (metricsByName.has(m.name + suffix)) {
@@ -163,64 +278,13 @@ export function compileWith(input: unknown, source: string, shape: ShapeCheck): 
       }
     }
   }
+}
 
-  const kinds = new Map<string, CompiledKind>();
-  let emitCount = 0;
-  for (const kindName of Object.keys(def.events)) {
-    const path = `events.${kindName}`;
-    if (!KIND_NAME_RE.test(kindName))
-      problems.push({ path, message: 'event kind must match [a-z][a-z0-9_]*' });
-    else if ((GENERIC_KINDS as readonly string[]).includes(kindName)) {
-      problems.push({ path, message: `event kind "${kindName}" is a generic event kind of the envelope` });
-    }
-    const ev = (def.events as Record<string, unknown>)[kindName];
-    if (!isRecord(ev)) {
-      problems.push({ path, message: 'must be an object with "fields" and "emit"' });
-      continue;
-    }
-    if (!shape.event(ev, path, problems)) continue;
-    const fieldDefs = ev.fields as Record<string, unknown>;
-    const fields: CompiledField[] = [];
-    const fieldsByName = new Map<string, CompiledField>();
-    for (const fname of Object.keys(fieldDefs)) {
-      const fpath = `${path}.fields.${fname}`;
-      const fp = fieldNameProblem(fname);
-      if (fp) problems.push({ path: fpath, message: `field name ${fp}` });
-      const fd = fieldDefs[fname];
-      const t = isRecord(fd) ? fd.type : undefined;
-      if (t !== 'string' && t !== 'enum' && t !== 'number' && t !== 'boolean') {
-        problems.push({ path: `${fpath}.type`, message: 'must be one of string, enum, number, boolean' });
-        continue;
-      }
-      if (!shape.field(t, fd as Record<string, unknown>, fpath, problems)) continue;
-      const f = compileField(fname, fd as FieldDefinition, fpath, problems);
-      if (fp) continue;
-      fields.push(f);
-      fieldsByName.set(fname, f);
-    }
-    const emits: CompiledEmit[] = [];
-    const labelNames = new Set<string>();
-    (ev.emit as unknown[]).forEach((e, i) => {
-      const epath = `${path}.emit[${i}]`;
-      if (!shape.emit(e, epath, problems)) return;
-      const ce = compileEmit(emitCount++, e as EmitDefinition, epath, metricsByName, fieldsByName, problems);
-      if (ce) {
-        emits.push(ce);
-        for (const l of ce.metric.labelNames) labelNames.add(l);
-      }
-    });
-    const strKeyFields = [...new Set(emits.flatMap((x) => x.strLabelIndexes))].sort((a, b) => a - b);
-    kinds.set(kindName, {
-      index: kinds.size,
-      name: kindName,
-      fields,
-      emits,
-      strKeyFields,
-      labelNames: [...labelNames],
-      description: typeof ev.description === 'string' ? ev.description : `Domain event "${kindName}".`,
-    });
-  }
-  if (problems.length > 0) throw new ProfileError(source, problems);
+/**
+ * A metric fed by one emit rule only is exclusive; an emit into an exclusive metric whose string labels
+ * are all the kind's key fields writes directly (no per-series merge).
+ */
+function markDirectEmits(metrics: readonly CompiledMetric[], kinds: ReadonlyMap<string, CompiledKind>): void {
   const feeds = new Map<CompiledMetric, number>();
   for (const k of kinds.values())
     for (const e of k.emits) feeds.set(e.metric, (feeds.get(e.metric) ?? 0) + 1);
@@ -229,15 +293,6 @@ export function compileWith(input: unknown, source: string, shape: ShapeCheck): 
     for (const e of k.emits)
       e.direct = e.metric.exclusive && e.strLabelIndexes.length === k.strKeyFields.length;
   }
-  return {
-    name: def.name,
-    description: def.description ?? '',
-    emitCount,
-    metrics,
-    metricsByName,
-    kinds,
-    definition: def,
-  };
 }
 
 function compileField(name: string, fd: FieldDefinition, path: string, problems: Problem[]): CompiledField {
