@@ -11,7 +11,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { observeNative } from '../shared/model/native';
 import type { MetricFamily } from '../shared/model/types';
+import { ARIA_PROFILE } from '../shared/profiles/load';
 import { MemoryStore, type MemoryStoreOptions } from '../shared/store/memory';
 import type { ApplyRequest, MetricOp } from '../shared/store/types';
 import { BENCH_ERRORS, BENCH_SYMBOLS, rng } from './fixtures';
@@ -30,7 +32,12 @@ function histOp(name: string, labels: Record<string, string>, bounds: number[], 
     counts[i]!++;
     sum += v;
   }
-  return { kind: 'histogram_observe', name, labels, bounds, counts, sum, count: values.length };
+  const op: MetricOp = { kind: 'histogram_observe', name, labels, bounds, counts, sum, count: values.length };
+  // Native buckets as ingest adds them for a histogram the ARIA profile declares native (execution latency),
+  // unless ACCRUE_BENCH_CLASSIC_ONLY=1 (the classic-only baseline).
+  const native = ARIA_PROFILE.metricsByName.get(name)?.native;
+  if (native === undefined || process.env.ACCRUE_BENCH_CLASSIC_ONLY === '1') return op;
+  return { ...op, native: observeNative(values, native.schema, native.zeroThreshold).native };
 }
 
 /** A single desk's symbols (3); the heavy mix trades `BENCH_SYMBOLS` (12). */
