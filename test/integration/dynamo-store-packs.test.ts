@@ -9,6 +9,7 @@ import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { labelsKey } from '../../shared/model/identity';
 import { DynamoStore } from '../../shared/store/dynamodb';
 import { groupPk, labelsAttr, seriesSk } from '../../shared/store/dynamodb/codec';
+import { packSk } from '../../shared/store/dynamodb/packs';
 import type { MetricOp } from '../../shared/store/types';
 import { counterFamily, inc, req, seriesCount, set } from '../contract/helpers';
 import { testDynamoClient } from '../support/aws';
@@ -209,6 +210,55 @@ describe('DynamoStore: series packs', () => {
     expect(valueIn(snap, G, 'aria_errors_total', l)).toBe(53);
     expect(valueIn(snap, G, 'aria_errors_total', { error_type: 'e1', symbol: 'EURUSD' })).toBe(3);
     expect(seriesCount(snap)).toBe(2);
+    expectExactCounters(await countersAgainstItems(x));
+  });
+
+  it('an apply creating a series in a pack while a PUT of it is in flight: the PUT reads again, one home', async () => {
+    const x = await open();
+    const peer = await DynamoStore.open({ client: testDynamoClient(), ...x.tables, ownsClient: true });
+    const l = { error_type: 'e0', symbol: 'EURUSD' };
+    let raced = 0;
+    // Between the push's read of the group and its transaction, another process creates the series in its pack.
+    x.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const name = (context as { commandName?: string }).commandName;
+        const items = ((args.input as { TransactItems?: { Put?: { Item?: { sk?: { S?: string } } } }[] })
+          .TransactItems ?? []) as { Put?: { Item?: { sk?: { S?: string } } } }[];
+        if (
+          name === 'TransactWriteItemsCommand' &&
+          raced === 0 &&
+          items.some((i) => i.Put?.Item?.sk?.S?.startsWith('s#aria_errors_total#'))
+        ) {
+          raced++;
+          await peer.apply([req('race', G, [inc('aria_errors_total', l, 5)])]);
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'raceApply' },
+    );
+    try {
+      // The family exists already, with a series in another pack (so neither the family's definition nor
+      // a pack the PUT deletes notices the race).
+      const other = Array.from({ length: 20 }, (_, i) => ({
+        error_type: `e${i + 1}`,
+        symbol: 'EURUSD',
+      })).find((o) => packSk(seriesSk('aria_errors_total', o)) !== packSk(seriesSk('aria_errors_total', l)))!;
+      await x.store.apply([req('setup', G, [inc('aria_errors_total', other, 1)])]);
+      const pushed = counterFamily('aria_errors_total', [[l, 50]]);
+      expect(
+        (await x.store.push({ method: 'PUT', group: G, pushTimeMs: 1, families: [pushed] })).status,
+      ).toBe('applied');
+      expect(raced).toBe(1);
+      // The peer (cache: "in its pack") adds again: it must land where readers look.
+      await peer.apply([req('after', G, [inc('aria_errors_total', l, 2)])]);
+    } finally {
+      await peer.close();
+    }
+    expect(await sks(x, 'v#aria_errors_total#')).toEqual([]);
+    expect(await sks(x, 's#aria_errors_total#')).toHaveLength(1);
+    const snap = await x.store.snapshot();
+    // The PUT came after the racing apply (it read again and replaced it): 50, then + 2.
+    expect(valueIn(snap, G, 'aria_errors_total', l)).toBe(52);
     expectExactCounters(await countersAgainstItems(x));
   });
 

@@ -49,6 +49,24 @@ export function packable(op: MetricOp, labels: Labels): boolean {
   return labelBytes(labels) <= PACK_MAX_LABEL_BYTES;
 }
 
+/** Whether a series of this family type and labels would live in a pack if apply() created it. */
+export function packableSeries(type: string, labels: Labels): boolean {
+  return (type === 'counter' || type === 'gauge') && labelBytes(labels) <= PACK_MAX_LABEL_BYTES;
+}
+
+/** A push's check that a pack it did not see still doesn't exist (see pushToGroup). */
+export function packAbsent(table: string, gpk: string, sk: string): TransactWriteItem {
+  const e = new Expr();
+  return {
+    ConditionCheck: {
+      TableName: table,
+      Key: { pk: { S: gpk }, sk: { S: sk } },
+      ConditionExpression: `attribute_not_exists(${e.n('pk')})`,
+      ...e.parts(),
+    },
+  };
+}
+
 /** Bytes a series adds to its pack (`z`): digest name, map, labels, value, set time and value. */
 export function seriesBytes(labels: Labels): number {
   return 22 + 6 + labelBytes(labels) + 40;

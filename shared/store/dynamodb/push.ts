@@ -44,7 +44,7 @@ import { deleteAt } from './delete';
 import { Expr } from './expr';
 import { groupCountFailure, groupCountUpdate, initGroupCount } from './group-count';
 import { toAccrue } from './io';
-import { deletePack, isPacked, packCount, packFamily } from './packs';
+import { deletePack, isPacked, packAbsent, packableSeries, packCount, packFamily, packSk } from './packs';
 import { backoffMs, cancellationReasons, sleep } from './retry';
 import { newerPushThan, revisionToken } from './revision';
 import { limitErr, loadSchemas, reservationGuards } from './schemas';
@@ -215,6 +215,7 @@ export async function pushToGroup(ctx: StoreContext, request: PushRequest): Prom
     // Series: puts (conditional on what we saw) first, then deletes of what is not pushed again; each
     // new or deleted series counts in the transaction that writes it.
     const newKeys = new Set<string>();
+    const guarded = new Set(part.packs.map((p) => p.sk!.S!));
     for (const f of fams) {
       for (const sr of f.family.series) {
         const labels = copyLabels(sr.labels);
@@ -222,6 +223,13 @@ export async function pushToGroup(ctx: StoreContext, request: PushRequest): Prom
         newKeys.add(sk);
         const x = new Expr();
         const existed = oldKeys.has(sk);
+        // A pack this push didn't see must still not exist (an apply creating the series there meanwhile
+        // would give it two homes): checked with the series' put; the push reads again if it appeared.
+        const pack = packSk(sk);
+        if (!existed && packableSeries(f.family.type, labels) && !guarded.has(pack)) {
+          guarded.add(pack);
+          entries.push({ item: packAbsent(ctx.table, gpk, pack), delta: 0 });
+        }
         entries.push({
           item: {
             Put: {
