@@ -1,7 +1,8 @@
 /**
  * How long ago, for people: "12 s ago", "3 min ago", "5 h ago", "2 d ago", or "in 4 s" for a time ahead
- * of `nowMs`. One rule for the status page (server side), the CLI and, mirrored line for line because the
- * browser loads it separately, service/status/static/status.js.
+ * of `nowMs`. One rule for the status page (server side), the CLI and the browser: the service serves
+ * this function's compiled source in front of service/status/static/status.js (service/status/assets.ts),
+ * so it must stay self-contained (no imports, no other names).
  */
 export function ago(ms: number, nowMs: number): string {
   const d = Math.round((nowMs - ms) / 1000);

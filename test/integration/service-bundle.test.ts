@@ -63,7 +63,16 @@ describe('service bundle', () => {
     expect(await (await fetch(`${base}/`)).text()).toContain('job="bundle"');
     const js = await fetch(`${base}/static/status.js`);
     expect([js.status, js.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
-    expect(await js.text()).toContain('confirm-delete');
+    const script = await js.text();
+    expect(script).toContain('confirm-delete');
+    // The minified bundle's shared/format/ago.ts, put in front of the script, still runs on its own.
+    const prelude = script.slice(0, script.indexOf(');\n') + 3);
+    const accrueAgo = new Function(`${prelude}return accrueAgo;`)() as (ms: number, nowMs: number) => string;
+    expect([accrueAgo(0, 23_000), accrueAgo(0, 7_200_000), accrueAgo(4_000, 0)]).toEqual([
+      '23 s ago',
+      '2 h ago',
+      'in 4 s',
+    ]);
     expect((await fetch(`${base}/static/status.css`)).status).toBe(200);
     // The bundle carries its build stamp (service/build.mjs): a 40-hex revision in a git checkout.
     const build = (

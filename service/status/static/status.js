@@ -6,18 +6,9 @@
   const serverNow = Number(document.body.dataset.now) || Date.now();
   const skew = Date.now() - serverNow;
 
+  // accrueAgo: shared/format/ago.ts, put in front of this script by the server (service/status/assets.ts).
   function ago(ms) {
-    const d = Math.round((Date.now() - skew - ms) / 1000);
-    const a = Math.abs(d);
-    const t =
-      a < 90
-        ? `${a} s`
-        : a < 5400
-          ? `${Math.round(a / 60)} min`
-          : a < 172800
-            ? `${Math.round(a / 3600)} h`
-            : `${Math.round(a / 86400)} d`;
-    return d >= 0 ? `${t} ago` : `in ${t}`;
+    return accrueAgo(ms, Date.now() - skew);
   }
 
   function tick() {
