@@ -9,9 +9,11 @@
  * Producers: two instances of one desk (two SQS message streams into one group and one series), with a
  * redelivered message (same envelope id) that must not count twice.
  */
+import { readFileSync } from 'node:fs';
 import { DeleteQueueCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import protobuf from 'protobufjs';
+import { parse } from 'yaml';
 import { ensureQueuePair } from '../../shared/aws/queues';
 import { SqsEventSourceRunner } from '../../shared/aws/sqs-runner';
 import {
@@ -204,5 +206,20 @@ describe('native histograms aggregated from SQS events (Lambda handler, DynamoDB
     expect(v).toBeLessThanOrEqual(bucketUpperBound(i, 3));
     expect(Math.abs(v - 0.3) / 0.3).toBeLessThan(2 ** (1 / 8) - 1);
     expect(p95[0]!.metric).toEqual({ ...GROUP, ...LABELS });
+
+    // The shipped recording rules read the native series when the classic ones are gone.
+    const rules = parse(readFileSync('ops/prometheus/rules/aria.rules.yml', 'utf8')) as {
+      groups: { rules: { record?: string; expr: string }[] }[];
+    };
+    const expr = (record: string) =>
+      rules.groups.flatMap((g) => g.rules).find((r) => r.record === record)!.expr;
+    const ruleP95 = await prom.query(expr('job_instance:aria_execution_latency_seconds:p95_rate5m'));
+    expect(ruleP95.map((r) => r.metric)).toEqual([GROUP]);
+    expect(Number(ruleP95[0]!.value[1])).toBeGreaterThan(bucketLowerBound(i, 3));
+    expect(Number(ruleP95[0]!.value[1])).toBeLessThanOrEqual(bucketUpperBound(i, 3));
+    const execs = await prom.query(expr('job_instance:aria_executions:rate5m'));
+    expect(Number(execs[0]?.value[1])).toBeGreaterThan(0);
+    const failures = await prom.query(expr('job_instance:aria_execution_failures:rate5m'));
+    expect(failures.map((r) => [r.metric, r.value[1]])).toEqual([[GROUP, '0']]);
   });
 });
