@@ -39,8 +39,8 @@ export interface Renderer {
   /**
    * Delimited protobuf MetricFamily messages: the stored families exactly as the text render exposes
    * them (same merge rules), or only `extraFamilies` for an empty snapshot, in pieces (concatenation =
-   * body; an unchanged family's piece is the same object as in the previous call). Absent: protobuf is
-   * served as text.
+   * body; an unchanged (group, family) chunk's piece is the same object as in the previous call).
+   * Absent: protobuf is served as text.
    */
   renderProtobuf?(
     snapshot: StoreSnapshot,
@@ -92,7 +92,7 @@ function splitView(view: View): [Format, EscapingScheme] {
 
 /**
  * One format's render of the stored families, held once (see docs/service.md "Memory"): `parts` are the
- * renderer's cached pieces (text: chunk strings shared with its cache; protobuf: per-family encodings),
+ * renderer's cached pieces (text: chunk strings shared with its cache; protobuf: per-chunk encodings),
  * so holding them costs only the array; gzip is computed once per snapshot, reusing the compressed runs
  * of unchanged pieces (./gzip-runs.ts), and plain bodies are assembled per request from the parts (never
  * cached: Prometheus always asks for gzip, and a cached plain copy would be ~10x the gzip).
