@@ -6,6 +6,7 @@
  * than one it saw before. A mix of old and new series, a cut push, or half of a push that is still being
  * written would each be a state no push produced.
  */
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { labelsKey } from '../../shared/model/identity';
 import type { Labels, MetricFamily } from '../../shared/model/types';
@@ -32,9 +33,14 @@ function seriesValue(s: { labels: Labels }): string {
   return `${x.count}/${x.sum}/${(x.buckets ?? []).map((b) => `${b.le}:${b.count}`).join(';')}`;
 }
 
+/** States are kept as digests: a long run registers thousands of pushes of up to 280 series. */
+function digest(state: string): string {
+  return createHash('sha1').update(state).digest('base64');
+}
+
 interface Watched {
   readonly key: Labels;
-  /** Canonical state → its index in the order the pushes were made (0: before the first push). */
+  /** Digest of a canonical state → its index in the order the pushes were made (0: before the first push). */
   readonly states: Map<string, number>;
   /** Index of the state the reader saw last. */
   seen: number;
@@ -50,11 +56,11 @@ export class PushHistory {
     const k = labelsKey(group);
     let w = this.#groups.get(k);
     if (!w) {
-      w = { key: group, states: new Map([['', 0]]), seen: 0, last: 0 };
+      w = { key: group, states: new Map([[digest(''), 0]]), seen: 0, last: 0 };
       this.#groups.set(k, w);
     }
     w.last++;
-    w.states.set(canonicalState(families), w.last);
+    w.states.set(digest(canonicalState(families)), w.last);
   }
 
   get groups(): number {
@@ -71,7 +77,7 @@ export class PushHistory {
     const problems: string[] = [];
     for (const [k, w] of this.#groups) {
       const state = canonicalState(present.get(k) ?? []);
-      const at = w.states.get(state);
+      const at = w.states.get(digest(state));
       const name = JSON.stringify(w.key);
       if (at === undefined) {
         const n = (present.get(k) ?? []).map((f) => `${f.name}:${f.series.length}`).join(' ');

@@ -213,12 +213,19 @@ export async function expireGroups(ctx: StoreContext, nowMs: number, ttlMs: numb
   return out;
 }
 
-/** Removes a tombstone past its time (`tombUntil`, epoch seconds), with the group count's -1. */
+/**
+ * Removes a tombstone past its time (`tombUntil`, epoch seconds), with the group count's -1. Tombstones of
+ * older versions carry the TTL attribute `expiresAt` instead: removed here too when due, and before that
+ * moved to `tombUntil`, so that DynamoDB's TTL can't delete them without the -1.
+ */
 async function dropTombstone(ctx: StoreContext, m: Item, nowMs: number): Promise<void> {
-  // Tombstones of older versions carry the TTL attribute `expiresAt` instead: removed here too when due.
   const attr = m.tombUntil !== undefined ? 'tombUntil' : 'expiresAt';
   const until = readNumber(m[attr]);
-  if (until === undefined || !(until < nowMs / 1000)) return;
+  if (until === undefined) return;
+  if (!(until < nowMs / 1000)) {
+    if (attr === 'expiresAt') await untilFromTtl(ctx, m, until);
+    return;
+  }
   const e = new Expr();
   try {
     await ctx.io.withRetries(() =>
@@ -237,6 +244,29 @@ async function dropTombstone(ctx: StoreContext, m: Item, nowMs: number): Promise
   } catch (err) {
     if (!cancellationReasons(err)) throw toAccrue(err);
     // Written again meanwhile (revived or a newer DELETE): it stays.
+  }
+}
+
+/** An older version's tombstone: its TTL time moves to `tombUntil` (unless it was written again meanwhile). */
+async function untilFromTtl(ctx: StoreContext, m: Item, until: number): Promise<void> {
+  const e = new Expr();
+  try {
+    await ctx.io.withRetries(() =>
+      ctx.io.write(() =>
+        ctx.io.client.send(
+          new UpdateItemCommand({
+            TableName: ctx.table,
+            Key: { pk: m.pk!, sk: s(SK_META) },
+            UpdateExpression: `SET ${e.n('tombUntil')} = ${e.v(n(until))} REMOVE ${e.n('expiresAt')}`,
+            ConditionExpression: `attribute_exists(${e.n('deleted')}) AND ${e.n('expiresAt')} = ${e.v(n(until))}`,
+            ReturnConsumedCapacity: 'TOTAL',
+            ...e.parts(),
+          }),
+        ),
+      ),
+    );
+  } catch (err) {
+    if ((err as Error)?.name !== 'ConditionalCheckFailedException') throw toAccrue(err);
   }
 }
 

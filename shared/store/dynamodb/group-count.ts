@@ -8,7 +8,8 @@
  *
  * The counter is created on first need from a count of the meta items (a table from an older version, or
  * after wipe()): while it is missing, every creation fails its condition and waits for it, so nothing is
- * created during that count.
+ * created during that count. One process counts once at a time, however many of its writes wait (the
+ * count is a full Scan: after an upgrade it costs the table's size once per process, not once per write).
  */
 import {
   ConditionalCheckFailedException,
@@ -56,8 +57,19 @@ export function groupCountFailure(
   return groupCountError(have, ctx.limits) ?? groupCountError(ctx.limits.maxGroups, ctx.limits);
 }
 
-/** Creates the counter from a count of the meta items, unless someone else did. */
-export async function initGroupCount(ctx: StoreContext): Promise<void> {
+const counting = new WeakMap<StoreContext, Promise<void>>();
+
+/** Creates the counter from a count of the meta items, unless someone else did; one count per process at a time. */
+export function initGroupCount(ctx: StoreContext): Promise<void> {
+  let p = counting.get(ctx);
+  if (!p) {
+    p = countGroups(ctx).finally(() => counting.delete(ctx));
+    counting.set(ctx, p);
+  }
+  return p;
+}
+
+async function countGroups(ctx: StoreContext): Promise<void> {
   const items = await ctx.io.scanAll('pk, sk');
   const count = items.filter((it) => it.sk?.S === SK_META && it.pk?.S?.startsWith('g#')).length;
   const e = new Expr();
