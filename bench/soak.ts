@@ -44,22 +44,18 @@
  * Options: --events N, --fault-rate R (0..1, default 0.2), --store memory|dynamodb (default dynamodb),
  * --seed N, --concurrency N (pollers, default 4), --faults kind,kind (only these kinds; default all),
  * --json <path> (report file; default bench/results/soak-<timestamp>.json, always written).
- * Parts: bench/soak/{expected,faults,publish,shapes,queues,rss,verify}.ts. Prints the verdict line `N passed, M failed` and exits non-zero when a check failed. The emulators are
+ * Parts: bench/soak/{setup,expected,faults,publish,shapes,http-pushes,whole-reader,queues,rss,verify}.ts.
+ * Prints the verdict line `N passed, M failed` and exits non-zero when a check failed. The emulators are
  * started with test/support/emulators.mjs and stopped by PID at the end.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SqsDeadLetterSink } from '../shared/aws/dead-letter';
 import { ensureQueuePair } from '../shared/aws/queues';
 import { SqsEventSourceRunner } from '../shared/aws/sqs-runner';
-import { AccruePublisher } from '../shared/client';
 import { type PipelineLogger, processBatch } from '../shared/ingest/pipeline';
 import { ARIA_PROFILE } from '../shared/profiles';
-import { MemoryStore } from '../shared/store';
-import { createTables, DynamoStore, deleteTables } from '../shared/store/dynamodb';
-import type { Store } from '../shared/store/types';
 import { ExpectedTotals, type SoakCheck } from './soak/expected';
 import {
   ALL_FAULT_KINDS,
@@ -69,13 +65,12 @@ import {
   type FaultKind,
   FaultLog,
   faultyStore,
-  injectDuplicateSends,
-  injectDynamoFaults,
 } from './soak/faults';
 import { HttpPushers, type HttpPushStats, startSoakService } from './soak/http-pushes';
 import { publishAriaMix, RawMessages } from './soak/publish';
 import { type DeadLetterMsg, drainDlq, waitDrained } from './soak/queues';
 import { RssSampler, type RssSummary } from './soak/rss';
+import { CREDENTIALS, openProducers, openStore, REGION, type RequestTimes, roundTimes } from './soak/setup';
 import { Shapes } from './soak/shapes';
 import { deadLettersByReason, type ProducerTotals, soakChecks } from './soak/verify';
 import { PushHistory, type ReaderStats, WholeReader } from './soak/whole-reader';
@@ -159,8 +154,6 @@ export interface SoakReport {
 }
 
 const quiet: PipelineLogger = { debug() {}, info() {}, warn() {}, error() {} };
-const CREDENTIALS = { accessKeyId: 'soak', secretAccessKey: 'soak' };
-const REGION = 'us-east-1';
 
 interface Resolved {
   readonly faultRate: number;
@@ -183,137 +176,6 @@ function resolve(opts: SoakOptions): Resolved {
     visibility: opts.visibilityTimeoutSeconds ?? 2,
     publishers: opts.publishers ?? 2,
     shapeScale: opts.shapeScale ?? Math.min(200, Math.max(4, Math.round(opts.events / 5000))),
-  };
-}
-
-/** DynamoDB requests by command: how many, their total and longest wall time (ms), as the client saw them. */
-export type RequestTimes = Record<string, { n: number; ms: number; maxMs: number }>;
-
-function timeRequests(client: DynamoDBClient): RequestTimes {
-  const times: RequestTimes = {};
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const cmd = ((context as { commandName?: string }).commandName ?? '?').replace(/Command$/, '');
-      const t0 = performance.now();
-      try {
-        return await next(args);
-      } finally {
-        const ms = performance.now() - t0;
-        const a = times[cmd] ?? { n: 0, ms: 0, maxMs: 0 };
-        times[cmd] = a;
-        a.n++;
-        a.ms += ms;
-        a.maxMs = Math.max(a.maxMs, ms);
-      }
-    },
-    { step: 'finalizeRequest', name: 'soakTiming' },
-  );
-  return times;
-}
-
-/** The store under test, with the DynamoDB SDK-level faults; `close` also deletes the tables. */
-async function openStore(
-  opts: SoakOptions,
-  name: string,
-  faults: FaultLog,
-  seed: number,
-): Promise<{
-  store: Store;
-  close: () => Promise<void>;
-  killNextPush?: () => void;
-  /** DynamoDB requests of the writing store, timed. */
-  requests?: RequestTimes;
-  /** Another instance over the same data (a second service replica's view); the store itself if none. */
-  openReader: () => Promise<Store>;
-}> {
-  if (opts.store !== 'dynamodb') {
-    const store = await MemoryStore.open({});
-    return { store, close: () => store.close(), openReader: async () => store };
-  }
-  const client = new DynamoDBClient({
-    endpoint: opts.dynamoEndpoint!,
-    region: REGION,
-    credentials: CREDENTIALS,
-  });
-  const { killNextPush } = injectDynamoFaults(client, faults, seed);
-  const requests = timeRequests(client);
-  const tables = { seriesTable: `${name}-series`, ledgerTable: `${name}-ledger` };
-  await createTables(client, tables);
-  const store = await DynamoStore.open({ client, ...tables, ownsClient: false });
-  const readerClient = new DynamoDBClient({
-    endpoint: opts.dynamoEndpoint!,
-    region: REGION,
-    credentials: CREDENTIALS,
-  });
-  return {
-    store,
-    killNextPush,
-    requests,
-    openReader: () => DynamoStore.open({ client: readerClient, ...tables, ownsClient: true }),
-    close: async () => {
-      await store.close().catch(() => undefined);
-      await deleteTables(client, tables).catch(() => undefined);
-      client.destroy();
-    },
-  };
-}
-
-/** The producers' SQS client (duplicate sends injected, bytes counted) and the publishers on it. */
-function openProducers(opts: SoakOptions, r: Resolved, queueUrl: string, faults: FaultLog) {
-  const sqs = new SQSClient({
-    endpoint: opts.sqsEndpoint,
-    region: REGION,
-    credentials: CREDENTIALS,
-    maxAttempts: 1,
-  });
-  injectDuplicateSends(sqs, faults, r.seed);
-  const bytes = { total: 0, messages: 0 };
-  sqs.middlewareStack.add(
-    (next, context) => async (args) => {
-      if ((context as { commandName?: string }).commandName === 'SendMessageBatchCommand') {
-        for (const e of (args.input as { Entries?: { MessageBody?: string }[] }).Entries ?? []) {
-          bytes.total += Buffer.byteLength(e.MessageBody ?? '');
-          bytes.messages++;
-        }
-      }
-      return next(args);
-    },
-    { step: 'initialize', name: 'soakBytes', priority: 'low' },
-  );
-  const errors: string[] = [];
-  const publishers = Array.from(
-    { length: r.publishers },
-    (_, i) =>
-      new AccruePublisher({
-        queueUrl,
-        group: { job: 'soak', instance: `p${i}` },
-        sqs,
-        maxMessageBytes: opts.maxMessageBytes ?? 65_536,
-        flushIntervalMs: 200,
-        backoffBaseMs: 20,
-        backoffMaxMs: 500,
-        maxAttempts: 20,
-        whenFull: 'throw',
-        onError: (e) => errors.push(e.message),
-      }),
-  );
-  return {
-    publishers,
-    errors,
-    bytes,
-    /** Flushes and closes every publisher; their totals summed. */
-    close: async (timeoutMs?: number): Promise<ProducerTotals> => {
-      const stats = await Promise.all(publishers.map((p) => p.close(timeoutMs ? { timeoutMs } : undefined)));
-      sqs.destroy();
-      const sum = (k: keyof ProducerTotals) => stats.reduce((a, s) => a + s[k], 0);
-      return {
-        eventsSent: sum('eventsSent'),
-        eventsFailed: sum('eventsFailed'),
-        eventsDropped: sum('eventsDropped'),
-        messagesSent: sum('messagesSent'),
-        messagesRetried: sum('messagesRetried'),
-      };
-    },
   };
 }
 
@@ -539,13 +401,6 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     passed,
     failed: checks.length - passed,
   };
-}
-
-function roundTimes(t: RequestTimes): RequestTimes {
-  const out: RequestTimes = {};
-  for (const [k, v] of Object.entries(t))
-    out[k] = { n: v.n, ms: Math.round(v.ms), maxMs: Math.round(v.maxMs) };
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------- CLI
