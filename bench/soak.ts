@@ -269,13 +269,13 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         `runner received ${runner.stats.received}, deleted ${runner.stats.deleted}; rss ${rss.lastMiB} MiB`,
     });
     producer = await producers.close();
-    log(`all ${published} events sent; waiting for the queue to drain`);
-    drained = await drain();
-    // The HTTP clients push until the SQS load is over.
+    // The HTTP clients push while the producers publish (and at least `minPushes` each).
     http.stop();
     await pushing;
     http.addExpected(expected);
-    log(`first phase drained (HTTP: ${http.stats.pushes} pushes); shapes: second phase and redeliveries`);
+    log(`all ${published} events sent, ${http.stats.pushes} HTTP pushes; waiting for the queue to drain`);
+    drained = await drain();
+    log('first phase drained; shapes: second phase and redeliveries');
     await shapes.sendSecondPhase();
     drained = drained && (await drain());
     await shapes.killedPushes(

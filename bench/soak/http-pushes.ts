@@ -183,7 +183,6 @@ export class HttpPushers {
       // The state this push leaves, registered before it is sent (a reader may see it at once).
       if (put) fams.clear();
       for (const f of pushed) fams.set(f.name, f);
-      this.o.history.expect(group, [...fams.values()]);
       // Client c's first push is cut the (c mod 3)-th way, so every way happens even in short runs.
       const cut =
         this.o.faultRate > 0 && k === 1
@@ -192,6 +191,8 @@ export class HttpPushers {
             ? CUT_KINDS[Math.floor(random() * CUT_KINDS.length)]
             : undefined;
       const key = cut === 'lost-answer' ? `soak-http-${this.o.seed}-${c}-${k}` : undefined;
+      const how = `${put ? 'PUT' : 'POST'} ${pushed.map((f) => f.name).join('+')}${cut ? ` (cut ${cut})` : ''}`;
+      this.o.history.expect(group, [...fams.values()], how);
       await this.push(put ? 'PUT' : 'POST', path, textBody(pushed), key, cut, random);
       if (this.o.pauseMs > 0) await sleep(this.o.pauseMs);
     }

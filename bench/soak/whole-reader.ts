@@ -33,6 +33,14 @@ function seriesValue(s: { labels: Labels }): string {
   return `${x.count}/${x.sum}/${(x.buckets ?? []).map((b) => `${b.le}:${b.count}`).join(';')}`;
 }
 
+/** `name:<series>` and, for scalars, the distinct thousands of their values (the soak's pushes number them). */
+function describeFamily(f: MetricFamily): string {
+  const ks = new Set<number>();
+  for (const s of f.series as readonly { value?: number }[])
+    if (s.value !== undefined) ks.add(Math.floor(s.value / 1000));
+  return `${f.name}:${f.series.length}${ks.size ? `@${[...ks].sort((a, b) => a - b).join(',')}` : ''}`;
+}
+
 /** States are kept as digests: a long run registers thousands of pushes of up to 280 series. */
 function digest(state: string): string {
   return createHash('sha1').update(state).digest('base64');
@@ -46,21 +54,28 @@ interface Watched {
   seen: number;
   /** Index of the newest registered state. */
   last: number;
+  /** The last few pushes, described. */
+  readonly recent: string[];
 }
 
 export class PushHistory {
   readonly #groups = new Map<string, Watched>();
 
-  /** Registers the state `group` will have once the push about to be sent is applied. */
-  expect(group: Labels, families: readonly MetricFamily[]): void {
+  /**
+   * Registers the state `group` will have once the push about to be sent is applied; `how` describes
+   * the push (the last few are named in a problem).
+   */
+  expect(group: Labels, families: readonly MetricFamily[], how = ''): void {
     const k = labelsKey(group);
     let w = this.#groups.get(k);
     if (!w) {
-      w = { key: group, states: new Map([[digest(''), 0]]), seen: 0, last: 0 };
+      w = { key: group, states: new Map([[digest(''), 0]]), seen: 0, last: 0, recent: [] };
       this.#groups.set(k, w);
     }
     w.last++;
     w.states.set(digest(canonicalState(families)), w.last);
+    w.recent.push(`${w.last}: ${how}${how ? ' → ' : ''}${families.map(describeFamily).join(' ')}`);
+    if (w.recent.length > 4) w.recent.shift();
   }
 
   get groups(): number {
@@ -80,8 +95,10 @@ export class PushHistory {
       const at = w.states.get(digest(state));
       const name = JSON.stringify(w.key);
       if (at === undefined) {
-        const n = (present.get(k) ?? []).map((f) => `${f.name}:${f.series.length}`).join(' ');
-        problems.push(`${name}: a state no push produced (${n || 'no families'})`);
+        const n = (present.get(k) ?? []).map(describeFamily).join(' ');
+        problems.push(
+          `${name}: a state no push produced (${n || 'no families'}); last seen push ${w.seen}, pushes ${w.recent.join(' | ')}`,
+        );
         continue;
       }
       if (at < w.seen) problems.push(`${name}: went back from push ${w.seen} to push ${at}`);

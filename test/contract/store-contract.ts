@@ -68,6 +68,11 @@ export interface StoreContractOptions {
   readonly openPeer?: (store: Store) => Promise<Store>;
   /** Optional: see `IdempotentWriteCaseOptions.injectPushFault` (./idempotent-writes.ts). */
   readonly injectPushFault?: (store: Store, id: string) => void;
+  /**
+   * Optional, for stores that write a large push in several steps: holds `store`'s next push after its
+   * first step (`paused` resolves then) until `resume()`. Without it, the case runs the pushes in order.
+   */
+  readonly pauseNextPush?: (store: Store) => { readonly paused: Promise<void>; resume(): void };
 }
 
 const G = { job: 'trading', instance: 'eu-1' } as const;
@@ -2239,6 +2244,58 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
           expect(duringDelete[duringDelete.length - 1]).toBe('absent');
         },
       );
+
+      c('an older push still being written never lands over a newer POST of its family', async () => {
+        // A client gives up on a slow push and sends a newer one, which finishes first: the rest of the
+        // older push must not be written over it (found by the soak's HTTP clients on DynamoDB).
+        const s = await newStore();
+        const peer = opts.openPeer ? await opts.openPeer(s) : s;
+        if (peer !== s) open.push(peer);
+        const g = { job: 'push-order' };
+        const series = (n: number, v: number): Array<[Labels, number]> =>
+          Array.from({ length: n }, (_, i) => [{ i: String(i) }, v]);
+        await s.push({
+          method: 'PUT',
+          group: g,
+          pushTimeMs: 1,
+          families: [gaugeFamily('po_a', series(5, 1)), gaugeFamily('po_b', series(1, 1))],
+        });
+        const older = {
+          method: 'POST' as const,
+          group: g,
+          pushTimeMs: 10,
+          families: [gaugeFamily('po_a', series(250, 10))],
+        };
+        const newer = {
+          method: 'POST' as const,
+          group: g,
+          pushTimeMs: 20,
+          families: [gaugeFamily('po_a', series(3, 20))],
+        };
+        const hold = opts.pauseNextPush?.(s);
+        if (hold) {
+          const first = s.push(older);
+          await hold.paused;
+          await peer.push(newer);
+          hold.resume();
+          await first;
+        } else {
+          await s.push(older);
+          await peer.push(newer);
+        }
+        const snap = await peer.snapshot();
+        const a = findFamily(snap, g, 'po_a')!;
+        expect(a.series.map((x) => (x as { value: number }).value)).toEqual([20, 20, 20]);
+        expect(seriesValue(snap, g, 'po_b', { i: '0' })).toBe(1);
+        // The counters follow the items: the group can still be replaced whole.
+        await s.push({
+          method: 'PUT',
+          group: g,
+          pushTimeMs: 30,
+          families: [gaugeFamily('po_a', series(2, 30))],
+        });
+        expect(findFamily(await peer.snapshot(), g, 'po_a')!.series).toHaveLength(2);
+      });
 
       c("another instance's writes, deletes, HELP and wipe show in the next snapshot", async () => {
         if (!opts.openPeer) return;

@@ -46,9 +46,11 @@ describe('soak with injected faults', () => {
       maxMessageBytes: 24_576,
       drainTimeoutMs: 120_000,
       shapeScale: 4,
-      // One HTTP client per way of cutting a push; paced so the SQS path keeps most of DynamoDB Local.
+      // One HTTP client per way of cutting a push; pushes and reads paced so the SQS path keeps most
+      // of DynamoDB Local.
       httpClients: 3,
       httpPauseMs: 250,
+      readerPauseMs: 250,
     });
     expect(explain(rep)).toBe('');
     expect(rep.shapes).toEqual({ wide: 4, mixed: 8, secondPhase: 13, redelivered: 12, pushesKilled: 4 });
@@ -74,7 +76,7 @@ describe('soak with injected faults', () => {
     expect(rep.runner.handlerErrors!).toBeGreaterThan(0);
     expect(rep.deadLetters.byReason.decode).toBeGreaterThan(0);
     expect(rep.deadLetters.byReason.invalid).toBeGreaterThan(0);
-  }, 180_000);
+  }, 300_000);
 
   it('20,000 events on the memory store, faults at 50%', async () => {
     const rep = await runSoak({

@@ -347,7 +347,12 @@ export function pushMetaUpdate(
   }
   const conds = [
     `(attribute_not_exists(${e.n('putTs')}) OR ${e.n('putTs')} <= ${tv})`,
-    `(attribute_not_exists(${e.n('pending')}) OR ${e.n('pending')} <= ${tv})`,
+    // The first transaction takes the group (no newer push in flight); the later ones go on only while
+    // the group is still marked with this push's time: a newer push that started and finished meanwhile
+    // (a POST leaves no putTs) cleared or replaced the mark, and this push's rest must not land over it.
+    o.c === 0
+      ? `(attribute_not_exists(${e.n('pending')}) OR ${e.n('pending')} <= ${tv})`
+      : `${e.n('pending')} = ${tv}`,
   ];
   if (o.c === 0) conds.push(`${o.isNew ? 'attribute_not_exists' : 'attribute_exists'}(${e.n('pk')})`);
   const add = o.groupDelta !== 0 ? ` ADD ${e.n('n')} ${e.v(n(o.groupDelta))}` : '';
