@@ -291,7 +291,7 @@ async function main(): Promise<void> {
   process.exit(rows.some((r) => r.verdict === 'FAIL') ? 1 : 0);
 }
 
-/** Builds `npm start`'s entry (service/local.ts) into dist/local with esbuild; returns the file. */
+/** Builds `npm start`'s entry (service/local.ts) into .accrue/hostile-bundle with esbuild; returns the file. */
 async function buildLocalBundle(): Promise<string> {
   const build = (await import(join(ROOT, 'service', 'build.mjs'))) as {
     buildLocal: (outdir?: string) => Promise<string>;

@@ -2,7 +2,8 @@
 // by test/integration/service-bundle.test.ts. The status page's static/ folder is copied beside it. Usage: node service/build.mjs [outdir] (default dist/service).
 // `buildLocal` bundles what `npm start` runs (service/local.ts) the same way, for `npm run hostile -- --bundle`
 // (the gateway's memory without the tsx loader); its SQS emulator stays a file beside it (fauxqs is ESM-only
-// and resolved from node_modules, so the folder must be inside the repository).
+// and resolved from node_modules, so the folder must be inside the repository). It goes to .accrue/ (ignored
+// by git and not in the package's `files`), never to dist/, which `npm pack` ships.
 import { execFileSync } from 'node:child_process';
 import { cp, mkdir } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
@@ -42,7 +43,7 @@ export async function buildService(outdir = join(root, 'dist', 'service')) {
 }
 
 /** @param {string} outdir @returns {Promise<string>} the bundle of `npm start` (service/local.ts) */
-export async function buildLocal(outdir = join(root, 'dist', 'local')) {
+export async function buildLocal(outdir = join(root, '.accrue', 'hostile-bundle')) {
   const out = await bundle(join(root, 'service', 'local.ts'), outdir, 'local.js');
   await cp(join(root, 'service', 'local', 'sqs-emulator.mjs'), join(outdir, 'sqs-emulator.mjs'));
   return out;
