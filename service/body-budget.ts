@@ -131,6 +131,8 @@ export class BodyBudget {
       () => {
         this.gcTimer = undefined;
         this.giveBack(performance.now() - this.collectWaitMs + 1);
+        // libuv's cached loop time can fire a timer a little early: nothing was due yet, so wait again.
+        this.gcTimer ??= this.waitAtMost();
       },
       Math.max(0, first.atMs + this.collectWaitMs - performance.now()),
     );
