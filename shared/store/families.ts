@@ -28,7 +28,7 @@ import type { NameValidation } from '../model/names';
 import { nativeShapeProblems } from '../model/native';
 import { isMetricType, type Labels, type MetricFamily, type MetricType } from '../model/types';
 import { normalizeGroupingKey } from './grouping';
-import type { GroupingKey, MetricOp, PushMethod, PushRequest, StoreLimits } from './types';
+import type { GroupingKey, HistogramObserve, MetricOp, PushMethod, PushRequest, StoreLimits } from './types';
 
 /** The definition of a family that must agree across all groups. */
 export interface FamilySchema {
@@ -132,12 +132,24 @@ export function bucketLayoutConflict(
  * without native buckets are not added into a series that has them (pushed, or declared native), and
  * observations with them not into a series created without them (before its profile declared it native).
  */
+/**
+ * An observation with native buckets into a stored series created without them (before its profile declared
+ * the histogram native, e.g. right after an upgrade) adds its classic part only: the series keeps its
+ * classic buckets and count, and a deployment's queued messages don't go to the DLQ. Undefined when the
+ * observation has no classic buckets to add (a native-only histogram): that stays a conflict.
+ */
+export function classicPartOf(op: HistogramObserve): HistogramObserve | undefined {
+  if (op.native === undefined || op.bounds.length === 0) return undefined;
+  const { native: _native, ...classic } = op;
+  return classic;
+}
+
 export function nativeLayoutConflict(family: string, storedHasNative = true): FamilyConflictError {
   return new FamilyConflictError(
     family,
     storedHasNative
       ? 'the stored series carries a native histogram; observations without native buckets are not added into it (its count would disagree with them)'
-      : 'the stored series has no native buckets (it was created before its histogram was declared native); observations with native buckets are not added into it: delete the group, or let it expire, to start it again with native buckets',
+      : 'the stored series has no native buckets (it was created before its histogram was declared native) and the observation has no classic buckets to add into it: delete the group, or let it expire, to start it again with native buckets',
   );
 }
 

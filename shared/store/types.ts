@@ -85,7 +85,8 @@ export interface GaugeSet extends OpBase {
  * exponential buckets: whole-number populations adding up to `count`. Stores add it into the series' native
  * histogram by the spec (shared/model/native/merge.ts: a different schema reduces to the lower one, a
  * different zero threshold widens to the larger). A series keeps native buckets or not for its whole life:
- * an observe with them into a series without them, or the reverse, is a `FamilyConflictError`.
+ * an observe without them into a series with them is a `FamilyConflictError`; one with them into a series
+ * without them adds its classic part only (`classicPartOf` in ./families.ts).
  * `bounds` may be empty (a native-only histogram: `counts` is then `[count]`).
  */
 export interface HistogramObserve extends OpBase {

@@ -204,20 +204,24 @@ export function nativeObserveCases(o: NativeObserveCaseOptions): void {
       await s.apply([
         req('c1', G, [observe(NAME, { k: 'classic' }, B, [0.5]), observeBoth({ k: 'native' }, [0.5], 3)]),
       ]);
-      const [r] = await s.apply([
-        req('c2', G, [
-          observeBoth({ k: 'classic' }, [0.2], 3),
-          observe(NAME, { k: 'native' }, B, [0.2]),
-          observeBoth({ k: 'native' }, [0.7], 3),
-        ]),
+      const nativeOnly = { ...observeBoth({ k: 'classic' }, [0.3], 3, 0, []), counts: [1] };
+      const c2 = req('c2', G, [
+        observeBoth({ k: 'classic' }, [0.2], 3), // classic part added (profile turned native after an upgrade)
+        observe(NAME, { k: 'native' }, B, [0.2]),
+        observeBoth({ k: 'native' }, [0.7], 3),
+        nativeOnly, // nothing classic to add (and another layout): refused
       ]);
+      const [r] = await s.apply([c2]);
       expect(r!.status).toBe('applied');
-      expect(r!.rejected.map((x) => x.index)).toEqual([0, 1]);
+      expect(r!.rejected.map((x) => x.index)).toEqual([1, 3]);
       for (const x of r!.rejected) expect(x.error).toBeInstanceOf(FamilyConflictError);
-      expect(r!.rejected[0]!.error.message).toMatch(/has no native buckets.*delete the group/);
-      expect(r!.rejected[1]!.error.message).toMatch(/carries a native histogram/);
+      expect(r!.rejected[0]!.error.message).toMatch(/carries a native histogram/);
+      expect(r!.rejected[1]!.error.message).toMatch(/bucket layout \[\] conflicts/);
       const classic = await seriesOf(s, { k: 'classic' });
-      expect([classic.count, classic.native]).toEqual([1, undefined]);
+      expect([classic.count, classic.native]).toEqual([2, undefined]);
+      // Redelivered: the classic part is not added twice.
+      expect(statuses(await s.apply([c2]))).toEqual(['c2:duplicate']);
+      expect((await seriesOf(s, { k: 'classic' })).count).toBe(2);
       expect((await seriesOf(s, { k: 'native' })).native).toEqual(observeNative([0.5, 0.7], 3, 0).native);
       // Two requests in one batch, one of each: the stored series decides, not the batch's order.
       const both = await s.apply([

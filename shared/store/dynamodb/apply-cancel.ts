@@ -65,7 +65,9 @@ export function onCancelled(ctx: StoreContext, reasons: CancellationReason[], de
         } else {
           const storedNative = item.nh !== undefined || item[NATIVE_SCHEMA] !== undefined;
           if (storedNative !== (a.native !== undefined)) {
-            for (const o of a.ops) rejectOp(o, nativeLayoutConflict(o.op.name, storedNative));
+            // Created before its histogram was declared native: the next attempt adds the classic part only.
+            if (!storedNative) ctx.cache.classicOnly.add(a.key);
+            else for (const o of a.ops) rejectOp(o, nativeLayoutConflict(o.op.name, storedNative));
             break;
           }
           const bk = readString(item.bk);

@@ -6,7 +6,8 @@
 import { sameBounds } from '../../model/buckets';
 import { newerSet } from '../../model/gauge';
 import { addNative } from '../../model/native';
-import { bucketLayoutConflict, nativeLayoutConflict } from '../families';
+import { bucketLayoutConflict, classicPartOf, nativeLayoutConflict } from '../families';
+import type { MetricOp } from '../types';
 import { type GroupAcc, MAX_ACTIONS, type POp, rejectOp, type SeriesAcc, type Unit } from './apply-types';
 import type { StoreContext } from './context';
 import { PACK_ROOM, PACK_SLOTS, packKeyOf, seriesBytes } from './packs';
@@ -179,7 +180,7 @@ export function accumulate(ctx: StoreContext, plan: Plan): void {
         };
         plan.series.set(o.key, a);
       }
-      const op = o.op;
+      let op = o.op;
       if (op.kind === 'histogram_observe' && a.hist && !sameBounds(a.first.bounds, op.bounds)) {
         rejectOp(o, bucketLayoutConflict(op.name, a.first.bounds ?? [], op.bounds)!);
         continue;
@@ -187,9 +188,15 @@ export function accumulate(ctx: StoreContext, plan: Plan): void {
       if (op.kind === 'histogram_observe') {
         // A series has native buckets or not (the stored one decides; a new one: its first op).
         const has = op.native !== undefined;
-        const present = a.isNew ? undefined : plan.nativePresent.get(o.key);
+        const present = a.isNew
+          ? undefined
+          : ctx.cache.classicOnly.has(o.key)
+            ? false
+            : plan.nativePresent.get(o.key);
         const want = present ?? (a.hist ? a.native !== undefined : has);
-        if (want !== has) {
+        const classic = !want && has ? classicPartOf(op) : undefined;
+        if (classic) op = (o as { op: MetricOp }).op = classic;
+        else if (want !== has) {
           rejectOp(o, nativeLayoutConflict(op.name, want));
           continue;
         }

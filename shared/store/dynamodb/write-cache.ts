@@ -32,6 +32,9 @@ export class WriteCache {
    * Series not listed are assumed to have the layout of the ops written to them (a condition checks it).
    */
   readonly nativeLayout = new Map<string, { schema: number; zeroThreshold: number } | 'pushed'>();
+  /** Series stored without native buckets (created before their histogram was declared native): observations
+   *  with native buckets add their classic part only (`classicPartOf`). */
+  readonly classicOnly = new Set<string>();
 
   noteSet(key: string, timeMs: number, value: number): void {
     const cur = this.setFloor.get(key);
@@ -45,6 +48,7 @@ export class WriteCache {
     this.setFloor.delete(key);
     this.bigValue.delete(key);
     this.nativeLayout.delete(key);
+    this.classicOnly.delete(key);
   }
 
   clear(): void {
@@ -58,5 +62,6 @@ export class WriteCache {
     this.groupExists.clear();
     this.tombstoned.clear();
     this.nativeLayout.clear();
+    this.classicOnly.clear();
   }
 }

@@ -5,6 +5,7 @@
 import { type AccrueError, TransientError, ValidationError } from '../../model/errors';
 import {
   bucketLayoutConflict,
+  classicPartOf,
   exposedLabelCount,
   familyConflict,
   groupLimitError,
@@ -71,8 +72,9 @@ export function applyOne(st: MemoryState, r: ApplyRequest, now: number): ApplyRe
       rejected.push({ index: i, error: checked });
       continue;
     }
-    accepted.push(op);
-    if (applyOp(st, group, keyStr, op, checked)) changed = true;
+    const use = classicOnlyInto(st, keyStr, op, checked);
+    accepted.push(use);
+    if (applyOp(st, group, keyStr, use, checked)) changed = true;
   }
   const ev = r.eventTimeMs;
   if (changed)
@@ -126,7 +128,8 @@ export function checkOp(
     const c = bucketLayoutConflict(op.name, (cell as HistCell).bounds, op.bounds);
     if (c) return c;
     const hasNative = (cell as HistCell).native !== undefined;
-    if (hasNative !== (op.native !== undefined)) return nativeLayoutConflict(op.name, hasNative);
+    if (hasNative !== (op.native !== undefined) && (hasNative || !classicPartOf(op)))
+      return nativeLayoutConflict(op.name, hasNative);
   }
   if (!cell) {
     const se = seriesLimitError(
@@ -137,6 +140,13 @@ export function checkOp(
     if (se) return se;
   }
   return sk;
+}
+
+/** The op as it is added into series `sk`: its classic part only for a stored series without native buckets. */
+function classicOnlyInto(st: MemoryState, keyStr: string, op: MetricOp, sk: string): MetricOp {
+  if (op.kind !== 'histogram_observe' || op.native === undefined) return op;
+  const cell = st.groups.get(keyStr)?.families.get(op.name)?.series.get(sk) as HistCell | undefined;
+  return cell && cell.native === undefined ? (classicPartOf(op) ?? op) : op;
 }
 
 /** Op indexes with gauge sets first, then the rest, each in request order. */
