@@ -11,6 +11,17 @@ const DS = { type: 'prometheus', uid: '${datasource}' };
 const SEL = 'job=~"$job", instance=~"$instance"';
 
 /** A multi-value query variable with "All" matching everything. */
+/**
+ * Execution-latency quantile from the classic buckets, or (`or`) from the native series on a Prometheus with
+ * native histograms on, which ingests the ARIA latency as native only (docs/events.md): panels work on both.
+ */
+function latencyQuantile(q, by) {
+  const sel = `{${SYMSEL}}[$__rate_interval]`;
+  const classic = `histogram_quantile(${q}, sum by (${by ? `${by}, ` : ''}le) (rate(aria_execution_latency_seconds_bucket${sel})))`;
+  const native = `histogram_quantile(${q}, sum${by ? ` by (${by})` : ''} (rate(aria_execution_latency_seconds${sel})))`;
+  return `${classic} or ${native}`;
+}
+
 function queryVariable(name, label, query) {
   return {
     name,
@@ -148,30 +159,16 @@ export const dashboards = {
         'Execution latency p50 / p95 / p99',
         's',
         [
-          [
-            `histogram_quantile(0.5, sum by (le) (rate(aria_execution_latency_seconds_bucket{${SYMSEL}}[$__rate_interval])))`,
-            'p50',
-          ],
-          [
-            `histogram_quantile(0.95, sum by (le) (rate(aria_execution_latency_seconds_bucket{${SYMSEL}}[$__rate_interval])))`,
-            'p95',
-          ],
-          [
-            `histogram_quantile(0.99, sum by (le) (rate(aria_execution_latency_seconds_bucket{${SYMSEL}}[$__rate_interval])))`,
-            'p99',
-          ],
+          [latencyQuantile(0.5, ''), 'p50'],
+          [latencyQuantile(0.95, ''), 'p95'],
+          [latencyQuantile(0.99, ''), 'p99'],
         ],
       ],
       [
         'timeseries',
         'Execution latency p95 by symbol',
         's',
-        [
-          [
-            `histogram_quantile(0.95, sum by (symbol, le) (rate(aria_execution_latency_seconds_bucket{${SYMSEL}}[$__rate_interval])))`,
-            '{{symbol}}',
-          ],
-        ],
+        [[latencyQuantile(0.95, 'symbol'), '{{symbol}}']],
       ],
       [
         'timeseries',
@@ -219,12 +216,7 @@ export const dashboards = {
         'timeseries',
         'Latency p95 by regime',
         's',
-        [
-          [
-            `histogram_quantile(0.95, sum by (regime, le) (rate(aria_execution_latency_seconds_bucket{${SYMSEL}}[$__rate_interval])))`,
-            'regime {{regime}}',
-          ],
-        ],
+        [[latencyQuantile(0.95, 'regime'), 'regime {{regime}}']],
         24,
         8,
       ],

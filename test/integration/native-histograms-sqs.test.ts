@@ -221,5 +221,17 @@ describe('native histograms aggregated from SQS events (Lambda handler, DynamoDB
     expect(Number(execs[0]?.value[1])).toBeGreaterThan(0);
     const failures = await prom.query(expr('job_instance:aria_execution_failures:rate5m'));
     expect(failures.map((r) => [r.metric, r.value[1]])).toEqual([[GROUP, '0']]);
+
+    // The Grafana performance dashboard's latency panels read the native series too.
+    const board = JSON.parse(readFileSync('ops/grafana/dashboards/performance.json', 'utf8')) as {
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
+    const panel = board.panels.find((p) => p.title === 'Execution latency p50 / p95 / p99')!;
+    const dashP95 = await prom.query(
+      panel.targets[1]!.expr.replace(/\$__rate_interval/g, '5m').replace(/=~"\$\w+"/g, '=~".*"'),
+    );
+    expect(dashP95).toHaveLength(1);
+    expect(Number(dashP95[0]!.value[1])).toBeGreaterThan(bucketLowerBound(i, 3));
+    expect(Number(dashP95[0]!.value[1])).toBeLessThanOrEqual(bucketUpperBound(i, 3));
   });
 });
