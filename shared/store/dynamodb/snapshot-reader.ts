@@ -326,7 +326,8 @@ export class SnapshotReader {
   private async reread(changes: Changes, cost: Cost): Promise<void> {
     if (changes.groups.size === 0 && changes.schemas.size === 0 && this.deferred.size === 0) return;
     const gpks = [...new Set([...changes.groups, ...this.deferred])];
-    const read = await this.pool(gpks, (gpk) => this.readWhole(gpk, cost));
+    const before = await this.revisionsNow(gpks, cost);
+    const read = await this.pool(gpks, (gpk) => this.readWhole(gpk, before.get(gpk), cost));
     cost.groups += gpks.length;
     const parts: GroupItems[] = [];
     const ready: string[] = [];
@@ -371,12 +372,19 @@ export class SnapshotReader {
   /**
    * A group's items as they were before or after any push (./revision.ts); undefined while a push is in
    * flight, or when the group changed again between the two reads a finished large push needs.
+   * One Query is adopted alone only when the revision read just before it (`before`) is the one its meta
+   * item (read last) shows: a Query is not a snapshot, and a push that committed while it ran could be
+   * missing from the items read before the meta item (the 1M soak's whole-push reader saw one such mix).
    */
-  private async readWhole(gpk: string, cost: Cost): Promise<GroupItems | undefined> {
+  private async readWhole(
+    gpk: string,
+    before: string | undefined,
+    cost: Cost,
+  ): Promise<GroupItems | undefined> {
     const first = await this.queryGroup(gpk, cost);
     const r = readiness(first.meta, this.o.wallNow(), this.adopted.get(gpk));
-    if (r === 'adopt') return first;
     if (r === 'defer') return undefined;
+    if (r === 'adopt' && revisionOf(first.meta) === before) return first;
     const second = await this.queryGroup(gpk, cost);
     const rv = revisionOf(first.meta);
     if (revisionOf(second.meta) !== rv || readiness(second.meta, this.o.wallNow(), rv) !== 'adopt')
@@ -409,33 +417,59 @@ export class SnapshotReader {
   /** Reads schema items (consistent); returns the family names whose HELP changed. */
   private async loadSchemas(pks: string[], cost: Cost): Promise<Set<string>> {
     const changed = new Set<string>();
+    for (const it of await this.getConsistent(pks, SK_SCHEMA, undefined, cost)) {
+      const e = schemaFromItem(it);
+      if (!e) continue;
+      const old = this.schemas.get(e.schema.name);
+      if (old && old.help !== e.help) changed.add(e.schema.name);
+      this.schemas.set(e.schema.name, e);
+    }
+    return changed;
+  }
+
+  /** The revision token of each group's meta item now (consistent; absent: no meta item or no push yet). */
+  private async revisionsNow(gpks: readonly string[], cost: Cost): Promise<Map<string, string | undefined>> {
+    const out = new Map<string, string | undefined>();
+    for (const it of await this.getConsistent(gpks, SK_META, 'pk, rv', cost))
+      out.set(it.pk?.S ?? '', revisionOf(it));
+    return out;
+  }
+
+  /** Items `(pk, sk)` for every pk, strongly consistent, in BatchGetItems of 100 (unprocessed keys again). */
+  private async getConsistent(
+    pks: readonly string[],
+    sk: string,
+    projection: string | undefined,
+    cost: Cost,
+  ): Promise<Item[]> {
+    const out: Item[] = [];
     for (let i = 0; i < pks.length; i += 100) {
       let keys: Record<string, AttributeValue>[] | undefined = pks
         .slice(i, i + 100)
-        .map((pk) => ({ pk: s(pk), sk: s(SK_SCHEMA) }));
+        .map((pk) => ({ pk: s(pk), sk: s(sk) }));
       while (keys && keys.length > 0) {
         const asked: Record<string, AttributeValue>[] = keys;
         const res = await this.o.read(() =>
           this.o.client.send(
             new BatchGetItemCommand({
-              RequestItems: { [this.o.table]: { Keys: asked, ConsistentRead: true } },
+              RequestItems: {
+                [this.o.table]: {
+                  Keys: asked,
+                  ConsistentRead: true,
+                  ...(projection ? { ProjectionExpression: projection } : {}),
+                },
+              },
               ReturnConsumedCapacity: 'TOTAL',
             }),
           ),
         );
         const items = (res.Responses?.[this.o.table] ?? []) as Item[];
         cost.add(reportedUnits(res.ConsumedCapacity) ?? batchGetUnits(items, asked.length, true));
-        for (const it of items) {
-          const e = schemaFromItem(it);
-          if (!e) continue;
-          const old = this.schemas.get(e.schema.name);
-          if (old && old.help !== e.help) changed.add(e.schema.name);
-          this.schemas.set(e.schema.name, e);
-        }
+        out.push(...items);
         keys = res.UnprocessedKeys?.[this.o.table]?.Keys as Record<string, AttributeValue>[] | undefined;
       }
     }
-    return changed;
+    return out;
   }
 
   /** HELP is per family: groups not read again get the new text too. */
