@@ -16,25 +16,15 @@ import { testDynamoClient } from '../support/aws';
 import {
   countersAgainstItems,
   expectExactCounters,
-  openTestDynamoStore,
+  type OpenedStore,
+  storesClosedAfterEach,
   valueIn,
 } from './dynamo-store-support';
 
 const G = { job: 'aria', instance: 'eu-1' } as const;
 
-type Opened = Awaited<ReturnType<typeof openTestDynamoStore>>;
-const opened: Opened[] = [];
-async function open(o: Parameters<typeof openTestDynamoStore>[0] = {}): Promise<Opened> {
-  const x = await openTestDynamoStore(o);
-  opened.push(x);
-  return x;
-}
-afterEach(async () => {
-  for (const x of opened.splice(0)) {
-    await x.store.close();
-    await x.drop();
-  }
-});
+type Opened = OpenedStore;
+const open = storesClosedAfterEach();
 
 async function scan(x: Opened): Promise<Record<string, { S?: string; N?: string; M?: unknown }>[]> {
   const c = testDynamoClient();

@@ -187,3 +187,21 @@ export function expectExactCounters(r: Awaited<ReturnType<typeof countersAgainst
   for (const [pk, n] of Object.entries(r.counters.metaN))
     expect([pk, n]).toEqual([pk, r.items.seriesPerGroup[pk]]);
 }
+
+export type OpenedStore = Awaited<ReturnType<typeof openTestDynamoStore>>;
+
+/** `open()` for a test file: every store it opens is closed, and its tables dropped, after each test. */
+export function storesClosedAfterEach(): (o?: TestStoreOptions) => Promise<OpenedStore> {
+  const opened: OpenedStore[] = [];
+  afterEach(async () => {
+    for (const x of opened.splice(0)) {
+      await x.store.close();
+      await x.drop();
+    }
+  });
+  return async (o = {}) => {
+    const x = await openTestDynamoStore(o);
+    opened.push(x);
+    return x;
+  };
+}

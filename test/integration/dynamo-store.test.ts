@@ -14,7 +14,8 @@ import {
   awsError,
   countersAgainstItems,
   expectExactCounters,
-  openTestDynamoStore,
+  type OpenedStore,
+  storesClosedAfterEach,
   valueIn,
 } from './dynamo-store-support';
 
@@ -22,19 +23,8 @@ const G = { job: 'aria', instance: 'eu-1' } as const;
 const G2X = { job: 'aria', instance: 'us-2' } as const;
 const B = [0.001, 0.01, 0.1, 1] as const;
 
-type Opened = Awaited<ReturnType<typeof openTestDynamoStore>>;
-const opened: Opened[] = [];
-async function open(o: Parameters<typeof openTestDynamoStore>[0] = {}): Promise<Opened> {
-  const x = await openTestDynamoStore(o);
-  opened.push(x);
-  return x;
-}
-afterEach(async () => {
-  for (const x of opened.splice(0)) {
-    await x.store.close();
-    await x.drop();
-  }
-});
+type Opened = OpenedStore;
+const open = storesClosedAfterEach();
 
 function manySeries(n: number, family = 'aria_orders_total', extra: Record<string, string> = {}): MetricOp[] {
   const ops: MetricOp[] = [];

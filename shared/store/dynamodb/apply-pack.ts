@@ -7,7 +7,6 @@ import { sameBounds } from '../../model/buckets';
 import { newerSet } from '../../model/gauge';
 import { addNative } from '../../model/native';
 import { bucketLayoutConflict, classicPartOf, nativeLayoutConflict } from '../families';
-import type { MetricOp } from '../types';
 import { type GroupAcc, MAX_ACTIONS, type POp, rejectOp, type SeriesAcc, type Unit } from './apply-types';
 import type { StoreContext } from './context';
 import { PACK_ROOM, PACK_SLOTS, packKeyOf, seriesBytes } from './packs';
@@ -195,7 +194,7 @@ export function accumulate(ctx: StoreContext, plan: Plan): void {
             : plan.nativePresent.get(o.key);
         const want = present ?? (a.hist ? a.native !== undefined : has);
         const classic = !want && has ? classicPartOf(op) : undefined;
-        if (classic) op = (o as { op: MetricOp }).op = classic;
+        if (classic) op = o.op = classic;
         else if (want !== has) {
           rejectOp(o, nativeLayoutConflict(op.name, want));
           continue;

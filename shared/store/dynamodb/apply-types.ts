@@ -35,7 +35,8 @@ export interface PReq {
 export interface POp {
   readonly req: PReq;
   readonly index: number;
-  readonly op: MetricOp;
+  /** Replaced by its classic part when the stored series has no native buckets (`classicPartOf`). */
+  op: MetricOp;
   readonly labels: Labels;
   readonly sk: string;
   /** gpk + sk */

@@ -138,7 +138,15 @@ export class DynamoIo {
     );
   }
 
-  async batchGet(keys: Record<string, AttributeValue>[], projection?: string): Promise<Item[]> {
+  /**
+   * Items of `keys`, strongly consistent, in BatchGetItems of 100 (unprocessed keys again, with backoff);
+   * `onPage` sees each answer (the snapshot reader counts its read units).
+   */
+  async batchGet(
+    keys: Record<string, AttributeValue>[],
+    projection?: string,
+    onPage?: (consumed: unknown, items: readonly Item[], asked: number) => void,
+  ): Promise<Item[]> {
     const out: Item[] = [];
     const chunks: Record<string, AttributeValue>[][] = [];
     for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
@@ -168,7 +176,9 @@ export class DynamoIo {
               }),
             ),
           );
-          out.push(...((res.Responses?.[this.table] ?? []) as Item[]));
+          const items = (res.Responses?.[this.table] ?? []) as Item[];
+          onPage?.(res.ConsumedCapacity, items, keysNow.length);
+          out.push(...items);
           todo = res.UnprocessedKeys?.[this.table]?.Keys as Record<string, AttributeValue>[] | undefined;
         }
       }),

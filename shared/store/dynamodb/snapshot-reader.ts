@@ -22,7 +22,6 @@
 import { randomBytes } from 'node:crypto';
 import {
   type AttributeValue,
-  BatchGetItemCommand,
   type DynamoDBClient,
   QueryCommand,
   ScanCommand,
@@ -49,6 +48,7 @@ import {
 } from './change-index';
 import { type Item, SK_META, SK_SCHEMA, s, schemaPk } from './codec';
 import { Expr } from './expr';
+import type { DynamoIo } from './io';
 import { PACK_PREFIX } from './packs';
 import { batchGetUnits, pageUnits, reportedUnits } from './read-units';
 import { readiness, revisionOf } from './revision';
@@ -58,6 +58,8 @@ export interface SnapshotReaderOptions {
   readonly table: string;
   /** Sends one read with the store's retries and counters. */
   readonly read: <T extends { ConsumedCapacity?: unknown }>(fn: () => Promise<T>) => Promise<T>;
+  /** The store's consistent BatchGetItem (./io.ts `DynamoIo.batchGet`). */
+  readonly batchGet: DynamoIo['batchGet'];
   /** Wall clock of the change index (writers stamp with theirs). */
   readonly wallNow: () => number;
   /** The store's clock, for `takenAtMs`. */
@@ -435,41 +437,17 @@ export class SnapshotReader {
     return out;
   }
 
-  /** Items `(pk, sk)` for every pk, strongly consistent, in BatchGetItems of 100 (unprocessed keys again). */
-  private async getConsistent(
+  /** Items `(pk, sk)` for every pk, strongly consistent (the store's BatchGetItem), read units counted. */
+  private getConsistent(
     pks: readonly string[],
     sk: string,
     projection: string | undefined,
     cost: Cost,
   ): Promise<Item[]> {
-    const out: Item[] = [];
-    for (let i = 0; i < pks.length; i += 100) {
-      let keys: Record<string, AttributeValue>[] | undefined = pks
-        .slice(i, i + 100)
-        .map((pk) => ({ pk: s(pk), sk: s(sk) }));
-      while (keys && keys.length > 0) {
-        const asked: Record<string, AttributeValue>[] = keys;
-        const res = await this.o.read(() =>
-          this.o.client.send(
-            new BatchGetItemCommand({
-              RequestItems: {
-                [this.o.table]: {
-                  Keys: asked,
-                  ConsistentRead: true,
-                  ...(projection ? { ProjectionExpression: projection } : {}),
-                },
-              },
-              ReturnConsumedCapacity: 'TOTAL',
-            }),
-          ),
-        );
-        const items = (res.Responses?.[this.o.table] ?? []) as Item[];
-        cost.add(reportedUnits(res.ConsumedCapacity) ?? batchGetUnits(items, asked.length, true));
-        out.push(...items);
-        keys = res.UnprocessedKeys?.[this.o.table]?.Keys as Record<string, AttributeValue>[] | undefined;
-      }
-    }
-    return out;
+    const keys = pks.map((pk) => ({ pk: s(pk), sk: s(sk) }));
+    return this.o.batchGet(keys, projection, (consumed, items, asked) =>
+      cost.add(reportedUnits(consumed) ?? batchGetUnits(items, asked, true)),
+    );
   }
 
   /** HELP is per family: groups not read again get the new text too. */

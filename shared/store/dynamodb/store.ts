@@ -104,6 +104,7 @@ export class DynamoStore implements Store {
         client: o.client,
         table: o.seriesTable,
         read: (fn) => io.read(fn),
+        batchGet: (keys, projection, onPage) => io.batchGet(keys, projection, onPage),
         wallNow,
         now,
         segments,
