@@ -2,8 +2,8 @@
  * The profile compiler: checks what a schema can't (names, references, label sets, buckets) and builds the
  * `CompiledProfile` the decoder runs. Free of any schema library: the structural checks (is this an object
  * with these properties of these types?) are a `ShapeCheck` passed in, so the full loader uses the TypeBox
- * schemas (`shape.ts`, precise messages) and the ingest Lambda a small hand-written check (`lean-shape.ts`)
- * for profiles validated at deploy time.
+ * schemas (`shape.ts`, TypeBox's `Value.Errors`) and the ingest Lambda the checks generated from the same
+ * schemas at build time (`lean-shape.ts`, without TypeBox in its bundle).
  */
 
 import { layoutProblems } from '../model/buckets';

@@ -1,5 +1,5 @@
 /**
- * The ingest Lambda's profile loader. It compiles with the lean structural check (`lean-shape.ts`) and
+ * The ingest Lambda's profile loader. It compiles with the generated structural check (`lean-shape.ts`) and
  * reads JSON only, so neither TypeBox nor the YAML parser is in the Lambda bundle (docs/deploy.md,
  * "Profiles in the Lambda"). Profiles reach the Lambda validated: the built-in ones are tested with the
  * full loader, and the `AccrueGateway` construct validates a user profile with `loadProfile` at synth,

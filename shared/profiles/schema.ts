@@ -1,7 +1,9 @@
 /**
- * TypeBox schemas of a profile definition: the structural validation of the full loader (`shape.ts`,
- * errors with a path and the rule) and the documentation of the file format. Not imported by the ingest
- * Lambda's decode path (see docs/deploy.md, "Profiles in the Lambda").
+ * TypeBox schemas of a profile definition, the one source of its structure: the structural validation of
+ * the full loader (`shape.ts`, errors with a path and the rule), the ingest Lambda's generated check
+ * (`shape.generated.ts`, written by `npm run schema`; regenerate after editing this file) and the
+ * documentation of the file format. Not imported by the ingest Lambda's decode path (see docs/deploy.md,
+ * "Profiles in the Lambda").
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type * as Model from './types';
@@ -99,6 +101,27 @@ export const ProfileDefinition = Type.Object(
     description: Description,
     metrics: Type.Record(Type.String(), MetricDefinition),
     events: Type.Record(Type.String(), EventDefinition),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The profile and an event checked shallowly (their metrics, fields and emits as any value): the loaders
+ * check those one by one, so that each message points at the metric, field or emit it is about.
+ */
+export const ProfileShallow = Type.Object(
+  {
+    ...ProfileDefinition.properties,
+    metrics: Type.Record(Type.String(), Type.Unknown()),
+    events: Type.Record(Type.String(), Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+export const EventShallow = Type.Object(
+  {
+    ...EventDefinition.properties,
+    fields: Type.Record(Type.String(), Type.Unknown()),
+    emit: Type.Array(Type.Unknown()),
   },
   { additionalProperties: false },
 );

@@ -3,11 +3,11 @@
  * `Value.Errors`, so every problem names its path and the rule (`metrics.x.help: expected string`).
  * Used by `compileProfile` (local runs, the CLI, tests and `cdk synth`), not by the ingest Lambda.
  */
-import { type TSchema, Type } from '@sinclair/typebox';
+import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Problem } from '../model/errors';
 import type { ShapeCheck } from './compiler';
-import { EmitDefinition, FieldDefinition, MetricDefinition } from './schema';
+import { EmitDefinition, EventShallow, FieldDefinition, MetricDefinition, ProfileShallow } from './schema';
 
 /** `/events/execution/fields/x` → `events.execution.fields.x`; array indexes as `[i]`. */
 function pointerToPath(pointer: string): string {
@@ -29,26 +29,6 @@ function schemaProblems(schema: TSchema, value: unknown, base: string, problems:
   }
   return ok;
 }
-
-// The profile and its events are checked shallowly: their metrics, fields and emits are checked one by one
-// so that the messages point at them.
-const ProfileShallow = Type.Object(
-  {
-    name: Type.String({ pattern: '^[a-z][a-z0-9_-]*$', maxLength: 64 }),
-    description: Type.Optional(Type.String()),
-    metrics: Type.Record(Type.String(), Type.Unknown()),
-    events: Type.Record(Type.String(), Type.Unknown()),
-  },
-  { additionalProperties: false },
-);
-const EventShallow = Type.Object(
-  {
-    description: Type.Optional(Type.String()),
-    fields: Type.Record(Type.String(), Type.Unknown()),
-    emit: Type.Array(Type.Unknown()),
-  },
-  { additionalProperties: false },
-);
 
 /** Structural checks with the TypeBox schemas (precise paths and rules). */
 export const SCHEMA_SHAPE: ShapeCheck = {

@@ -1,7 +1,7 @@
 /**
- * The ingest Lambda's profile loading (shared/profiles/deployed.ts) without TypeBox or YAML: the lean
- * structural check must accept exactly what the full TypeBox check accepts, and compile to the same
- * profile; the deployed loader refuses what the Lambda can't read with a message saying what to do.
+ * The ingest Lambda's profile loading (shared/profiles/deployed.ts) without TypeBox or YAML: the structural
+ * check generated from the TypeBox schemas (shape.generated.ts) must accept exactly what TypeBox's own
+ * check accepts, and compile to the same profile, with messages that name the path and the rule; the deployed loader refuses what the Lambda can't read with a message saying what to do.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -167,6 +167,50 @@ describe('lean structural check (the ingest Lambda) vs the full TypeBox check', 
         'events.order.emit[0].op',
       ]),
     );
+  });
+});
+
+describe('the generated check names the path and the rule', () => {
+  it.each([
+    [
+      'metric label a number',
+      variant((d) => (d.metrics.desk_orders_total.labels = ['desk', 7])),
+      'metrics.desk_orders_total.labels[1]: must be a string',
+    ],
+    [
+      'native schema out of range',
+      variant((d) => (d.metrics.desk_fill_seconds.native = { schema: 9 })),
+      'metrics.desk_fill_seconds.native.schema: must be an integer >= -4 and <= 8',
+    ],
+    [
+      'enum values empty',
+      variant((d) => (order(d).fields.side.values = [])),
+      'events.order.fields.side.values: must be an array of at least 1 item(s), each a non-empty string',
+    ],
+    [
+      'emit op unknown',
+      variant((d) => (order(d).emit[0].op = 'add')),
+      'events.order.emit[0].op: must be one of "inc", "dec", "set", "observe"',
+    ],
+    [
+      'emit label constant extra key',
+      variant((d) => (order(d).emit[0].labels = { side: { value: 'b', x: 1 } })),
+      'events.order.emit[0].labels.side: must be a string or an object { value: a string }',
+    ],
+    [
+      '__proto__ field key',
+      variant((d) => (order(d).fields.desk = JSON.parse('{"type":"string","__proto__":1}'))),
+      'events.order.fields.desk.__proto__: is not a known property',
+    ],
+    [
+      'name with a newline',
+      variant((d) => (d.name = 'desk\nx')),
+      'name: must be a string of at most 64 characters matching ^[a-z][a-z0-9_-]*$',
+    ],
+    ['metrics an array', variant((d) => (d.metrics = [])), 'metrics: must be an object'],
+    ['event without emit', variant((d) => delete order(d).emit), 'events.order.emit: is required'],
+  ])('%s', (_name, input, message) => {
+    expect(() => compileWith(input, 'p', LEAN_SHAPE)).toThrow(message);
   });
 });
 
