@@ -13,21 +13,12 @@
  */
 import type { Labels, MetricFamily } from '../model/types';
 import type { GroupState } from '../store/types';
+import { finalLabels, type GroupLabels } from './final-labels';
 import { ProtoSink } from './proto-sink';
 import { FAMILY_METRIC, writeFamilyHeader, writeLabelPair, writeMetricValue } from './protobuf-create';
 
-/** A group's labels as the render merges them into its series'. */
-export interface GroupLabels {
-  /** Names of the group's non-empty labels (they override series labels of the same name). */
-  readonly names: ReadonlySet<string>;
-  /** The non-empty (name, value) pairs, sorted by name. */
-  readonly values: readonly (readonly [string, string])[];
-  readonly hasInstance: boolean;
-}
-
 /** One sink reused by every call (encoding is synchronous); results are copied out. */
 const SINK = new ProtoSink(1 << 16, true);
-const NAMES: string[] = [];
 
 /**
  * The Metric messages of one (group, family) chunk: series `f.series[order[k]]` (or `[k]` without an
@@ -105,36 +96,6 @@ const NO_LABELS: Labels = Object.freeze({});
 
 /** The series' label pairs under its group, in the order the text render writes them. */
 function writeFinalLabels(w: ProtoSink, group: GroupLabels, labels: Labels): void {
-  const names = NAMES;
-  names.length = 0;
-  for (const k in labels) {
-    if (!Object.hasOwn(labels, k) || group.names.has(k) || labels[k] === '') continue;
-    names.push(k);
-  }
-  if (names.length > 1) names.sort();
-  const gv = group.values;
-  let needInstance = !group.hasInstance;
-  let i = 0;
-  let j = 0;
-  while (i < gv.length || j < names.length) {
-    const g = i < gv.length ? gv[i]! : undefined;
-    const n = j < names.length ? names[j]! : undefined;
-    let name: string;
-    let value: string;
-    if (n === undefined || (g !== undefined && g[0] < n)) {
-      name = g![0];
-      value = g![1];
-      i++;
-    } else {
-      name = n;
-      value = labels[n]!;
-      j++;
-    }
-    if (needInstance && name >= 'instance') {
-      if (name !== 'instance') writeLabelPair(w, 'instance', '');
-      needInstance = false;
-    }
-    writeLabelPair(w, name, value);
-  }
-  if (needInstance) writeLabelPair(w, 'instance', '');
+  const l = finalLabels(group, labels);
+  for (let k = 0; k < l.count; k++) writeLabelPair(w, l.names[k]!, l.values[k]!);
 }

@@ -42,6 +42,7 @@ import type { Labels, MetricFamily } from '../model/types';
 import type { GroupingKey, GroupState, StoreSnapshot } from '../store/types';
 import { ByteSink } from './byte-sink';
 import { escapeHelp, escapeLabelValue, escapeOpenMetricsHelp, labelPrefix, metricNameText } from './escape';
+import { finalLabels, type GroupLabels } from './final-labels';
 import { formatFloat } from './float';
 import { collidingGroups } from './group-collisions';
 import type { TextExpositionFormat as ExpositionFormat } from './negotiate';
@@ -49,7 +50,7 @@ import { metricFamiliesToOpenMetrics, openMetricsTypeName } from './openmetrics-
 import { metricFamiliesToProtobufDelimited } from './protobuf-create';
 import { writeSeries } from './series-lines';
 import { escapeSnapshotNames } from './snapshot-escaping';
-import { type GroupLabels, protobufChunk, protobufFamilyHead, protobufPushTime } from './snapshot-protobuf';
+import { protobufChunk, protobufFamilyHead, protobufPushTime } from './snapshot-protobuf';
 import { metricFamiliesToText } from './text-create';
 
 export { PUSH_FAILURE_TIME_METRIC, PUSH_TIME_METRIC };
@@ -440,51 +441,21 @@ function pushTimeBlock(
   return out;
 }
 
-/** Reusable buffers for finalLabelsText (rendering is synchronous). */
-const NAMES: string[] = [];
+/** Reusable buffer for finalLabelsText (rendering is synchronous). */
 const PARTS: string[] = [];
 
 /**
- * Final label text of one series under a group: group labels (winning over same-named series labels),
- * the series' other non-empty labels, and `instance=""` when neither has an instance; sorted by name.
- * Built with one `join`, so the result is a flat string.
+ * Final label text of one series under a group (the rule: ./final-labels.ts), the group's pairs as
+ * pre-rendered. Built with one `join`, so the result is a flat string.
  */
 function finalLabelsText(gt: GroupText, labels: Labels): string {
-  const overrides = gt.names;
-  const names = NAMES;
-  names.length = 0;
-  for (const k in labels) {
-    if (!Object.hasOwn(labels, k) || overrides.has(k) || labels[k] === '') continue;
-    names.push(k);
-  }
-  if (names.length > 1) names.sort();
-  const gp = gt.pairs;
-  let instance = gt.hasInstance;
+  const l = finalLabels(gt, labels);
   const parts = PARTS;
-  parts.length = 0;
-  let i = 0;
-  let j = 0;
-  while (i < gp.length || j < names.length) {
-    const g = i < gp.length ? gp[i]! : undefined;
-    const n = j < names.length ? names[j]! : undefined;
-    let next: string;
-    if (n === undefined || (g !== undefined && g[0] < n)) {
-      next = g![0];
-      parts.push(g![1]);
-      i++;
-    } else {
-      next = n;
-      if (n === 'instance') instance = true;
-      parts.push(labelPrefix(n) + escapeLabelValue(labels[n]!) + '"');
-      j++;
-    }
-    // Insert instance="" at its sorted place when neither the group nor the series has one.
-    if (!instance && next > 'instance') {
-      parts.splice(parts.length - 1, 0, 'instance=""');
-      instance = true;
-    }
+  parts.length = l.count;
+  for (let k = 0; k < l.count; k++) {
+    const gi = l.groupIndex[k]!;
+    parts[k] = gi >= 0 ? gt.pairs[gi]![1] : labelPrefix(l.names[k]!) + escapeLabelValue(l.values[k]!) + '"';
   }
-  if (!instance) parts.push('instance=""');
   return parts.join(',');
 }
 
