@@ -32,14 +32,33 @@ export function isMetricType(t: unknown): t is MetricType {
   return typeof t === 'string' && Object.hasOwn(MetricType, t);
 }
 
+/**
+ * True for the types whose series accumulate from a start (counters, histograms, summaries): the only
+ * ones with a creation time (`SeriesStart`, OpenMetrics `_created`). Gauges and untyped series have none.
+ */
+export function hasStart(t: MetricType): boolean {
+  return t === 'counter' || t === 'histogram' || t === 'summary';
+}
+
 export type Labels = Readonly<Record<string, string>>;
 
 /** A counter, gauge or untyped series. */
-export interface ScalarSeries {
+export interface ScalarSeries extends SeriesStart {
   readonly labels: Labels;
   readonly value: number;
   /** Only set by the parser, so that callers (the push path) can refuse timestamped samples. */
   readonly timestampMs?: number;
+}
+
+/**
+ * When a cumulative series (counter, histogram, summary) started, in ms since the epoch, where it is known:
+ * the store clock of the apply that created a series the store accumulates itself (SQS events, the
+ * aggregating endpoint), or the `created_timestamp` a protobuf push carried. Absent when unknown (text
+ * pushes, series stored before creation times were kept) and never on gauges or untyped series. Written as
+ * OpenMetrics `_created` and protobuf `created_timestamp` (docs/exposition.md "Creation times").
+ */
+export interface SeriesStart {
+  readonly createdMs?: number;
 }
 
 export interface Bucket {
@@ -49,7 +68,7 @@ export interface Bucket {
   readonly count: number;
 }
 
-export interface HistogramSeries {
+export interface HistogramSeries extends SeriesStart {
   readonly labels: Labels;
   /** Cumulative buckets without `+Inf` (which equals `count`). Empty for a native-only histogram. */
   readonly buckets: readonly Bucket[];
@@ -69,7 +88,7 @@ export interface Quantile {
   readonly value: number;
 }
 
-export interface SummarySeries {
+export interface SummarySeries extends SeriesStart {
   readonly labels: Labels;
   readonly quantiles: readonly Quantile[];
   readonly sum: number;

@@ -63,6 +63,11 @@ runStoreContract('DynamoStore (DynamoDB Local)', {
     ),
   pauseNextPush: (store) => pauseAfterFirstTransaction(clientOf.get(store)!),
   // A second process: its own client and store over the same tables.
-  openPeer: async (store) =>
-    DynamoStore.open({ client: testDynamoClient(), ...tablesOf.get(store)!, ownsClient: true }),
+  openPeer: async (store, o) =>
+    DynamoStore.open({
+      client: testDynamoClient(),
+      ...tablesOf.get(store)!,
+      ownsClient: true,
+      ...(o?.now ? { now: o.now } : {}),
+    }),
 });

@@ -22,6 +22,7 @@ import { labelsKey } from '../../shared/model/identity';
 import { type NativeHistogram, type ObservedNative, observeNative } from '../../shared/model/native';
 import type { HistogramSeries, Labels, MetricFamily } from '../../shared/model/types';
 import type { ApplyRequest, ApplyResult, MetricOp, Store, StoreLimits } from '../../shared/store/types';
+import { createdTimeCases } from './created-times';
 import {
   add,
   counterFamily,
@@ -65,7 +66,7 @@ export interface StoreContractOptions {
    * Optional: opens another instance over the same data as `store` (another process's view, e.g. a second
    * DynamoStore on the same tables). Without it, the cases about another instance's writes are no-ops.
    */
-  readonly openPeer?: (store: Store) => Promise<Store>;
+  readonly openPeer?: (store: Store, options?: { readonly now?: () => number }) => Promise<Store>;
   /** Optional: see `IdempotentWriteCaseOptions.injectPushFault` (./idempotent-writes.ts). */
   readonly injectPushFault?: (store: Store, id: string) => void;
   /**
@@ -124,6 +125,14 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
     nativeObserveCases({
       c,
       newStore: () => newStore(),
+      ...(opts.injectApplyFault ? { injectApplyFault: opts.injectApplyFault } : {}),
+      ...(opts.openPeer ? { openPeer: opts.openPeer } : {}),
+    });
+
+    // ------------------------------- series start (createdMs) on every write path (own file)
+    createdTimeCases({
+      c,
+      newStore,
       ...(opts.injectApplyFault ? { injectApplyFault: opts.injectApplyFault } : {}),
       ...(opts.openPeer ? { openPeer: opts.openPeer } : {}),
     });

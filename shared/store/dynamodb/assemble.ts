@@ -10,6 +10,7 @@ import type { FamilySchema } from '../families';
 import type { GroupState } from '../types';
 import {
   type Item,
+  readCreated,
   readLabels,
   readNative,
   readNumber,
@@ -165,6 +166,7 @@ function assembleFamily(name: string, list: Item[], sc: SchemaEntry | undefined)
         sum: readNumber(it.s) ?? 0,
         count: readNumber(it.c) ?? 0,
         ...nativeOf(it, name),
+        ...startOf(it),
       })),
     };
   }
@@ -181,6 +183,7 @@ function assembleFamily(name: string, list: Item[], sc: SchemaEntry | undefined)
           quantiles: qk.map((quantile, i) => ({ quantile, value: qv[i] ?? Number.NaN })),
           sum: readNumber(it.s) ?? 0,
           count: readNumber(it.c) ?? 0,
+          ...startOf(it),
         };
       }),
     };
@@ -189,8 +192,18 @@ function assembleFamily(name: string, list: Item[], sc: SchemaEntry | undefined)
     name,
     help,
     type,
-    series: sorted.map(({ it, labels }) => ({ labels, value: readNumber(it.v) ?? 0 })),
+    series: sorted.map(({ it, labels }) =>
+      type === 'counter'
+        ? { labels, value: readNumber(it.v) ?? 0, ...startOf(it) }
+        : { labels, value: readNumber(it.v) ?? 0 },
+    ),
   };
+}
+
+/** The series' start (./codec.ts CREATED), when the item has one. */
+function startOf(it: Item): { createdMs?: number } {
+  const ms = readCreated(it);
+  return ms === undefined ? {} : { createdMs: ms };
 }
 
 /** Groups sorted by `labelsKey` of their grouping key. */

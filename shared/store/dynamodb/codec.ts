@@ -168,6 +168,21 @@ export function readNumList(a: AttributeValue | undefined): number[] {
   return (a?.L ?? []).map((x) => readNumber(x) ?? Number.NaN);
 }
 
+// ---- a series' start (model `SeriesStart`): when the store created it, or the start a push carried ----
+/**
+ * Attribute of a series item (and of a series' map in its pack) holding its start, ms since the epoch. Set
+ * only by the write that creates the item or map entry (`attribute_not_exists` guards it), so a
+ * redelivery, a retry or another process with another clock never moves it; a series removed (PUT, DELETE,
+ * expiry) and written again is a new item with a new start.
+ */
+export const CREATED = 'cr';
+
+/** The start stored on a series item, if any. */
+export function readCreated(it: Item): number | undefined {
+  const ms = readNumber(it[CREATED]);
+  return ms !== undefined && Number.isFinite(ms) ? ms : undefined;
+}
+
 // ---- native histograms aggregated from events: one numeric attribute per bucket, ADDed ----
 // A series declared native by its profile keeps its layout in `xs` (schema) and `xz` (zero threshold), its
 // zero bucket in `xzc` and each populated bucket in its own Number attribute: `xp<i>` / `xn<i>` for the

@@ -8,18 +8,23 @@
 
 import type { AttributeValue, TransactWriteItem, Update } from '@aws-sdk/client-dynamodb';
 import { newerSet } from '../../model/gauge';
+import { hasStart } from '../../model/types';
 import type { MetricOp } from '../types';
 import type { Desc, SeriesAcc } from './apply-types';
-import { deltaString, labelsAttr, n, readNumber, s, valueAttr } from './codec';
+import { CREATED, deltaString, labelsAttr, n, readNumber, s, valueAttr } from './codec';
 import type { StoreContext } from './context';
 import { Expr } from './expr';
 import { PACK_ROOM, seriesBytes, seriesId, seriesIn } from './packs';
 
 type SetOp = Extract<MetricOp, { kind: 'gauge_set' }>;
 
-/** The map a new series starts with in its pack: labels and its first value (set or sum of deltas). */
-function newSeriesMap(a: SeriesAcc): AttributeValue {
+/**
+ * The map a new series starts with in its pack: labels, its first value (set or sum of deltas), and for a
+ * counter its start (`nowMs`, ./codec.ts CREATED; the map is written only while absent).
+ */
+function newSeriesMap(a: SeriesAcc, nowMs: number): AttributeValue {
   const m: Record<string, AttributeValue> = { l: labelsAttr(a.first.labels) };
+  if (hasStart(a.first.schema.type)) m[CREATED] = n(nowMs);
   if (a.set) {
     const op = a.set.op as SetOp;
     m.v = valueAttr(op.value);
@@ -93,7 +98,7 @@ export function packUpdate(
     const p = `#p${i}`;
     e.names[p] = seriesId(a.sk);
     if (a.isNew) {
-      sets.push(`${p} = ${e.v(newSeriesMap(a))}`);
+      sets.push(`${p} = ${e.v(newSeriesMap(a, nowMs))}`);
       conds.push(`attribute_not_exists(${p})`);
       newCount++;
       newBytes += seriesBytes(a.first.labels);

@@ -6,7 +6,13 @@
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { boundsKey } from '../../model/buckets';
 import { TransientError, ValidationError } from '../../model/errors';
-import type { HistogramSeries, Labels, MetricFamily, MetricType } from '../../model/types';
+import {
+  type HistogramSeries,
+  hasStart,
+  type Labels,
+  type MetricFamily,
+  type MetricType,
+} from '../../model/types';
 import {
   type FamilySchema,
   failureReason,
@@ -24,6 +30,7 @@ import { encNative } from '../native-codec';
 import type { GroupingKey, PushRequest, PushResult } from '../types';
 import { copyLabels } from './apply-types';
 import {
+  CREATED,
   familyPushSk,
   groupPk,
   type Item,
@@ -448,6 +455,9 @@ function pushedSeriesItem(
   labels: Labels,
 ): Item {
   const item: Item = { pk: s(gpk), sk: s(sk), f: s(f.name), t: s(f.type), l: labelsAttr(labels) };
+  // The start the push carried (a protobuf created_timestamp), kept as given: the gateway can't know it.
+  const start = hasStart(f.type) ? sr.createdMs : undefined;
+  if (start !== undefined && Number.isFinite(start)) item[CREATED] = n(start);
   if (f.type === 'histogram') {
     const h = sr as unknown as { buckets: { le: number; count: number }[]; sum: number; count: number };
     const bounds = h.buckets.map((b) => b.le);

@@ -6,10 +6,12 @@
 import type { Put, TransactWriteItem, Update } from '@aws-sdk/client-dynamodb';
 import { boundsKey } from '../../model/buckets';
 import { addNative, forEachBucket, type NativeHistogram } from '../../model/native';
+import { hasStart } from '../../model/types';
 import type { FamilySchema } from '../families';
 import type { MetricOp } from '../types';
 import type { GroupAcc, SeriesAcc } from './apply-types';
 import {
+  CREATED,
   deltaString,
   genKey,
   type Item,
@@ -46,6 +48,8 @@ export function seriesUpdate(ctx: StoreContext, a: SeriesAcc, nowMs: number, eve
   if (a.isNew) {
     sets.push(`${e.n('f')} = ${e.v(s(o.op.name))}`, `${e.n('l')} = ${e.v(labelsAttr(o.labels))}`);
     sets.push(`${e.n('t')} = ${e.v(s(o.schema.type))}`);
+    // The series starts now (./codec.ts CREATED): only this creating write, guarded by the condition below.
+    if (hasStart(o.schema.type)) sets.push(`${e.n(CREATED)} = ${e.v(n(nowMs))}`);
     conds.push(`attribute_not_exists(${e.n('pk')})`);
   } else {
     conds.push(`attribute_exists(${e.n('pk')})`);
@@ -160,6 +164,7 @@ export function seriesRewrite(ctx: StoreContext, a: SeriesAcc, nowMs: number, ev
       t: s(o.schema.type),
       b: numList(bounds),
       bk: s(boundsKey(bounds)),
+      [CREATED]: n(nowMs),
     });
   } else for (const k of Object.keys(old)) if (!isNativeAttr(k)) item[k] = old[k]!;
   const count = (readNumber(old?.c) ?? 0) + hist.count;

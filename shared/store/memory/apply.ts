@@ -74,7 +74,7 @@ export function applyOne(st: MemoryState, r: ApplyRequest, now: number): ApplyRe
     }
     const use = classicOnlyInto(st, keyStr, op, checked);
     accepted.push(use);
-    if (applyOp(st, group, keyStr, use, checked)) changed = true;
+    if (applyOp(st, group, keyStr, use, checked, now)) changed = true;
   }
   const ev = r.eventTimeMs;
   if (changed)

@@ -4,14 +4,16 @@
  */
 import { KEY_SEP } from '../../model/identity';
 import type { NativeHistogram } from '../../model/native';
-import type {
-  Bucket,
-  HistogramSeries,
-  Labels,
-  MetricFamily,
-  MetricType,
-  ScalarSeries,
-  SummarySeries,
+import {
+  type Bucket,
+  type HistogramSeries,
+  hasStart,
+  type Labels,
+  type MetricFamily,
+  type MetricType,
+  type ScalarSeries,
+  type SeriesStart,
+  type SummarySeries,
 } from '../../model/types';
 import { groupShapeNames } from '../families';
 import type { GroupingKey, GroupState } from '../types';
@@ -34,6 +36,8 @@ export interface HistCell {
   count: number;
   /** The native histogram, when the series has one (replaced, never mutated: snapshots share it). */
   native: NativeHistogram | undefined;
+  /** When the series started, where known (`SeriesStart`): set when the cell is created, never changed. */
+  readonly createdMs: number | undefined;
   snap: HistogramSeries | undefined;
 }
 
@@ -156,6 +160,22 @@ export function histSnap(c: HistCell): HistogramSeries {
   const buckets: Bucket[] = [];
   for (let i = 0; i < bounds.length; i++) buckets.push(Object.freeze({ le: bounds[i]!, count: c.cum[i]! }));
   const base = { labels: c.labels, buckets: Object.freeze(buckets), sum: c.sum, count: c.count };
-  c.snap = Object.freeze(c.native === undefined ? base : { ...base, native: c.native });
+  const withNative = c.native === undefined ? base : { ...base, native: c.native };
+  c.snap = Object.freeze(withCreated(withNative, c.createdMs));
   return c.snap;
+}
+
+/** `o` with `createdMs` when it is known (left out otherwise, so unknown starts add nothing). */
+export function withCreated<T extends object>(o: T, createdMs: number | undefined): T & SeriesStart {
+  return createdMs === undefined ? o : { ...o, createdMs };
+}
+
+/**
+ * The start a stored series keeps from a pushed one: the pushed `createdMs` (a protobuf
+ * `created_timestamp`) of a counter, histogram or summary; never a gauge's or an untyped series'.
+ */
+export function pushedStart(type: MetricType, s: SeriesStart): number | undefined {
+  if (!hasStart(type)) return undefined;
+  const ms = s.createdMs;
+  return typeof ms === 'number' && Number.isFinite(ms) ? ms : undefined;
 }

@@ -7,6 +7,7 @@ import { labelsFrom } from '../../model/identity';
 import type { Labels, MetricFamily } from '../../model/types';
 import { decNative, encNative } from '../native-codec';
 import type { MetricOp } from '../types';
+import { withCreated } from './cells';
 
 export type Num = number | 'NaN' | '+Inf' | '-Inf';
 
@@ -22,6 +23,16 @@ export function decNum(v: unknown): number {
   if (v === '+Inf') return Number.POSITIVE_INFINITY;
   if (v === '-Inf') return Number.NEGATIVE_INFINITY;
   throw new Error(`memory store data: expected a number, got ${JSON.stringify(v)}`);
+}
+
+/** A series' start as the last field of its row: nothing when unknown (rows stay as they were). */
+export function startField(createdMs: number | undefined): [] | [number] {
+  return createdMs === undefined ? [] : [createdMs];
+}
+
+/** The start read back from a row field (absent, null or not a finite number: unknown). */
+export function startOf(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
 /** Labels from parsed JSON, as a null-prototype object. */
@@ -89,7 +100,9 @@ export function encFamily(f: MetricFamily): unknown {
           s.buckets.map((b) => [b.le, encNum(b.count)]),
           encNum(s.sum),
           encNum(s.count),
-          ...(s.native === undefined ? [] : [encNative(s.native)]),
+          ...(s.native === undefined && s.createdMs === undefined
+            ? []
+            : [s.native === undefined ? null : encNative(s.native), ...startField(s.createdMs)]),
         ]),
       };
     case 'summary':
@@ -102,6 +115,7 @@ export function encFamily(f: MetricFamily): unknown {
           s.quantiles.map((q) => [q.quantile, encNum(q.value)]),
           encNum(s.sum),
           encNum(s.count),
+          ...startField(s.createdMs),
         ]),
       };
     default:
@@ -109,7 +123,7 @@ export function encFamily(f: MetricFamily): unknown {
         name: f.name,
         help: f.help,
         type: f.type,
-        series: f.series.map((s) => [s.labels, encNum(s.value)]),
+        series: f.series.map((s) => [s.labels, encNum(s.value), ...startField(s.createdMs)]),
       };
   }
 }
@@ -135,9 +149,10 @@ export function decFamily(v: {
             sum: decNum(r[2]),
             count: decNum(r[3]),
           };
-          return r[4] === undefined
-            ? series
-            : { ...series, native: decNative(r[4], series, `journal ${v.name}`) };
+          const withStart = withCreated(series, startOf(r[5]));
+          return r[4] === undefined || r[4] === null
+            ? withStart
+            : { ...withStart, native: decNative(r[4], series, `journal ${v.name}`) };
         }),
       };
     case 'summary':
@@ -145,22 +160,29 @@ export function decFamily(v: {
         name: v.name,
         help: v.help,
         type: v.type,
-        series: v.series.map((r) => ({
-          labels: decLabels(r[0]),
-          quantiles: (r[1] as Array<[number, Num]>).map(([quantile, val]) => ({
-            quantile,
-            value: decNum(val),
-          })),
-          sum: decNum(r[2]),
-          count: decNum(r[3]),
-        })),
+        series: v.series.map((r) =>
+          withCreated(
+            {
+              labels: decLabels(r[0]),
+              quantiles: (r[1] as Array<[number, Num]>).map(([quantile, val]) => ({
+                quantile,
+                value: decNum(val),
+              })),
+              sum: decNum(r[2]),
+              count: decNum(r[3]),
+            },
+            startOf(r[4]),
+          ),
+        ),
       };
     default:
       return {
         name: v.name,
         help: v.help,
         type: v.type,
-        series: v.series.map((r) => ({ labels: decLabels(r[0]), value: decNum(r[1]) })),
+        series: v.series.map((r) =>
+          withCreated({ labels: decLabels(r[0]), value: decNum(r[1]) }, startOf(r[2])),
+        ),
       };
   }
 }

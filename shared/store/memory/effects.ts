@@ -4,19 +4,34 @@
  */
 import { gaugeSetWins } from '../../model/gauge';
 import { addNative } from '../../model/native';
-import type { HistogramSeries, MetricFamily, ScalarSeries, SummarySeries } from '../../model/types';
+import type { HistogramSeries, Labels, MetricFamily, ScalarSeries, SummarySeries } from '../../model/types';
 import { opFamilyType } from '../families';
 import type { GroupingKey, MetricOp, PushMethod } from '../types';
-import { type Cell, flatKey, freezeLabels, type HistCell, isScalarType, own, type ScalarCell } from './cells';
+import {
+  type Cell,
+  flatKey,
+  freezeLabels,
+  type HistCell,
+  isScalarType,
+  own,
+  pushedStart,
+  type ScalarCell,
+  withCreated,
+} from './cells';
 import { addCell, createFamily, createGroup, type MemoryState, removeFamily, removeGroup } from './state';
 
-/** Applies a checked op; returns whether anything changed (a stale set changes nothing). */
+/**
+ * Applies a checked op; returns whether anything changed (a stale set changes nothing). `now` is the store
+ * clock of the apply (the journal record's time on replay): a counter or histogram series the op creates
+ * starts then (`createdMs`); an existing series keeps its start.
+ */
 export function applyOp(
   st: MemoryState,
   group: GroupingKey,
   keyStr: string,
   op: MetricOp,
   sk: string,
+  now: number,
 ): boolean {
   const existingGrp = st.groups.get(keyStr);
   const existingFam = existingGrp?.families.get(op.name);
@@ -42,6 +57,7 @@ export function applyOp(
         sum: 0,
         count: 0,
         native: undefined,
+        createdMs: now,
         snap: undefined,
       };
       addCell(st, grp, fam, sk, c);
@@ -61,7 +77,8 @@ export function applyOp(
     const old = existingCell as ScalarCell | undefined;
     const labels = old?.labels ?? freezeLabels(op.labels);
     const value = op.kind === 'gauge_set' ? op.value : (old?.value ?? 0) + op.value;
-    const next: ScalarCell = Object.freeze({ labels, value });
+    const start = old === undefined ? (op.kind === 'counter_inc' ? now : undefined) : old.createdMs;
+    const next: ScalarCell = Object.freeze(withCreated({ labels, value }, start));
     if (old) fam.series.set(sk, next);
     else addCell(st, grp, fam, sk, next);
     if (op.kind === 'gauge_set') fam.recordSet(sk, op.timeMs, op.value);
@@ -122,37 +139,7 @@ export function applyPush(
     const fam = createFamily(st, grp, name, f.type, f.help, f.series[0]!.labels);
     for (const s of f.series) {
       const labels = freezeLabels(s.labels, intern);
-      let cell: Cell;
-      if (f.type === 'histogram') {
-        const h = s as HistogramSeries;
-        cell = {
-          t: 'h',
-          labels,
-          bounds: Object.freeze(h.buckets.map((b) => b.le)),
-          cum: h.buckets.map((b) => b.count),
-          sum: h.sum,
-          count: h.count,
-          native: h.native,
-          snap: undefined,
-        };
-      } else if (f.type === 'summary') {
-        const q = s as SummarySeries;
-        cell = {
-          t: 'q',
-          labels,
-          snap: Object.freeze({
-            labels,
-            quantiles: Object.freeze(
-              q.quantiles.map((x) => Object.freeze({ quantile: x.quantile, value: x.value })),
-            ),
-            sum: q.sum,
-            count: q.count,
-          }),
-        };
-      } else {
-        cell = Object.freeze({ labels, value: (s as ScalarSeries).value });
-      }
-      addCell(st, grp, fam, flatKey(labels), cell);
+      addCell(st, grp, fam, flatKey(labels), pushedCell(f.type, s, labels));
     }
   }
   grp.maxPushMs = Math.max(grp.maxPushMs, t);
@@ -161,6 +148,46 @@ export function applyPush(
   grp.cached = undefined;
   st.snapGroups = undefined;
   st.gen++;
+}
+
+/** The cell of one pushed series (frozen labels given), with the start the push carried where it may have one. */
+function pushedCell(type: MetricFamily['type'], s: MetricFamily['series'][number], labels: Labels): Cell {
+  if (type === 'histogram') {
+    const h = s as HistogramSeries;
+    return {
+      t: 'h',
+      labels,
+      bounds: Object.freeze(h.buckets.map((b) => b.le)),
+      cum: h.buckets.map((b) => b.count),
+      sum: h.sum,
+      count: h.count,
+      native: h.native,
+      createdMs: pushedStart(type, h),
+      snap: undefined,
+    };
+  }
+  if (type === 'summary') {
+    const q = s as SummarySeries;
+    return {
+      t: 'q',
+      labels,
+      snap: Object.freeze(
+        withCreated(
+          {
+            labels,
+            quantiles: Object.freeze(
+              q.quantiles.map((x) => Object.freeze({ quantile: x.quantile, value: x.value })),
+            ),
+            sum: q.sum,
+            count: q.count,
+          },
+          pushedStart(type, q),
+        ),
+      ),
+    };
+  }
+  const sc = s as ScalarSeries;
+  return Object.freeze(withCreated({ labels, value: sc.value }, pushedStart(type, sc)));
 }
 
 export function applyFailure(

@@ -14,8 +14,9 @@ import {
   isScalarType,
   type ScalarCell,
   type SummaryCell,
+  withCreated,
 } from './cells';
-import { decFamily, decLabels, decNum, decOp, encNum, type Num } from './codec';
+import { decFamily, decLabels, decNum, decOp, encNum, type Num, startField, startOf } from './codec';
 import { applyFailure, applyOp, applyPush, applyWipe, touchGroupForApply } from './effects';
 import { addCell, createFamily, createGroup, type MemoryState, removeGroup } from './state';
 
@@ -51,9 +52,16 @@ export function serialize(st: MemoryState, journalFrom: number): string {
       const rows: unknown[] = [];
       for (const [sk, cell] of f.series) {
         const c = cell as HistCell | SummaryCell;
+        // A series' start (`createdMs`) is the row's last field when known (startField).
         if (isScalarType(f.type)) {
           const sc = cell as ScalarCell;
-          rows.push([sc.labels, encNum(sc.value), f.setMs?.get(sk) ?? null, f.setVal?.get(sk) ?? null]);
+          rows.push([
+            sc.labels,
+            encNum(sc.value),
+            f.setMs?.get(sk) ?? null,
+            f.setVal?.get(sk) ?? null,
+            ...startField(sc.createdMs),
+          ]);
         } else if (c.t === 'h')
           rows.push([
             c.labels,
@@ -61,7 +69,9 @@ export function serialize(st: MemoryState, journalFrom: number): string {
             encNum(c.sum),
             encNum(c.count),
             c.bounds,
-            ...(c.native === undefined ? [] : [encNative(c.native)]),
+            ...(c.native === undefined && c.createdMs === undefined
+              ? []
+              : [c.native === undefined ? null : encNative(c.native), ...startField(c.createdMs)]),
           ]);
         else
           rows.push([
@@ -69,6 +79,7 @@ export function serialize(st: MemoryState, journalFrom: number): string {
             c.snap.quantiles.map((q) => [q.quantile, encNum(q.value)]),
             encNum(c.snap.sum),
             encNum(c.snap.count),
+            ...startField(c.snap.createdMs),
           ]);
       }
       fams.push({ n: f.name, y: f.type, h: f.help, s: rows });
@@ -127,28 +138,34 @@ export function restore(st: MemoryState, s: StateFile): number {
             sum: decNum(row[2]),
             count: decNum(row[3]),
             native:
-              row[5] === undefined
+              row[5] === undefined || row[5] === null
                 ? undefined
                 : decNative(row[5], { count: decNum(row[3]), sum: decNum(row[2]) }, `${STATE_FILE} ${f.n}`),
+            createdMs: startOf(row[6]),
             snap: undefined,
           };
         } else if (f.y === 'summary') {
           cell = {
             t: 'q',
             labels,
-            snap: Object.freeze({
-              labels,
-              quantiles: Object.freeze(
-                (row[1] as Array<[number, Num]>).map(([quantile, v]) =>
-                  Object.freeze({ quantile, value: decNum(v) }),
-                ),
+            snap: Object.freeze(
+              withCreated(
+                {
+                  labels,
+                  quantiles: Object.freeze(
+                    (row[1] as Array<[number, Num]>).map(([quantile, v]) =>
+                      Object.freeze({ quantile, value: decNum(v) }),
+                    ),
+                  ),
+                  sum: decNum(row[2]),
+                  count: decNum(row[3]),
+                },
+                startOf(row[4]),
               ),
-              sum: decNum(row[2]),
-              count: decNum(row[3]),
-            }),
+            ),
           };
         } else {
-          cell = Object.freeze({ labels, value: decNum(row[1]) });
+          cell = Object.freeze(withCreated({ labels, value: decNum(row[1]) }, startOf(row[4])));
         }
         const sk = flatKey(labels);
         addCell(st, grp, fam, sk, cell);
@@ -178,7 +195,7 @@ export function replay(st: MemoryState, line: string): void {
       let changed = false;
       for (const raw of r.ops as Record<string, unknown>[]) {
         const op = decOp(raw);
-        if (applyOp(st, group, keyStr, op, flatKey(op.labels))) changed = true;
+        if (applyOp(st, group, keyStr, op, flatKey(op.labels), t)) changed = true;
       }
       if (changed) {
         touchGroupForApply(st, keyStr, t, typeof r.e === 'number' ? r.e : undefined);

@@ -127,7 +127,9 @@ describe('scalar series are their snapshot objects', () => {
     expect(fb.series[0]!.labels).toBe(fa.series[0]!.labels); // labels object reused
     expect(fb.series[1]).toBe(fa.series[1]); // untouched series: same object
     expect(Object.isFrozen(fb.series[0])).toBe(true);
-    expect(Object.keys(fb.series[0]!).sort()).toEqual(['labels', 'value']);
+    // Nothing but the sample and, for a counter the store accumulates, its start.
+    expect(Object.keys(fb.series[0]!).sort()).toEqual(['createdMs', 'labels', 'value']);
+    expect(fb.series[0]!.createdMs).toBe(fa.series[0]!.createdMs);
   });
 
   it.each([
