@@ -6,6 +6,7 @@
  */
 import { Kind, OptionalKind, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { RULE_NOTE } from '../shared/model/shape-check';
 
 type Schema = TSchema & Record<string, unknown>;
 
@@ -109,7 +110,9 @@ function nodeLiteral(schema: TSchema, checks: Checks): string {
   const s = schema as Schema;
   const kind = kindOf(schema);
   // An object's parts get their own rules; its own says only what it must be.
-  const rule = kind === 'Object' ? 'must be an object' : `must be ${noun(schema)}`;
+  const note = (schema as unknown as Record<symbol, string | undefined>)[RULE_NOTE];
+  const rule =
+    (kind === 'Object' ? 'must be an object' : `must be ${noun(schema)}`) + (note ? ` (${note})` : '');
   const fields = [`check: ${checks.name(schema)}`, `rule: ${JSON.stringify(rule)}`];
   if (kind === 'Object') {
     const props = Object.entries(s.properties as Record<string, TSchema>).map(
@@ -128,18 +131,22 @@ function nodeLiteral(schema: TSchema, checks: Checks): string {
 }
 
 /**
- * A TypeScript module exporting one `ShapeNode` per entry of `exports` (name → schema). `header` is the
- * module's doc comment (what it is generated from, how to regenerate).
+ * A TypeScript module exporting one `ShapeNode` per entry of `exports` (name → schema), and each entry of
+ * `constants` (name → JSON value read off the schemas) as a readonly constant. `header` is the module's doc
+ * comment (what it is generated from, how to regenerate).
  */
 export function shapeModuleSource(
   header: string,
   modelImport: string,
   exports: Record<string, TSchema>,
+  constants: Record<string, unknown> = {},
 ): string {
   const checks = new Checks();
   const nodes = Object.entries(exports).map(
     ([name, schema]) => `export const ${name}: ShapeNode = ${nodeLiteral(schema, checks)};\n`,
   );
+  for (const [name, value] of Object.entries(constants))
+    nodes.push(`export const ${name} = ${JSON.stringify(value)} as const;\n`);
   return [
     `/**\n${header
       .split('\n')

@@ -8,9 +8,10 @@
  * decided per event.
  */
 import type { AccrueConfig } from '../config';
-import { ENVELOPE_LIMITS, ENVELOPE_VERSION, ID_PATTERN } from '../model/envelope-constants';
+import { ENVELOPE_LIMITS } from '../model/envelope-constants';
 import { AccrueError, boundedProblems, type Problem, RejectReason, ValidationError } from '../model/errors';
 import { clip, loneSurrogateProblem } from '../model/names';
+import { shapeProblems } from '../model/shape-check';
 import type { CompiledKind, CompiledProfile } from '../profiles/types';
 import { preparePush as defaultPreparePush } from '../push/prepare';
 import { normalizeGroupingKey } from '../store/grouping';
@@ -22,16 +23,10 @@ import {
   type PushRequest,
 } from '../store/types';
 import { Aggregator } from './aggregate';
+import { ENVELOPE, PUSH_EVENT } from './envelope.generated';
 import { DecodeError } from './errors';
 import { type FastCheck, fastCheck } from './fastpath';
-import {
-  type Failure,
-  type MessageContext,
-  mapDomainEvent,
-  mapGenericEvent,
-  PUSH_KEYS,
-  timeProblem,
-} from './map';
+import { type Failure, type MessageContext, mapDomainEvent, mapGenericEvent } from './map';
 
 export interface DecodeOptions {
   /** Label limits (from `StoreConfig.limits`). @default DEFAULT_LIMITS */
@@ -80,10 +75,6 @@ export interface DecodedMessage {
   /** Accepted events whose time was later than the message's clock plus the skew, and was clamped to it. */
   readonly clamped?: number;
 }
-
-const ENVELOPE_KEYS = new Set(['v', 'id', 'group', 'events']);
-const ID_RE = new RegExp(ID_PATTERN);
-const PUSH_METHODS = new Set(['PUT', 'POST', 'DELETE']);
 
 function byteLengthOver(body: string, max: number): boolean {
   if (body.length > max) return true; // every UTF-16 unit is at least one UTF-8 byte
@@ -217,43 +208,14 @@ function decodeEnvelope(
   if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
     throw new DecodeError([{ path: 'body', message: 'must be a JSON object (envelope v1)' }]);
   }
-  const env = msg as Record<string, unknown>;
+  // v, id, events and unknown fields: the check generated from the envelope's TypeBox schema.
+  const env = msg as { id?: string; group?: unknown; events: unknown[] };
   const problems: Problem[] = [];
-  for (const k of Object.keys(env)) {
-    if (!ENVELOPE_KEYS.has(k))
-      problems.push({ path: k, message: 'unknown field (the envelope has: v, id, group, events)' });
-  }
-  if (env.v !== ENVELOPE_VERSION) {
-    problems.push({
-      path: 'v',
-      message:
-        env.v === undefined
-          ? 'is required (envelope version 1)'
-          : `must be ${ENVELOPE_VERSION} (the only supported envelope version)`,
-    });
-  }
-  const id = env.id === undefined ? fallbackId : envelopeId(env.id, problems);
+  const shapeOk = shapeProblems(ENVELOPE, env, '', problems);
   const { maxLabelValueLength, maxLabelsPerSeries } = labelLimits(opts);
   const group = decodeGroup(env.group, maxLabelValueLength, maxLabelsPerSeries, problems);
-  const events = env.events;
-  if (!Array.isArray(events))
-    problems.push({ path: 'events', message: events === undefined ? 'is required' : 'must be an array' });
-  if (problems.length > 0 || group === undefined || !Array.isArray(events)) throw new DecodeError(problems);
-  return { id: id ?? fallbackId, group, events };
-}
-
-/** The producer's idempotency key, or undefined with its problem. */
-function envelopeId(raw: unknown, problems: Problem[]): string | undefined {
-  if (typeof raw !== 'string') problems.push({ path: 'id', message: 'must be a string' });
-  else if (raw.length === 0 || raw.length > ENVELOPE_LIMITS.maxIdLength)
-    problems.push({ path: 'id', message: `must be 1 to ${ENVELOPE_LIMITS.maxIdLength} characters` });
-  else if (!ID_RE.test(raw))
-    problems.push({
-      path: 'id',
-      message: "must match [A-Za-z0-9_.:/@+=-]+ ('#' is reserved for the store's part keys)",
-    });
-  else return raw;
-  return undefined;
+  if (!shapeOk || group === undefined) throw new DecodeError(problems);
+  return { id: env.id ?? fallbackId, group, events: env.events };
 }
 
 function labelLimits(opts: DecodeOptions): { maxLabelValueLength: number; maxLabelsPerSeries: number } {
@@ -339,29 +301,16 @@ function mapPush(
   id: string,
   prepare: typeof defaultPreparePush,
 ): PushRequest | Failure {
+  // kind, time, method, body and unknown fields: the check generated from the PushEvent TypeBox schema.
   const problems: Problem[] = [];
-  const tp = timeProblem(ev.time, ctx);
-  if (tp !== undefined) problems.push({ path: `events[${index}].time`, message: tp });
-  for (const k of Object.keys(ev)) {
-    if (!PUSH_KEYS.has(k))
-      problems.push({
-        path: `events[${index}].${k}`,
-        message: 'unknown field (a push event has: kind, time, method, body)',
-      });
-  }
-  const method = ev.method;
-  if (typeof method !== 'string' || !PUSH_METHODS.has(method))
-    problems.push({ path: `events[${index}].method`, message: 'must be one of "PUT", "POST", "DELETE"' });
-  const body = ev.body;
-  if (body !== undefined && typeof body !== 'string')
-    problems.push({ path: `events[${index}].body`, message: 'must be a string (text exposition format)' });
-  if (problems.length > 0) return { reason: RejectReason.invalid, problems };
+  if (!shapeProblems(PUSH_EVENT, ev, `events[${index}]`, problems))
+    return { reason: RejectReason.invalid, problems };
   try {
     const time = ev.time as number;
     const req = prepare(
-      method as PushMethod,
+      ev.method as PushMethod,
       ctx.group,
-      (body as string | undefined) ?? '',
+      (ev.body as string | undefined) ?? '',
       Math.min(time, ctx.clampTimeMs),
       `${id}#push-${index}`,
     );

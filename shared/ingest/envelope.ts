@@ -9,9 +9,12 @@
  * This file is the ONE source of the envelope's shape (its constants live in `constants.ts`, which the
  * decoder imports without TypeBox; they are re-exported here): the TypeBox schemas below give the TypeScript types
  * (`Static<>`), and `envelopeSchema(profile)` assembles the JSON Schema that `npm run schema` writes to
- * `schema/envelope-v1.schema.json` (domain events come from the profile). The hot path (decode.ts) does not
- * run a schema validator per event; it is a hand-written validator kept equivalent to this schema by
- * tests (test/unit/ingest/equivalence.test.ts). Rules a JSON Schema can't express (strictly ascending
+ * `schema/envelope-v1.schema.json` (domain events come from the profile). The decoder checks the envelope
+ * itself and push events with code generated from these schemas (`envelope.generated.ts`, `npm run
+ * schema`; docs/architecture.md "Generated validators"), and takes the generic events' field lists and gauge
+ * operations from it; the per-event value rules are the `shared/model` rules and `ENVELOPE_LIMITS` these
+ * schemas are built from, and tests keep the decoder's decisions equal to this schema's
+ * (test/unit/ingest/equivalence.test.ts). Rules a JSON Schema can't express (strictly ascending
  * buckets, event time not too far in the future, family consistency inside a message, labels colliding
  * with the group) are checked by the decoder only and documented in docs/events.md.
  *
@@ -31,6 +34,7 @@ import {
   LABEL_VALUE_PATTERN,
   METRIC_NAME_PATTERN,
 } from '../model/envelope-constants';
+import { RULE_NOTE } from '../model/shape-check';
 import type { CompiledKind, CompiledProfile } from '../profiles/types';
 import { FieldType } from '../profiles/types';
 import { DEFAULT_LIMITS } from '../store/types';
@@ -156,6 +160,30 @@ export const PushEvent = Type.Object(
 );
 export type PushEvent = Static<typeof PushEvent>;
 
+const EnvelopeVersion = Type.Literal(ENVELOPE_VERSION, { description: 'Envelope version.' });
+const EnvelopeId = Type.String({
+  minLength: 1,
+  maxLength: ENVELOPE_LIMITS.maxIdLength,
+  pattern: ID_PATTERN,
+  description: "Idempotency key of the batch (exactly once per key). Default: the SQS message id. No '#'.",
+  [RULE_NOTE]: "'#' is reserved for the store's part keys",
+});
+
+/**
+ * The envelope as the decoder checks it (generated into `envelope.generated.ts`): the events are checked
+ * one by one, and the group by the grouping-key rule it shares with HTTP pushes (`decodeGroup`, with the
+ * configured label limits), so both are any value here.
+ */
+export const EnvelopeShell = Type.Object(
+  {
+    v: EnvelopeVersion,
+    id: Type.Optional(EnvelopeId),
+    group: Type.Optional(Type.Unknown()),
+    events: Type.Array(Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+
 /** A domain event of the active profile: `kind` names the event type, the other fields are the profile's. */
 export type DomainEvent = { kind: string; time: number } & { [field: string]: string | number | boolean };
 
@@ -231,16 +259,8 @@ export function envelopeSchema(profile: CompiledProfile): TSchema {
   const domain = [...profile.kinds.values()].map(domainEventSchema);
   return Type.Object(
     {
-      v: Type.Literal(ENVELOPE_VERSION, { description: 'Envelope version.' }),
-      id: Type.Optional(
-        Type.String({
-          minLength: 1,
-          maxLength: ENVELOPE_LIMITS.maxIdLength,
-          pattern: ID_PATTERN,
-          description:
-            "Idempotency key of the batch (exactly once per key). Default: the SQS message id. No '#'.",
-        }),
-      ),
+      v: EnvelopeVersion,
+      id: Type.Optional(EnvelopeId),
       group: groupSchema(),
       events: Type.Array(
         Type.Union([CounterEvent, GaugeSetEvent, GaugeAddEvent, HistogramEvent, PushEvent, ...domain]),

@@ -20,6 +20,7 @@ import type { CompiledEmit, CompiledKind, CompiledMetric, CompiledProfile } from
 import { EmitOp, FieldType } from '../profiles/types';
 import type { GroupingKey } from '../store/types';
 import { type Aggregator, type FamilyInfo, observe, type SeriesAcc, setGauge } from './aggregate';
+import { COUNTER_FIELDS, GAUGE_FIELDS, GAUGE_OPS, HISTOGRAM_FIELDS } from './envelope.generated';
 import type { FastCheck } from './fastpath';
 
 export interface Failure {
@@ -382,10 +383,13 @@ function seriesMiss(em: CompiledEmit, scratch: unknown[], ctx: MessageContext): 
 
 // ---- generic metric operations ----
 
-const COUNTER_KEYS = new Set(['kind', 'time', 'name', 'labels', 'value', 'help']);
-const GAUGE_KEYS = new Set(['kind', 'time', 'op', 'name', 'labels', 'value', 'help']);
-const HISTOGRAM_KEYS = new Set(['kind', 'time', 'name', 'labels', 'value', 'buckets', 'help']);
-export const PUSH_KEYS = new Set(['kind', 'time', 'method', 'body']);
+// The fields of each generic event and the gauge operations, read off the TypeBox schemas (envelope.ts) by
+// `npm run schema`; the rules of each field are the shared/model rules those schemas are built from.
+const COUNTER_KEYS: ReadonlySet<string> = new Set(COUNTER_FIELDS);
+const GAUGE_KEYS: ReadonlySet<string> = new Set(GAUGE_FIELDS);
+const HISTOGRAM_KEYS: ReadonlySet<string> = new Set(HISTOGRAM_FIELDS);
+const GAUGE_OP_SET: ReadonlySet<unknown> = new Set(GAUGE_OPS);
+const GAUGE_OP_RULE = `must be one of ${GAUGE_OPS.map((o) => JSON.stringify(o)).join(', ')}`;
 const MAX = ENVELOPE_LIMITS.maxAbsValue;
 
 function checkKeys(
@@ -658,8 +662,7 @@ export function mapGenericEvent(
   let op: unknown;
   if (kind === 'gauge') {
     op = ev.op;
-    if (op !== 'set' && op !== 'inc' && op !== 'dec')
-      f = addProblem(f, RejectReason.invalid, `events[${index}].op`, 'must be one of "set", "inc", "dec"');
+    if (!GAUGE_OP_SET.has(op)) f = addProblem(f, RejectReason.invalid, `events[${index}].op`, GAUGE_OP_RULE);
   }
   const raw = ev.value;
   let value = 1;

@@ -26,6 +26,12 @@ export interface ShapeNode {
   readonly values?: ShapeNode;
 }
 
+/**
+ * A schema option naming why a rule exists, appended to the rule the generator writes (a symbol, so it stays
+ * out of the JSON Schema): `Type.String({ pattern, [RULE_NOTE]: "'#' is reserved for the store's part keys" })`.
+ */
+export const RULE_NOTE = Symbol.for('accrue.rule-note');
+
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -38,12 +44,14 @@ function objectProblems(
   problems: Problem[],
 ): void {
   const props = node.props!;
+  const known = Object.keys(props);
   for (const key of Object.keys(v))
     if (!Object.hasOwn(props, key))
-      problems.push({ path: join(path, key), message: 'is not a known property' });
-  for (const key of Object.keys(props)) {
+      problems.push({ path: join(path, key), message: `unknown field (known: ${known.join(', ')})` });
+  for (const key of known) {
     if (!Object.hasOwn(v, key) || v[key] === undefined) {
-      if (node.required?.includes(key)) problems.push({ path: join(path, key), message: 'is required' });
+      if (node.required?.includes(key))
+        problems.push({ path: join(path, key), message: `is required (${props[key]!.rule})` });
     } else shapeProblems(props[key]!, v[key], join(path, key), problems);
   }
 }

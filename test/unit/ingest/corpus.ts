@@ -381,6 +381,18 @@ export const INVALID_EVENTS: [string, unknown, string, string][] = [
     RejectReason.invalid,
     'events[0].group: unknown field',
   ],
+  [
+    'push __proto__ field',
+    JSON.parse('{"kind":"push","time":1767225600000,"method":"PUT","__proto__":{"body":"x 1"}}'),
+    RejectReason.invalid,
+    'events[0].__proto__: unknown field (known: kind, time, method, body)',
+  ],
+  [
+    'push without method',
+    { kind: 'push', time: T0 },
+    RejectReason.invalid,
+    'events[0].method: is required (must be one of "PUT", "POST", "DELETE")',
+  ],
 ];
 
 /** [case, event] accepted alone in a message for group {job: aria, instance: eu-1}. */

@@ -200,7 +200,7 @@ describe('the generated check names the path and the rule', () => {
     [
       '__proto__ field key',
       variant((d) => (order(d).fields.desk = JSON.parse('{"type":"string","__proto__":1}'))),
-      'events.order.fields.desk.__proto__: is not a known property',
+      'events.order.fields.desk.__proto__: unknown field (known: type, minLength, maxLength, optional, description)',
     ],
     [
       'name with a newline',
@@ -208,7 +208,11 @@ describe('the generated check names the path and the rule', () => {
       'name: must be a string of at most 64 characters matching ^[a-z][a-z0-9_-]*$',
     ],
     ['metrics an array', variant((d) => (d.metrics = [])), 'metrics: must be an object'],
-    ['event without emit', variant((d) => delete order(d).emit), 'events.order.emit: is required'],
+    [
+      'event without emit',
+      variant((d) => delete order(d).emit),
+      'events.order.emit: is required (must be an array)',
+    ],
   ])('%s', (_name, input, message) => {
     expect(() => compileWith(input, 'p', LEAN_SHAPE)).toThrow(message);
   });
@@ -260,7 +264,7 @@ describe('loadDeployedProfile', () => {
       'a typo in a metric',
       () => join(dir, 'typo.json'),
       undefined,
-      /metrics\.desk_open\.lables: is not a known property/,
+      /metrics\.desk_open\.lables: unknown field \(known: type, help, labels, buckets, native\)/,
     ],
   ])('refuses %s', (_name, ref, embedded, message) => {
     const run = () => loadDeployedProfile(ref(), embedded);
