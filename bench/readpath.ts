@@ -63,7 +63,7 @@ const r3 = (x: number) => Math.round(x * 1000) / 1000;
 const groupOf = (i: number) => ({ job: 'bench', instance: `g${i}` });
 
 /** The store's items for `groups` groups of SERIES_PER_GROUP gauges (meta, series, family schema, counters). */
-function* seedItems(groups: number, table: string, nowMs: number): Generator<WriteRequest> {
+function* seedItems(groups: number, nowMs: number): Generator<WriteRequest> {
   const g0 = groupOf(0);
   const schema = schemaOf(FAMILY, 'gauge', groupShapeNames(g0), { k: '0' });
   yield {
@@ -111,12 +111,11 @@ function* seedItems(groups: number, table: string, nowMs: number): Generator<Wri
       };
     }
   }
-  void table;
 }
 
 async function load(client: DynamoDBClient, table: string, groups: number): Promise<number> {
   const t0 = performance.now();
-  const all = [...seedItems(groups, table, Date.now())];
+  const all = [...seedItems(groups, Date.now())];
   const batches: WriteRequest[][] = [];
   for (let i = 0; i < all.length; i += 25) batches.push(all.slice(i, i + 25));
   let next = 0;

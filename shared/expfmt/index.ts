@@ -7,6 +7,7 @@ export {
   type Negotiated,
   negotiate,
   OPENMETRICS_CONTENT_TYPE,
+  PROTOBUF_EXPOSITION_CONTENT_TYPE,
   TEXT_CONTENT_TYPE,
 } from './negotiate';
 export { metricFamiliesToOpenMetrics, type OpenMetricsWriteOptions } from './openmetrics-create';
@@ -29,7 +30,3 @@ export {
 } from './snapshot-render';
 export { metricFamiliesToText, type TextWriteOptions } from './text-create';
 export { parseText, parseTextYielding, type TextParseOptions } from './text-parse';
-
-/** Content type of Go client pushes (protobuf-delimited MetricFamily messages). */
-export const PROTOBUF_DELIMITED_CONTENT_TYPE =
-  'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';

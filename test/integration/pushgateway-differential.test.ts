@@ -9,7 +9,7 @@
  * both sides' statuses are asserted as they are, and the step's job is left out of later comparisons.
  */
 import { gzipSync } from 'node:zlib';
-import { metricFamiliesToProtobufDelimited, PROTOBUF_DELIMITED_CONTENT_TYPE } from '../../shared/expfmt';
+import { metricFamiliesToProtobufDelimited, PROTOBUF_EXPOSITION_CONTENT_TYPE } from '../../shared/expfmt';
 import { parseText } from '../../shared/expfmt/text-parse';
 import type { MetricFamily } from '../../shared/model/types';
 import { type RunningPushgateway, startPushgateway } from './pushgateway-support';
@@ -28,7 +28,7 @@ interface Step {
 }
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
-const PROTOBUF = { 'content-type': PROTOBUF_DELIMITED_CONTENT_TYPE };
+const PROTOBUF = { 'content-type': PROTOBUF_EXPOSITION_CONTENT_TYPE };
 
 const ALL_TYPES = [
   '# HELP g A gauge.',

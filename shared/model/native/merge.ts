@@ -115,13 +115,6 @@ export function addNative(a: NativeHistogram, b: NativeHistogram): NativeHistogr
   return limitBuckets(fromWorking(x));
 }
 
-/** Adds many histograms (left to right); undefined for none. */
-export function sumNative(hs: readonly NativeHistogram[]): NativeHistogram | undefined {
-  let acc: NativeHistogram | undefined;
-  for (const h of hs) acc = acc === undefined ? h : addNative(acc, h);
-  return acc;
-}
-
 function populated(h: NativeHistogram): number {
   return populatedBuckets(h.positive) + populatedBuckets(h.negative);
 }

@@ -87,13 +87,6 @@ export function fromSparse(sparse: SparseBuckets): NativeBuckets {
   return { spans, counts };
 }
 
-/** Total population of one side. */
-export function bucketsTotal(b: NativeBuckets): number {
-  let total = 0;
-  for (const c of b.counts) total += c;
-  return total;
-}
-
 /** Number of populated buckets of one side. */
 export function populatedBuckets(b: NativeBuckets): number {
   let n = 0;

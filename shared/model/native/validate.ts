@@ -29,19 +29,6 @@ import {
   type NativeHistogram,
 } from './types';
 
-/** A native histogram as received: field names as in metrics.proto (camelCase), values unchecked. */
-export interface NativeHistogramInput {
-  readonly schema?: unknown;
-  readonly zeroThreshold?: unknown;
-  readonly zeroCount?: unknown;
-  readonly positiveSpans?: unknown;
-  readonly positiveDeltas?: unknown;
-  readonly positiveCounts?: unknown;
-  readonly negativeSpans?: unknown;
-  readonly negativeDeltas?: unknown;
-  readonly negativeCounts?: unknown;
-}
-
 const INPUT_FIELDS: ReadonlySet<string> = new Set([
   'schema',
   'zeroThreshold',
