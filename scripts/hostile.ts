@@ -19,11 +19,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { canReadTcpTable } from '../test/support/tcp-state';
+import { hold, slowloris, stalledUpload } from './hostile-clients';
 
 const QUICK = process.argv.includes('--quick');
 /** `--cpu-prof-dir <dir>` / `--heap-prof-dir <dir>`: the gateway writes a V8 CPU / allocation profile there. */
@@ -52,6 +54,7 @@ const MiB = 1024 * 1024;
 const S = QUICK
   ? {
       uploads: 12,
+      unreadUploads: 4,
       uploadBytes: 4 * MiB,
       slowloris: 40,
       bigSeries: 300_000,
@@ -69,6 +72,7 @@ const S = QUICK
     }
   : {
       uploads: 60,
+      unreadUploads: 10,
       uploadBytes: 15 * MiB,
       slowloris: 200,
       bigSeries: 1_000_000,
@@ -188,65 +192,6 @@ async function counters(
   };
 }
 
-/** A raw connection; resolves with when the server closed it and what it answered. */
-interface Held {
-  readonly closed: Promise<{ ms: number; status: number }>;
-}
-
-function hold(port: number, start: (s: Socket) => void): Held {
-  const t0 = performance.now();
-  let head = '';
-  const closed = new Promise<{ ms: number; status: number }>((res) => {
-    const s = connect(port, '127.0.0.1', () => start(s));
-    s.on('data', (b: Buffer) => {
-      if (head.length < 64) head += b.toString('latin1', 0, 64);
-    });
-    s.on('error', () => undefined);
-    s.on('close', () => {
-      const m = /^HTTP\/1\.1 (\d{3})/.exec(head);
-      res({ ms: performance.now() - t0, status: m ? Number(m[1]) : 0 });
-    });
-  });
-  return { closed };
-}
-
-/** Writes `bytes` of `a` (honouring backpressure), then stalls without ending. */
-function stalledUpload(port: number, bytes: number, chunked: boolean): Held {
-  const block = Buffer.alloc(256 * 1024, 0x61);
-  return hold(port, (s) => {
-    const head = chunked
-      ? 'PUT /metrics/job/upload HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n'
-      : `PUT /metrics/job/upload HTTP/1.1\r\nHost: gw\r\nContent-Length: ${bytes + 1}\r\n\r\n`;
-    s.write(head);
-    let sent = 0;
-    const pump = () => {
-      while (sent < bytes && !s.destroyed) {
-        const n = Math.min(block.length, bytes - sent);
-        const piece = chunked
-          ? Buffer.concat([Buffer.from(`${n.toString(16)}\r\n`), block.subarray(0, n), Buffer.from('\r\n')])
-          : block.subarray(0, n);
-        sent += n;
-        if (!s.write(piece)) {
-          s.once('drain', pump);
-          return;
-        }
-      }
-    };
-    pump();
-  });
-}
-
-function slowloris(port: number, until: () => boolean): Held {
-  return hold(port, (s) => {
-    s.write('GET /metrics HTTP/1.1\r\nHost: gw\r\n');
-    const t = setInterval(() => {
-      if (s.destroyed || until()) clearInterval(t);
-      else s.write('X-Slow: 1\r\n');
-    }, 1000);
-    s.on('close', () => clearInterval(t));
-  });
-}
-
 function bigBody(series: number): Buffer {
   const parts: string[] = [];
   for (let i = 0; i < series; i++) parts.push(`m{i="${i.toString().padStart(6, '0')}"} 1\n`);
@@ -361,18 +306,26 @@ async function run(port: number, pid: number, dir: string): Promise<void> {
   const uploads = Array.from({ length: S.uploads }, (_, i) =>
     stalledUpload(port, S.uploadBytes, i % 2 === 1),
   );
+  // Clients that never read: they can't see a graceful close, so the kernel's table tells (Linux only).
+  const unread = canReadTcpTable() ? S.unreadUploads : 0;
+  const unreadUploads = Array.from({ length: unread }, (_, i) =>
+    stalledUpload(port, S.uploadBytes, i % 2 === 1, false),
+  );
   await Promise.all(loopers);
   mark('loopers done');
   const uploadEnds = await Promise.all(uploads.map((u) => u.closed));
+  const unreadEnds = await Promise.all(unreadUploads.map((u) => u.closed));
   mark('uploads closed');
   const lorisEnds = await Promise.all(loris.map((l) => l.closed));
   mark('slowloris closed');
-  // An idle keep-alive connection after one request.
-  const idle = hold(port, (s) =>
-    s.write('GET /-/healthy HTTP/1.1\r\nHost: gw\r\nConnection: keep-alive\r\n\r\n'),
-  );
+  // An idle keep-alive connection after one request, read; and one whose client never reads the answer.
+  const keepAlive = (s: Socket) =>
+    s.write('GET /-/healthy HTTP/1.1\r\nHost: gw\r\nConnection: keep-alive\r\n\r\n');
+  const idle = hold(port, keepAlive);
+  const idleUnread = unread > 0 ? hold(port, keepAlive, false) : undefined;
   const idleEnd = await idle.closed;
-  mark('idle connection closed');
+  const idleUnreadEnd = await idleUnread?.closed;
+  mark('idle connections closed');
   attacking = false;
   await probes;
   const attackS = ((performance.now() - t0) / 1000).toFixed(1);
@@ -419,6 +372,25 @@ async function run(port: number, pid: number, dir: string): Promise<void> {
     `${(idleEnd.ms / 1000).toFixed(1)} s`,
     idleEnd.ms < S.closeWithinMs,
   );
+  if (unread === 0)
+    rows.push({
+      name: 'clients that never read: stalled uploads and idle keep-alive closed',
+      figure: 'not measured (needs /proc/net/tcp)',
+      verdict: 'INFO',
+    });
+  else {
+    const unreadMax = Math.max(...unreadEnds.map((u) => u.ms));
+    row(
+      `${unread} stalled ${S.uploadBytes / MiB} MiB uploads, client never reads (half chunked): gateway closed after`,
+      `max ${(unreadMax / 1000).toFixed(1)} s`,
+      unreadMax < S.closeWithinMs,
+    );
+    row(
+      'idle keep-alive connection, client never reads: gateway closed after',
+      `${((idleUnreadEnd?.ms ?? Number.NaN) / 1000).toFixed(1)} s`,
+      (idleUnreadEnd?.ms ?? Number.POSITIVE_INFINITY) < S.closeWithinMs,
+    );
+  }
   row(
     `${S.bigSeries} series gzipped push (${(big.length / MiB).toFixed(1)} MiB gz): refused`,
     `${bigRes.status} in ${bigRes.ms.toFixed(0)} ms`,
