@@ -24,14 +24,24 @@ export function freePort() {
   });
 }
 
+/**
+ * How long an emulator may take to answer, per attempt, and how many attempts (each on a fresh port).
+ * A JVM starting on a loaded 2-core machine (load 25) took over 30 s; env ACCRUE_TEST_EMULATOR_START_MS
+ * and ACCRUE_TEST_EMULATOR_ATTEMPTS override.
+ */
+export const START_WAIT_MS = Number(process.env.ACCRUE_TEST_EMULATOR_START_MS ?? 120_000);
+export const START_ATTEMPTS = Number(process.env.ACCRUE_TEST_EMULATOR_ATTEMPTS ?? 2);
+
 async function waitForHttp(url, ms, child) {
   const deadline = Date.now() + ms;
   let lastErr;
   while (Date.now() < deadline) {
-    if (child && child.exitCode !== null)
-      throw new Error(`emulator exited with code ${child.exitCode} before answering ${url}`);
+    if (child && (child.exitCode !== null || child.signalCode !== null))
+      throw new Error(`emulator exited (${child.exitCode ?? child.signalCode}) before answering ${url}`);
     try {
-      await fetch(url, { method: 'POST', signal: AbortSignal.timeout(1000) });
+      // A loaded machine answers slowly: give each try up to 5 s, within the deadline.
+      const wait = Math.max(100, Math.min(5000, deadline - Date.now()));
+      await fetch(url, { method: 'POST', signal: AbortSignal.timeout(wait) });
       return;
     } catch (e) {
       lastErr = e;
@@ -41,41 +51,57 @@ async function waitForHttp(url, ms, child) {
   throw new Error(`no answer from ${url} within ${ms} ms: ${lastErr}`);
 }
 
-/** Starts DynamoDB Local on a free loopback port. Returns { endpoint, pid, stop }. */
-export async function startDynamoDbLocal() {
-  const dir = path.join(path.dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
-  const port = await freePort();
-  const child = spawn(
-    'java',
-    [
-      '-Xmx512m',
-      '-Djava.library.path=./DynamoDBLocal_lib',
-      '-jar',
-      'DynamoDBLocal.jar',
-      '-inMemory',
-      '-port',
-      String(port),
-      '-disableTelemetry',
-    ],
-    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], detached: false },
-  );
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  const endpoint = `http://127.0.0.1:${port}`;
-  try {
-    await waitForHttp(endpoint, 30000, child);
-  } catch (e) {
-    child.kill('SIGKILL');
-    throw new Error(`DynamoDB Local did not start: ${e.message}\n${stderr}`);
+/**
+ * Starts a child process (`spawnOn(port)`) on a free loopback port and waits until `healthPath` answers;
+ * a child that exits or doesn't answer within `waitMs` is killed by PID (and awaited), and the start is
+ * tried again on a fresh port, `attempts` times in all. Returns { endpoint, pid, stop }; nothing is left
+ * running when it throws.
+ */
+export async function startEmulator(name, spawnOn, options = {}) {
+  const { healthPath = '', waitMs = START_WAIT_MS, attempts = START_ATTEMPTS } = options;
+  const errors = [];
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const port = await freePort();
+    const child = spawnOn(port);
+    let stderr = '';
+    child.stderr?.on('data', (d) => {
+      if (stderr.length < 4000) stderr += d;
+    });
+    const endpoint = `http://127.0.0.1:${port}`;
+    try {
+      await waitForHttp(`${endpoint}${healthPath}`, waitMs, child);
+      return { endpoint, pid: child.pid, stop: () => stopChild(child) };
+    } catch (e) {
+      await stopChild(child, 0);
+      errors.push(`attempt ${attempt} (pid ${child.pid}): ${e.message}${stderr ? `\n${stderr}` : ''}`);
+    }
   }
-  return { endpoint, pid: child.pid, stop: () => stopChild(child) };
+  throw new Error(`${name} did not start:\n${errors.join('\n')}`);
+}
+
+/** Starts DynamoDB Local on a free loopback port. Returns { endpoint, pid, stop }. */
+export function startDynamoDbLocal(options) {
+  const dir = path.join(path.dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
+  const args = [
+    '-Xmx512m',
+    '-Djava.library.path=./DynamoDBLocal_lib',
+    '-jar',
+    'DynamoDBLocal.jar',
+    '-inMemory',
+  ];
+  return startEmulator(
+    'DynamoDB Local',
+    (port) =>
+      spawn('java', [...args, '-port', String(port), '-disableTelemetry'], {
+        cwd: dir,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      }),
+    options,
+  );
 }
 
 /** Starts the SQS emulator in a child process on a free loopback port. Returns { endpoint, pid, stop }. */
-export async function startSqsEmulatorProcess() {
-  const port = await freePort();
+export function startSqsEmulatorProcess(options) {
   const script = path.join(
     path.dirname(new URL(import.meta.url).pathname),
     '..',
@@ -84,20 +110,39 @@ export async function startSqsEmulatorProcess() {
     'local',
     'sqs-emulator.mjs',
   );
-  const child = spawn(process.execPath, [script, String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const endpoint = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${endpoint}/health`, 15000, child);
-  return { endpoint, pid: child.pid, stop: () => stopChild(child) };
+  return startEmulator(
+    'SQS emulator',
+    (port) => spawn(process.execPath, [script, String(port)], { stdio: ['ignore', 'ignore', 'pipe'] }),
+    { healthPath: '/health', ...options },
+  );
 }
 
-function stopChild(child) {
+/**
+ * Starts every emulator `starters` names at once; when any fails, stops the ones that did start (by PID)
+ * before throwing, so a failed jest global setup leaves nothing behind. Returns the started ones.
+ */
+export async function startAll(starters) {
+  const settled = await Promise.allSettled(starters.map((start) => start()));
+  const started = settled.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+  const failed = settled.filter((r) => r.status === 'rejected').map((r) => r.reason);
+  if (failed.length === 0) return started;
+  await Promise.all(started.map((s) => s.stop()));
+  throw new Error(failed.map((e) => (e instanceof Error ? e.message : String(e))).join('\n'));
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the child has exited. */
+function stopChild(child, graceMs = 5000) {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
     child.once('exit', () => {
       clearTimeout(t);
       resolve();
     });
-    process.kill(child.pid, 'SIGTERM');
+    try {
+      process.kill(child.pid, graceMs === 0 ? 'SIGKILL' : 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
   });
 }
