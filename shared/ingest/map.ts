@@ -420,6 +420,14 @@ function valueProblem(v: unknown, min: number): string | undefined {
   return undefined;
 }
 
+function helpProblem(help: unknown): string | undefined {
+  if (help === undefined) return undefined;
+  if (typeof help !== 'string') return 'must be a string';
+  if (longerThan(help, ENVELOPE_LIMITS.maxHelpLength))
+    return `must be at most ${ENVELOPE_LIMITS.maxHelpLength} characters`;
+  return undefined;
+}
+
 function nameProblem(name: unknown): { reason: RejectReason; message: string } | undefined {
   if (typeof name !== 'string') return { reason: RejectReason.invalid, message: 'must be a string' };
   // An empty or over-long name is an invalid name, as on HTTP (docs/events.md and docs/service.md tables).
@@ -648,17 +656,8 @@ export function mapGenericEvent(
     if (np) f = addProblem(f, np.reason, `events[${index}].name`, np.message);
   }
   const help = ev.help;
-  if (help !== undefined) {
-    if (typeof help !== 'string')
-      f = addProblem(f, RejectReason.invalid, `events[${index}].help`, 'must be a string');
-    else if (longerThan(help, ENVELOPE_LIMITS.maxHelpLength))
-      f = addProblem(
-        f,
-        RejectReason.invalid,
-        `events[${index}].help`,
-        `must be at most ${ENVELOPE_LIMITS.maxHelpLength} characters`,
-      );
-  }
+  const hp = helpProblem(help);
+  if (hp !== undefined) f = addProblem(f, RejectReason.invalid, `events[${index}].help`, hp);
   let op: unknown;
   if (kind === 'gauge') {
     op = ev.op;
