@@ -53,6 +53,7 @@ import path from 'node:path';
 import { DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SqsDeadLetterSink } from '../shared/aws/dead-letter';
 import { ensureQueuePair } from '../shared/aws/queues';
+import { SqsSourceQueue } from '../shared/aws/source-queue';
 import { SqsEventSourceRunner } from '../shared/aws/sqs-runner';
 import { type PipelineLogger, processBatch } from '../shared/ingest/pipeline';
 import { ARIA_PROFILE } from '../shared/profiles';
@@ -212,6 +213,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         store,
         profile: ARIA_PROFILE,
         deadLetters: new SqsDeadLetterSink({ client: sqs, queueUrl: dlqUrl }),
+        sourceQueue: new SqsSourceQueue({ client: sqs, queueUrl }),
         logger: quiet,
         now: Date.now,
         instance: 'soak',

@@ -8,6 +8,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { SqsDeadLetterSink } from '../../shared/aws/dead-letter';
+import { SqsSourceQueue } from '../../shared/aws/source-queue';
 import { createSqsClient } from '../../shared/aws/sqs-client';
 import { loadConfig } from '../../shared/config';
 import { toBatchResponse } from '../../shared/ingest/batch-response';
@@ -32,14 +33,16 @@ async function buildDeps(): Promise<PipelineDeps> {
   if (!config.ingest.dlqUrl) throw new Error('ACCRUE_DLQ_URL: is required for the ingest function');
   // The profile first: a bad profile fails the cold start without a round trip to DynamoDB.
   const profile = loadDeployedProfile(config.ingest.profile, embeddedProfile);
+  const sqs = createSqsClient(config.aws);
   return pipelineDepsFromConfig(config, {
     // Always DynamoDB here (importing the store folder directly keeps the memory store out of the bundle).
     store: await openDynamoStore(config.store, config.aws),
     profile,
-    deadLetters: new SqsDeadLetterSink({
-      client: createSqsClient(config.aws),
-      queueUrl: config.ingest.dlqUrl,
-    }),
+    deadLetters: new SqsDeadLetterSink({ client: sqs, queueUrl: config.ingest.dlqUrl }),
+    // Dead-lettered messages leave the queue at once (the construct sets ACCRUE_QUEUE_URL).
+    ...(config.ingest.queueUrl
+      ? { sourceQueue: new SqsSourceQueue({ client: sqs, queueUrl: config.ingest.queueUrl }) }
+      : {}),
     logger,
   });
 }
@@ -50,6 +53,7 @@ export function toIngestRecord(r: SQSRecord): IngestRecord {
     messageId: r.messageId,
     body: r.body,
     ...(Number.isFinite(rc) ? { receiveCount: rc } : {}),
+    receiptHandle: r.receiptHandle,
     attributes: { ...r.attributes },
   };
 }

@@ -13,6 +13,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { FastifyInstance } from 'fastify';
 import { SqsDeadLetterSink } from '../../shared/aws/dead-letter';
 import { ensureQueuePair } from '../../shared/aws/queues';
+import { SqsSourceQueue } from '../../shared/aws/source-queue';
 import { SqsEventSourceRunner } from '../../shared/aws/sqs-runner';
 import type { AccrueConfig } from '../../shared/config';
 import { toBatchResponse } from '../../shared/ingest/batch-response';
@@ -91,7 +92,8 @@ export async function startLocal(
       });
     const deadLetters = new SqsDeadLetterSink({ client: sqs, queueUrl: dlqUrl });
     // The same dependencies, read from the same variables, as the Lambda (functions/ingest).
-    const pipeline = pipelineDepsFromConfig(config, { store, profile, deadLetters, logger });
+    const sourceQueue = new SqsSourceQueue({ client: sqs, queueUrl });
+    const pipeline = pipelineDepsFromConfig(config, { store, profile, deadLetters, sourceQueue, logger });
     const runner = new SqsEventSourceRunner({
       client: sqs,
       queueUrl,

@@ -271,6 +271,7 @@ function toRecord(m: Message): IngestRecord {
     messageId: m.MessageId!,
     body: m.Body ?? '',
     ...(Number.isFinite(rc) ? { receiveCount: rc } : {}),
+    ...(m.ReceiptHandle ? { receiptHandle: m.ReceiptHandle } : {}),
     attributes,
   };
 }

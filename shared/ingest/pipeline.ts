@@ -11,8 +11,11 @@
  * 3. runs each message's pushes in order (pushes are idempotent by push time, so they also run for
  *    `duplicate` messages: an earlier delivery may have applied the ops and failed on a push);
  * 4. copies everything permanent to the dead-letter sink with its reason: undecodable messages (whole
- *    body, so a DLQ redrive replays it), each rejected event (validation, unknown event), each op the
- *    store refused (family conflict, limit), each refused push;
+ *    body, so a DLQ redrive replays it; sent right after decoding, before the apply), each rejected event
+ *    (validation, unknown event), each op the store refused (family conflict, limit), each refused push;
+ *    a message whose dead letters the DLQ accepted is removed from its queue at once (`sourceQueue`), so
+ *    a later failure of the batch (a worker dying, a timeout, a visibility timeout expiring during a slow
+ *    apply) can't deliver it — and dead-letter it — again: one DLQ copy per poisoned message;
  * 5. returns `batchItemFailures` for TRANSIENT failures only (store result `failed`, transient push
  *    errors, and dead-letter sends that failed — a record is never lost);
  * 6. writes its own metrics (`accrue_ingest_*`) as one more ApplyRequest under `{job="accrue",
@@ -40,6 +43,8 @@ export interface IngestRecord {
   readonly body: string;
   /** ApproximateReceiveCount, when known (for logs). */
   readonly receiveCount?: number;
+  /** The receipt handle of this delivery, to remove the message from its queue (`SourceQueue`). */
+  readonly receiptHandle?: string;
   readonly attributes?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -62,6 +67,17 @@ export interface DeadLetterSink {
    * which means none were accepted. Entries are at least once: a retried record may send them again.
    */
   send(entries: readonly DeadLetterEntry[]): Promise<{ readonly failed: readonly number[] }>;
+}
+
+/**
+ * The queue the records came from. The SQS implementation is `SqsSourceQueue` (shared/aws/source-queue.ts).
+ * The pipeline removes a message once its dead letters are in the DLQ, without waiting for the batch's
+ * answer: the event source mapping deletes the others after the batch, and would delete these too, but a
+ * batch that fails after that point comes back whole.
+ */
+export interface SourceQueue {
+  /** Deletes the records (by receipt handle); resolves with how many were NOT deleted. Never rejects. */
+  remove(records: readonly IngestRecord[]): Promise<number>;
 }
 
 /** The logger surface used here; Powertools' `Logger` satisfies it. */
@@ -91,6 +107,8 @@ export interface PipelineDeps {
   /** The decoder. @default decodeMessage (shared/ingest/decode.ts) */
   readonly decode?: Decoder;
   readonly deadLetters: DeadLetterSink;
+  /** Where the records came from; without it a dead-lettered message leaves the queue with its batch. */
+  readonly sourceQueue?: SourceQueue;
   readonly logger: PipelineLogger;
   /** Clock in ms (wall clock for timestamps; differences for durations). */
   readonly now: () => number;
@@ -120,10 +138,12 @@ interface Slot {
   outcome?: MessageOutcome;
   failure?: string;
   dead: DeadLetterEntry[];
+  /** The DLQ accepted this slot's dead letters (they are not sent again in this batch). */
+  lettered?: boolean;
   rejectedCounts: Map<string, number>;
 }
 
-/** The six steps named in this file's header, in order. */
+/** The six steps named in this file's header, in order (undecodable messages are dead-lettered first). */
 export async function processBatch(
   records: readonly IngestRecord[],
   deps: PipelineDeps,
@@ -131,10 +151,11 @@ export async function processBatch(
   const slots: Slot[] = records.map((record) => ({ record, dead: [], rejectedCounts: new Map() }));
   const decodeOptions: DecodeOptions = { ...deps.decodeOptions, nowMs: deps.now() };
   decodeAll(slots, deps, decodeOptions);
+  const undecodable = await sendDeadLetters(slots, deps);
   const { owners, applyDurationMs } = await applyAll(slots, deps, decodeOptions);
   await runPushes(slots, owners, deps);
   settleOutcomes(slots, owners);
-  const deadLetters = await sendDeadLetters(slots, deps);
+  const deadLetters = undecodable + (await sendDeadLetters(slots, deps));
   return answer(slots, deps, deadLetters, applyDurationMs);
 }
 
@@ -379,15 +400,20 @@ function settleOutcomes(slots: Slot[], owners: readonly number[]): void {
   }
 }
 
-/** 5. Dead letters, one send for the batch; a record whose entries were not accepted is retried. */
+/**
+ * 5. Dead letters of every settled slot not sent yet, one send; a record whose entries were not accepted
+ * is retried, one whose entries all were is removed from its queue at once. Returns how many were sent.
+ */
 async function sendDeadLetters(slots: Slot[], deps: PipelineDeps): Promise<number> {
   const entries: DeadLetterEntry[] = [];
   const entryOwner: number[] = [];
+  const senders = new Set<number>();
   slots.forEach((slot, i) => {
-    if (slot.outcome === MessageOutcome.failed) return;
+    if (slot.outcome === undefined || slot.outcome === MessageOutcome.failed || slot.lettered) return;
     for (const e of slot.dead) {
       entries.push(e);
       entryOwner.push(i);
+      senders.add(i);
     }
   });
   if (entries.length === 0) return 0;
@@ -402,8 +428,27 @@ async function sendDeadLetters(slots: Slot[], deps: PipelineDeps): Promise<numbe
     const slot = slots[entryOwner[k]!]!;
     slot.outcome = MessageOutcome.failed;
     slot.failure = 'could not send to the dead-letter queue';
+    senders.delete(entryOwner[k]!);
   }
+  for (const i of senders) slots[i]!.lettered = true;
+  await removeFromQueue(
+    [...senders].map((i) => slots[i]!.record),
+    deps,
+  );
   return entries.length - failed.length;
+}
+
+/** Step 5: records whose dead letters are in the DLQ leave the queue now (a leftover is only logged). */
+async function removeFromQueue(records: readonly IngestRecord[], deps: PipelineDeps): Promise<void> {
+  if (!deps.sourceQueue || records.length === 0) return;
+  const left = await deps.sourceQueue.remove(records);
+  if (left > 0)
+    deps.logger.warn(
+      'could not remove dead-lettered messages from the queue; a redelivery sends them again',
+      {
+        messages: left,
+      },
+    );
 }
 
 /** 6. Answer, stats, logs, own metrics. */

@@ -20,6 +20,7 @@ import {
   SqsDeadLetterSink,
 } from '../../shared/aws/dead-letter';
 import { ensureQueuePair } from '../../shared/aws/queues';
+import { SqsSourceQueue } from '../../shared/aws/source-queue';
 import { type RunnerHooks, SqsEventSourceRunner } from '../../shared/aws/sqs-runner';
 import { OwnMetrics, type PipelineLogger, processBatch } from '../../shared/ingest/pipeline';
 import { labelsKey } from '../../shared/model/identity';
@@ -60,6 +61,7 @@ export async function startHarness(
     maxReceiveCount: opts.maxReceiveCount ?? 10,
   });
   const deadLetters = new SqsDeadLetterSink({ client: sqs, queueUrl: dlqUrl });
+  const sourceQueue = new SqsSourceQueue({ client: sqs, queueUrl });
   const ownMetrics = new OwnMetrics(opts.instance ?? 'it');
   const runner = new SqsEventSourceRunner({
     client: sqs,
@@ -74,6 +76,7 @@ export async function startHarness(
         store,
         profile: ARIA_PROFILE,
         deadLetters,
+        sourceQueue,
         logger: quietLogger,
         now: Date.now,
         instance: opts.instance ?? 'it',

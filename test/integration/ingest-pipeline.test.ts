@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { RunnerHooks } from '../../shared/aws/sqs-runner';
 import { TransientError } from '../../shared/model/errors';
 import { MemoryStore } from '../../shared/store';
 import { createTables, DynamoStore } from '../../shared/store/dynamodb';
@@ -53,6 +54,17 @@ beforeAll(() => {
 afterAll(() => sqs.destroy());
 
 /** Wraps a store: `onApply` may answer for some requests instead of the real store. */
+/** A runner hook: the worker dies after the store commit and before the delete, the first `times` batches. */
+function dyingWorker(times: number): { hooks: RunnerHooks; deaths: () => number } {
+  let deaths = 0;
+  const beforeDelete = () => {
+    if (deaths >= times) return;
+    deaths++;
+    throw new Error('worker killed after commit');
+  };
+  return { hooks: { beforeDelete }, deaths: () => deaths };
+}
+
 function wrap(
   inner: Store,
   onApply: (reqs: readonly ApplyRequest[]) => Promise<ApplyResult[] | undefined>,
@@ -116,17 +128,10 @@ describe.each(stores)('ingest pipeline on the $name store', ({ open }) => {
   });
 
   it('counts once when the worker dies after the store commit and before the delete', async () => {
-    let deaths = 0;
+    const dies = dyingWorker(2);
     h = await startHarness(sqs, store, {
       concurrency: 1,
-      hooks: {
-        beforeDelete: () => {
-          if (deaths < 2) {
-            deaths++;
-            throw new Error('worker killed after commit');
-          }
-        },
-      },
+      hooks: dies.hooks,
     });
     await h.send(
       Array.from({ length: 20 }, (_, m) =>
@@ -139,7 +144,7 @@ describe.each(stores)('ingest pipeline on the $name store', ({ open }) => {
     );
     await settle();
     const snap = await store.snapshot();
-    expect(deaths).toBe(2);
+    expect(dies.deaths()).toBe(2);
     expect(scalarTotal(snap, EU, 't_total')).toBe(200);
     expect(scalarTotal(snap, OWN, 'accrue_ingest_duplicates_skipped_total')).toBeGreaterThan(0);
     expect(scalarValue(snap, OWN, 'accrue_ingest_messages_total', { outcome: 'applied' })).toBe(20);
@@ -274,6 +279,66 @@ describe.each(stores)('ingest pipeline on the $name store', ({ open }) => {
     expect(scalarValue(snap, OWN, 'accrue_ingest_events_rejected_total', { reason: 'decode' })).toBe(1);
     expect(scalarValue(snap, OWN, 'accrue_ingest_events_rejected_total', { reason: 'invalid' })).toBe(1);
     expect(scalarValue(snap, OWN, 'accrue_ingest_messages_total', { outcome: 'dead_lettered' })).toBe(1);
+  });
+
+  // One DLQ copy per poisoned message although SQS delivers at least once (the soak found 2 to 13 copies):
+  // the pipeline removes a message from the queue as soon as its dead letters are in the DLQ.
+  const poison = '{"v":1,"id":"poison-1","group":{"job":"aria"},"events":[{"kind":"counter"';
+  const copiesOf = async (source: string) => {
+    const dead = await drainDlq(sqs, h!.dlqUrl);
+    return dead.filter((d) => d.source === source).map((d) => d.detail.stage);
+  };
+
+  it('dead-letters a poison message once although its batch dies after the commit and comes back', async () => {
+    const dies = dyingWorker(2);
+    h = await startHarness(sqs, store, {
+      concurrency: 1,
+      batchingWindowMs: 500,
+      hooks: dies.hooks,
+    });
+    const ids = await h.send([poison, envelope('beside-1', EU, [counter('t_total', 3)])]);
+    await settle();
+    expect(dies.deaths()).toBe(2);
+    expect(scalarTotal(await store.snapshot(), EU, 't_total')).toBe(3);
+    expect(await copiesOf(ids[0]!)).toEqual(['decode']);
+  });
+
+  it('dead-letters a poison message once when a slow apply lets its visibility expire meanwhile', async () => {
+    let slowed = false;
+    let slowDone = false;
+    const slow = wrap(store, async (reqs) => {
+      if (slowed || !reqs.some((r) => r.group.job === 'aria')) return undefined;
+      slowed = true;
+      await sleep(2500); // > visibility timeout (1 s): another poller receives the batch meanwhile
+      const late = await store.apply(reqs);
+      slowDone = true;
+      return late;
+    });
+    h = await startHarness(sqs, slow, { concurrency: 2, visibilityTimeoutSeconds: 1, batchingWindowMs: 500 });
+    const ids = await h.send([poison, envelope('beside-2', EU, [counter('t_total', 4)])]);
+    await until(() => slowed);
+    await until(() => slowDone, 10_000, 'slow attempt finished');
+    await settle();
+    expect(scalarTotal(await store.snapshot(), EU, 't_total')).toBe(4);
+    expect(await copiesOf(ids[0]!)).toEqual(['decode']);
+  });
+
+  it('dead-letters an invalid event once although its message dies after the commit and comes back', async () => {
+    const dies = dyingWorker(1);
+    h = await startHarness(sqs, store, {
+      concurrency: 1,
+      hooks: dies.hooks,
+    });
+    const mixed = envelope('mixed-2', EU, [
+      execution('EURUSD', 2),
+      { ...execution('EURUSD', 1), regime: 'X' },
+    ]);
+    const ids = await h.send([mixed]);
+    // The message leaves the queue before its batch ends (its dead letter is in the DLQ): wait for the death.
+    await until(() => dies.deaths() === 1, 10_000, 'worker died');
+    await settle();
+    expect(scalarTotal(await store.snapshot(), EU, 'aria_trade_volume_total')).toBe(2);
+    expect(await copiesOf(ids[0]!)).toEqual(['event']);
   });
 });
 
