@@ -393,6 +393,8 @@ export function buildService(
       [ENV.HOST]: '0.0.0.0',
       [ENV.PORT]: String(SERVICE_CONTAINER_PORT),
       [ENV.AWS_REGION]: c.stack.region,
+      // Only when turned off, so the default template stays as it was.
+      ...(props.openMetricsCreated === false ? { [ENV.OPENMETRICS_CREATED]: 'false' } : {}),
     },
     secrets,
     portMappings: [{ containerPort: SERVICE_CONTAINER_PORT, protocol: ecs.Protocol.TCP }],

@@ -151,6 +151,12 @@ export interface AccrueGatewayProps {
   readonly desiredCount?: number;
   /** CPU-based autoscaling of the service. @default no autoscaling */
   readonly autoScaling?: AccrueAutoScalingProps;
+  /**
+   * OpenMetrics `_created` lines where a series' start is known (`ACCRUE_OPENMETRICS_CREATED`): Prometheus
+   * 2.x stores each as one more series; `false` leaves them out (docs/exposition.md "Series starts").
+   * @default true
+   */
+  readonly openMetricsCreated?: boolean;
   /** Secret whose value is `ACCRUE_PUSH_AUTH` ('basic:<user>:<password>' or 'bearer:<token>'). Required when internet-facing. @default pushes unauthenticated (synth warns) */
   readonly pushAuthSecret?: secretsmanager.ISecret;
   /** Secret whose value is `ACCRUE_SCRAPE_AUTH`. Required when internet-facing. @default scrapes unauthenticated */

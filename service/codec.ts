@@ -69,13 +69,16 @@ export interface CodecStats {
   protobufChunksEncoded: number;
 }
 
-/** `names`: which names pushes may carry (`utf8` with ACCRUE_UTF8_NAMES). @default 'legacy' */
+/**
+ * `names`: which names pushes may carry (`utf8` with ACCRUE_UTF8_NAMES). @default 'legacy'
+ * `openMetricsCreated`: OpenMetrics `_created` lines (ACCRUE_OPENMETRICS_CREATED). @default true
+ */
 export function createCodec(
-  opts: { readonly names?: NameValidation } = {},
+  opts: { readonly names?: NameValidation; readonly openMetricsCreated?: boolean } = {},
 ): Codec & { readonly stats: CodecStats } {
   const names = opts.names ?? 'legacy';
   const stats: CodecStats = { protobufChunksEncoded: 0 };
-  const cache = new RenderCache();
+  const cache = new RenderCache({ openMetricsCreated: opts.openMetricsCreated ?? true });
   return {
     stats,
     parseText: (body) => parseText(body, { names }),

@@ -82,7 +82,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 function routeContext(deps: ServerDeps): RouteContext {
   const { store, config } = deps;
   const now = deps.now ?? Date.now;
-  const codec = deps.codec ?? createCodec({ names: nameRules(config) });
+  const codec =
+    deps.codec ??
+    createCodec({ names: nameRules(config), openMetricsCreated: config.openMetricsCreated ?? true });
   const pushAuth = config.pushAuth ? parseAuthSpec(config.pushAuth, 'ACCRUE_PUSH_AUTH') : undefined;
   const scrapeAuth = config.scrapeAuth ? parseAuthSpec(config.scrapeAuth, 'ACCRUE_SCRAPE_AUTH') : undefined;
   const stats = new ServiceStats();

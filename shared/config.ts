@@ -48,6 +48,13 @@ export interface ServiceConfig {
    * Env: ACCRUE_UTF8_NAMES=true. @default false
    */
   readonly utf8Names?: boolean;
+  /**
+   * OpenMetrics `<family>_created` lines for counters, histograms and summaries whose start the store knows
+   * (docs/exposition.md "Series starts"). Prometheus 2.x, and 3.x without `created-timestamp-zero-ingestion`,
+   * store each as one more series; `false` leaves them out (protobuf `created_timestamp` stays).
+   * Env: ACCRUE_OPENMETRICS_CREATED=false. @default true
+   */
+  readonly openMetricsCreated?: boolean;
   /** Request body limit (bytes, after gunzip too). Env: ACCRUE_MAX_BODY_BYTES. @default 8 MiB */
   readonly maxBodyBytes: number;
   /** How long the snapshot may be served before it is refreshed. Env: ACCRUE_SNAPSHOT_REFRESH_MS. @default 1000 */
@@ -236,6 +243,7 @@ export function loadConfig(env: Env = process.env): AccrueConfig {
       scrapeAuth: str(env, ENV.SCRAPE_AUTH),
       adminApi: bool(env, ENV.ADMIN_API, false),
       utf8Names: bool(env, ENV.UTF8_NAMES, false),
+      openMetricsCreated: bool(env, ENV.OPENMETRICS_CREATED, true),
       maxBodyBytes: int(env, ENV.MAX_BODY_BYTES, 8 * 1024 * 1024),
       snapshotRefreshMs: int(env, ENV.SNAPSHOT_REFRESH_MS, 1000),
       snapshotMaxAgeMs: int(env, ENV.SNAPSHOT_MAX_AGE_MS, 60_000),

@@ -10,7 +10,9 @@
  * - `le` and `quantile` values are written exactly as in text (Go's %g: `1`, `0.25`, `+Inf`), not with
  *   client_golang's OpenMetrics `.0` suffix, so that a series keeps its identity whichever format
  *   Prometheus 2.x negotiates (it keeps `le` as a string) and matches what the Pushgateway wrote;
- * - the body ends with `# EOF`. No `# UNIT`, no `_created`, no exemplars, no timestamps.
+ * - a counter, histogram or summary series whose start is known (`createdMs`) gets `<family>_created`
+ *   (seconds) after its other samples, unless `created: false`;
+ * - the body ends with `# EOF`. No `# UNIT`, no exemplars, no timestamps.
  */
 import { counterSampleName, openMetricsFamilyName } from '../model/exposed-names';
 import type { Labels, MetricFamily } from '../model/types';
@@ -24,6 +26,8 @@ export interface OpenMetricsWriteOptions {
   readonly constLabels?: Labels;
   /** Leave out the final `# EOF` (to concatenate blocks; the caller appends it). @default false */
   readonly omitEof?: boolean;
+  /** Write `_created` lines where a series' start is known (docs/exposition.md). @default true */
+  readonly created?: boolean;
 }
 
 export function openMetricsTypeName(type: MetricFamily['type']): string {
@@ -38,6 +42,7 @@ export function metricFamiliesToOpenMetrics(
   const constText = constLabels ? labelsText(constLabels) : '';
   const out = new ByteSink();
   const bounds: BoundCache = new Map();
+  const created = opts?.created ?? true;
   for (const f of families) {
     const fname = metricNameText(openMetricsFamilyName(f.name, f.type));
     if (f.help !== '') out.str('# HELP ' + fname + ' ' + escapeOpenMetricsHelp(f.help) + '\n');
@@ -45,7 +50,7 @@ export function metricFamiliesToOpenMetrics(
     const sample = f.type === 'counter' ? counterSampleName(f.name, true) : f.name;
     for (const s of f.series) {
       const lt = constLabels ? mergedLabelsText(constText, constLabels, s.labels) : undefined;
-      writeSeries(out, f, sample, s, lt, true, bounds);
+      writeSeries(out, f, sample, s, lt, true, bounds, created);
     }
   }
   if (!opts?.omitEof) out.str('# EOF\n');

@@ -4,7 +4,8 @@
  * protobuf `Metric`, which the snapshot render (./snapshot-protobuf.ts) uses for the exposition.
  * Assumptions as the text writer's (valid families). Counts are written as uint64 when they are safe
  * integers, else as the `_float` fields; the `+Inf` bucket is written explicitly (as client_golang does).
- * Native histograms are written with their native fields (writeHistogram).
+ * Native histograms are written with their native fields (writeHistogram). A counter, histogram or summary
+ * series' start (`createdMs`), where known, is its `created_timestamp`.
  */
 import {
   type BucketSpan,
@@ -13,7 +14,14 @@ import {
   type NativeBuckets,
   type NativeHistogram,
 } from '../model/native';
-import type { AnySeries, HistogramSeries, MetricFamily, ScalarSeries, SummarySeries } from '../model/types';
+import {
+  type AnySeries,
+  type HistogramSeries,
+  hasStart,
+  type MetricFamily,
+  type ScalarSeries,
+  type SummarySeries,
+} from '../model/types';
 import { canonicalBound } from './float';
 import { ProtoSink } from './proto-sink';
 
@@ -74,9 +82,11 @@ export function writeMetricValue(
   s: AnySeries,
   exposition: boolean,
 ): void {
+  const start = hasStart(type) ? s.createdMs : undefined;
   if (type === 'histogram') {
     const m = w.open(7);
     writeHistogram(w, s as HistogramSeries, exposition);
+    if (start !== undefined) writeTimestamp(w, 15, start);
     w.close(m);
   } else if (type === 'summary') {
     const q = s as SummarySeries;
@@ -89,16 +99,34 @@ export function writeMetricValue(
       w.double(2, x.value);
       w.close(qm);
     }
+    if (start !== undefined) writeTimestamp(w, 4, start);
     w.close(m);
   } else {
     const m = w.open(type === 'gauge' ? 2 : type === 'counter' ? 3 : 5);
     w.double(1, (s as ScalarSeries).value);
+    if (start !== undefined) writeTimestamp(w, 3, start);
     w.close(m);
   }
   if (!exposition && s.timestampMs !== undefined) {
     w.tag(6, 0);
     w.int64(s.timestampMs);
   }
+}
+
+/**
+ * A `created_timestamp` field (Counter 3, Summary 4, Histogram 15): a google.protobuf.Timestamp
+ * `{ int64 seconds = 1; int32 nanos = 2 }` of `ms` since the epoch (nanos in [0, 1e9), as the type requires).
+ */
+function writeTimestamp(w: ProtoSink, field: number, ms: number): void {
+  const seconds = Math.floor(ms / 1000);
+  const nanos = Math.round((ms - seconds * 1000) * 1e6);
+  const m = w.open(field);
+  if (seconds !== 0) {
+    w.tag(1, 0);
+    w.int64(seconds);
+  }
+  if (nanos !== 0) w.uintField(2, nanos);
+  w.close(m);
 }
 
 /**

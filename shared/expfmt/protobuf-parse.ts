@@ -4,7 +4,8 @@
  *
  * A small hand-written decoder for the fields of prometheus/client_model `metrics.proto` that classic
  * metrics use (field numbers in the comments below); unknown fields are skipped as protobuf requires.
- * Exemplars, created timestamps and units are ignored; GAUGE_HISTOGRAM is refused. Native histograms
+ * A counter's, histogram's or summary's `created_timestamp` is kept as the series' start (`createdMs`; nanos
+ * outside [0, 1e9) are refused); exemplars and units are ignored; GAUGE_HISTOGRAM is refused. Native histograms
  * (schema, zero bucket, spans with deltas or float counts), alone or beside classic buckets in one
  * series, are validated by shared/model/native (a NativeHistogramError names metric, field and rule). The result obeys the same rules as the text parser's: valid
  * names, no `__` label names, no NUL, empty label values dropped, no duplicate label or series, histogram
@@ -160,6 +161,8 @@ interface RawMetric {
   /** Native histogram fields as read (validated in buildFamily). */
   native?: RawNative;
   timestampMs?: number;
+  /** created_timestamp (Counter 3, Summary 4, Histogram 15), in ms: the series' start (SeriesStart). */
+  createdMs?: number;
 }
 
 function expectWire(wire: number, want: number, field: string): void {
@@ -290,14 +293,32 @@ function isNative(n: RawNative | undefined): n is RawNative {
   );
 }
 
-function readValueMessage(r: Reader): number | undefined {
-  let v: number | undefined;
+/** A Gauge/Counter/Untyped message: `double value = 1`, and a Counter's `created_timestamp = 3`. */
+function readValueMessage(r: Reader, m: RawMetric, counter: boolean): void {
   while (r.pos < r.end) {
     const tag = r.uint32();
-    if (tag >>> 3 === 1 && (tag & 7) === 1) v = r.double();
+    if (tag >>> 3 === 1 && (tag & 7) === 1) m.value = r.double();
+    else if (counter && tag === (3 << 3) + 2) m.createdMs = readTimestamp(r.sub());
     else r.skip(tag & 7);
   }
-  return v;
+}
+
+/**
+ * A google.protobuf.Timestamp `{ int64 seconds = 1; int32 nanos = 2 }` as ms since the epoch; nanos must be
+ * in [0, 1e9) as the type defines them.
+ */
+function readTimestamp(r: Reader): number {
+  let seconds = 0;
+  let nanos = 0;
+  while (r.pos < r.end) {
+    const tag = r.uint32();
+    if (tag === (1 << 3) + 0) seconds = r.varint64(true);
+    else if (tag === (2 << 3) + 0) nanos = r.varint64(true);
+    else r.skip(tag & 7);
+  }
+  if (!(nanos >= 0 && nanos < 1e9))
+    throw new Truncated(`created_timestamp.nanos must be in [0, 999999999], got ${nanos}`);
+  return seconds * 1000 + nanos / 1e6;
 }
 
 function readMetric(r: Reader): RawMetric {
@@ -328,7 +349,7 @@ function readMetric(r: Reader): RawMetric {
         // Untyped { double value = 1 }
         expectWire(wire, 2, 'Metric.value');
         m.kind = field === 2 ? 'gauge' : field === 3 ? 'counter' : 'untyped';
-        m.value = readValueMessage(r.sub());
+        readValueMessage(r.sub(), m, field === 3);
         break;
       }
       case 4: {
@@ -355,7 +376,8 @@ function readMetric(r: Reader): RawMetric {
               else qr.skip(qt & 7);
             }
             m.quantiles.push({ quantile: canonicalBound(q), value: v });
-          } else sr.skip(w);
+          } else if (f === 4 && w === 2) m.createdMs = readTimestamp(sr.sub());
+          else sr.skip(w);
         }
         break;
       }
@@ -388,7 +410,8 @@ function readMetric(r: Reader): RawMetric {
               else br.skip(bt & 7);
             }
             m.buckets.push({ le, count: c });
-          } else if (!readNativeField(hr, f, w, native)) hr.skip(w);
+          } else if (f === 15 && w === 2) m.createdMs = readTimestamp(hr.sub());
+          else if (!readNativeField(hr, f, w, native)) hr.skip(w);
         }
         break;
       }
@@ -503,6 +526,7 @@ function buildFamily(
     keys.add(key);
     if (m.kind !== type) fail(`${where}: expected a ${type} value, got ${m.kind ?? 'none'}`);
     const ts = m.timestampMs;
+    const start = m.createdMs === undefined ? {} : { createdMs: m.createdMs };
     if (type === 'histogram') {
       const { buckets, count } = settleBuckets(m.buckets!, m.count ?? 0, where, fail);
       const sum = m.sum ?? 0;
@@ -514,6 +538,7 @@ function buildFamily(
         count,
         ...(native === undefined ? {} : { native }),
         ...(ts === undefined ? {} : { timestampMs: ts }),
+        ...start,
       });
     } else if (type === 'summary') {
       const quantiles = m.quantiles!.slice().sort((a, b) => a.quantile - b.quantile);
@@ -526,12 +551,13 @@ function buildFamily(
       const sum = m.sum ?? 0;
       series.push(
         ts === undefined
-          ? { labels, quantiles, sum, count }
-          : { labels, quantiles, sum, count, timestampMs: ts },
+          ? { labels, quantiles, sum, count, ...start }
+          : { labels, quantiles, sum, count, timestampMs: ts, ...start },
       );
     } else {
       const value = m.value ?? 0;
-      series.push(ts === undefined ? { labels, value } : { labels, value, timestampMs: ts });
+      const scalar = ts === undefined ? { labels, value } : { labels, value, timestampMs: ts };
+      series.push(type === 'counter' ? { ...scalar, ...start } : scalar);
     }
   }
   return { name, help, type, series } as MetricFamily;

@@ -6,6 +6,7 @@
  * without `+Inf` (the `+Inf` bucket is written from `count`), summaries' quantiles ascending.
  */
 
+import { createdSampleName } from '../model/exposed-names';
 import { isLegacyMetricName } from '../model/names';
 import type { HistogramSeries, Labels, MetricFamily, ScalarSeries, SummarySeries } from '../model/types';
 import type { ByteSink } from './byte-sink';
@@ -107,7 +108,8 @@ function close(out: ByteSink, q: boolean): void {
 /**
  * Writes the lines of one series. `lt` is the series' rendered label text (without braces); when it is
  * undefined the labels are written from the series' own labels. `sample` is the sample name for scalars
- * (see counterSampleName).
+ * (see counterSampleName). With `created` (OpenMetrics only), a counter, histogram or summary series whose
+ * start is known (`createdMs`) also gets its `<family>_created` line, last among its samples, in seconds.
  */
 export function writeSeries(
   out: ByteSink,
@@ -117,9 +119,11 @@ export function writeSeries(
   lt: string | undefined,
   openMetrics: boolean,
   bounds: BoundCache,
+  created = false,
 ): void {
   const name = f.name;
   const q = quoted(name);
+  const start = created ? s.createdMs : undefined;
   if (f.type === 'histogram' || f.type === 'summary') {
     const hist = f.type === 'histogram';
     const h = s as HistogramSeries;
@@ -152,23 +156,46 @@ export function writeSeries(
       writeValue(out, h.count);
       out.byte(10);
     }
-    head(out, open(name + '_sum', q), s.labels, lt);
-    close(out, q);
-    out.byte(32);
-    writeValue(out, hist ? h.sum : m.sum);
-    out.byte(10);
-    head(out, open(name + '_count', q), s.labels, lt);
-    close(out, q);
-    out.byte(32);
-    writeValue(out, hist ? h.count : m.count);
-    out.byte(10);
+    suffixLine(out, name + '_sum', q, s.labels, lt, hist ? h.sum : m.sum);
+    suffixLine(out, name + '_count', q, s.labels, lt, hist ? h.count : m.count);
+    if (start !== undefined) suffixLine(out, createdSampleName(name, f.type), q, s.labels, lt, start / 1000);
     return;
   }
+  scalarLine(out, sample, q, s.labels, lt, (s as ScalarSeries).value);
+  if (start !== undefined && f.type === 'counter')
+    scalarLine(out, createdSampleName(name, f.type), q, s.labels, lt, start / 1000);
+}
+
+/** A `_sum`/`_count`/`_created` line of a histogram or summary (labels copied from its first line). */
+function suffixLine(
+  out: ByteSink,
+  sampleName: string,
+  q: boolean,
+  labels: Labels,
+  lt: string | undefined,
+  v: number,
+): void {
+  head(out, open(sampleName, q), labels, lt);
+  close(out, q);
+  out.byte(32);
+  writeValue(out, v);
+  out.byte(10);
+}
+
+/** One sample line of a counter, gauge or untyped series. */
+function scalarLine(
+  out: ByteSink,
+  sample: string,
+  q: boolean,
+  labels: Labels,
+  lt: string | undefined,
+  v: number,
+): void {
   if (q) {
     // {"name"} or {"name",labels}
     out.str(open(sample, true));
     if (lt === undefined) {
-      if (!writeLabels(out, s.labels)) out.pos--;
+      if (!writeLabels(out, labels)) out.pos--;
     } else if (lt !== '') out.str(lt);
     else out.pos--;
     out.byte(125);
@@ -177,7 +204,7 @@ export function writeSeries(
     if (lt === undefined) {
       out.byte(123);
       const p = out.pos;
-      if (!writeLabels(out, s.labels)) out.pos = p - 1;
+      if (!writeLabels(out, labels)) out.pos = p - 1;
       else out.byte(125);
     } else if (lt !== '') {
       out.byte(123);
@@ -186,6 +213,6 @@ export function writeSeries(
     }
   }
   out.byte(32);
-  writeValue(out, (s as ScalarSeries).value);
+  writeValue(out, v);
   out.byte(10);
 }

@@ -32,13 +32,14 @@
  */
 import {
   counterSampleName,
+  createdSampleName,
   openMetricsFamilyName,
   PUSH_FAILURE_TIME_METRIC,
   PUSH_TIME_METRIC,
   sampleNames,
 } from '../model/exposed-names';
 import { DEFAULT_ESCAPING, type EscapingScheme } from '../model/names';
-import type { Labels, MetricFamily } from '../model/types';
+import { hasStart, type Labels, type MetricFamily, type SeriesStart } from '../model/types';
 import type { GroupingKey, GroupState, StoreSnapshot } from '../store/types';
 import { ByteSink } from './byte-sink';
 import { escapeHelp, escapeLabelValue, escapeOpenMetricsHelp, labelPrefix, metricNameText } from './escape';
@@ -157,12 +158,23 @@ interface BlockEntry {
   readonly duplicates: number;
   readonly conflicting: number;
   readonly series: number;
+  /** OpenMetrics with `_created` lines: whether any series written has a start (claims `<family>_created`). */
+  readonly started: boolean;
 }
 
 /**
  * Per-process render cache. Counters are cumulative, for tests and the service's own metrics.
  */
 export class RenderCache {
+  /**
+   * Whether OpenMetrics output has `_created` lines where a series' start is known (the process's
+   * setting, ACCRUE_OPENMETRICS_CREATED; docs/exposition.md "Series starts"). Protobuf always carries
+   * `created_timestamp`; text 0.0.4 never has a start.
+   */
+  readonly openMetricsCreated: boolean;
+  constructor(opts: { readonly openMetricsCreated?: boolean } = {}) {
+    this.openMetricsCreated = opts.openMetricsCreated ?? true;
+  }
   readonly chunks = new WeakMap<MetricFamily, Chunk>();
   readonly groups = new WeakMap<GroupingKey, GroupText>();
   readonly blocks: Record<RenderFormat, Map<string, BlockEntry>> = {
@@ -223,7 +235,16 @@ export function renderSnapshotProtobuf(
 /** The blocks of one render by family name, with what the name-collision check needs of each. */
 interface Blocks {
   readonly pieces: Map<string, readonly Piece[]>;
-  readonly kinds: Map<string, { type: MetricFamily['type']; series: number; reserved: boolean }>;
+  readonly kinds: Map<string, BlockKind>;
+}
+
+/** What the name-collision check needs of a block. */
+interface BlockKind {
+  readonly type: MetricFamily['type'];
+  readonly series: number;
+  readonly reserved: boolean;
+  /** It writes `_created` lines (OpenMetrics only). */
+  readonly started?: boolean;
 }
 
 /** Series counts of one render (RenderStats' dropped and written figures). */
@@ -335,7 +356,7 @@ function storeBlocks(
     }
     live.set(name, be);
     blocks.pieces.set(name, be.parts);
-    blocks.kinds.set(name, { type: be.type, series: be.series, reserved: false });
+    blocks.kinds.set(name, { type: be.type, series: be.series, reserved: false, started: be.started });
     tally.duplicates += be.duplicates;
     tally.conflicting += be.conflicting;
     tally.series += be.series;
@@ -349,36 +370,54 @@ function storeBlocks(
  * (OpenMetrics) family name: histogram `x` writes `x_sum`, which a family named `x_sum` also writes;
  * counters `x` and `x_total` are both family `x` in OpenMetrics. Such output would make Prometheus reject
  * the whole scrape, so a block claiming a name already claimed is dropped (reserved names first, then in
- * name order) and its series counted. Protobuf follows the text's rule.
+ * name order) and its series counted. A `_created` sample (OpenMetrics) is claimed by its family before the
+ * others: OpenMetrics reserves that suffix for the counter, histogram or summary it belongs to, so a family
+ * named `x_created` beside counter `x` with starts is the one dropped. Protobuf follows the text's rule.
  */
 function claimNames(names: readonly string[], blocks: Blocks, om: boolean, tally: Tally): Set<string> {
-  const claimed = new Set<string>();
+  const claimed = new Map<string, string>();
   const keep = new Set<string>();
   for (const reservedPass of [true, false]) {
+    if (!reservedPass && om) claimCreated(names, blocks, claimed);
     for (const n of names) {
       const k = blocks.kinds.get(n)!;
       if (k.reserved !== reservedPass) continue;
-      const exposed = exposedNames(n, k.type, om);
-      if (exposed.some((x) => claimed.has(x))) {
+      const exposed = exposedNames(n, k, om);
+      if (exposed.some((x) => (claimed.get(x) ?? n) !== n)) {
         tally.conflicting += k.series;
         tally.series -= k.series;
         continue;
       }
-      for (const x of exposed) claimed.add(x);
+      for (const x of exposed) claimed.set(x, n);
       keep.add(n);
     }
   }
   return keep;
 }
 
-/** Names a family occupies in the output: its sample names, and in OpenMetrics its family name too. */
-function exposedNames(name: string, type: MetricFamily['type'], om: boolean): string[] {
+/** Claims the `_created` sample name of every store block that writes one (unless a reserved block has it). */
+function claimCreated(names: readonly string[], blocks: Blocks, claimed: Map<string, string>): void {
+  for (const n of names) {
+    const k = blocks.kinds.get(n)!;
+    if (k.reserved || !k.started) continue;
+    const c = createdSampleName(n, k.type);
+    if (!claimed.has(c)) claimed.set(c, n);
+  }
+}
+
+/**
+ * Names a family occupies in the output: its sample names, and in OpenMetrics its family name too, and its
+ * `_created` sample when it writes one.
+ */
+function exposedNames(name: string, k: BlockKind, om: boolean): string[] {
+  const type = k.type;
   if (!om) return sampleNames(name, type);
+  const created = k.started ? [createdSampleName(name, type)] : [];
   if (type === 'counter') {
     const fam = openMetricsFamilyName(name, type);
-    return [`#${fam}`, counterSampleName(fam, true)];
+    return [`#${fam}`, counterSampleName(fam, true), ...created];
   }
-  return [`#${name}`, ...sampleNames(name, type)];
+  return [`#${name}`, ...sampleNames(name, type), ...created];
 }
 
 function groupText(cache: RenderCache, key: GroupingKey): GroupText {
@@ -523,7 +562,7 @@ function chunkProtobuf(cache: RenderCache, c: Chunk, e: Entry, skip?: ReadonlySe
 }
 
 /** The chunk's lines, all series or those not in `skip` (positions in output order). */
-function chunkText(c: Chunk, e: Entry, om: boolean, skip?: ReadonlySet<number>): string {
+function chunkText(c: Chunk, e: Entry, om: boolean, created: boolean, skip?: ReadonlySet<number>): string {
   if (skip === undefined) {
     const cached = om ? c.openMetrics : c.text;
     if (cached !== undefined) return cached;
@@ -535,7 +574,8 @@ function chunkText(c: Chunk, e: Entry, om: boolean, skip?: ReadonlySet<number>):
   const bounds = new Map<number, string>();
   for (let i = 0; i < c.count; i++) {
     if (skip?.has(i)) continue;
-    writeSeries(sink, f, sample, f.series[c.order === undefined ? i : c.order[i]!]!, lts[i]!, om, bounds);
+    const s = f.series[c.order === undefined ? i : c.order[i]!]!;
+    writeSeries(sink, f, sample, s, lts[i]!, om, bounds, om && created);
   }
   const out = sink.toString();
   if (skip === undefined) {
@@ -632,7 +672,7 @@ function buildBlock(cache: RenderCache, all: readonly Entry[], format: RenderFor
   const parts =
     format === 'protobuf'
       ? protobufBlock(cache, entries, chunks, skips, help, type)
-      : textBlock(entries, chunks, skips, help, type, format === 'openmetrics');
+      : textBlock(entries, chunks, skips, help, type, format === 'openmetrics', cache.openMetricsCreated);
   for (const c of chunks) c.lts = undefined;
   return {
     families: all.map((e) => e.family),
@@ -643,7 +683,17 @@ function buildBlock(cache: RenderCache, all: readonly Entry[], format: RenderFor
     duplicates,
     conflicting,
     series,
+    started: format === 'openmetrics' && cache.openMetricsCreated && anyStart(entries),
   };
+}
+
+/** Whether a series of these families has a start (hence `_created` lines in OpenMetrics). */
+function anyStart(entries: readonly Entry[]): boolean {
+  for (const e of entries) {
+    if (!hasStart(e.family.type)) continue;
+    for (const s of e.family.series as readonly SeriesStart[]) if (s.createdMs !== undefined) return true;
+  }
+  return false;
 }
 
 /** A text or OpenMetrics block: the HELP/TYPE header, then each chunk's lines. */
@@ -654,6 +704,7 @@ function textBlock(
   help: string,
   type: MetricFamily['type'],
   om: boolean,
+  created: boolean,
 ): Piece[] {
   const f0 = entries[0]!.family;
   const fname = metricNameText(om ? openMetricsFamilyName(f0.name, f0.type) : f0.name);
@@ -663,7 +714,7 @@ function textBlock(
   header += '# TYPE ' + fname + ' ' + (om ? openMetricsTypeName(type) : type) + '\n';
   const parts: Piece[] = [header];
   for (let i = 0; i < entries.length; i++) {
-    const t = chunkText(chunks[i]!, entries[i]!, om, skips[i]);
+    const t = chunkText(chunks[i]!, entries[i]!, om, created, skips[i]);
     if (t !== '') parts.push(t);
   }
   return parts;

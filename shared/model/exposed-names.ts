@@ -7,7 +7,8 @@
  * - a histogram `x` writes the samples `x_bucket`, `x_sum` and `x_count`;
  * - a summary `x` writes `x` (its quantiles), `x_sum` and `x_count`;
  * - a counter, gauge or untyped `x` writes `x`;
- * - OpenMetrics names a counter family without its `_total` and writes its sample as `<family>_total`.
+ * - OpenMetrics names a counter family without its `_total` and writes its sample as `<family>_total`, and
+ *   writes `<family>_created` for a counter, histogram or summary series whose start is known.
  * So a histogram `x` and a family `x_bucket` would collide, and so would a summary `x` and a family `x_sum`.
  *
  * Reserved names: metric names starting with `__` are reserved by Prometheus; names starting with
@@ -65,6 +66,14 @@ export function counterSampleName(name: string, openMetrics: boolean): string {
 /** OpenMetrics family name: counters lose their `_total` suffix. */
 export function openMetricsFamilyName(name: string, type: MetricType): string {
   return type === 'counter' && name.endsWith(COUNTER_SUFFIX) ? name.slice(0, -COUNTER_SUFFIX.length) : name;
+}
+
+/**
+ * OpenMetrics `_created` sample of a counter, histogram or summary series whose start is known: the
+ * OpenMetrics family name + `_created` (`x_total` counter → `x_created`).
+ */
+export function createdSampleName(name: string, type: MetricType): string {
+  return `${openMetricsFamilyName(name, type)}_created`;
 }
 
 // ------------------------------------------------------------------------------------- reserved names

@@ -26,7 +26,7 @@ import {
   type NameValidation,
 } from '../model/names';
 import { type NativeHistogram, nativeShapeProblems } from '../model/native';
-import { type AnySeries, isMetricType, type Labels, type MetricFamily } from '../model/types';
+import { type AnySeries, hasStart, isMetricType, type Labels, type MetricFamily } from '../model/types';
 import { normalizeGroupingKey } from '../store/grouping';
 import type { GroupingKey, PushMethod, PushRequest } from '../store/types';
 
@@ -244,8 +244,32 @@ function validateSeries(
       problems.push({ path: `${path}.value`, message: 'must be a number', reason: RejectReason.invalid });
     else if (labels) out = { labels, value };
   }
+  const start = seriesStart(type, raw['createdMs'], path, problems);
   if (problems.length !== before || !out) return undefined;
-  return keepTimestamps && typeof ts === 'number' ? { ...out, timestampMs: ts } : out;
+  const started = start === undefined ? out : { ...out, createdMs: start };
+  return keepTimestamps && typeof ts === 'number' ? { ...started, timestampMs: ts } : started;
+}
+
+/**
+ * The start a pushed series carries (a protobuf `created_timestamp`, docs/exposition.md "Series starts"):
+ * kept for counters, histograms and summaries, dropped for gauges and untyped series.
+ */
+function seriesStart(
+  type: MetricFamily['type'],
+  v: unknown,
+  path: string,
+  problems: Found[],
+): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    problems.push({
+      path: `${path}.createdMs`,
+      message: 'must be a finite number (ms since the epoch)',
+      reason: RejectReason.invalid,
+    });
+    return undefined;
+  }
+  return hasStart(type) ? v : undefined;
 }
 
 /** Validates series labels and removes the grouping labels (the path wins, silently). */

@@ -463,4 +463,94 @@ else:
     expect(bad.status).toBe(400);
     expect(bad.text).toMatch(/timestamps/);
   });
+
+  it('a protobuf push with created_timestamp: kept for counters, histograms, summaries and served as _created / created_timestamp', async () => {
+    const MF = clientModelRoot().lookupType('io.prometheus.client.MetricFamily');
+    const enc = (o: object) => Buffer.from(MF.encodeDelimited(MF.fromObject(o)).finish());
+    const at = (seconds: number, nanos = 0) => ({ seconds, nanos });
+    const body = Buffer.concat([
+      enc({
+        name: 'ct_jobs_total',
+        help: 'Jobs.',
+        type: 'COUNTER',
+        metric: [
+          {
+            label: [{ name: 'k', value: 'a' }],
+            counter: { value: 3, createdTimestamp: at(1_700_000_000, 250_000_000) },
+          },
+          { label: [{ name: 'k', value: 'b' }], counter: { value: 4 } },
+        ],
+      }),
+      enc({
+        name: 'ct_seconds',
+        help: 'Latency.',
+        type: 'HISTOGRAM',
+        metric: [
+          {
+            histogram: {
+              sampleCount: 1,
+              sampleSum: 0.5,
+              bucket: [{ cumulativeCount: 1, upperBound: 1 }],
+              createdTimestamp: at(1_700_000_001),
+            },
+          },
+        ],
+      }),
+      enc({
+        name: 'ct_q',
+        help: 'Q.',
+        type: 'SUMMARY',
+        metric: [
+          { summary: { sampleCount: 2, sampleSum: 3, quantile: [], createdTimestamp: at(1_700_000_002) } },
+        ],
+      }),
+      enc({ name: 'ct_up', help: 'Up.', type: 'GAUGE', metric: [{ gauge: { value: 1 } }] }),
+    ]);
+    const ct = {
+      'content-type':
+        'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited',
+    };
+    expect((await http(svc.base, 'PUT', '/metrics/job/ct', body, ct)).status).toBe(200);
+    const om = (await scrape({ accept: 'application/openmetrics-text; version=1.0.0' })).text;
+    const created = om.split('\n').filter((l) => l.includes('_created'));
+    expect(created).toEqual([
+      'ct_jobs_created{instance="",job="ct",k="a"} 1.70000000025e+09',
+      'ct_q_created{instance="",job="ct"} 1.700000002e+09',
+      'ct_seconds_created{instance="",job="ct"} 1.700000001e+09',
+    ]);
+    const text = (await scrape()).text;
+    expect(text).not.toContain('_created');
+    expect(promtool(text).code).toBe(0);
+    // The protobuf exposition passes the timestamps through as they came.
+    const pb = await scrape({
+      accept: 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited',
+    });
+    const reader = protobuf.Reader.create(pb.body);
+    const starts: Record<string, unknown> = {};
+    while (reader.pos < reader.len) {
+      const m = MF.toObject(MF.decodeDelimited(reader), { longs: Number }) as {
+        name: string;
+        metric: Record<string, { createdTimestamp?: unknown } | undefined>[];
+      };
+      if (m.name.startsWith('ct_'))
+        starts[m.name] = m.metric.map(
+          (x) => (x.counter ?? x.histogram ?? x.summary ?? x.gauge)?.createdTimestamp ?? null,
+        );
+    }
+    expect(starts).toEqual({
+      ct_jobs_total: [at(1_700_000_000, 250_000_000), null],
+      ct_q: [{ seconds: 1_700_000_002 }],
+      ct_seconds: [{ seconds: 1_700_000_001 }],
+      ct_up: [null],
+    });
+    // A timestamp outside its type's range is refused, naming the field.
+    const bad = enc({
+      name: 'ct_bad_total',
+      help: 'B.',
+      type: 'COUNTER',
+      metric: [{ counter: { value: 1, createdTimestamp: { seconds: 1, nanos: -1 } } }],
+    });
+    const r = await http(svc.base, 'PUT', '/metrics/job/ct2', bad, ct);
+    expect([r.status, r.text]).toEqual([400, expect.stringMatching(/created_timestamp\.nanos/)]);
+  });
 });

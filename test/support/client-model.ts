@@ -1,5 +1,5 @@
 /**
- * prometheus/client_model `metrics.proto` (classic and native histogram fields) as a protobufjs root, to encode Go-client
+ * prometheus/client_model `metrics.proto` (classic and native histogram fields, created timestamps) as a protobufjs root, to encode Go-client
  * bodies and to decode Accrue's protobuf exposition in tests.
  */
 import protobuf from 'protobufjs';
@@ -17,7 +17,16 @@ export function clientModelRoot(): protobuf.Root {
                     fields: { name: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } },
                   },
                   Gauge: { fields: { value: { type: 'double', id: 1 } } },
-                  Counter: { fields: { value: { type: 'double', id: 1 } } },
+                  // google.protobuf.Timestamp, as metrics.proto's created_timestamp fields carry it
+                  Timestamp: {
+                    fields: { seconds: { type: 'int64', id: 1 }, nanos: { type: 'int32', id: 2 } },
+                  },
+                  Counter: {
+                    fields: {
+                      value: { type: 'double', id: 1 },
+                      createdTimestamp: { type: 'Timestamp', id: 3 },
+                    },
+                  },
                   Untyped: { fields: { value: { type: 'double', id: 1 } } },
                   Quantile: {
                     fields: { quantile: { type: 'double', id: 1 }, value: { type: 'double', id: 2 } },
@@ -27,6 +36,7 @@ export function clientModelRoot(): protobuf.Root {
                       sampleCount: { type: 'uint64', id: 1 },
                       sampleSum: { type: 'double', id: 2 },
                       quantile: { rule: 'repeated', type: 'Quantile', id: 3 },
+                      createdTimestamp: { type: 'Timestamp', id: 4 },
                     },
                   },
                   Bucket: {
@@ -56,6 +66,7 @@ export function clientModelRoot(): protobuf.Root {
                       positiveSpan: { rule: 'repeated', type: 'BucketSpan', id: 12 },
                       positiveDelta: { rule: 'repeated', type: 'sint64', id: 13, options: { packed: false } },
                       positiveCount: { rule: 'repeated', type: 'double', id: 14, options: { packed: false } },
+                      createdTimestamp: { type: 'Timestamp', id: 15 },
                     },
                   },
                   Metric: {

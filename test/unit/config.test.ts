@@ -21,6 +21,7 @@ describe('loadConfig', () => {
     [{ ACCRUE_PORT: '1e400' }, /ACCRUE_PORT: must be a non-negative integer/],
     [{ ACCRUE_PORT: '80\n' }, /ACCRUE_PORT: must be a non-negative integer/],
     [{ ACCRUE_ADMIN_API: 'maybe' }, /ACCRUE_ADMIN_API: must be true or false, got "maybe"/],
+    [{ ACCRUE_OPENMETRICS_CREATED: 'nope' }, /ACCRUE_OPENMETRICS_CREATED: must be true or false, got "nope"/],
   ])('refuses %p naming the variable and the rule', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });

@@ -2,7 +2,9 @@
  * The real Prometheus (2.42, Debian) scrapes renderSnapshot's output: OpenMetrics on /metrics (negotiated
  * from Prometheus's own Accept header) and text 0.0.4 on /text. Both targets must be healthy (so the
  * real OpenMetrics and text parsers accept the output), expose the same series, and keep `le` identical
- * across formats.
+ * across formats. Series with a start (`createdMs`) add OpenMetrics `_created` lines, which Prometheus 2.x
+ * ingests as series `<family>_created`: their value is the start in seconds, and nothing else differs from
+ * the text scrape.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +18,10 @@ import type { MetricFamily } from '../../../shared/model/types';
 import type { StoreSnapshot } from '../../../shared/store/types';
 
 const PROMETHEUS = process.env.ACCRUE_PROMETHEUS ?? '/usr/bin/prometheus';
+/** Starts of the series that have one (ms; sub-second parts, as the stores keep the store clock in ms). */
+const ORDERS_START = 1_700_000_000_123;
+const LATENCY_START = 1_700_000_100_250;
+const FILL_START = 1_699_999_999_999;
 
 function families(): MetricFamily[] {
   return [
@@ -24,11 +30,17 @@ function families(): MetricFamily[] {
       help: 'Orders "placed" \\ by symbol.\nSecond line.',
       type: 'counter',
       series: [
-        { labels: { symbol: 'BTCUSD', action: 'buy' }, value: 3 },
+        { labels: { symbol: 'BTCUSD', action: 'buy' }, value: 3, createdMs: ORDERS_START },
         { labels: { symbol: 'a"b\\c\nd', action: 'sell' }, value: 1e6 },
       ],
     },
-    { name: 'aria_pnl', help: 'PnL.', type: 'gauge', series: [{ labels: {}, value: -2.5e-7 }] },
+    // A gauge never has a start: no _created even if a series object carried one.
+    {
+      name: 'aria_pnl',
+      help: 'PnL.',
+      type: 'gauge',
+      series: [{ labels: {}, value: -2.5e-7, createdMs: ORDERS_START }],
+    },
     {
       name: 'aria_latency_seconds',
       help: 'Latency.',
@@ -43,6 +55,7 @@ function families(): MetricFamily[] {
           ],
           sum: 1.5,
           count: 4,
+          createdMs: LATENCY_START,
         },
       ],
     },
@@ -50,7 +63,9 @@ function families(): MetricFamily[] {
       name: 'aria_fill',
       help: 'Fill.',
       type: 'summary',
-      series: [{ labels: {}, quantiles: [{ quantile: 0.5, value: 1 }], sum: 2, count: 3 }],
+      series: [
+        { labels: {}, quantiles: [{ quantile: 0.5, value: 1 }], sum: 2, count: 3, createdMs: FILL_START },
+      ],
     },
     { name: 'aria_legacy', help: 'Legacy.', type: 'untyped', series: [{ labels: {}, value: Number.NaN }] },
   ];
@@ -211,7 +226,7 @@ describe('real Prometheus scrapes renderSnapshot output', () => {
         .join(',');
     const sel = '{__name__=~"aria_.*|push_time_seconds|push_failure_time_seconds"';
     const result = await until('series of both jobs', async () => {
-      const om = await query(`${sel},job="omjob"}`);
+      const om = await query(`${sel},job="omjob",__name__!~".+_created"}`);
       const text = await query(`${sel},job="textjob"}`);
       return om.length > 0 && om.length === text.length ? { om, text } : undefined;
     });
@@ -236,5 +251,37 @@ describe('real Prometheus scrapes renderSnapshot output', () => {
     const legacy = result.om.find((r) => r.metric.__name__ === 'aria_legacy');
     expect(legacy?.value[1]).toBe('NaN');
     expect(promLog).not.toMatch(/level=error/);
+  }, 60_000);
+
+  it('OpenMetrics _created carries each known start in seconds, for both groups, and nothing else', async () => {
+    const result = await until('the _created series', async () => {
+      const r = (
+        await getJson(`${promUrl}/api/v1/query?query=${encodeURIComponent('{__name__=~".+_created"}')}`)
+      ).data.result;
+      return r.length >= 6 ? r : undefined;
+    });
+    const seen = result
+      .map((r) => ({
+        name: r.metric.__name__,
+        instance: r.metric.instance ?? '(none)',
+        job: r.metric.job,
+        symbol: r.metric.symbol,
+        seconds: Number(r.value[1]),
+      }))
+      .sort((a, b) => `${a.name}${a.instance}`.localeCompare(`${b.name}${b.instance}`));
+    const expected = [
+      ['aria_fill_created', FILL_START],
+      ['aria_latency_seconds_created', LATENCY_START],
+      ['aria_orders_created', ORDERS_START],
+    ].flatMap(([name, ms]) =>
+      ['(none)', 'i-1'].map((instance) => ({
+        name: name as string,
+        instance,
+        job: 'omjob',
+        symbol: name === 'aria_orders_created' ? 'BTCUSD' : undefined,
+        seconds: (ms as number) / 1000,
+      })),
+    );
+    expect(seen).toEqual(expected);
   }, 60_000);
 });

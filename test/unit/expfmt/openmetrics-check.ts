@@ -32,11 +32,11 @@ export function checkOpenMetricsStructure(om: string): void {
     const suffix = name.slice(fam.length);
     expect(name.startsWith(fam)).toBe(true);
     const allowed: Record<string, string[]> = {
-      counter: ['_total'],
+      counter: ['_total', '_created'],
       gauge: [''],
       unknown: [''],
-      histogram: ['_bucket', '_sum', '_count'],
-      summary: ['', '_sum', '_count'],
+      histogram: ['_bucket', '_sum', '_count', '_created'],
+      summary: ['', '_sum', '_count', '_created'],
     };
     expect(allowed[type]).toContain(suffix);
     expect(s![3]).toMatch(/^(NaN|[+-]Inf|-?[0-9.e+-]+)$/);

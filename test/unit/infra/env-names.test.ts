@@ -49,6 +49,22 @@ describe('environment variable names', () => {
     );
   });
 
+  it('openMetricsCreated: false reaches the service as ACCRUE_OPENMETRICS_CREATED=false, which loadConfig reads', () => {
+    expect(variablesSet({ ...testSecrets() })).not.toContain(ENV.OPENMETRICS_CREATED);
+    const { template } = buildGateway({ ...testSecrets(), openMetricsCreated: false });
+    const env: Record<string, string> = {};
+    for (const td of Object.values(template.findResources('AWS::ECS::TaskDefinition'))) {
+      const defs = (
+        td as { Properties: { ContainerDefinitions: { Environment?: { Name: string; Value: unknown }[] }[] } }
+      ).Properties.ContainerDefinitions;
+      for (const d of defs)
+        for (const e of d.Environment ?? []) if (typeof e.Value === 'string') env[e.Name] = e.Value;
+    }
+    expect(env[ENV.OPENMETRICS_CREATED]).toBe('false');
+    expect(loadConfig(env).service.openMetricsCreated).toBe(false);
+    expect(loadConfig({}).service.openMetricsCreated).toBe(true);
+  });
+
   it('every store limit has a variable that loadConfig reads', () => {
     const env: Record<string, string> = {};
     for (const [k, name] of Object.entries(LIMIT_ENV))
