@@ -93,6 +93,13 @@ export function ingestRows(r: unknown): Row[] {
       target: '<= 2',
       met: atMost(timeRatio, 2),
     },
+    {
+      part: 'ingest',
+      figure:
+        'ingest core time / JSON.parse time, ARIA without native buckets (as recorded before 2026-12-03)',
+      value: num(r, 'classicOnlyRatioToJsonParse'),
+      unit: 'x',
+    },
   ];
 }
 
