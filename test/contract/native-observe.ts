@@ -81,6 +81,37 @@ export function nativeObserveCases(o: NativeObserveCaseOptions): void {
       );
     });
 
+    c(
+      'past 4,096 buckets the series is reduced to a lower schema, as the spec caps it, on every store',
+      async () => {
+        const s = await newStore();
+        // 26 requests of 160 distinct schema-8 buckets each (below the per-update ADD limit): 4,160 in all.
+        const value = (k: number) => 2 ** ((k + 0.5) / 256);
+        const requests = Array.from({ length: 26 }, (_, i) =>
+          req(`cap${i}`, G, [
+            observeBoth(
+              { cap: 'y' },
+              Array.from({ length: 160 }, (_, j) => value(i * 160 + j)),
+              8,
+            ),
+          ]),
+        );
+        for (let i = 0; i < requests.length; i += 5) await s.apply(requests.slice(i, i + 5));
+        // Redelivered: nothing changes.
+        expect(statuses(await s.apply([requests[3]!]))).toEqual(['cap3:duplicate']);
+        // What the memory store's rule gives: each op added by the spec (addNative caps the buckets).
+        let want: NativeHistogram | undefined;
+        for (const r of requests) {
+          const op = r.ops[0] as HistogramObserve;
+          want = want === undefined ? op.native! : addNative(want, op.native!);
+        }
+        const got = (await seriesOf(s, { cap: 'y' })).native!;
+        expect(got.schema).toBeLessThan(8);
+        expect(got).toEqual(want);
+        expect(got.positive.counts.reduce((x, y) => x + y, 0)).toBe(26 * 160);
+      },
+    );
+
     c('several ops of one series in one request are added by the spec', async () => {
       const s = await newStore();
       const a = spread(10, 3);

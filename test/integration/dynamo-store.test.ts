@@ -6,7 +6,9 @@
  */
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { FamilyConflictError, TransientError } from '../../shared/model/errors';
+import { observeNative } from '../../shared/model/native';
 import { DynamoStore } from '../../shared/store/dynamodb';
+import { addDecimals } from '../../shared/store/dynamodb/codec';
 import type { ApplyRequest, MetricOp } from '../../shared/store/types';
 import { add, gaugeFamily, histogramOf, inc, observe, req, seriesCount, set } from '../contract/helpers';
 import { testDynamoClient } from '../support/aws';
@@ -688,6 +690,36 @@ describe('DynamoStore: values DynamoDB cannot add (read-modify-write)', () => {
     } finally {
       await Promise.all(others.map((o) => o.close()));
     }
+  });
+});
+
+describe('DynamoStore: a rewritten histogram keeps the ADD path exact sum', () => {
+  it('a native histogram rewritten (lower schema) sums its decimals exactly: 0.1 + 0.2 is 0.3', async () => {
+    const x = await open();
+    const nat = (values: number[], schema: number, sum: number): MetricOp => ({
+      ...observe('aria_lat_seconds', {}, B, values),
+      sum,
+      native: observeNative(values, schema, 0).native,
+    });
+    // Schema 3, then schema 1: merging the lower schema rewrites the item whole (read, then Put).
+    await x.store.apply([req('r1', G, [nat([0.05], 3, 0.1)])]);
+    await x.store.apply([req('r2', G, [nat([0.15], 1, 0.2)])]);
+    expect(histogramOf(await x.store.snapshot(), G, 'aria_lat_seconds')?.sum).toBe(0.3);
+    // And an ADD after the rewrite keeps adding decimals into it.
+    await x.store.apply([req('r3', G, [nat([0.05], 1, 0.1)])]);
+    const h = histogramOf(await x.store.snapshot(), G, 'aria_lat_seconds');
+    expect(h?.count).toBe(3);
+    expect(h?.sum).toBe(0.4);
+  });
+
+  it.each([
+    ['0.1', '0.2', '0.3'],
+    ['1e+2', '0.000000000001', '100.000000000001'],
+    ['-0.5', '0.5', '0'],
+    ['12345678901234567890', '-0.25', '12345678901234567889.75'],
+    ['1E-3', '-2', '-1.999'],
+  ])('addDecimals(%p, %p) is %p', (a, b, sum) => {
+    expect(addDecimals(a, b)).toBe(sum);
   });
 });
 

@@ -3,12 +3,21 @@
  * mismatches, stale sets, existence, limits and families redefined meanwhile.
  */
 import { boundsKey } from '../../model/buckets';
+import { MAX_NATIVE_BUCKETS } from '../../model/native';
 import { bucketLayoutConflict, familyConflict, nativeLayoutConflict, type SeriesLimit } from '../families';
 import { redeliveryMismatch } from '../plan';
 import type { Desc, POp, SeriesAcc } from './apply-types';
 import { failRequest, rejectOp } from './apply-types';
 import { schemaFromItem } from './assemble';
-import { NATIVE_SCHEMA, nativeLayoutOf, readNumber, readNumList, readString } from './codec';
+import {
+  NATIVE_BUCKET_BOUND,
+  NATIVE_SCHEMA,
+  nativeBucketCount,
+  nativeLayoutOf,
+  readNumber,
+  readNumList,
+  readString,
+} from './codec';
 import type { StoreContext } from './context';
 import { onGuardCancelled, onPackCancelled } from './pack-writes';
 import type { CancellationReason } from './retry';
@@ -86,6 +95,12 @@ export function onCancelled(ctx: StoreContext, reasons: CancellationReason[], de
               layout?.schema === a.native.schema &&
               layout.zeroThreshold === a.native.zeroThreshold;
             if (!same || a.rewrite) break;
+            // Same layout: the bucket cap (or an item without its bound) refused the ADD: rewrite it.
+            const bound = readNumber(item[NATIVE_BUCKET_BOUND]);
+            if (bound === undefined || bound + nativeBucketCount(a.native) > MAX_NATIVE_BUCKETS) {
+              ctx.cache.nativeFull.add(a.key);
+              break;
+            }
           }
           // A histogram whose sum was pushed as NaN/Inf: adding keeps it as it is (IEEE); counts are lost.
           for (const o of a.ops) for (const u of o.req.units) u.adds = u.adds.filter((x) => x !== o);

@@ -343,8 +343,9 @@ export const MAX_NATIVE_ADDS = 200;
 /**
  * Decides how each series' native buckets are written: ADDed in the layout the series is known (or assumed)
  * to have, with the ops reduced into it by the spec (a higher schema, a smaller zero threshold); or, when
- * merging changes the stored buckets themselves (a lower schema, a larger zero threshold, a pushed `nh`) or
- * too many buckets come at once, read whole (consistently) and rewritten (./updates.ts `seriesRewrite`).
+ * merging changes the stored buckets themselves (a lower schema, a larger zero threshold, a pushed `nh`),
+ * too many buckets come at once, or the series would pass MAX_NATIVE_BUCKETS (./codec.ts
+ * NATIVE_BUCKET_BOUND), read whole (consistently) and rewritten (./updates.ts `seriesRewrite`).
  */
 export async function prepareNative(ctx: StoreContext, plan: Plan): Promise<void> {
   const need: SeriesAcc[] = [];
@@ -362,7 +363,9 @@ export async function prepareNative(ctx: StoreContext, plan: Plan): Promise<void
         a.native.schema === known.schema &&
         a.native.zeroThreshold === known.zeroThreshold);
     const size = populatedBuckets(a.native.positive) + populatedBuckets(a.native.negative);
-    if (!fits || size > MAX_NATIVE_ADDS) need.push(a);
+    // Past the bucket cap (learnt from a cancellation): rewritten whole, which reduces as the spec says.
+    const full = ctx.cache.nativeFull.delete(a.key);
+    if (!fits || size > MAX_NATIVE_ADDS || full) need.push(a);
   }
   if (need.length === 0) return;
   const old = need.filter((a) => !a.isNew);

@@ -120,6 +120,40 @@ export function deltaString(v: number): string {
   return out;
 }
 
+/**
+ * `a + b` for two DynamoDB decimal numbers (plain or exponent notation), exactly, in plain notation: what an
+ * ADD of `b` into `a` stores. A rewrite (./updates.ts `seriesRewrite`) uses it so that a series' sum is the
+ * same decimal the ADD path would have made, not a float re-rounding of it.
+ */
+export function addDecimals(a: string, b: string): string {
+  const x = parseDecimal(a);
+  const y = parseDecimal(b);
+  const scale = Math.max(x.scale, y.scale);
+  const sum = x.digits * 10n ** BigInt(scale - x.scale) + y.digits * 10n ** BigInt(scale - y.scale);
+  const neg = sum < 0n;
+  let text = (neg ? -sum : sum).toString();
+  if (scale > 0) {
+    text = text.padStart(scale + 1, '0');
+    text = `${text.slice(0, -scale)}.${text.slice(-scale)}`.replace(/0+$/, '').replace(/\.$/, '');
+  }
+  return neg && text !== '0' ? `-${text}` : text;
+}
+
+/** A decimal string as integer digits and a scale (value = digits / 10^scale). */
+function parseDecimal(v: string): { digits: bigint; scale: number } {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(v.trim());
+  if (!m || (m[2] === '' && (m[3] ?? '') === ''))
+    throw new Error(`not a DynamoDB number: ${JSON.stringify(v)}`);
+  const frac = m[3] ?? '';
+  let scale = frac.length - Number(m[4] ?? 0);
+  let digits = BigInt(`${m[2] || '0'}${frac}`);
+  if (scale < 0) {
+    digits *= 10n ** BigInt(-scale);
+    scale = 0;
+  }
+  return { digits: m[1] === '-' ? -digits : digits, scale };
+}
+
 export function readNumber(a: AttributeValue | undefined): number | undefined {
   if (a === undefined) return undefined;
   if (a.N !== undefined) return Number(a.N);
@@ -193,6 +227,24 @@ export function readCreated(it: Item): number | undefined {
 export const NATIVE_SCHEMA = 'xs';
 export const NATIVE_ZERO_THRESHOLD = 'xz';
 export const NATIVE_ZERO_COUNT = 'xzc';
+/**
+ * An upper bound of the series' populated native buckets: what the last rewrite (or the creating write)
+ * wrote plus the buckets of every ADD since. An ADD is conditional on it staying within MAX_NATIVE_BUCKETS;
+ * when it would not, the item is rewritten by the spec (`addNative` reduces the schema past the cap, as the
+ * memory store does), which sets it to the exact count again.
+ */
+export const NATIVE_BUCKET_BOUND = 'xb';
+
+/** Populated (non-zero) buckets of a native histogram: what the per-bucket form stores, and `xb` counts. */
+export function nativeBucketCount(h: NativeHistogram): number {
+  let k = 0;
+  const count = (_i: number, c: number) => {
+    if (c !== 0) k++;
+  };
+  forEachBucket(h.positive, count);
+  forEachBucket(h.negative, count);
+  return k;
+}
 const NATIVE_BUCKET = /^x([pn])(_?)(\d+)$/;
 
 /** Attribute of bucket `index` of one side. */
@@ -207,6 +259,7 @@ export function isNativeAttr(name: string): boolean {
     name === NATIVE_SCHEMA ||
     name === NATIVE_ZERO_THRESHOLD ||
     name === NATIVE_ZERO_COUNT ||
+    name === NATIVE_BUCKET_BOUND ||
     NATIVE_BUCKET.test(name)
   );
 }
@@ -217,6 +270,7 @@ export function nativeAttrs(h: NativeHistogram): Item {
     [NATIVE_SCHEMA]: n(h.schema),
     [NATIVE_ZERO_THRESHOLD]: n(h.zeroThreshold),
     [NATIVE_ZERO_COUNT]: n(h.zeroCount),
+    [NATIVE_BUCKET_BOUND]: n(nativeBucketCount(h)),
   };
   forEachBucket(h.positive, (i, c) => {
     if (c !== 0) out[nativeBucketAttr('p', i)] = n(c);

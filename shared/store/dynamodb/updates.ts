@@ -3,26 +3,29 @@
  * store's series counts, a generation shard.
  */
 
-import type { Put, TransactWriteItem, Update } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, Put, TransactWriteItem, Update } from '@aws-sdk/client-dynamodb';
 import { boundsKey } from '../../model/buckets';
-import { addNative, forEachBucket, type NativeHistogram } from '../../model/native';
+import { addNative, forEachBucket, MAX_NATIVE_BUCKETS, type NativeHistogram } from '../../model/native';
 import { hasStart } from '../../model/types';
 import type { FamilySchema } from '../families';
 import type { MetricOp } from '../types';
 import type { GroupAcc, SeriesAcc } from './apply-types';
 import {
+  addDecimals,
   CREATED,
   deltaString,
   genKey,
   type Item,
   isNativeAttr,
   labelsAttr,
+  NATIVE_BUCKET_BOUND,
   NATIVE_SCHEMA,
   NATIVE_ZERO_COUNT,
   NATIVE_ZERO_THRESHOLD,
   n,
   nativeAttrs,
   nativeBucketAttr,
+  nativeBucketCount,
   numList,
   PK_TOTAL,
   readNative,
@@ -130,8 +133,16 @@ function nativeAdds(
 ): void {
   const schema = e.v(n(h.schema));
   const zt = e.v(n(h.zeroThreshold));
+  const buckets = nativeBucketCount(h);
   if (isNew) sets.push(`${e.n(NATIVE_SCHEMA)} = ${schema}`, `${e.n(NATIVE_ZERO_THRESHOLD)} = ${zt}`);
-  else conds.push(`${e.n(NATIVE_SCHEMA)} = ${schema}`, `${e.n(NATIVE_ZERO_THRESHOLD)} = ${zt}`);
+  else
+    conds.push(
+      `${e.n(NATIVE_SCHEMA)} = ${schema}`,
+      `${e.n(NATIVE_ZERO_THRESHOLD)} = ${zt}`,
+      // The bucket cap (./codec.ts NATIVE_BUCKET_BOUND); an item without the bound is rewritten once.
+      `${e.n(NATIVE_BUCKET_BOUND)} <= ${e.v(n(MAX_NATIVE_BUCKETS - buckets))}`,
+    );
+  adds.push(`${e.n(NATIVE_BUCKET_BOUND)} ${e.v(n(buckets))}`);
   if (h.zeroCount !== 0 || isNew) adds.push(`${e.n(NATIVE_ZERO_COUNT)} ${e.v(n(h.zeroCount))}`);
   forEachBucket(h.positive, (i, c) => {
     if (c !== 0) adds.push(`${e.n(nativeBucketAttr('p', i))} ${e.v(n(c))}`);
@@ -169,7 +180,7 @@ export function seriesRewrite(ctx: StoreContext, a: SeriesAcc, nowMs: number, ev
   } else for (const k of Object.keys(old)) if (!isNativeAttr(k)) item[k] = old[k]!;
   const count = (readNumber(old?.c) ?? 0) + hist.count;
   item.c = n(count);
-  item.s = valueAttr((readNumber(old?.s) ?? 0) + hist.sum);
+  item.s = rewrittenSum(old?.s, hist.sum);
   hist.cum.forEach((c, i) => {
     item[`b${i}`] = n((readNumber(old?.[`b${i}`]) ?? 0) + c);
   });
@@ -191,6 +202,24 @@ export function seriesRewrite(ctx: StoreContext, a: SeriesAcc, nowMs: number, ev
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     ...e.parts(),
   };
+}
+
+/**
+ * A rewritten series' sum as the ADD path would have made it: the stored decimal plus the delta, exactly
+ * (./codec.ts addDecimals), when DynamoDB can hold the result (38 significant digits); otherwise, and for a
+ * pushed NaN/Inf sum (a String attribute), the float sum as a replaced value.
+ */
+function rewrittenSum(old: AttributeValue | undefined, delta: number): AttributeValue {
+  if (old === undefined) return { N: deltaString(delta) };
+  if (old.N !== undefined) {
+    const exact = addDecimals(old.N, deltaString(delta));
+    if (significantDigits(exact) <= 38) return { N: exact };
+  }
+  return valueAttr((readNumber(old) ?? 0) + delta);
+}
+
+function significantDigits(plain: string): number {
+  return plain.replace(/[-.]/g, '').replace(/^0+/, '').replace(/0+$/, '').length;
 }
 
 export function metaApplyUpdate(ctx: StoreContext, g: GroupAcc, nowMs: number, withEvent: boolean): Update {

@@ -35,6 +35,8 @@ export class WriteCache {
   /** Series stored without native buckets (created before their histogram was declared native): observations
    *  with native buckets add their classic part only (`classicPartOf`). */
   readonly classicOnly = new Set<string>();
+  /** Series whose next native ADD would pass the bucket cap (or whose item has no bound): rewritten next. */
+  readonly nativeFull = new Set<string>();
 
   noteSet(key: string, timeMs: number, value: number): void {
     const cur = this.setFloor.get(key);
@@ -49,6 +51,7 @@ export class WriteCache {
     this.bigValue.delete(key);
     this.nativeLayout.delete(key);
     this.classicOnly.delete(key);
+    this.nativeFull.delete(key);
   }
 
   clear(): void {
@@ -63,5 +66,6 @@ export class WriteCache {
     this.tombstoned.clear();
     this.nativeLayout.clear();
     this.classicOnly.clear();
+    this.nativeFull.clear();
   }
 }
