@@ -116,28 +116,14 @@ export class Aggregator {
     const out: MetricOp[] = [];
     for (const fam of this.order) {
       const { info } = fam;
-      const { name, bounds } = info;
+      const { name } = info;
       const help = info.help;
       for (const acc of fam.list) {
         const labels = toLabels(info.labelNames, acc.labelValues);
         // Object literals, not spreads: this runs once per series of every message. `help` is left out
         // when empty rather than set to undefined (marshallers such as DynamoDB's refuse undefined).
         if (info.type === 'histogram') {
-          const counts = acc.counts!;
-          const op: HistogramObserve =
-            help === ''
-              ? { kind: 'histogram_observe', name, labels, bounds, counts, sum: acc.sum, count: acc.count }
-              : {
-                  kind: 'histogram_observe',
-                  name,
-                  help,
-                  labels,
-                  bounds,
-                  counts,
-                  sum: acc.sum,
-                  count: acc.count,
-                };
-          out.push(acc.native === undefined ? op : { ...op, native: acc.native.histogram() });
+          out.push(histogramOp(info, help, labels, acc));
         } else if (info.type === 'counter') {
           out.push(
             help === ''
@@ -166,6 +152,21 @@ export class Aggregator {
     }
     return out;
   }
+}
+
+/** One series' histogram op (with its native part when the family is native); literals, not spreads. */
+function histogramOp(info: FamilyInfo, help: string, labels: Labels, acc: SeriesAcc): HistogramObserve {
+  const { name, bounds } = info;
+  const counts = acc.counts!;
+  const { sum, count } = acc;
+  if (acc.native === undefined)
+    return help === ''
+      ? { kind: 'histogram_observe', name, labels, bounds, counts, sum, count }
+      : { kind: 'histogram_observe', name, help, labels, bounds, counts, sum, count };
+  const native = acc.native.histogram();
+  return help === ''
+    ? { kind: 'histogram_observe', name, labels, bounds, counts, sum, count, native }
+    : { kind: 'histogram_observe', name, help, labels, bounds, counts, sum, count, native };
 }
 
 function toLabels(names: readonly string[], values: readonly string[]): Labels {

@@ -59,13 +59,38 @@ export function isStandardSchema(schema: number): boolean {
   return Number.isInteger(schema) && schema >= MIN_SCHEMA && schema <= MAX_SCHEMA;
 }
 
+/** The float64 `bucketIndex` reads bit by bit, as two 32-bit words; `HI` is the word with sign and exponent. */
+const BITS = new Float64Array(1);
+const WORDS = new Uint32Array(BITS.buffer);
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+
 /**
  * Index of the bucket holding a magnitude `v` (> 0, +Inf allowed: the overflow bucket) for a standard
  * schema. Callers route |v| <= zero threshold to the zero bucket and NaN to no bucket first.
+ *
+ * This runs once per native observation on the ingest path, so a normal float's exponent and fraction are
+ * read from its bits (no `frexp` object, no scaling); zero, subnormals, infinities and NaN take the
+ * frexp route. Both give the same index (test/unit/model/native-index.test.ts checks it against the
+ * frexp-only formula over random, boundary and extreme values).
  */
 export function bucketIndex(v: number, schema: number): number {
+  BITS[0] = v;
+  const hi = WORDS[HI]!;
+  const biased = (hi >>> 20) & 0x7ff;
+  if (biased === 0 || biased === 0x7ff) return bucketIndexByFrexp(v, schema);
+  // v = frac * 2^exp, frac in [0.5, 1): the same sign and mantissa under the exponent of 0.5.
+  WORDS[HI] = (hi & 0x800fffff) | 0x3fe00000;
+  return indexOf(BITS[0]!, biased - 1022, schema);
+}
+
+function bucketIndexByFrexp(v: number, schema: number): number {
   if (v === Number.POSITIVE_INFINITY) return maxBucketIndex(schema);
   const { frac, exp } = frexp(v);
+  return indexOf(frac, exp, schema);
+}
+
+/** The bucket of frac * 2^exp: for schema > 0 the first fraction boundary >= frac, else whole powers. */
+function indexOf(frac: number, exp: number, schema: number): number {
   if (schema > 0) {
     const bounds = fractions(schema);
     let lo = 0;

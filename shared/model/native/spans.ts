@@ -63,28 +63,46 @@ export function toSparse(b: NativeBuckets): SparseBuckets {
  */
 export function fromSparse(sparse: SparseBuckets): NativeBuckets {
   const indices = [...sparse.keys()].filter((i) => sparse.get(i) !== 0).sort((a, b) => a - b);
+  return fromAscending(
+    indices,
+    indices.map((i) => sparse.get(i)!),
+  );
+}
+
+/**
+ * Spans + populations (as `fromSparse` writes them) from bucket indices in ascending order, each with its
+ * population `counts[k]` (> 0), or 1 each when `counts` is left out: then `indices` is a sorted list of
+ * observed bucket indices, and a repeated index adds to its bucket.
+ */
+export function fromAscending(indices: readonly number[], counts?: readonly number[]): NativeBuckets {
   if (indices.length === 0) return EMPTY_BUCKETS;
   const spans: BucketSpan[] = [];
-  const counts: number[] = [];
+  const out: number[] = [];
   let spanLength = 0;
   let spanOffset = indices[0]!;
   let next = spanOffset;
-  for (const i of indices) {
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k]!;
+    const c = counts === undefined ? 1 : counts[k]!;
+    if (spanLength > 0 && i === next - 1) {
+      out[out.length - 1]! += c;
+      continue;
+    }
     const gap = i - next;
     if (spanLength > 0 && gap > 2) {
       spans.push({ offset: spanOffset, length: spanLength });
       spanOffset = gap;
       spanLength = 0;
     } else {
-      for (let g = 0; g < gap; g++) counts.push(0);
+      for (let g = 0; g < gap; g++) out.push(0);
       spanLength += gap;
     }
-    counts.push(sparse.get(i)!);
+    out.push(c);
     spanLength++;
     next = i + 1;
   }
   spans.push({ offset: spanOffset, length: spanLength });
-  return { spans, counts };
+  return { spans, counts: out };
 }
 
 /** Number of populated buckets of one side. */
