@@ -30,7 +30,7 @@
 
 import { type AttributeValue, BatchGetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTables, DynamoStore, deleteTables } from '../shared/store/dynamodb';
-import type { ApplyRequest } from '../shared/store/types';
+import type { ValidApplyRequest } from '../shared/store/types';
 import { dynamoEndpoint } from './dynamo-local';
 import { ARIA_DESK_SYMBOLS, tradingRequest } from './store';
 
@@ -208,8 +208,8 @@ function newClient(endpoint: string): DynamoDBClient {
   });
 }
 
-function batchesOf(reqs: ApplyRequest[], size: number): ApplyRequest[][] {
-  const out: ApplyRequest[][] = [];
+function batchesOf(reqs: ValidApplyRequest[], size: number): ValidApplyRequest[][] {
+  const out: ValidApplyRequest[][] = [];
   for (let i = 0; i < reqs.length; i += size) out.push(reqs.slice(i, i + size));
   return out;
 }

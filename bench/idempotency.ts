@@ -16,6 +16,7 @@ import type { MetricFamily } from '../shared/model/types';
 import { createTables, DynamoStore, deleteTables } from '../shared/store/dynamodb';
 import { MemoryStore } from '../shared/store/memory';
 import type { PushRequest, Store } from '../shared/store/types';
+import { validatePushRequest } from '../shared/store/valid';
 import { dynamoEndpoint } from './dynamo-local';
 
 const READS = new Set(['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand', 'ScanCommand']);
@@ -45,7 +46,7 @@ async function measure(
   const w0 = counts?.writes ?? 0;
   const r0 = counts?.reads ?? 0;
   const t0 = performance.now();
-  for (let i = 0; i < n; i++) await store.push(request(i));
+  for (let i = 0; i < n; i++) await store.push(validatePushRequest(request(i)));
   const ms = performance.now() - t0;
   const row: Row = { store: name, case: label, pushes: n, meanMs: +(ms / n).toFixed(3) };
   if (counts) {
@@ -112,12 +113,14 @@ async function main(): Promise<void> {
     await createTables(client, tables);
     const dyn = await DynamoStore.open({ client, ...tables });
     // Warm-up: the family schema and the series exist before the measurement.
-    await dyn.push({
-      method: 'PUT',
-      group: { job: 'bench', instance: 'dynamodb' },
-      pushTimeMs: 1,
-      families: families(0),
-    });
+    await dyn.push(
+      validatePushRequest({
+        method: 'PUT',
+        group: { job: 'bench', instance: 'dynamodb' },
+        pushTimeMs: 1,
+        families: families(0),
+      }),
+    );
     rows.push(...(await cases(dyn, 'dynamodb', n, counts)));
     await dyn.close();
     await deleteTables(client, tables);

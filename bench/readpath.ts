@@ -42,6 +42,7 @@ import {
 import { createTables, DynamoStore, deleteTables } from '../shared/store/dynamodb';
 import { groupPk, type Item, labelsAttr, n, s, schemaPk, seriesSk } from '../shared/store/dynamodb/codec';
 import { groupShapeNames, schemaOf } from '../shared/store/families';
+import { validateApplyRequest } from '../shared/store/valid';
 import { loadPrices, readCostPerReplicaDay } from './cost';
 import { dynamoEndpoint } from './dynamo-local';
 
@@ -325,9 +326,15 @@ async function measureSize(
       ownsClient: true,
     });
     // Warm the writer (schema of the counter family) and let the first increments settle.
-    await writer.apply([
-      { id: 'warm', group: groupOf(0), ops: [{ kind: 'counter_inc', name: CHANGES, labels: {}, value: 1 }] },
-    ]);
+    await writer.apply(
+      [
+        {
+          id: 'warm',
+          group: groupOf(0),
+          ops: [{ kind: 'counter_inc', name: CHANGES, labels: {}, value: 1 }],
+        },
+      ].map(validateApplyRequest),
+    );
     const counts = new Array<number>(groups).fill(0);
     counts[0] = 1;
     await sleep(3000);
@@ -349,13 +356,15 @@ async function measureSize(
       while (performance.now() < end) {
         const g = Math.floor(Math.random() * groups);
         const value = ++counts[g]!;
-        await writer!.apply([
-          {
-            id: `c-${seq++}`,
-            group: groupOf(g),
-            ops: [{ kind: 'counter_inc', name: CHANGES, labels: {}, value: 1 }],
-          },
-        ]);
+        await writer!.apply(
+          [
+            {
+              id: `c-${seq++}`,
+              group: groupOf(g),
+              ops: [{ kind: 'counter_inc', name: CHANGES, labels: {}, value: 1 }],
+            },
+          ].map(validateApplyRequest),
+        );
         pending.push({ g, value, ackMs: performance.now() });
         changes++;
         due += gap;

@@ -15,7 +15,8 @@ import { observeNative } from '../shared/model/native';
 import type { MetricFamily } from '../shared/model/types';
 import { ARIA_PROFILE } from '../shared/profiles/load';
 import { MemoryStore, type MemoryStoreOptions } from '../shared/store/memory';
-import type { ApplyRequest, MetricOp } from '../shared/store/types';
+import type { MetricOp, ValidApplyRequest } from '../shared/store/types';
+import { validateApplyRequest, validatePushRequest } from '../shared/store/valid';
 import { BENCH_ERRORS, BENCH_SYMBOLS, rng } from './fixtures';
 
 const EVENTS_PER_MESSAGE = 300;
@@ -52,7 +53,7 @@ export function tradingRequest(
   n: number,
   instance = 'bench-1',
   symbols: readonly string[] = BENCH_SYMBOLS,
-): ApplyRequest {
+): ValidApplyRequest {
   const r = rng(n);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const execs = new Map<string, number>();
@@ -103,7 +104,13 @@ export function tradingRequest(
     labels: {},
     value: Math.round((r() - 0.5) * 10),
   });
-  return { id: `bench-${instance}-${n}`, group: { job: 'aria', instance }, ops, eventTimeMs: t0 + 2999 };
+  // Validated here, before any timing: on the SQS path the decoder hands the store branded requests.
+  return validateApplyRequest({
+    id: `bench-${instance}-${n}`,
+    group: { job: 'aria', instance },
+    ops,
+    eventTimeMs: t0 + 2999,
+  });
 }
 
 interface Scenario {
@@ -114,7 +121,7 @@ interface Scenario {
 }
 
 /** One timed pass over `batches` on a fresh store; seconds. */
-async function applyOnce(s: Scenario, batches: readonly ApplyRequest[][]): Promise<number> {
+async function applyOnce(s: Scenario, batches: readonly ValidApplyRequest[][]): Promise<number> {
   const dir = s.durable ? mkdtempSync(join(tmpdir(), 'accrue-bench-store-')) : undefined;
   const store = await MemoryStore.open({ ...s.store, dir });
   try {
@@ -140,7 +147,7 @@ async function measureApply(
 ): Promise<Record<string, number | string>> {
   const reqs = Array.from({ length: messages }, (_, i) => tradingRequest(i + 1, `bench-${i % 4}`));
   const opsTotal = reqs.reduce((t, r) => t + r.ops.length, 0);
-  const batches: ApplyRequest[][] = [];
+  const batches: ValidApplyRequest[][] = [];
   for (let i = 0; i < reqs.length; i += batch) batches.push(reqs.slice(i, i + batch));
   // Best of rounds: the least disturbed by the other processes on a shared machine.
   let sec = Number.POSITIVE_INFINITY;
@@ -168,12 +175,14 @@ async function measurePushAndSnapshot(stored: number, pushes: number): Promise<R
       type: 'gauge',
       series: Array.from({ length: perGroup }, (_, i) => ({ labels: { n: String(i) }, value: i })),
     };
-    await store.push({
-      method: 'PUT',
-      group: { job: 'stored', instance: `i${g}` },
-      pushTimeMs: 1,
-      families: [fam],
-    });
+    await store.push(
+      validatePushRequest({
+        method: 'PUT',
+        group: { job: 'stored', instance: `i${g}` },
+        pushTimeMs: 1,
+        families: [fam],
+      }),
+    );
   }
   const full0 = process.hrtime.bigint();
   await store.snapshot();
@@ -186,12 +195,14 @@ async function measurePushAndSnapshot(stored: number, pushes: number): Promise<R
       type: 'gauge',
       series: Array.from({ length: 10 }, (_, i) => ({ labels: { n: String(i) }, value: p })),
     };
-    await store.push({
-      method: 'PUT',
-      group: { job: 'pusher', instance: `p${p % 50}` },
-      pushTimeMs: 2 + p,
-      families: [fam],
-    });
+    await store.push(
+      validatePushRequest({
+        method: 'PUT',
+        group: { job: 'pusher', instance: `p${p % 50}` },
+        pushTimeMs: 2 + p,
+        families: [fam],
+      }),
+    );
   }
   const pushSec = Number(process.hrtime.bigint() - t) / 1e9;
   const inc0 = process.hrtime.bigint();
@@ -218,12 +229,14 @@ async function measureRestart(stored: number): Promise<Record<string, number>> {
         labels: { n: String(i), symbol: 'EURUSD' },
         value: i,
       }));
-      await store.push({
-        method: 'PUT',
-        group: { job: 'stored', instance: `i${g}` },
-        pushTimeMs: 1,
-        families: [{ name: 'stored_gauge', help: '', type: 'gauge', series }],
-      });
+      await store.push(
+        validatePushRequest({
+          method: 'PUT',
+          group: { job: 'stored', instance: `i${g}` },
+          pushTimeMs: 1,
+          families: [{ name: 'stored_gauge', help: '', type: 'gauge', series }],
+        }),
+      );
     }
     const c0 = process.hrtime.bigint();
     await store.close(); // compacts: state file written atomically

@@ -10,7 +10,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { RunnerHooks } from '../../shared/aws/sqs-runner';
 import { TransientError } from '../../shared/model/errors';
-import type { ApplyRequest, ApplyResult, Store } from '../../shared/store/types';
+import type { ApplyResult, Store, ValidApplyRequest } from '../../shared/store/types';
 import { rng } from '../fixtures';
 
 export const FAULT_KINDS = [
@@ -112,12 +112,12 @@ export function injectDynamoFaults(
 /** Wraps a store so that `onApply` can answer (or delay) instead of the real store. */
 function wrapStore(
   inner: Store,
-  onApply: (reqs: readonly ApplyRequest[]) => Promise<ApplyResult[] | undefined>,
+  onApply: (reqs: readonly ValidApplyRequest[]) => Promise<ApplyResult[] | undefined>,
 ): Store {
   return new Proxy(inner, {
     get(target, prop, receiver) {
       if (prop === 'apply')
-        return async (reqs: readonly ApplyRequest[]) => (await onApply(reqs)) ?? target.apply(reqs);
+        return async (reqs: readonly ValidApplyRequest[]) => (await onApply(reqs)) ?? target.apply(reqs);
       const v = Reflect.get(target, prop, receiver);
       return typeof v === 'function' ? v.bind(target) : v;
     },

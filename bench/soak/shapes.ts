@@ -19,6 +19,7 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Labels, MetricFamily } from '../../shared/model/types';
 import type { Store } from '../../shared/store/types';
+import { validatePushRequest } from '../../shared/store/valid';
 import { rng } from '../fixtures';
 import type { ExpectedTotals } from './expected';
 import type { PushHistory } from './whole-reader';
@@ -233,13 +234,13 @@ export class Shapes {
         history?.expect(group, families);
         if (killNextPush) {
           killNextPush();
-          const killed = await store.push(request).then(
+          const killed = await store.push(validatePushRequest(request)).then(
             () => false,
             () => true,
           );
           if (killed) this.counts.pushesKilled++;
         }
-        await store.push(request);
+        await store.push(validatePushRequest(request));
         this.expected.clearGroup(group);
         for (const s of families[0]!.series as readonly { labels: Labels; value: number }[])
           this.expected.gaugeSet(group, 'soak_pushed', s.labels, 0, s.value);

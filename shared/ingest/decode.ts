@@ -16,12 +16,14 @@ import type { CompiledKind, CompiledProfile } from '../profiles/types';
 import { preparePush as defaultPreparePush } from '../push/prepare';
 import { normalizeGroupingKey } from '../store/grouping';
 import {
-  type ApplyRequest,
   DEFAULT_LIMITS,
   type GroupingKey,
   type PushMethod,
   type PushRequest,
+  type ValidApplyRequest,
+  type ValidPush,
 } from '../store/types';
+import { brandCheckedApply } from '../store/valid';
 import { Aggregator } from './aggregate';
 import { ENVELOPE, PUSH_EVENT } from './envelope.generated';
 import { DecodeError } from './errors';
@@ -66,9 +68,9 @@ export interface DecodedMessage {
   readonly id: string;
   readonly group: GroupingKey;
   /** Pre-aggregated operations of every accepted non-push event (may have no ops). */
-  readonly apply: ApplyRequest;
+  readonly apply: ValidApplyRequest;
   /** Validated pushes in event order; each `id` is `<message id>#push-<event index>`. */
-  readonly pushes: readonly PushRequest[];
+  readonly pushes: readonly ValidPush[];
   readonly rejected: readonly RejectedEvent[];
   readonly eventCount: number;
   readonly acceptedCount: number;
@@ -158,7 +160,7 @@ export function decodeMessage(
   const ctx = messageContext(profile, group, opts);
   const kinds = kindTable(profile);
   const rejects: RejectedEvent[] = [];
-  const pushes: PushRequest[] = [];
+  const pushes: ValidPush[] = [];
   const prepare = opts.preparePush ?? defaultPreparePush;
   const fast = opts.fastPath !== false;
   const onPush = (e: Record<string, unknown>, i: number): Failure | undefined => {
@@ -172,10 +174,12 @@ export function decodeMessage(
     const f = decodeEvent(events[i], i, ctx, kinds, fast, onPush);
     if (f !== undefined) rejects.push(rejected(i, f));
   }
-  const apply: ApplyRequest =
+  // Every op was built from an event the validators above accepted: branded here, not checked again.
+  const apply = brandCheckedApply(
     ctx.maxEventTime >= 0
       ? { id, group, ops: ctx.agg.ops(), eventTimeMs: ctx.maxEventTime }
-      : { id, group, ops: ctx.agg.ops() };
+      : { id, group, ops: ctx.agg.ops() },
+  );
   const counts = { eventCount: n, acceptedCount: n - rejects.length };
   return {
     id,
@@ -300,7 +304,7 @@ function mapPush(
   ctx: MessageContext,
   id: string,
   prepare: typeof defaultPreparePush,
-): PushRequest | Failure {
+): ValidPush | Failure {
   // kind, time, method, body and unknown fields: the check generated from the PushEvent TypeBox schema.
   const problems: Problem[] = [];
   if (!shapeProblems(PUSH_EVENT, ev, `events[${index}]`, problems))

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { fullJitterBackoffMs } from '../aws/retry';
 import { labelsFrom } from '../model/identity';
-import type { ApplyRequest, MetricOp, Store } from '../store/types';
+import type { ApplyRequest, MetricOp, Store, ValidApplyRequest } from '../store/types';
+import { validateApplyRequest } from '../store/valid';
 import { errMessage } from './errors';
 import type { PipelineLogger } from './pipeline';
 
@@ -129,7 +130,14 @@ export class OwnMetrics {
     if (!this.pending) return true;
     const acc = this.#acc;
     this.#acc = emptyAcc();
-    const request = accRequest(acc, this.instance, nowMs);
+    let request: ValidApplyRequest;
+    try {
+      request = validateApplyRequest(accRequest(acc, this.instance, nowMs));
+    } catch (err) {
+      // A bug, not a store outage: keeping them would refuse every later batch's own metrics too.
+      logger.warn('own metrics dropped: the request is invalid', { error: errMessage(err) });
+      return false;
+    }
     let error = '';
     for (let i = 0; i < attempts; i++) {
       if (i > 0) await new Promise((r) => setTimeout(r, fullJitterBackoffMs(i, 40, 1000)));
@@ -148,10 +156,10 @@ export class OwnMetrics {
 }
 
 /** The own metrics of one batch as one ApplyRequest (what `OwnMetrics` writes for a single batch). */
-export function ownMetricsRequest(stats: BatchStats, instance: string, nowMs: number): ApplyRequest {
+export function ownMetricsRequest(stats: BatchStats, instance: string, nowMs: number): ValidApplyRequest {
   const acc = emptyAcc();
   addStats(acc, stats);
-  return accRequest(acc, instance, nowMs);
+  return validateApplyRequest(accRequest(acc, instance, nowMs));
 }
 
 function accRequest(a: OwnAcc, instance: string, nowMs: number): ApplyRequest {
@@ -224,7 +232,9 @@ function histOp(name: string, help: string, bounds: readonly number[], h: Hist):
     labels: labelsFrom([]),
     bounds,
     counts: [...h.counts],
-    sum: h.sum,
+    // Saturated rather than infinite (a request's sums must be finite): a clock jump of 1e308 s is still
+    // counted, in the +Inf bucket.
+    sum: Math.min(h.sum, Number.MAX_VALUE),
     count: h.count,
   };
 }

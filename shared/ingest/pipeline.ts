@@ -26,7 +26,7 @@
 import { AccrueError } from '../model/errors';
 import { authorizeSender, type Producer } from '../producers';
 import type { CompiledProfile } from '../profiles/types';
-import type { ApplyRequest, ApplyResult, MetricOp, PushRequest, Store } from '../store/types';
+import type { ApplyResult, MetricOp, PushRequest, Store, ValidApplyRequest } from '../store/types';
 import { type DecodedMessage, type DecodeOptions, decodeMessage, pushEventIndex } from './decode';
 import { errMessage } from './errors';
 import { bodyKey, messageClock, scopeToProducer } from './idempotency';
@@ -204,7 +204,7 @@ async function applyAll(
   decodeOptions: DecodeOptions,
 ): Promise<{ owners: number[]; applyDurationMs: number }> {
   const owners: number[] = [];
-  const requests: ApplyRequest[] = [];
+  const requests: ValidApplyRequest[] = [];
   slots.forEach((slot, i) => {
     if (slot.decoded && slot.copyOf === undefined) {
       owners.push(i);

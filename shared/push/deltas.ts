@@ -15,14 +15,17 @@
  * - summary and untyped are refused: quantiles can't be summed, and an untyped sample doesn't say whether
  *   to sum or to replace it.
  *
- * Every op is checked with the store's own op rule (`opProblems`) here, at the edge, so a body is applied
- * whole or refused whole, with paths naming the family and series, not the op.
+ * Every op is checked with the op rule (`opProblems`, shared/store/valid.ts) here, at the edge, so a body is
+ * applied whole or refused whole, with paths naming the family and series, not the op; the request is then
+ * a `ValidApplyRequest`, which the store checks against its state only. The grouping key must have legacy
+ * label names, as for SQS events.
  */
 import { ENVELOPE_LIMITS } from '../model/envelope-constants';
 import { type Problem, RejectReason, ValidationError } from '../model/errors';
 import type { HistogramSeries, Labels, MetricFamily, ScalarSeries } from '../model/types';
-import { opProblems } from '../store/families';
-import type { ApplyRequest, GroupingKey, MetricOp } from '../store/types';
+import { normalizeGroupingKey } from '../store/grouping';
+import type { GroupingKey, MetricOp, ValidApplyRequest } from '../store/types';
+import { brandCheckedApply, opProblems } from '../store/valid';
 
 export interface DeltaOptions {
   /** Arrival time: a gauge sample's event time when it has no timestamp. */
@@ -40,7 +43,9 @@ export function deltaRequest(
   group: GroupingKey,
   families: readonly MetricFamily[],
   options: DeltaOptions,
-): ApplyRequest {
+): ValidApplyRequest {
+  // Aggregated like SQS events, so legacy names in the grouping key too (docs/exposition.md "UTF-8 names").
+  normalizeGroupingKey(group, 'legacy');
   const ops: MetricOp[] = [];
   const problems: Problem[] = [];
   let eventTimeMs = -1;
@@ -80,7 +85,8 @@ export function deltaRequest(
     }
   }
   if (problems.length > 0) throw new ValidationError(problems, RejectReason.invalid);
-  return eventTimeMs >= 0 ? { id, group, ops, eventTimeMs } : { id, group, ops };
+  // Every op passed `opProblems` above.
+  return brandCheckedApply(eventTimeMs >= 0 ? { id, group, ops, eventTimeMs } : { id, group, ops });
 }
 
 function opOf(

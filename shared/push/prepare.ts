@@ -28,7 +28,8 @@ import {
 import { type NativeHistogram, nativeShapeProblems } from '../model/native';
 import { type AnySeries, hasStart, isMetricType, type Labels, type MetricFamily } from '../model/types';
 import { normalizeGroupingKey } from '../store/grouping';
-import type { GroupingKey, PushMethod, PushRequest } from '../store/types';
+import type { GroupingKey, PushMethod, ValidPush } from '../store/types';
+import { brandPreparedPush } from '../store/valid';
 
 const PUSH_METHODS: ReadonlySet<string> = new Set(['PUT', 'POST', 'DELETE']);
 
@@ -37,7 +38,7 @@ interface Found extends Problem {
 }
 
 /**
- * Validates a push and builds the store request. `group` is validated and normalized
+ * Validates a push and builds the store request (`ValidPush`: the store checks it against its state only). `group` is validated and normalized
  * (`normalizeGroupingKey`); `input` is parsed families or a text-format body. DELETE ignores the body.
  * Throws `ValidationError` (every problem, reason of the first) or the parser's `ParseError`.
  * `names` selects the name rules: `legacy`, or `utf8` when the deployment enabled UTF-8 names
@@ -50,7 +51,7 @@ export function preparePush(
   pushTimeMs: number,
   id?: string,
   names: NameValidation = 'legacy',
-): PushRequest {
+): ValidPush {
   if (typeof method !== 'string' || !PUSH_METHODS.has(method)) {
     throw new ValidationError([{ path: 'method', message: 'must be PUT, POST or DELETE' }]);
   }
@@ -59,7 +60,8 @@ export function preparePush(
   }
   const key = normalizeGroupingKey(group, names);
   const base = id === undefined ? {} : { id };
-  if (method === 'DELETE') return { method, group: key, families: [], pushTimeMs, ...base };
+  if (method === 'DELETE')
+    return brandPreparedPush({ method, group: key, families: [], pushTimeMs, ...base });
   let families: readonly MetricFamily[];
   if (typeof input === 'string') {
     families = parseText(input, { names });
@@ -70,7 +72,7 @@ export function preparePush(
     throw new ValidationError([{ path: 'families', message: 'must be an array' }]);
   const { prepared, problems } = validateFamilies(families, key, false, names);
   if (problems.length > 0) throw new ValidationError(problems, problems[0]!.reason);
-  return { method, group: key, families: prepared, pushTimeMs, ...base };
+  return brandPreparedPush({ method, group: key, families: prepared, pushTimeMs, ...base });
 }
 
 /**

@@ -37,6 +37,11 @@
  *    counter never goes back from one snapshot to the next. After the first, a snapshot reads only what
  *    changed: groups that did not change keep their `GroupState` object, and `reads` says what was read.
  *
+ * 9. Validation happens at the edge, once. `apply()` and `push()` take `ValidApplyRequest` / `ValidPush`,
+ *    which only the edge validators produce (shared/store/valid.ts); a store never re-checks their shape,
+ *    names or values. What a store reads back from its own data (the memory store's journal replay,
+ *    DynamoDB items) is its own, trusted output and is not validated either.
+ *
  * Group labels are never repeated inside the series' labels: series labels in requests and snapshots
  * exclude the grouping key's labels (the service strips them from pushed bodies, as the Pushgateway
  * overrides them), and the renderer adds the grouping labels back.
@@ -115,6 +120,34 @@ export interface ApplyRequest {
    * retry differ while its body doesn't). Default: the plan hash of the ops (shared/store/plan.ts).
    */
   readonly contentHash?: string;
+}
+
+/**
+ * The brand of values only an edge validator produces (shared/store/valid.ts: `validateApplyRequest`,
+ * `validatePushRequest`, and the decoder's and `preparePush`'s `brand…` calls). It exists at compile time
+ * only: no value carries it at run time, and no code outside valid.ts may cast to it
+ * (test/unit/architecture/edge-validation.test.ts).
+ */
+declare const validated: unique symbol;
+
+/** An op an edge validator accepted (shape, names, values: `opProblems`). */
+export type ValidOp = MetricOp & { readonly [validated]: 'op' };
+
+/**
+ * An apply request an edge validator accepted: a non-empty id, a normalized grouping key (legacy names),
+ * valid ops, a finite `eventTimeMs`. What `Store.apply` takes: stores check it against stored state only.
+ */
+export interface ValidApplyRequest extends ApplyRequest {
+  readonly ops: readonly ValidOp[];
+  readonly [validated]: 'apply';
+}
+
+/**
+ * A push an edge validator accepted: a method, a finite push time, a normalized grouping key, families with
+ * valid names, values and buckets, no duplicate family or series, no timestamps. What `Store.push` takes.
+ */
+export interface ValidPush extends PushRequest {
+  readonly [validated]: 'push';
 }
 
 export interface RejectedOp {
@@ -252,10 +285,17 @@ export const DEFAULT_LIMITS: StoreLimits = {
 export const DEFAULT_LEDGER_TTL_SECONDS = 15 * 24 * 3600;
 
 export interface Store {
-  /** Applies requests; one result per request, in order. Never throws for per-request problems. */
-  apply(requests: readonly ApplyRequest[]): Promise<ApplyResult[]>;
-  /** Pushgateway PUT/POST/DELETE. Throws FamilyConflictError / LimitError / ValidationError (nothing stored). */
-  push(request: PushRequest): Promise<PushResult>;
+  /**
+   * Applies requests; one result per request, in order. Never throws for per-request problems. Requests
+   * were validated at the edge (`ValidApplyRequest`); the store checks them against its state only
+   * (family conflicts, bucket layouts, reserved names, limits), rejecting such an op alone (`rejected[]`).
+   */
+  apply(requests: readonly ValidApplyRequest[]): Promise<ApplyResult[]>;
+  /**
+   * Pushgateway PUT/POST/DELETE of a push validated at the edge (`ValidPush`). Throws FamilyConflictError /
+   * LimitError (nothing stored).
+   */
+  push(request: ValidPush): Promise<PushResult>;
   /** Records a refused push on the group (`push_failure_time_seconds`) without creating series. */
   recordPushFailure(group: GroupingKey, timeMs: number, reason: string): Promise<void>;
   /** Removes the group if it exists. Same as a DELETE push at `timeMs`. */

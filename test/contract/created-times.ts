@@ -9,6 +9,7 @@
 import { labelsKey } from '../../shared/model/identity';
 import type { Labels, MetricFamily } from '../../shared/model/types';
 import type { MetricOp, Store, StoreSnapshot } from '../../shared/store/types';
+import { validApplies, validPush } from '../support/edge';
 import { add, counterFamily, FakeClock, findFamily, gaugeFamily, inc, observe, req, set } from './helpers';
 import type { StoreFactoryOptions } from './store-contract';
 
@@ -57,15 +58,19 @@ export function createdTimeCases(o: CreatedTimeCaseOptions): void {
         const clock = new FakeClock();
         const s = await o.newStore({ now: clock.now });
         const t0 = clock.t;
-        await s.apply([mixed('m1', 'x')]);
+        await s.apply(validApplies([mixed('m1', 'x')]));
         clock.advance(5_000);
         // Later applies into the same series, a new series beside them, a redelivery alone and a
         // redelivery in another batch composition.
-        await s.apply([mixed('m2', 'x'), req('m3', G, [inc('aria_orders_total', { venue: 'y' }, 1)])]);
+        await s.apply(
+          validApplies([mixed('m2', 'x'), req('m3', G, [inc('aria_orders_total', { venue: 'y' }, 1)])]),
+        );
         clock.advance(5_000);
-        expect((await s.apply([mixed('m1', 'x')]))[0]!.status).toBe('duplicate');
+        expect((await s.apply(validApplies([mixed('m1', 'x')])))[0]!.status).toBe('duplicate');
         expect(
-          (await s.apply([req('m4', G, [inc('aria_fills_total', {}, 1)]), mixed('m1', 'x')]))[1]!.status,
+          (
+            await s.apply(validApplies([req('m4', G, [inc('aria_fills_total', {}, 1)]), mixed('m1', 'x')]))
+          )[1]!.status,
         ).toBe('duplicate');
         const snap = await s.snapshot();
         expect(startOf(snap, 'aria_orders_total', { venue: 'x' })).toBe(t0);
@@ -84,18 +89,20 @@ export function createdTimeCases(o: CreatedTimeCaseOptions): void {
       const clock = new FakeClock();
       const a = await o.newStore({ now: clock.now });
       const t0 = clock.t;
-      await a.apply([mixed('k1', 'x')]);
+      await a.apply(validApplies([mixed('k1', 'x')]));
       // A second process whose clock is an hour behind (or, without peers, this store's clock set back).
       const behind = new FakeClock(t0 - 3_600_000);
       const b = o.openPeer ? await o.openPeer(a, { now: behind.now }) : a;
       if (b === a) clock.t = behind.t;
       const bNow = b === a ? clock : behind;
       try {
-        await b.apply([
-          mixed('k2', 'x'),
-          mixed('k1', 'x'),
-          req('k3', G, [inc('aria_orders_total', { venue: 'z' }, 1)]),
-        ]);
+        await b.apply(
+          validApplies([
+            mixed('k2', 'x'),
+            mixed('k1', 'x'),
+            req('k3', G, [inc('aria_orders_total', { venue: 'z' }, 1)]),
+          ]),
+        );
         for (const st of b === a ? [a] : [a, b]) {
           const snap = await st.snapshot();
           expect(startOf(snap, 'aria_orders_total', { venue: 'x' })).toBe(t0);
@@ -120,7 +127,7 @@ export function createdTimeCases(o: CreatedTimeCaseOptions): void {
         const ops: MetricOp[] = [];
         for (let i = 0; i < 250; i++) ops.push(inc('aria_orders_total', labels(i), 1));
         o.injectApplyFault(s, 'big');
-        expect((await s.apply([req('big', G, ops)]))[0]!.status).toBe('failed');
+        expect((await s.apply(validApplies([req('big', G, ops)])))[0]!.status).toBe('failed');
         const afterFailure = await s.snapshot();
         const committed = new Set<number>();
         for (let i = 0; i < 250; i++) {
@@ -130,7 +137,7 @@ export function createdTimeCases(o: CreatedTimeCaseOptions): void {
           committed.add(i);
         }
         clock.advance(60_000);
-        expect((await s.apply([req('big', G, ops)]))[0]!.status).toBe('applied');
+        expect((await s.apply(validApplies([req('big', G, ops)])))[0]!.status).toBe('applied');
         const snap = await s.snapshot();
         for (let i = 0; i < 250; i++)
           expect(startOf(snap, 'aria_orders_total', labels(i))).toBe(committed.has(i) ? t0 : t0 + 60_000);
@@ -145,25 +152,27 @@ export function createdTimeCases(o: CreatedTimeCaseOptions): void {
         const t0 = clock.t;
         const orders = (id: string) =>
           req(id, G, [inc('aria_orders_total', {}, 1), observe('aria_latency_seconds', {}, B, [0.5])]);
-        await s.apply([orders('d1')]);
+        await s.apply(validApplies([orders('d1')]));
         clock.advance(1_000);
-        await s.push({ method: 'DELETE', group: G, families: [], pushTimeMs: clock.t });
+        await s.push(validPush({ method: 'DELETE', group: G, families: [], pushTimeMs: clock.t }));
         clock.advance(1_000);
-        await s.apply([orders('d2')]);
+        await s.apply(validApplies([orders('d2')]));
         let snap = await s.snapshot();
         expect(startOf(snap, 'aria_orders_total')).toBe(t0 + 2_000);
         expect(startOf(snap, 'aria_latency_seconds')).toBe(t0 + 2_000);
 
         clock.advance(1_000);
-        await s.push({
-          method: 'PUT',
-          group: G,
-          families: [gaugeFamily('aria_up', [[{}, 1]])],
-          pushTimeMs: clock.t,
-        });
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: G,
+            families: [gaugeFamily('aria_up', [[{}, 1]])],
+            pushTimeMs: clock.t,
+          }),
+        );
         expect(startOf(await s.snapshot(), 'aria_orders_total')).toBe('absent');
         clock.advance(1_000);
-        await s.apply([orders('d3')]);
+        await s.apply(validApplies([orders('d3')]));
         snap = await s.snapshot();
         expect(startOf(snap, 'aria_orders_total')).toBe(t0 + 4_000);
         expect(startOf(snap, 'aria_latency_seconds')).toBe(t0 + 4_000);
@@ -171,7 +180,7 @@ export function createdTimeCases(o: CreatedTimeCaseOptions): void {
         clock.advance(120_000);
         expect((await s.expire(clock.t, 60_000)).length).toBe(1);
         clock.advance(1_000);
-        await s.apply([orders('d4')]);
+        await s.apply(validApplies([orders('d4')]));
         snap = await s.snapshot();
         expect(startOf(snap, 'aria_orders_total')).toBe(clock.t);
         expect(startOf(snap, 'aria_latency_seconds')).toBe(clock.t);
@@ -225,10 +234,12 @@ export function createdTimeCases(o: CreatedTimeCaseOptions): void {
             series: [{ labels: {}, value: 1, createdMs: pushedStart }],
           },
         ];
-        await s.push({ method: 'PUT', group: G, families, pushTimeMs: clock.t });
+        await s.push(validPush({ method: 'PUT', group: G, families, pushTimeMs: clock.t }));
         clock.advance(1_000);
         // An apply into a pushed counter whose start the push didn't give: still unknown.
-        await s.apply([req('p1', G, [inc('jobs_total', { q: 'b' }, 1), inc('jobs_total', { q: 'a' }, 1)])]);
+        await s.apply(
+          validApplies([req('p1', G, [inc('jobs_total', { q: 'b' }, 1), inc('jobs_total', { q: 'a' }, 1)])]),
+        );
         const snap = await s.snapshot();
         expect(startOf(snap, 'jobs_total', { q: 'a' })).toBe(pushedStart);
         expect(startOf(snap, 'jobs_total', { q: 'b' })).toBeUndefined();

@@ -4,6 +4,7 @@
  */
 import { AccrueError, FamilyConflictError } from '../../shared/model/errors';
 import type { PushRequest, Store } from '../../shared/store/types';
+import { validApplies, validPush } from '../support/edge';
 import { counterFamily, findGroup, gaugeFamily, inc, req, seriesValue, set, thrown } from './helpers';
 
 const G = { job: 'idem', instance: 'a' } as const;
@@ -30,9 +31,9 @@ export function idempotentWriteCases({ c, newStore, injectPushFault }: Idempoten
   describe('pushes with an idempotency key', () => {
     c('a repeated key with the same content is a duplicate and changes nothing', async () => {
       const s = await newStore();
-      expect(await s.push(put('k1', 100, 1))).toEqual({ status: 'applied' });
+      expect(await s.push(validPush(put('k1', 100, 1)))).toEqual({ status: 'applied' });
       // Same content, later time (an HTTP retry): not applied again, push time unchanged.
-      expect(await s.push(put('k1', 200, 1))).toEqual({ status: 'duplicate', first: 'applied' });
+      expect(await s.push(validPush(put('k1', 200, 1)))).toEqual({ status: 'duplicate', first: 'applied' });
       const g = findGroup(await s.snapshot(), G)!;
       expect(g.lastPushMs).toBe(100);
       expect(seriesValue(await s.snapshot(), G, 'g')).toBe(1);
@@ -40,22 +41,22 @@ export function idempotentWriteCases({ c, newStore, injectPushFault }: Idempoten
 
     c('a duplicate does not undo a newer push made in between', async () => {
       const s = await newStore();
-      await s.push(put('k1', 100, 1));
-      await s.push(put(undefined, 150, 2));
-      expect((await s.push(put('k1', 200, 1))).status).toBe('duplicate');
+      await s.push(validPush(put('k1', 100, 1)));
+      await s.push(validPush(put(undefined, 150, 2)));
+      expect((await s.push(validPush(put('k1', 200, 1)))).status).toBe('duplicate');
       expect(seriesValue(await s.snapshot(), G, 'g')).toBe(2);
     });
 
     c('a repeated key with other content is refused (redelivery_mismatch) and changes nothing', async () => {
       const s = await newStore();
-      await s.push(put('k1', 100, 1));
+      await s.push(validPush(put('k1', 100, 1)));
       for (const other of [put('k1', 200, 9), { ...put('k1', 200, 1), method: 'POST' as const }]) {
-        const e = await thrown(() => s.push(other));
+        const e = await thrown(() => s.push(validPush(other)));
         expect(e).toBeInstanceOf(AccrueError);
         expect((e as AccrueError).reason).toBe('redelivery_mismatch');
       }
       const del = await thrown(() =>
-        s.push({ method: 'DELETE', group: G, pushTimeMs: 300, families: [], id: 'k1' }),
+        s.push(validPush({ method: 'DELETE', group: G, pushTimeMs: 300, families: [], id: 'k1' })),
       );
       expect((del as AccrueError).reason).toBe('redelivery_mismatch');
       const snap = await s.snapshot();
@@ -70,44 +71,48 @@ export function idempotentWriteCases({ c, newStore, injectPushFault }: Idempoten
         [{ x: '2' }, 2],
       ]);
       const b = gaugeFamily('b', [[{}, 3]]);
-      await s.push({ method: 'PUT', group: G, pushTimeMs: 100, families: [a, b], id: 'k' });
+      await s.push(validPush({ method: 'PUT', group: G, pushTimeMs: 100, families: [a, b], id: 'k' }));
       const a2 = { ...a, series: [...a.series].reverse() };
-      const r = await s.push({ method: 'PUT', group: G, pushTimeMs: 200, families: [b, a2], id: 'k' });
+      const r = await s.push(
+        validPush({ method: 'PUT', group: G, pushTimeMs: 200, families: [b, a2], id: 'k' }),
+      );
       expect(r.status).toBe('duplicate');
     });
 
     c('a refused push does not consume its key; the fixed retry applies', async () => {
       const s = await newStore();
-      await s.apply([req('m1', { job: 'other' }, [inc('conflict', {}, 1)])]);
+      await s.apply(validApplies([req('m1', { job: 'other' }, [inc('conflict', {}, 1)])]));
       const bad: PushRequest = { ...put('k2', 100, 1, 'conflict') };
-      expect(await thrown(() => s.push(bad))).toBeInstanceOf(FamilyConflictError);
-      expect(await thrown(() => s.push(bad))).toBeInstanceOf(FamilyConflictError);
+      expect(await thrown(() => s.push(validPush(bad)))).toBeInstanceOf(FamilyConflictError);
+      expect(await thrown(() => s.push(validPush(bad)))).toBeInstanceOf(FamilyConflictError);
       // The same key may now carry the corrected push.
-      expect((await s.push(put('k2', 200, 5))).status).toBe('applied');
+      expect((await s.push(validPush(put('k2', 200, 5)))).status).toBe('applied');
       expect(seriesValue(await s.snapshot(), G, 'g')).toBe(5);
     });
 
     c('a stale push consumes its key; its repeat answers as the first did', async () => {
       const s = await newStore();
-      await s.push(put(undefined, 500, 1));
-      expect(await s.push(put('k3', 100, 2))).toEqual({ status: 'stale' });
-      expect(await s.push(put('k3', 900, 2))).toEqual({ status: 'duplicate', first: 'stale' });
+      await s.push(validPush(put(undefined, 500, 1)));
+      expect(await s.push(validPush(put('k3', 100, 2)))).toEqual({ status: 'stale' });
+      expect(await s.push(validPush(put('k3', 900, 2)))).toEqual({ status: 'duplicate', first: 'stale' });
       expect(seriesValue(await s.snapshot(), G, 'g')).toBe(1);
     });
 
     c('DELETE with a key is applied once: a retry after a newer PUT keeps the new group', async () => {
       const s = await newStore();
-      await s.push(put(undefined, 100, 1));
+      await s.push(validPush(put(undefined, 100, 1)));
       const del: PushRequest = { method: 'DELETE', group: G, pushTimeMs: 200, families: [], id: 'd1' };
-      expect((await s.push(del)).status).toBe('applied');
-      await s.push(put(undefined, 300, 7));
-      expect((await s.push({ ...del, pushTimeMs: 400 })).status).toBe('duplicate');
+      expect((await s.push(validPush(del))).status).toBe('applied');
+      await s.push(validPush(put(undefined, 300, 7)));
+      expect((await s.push(validPush({ ...del, pushTimeMs: 400 }))).status).toBe('duplicate');
       expect(seriesValue(await s.snapshot(), G, 'g')).toBe(7);
     });
 
     c('concurrent repeats of one key end as one push', async () => {
       const s = await newStore();
-      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => s.push(put('k4', 100 + i, 3))));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => s.push(validPush(put('k4', 100 + i, 3)))),
+      );
       expect(results.every((r) => r.status === 'applied' || r.status === 'duplicate')).toBe(true);
       const g = findGroup(await s.snapshot(), G)!;
       expect(seriesValue(await s.snapshot(), G, 'g')).toBe(3);
@@ -118,12 +123,12 @@ export function idempotentWriteCases({ c, newStore, injectPushFault }: Idempoten
 
     c('push keys and apply ids share one ledger: a key used by one is refused by the other', async () => {
       const s = await newStore();
-      await s.push(put('shared', 100, 1));
-      const [r] = await s.apply([req('shared', G, [inc('c_total', {}, 1)])]);
+      await s.push(validPush(put('shared', 100, 1)));
+      const [r] = await s.apply(validApplies([req('shared', G, [inc('c_total', {}, 1)])]));
       expect(r!.status).toBe('failed');
       expect((r as { error: AccrueError }).error.reason).toBe('redelivery_mismatch');
-      await s.apply([req('shared2', G, [inc('c_total', {}, 1)])]);
-      const e = await thrown(() => s.push(put('shared2', 200, 1)));
+      await s.apply(validApplies([req('shared2', G, [inc('c_total', {}, 1)])]));
+      const e = await thrown(() => s.push(validPush(put('shared2', 200, 1))));
       expect((e as AccrueError).reason).toBe('redelivery_mismatch');
       expect(seriesValue(await s.snapshot(), G, 'c_total')).toBe(1);
     });
@@ -131,23 +136,23 @@ export function idempotentWriteCases({ c, newStore, injectPushFault }: Idempoten
     c('a push interrupted after its write is completed by its retry, at its own push time', async () => {
       if (!injectPushFault) return;
       const s = await newStore();
-      await s.push(put(undefined, 50, 0));
+      await s.push(validPush(put(undefined, 50, 0)));
       injectPushFault(s, 'k5');
-      const e = await thrown(() => s.push(put('k5', 100, 1)));
+      const e = await thrown(() => s.push(validPush(put('k5', 100, 1))));
       expect((e as AccrueError).permanent).toBe(false);
       // A newer push lands before the retry: the retry must not undo it.
-      await s.push(put(undefined, 150, 2, 'h'));
-      const r = await s.push(put('k5', 300, 1));
+      await s.push(validPush(put(undefined, 150, 2, 'h')));
+      const r = await s.push(validPush(put('k5', 300, 1)));
       expect(r.status).toBe('stale');
       let snap = await s.snapshot();
       expect(seriesValue(snap, G, 'h')).toBe(2);
       expect(findGroup(snap, G)!.lastPushMs).toBe(150);
       // Settled now: a further repeat is a duplicate of that outcome.
-      expect(await s.push(put('k5', 400, 1))).toEqual({ status: 'duplicate', first: 'stale' });
+      expect(await s.push(validPush(put('k5', 400, 1)))).toEqual({ status: 'duplicate', first: 'stale' });
       // Interrupted with nothing newer: the retry completes the push at its first time.
       injectPushFault(s, 'k6');
-      await thrown(() => s.push(put('k6', 500, 6)));
-      expect((await s.push(put('k6', 600, 6))).status).toBe('applied');
+      await thrown(() => s.push(validPush(put('k6', 500, 6))));
+      expect((await s.push(validPush(put('k6', 600, 6)))).status).toBe('applied');
       snap = await s.snapshot();
       expect(seriesValue(snap, G, 'g')).toBe(6);
       expect(findGroup(snap, G)!.lastPushMs).toBe(500);
@@ -171,9 +176,9 @@ export function idempotentWriteCases({ c, newStore, injectPushFault }: Idempoten
           ...req('h1', G, [inc('n_total', {}, 2), set('t', {}, 5, 1000)]),
           contentHash: 'body-B',
         };
-        expect((await s.apply([first]))[0]!.status).toBe('applied');
-        expect((await s.apply([retry]))[0]!.status).toBe('duplicate');
-        const [r] = await s.apply([other]);
+        expect((await s.apply(validApplies([first])))[0]!.status).toBe('applied');
+        expect((await s.apply(validApplies([retry])))[0]!.status).toBe('duplicate');
+        const [r] = await s.apply(validApplies([other]));
         expect(r!.status).toBe('failed');
         expect((r as { error: AccrueError }).error.reason).toBe('redelivery_mismatch');
         expect(seriesValue(await s.snapshot(), G, 'n_total')).toBe(2);

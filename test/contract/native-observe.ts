@@ -7,6 +7,7 @@ import { FamilyConflictError, TransientError, ValidationError } from '../../shar
 import { addNative, bucketUpperBound, type NativeHistogram, observeNative } from '../../shared/model/native';
 import type { HistogramSeries } from '../../shared/model/types';
 import type { ApplyResult, HistogramObserve, MetricOp, Store } from '../../shared/store/types';
+import { appliedIds, atEdge, validApplies, validPush } from '../support/edge';
 import { findFamily, observe, req } from './helpers';
 
 const G = { job: 'trading', instance: 'native-1' } as const;
@@ -66,10 +67,10 @@ export function nativeObserveCases(o: NativeObserveCaseOptions): void {
       const b = spread(25, 2);
       const ra = req('na', G, [observeBoth({}, a, 3)]);
       const rb = req('nb', G, [observeBoth({}, b, 3)]);
-      expect(statuses(await s.apply([ra]))).toEqual(['na:applied']);
+      expect(statuses(await s.apply(validApplies([ra])))).toEqual(['na:applied']);
       // A redelivery in another batch, beside a new request: only the new one counts.
-      expect(statuses(await s.apply([rb, ra]))).toEqual(['nb:applied', 'na:duplicate']);
-      expect(statuses(await s.apply([ra, rb]))).toEqual(['na:duplicate', 'nb:duplicate']);
+      expect(statuses(await s.apply(validApplies([rb, ra])))).toEqual(['nb:applied', 'na:duplicate']);
+      expect(statuses(await s.apply(validApplies([ra, rb])))).toEqual(['na:duplicate', 'nb:duplicate']);
       const got = await seriesOf(s);
       const all = observeNative([...a, ...b], 3, 0);
       expect(got.native).toEqual(all.native);
@@ -116,9 +117,9 @@ export function nativeObserveCases(o: NativeObserveCaseOptions): void {
       const s = await newStore();
       const a = spread(10, 3);
       const b = spread(10, 4);
-      const [r] = await s.apply([
-        req('n2', G, [observeBoth({ k: '1' }, a, 2), observeBoth({ k: '1' }, b, 2)]),
-      ]);
+      const [r] = await s.apply(
+        validApplies([req('n2', G, [observeBoth({ k: '1' }, a, 2), observeBoth({ k: '1' }, b, 2)])]),
+      );
       expect(r!.status).toBe('applied');
       expect(r!.rejected).toEqual([]);
       expect((await seriesOf(s, { k: '1' })).native).toEqual(observeNative([...a, ...b], 2, 0).native);
@@ -131,16 +132,18 @@ export function nativeObserveCases(o: NativeObserveCaseOptions): void {
         const a = spread(30, 5);
         const b = spread(30, 6);
         const d = spread(30, 7);
-        await s.apply([req('s3', G, [observeBoth({}, a, 3)])]);
-        await s.apply([req('s1', G, [observeBoth({}, b, 1)])]);
+        await s.apply(validApplies([req('s3', G, [observeBoth({}, a, 3)])]));
+        await s.apply(validApplies([req('s1', G, [observeBoth({}, b, 1)])]));
         expect((await seriesOf(s)).native).toEqual(observeNative([...a, ...b], 1, 0).native);
         // A producer still at schema 3: reduced into the stored schema 1.
-        await s.apply([req('s3b', G, [observeBoth({}, d, 3)])]);
+        await s.apply(validApplies([req('s3b', G, [observeBoth({}, d, 3)])]));
         const got = await seriesOf(s);
         expect(got.native).toEqual(observeNative([...a, ...b, ...d], 1, 0).native);
         expect(got.count).toBe(90);
         // And again, redelivered: nothing changes.
-        expect(statuses(await s.apply([req('s1', G, [observeBoth({}, b, 1)])]))).toEqual(['s1:duplicate']);
+        expect(statuses(await s.apply(validApplies([req('s1', G, [observeBoth({}, b, 1)])])))).toEqual([
+          's1:duplicate',
+        ]);
         expect((await seriesOf(s)).native).toEqual(got.native);
       },
     );
@@ -151,15 +154,15 @@ export function nativeObserveCases(o: NativeObserveCaseOptions): void {
         const s = await newStore();
         const a = [0.0001, 0.002, 0.003, 0.5, 2];
         const b = [0.0005, 0.004, 1];
-        await s.apply([req('z1', G, [observeBoth({}, a, 2, 0.001)])]);
-        await s.apply([req('z2', G, [observeBoth({}, b, 2, 0.003)])]);
+        await s.apply(validApplies([req('z1', G, [observeBoth({}, a, 2, 0.001)])]));
+        await s.apply(validApplies([req('z2', G, [observeBoth({}, b, 2, 0.003)])]));
         const want = addNative(observeNative(a, 2, 0.001).native, observeNative(b, 2, 0.003).native);
         const got = (await seriesOf(s)).native!;
         expect(got).toEqual(want);
         expect(got.zeroThreshold).toBeGreaterThanOrEqual(0.003);
         expect(got.zeroCount).toBe([...a, ...b].filter((v) => v <= got.zeroThreshold).length);
         // A smaller threshold afterwards is widened into the stored one.
-        await s.apply([req('z3', G, [observeBoth({}, [0.0002, 3], 2, 0.001)])]);
+        await s.apply(validApplies([req('z3', G, [observeBoth({}, [0.0002, 3], 2, 0.001)])]));
         const after = (await seriesOf(s)).native!;
         expect(after.zeroThreshold).toBe(got.zeroThreshold);
         expect(after.zeroCount).toBe(got.zeroCount + 1);
@@ -176,7 +179,9 @@ export function nativeObserveCases(o: NativeObserveCaseOptions): void {
           const v = spread(8, 100 + i, true);
           values.push(...v);
           runs.push(
-            (i % 2 === 0 ? s : peer).apply([req(`cc${i}`, G, [observeBoth({}, v, i % 3 === 0 ? 0 : 4)])]),
+            (i % 2 === 0 ? s : peer).apply(
+              validApplies([req(`cc${i}`, G, [observeBoth({}, v, i % 3 === 0 ? 0 : 4)])]),
+            ),
           );
         }
         for (const r of await Promise.all(runs)) expect(r[0]!.status).toBe('applied');
@@ -191,27 +196,29 @@ export function nativeObserveCases(o: NativeObserveCaseOptions): void {
     c('observations with native buckets merge into a pushed native histogram', async () => {
       const s = await newStore();
       const pushed = observeNative([1, 2, 3], 4, 0);
-      await s.push({
-        method: 'PUT',
-        group: G,
-        pushTimeMs: Date.now(),
-        families: [
-          {
-            name: NAME,
-            help: '',
-            type: 'histogram',
-            series: [{ labels: {}, buckets: [], sum: pushed.sum, count: 3, native: pushed.native }],
-          },
-        ],
-      });
+      await s.push(
+        validPush({
+          method: 'PUT',
+          group: G,
+          pushTimeMs: Date.now(),
+          families: [
+            {
+              name: NAME,
+              help: '',
+              type: 'histogram',
+              series: [{ labels: {}, buckets: [], sum: pushed.sum, count: 3, native: pushed.native }],
+            },
+          ],
+        }),
+      );
       const more = [0.5, 8, 9];
-      const [r] = await s.apply([req('np', G, [observeBoth({}, more, 2, 0, [])])]);
+      const [r] = await s.apply(validApplies([req('np', G, [observeBoth({}, more, 2, 0, [])])]));
       expect(r!.rejected).toEqual([]);
       const got = await seriesOf(s);
       expect(got.native).toEqual(observeNative([1, 2, 3, ...more], 2, 0).native);
       expect([got.count, got.sum]).toEqual([6, 6 + 17.5]);
       // Afterwards plain ADDs in the merged layout.
-      await s.apply([req('np2', G, [observeBoth({}, [4], 2, 0, [])])]);
+      await s.apply(validApplies([req('np2', G, [observeBoth({}, [4], 2, 0, [])])]));
       expect((await seriesOf(s)).native).toEqual(observeNative([1, 2, 3, ...more, 4], 2, 0).native);
     });
 
@@ -220,9 +227,9 @@ export function nativeObserveCases(o: NativeObserveCaseOptions): void {
       // 300 distinct buckets at schema 8 (one per value), then 300 more.
       const a = Array.from({ length: 300 }, (_, i) => bucketUpperBound(i * 3, 8));
       const b = Array.from({ length: 300 }, (_, i) => bucketUpperBound(i * 3 + 1, 8));
-      await s.apply([req('w1', G, [observeBoth({}, a, 8, 0, [])])]);
-      await s.apply([req('w2', G, [observeBoth({}, b, 8, 0, [])])]);
-      expect(statuses(await s.apply([req('w1', G, [observeBoth({}, a, 8, 0, [])])]))).toEqual([
+      await s.apply(validApplies([req('w1', G, [observeBoth({}, a, 8, 0, [])])]));
+      await s.apply(validApplies([req('w2', G, [observeBoth({}, b, 8, 0, [])])]));
+      expect(statuses(await s.apply(validApplies([req('w1', G, [observeBoth({}, a, 8, 0, [])])])))).toEqual([
         'w1:duplicate',
       ]);
       const got = await seriesOf(s);
@@ -232,9 +239,11 @@ export function nativeObserveCases(o: NativeObserveCaseOptions): void {
 
     c('a series keeps native buckets for its whole life, or never has them', async () => {
       const s = await newStore();
-      await s.apply([
-        req('c1', G, [observe(NAME, { k: 'classic' }, B, [0.5]), observeBoth({ k: 'native' }, [0.5], 3)]),
-      ]);
+      await s.apply(
+        validApplies([
+          req('c1', G, [observe(NAME, { k: 'classic' }, B, [0.5]), observeBoth({ k: 'native' }, [0.5], 3)]),
+        ]),
+      );
       const nativeOnly = { ...observeBoth({ k: 'classic' }, [0.3], 3, 0, []), counts: [1] };
       const c2 = req('c2', G, [
         observeBoth({ k: 'classic' }, [0.2], 3), // classic part added (profile turned native after an upgrade)
@@ -242,7 +251,7 @@ export function nativeObserveCases(o: NativeObserveCaseOptions): void {
         observeBoth({ k: 'native' }, [0.7], 3),
         nativeOnly, // nothing classic to add (and another layout): refused
       ]);
-      const [r] = await s.apply([c2]);
+      const [r] = await s.apply(validApplies([c2]));
       expect(r!.status).toBe('applied');
       expect(r!.rejected.map((x) => x.index)).toEqual([1, 3]);
       for (const x of r!.rejected) expect(x.error).toBeInstanceOf(FamilyConflictError);
@@ -251,14 +260,16 @@ export function nativeObserveCases(o: NativeObserveCaseOptions): void {
       const classic = await seriesOf(s, { k: 'classic' });
       expect([classic.count, classic.native]).toEqual([2, undefined]);
       // Redelivered: the classic part is not added twice.
-      expect(statuses(await s.apply([c2]))).toEqual(['c2:duplicate']);
+      expect(statuses(await s.apply(validApplies([c2])))).toEqual(['c2:duplicate']);
       expect((await seriesOf(s, { k: 'classic' })).count).toBe(2);
       expect((await seriesOf(s, { k: 'native' })).native).toEqual(observeNative([0.5, 0.7], 3, 0).native);
       // Two requests in one batch, one of each: the stored series decides, not the batch's order.
-      const both = await s.apply([
-        req('c3', G, [observe(NAME, { k: 'native' }, B, [0.1])]),
-        req('c4', G, [observeBoth({ k: 'native' }, [0.9], 3)]),
-      ]);
+      const both = await s.apply(
+        validApplies([
+          req('c3', G, [observe(NAME, { k: 'native' }, B, [0.1])]),
+          req('c4', G, [observeBoth({ k: 'native' }, [0.9], 3)]),
+        ]),
+      );
       expect(both.map((x) => x.rejected.map((y) => y.index))).toEqual([[0], []]);
       expect((await seriesOf(s, { k: 'native' })).native).toEqual(
         observeNative([0.5, 0.7, 0.9], 3, 0).native,
@@ -298,19 +309,22 @@ export function nativeObserveCases(o: NativeObserveCaseOptions): void {
     ];
     for (const [what, native, message] of bad) {
       c(
-        `an observe with bad native buckets is refused naming the field (${what}); the rest applies`,
+        `an observe with bad native buckets is refused at the edge naming the field (${what}); the request beside it applies`,
         async () => {
           const s = await newStore();
+          const reached = appliedIds(s);
           const ops: MetricOp[] = [
             { ...base, labels: { k: 'bad' }, native: native as NativeHistogram },
-            observeBoth({ k: 'good' }, [1, 2], 3),
+            observeBoth({ k: 'also-bad-request' }, [1, 2], 3),
           ];
-          const [r] = await s.apply([req('bad', G, ops)]);
-          expect(r!.status).toBe('applied');
-          expect(r!.rejected.map((x) => x.index)).toEqual([0]);
-          expect(r!.rejected[0]!.error).toBeInstanceOf(ValidationError);
-          expect(r!.rejected[0]!.error.message).toMatch(/ops\[0\]/);
-          expect(r!.rejected[0]!.error.message).toMatch(message);
+          const edge = atEdge([req('bad', G, ops), req('good', G, [observeBoth({ k: 'good' }, [1, 2], 3)])]);
+          expect(edge.refused.map((x) => x.index)).toEqual([0]);
+          const error = edge.refused[0]!.error;
+          expect(error).toBeInstanceOf(ValidationError);
+          expect(error.message).toMatch(/ops\[0\]/);
+          expect(error.message).toMatch(message);
+          expect(statuses(await s.apply(edge.valid))).toEqual(['good:applied']);
+          expect(reached).toEqual(['good']);
           const fam = findFamily(await s.snapshot(), G, NAME)!;
           expect(fam.series.map((x) => x.labels.k)).toEqual(['good']);
         },
@@ -331,11 +345,11 @@ export function nativeObserveCases(o: NativeObserveCaseOptions): void {
         }
         const big = req('nbig', G, ops);
         o.injectApplyFault(s, 'nbig');
-        const first = await s.apply([big]);
+        const first = await s.apply(validApplies([big]));
         expect(first[0]!.status).toBe('failed');
         if (first[0]!.status === 'failed') expect(first[0]!.error).toBeInstanceOf(TransientError);
-        expect(statuses(await s.apply([big]))).toEqual(['nbig:applied']);
-        expect(statuses(await s.apply([big]))).toEqual(['nbig:duplicate']);
+        expect(statuses(await s.apply(validApplies([big])))).toEqual(['nbig:applied']);
+        expect(statuses(await s.apply(validApplies([big])))).toEqual(['nbig:duplicate']);
         for (const i of [0, 75, 149]) {
           const got = await seriesOf(s, { n: String(i) });
           expect(got.native).toEqual(observeNative(values[i]!, 3, 0).native);

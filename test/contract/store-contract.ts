@@ -22,6 +22,7 @@ import { labelsKey } from '../../shared/model/identity';
 import { type NativeHistogram, type ObservedNative, observeNative } from '../../shared/model/native';
 import type { HistogramSeries, Labels, MetricFamily } from '../../shared/model/types';
 import type { ApplyRequest, ApplyResult, MetricOp, Store, StoreLimits } from '../../shared/store/types';
+import { appliedIds, atEdge, validApplies, validPush } from '../support/edge';
 import { createdTimeCases } from './created-times';
 import {
   add,
@@ -146,11 +147,11 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
           add('aria_open_positions', { book: 'a' }, 2),
           observe('aria_latency_seconds', { venue: 'xnas' }, B, [0.001, 0.05, 5]),
         ];
-        const first = await s.apply([req('m1', G, ops)]);
+        const first = await s.apply(validApplies([req('m1', G, ops)]));
         expect(statuses(first)).toEqual(['m1:applied']);
         expect(first[0]!.rejected).toEqual([]);
         for (let i = 0; i < 3; i++)
-          expect(statuses(await s.apply([req('m1', G, ops)]))).toEqual(['m1:duplicate']);
+          expect(statuses(await s.apply(validApplies([req('m1', G, ops)])))).toEqual(['m1:duplicate']);
         const snap = await s.snapshot();
         expect(seriesValue(snap, G, 'aria_orders_total', { venue: 'xnas' })).toBe(3);
         expect(seriesValue(snap, G, 'aria_open_positions', { book: 'a' })).toBe(2);
@@ -168,7 +169,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
       c('the same id twice in one batch is applied once', async () => {
         const s = await newStore();
         const r = req('dup', G, [inc('aria_fills_total', {}, 5)]);
-        const res = await s.apply([r, req('other', G, [inc('aria_fills_total', {}, 1)]), r]);
+        const res = await s.apply(validApplies([r, req('other', G, [inc('aria_fills_total', {}, 1)]), r]));
         expect(statuses(res)).toEqual(['dup:applied', 'other:applied', 'dup:duplicate']);
         expect(seriesValue(await s.snapshot(), G, 'aria_fills_total')).toBe(6);
       });
@@ -178,16 +179,20 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         const a = req('a', G, [inc('aria_fills_total', { side: 'buy' }, 1)]);
         const b = req('b', G, [inc('aria_fills_total', { side: 'buy' }, 10)]);
         const cc = req('c', G2, [inc('aria_fills_total', { side: 'buy' }, 100)]);
-        expect(statuses(await s.apply([a, b]))).toEqual(['a:applied', 'b:applied']);
-        expect(statuses(await s.apply([b, cc, a]))).toEqual(['b:duplicate', 'c:applied', 'a:duplicate']);
-        expect(statuses(await s.apply([cc]))).toEqual(['c:duplicate']);
+        expect(statuses(await s.apply(validApplies([a, b])))).toEqual(['a:applied', 'b:applied']);
+        expect(statuses(await s.apply(validApplies([b, cc, a])))).toEqual([
+          'b:duplicate',
+          'c:applied',
+          'a:duplicate',
+        ]);
+        expect(statuses(await s.apply(validApplies([cc])))).toEqual(['c:duplicate']);
         const snap = await s.snapshot();
         expect(seriesValue(snap, G, 'aria_fills_total', { side: 'buy' })).toBe(11);
         expect(seriesValue(snap, G2, 'aria_fills_total', { side: 'buy' })).toBe(100);
       });
 
       cEach(
-        'a request with an invalid grouping key fails alone, permanently, and its neighbours apply',
+        'a request with an invalid grouping key is refused at the edge alone, permanently, and its neighbours apply',
         [
           ['missing job', { instance: 'x' }],
           ['empty job', { job: '' }],
@@ -199,20 +204,26 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         ] as const,
         async (_t: string, group: unknown) => {
           const s = await newStore();
+          const reached = appliedIds(s);
           const batch: ApplyRequest[] = [
             req('ok1', G, [inc('aria_fills_total', {}, 1)]),
             { id: 'bad', group: group as Labels, ops: [inc('aria_fills_total', {}, 1)] },
             req('ok2', G, [inc('aria_fills_total', {}, 2)]),
           ];
-          const res = await s.apply(batch);
-          expect(statuses(res)).toEqual(['ok1:applied', 'bad:failed', 'ok2:applied']);
-          const bad = res[1]!;
-          if (bad.status !== 'failed') throw new Error('expected failed');
-          expect(bad.error).toBeInstanceOf(ValidationError);
-          expect(bad.error.permanent).toBe(true);
-          expect(bad.error.message).toMatch(/grouping_key/);
-          // Reapplying the batch: good ids are duplicates, nothing doubles.
-          expect(statuses(await s.apply(batch))).toEqual(['ok1:duplicate', 'bad:failed', 'ok2:duplicate']);
+          const edge = atEdge(batch);
+          expect(edge.refused.map((r) => r.index)).toEqual([1]);
+          const bad = edge.refused[0]!.error;
+          expect(bad).toBeInstanceOf(ValidationError);
+          expect(bad.permanent).toBe(true);
+          expect(bad.message).toMatch(/grouping_key/);
+          // A valid request next to the refused one in the same batch still applies.
+          expect(statuses(await s.apply(edge.valid))).toEqual(['ok1:applied', 'ok2:applied']);
+          // Reapplying the batch: good ids are duplicates, the bad one is refused again, nothing doubles.
+          const again = atEdge(batch);
+          expect(again.refused.map((r) => r.index)).toEqual([1]);
+          expect(statuses(await s.apply(again.valid))).toEqual(['ok1:duplicate', 'ok2:duplicate']);
+          // The refused request never reached the store: its id is not consumed.
+          expect(reached).toEqual(['ok1', 'ok2', 'ok1', 'ok2']);
           const snap = await s.snapshot();
           expect(seriesValue(snap, G, 'aria_fills_total')).toBe(3);
           expect(snap.groups).toHaveLength(1);
@@ -222,13 +233,15 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
       c('a redelivery with other ops under the same id is refused and changes nothing', async () => {
         const s = await newStore();
         const first = req('m', G, [inc('aria_fills_total', { side: 'buy' }, 1)]);
-        expect(statuses(await s.apply([first]))).toEqual(['m:applied']);
+        expect(statuses(await s.apply(validApplies([first])))).toEqual(['m:applied']);
         const gen = await s.generation();
         const other = req('m', G, [
           inc('aria_fills_total', { side: 'buy' }, 1),
           inc('aria_fills_total', { side: 'sell' }, 2),
         ]);
-        const res = await s.apply([other, req('n', G, [inc('aria_fills_total', { side: 'buy' }, 10)])]);
+        const res = await s.apply(
+          validApplies([other, req('n', G, [inc('aria_fills_total', { side: 'buy' }, 10)])]),
+        );
         expect(statuses(res)).toEqual(['m:failed', 'n:applied']);
         const f = res[0]!;
         if (f.status !== 'failed') throw new Error('expected failed');
@@ -237,7 +250,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         expect(f.error.message).toContain('m');
         expect(await s.generation()).not.toBe(gen);
         // The original content redelivered (ops in another order) is a plain duplicate.
-        expect(statuses(await s.apply([first]))).toEqual(['m:duplicate']);
+        expect(statuses(await s.apply(validApplies([first])))).toEqual(['m:duplicate']);
         const snap = await s.snapshot();
         expect(seriesValue(snap, G, 'aria_fills_total', { side: 'buy' })).toBe(11);
         expect(seriesValue(snap, G, 'aria_fills_total', { side: 'sell' })).toBeUndefined();
@@ -248,9 +261,9 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         const ops: MetricOp[] = [];
         for (let i = 0; i < 230; i++) ops.push(inc('aria_orders_total', { n: String(i) }, 1));
         ops.push(set('aria_pos', {}, 3, 5));
-        expect(statuses(await s.apply([req('big', G, ops)]))).toEqual(['big:applied']);
+        expect(statuses(await s.apply(validApplies([req('big', G, ops)])))).toEqual(['big:applied']);
         const reversed = [...ops].reverse();
-        expect(statuses(await s.apply([req('big', G, reversed)]))).toEqual(['big:duplicate']);
+        expect(statuses(await s.apply(validApplies([req('big', G, reversed)])))).toEqual(['big:duplicate']);
         const snap = await s.snapshot();
         expect(seriesValue(snap, G, 'aria_orders_total', { n: '17' })).toBe(1);
         expect(seriesCount(snap)).toBe(231);
@@ -264,10 +277,10 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         for (let i = 0; i < 240; i++)
           ops.push(inc('aria_orders_total', { n: i % 7 === 0 ? `long-${i}` : String(i) }, 1));
         const T = { job: 't' };
-        const res = await s.apply([req('big', T, ops)]);
+        const res = await s.apply(validApplies([req('big', T, ops)]));
         expect(statuses(res)).toEqual(['big:applied']);
         expect(res[0]!.rejected.length).toBe(35);
-        expect(statuses(await s.apply([req('big', T, ops)]))).toEqual(['big:duplicate']);
+        expect(statuses(await s.apply(validApplies([req('big', T, ops)])))).toEqual(['big:duplicate']);
         expect(seriesCount(await s.snapshot())).toBe(205);
       });
 
@@ -282,15 +295,15 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         const big = req('big', G, ops);
         const small = req('small', G, [inc('aria_fills_total', {}, 7)]);
         opts.injectApplyFault(s, 'big');
-        const first = await s.apply([small, big]);
+        const first = await s.apply(validApplies([small, big]));
         expect(statuses(first)).toEqual(['small:applied', 'big:failed']);
         const f = first[1]!;
         if (f.status !== 'failed') throw new Error('expected failed');
         expect(f.error).toBeInstanceOf(TransientError);
         expect(f.error.permanent).toBe(false);
-        const second = await s.apply([big, small]);
+        const second = await s.apply(validApplies([big, small]));
         expect(statuses(second)).toEqual(['big:applied', 'small:duplicate']);
-        expect(statuses(await s.apply([big]))).toEqual(['big:duplicate']);
+        expect(statuses(await s.apply(validApplies([big])))).toEqual(['big:duplicate']);
         const snap = await s.snapshot();
         for (let i = 0; i < 250; i++)
           expect(seriesValue(snap, G, 'aria_orders_total', labels(i))).toBe(i + 1);
@@ -309,11 +322,14 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
           const big = req('big', G, ops);
           const small = req('small', G, [inc('aria_fills_total', {}, 7)]);
           opts.injectApplyFault(s, 'big');
-          const first = await s.apply([small, big]);
+          const first = await s.apply(validApplies([small, big]));
           expect(first[1]!.status).toBe('failed');
-          const second = await s.apply([big, small]);
+          const second = await s.apply(validApplies([big, small]));
           expect(second[0]!.status).toBe('applied');
-          expect(statuses(await s.apply([big, small]))).toEqual(['big:duplicate', 'small:duplicate']);
+          expect(statuses(await s.apply(validApplies([big, small])))).toEqual([
+            'big:duplicate',
+            'small:duplicate',
+          ]);
           const snap = await s.snapshot();
           for (let i = 0; i < 250; i++)
             expect(seriesValue(snap, G, 'aria_orders_total', { n: String(i) })).toBe(i + 1);
@@ -340,7 +356,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
               ]),
             );
           }
-          calls.push(s.apply(batch));
+          calls.push(s.apply(validApplies(batch)));
         }
         const results = (await Promise.all(calls)).flat();
         expect(results.every((r) => r.status === 'applied')).toBe(true);
@@ -359,7 +375,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         const s = await newStore();
         const batch: ApplyRequest[] = [];
         for (let i = 0; i < 20; i++) batch.push(req(`m${i}`, G, [inc('aria_fills_total', {}, 1)]));
-        const results = await Promise.all(Array.from({ length: 8 }, () => s.apply(batch)));
+        const results = await Promise.all(Array.from({ length: 8 }, () => s.apply(validApplies(batch))));
         const applied = results.flat().filter((r) => r.status === 'applied').length;
         expect(applied).toBe(20);
         expect(results.flat().filter((r) => r.status === 'duplicate')).toHaveLength(20 * 7);
@@ -391,9 +407,11 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
             ['a', false],
             ['b', true],
           ] as const) {
-            const fresh = await s.apply([wide(`wide-${tag}`), ...smalls(`fresh-${tag}`, extra)]);
+            const fresh = await s.apply(
+              validApplies([wide(`wide-${tag}`), ...smalls(`fresh-${tag}`, extra)]),
+            );
             expect(fresh.map((r) => r.status)).toEqual(fresh.map(() => 'applied'));
-            const again = await s.apply([wide(`wide-${tag}`), ...smalls(`dup-${tag}`, extra)]);
+            const again = await s.apply(validApplies([wide(`wide-${tag}`), ...smalls(`dup-${tag}`, extra)]));
             expect(again.map((r) => r.status)).toEqual(['duplicate', ...again.slice(1).map(() => 'applied')]);
           }
           const snap = await s.snapshot();
@@ -429,7 +447,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
               };
               const seen = new Set<number>();
               for (const concurrent of rounds) {
-                await Promise.all(concurrent.map((batch) => s.apply(batch.map(build))));
+                await Promise.all(concurrent.map((batch) => s.apply(validApplies(batch.map(build)))));
                 for (const batch of concurrent) for (const i of batch) seen.add(i);
               }
               const snap = await s.snapshot();
@@ -446,7 +464,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
               }
               expect(seriesValue(snap, G, 'aria_prop_gauge')).toBe(best?.gauge);
               // Every delivered id is now a duplicate.
-              const again = await s.apply([...seen].map(build));
+              const again = await s.apply(validApplies([...seen].map(build)));
               expect(again.every((r) => r.status === 'duplicate')).toBe(true);
             },
           ),
@@ -480,48 +498,65 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         ['histogram NaN sum', { ...observe('aria_h', {}, B, [0.1]), sum: Number.NaN }],
       ];
       cEach(
-        'an invalid op is rejected alone with a ValidationError; the rest of the request applies',
+        'a request with an invalid op is refused at the edge, naming the op; nothing of it applies, its neighbours do',
         hostileOps,
         async (_t: string, bad: unknown) => {
           const s = await newStore();
-          const res = await s.apply([
+          const reached = appliedIds(s);
+          const batch = [
             req('m', G, [inc('aria_ok_total', {}, 1), bad as MetricOp, add('aria_ok_gauge', {}, 2)]),
-          ]);
-          expect(res[0]!.status).toBe('applied');
-          expect(res[0]!.rejected.map((r) => r.index)).toEqual([1]);
-          expect(res[0]!.rejected[0]!.error).toBeInstanceOf(ValidationError);
-          expect(res[0]!.rejected[0]!.error.message).toMatch(/ops\[1\]/);
+            req('n', G, [inc('aria_beside_total', {}, 5)]),
+          ];
+          const edge = atEdge(batch);
+          expect(edge.refused.map((r) => r.index)).toEqual([0]);
+          expect(edge.refused[0]!.error).toBeInstanceOf(ValidationError);
+          expect(edge.refused[0]!.error.permanent).toBe(true);
+          expect(edge.refused[0]!.error.message).toMatch(/^ops\[1\]/);
+          expect(statuses(await s.apply(edge.valid))).toEqual(['n:applied']);
+          // Nothing of the refused request is half applied; the good data beside it is.
           const snap = await s.snapshot();
-          expect(seriesValue(snap, G, 'aria_ok_total')).toBe(1);
-          expect(seriesValue(snap, G, 'aria_ok_gauge')).toBe(2);
-          expect(findGroup(snap, G)!.families.map((f) => f.name)).toEqual(['aria_ok_gauge', 'aria_ok_total']);
-          // The id is consumed: the valid ops are not applied twice, the bad one stays rejected.
-          expect(
-            statuses(
-              await s.apply([
-                req('m', G, [inc('aria_ok_total', {}, 1), bad as MetricOp, add('aria_ok_gauge', {}, 2)]),
-              ]),
-            ),
-          ).toEqual(['m:duplicate']);
+          expect(seriesValue(snap, G, 'aria_ok_total')).toBeUndefined();
+          expect(seriesValue(snap, G, 'aria_beside_total')).toBe(5);
+          expect(findGroup(snap, G)!.families.map((f) => f.name)).toEqual(['aria_beside_total']);
+          // The store never saw it, so its id is not consumed: the corrected request applies once.
+          expect(reached).toEqual(['n']);
+          const fixed = validApplies([
+            req('m', G, [inc('aria_ok_total', {}, 1), add('aria_ok_gauge', {}, 2)]),
+          ]);
+          expect(statuses(await s.apply(fixed))).toEqual(['m:applied']);
+          expect(statuses(await s.apply(fixed))).toEqual(['m:duplicate']);
           expect(seriesValue(await s.snapshot(), G, 'aria_ok_total')).toBe(1);
         },
       );
 
       c('huge finite values are accepted and added exactly', async () => {
         const s = await newStore();
-        await s.apply([req('a', G, [inc('aria_big_total', {}, 1e300), add('aria_g', {}, -1e300)])]);
-        await s.apply([req('b', G, [inc('aria_big_total', {}, 1e300), add('aria_g', {}, -1e300)])]);
+        await s.apply(
+          validApplies([req('a', G, [inc('aria_big_total', {}, 1e300), add('aria_g', {}, -1e300)])]),
+        );
+        await s.apply(
+          validApplies([req('b', G, [inc('aria_big_total', {}, 1e300), add('aria_g', {}, -1e300)])]),
+        );
         const snap = await s.snapshot();
         expect(seriesValue(snap, G, 'aria_big_total')).toBe(2e300);
         expect(seriesValue(snap, G, 'aria_g')).toBe(-2e300);
       });
 
       c('a request whose ops were all rejected consumes its id and creates no group', async () => {
-        const s = await newStore();
+        // Rejected by the store's own checks (a limit); invalid ops never get this far (refused at the edge).
+        const s = await newStore({ limits: { maxLabelValueLength: 8 } });
         const gen = await s.generation();
-        const res = await s.apply([req('x', G, [inc('aria_x_total', {}, -5)])]);
+        const res = await s.apply(
+          validApplies([req('x', G, [inc('aria_x_total', { v: 'much too long' }, 5)])]),
+        );
         expect(res[0]!.status).toBe('applied');
         expect(res[0]!.rejected).toHaveLength(1);
+        expect(res[0]!.rejected[0]!.error).toBeInstanceOf(LimitError);
+        expect(
+          statuses(
+            await s.apply(validApplies([req('x', G, [inc('aria_x_total', { v: 'much too long' }, 5)])])),
+          ),
+        ).toEqual(['x:duplicate']);
         expect((await s.snapshot()).groups).toEqual([]);
         expect(await s.generation()).toBe(gen);
       });
@@ -548,7 +583,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
           const s = await newStore();
           for (const [i, idx] of order.entries()) {
             const [t, v] = sets[idx]!;
-            await s.apply([req(`s${i}`, G, [set('aria_pnl', { book: 'a' }, v, t)])]);
+            await s.apply(validApplies([req(`s${i}`, G, [set('aria_pnl', { book: 'a' }, v, t)])]));
           }
           expect(seriesValue(await s.snapshot(), G, 'aria_pnl', { book: 'a' })).toBe(3);
         },
@@ -556,12 +591,12 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('ties on event time go to the larger value, whatever the order', async () => {
         const a = await newStore();
-        await a.apply([req('1', G, [set('aria_pnl', {}, 5, 100)])]);
-        await a.apply([req('2', G, [set('aria_pnl', {}, 7, 100)])]);
-        await a.apply([req('3', G, [set('aria_pnl', {}, 6, 100)])]);
+        await a.apply(validApplies([req('1', G, [set('aria_pnl', {}, 5, 100)])]));
+        await a.apply(validApplies([req('2', G, [set('aria_pnl', {}, 7, 100)])]));
+        await a.apply(validApplies([req('3', G, [set('aria_pnl', {}, 6, 100)])]));
         const b = await newStore();
-        await b.apply([req('1', G, [set('aria_pnl', {}, 7, 100)])]);
-        await b.apply([req('2', G, [set('aria_pnl', {}, 5, 100)])]);
+        await b.apply(validApplies([req('1', G, [set('aria_pnl', {}, 7, 100)])]));
+        await b.apply(validApplies([req('2', G, [set('aria_pnl', {}, 5, 100)])]));
         expect(seriesValue(await a.snapshot(), G, 'aria_pnl')).toBe(7);
         expect(seriesValue(await b.snapshot(), G, 'aria_pnl')).toBe(7);
       });
@@ -569,14 +604,14 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
       c('a redelivered set does not undo later adds (sets are idempotent)', async () => {
         const s = await newStore();
         const setMsg = req('s', G, [set('aria_pos', {}, 100, 10)]);
-        await s.apply([setMsg]);
-        await s.apply([req('d', G, [add('aria_pos', {}, -5)])]);
-        expect(statuses(await s.apply([setMsg]))).toEqual(['s:duplicate']);
+        await s.apply(validApplies([setMsg]));
+        await s.apply(validApplies([req('d', G, [add('aria_pos', {}, -5)])]));
+        expect(statuses(await s.apply(validApplies([setMsg])))).toEqual(['s:duplicate']);
         // The same set under another id (a producer re-send without id) is stale too.
-        await s.apply([req('s2', G, [set('aria_pos', {}, 100, 10)])]);
+        await s.apply(validApplies([req('s2', G, [set('aria_pos', {}, 100, 10)])]));
         expect(seriesValue(await s.snapshot(), G, 'aria_pos')).toBe(95);
         // A different set at the same time still follows the tie rule (larger value wins).
-        await s.apply([req('s3', G, [set('aria_pos', {}, 101, 10)])]);
+        await s.apply(validApplies([req('s3', G, [set('aria_pos', {}, 101, 10)])]));
         expect(seriesValue(await s.snapshot(), G, 'aria_pos')).toBe(101);
       });
 
@@ -588,32 +623,32 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         ] as Array<[string, MetricOp[]]>,
         async (_t, ops) => {
           const s = await newStore();
-          await s.apply([req('m', G, ops)]);
+          await s.apply(validApplies([req('m', G, ops)]));
           expect(seriesValue(await s.snapshot(), G, 'aria_pos')).toBe(105);
-          expect(statuses(await s.apply([req('m', G, ops)]))).toEqual(['m:duplicate']);
-          await s.apply([req('n', G, [add('aria_pos', {}, 1)])]);
-          await s.apply([req('m', G, ops)]);
+          expect(statuses(await s.apply(validApplies([req('m', G, ops)])))).toEqual(['m:duplicate']);
+          await s.apply(validApplies([req('n', G, [add('aria_pos', {}, 1)])]));
+          await s.apply(validApplies([req('m', G, ops)]));
           expect(seriesValue(await s.snapshot(), G, 'aria_pos')).toBe(106);
         },
       );
 
       c('a stale set changes nothing, not even the generation', async () => {
         const s = await newStore();
-        await s.apply([req('a', G, [set('aria_pnl', {}, 10, 500)])]);
+        await s.apply(validApplies([req('a', G, [set('aria_pnl', {}, 10, 500)])]));
         const gen = await s.generation();
-        await s.apply([req('b', G, [set('aria_pnl', {}, 99, 400)])]);
+        await s.apply(validApplies([req('b', G, [set('aria_pnl', {}, 99, 400)])]));
         expect(seriesValue(await s.snapshot(), G, 'aria_pnl')).toBe(10);
         expect(await s.generation()).toBe(gen);
       });
 
       c('gauge add moves a set value, and an older set stays stale', async () => {
         const s = await newStore();
-        await s.apply([req('a', G, [set('aria_pos', {}, 5, 100)])]);
-        await s.apply([req('b', G, [add('aria_pos', {}, 2)])]);
+        await s.apply(validApplies([req('a', G, [set('aria_pos', {}, 5, 100)])]));
+        await s.apply(validApplies([req('b', G, [add('aria_pos', {}, 2)])]));
         expect(seriesValue(await s.snapshot(), G, 'aria_pos')).toBe(7);
-        await s.apply([req('c', G, [set('aria_pos', {}, 100, 50)])]);
+        await s.apply(validApplies([req('c', G, [set('aria_pos', {}, 100, 50)])]));
         expect(seriesValue(await s.snapshot(), G, 'aria_pos')).toBe(7);
-        await s.apply([req('d', G, [set('aria_pos', {}, 1, 150)])]);
+        await s.apply(validApplies([req('d', G, [set('aria_pos', {}, 1, 150)])]));
         expect(seriesValue(await s.snapshot(), G, 'aria_pos')).toBe(1);
       });
     });
@@ -647,7 +682,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
               { labels: { path: '/c' }, buckets: [{ le: 1, count: 1 }], sum: 1, count: 1 },
             ],
           };
-          await s.push({ method: 'PUT', group: G, pushTimeMs: 100, families: [fam] });
+          await s.push(validPush({ method: 'PUT', group: G, pushTimeMs: 100, families: [fam] }));
           const got = findFamily(await s.snapshot(), G, 'rpc_seconds')!;
           expect(got.series.map((x) => ({ ...x, labels: plain(x.labels) }))).toEqual(fam.series);
         },
@@ -667,12 +702,12 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
               : { labels: {}, buckets: [], sum: o.sum, count: o.count, native: o.native },
           ],
         });
-        await s.push({ method: 'PUT', group: G, pushTimeMs: 100, families: [fam(first)] });
-        await s.push({ method: 'PUT', group: G, pushTimeMs: 200, families: [fam(second)] });
+        await s.push(validPush({ method: 'PUT', group: G, pushTimeMs: 100, families: [fam(first)] }));
+        await s.push(validPush({ method: 'PUT', group: G, pushTimeMs: 200, families: [fam(second)] }));
         let series = findFamily(await s.snapshot(), G, 'job_seconds')!.series[0] as HistogramSeries;
         expect(series.native).toEqual(second.native);
         expect(series.count).toBe(2);
-        await s.push({ method: 'POST', group: G, pushTimeMs: 300, families: [fam(undefined)] });
+        await s.push(validPush({ method: 'POST', group: G, pushTimeMs: 300, families: [fam(undefined)] }));
         series = findFamily(await s.snapshot(), G, 'job_seconds')!.series[0] as HistogramSeries;
         expect(series.native).toBeUndefined();
         expect(series.buckets).toEqual([{ le: 10, count: 2 }]);
@@ -681,20 +716,22 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
       c('observations are not added into a series that carries a pushed native histogram', async () => {
         const s = await newStore();
         const o = observeNative([0.5, 2], 0, 0);
-        await s.push({
-          method: 'PUT',
-          group: G,
-          pushTimeMs: Date.now(),
-          families: [
-            {
-              name: 'mixed_seconds',
-              help: '',
-              type: 'histogram',
-              series: [{ labels: {}, buckets: [], sum: o.sum, count: 2, native: o.native }],
-            },
-          ],
-        });
-        const [r] = await s.apply([req('nh1', G, [observe('mixed_seconds', {}, [], [1])])]);
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: G,
+            pushTimeMs: Date.now(),
+            families: [
+              {
+                name: 'mixed_seconds',
+                help: '',
+                type: 'histogram',
+                series: [{ labels: {}, buckets: [], sum: o.sum, count: 2, native: o.native }],
+              },
+            ],
+          }),
+        );
+        const [r] = await s.apply(validApplies([req('nh1', G, [observe('mixed_seconds', {}, [], [1])])]));
         expect(r!.status).toBe('applied');
         expect(r!.rejected.map((x) => x.error)).toEqual([expect.any(FamilyConflictError)]);
         expect(r!.rejected[0]!.error.message).toMatch(/carries a native histogram/);
@@ -707,20 +744,22 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         const o = observeNative([1, 2], 0, 0);
         const bad = { ...o.native, schema: 12 };
         const e = await thrown(() =>
-          s.push({
-            method: 'PUT',
-            group: G,
-            pushTimeMs: 100,
-            families: [
-              gaugeFamily('ok', [[{}, 1]]),
-              {
-                name: 'bad_seconds',
-                help: '',
-                type: 'histogram',
-                series: [{ labels: {}, buckets: [], sum: 3, count: 2, native: bad }],
-              },
-            ],
-          }),
+          s.push(
+            validPush({
+              method: 'PUT',
+              group: G,
+              pushTimeMs: 100,
+              families: [
+                gaugeFamily('ok', [[{}, 1]]),
+                {
+                  name: 'bad_seconds',
+                  help: '',
+                  type: 'histogram',
+                  series: [{ labels: {}, buckets: [], sum: 3, count: 2, native: bad }],
+                },
+              ],
+            }),
+          ),
         );
         expect(e).toBeInstanceOf(ValidationError);
         expect((e as Error).message).toMatch(/native\.schema: must be an integer in -4\.\.8/);
@@ -729,18 +768,22 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('PUT replaces the whole group', async () => {
         const s = await newStore();
-        await s.push({
-          method: 'PUT',
-          group: G,
-          pushTimeMs: 100,
-          families: [counterFamily('a_total', [[{}, 1]]), gaugeFamily('b', [[{}, 2]])],
-        });
-        await s.push({
-          method: 'PUT',
-          group: G,
-          pushTimeMs: 200,
-          families: [gaugeFamily('c', [[{ x: '1' }, 3]])],
-        });
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: G,
+            pushTimeMs: 100,
+            families: [counterFamily('a_total', [[{}, 1]]), gaugeFamily('b', [[{}, 2]])],
+          }),
+        );
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: G,
+            pushTimeMs: 200,
+            families: [gaugeFamily('c', [[{ x: '1' }, 3]])],
+          }),
+        );
         const snap = await s.snapshot();
         expect(findGroup(snap, G)!.families.map((f) => f.name)).toEqual(['c']);
         expect(seriesValue(snap, G, 'c', { x: '1' })).toBe(3);
@@ -748,36 +791,42 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('PUT also replaces families written by apply', async () => {
         const s = await newStore();
-        await s.apply([req('m', G, [inc('aria_fills_total', {}, 4)])]);
-        await s.push({
-          method: 'PUT',
-          group: G,
-          pushTimeMs: Date.now(),
-          families: [gaugeFamily('b', [[{}, 2]])],
-        });
+        await s.apply(validApplies([req('m', G, [inc('aria_fills_total', {}, 4)])]));
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: G,
+            pushTimeMs: Date.now(),
+            families: [gaugeFamily('b', [[{}, 2]])],
+          }),
+        );
         expect(findGroup(await s.snapshot(), G)!.families.map((f) => f.name)).toEqual(['b']);
       });
 
       c('POST replaces only the pushed families, all of their series', async () => {
         const s = await newStore();
-        await s.push({
-          method: 'PUT',
-          group: G,
-          pushTimeMs: 100,
-          families: [
-            gaugeFamily('a', [
-              [{ k: '1' }, 1],
-              [{ k: '2' }, 2],
-            ]),
-            gaugeFamily('b', [[{}, 5]]),
-          ],
-        });
-        await s.push({
-          method: 'POST',
-          group: G,
-          pushTimeMs: 200,
-          families: [gaugeFamily('a', [[{ k: '3' }, 3]])],
-        });
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: G,
+            pushTimeMs: 100,
+            families: [
+              gaugeFamily('a', [
+                [{ k: '1' }, 1],
+                [{ k: '2' }, 2],
+              ]),
+              gaugeFamily('b', [[{}, 5]]),
+            ],
+          }),
+        );
+        await s.push(
+          validPush({
+            method: 'POST',
+            group: G,
+            pushTimeMs: 200,
+            families: [gaugeFamily('a', [[{ k: '3' }, 3]])],
+          }),
+        );
         const snap = await s.snapshot();
         expect(findFamily(snap, G, 'a')!.series.map((x) => plain(x.labels))).toEqual([{ k: '3' }]);
         expect(seriesValue(snap, G, 'b')).toBe(5);
@@ -785,8 +834,10 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('an empty PUT removes all metrics of the group and keeps the group', async () => {
         const s = await newStore();
-        await s.push({ method: 'PUT', group: G, pushTimeMs: 100, families: [gaugeFamily('a', [[{}, 1]])] });
-        await s.push({ method: 'PUT', group: G, pushTimeMs: 200, families: [] });
+        await s.push(
+          validPush({ method: 'PUT', group: G, pushTimeMs: 100, families: [gaugeFamily('a', [[{}, 1]])] }),
+        );
+        await s.push(validPush({ method: 'PUT', group: G, pushTimeMs: 200, families: [] }));
         const g = findGroup(await s.snapshot(), G);
         expect(g).toBeDefined();
         expect(g!.families).toEqual([]);
@@ -795,28 +846,40 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('a POST with an empty family removes that family', async () => {
         const s = await newStore();
-        await s.push({
-          method: 'PUT',
-          group: G,
-          pushTimeMs: 100,
-          families: [gaugeFamily('a', [[{}, 1]]), gaugeFamily('b', [[{}, 1]])],
-        });
-        await s.push({ method: 'POST', group: G, pushTimeMs: 200, families: [gaugeFamily('a', [])] });
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: G,
+            pushTimeMs: 100,
+            families: [gaugeFamily('a', [[{}, 1]]), gaugeFamily('b', [[{}, 1]])],
+          }),
+        );
+        await s.push(
+          validPush({ method: 'POST', group: G, pushTimeMs: 200, families: [gaugeFamily('a', [])] }),
+        );
         expect(findGroup(await s.snapshot(), G)!.families.map((f) => f.name)).toEqual(['b']);
       });
 
       c('DELETE removes exactly one group, not groups whose key starts with it', async () => {
         const s = await newStore();
         const parent = { job: 'trading' };
-        await s.push({
-          method: 'PUT',
-          group: parent,
-          pushTimeMs: 100,
-          families: [gaugeFamily('a', [[{}, 1]])],
-        });
-        await s.push({ method: 'PUT', group: G, pushTimeMs: 100, families: [gaugeFamily('a', [[{}, 2]])] });
-        await s.push({ method: 'PUT', group: { ...G, shard: '1' }, pushTimeMs: 100, families: [] });
-        expect(await s.push({ method: 'DELETE', group: parent, pushTimeMs: 200, families: [] })).toEqual({
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: parent,
+            pushTimeMs: 100,
+            families: [gaugeFamily('a', [[{}, 1]])],
+          }),
+        );
+        await s.push(
+          validPush({ method: 'PUT', group: G, pushTimeMs: 100, families: [gaugeFamily('a', [[{}, 2]])] }),
+        );
+        await s.push(
+          validPush({ method: 'PUT', group: { ...G, shard: '1' }, pushTimeMs: 100, families: [] }),
+        );
+        expect(
+          await s.push(validPush({ method: 'DELETE', group: parent, pushTimeMs: 200, families: [] })),
+        ).toEqual({
           status: 'applied',
         });
         const snap = await s.snapshot();
@@ -828,11 +891,15 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('deleteGroup is a DELETE at the given time', async () => {
         const s = await newStore();
-        await s.push({ method: 'PUT', group: G, pushTimeMs: 100, families: [gaugeFamily('a', [[{}, 1]])] });
+        await s.push(
+          validPush({ method: 'PUT', group: G, pushTimeMs: 100, families: [gaugeFamily('a', [[{}, 1]])] }),
+        );
         await s.deleteGroup(G, 150);
         expect(findGroup(await s.snapshot(), G)).toBeUndefined();
         expect(
-          await s.push({ method: 'PUT', group: G, pushTimeMs: 120, families: [gaugeFamily('a', [[{}, 9]])] }),
+          await s.push(
+            validPush({ method: 'PUT', group: G, pushTimeMs: 120, families: [gaugeFamily('a', [[{}, 9]])] }),
+          ),
         ).toEqual({
           status: 'stale',
         });
@@ -841,18 +908,22 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('instance="" and no instance are the same group', async () => {
         const s = await newStore();
-        await s.push({
-          method: 'PUT',
-          group: { job: 'j', instance: '' },
-          pushTimeMs: 100,
-          families: [gaugeFamily('a', [[{}, 1]])],
-        });
-        await s.push({
-          method: 'POST',
-          group: { job: 'j' },
-          pushTimeMs: 200,
-          families: [gaugeFamily('b', [[{}, 2]])],
-        });
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: { job: 'j', instance: '' },
+            pushTimeMs: 100,
+            families: [gaugeFamily('a', [[{}, 1]])],
+          }),
+        );
+        await s.push(
+          validPush({
+            method: 'POST',
+            group: { job: 'j' },
+            pushTimeMs: 200,
+            families: [gaugeFamily('b', [[{}, 2]])],
+          }),
+        );
         const snap = await s.snapshot();
         expect(snap.groups).toHaveLength(1);
         expect(plain(snap.groups[0]!.key)).toEqual({ job: 'j' });
@@ -861,10 +932,14 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('a stale redelivered PUT changes nothing', async () => {
         const s = await newStore();
-        await s.push({ method: 'PUT', group: G, pushTimeMs: 200, families: [gaugeFamily('a', [[{}, 2]])] });
+        await s.push(
+          validPush({ method: 'PUT', group: G, pushTimeMs: 200, families: [gaugeFamily('a', [[{}, 2]])] }),
+        );
         const gen = await s.generation();
         expect(
-          await s.push({ method: 'PUT', group: G, pushTimeMs: 100, families: [gaugeFamily('a', [[{}, 1]])] }),
+          await s.push(
+            validPush({ method: 'PUT', group: G, pushTimeMs: 100, families: [gaugeFamily('a', [[{}, 1]])] }),
+          ),
         ).toEqual({
           status: 'stale',
         });
@@ -874,26 +949,32 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('a stale POST of a family changes nothing; a POST of another family applies', async () => {
         const s = await newStore();
-        await s.push({ method: 'PUT', group: G, pushTimeMs: 100, families: [] });
-        await s.push({ method: 'POST', group: G, pushTimeMs: 300, families: [gaugeFamily('a', [[{}, 3]])] });
+        await s.push(validPush({ method: 'PUT', group: G, pushTimeMs: 100, families: [] }));
+        await s.push(
+          validPush({ method: 'POST', group: G, pushTimeMs: 300, families: [gaugeFamily('a', [[{}, 3]])] }),
+        );
         expect(
           (
-            await s.push({
-              method: 'POST',
-              group: G,
-              pushTimeMs: 200,
-              families: [gaugeFamily('a', [[{}, 2]])],
-            })
+            await s.push(
+              validPush({
+                method: 'POST',
+                group: G,
+                pushTimeMs: 200,
+                families: [gaugeFamily('a', [[{}, 2]])],
+              }),
+            )
           ).status,
         ).toBe('stale');
         expect(
           (
-            await s.push({
-              method: 'POST',
-              group: G,
-              pushTimeMs: 200,
-              families: [gaugeFamily('b', [[{}, 2]])],
-            })
+            await s.push(
+              validPush({
+                method: 'POST',
+                group: G,
+                pushTimeMs: 200,
+                families: [gaugeFamily('b', [[{}, 2]])],
+              }),
+            )
           ).status,
         ).toBe('applied');
         const snap = await s.snapshot();
@@ -903,15 +984,19 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('a POST older than the group’s last PUT is stale', async () => {
         const s = await newStore();
-        await s.push({ method: 'PUT', group: G, pushTimeMs: 300, families: [gaugeFamily('a', [[{}, 3]])] });
+        await s.push(
+          validPush({ method: 'PUT', group: G, pushTimeMs: 300, families: [gaugeFamily('a', [[{}, 3]])] }),
+        );
         expect(
           (
-            await s.push({
-              method: 'POST',
-              group: G,
-              pushTimeMs: 200,
-              families: [gaugeFamily('b', [[{}, 2]])],
-            })
+            await s.push(
+              validPush({
+                method: 'POST',
+                group: G,
+                pushTimeMs: 200,
+                families: [gaugeFamily('b', [[{}, 2]])],
+              }),
+            )
           ).status,
         ).toBe('stale');
         expect(findGroup(await s.snapshot(), G)!.families.map((f) => f.name)).toEqual(['a']);
@@ -919,37 +1004,45 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('DELETE then an older PUT or POST does not resurrect the group', async () => {
         const s = await newStore();
-        await s.push({ method: 'PUT', group: G, pushTimeMs: 100, families: [gaugeFamily('a', [[{}, 1]])] });
-        await s.push({ method: 'DELETE', group: G, pushTimeMs: 300, families: [] });
+        await s.push(
+          validPush({ method: 'PUT', group: G, pushTimeMs: 100, families: [gaugeFamily('a', [[{}, 1]])] }),
+        );
+        await s.push(validPush({ method: 'DELETE', group: G, pushTimeMs: 300, families: [] }));
         expect(
           (
-            await s.push({
-              method: 'PUT',
-              group: G,
-              pushTimeMs: 200,
-              families: [gaugeFamily('a', [[{}, 2]])],
-            })
+            await s.push(
+              validPush({
+                method: 'PUT',
+                group: G,
+                pushTimeMs: 200,
+                families: [gaugeFamily('a', [[{}, 2]])],
+              }),
+            )
           ).status,
         ).toBe('stale');
         expect(
           (
-            await s.push({
-              method: 'POST',
-              group: G,
-              pushTimeMs: 250,
-              families: [gaugeFamily('a', [[{}, 2]])],
-            })
+            await s.push(
+              validPush({
+                method: 'POST',
+                group: G,
+                pushTimeMs: 250,
+                families: [gaugeFamily('a', [[{}, 2]])],
+              }),
+            )
           ).status,
         ).toBe('stale');
         expect((await s.snapshot()).groups).toEqual([]);
         expect(
           (
-            await s.push({
-              method: 'PUT',
-              group: G,
-              pushTimeMs: 400,
-              families: [gaugeFamily('a', [[{}, 4]])],
-            })
+            await s.push(
+              validPush({
+                method: 'PUT',
+                group: G,
+                pushTimeMs: 400,
+                families: [gaugeFamily('a', [[{}, 4]])],
+              }),
+            )
           ).status,
         ).toBe('applied');
         expect(seriesValue(await s.snapshot(), G, 'a')).toBe(4);
@@ -963,9 +1056,9 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
           pushTimeMs: 100,
           families: [gaugeFamily('a', [[{}, 1]])],
         };
-        await s.push(p);
+        await s.push(validPush(p));
         const before = await s.snapshot();
-        expect((await s.push(p)).status).toBe('applied');
+        expect((await s.push(validPush(p))).status).toBe('applied');
         const after = await s.snapshot();
         expect(seriesValue(after, G, 'a')).toBe(1);
         expect(findGroup(after, G)!.lastPushMs).toBe(findGroup(before, G)!.lastPushMs);
@@ -999,7 +1092,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
           { name: 'neg', help: '', type: 'gauge', series: [{ labels: {}, value: Number.NEGATIVE_INFINITY }] },
           { name: 'nan', help: '', type: 'gauge', series: [{ labels: {}, value: Number.NaN }] },
         ];
-        await s.push({ method: 'PUT', group: G, pushTimeMs: 1, families: fams });
+        await s.push(validPush({ method: 'PUT', group: G, pushTimeMs: 1, families: fams }));
         const snap = await s.snapshot();
         const summary = findFamily(snap, G, 'rpc_seconds');
         expect(summary?.type).toBe('summary');
@@ -1012,7 +1105,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
       });
 
       cEach(
-        'an invalid push is refused with a ValidationError and stores nothing',
+        'an invalid push is refused at the edge with a ValidationError and stores nothing',
         [
           ['missing job', { method: 'PUT', group: { instance: 'x' }, pushTimeMs: 1, families: [] }],
           [
@@ -1113,15 +1206,17 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         ] as Array<[string, unknown]>,
         async (_t: string, push: unknown) => {
           const s = await newStore();
-          await s.push({
-            method: 'PUT',
-            group: { job: 'keep' },
-            pushTimeMs: 1,
-            families: [gaugeFamily('k', [[{}, 1]])],
-          });
+          await s.push(
+            validPush({
+              method: 'PUT',
+              group: { job: 'keep' },
+              pushTimeMs: 1,
+              families: [gaugeFamily('k', [[{}, 1]])],
+            }),
+          );
           const gen = await s.generation();
-          const e = await thrown(() => s.push(push as never));
-          expect(e).toBeInstanceOf(ValidationError);
+          // Refused at the edge: the store is never reached.
+          expect(() => validPush(push)).toThrow(ValidationError);
           expect(await s.generation()).toBe(gen);
           const snap = await s.snapshot();
           expect(snap.groups.map((g) => plain(g.key))).toEqual([{ job: 'keep' }]);
@@ -1139,12 +1234,14 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         expect(g.lastFailureReason).toBe('family x: type conflict');
         expect(g.lastPushMs).toBeUndefined();
         expect(g.families).toEqual([]);
-        await s.push({
-          method: 'PUT',
-          group: G,
-          pushTimeMs: clock.advance(10),
-          families: [gaugeFamily('a', [[{}, 1]])],
-        });
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: G,
+            pushTimeMs: clock.advance(10),
+            families: [gaugeFamily('a', [[{}, 1]])],
+          }),
+        );
         await s.recordPushFailure(G, clock.advance(10), 'second "reason"\nwith newline');
         g = findGroup(await s.snapshot(), G)!;
         expect(seriesValue(await s.snapshot(), G, 'a')).toBe(1);
@@ -1219,8 +1316,12 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         accepted,
         async (_t, first, second) => {
           const s = await newStore();
-          await s.push({ method: 'PUT', group: first.group, pushTimeMs: 1, families: [first.family] });
-          await s.push({ method: 'PUT', group: second.group, pushTimeMs: 2, families: [second.family] });
+          await s.push(
+            validPush({ method: 'PUT', group: first.group, pushTimeMs: 1, families: [first.family] }),
+          );
+          await s.push(
+            validPush({ method: 'PUT', group: second.group, pushTimeMs: 2, families: [second.family] }),
+          );
           // And through apply, into new series of a third group.
           const f2 = second.family;
           const op: MetricOp =
@@ -1232,7 +1333,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
                   [0.05],
                 )
               : set(f2.name, { ...f2.series[0]!.labels, c: 'x' }, 3, 1);
-          const res = await s.apply([req('m', { job: 'third' }, [op])]);
+          const res = await s.apply(validApplies([req('m', { job: 'third' }, [op])]));
           expect(res[0]!.rejected).toEqual([]);
           const snap = await s.snapshot();
           for (const d of [first, second]) {
@@ -1250,15 +1351,19 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         conflicts,
         async (_t, first, second, rule) => {
           const s = await newStore();
-          await s.push({ method: 'PUT', group: first.group, pushTimeMs: 1, families: [first.family] });
+          await s.push(
+            validPush({ method: 'PUT', group: first.group, pushTimeMs: 1, families: [first.family] }),
+          );
           const gen = await s.generation();
           const e = await thrown(() =>
-            s.push({
-              method: 'PUT',
-              group: second.group,
-              pushTimeMs: 2,
-              families: [gaugeFamily('innocent', [[{}, 1]]), second.family],
-            }),
+            s.push(
+              validPush({
+                method: 'PUT',
+                group: second.group,
+                pushTimeMs: 2,
+                families: [gaugeFamily('innocent', [[{}, 1]]), second.family],
+              }),
+            ),
           );
           expect(e).toBeInstanceOf(FamilyConflictError);
           expect((e as FamilyConflictError).family).toBe(first.family.name);
@@ -1273,15 +1378,21 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('a conflicting push to an existing group leaves the group as it was', async () => {
         const s = await newStore();
-        await s.push({ method: 'PUT', group: G, pushTimeMs: 1, families: [counterFamily('f', [[{}, 1]])] });
-        await s.push({
-          method: 'PUT',
-          group: G2,
-          pushTimeMs: 1,
-          families: [gaugeFamily('other', [[{}, 5]])],
-        });
+        await s.push(
+          validPush({ method: 'PUT', group: G, pushTimeMs: 1, families: [counterFamily('f', [[{}, 1]])] }),
+        );
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: G2,
+            pushTimeMs: 1,
+            families: [gaugeFamily('other', [[{}, 5]])],
+          }),
+        );
         await thrown(() =>
-          s.push({ method: 'PUT', group: G2, pushTimeMs: 2, families: [gaugeFamily('f', [[{}, 1]])] }),
+          s.push(
+            validPush({ method: 'PUT', group: G2, pushTimeMs: 2, families: [gaugeFamily('f', [[{}, 1]])] }),
+          ),
         );
         const snap = await s.snapshot();
         expect(seriesValue(snap, G2, 'other')).toBe(5);
@@ -1290,29 +1401,35 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('a PUT may redefine a family it alone holds', async () => {
         const s = await newStore();
-        await s.push({ method: 'PUT', group: G, pushTimeMs: 1, families: [counterFamily('f', [[{}, 1]])] });
-        await s.push({
-          method: 'PUT',
-          group: G,
-          pushTimeMs: 2,
-          families: [gaugeFamily('f', [[{ x: 'y' }, 1]])],
-        });
+        await s.push(
+          validPush({ method: 'PUT', group: G, pushTimeMs: 1, families: [counterFamily('f', [[{}, 1]])] }),
+        );
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: G,
+            pushTimeMs: 2,
+            families: [gaugeFamily('f', [[{ x: 'y' }, 1]])],
+          }),
+        );
         expect(findFamily(await s.snapshot(), G, 'f')?.type).toBe('gauge');
       });
 
       c('series of one family with different label names in one push are accepted', async () => {
         const s = await newStore();
-        await s.push({
-          method: 'PUT',
-          group: G,
-          pushTimeMs: 1,
-          families: [
-            gaugeFamily('f', [
-              [{ a: '1' }, 1],
-              [{}, 2],
-            ]),
-          ],
-        });
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: G,
+            pushTimeMs: 1,
+            families: [
+              gaugeFamily('f', [
+                [{ a: '1' }, 1],
+                [{}, 2],
+              ]),
+            ],
+          }),
+        );
         const snap = await s.snapshot();
         expect(seriesValue(snap, G, 'f', { a: '1' })).toBe(1);
         expect(seriesValue(snap, G, 'f', {})).toBe(2);
@@ -1320,14 +1437,16 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('an observe into an existing series with another bucket layout is refused alone', async () => {
         const s = await newStore();
-        await s.apply([req('a', G, [observe('aria_lat', {}, [0.1, 1], [0.05])])]);
-        const res = await s.apply([
-          req('b', G, [
-            observe('aria_lat', {}, [0.1, 2], [0.05]), // same series, other layout: refused
-            observe('aria_lat', { v: 'x' }, [0.1, 2], [0.05]), // new series: its own layout
-            observe('aria_lat', {}, [0.1, 1], [0.5]),
+        await s.apply(validApplies([req('a', G, [observe('aria_lat', {}, [0.1, 1], [0.05])])]));
+        const res = await s.apply(
+          validApplies([
+            req('b', G, [
+              observe('aria_lat', {}, [0.1, 2], [0.05]), // same series, other layout: refused
+              observe('aria_lat', { v: 'x' }, [0.1, 2], [0.05]), // new series: its own layout
+              observe('aria_lat', {}, [0.1, 1], [0.5]),
+            ]),
           ]),
-        ]);
+        );
         expect(res[0]!.rejected.map((r) => r.index)).toEqual([0]);
         expect(res[0]!.rejected[0]!.error).toBeInstanceOf(FamilyConflictError);
         expect(res[0]!.rejected[0]!.error.message).toMatch(/bucket/);
@@ -1341,15 +1460,17 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
           [2, 1],
         ]);
         // A pushed histogram series is replaced whole: any layout.
-        await s.push({
-          method: 'PUT',
-          group: G2,
-          pushTimeMs: 1,
-          families: [histogramFamily('aria_lat', {}, [[5, 1]], 1, 1)],
-        });
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: G2,
+            pushTimeMs: 1,
+            families: [histogramFamily('aria_lat', {}, [[5, 1]], 1, 1)],
+          }),
+        );
         expect(histogramOf(await s.snapshot(), G2, 'aria_lat')?.buckets).toEqual([[5, 1]]);
         // ...but an additive merge into it with another layout is refused.
-        const r2 = await s.apply([req('c', G2, [observe('aria_lat', {}, [0.1, 1], [0.05])])]);
+        const r2 = await s.apply(validApplies([req('c', G2, [observe('aria_lat', {}, [0.1, 1], [0.05])])]));
         expect(r2[0]!.rejected.map((r) => r.index)).toEqual([0]);
       });
 
@@ -1373,17 +1494,21 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
                     series: [{ labels: {}, quantiles: [], sum: 1, count: 1 }],
                   }
                 : counterFamily(name, [[{}, 1]]);
-          await s.push({ method: 'PUT', group: G, pushTimeMs: 1, families: [fam(firstName, firstKind)] });
+          await s.push(
+            validPush({ method: 'PUT', group: G, pushTimeMs: 1, families: [fam(firstName, firstKind)] }),
+          );
           const secondKind = firstKind === 'counter' ? 'histogram' : 'counter';
           const e = await thrown(() =>
-            s.push({ method: 'PUT', group: G2, pushTimeMs: 1, families: [fam(secondName, secondKind)] }),
+            s.push(
+              validPush({ method: 'PUT', group: G2, pushTimeMs: 1, families: [fam(secondName, secondKind)] }),
+            ),
           );
           expect(e).toBeInstanceOf(FamilyConflictError);
           expect(e.message).toMatch(/reserve/);
           // The same rule on the SQS path.
           const op =
             secondKind === 'histogram' ? observe(secondName, {}, [1], [0.5]) : inc(secondName, {}, 1);
-          const res = await s.apply([req('m', G2, [op, inc('aria_ok_total', {}, 1)])]);
+          const res = await s.apply(validApplies([req('m', G2, [op, inc('aria_ok_total', {}, 1)])]));
           expect(res[0]!.rejected.map((r) => r.index)).toEqual([0]);
           expect(res[0]!.rejected[0]!.error).toBeInstanceOf(FamilyConflictError);
           expect(findFamily(await s.snapshot(), G2, secondName)).toBeUndefined();
@@ -1435,22 +1560,28 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
                   };
             const writeOwner = async (): Promise<ApplyResult | undefined> => {
               if (viaPush[0] || ownerType === 'summary') {
-                await sOwner.push({ method: 'PUT', group: ga, pushTimeMs: i + 1, families: [ownerFamily] });
+                await sOwner.push(
+                  validPush({ method: 'PUT', group: ga, pushTimeMs: i + 1, families: [ownerFamily] }),
+                );
                 return undefined;
               }
-              return (await sOwner.apply([req(`ro${i}`, ga, [observe(base, { k: 'x' }, [1], [0.5])])]))[0];
+              return (
+                await sOwner.apply(validApplies([req(`ro${i}`, ga, [observe(base, { k: 'x' }, [1], [0.5])])]))
+              )[0];
             };
             const writeOther = async (): Promise<ApplyResult | undefined> => {
               if (viaPush[1]) {
-                await sOther.push({
-                  method: 'PUT',
-                  group: gb,
-                  pushTimeMs: i + 1,
-                  families: [counterFamily(other, [[{ k: 'y' }, 1]])],
-                });
+                await sOther.push(
+                  validPush({
+                    method: 'PUT',
+                    group: gb,
+                    pushTimeMs: i + 1,
+                    families: [counterFamily(other, [[{ k: 'y' }, 1]])],
+                  }),
+                );
                 return undefined;
               }
-              return (await sOther.apply([req(`rs${i}`, gb, [inc(other, { k: 'y' }, 1)])]))[0];
+              return (await sOther.apply(validApplies([req(`rs${i}`, gb, [inc(other, { k: 'y' }, 1)])])))[0];
             };
             const [oo, os] = await Promise.all([outcome(writeOwner), outcome(writeOther)]);
             const snap = await b.snapshot();
@@ -1481,24 +1612,26 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         const ga = { job: 'owner' };
         const gb = { job: 'suffixed' };
         // Both instances learn the histogram (their caches hold it).
-        await a.apply([req('h1', ga, [observe('tk_seconds', {}, [1], [0.5])])]);
-        expect((await b.apply([req('c1', gb, [inc('tk_seconds_count', {}, 1)])]))[0]!.rejected).toHaveLength(
-          1,
-        );
+        await a.apply(validApplies([req('h1', ga, [observe('tk_seconds', {}, [1], [0.5])])]));
+        expect(
+          (await b.apply(validApplies([req('c1', gb, [inc('tk_seconds_count', {}, 1)])])))[0]!.rejected,
+        ).toHaveLength(1);
         await a.deleteGroup(ga, 10);
         // The histogram has no series left: its _count name may be defined (by the instance that knew it).
-        const r = await b.apply([req('c2', gb, [inc('tk_seconds_count', {}, 1)])]);
+        const r = await b.apply(validApplies([req('c2', gb, [inc('tk_seconds_count', {}, 1)])]));
         expect(r[0]!.rejected).toEqual([]);
         // ...and now the histogram is refused, also by the instance that defined it first.
-        const h2 = await a.apply([req('h2', ga, [observe('tk_seconds', {}, [1], [0.5])])]);
+        const h2 = await a.apply(validApplies([req('h2', ga, [observe('tk_seconds', {}, [1], [0.5])])]));
         expect(h2[0]!.rejected.map((x) => x.error)).toEqual([expect.any(FamilyConflictError)]);
         const e = await thrown(() =>
-          a.push({
-            method: 'PUT',
-            group: ga,
-            pushTimeMs: 20,
-            families: [histogramFamily('tk_seconds', {}, [[1, 1]], 0.5, 1)],
-          }),
+          a.push(
+            validPush({
+              method: 'PUT',
+              group: ga,
+              pushTimeMs: 20,
+              families: [histogramFamily('tk_seconds', {}, [[1, 1]], 0.5, 1)],
+            }),
+          ),
         );
         expect(e).toBeInstanceOf(FamilyConflictError);
         const snap = await a.snapshot();
@@ -1506,30 +1639,36 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         expect(seriesValue(snap, gb, 'tk_seconds_count')).toBe(1);
         // Once the counter is gone too, the histogram can come back (through a push this time).
         await b.deleteGroup(gb, 30);
-        await a.push({
-          method: 'PUT',
-          group: ga,
-          pushTimeMs: 40,
-          families: [histogramFamily('tk_seconds', {}, [[1, 1]], 0.5, 1)],
-        });
+        await a.push(
+          validPush({
+            method: 'PUT',
+            group: ga,
+            pushTimeMs: 40,
+            families: [histogramFamily('tk_seconds', {}, [[1, 1]], 0.5, 1)],
+          }),
+        );
         expect(histogramOf(await b.snapshot(), ga, 'tk_seconds')?.count).toBe(1);
       });
 
       c('a group without instance and one with instance share a family shape', async () => {
         const s = await newStore();
-        await s.push({
-          method: 'PUT',
-          group: { job: 'a' },
-          pushTimeMs: 1,
-          families: [gaugeFamily('f', [[{ k: '1' }, 1]])],
-        });
-        await s.push({
-          method: 'PUT',
-          group: { job: 'b', instance: 'i' },
-          pushTimeMs: 1,
-          families: [gaugeFamily('f', [[{ k: '1' }, 2]])],
-        });
-        await s.apply([req('m', { job: 'c', instance: '' }, [set('f', { k: '2' }, 3, 1)])]);
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: { job: 'a' },
+            pushTimeMs: 1,
+            families: [gaugeFamily('f', [[{ k: '1' }, 1]])],
+          }),
+        );
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: { job: 'b', instance: 'i' },
+            pushTimeMs: 1,
+            families: [gaugeFamily('f', [[{ k: '1' }, 2]])],
+          }),
+        );
+        await s.apply(validApplies([req('m', { job: 'c', instance: '' }, [set('f', { k: '2' }, 3, 1)])]));
         const snap = await s.snapshot();
         expect(seriesValue(snap, { job: 'b', instance: 'i' }, 'f', { k: '1' })).toBe(2);
         expect(seriesValue(snap, { job: 'c' }, 'f', { k: '2' })).toBe(3);
@@ -1537,20 +1676,24 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('a conflicting op is rejected alone with FamilyConflictError naming the family', async () => {
         const s = await newStore();
-        await s.apply([
-          req('m1', G, [
-            inc('aria_fills_total', { venue: 'x' }, 1),
-            observe('aria_lat', {}, [0.1, 1], [0.05]),
+        await s.apply(
+          validApplies([
+            req('m1', G, [
+              inc('aria_fills_total', { venue: 'x' }, 1),
+              observe('aria_lat', {}, [0.1, 1], [0.05]),
+            ]),
           ]),
-        ]);
-        const res = await s.apply([
-          req('m2', G2, [
-            add('aria_fills_total', { venue: 'x' }, 1), // type
-            inc('aria_fills_total', { venue: 'x', side: 'b' }, 1), // other label names: accepted
-            set('aria_lat', {}, 1, 1), // type
-            inc('aria_ok_total', {}, 1),
+        );
+        const res = await s.apply(
+          validApplies([
+            req('m2', G2, [
+              add('aria_fills_total', { venue: 'x' }, 1), // type
+              inc('aria_fills_total', { venue: 'x', side: 'b' }, 1), // other label names: accepted
+              set('aria_lat', {}, 1, 1), // type
+              inc('aria_ok_total', {}, 1),
+            ]),
           ]),
-        ]);
+        );
         expect(res[0]!.status).toBe('applied');
         const rej = res[0]!.rejected;
         expect(rej.map((r) => r.index)).toEqual([0, 2]);
@@ -1567,9 +1710,11 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('two ops of one request defining a new family differently: the first wins', async () => {
         const s = await newStore();
-        const res = await s.apply([
-          req('m', G, [inc('aria_new_total', { a: '1' }, 1), add('aria_new_total', { b: '1' }, 1)]),
-        ]);
+        const res = await s.apply(
+          validApplies([
+            req('m', G, [inc('aria_new_total', { a: '1' }, 1), add('aria_new_total', { b: '1' }, 1)]),
+          ]),
+        );
         expect(res[0]!.rejected.map((r) => r.index)).toEqual([1]);
         expect(res[0]!.rejected[0]!.error).toBeInstanceOf(FamilyConflictError);
         expect(seriesValue(await s.snapshot(), G, 'aria_new_total', { a: '1' })).toBe(1);
@@ -1577,14 +1722,18 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('a family may be redefined once no series of it is left anywhere', async () => {
         const s = await newStore();
-        await s.push({ method: 'PUT', group: G, pushTimeMs: 1, families: [counterFamily('f', [[{}, 1]])] });
-        await s.push({ method: 'DELETE', group: G, pushTimeMs: 2, families: [] });
-        await s.push({
-          method: 'PUT',
-          group: G2,
-          pushTimeMs: 3,
-          families: [gaugeFamily('f', [[{ x: '1' }, 1]])],
-        });
+        await s.push(
+          validPush({ method: 'PUT', group: G, pushTimeMs: 1, families: [counterFamily('f', [[{}, 1]])] }),
+        );
+        await s.push(validPush({ method: 'DELETE', group: G, pushTimeMs: 2, families: [] }));
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: G2,
+            pushTimeMs: 3,
+            families: [gaugeFamily('f', [[{ x: '1' }, 1]])],
+          }),
+        );
         expect(findFamily(await s.snapshot(), G2, 'f')?.type).toBe('gauge');
       });
     });
@@ -1622,12 +1771,14 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
       cEach('an op over a limit is rejected alone with LimitError', cases, async (_t, limits, op, limit) => {
         const s = await newStore({ limits });
         // Existing content: 2 series of aria_fills_total in G (G has 2 labels), 1 gauge in G2.
-        await s.apply([
-          req('seed', G, [inc('aria_fills_total', { k: 'a' }, 1), inc('aria_fills_total', { k: 'b' }, 1)]),
-        ]);
-        await s.apply([req('seed2', G2, [add('aria_other', {}, 1)])]);
+        await s.apply(
+          validApplies([
+            req('seed', G, [inc('aria_fills_total', { k: 'a' }, 1), inc('aria_fills_total', { k: 'b' }, 1)]),
+          ]),
+        );
+        await s.apply(validApplies([req('seed2', G2, [add('aria_other', {}, 1)])]));
         const gen = await s.generation();
-        const res = await s.apply([req('m', G, [op, inc('aria_fills_total', { k: 'a' }, 1)])]);
+        const res = await s.apply(validApplies([req('m', G, [op, inc('aria_fills_total', { k: 'a' }, 1)])]));
         expect(res[0]!.status).toBe('applied');
         expect(res[0]!.rejected.map((r) => r.index)).toEqual([0]);
         const err = res[0]!.rejected[0]!.error;
@@ -1643,8 +1794,8 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('ops on existing series are not stopped by series limits', async () => {
         const s = await newStore({ limits: { maxSeriesTotal: 1 } });
-        await s.apply([req('a', G, [inc('aria_x_total', {}, 1)])]);
-        const res = await s.apply([req('b', G, [inc('aria_x_total', {}, 1)])]);
+        await s.apply(validApplies([req('a', G, [inc('aria_x_total', {}, 1)])]));
+        const res = await s.apply(validApplies([req('b', G, [inc('aria_x_total', {}, 1)])]));
         expect(res[0]!.rejected).toEqual([]);
         expect(seriesValue(await s.snapshot(), G, 'aria_x_total')).toBe(2);
       });
@@ -1660,26 +1811,30 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         ] as Array<[string, Partial<StoreLimits>, keyof StoreLimits]>,
         async (_t, limits, limit) => {
           const s = await newStore({ limits });
-          await s.push({
-            method: 'PUT',
-            group: { job: 'j' },
-            pushTimeMs: 1,
-            families: [gaugeFamily('g', [[{}, 1]])],
-          });
+          await s.push(
+            validPush({
+              method: 'PUT',
+              group: { job: 'j' },
+              pushTimeMs: 1,
+              families: [gaugeFamily('g', [[{}, 1]])],
+            }),
+          );
           const gen = await s.generation();
           const e = await thrown(() =>
-            s.push({
-              method: 'PUT',
-              group: G,
-              pushTimeMs: 1,
-              families: [
-                gaugeFamily('g2', [
-                  [{ k: 'aaa' }, 1],
-                  [{ k: 'bbb' }, 1],
-                  [{ k: 'ccc' }, 1],
-                ]),
-              ],
-            }),
+            s.push(
+              validPush({
+                method: 'PUT',
+                group: G,
+                pushTimeMs: 1,
+                families: [
+                  gaugeFamily('g2', [
+                    [{ k: 'aaa' }, 1],
+                    [{ k: 'bbb' }, 1],
+                    [{ k: 'ccc' }, 1],
+                  ]),
+                ],
+              }),
+            ),
           );
           expect(e).toBeInstanceOf(LimitError);
           expect((e as LimitError).limit).toBe(limit);
@@ -1691,38 +1846,45 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
       c('a group limit covers failure-only groups, empty PUTs and DELETE tombstones', async () => {
         const s = await newStore({ limits: { maxGroups: 3 } });
         await s.recordPushFailure({ job: 'f' }, 1, 'refused');
-        await s.push({ method: 'PUT', group: { job: 'e' }, pushTimeMs: 1, families: [] });
-        await s.push({ method: 'DELETE', group: { job: 'd' }, pushTimeMs: 1, families: [] }); // a tombstone
+        await s.push(validPush({ method: 'PUT', group: { job: 'e' }, pushTimeMs: 1, families: [] }));
+        await s.push(validPush({ method: 'DELETE', group: { job: 'd' }, pushTimeMs: 1, families: [] })); // a tombstone
         const limitOf = (e: Error) => (e as LimitError).limit;
         expect(limitOf(await thrown(() => s.recordPushFailure({ job: 'f2' }, 1, 'x')))).toBe('maxGroups');
         for (const method of ['PUT', 'POST'] as const)
           expect(
             limitOf(
-              await thrown(() => s.push({ method, group: { job: 'e2' }, pushTimeMs: 1, families: [] })),
+              await thrown(() =>
+                s.push(validPush({ method, group: { job: 'e2' }, pushTimeMs: 1, families: [] })),
+              ),
             ),
           ).toBe('maxGroups');
-        const res = await s.apply([req('m', { job: 'a2' }, [inc('aria_x_total', {}, 1)])]);
+        const res = await s.apply(validApplies([req('m', { job: 'a2' }, [inc('aria_x_total', {}, 1)])]));
         expect(res[0]!.rejected.map((r) => (r.error as LimitError).limit)).toEqual(['maxGroups']);
         // A DELETE of an unknown group at the limit stores nothing (no tombstone).
         expect(
-          (await s.push({ method: 'DELETE', group: { job: 'd2' }, pushTimeMs: 1, families: [] })).status,
+          (await s.push(validPush({ method: 'DELETE', group: { job: 'd2' }, pushTimeMs: 1, families: [] })))
+            .status,
         ).toBe('applied');
         expect(limitOf(await thrown(() => s.recordPushFailure({ job: 'd3' }, 1, 'x')))).toBe('maxGroups');
         // Groups that exist (and the tombstoned one) stay writable.
-        await s.push({
-          method: 'PUT',
-          group: { job: 'e' },
-          pushTimeMs: 2,
-          families: [gaugeFamily('g', [[{}, 1]])],
-        });
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: { job: 'e' },
+            pushTimeMs: 2,
+            families: [gaugeFamily('g', [[{}, 1]])],
+          }),
+        );
         await s.recordPushFailure({ job: 'f' }, 2, 'again');
-        await s.push({
-          method: 'PUT',
-          group: { job: 'd' },
-          pushTimeMs: 3,
-          families: [gaugeFamily('g', [[{}, 2]])],
-        });
-        const ok = await s.apply([req('n', { job: 'e' }, [inc('aria_x_total', {}, 1)])]);
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: { job: 'd' },
+            pushTimeMs: 3,
+            families: [gaugeFamily('g', [[{}, 2]])],
+          }),
+        );
+        const ok = await s.apply(validApplies([req('n', { job: 'e' }, [inc('aria_x_total', {}, 1)])]));
         expect(ok[0]!.rejected).toEqual([]);
         expect((await s.listGroups()).map((g) => g.key.job).sort()).toEqual(['d', 'e', 'f']);
       });
@@ -1739,13 +1901,19 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         };
         const limitOf = (e: Error) => (e as LimitError).limit;
         expect(
-          limitOf(await thrown(() => s.push({ method: 'PUT', group: big, pushTimeMs: 1, families: [] }))),
+          limitOf(
+            await thrown(() => s.push(validPush({ method: 'PUT', group: big, pushTimeMs: 1, families: [] }))),
+          ),
         ).toBe('maxGroupKeyChars');
         expect(
-          limitOf(await thrown(() => s.push({ method: 'DELETE', group: big, pushTimeMs: 1, families: [] }))),
+          limitOf(
+            await thrown(() =>
+              s.push(validPush({ method: 'DELETE', group: big, pushTimeMs: 1, families: [] })),
+            ),
+          ),
         ).toBe('maxGroupKeyChars');
         expect(limitOf(await thrown(() => s.recordPushFailure(big, 1, 'x')))).toBe('maxGroupKeyChars');
-        const res = await s.apply([req('m', big, [inc('aria_x_total', {}, 1)])]);
+        const res = await s.apply(validApplies([req('m', big, [inc('aria_x_total', {}, 1)])]));
         expect(res[0]!.status).toBe('failed');
         if (res[0]!.status === 'failed') expect(limitOf(res[0]!.error)).toBe('maxGroupKeyChars');
         expect((await s.snapshot()).groups).toEqual([]);
@@ -1759,35 +1927,39 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('a PUT replacing a group counts the series it removes', async () => {
         const s = await newStore({ limits: { maxSeriesTotal: 3 } });
-        await s.push({
-          method: 'PUT',
-          group: { job: 'j' },
-          pushTimeMs: 1,
-          families: [
-            gaugeFamily('g', [
-              [{ k: '1' }, 1],
-              [{ k: '2' }, 1],
-              [{ k: '3' }, 1],
-            ]),
-          ],
-        });
-        await s.push({
-          method: 'PUT',
-          group: { job: 'j' },
-          pushTimeMs: 2,
-          families: [
-            gaugeFamily('g', [
-              [{ k: '4' }, 1],
-              [{ k: '5' }, 1],
-              [{ k: '6' }, 1],
-            ]),
-          ],
-        });
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: { job: 'j' },
+            pushTimeMs: 1,
+            families: [
+              gaugeFamily('g', [
+                [{ k: '1' }, 1],
+                [{ k: '2' }, 1],
+                [{ k: '3' }, 1],
+              ]),
+            ],
+          }),
+        );
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: { job: 'j' },
+            pushTimeMs: 2,
+            families: [
+              gaugeFamily('g', [
+                [{ k: '4' }, 1],
+                [{ k: '5' }, 1],
+                [{ k: '6' }, 1],
+              ]),
+            ],
+          }),
+        );
         expect(seriesCount(await s.snapshot())).toBe(3);
-        await s.push({ method: 'DELETE', group: { job: 'j' }, pushTimeMs: 3, families: [] });
-        const res = await s.apply([
-          req('m', G, [inc('a_total', {}, 1), inc('b_total', {}, 1), inc('c_total', {}, 1)]),
-        ]);
+        await s.push(validPush({ method: 'DELETE', group: { job: 'j' }, pushTimeMs: 3, families: [] }));
+        const res = await s.apply(
+          validApplies([req('m', G, [inc('a_total', {}, 1), inc('b_total', {}, 1), inc('c_total', {}, 1)])]),
+        );
         expect(res[0]!.rejected).toEqual([]);
       });
     });
@@ -1797,15 +1969,17 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
       c('expire removes groups not updated within the TTL and returns their keys', async () => {
         const clock = new FakeClock();
         const s = await newStore({ now: clock.now });
-        await s.apply([req('a', { job: 'old' }, [inc('x_total', {}, 1)])]);
-        await s.push({
-          method: 'PUT',
-          group: { job: 'old2' },
-          pushTimeMs: clock.t,
-          families: [gaugeFamily('g', [[{}, 1]])],
-        });
+        await s.apply(validApplies([req('a', { job: 'old' }, [inc('x_total', {}, 1)])]));
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: { job: 'old2' },
+            pushTimeMs: clock.t,
+            families: [gaugeFamily('g', [[{}, 1]])],
+          }),
+        );
         clock.advance(60_000);
-        await s.apply([req('b', { job: 'fresh' }, [inc('x_total', {}, 1)])]);
+        await s.apply(validApplies([req('b', { job: 'fresh' }, [inc('x_total', {}, 1)])]));
         clock.advance(1_000);
         const gen = await s.generation();
         const expired = await s.expire(clock.t, 30_000);
@@ -1823,14 +1997,14 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
       c('an update renews a group; expired series free their family and limits', async () => {
         const clock = new FakeClock();
         const s = await newStore({ now: clock.now, limits: { maxSeriesTotal: 1 } });
-        await s.apply([req('a', G, [inc('x_total', {}, 1)])]);
+        await s.apply(validApplies([req('a', G, [inc('x_total', {}, 1)])]));
         clock.advance(20_000);
-        await s.apply([req('b', G, [inc('x_total', {}, 1)])]);
+        await s.apply(validApplies([req('b', G, [inc('x_total', {}, 1)])]));
         clock.advance(20_000);
         expect(await s.expire(clock.t, 30_000)).toEqual([]);
         clock.advance(20_000);
         expect((await s.expire(clock.t, 30_000)).map(plain)).toEqual([plain(G)]);
-        const res = await s.apply([req('c', G2, [add('x_total', { other: 'shape' }, 1)])]);
+        const res = await s.apply(validApplies([req('c', G2, [add('x_total', { other: 'shape' }, 1)])]));
         expect(res[0]!.rejected).toEqual([]);
       });
     });
@@ -1840,19 +2014,21 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
       c('snapshot content: cumulative buckets, sorted families and series, group metadata', async () => {
         const clock = new FakeClock(1_000_000);
         const s = await newStore({ now: clock.now });
-        await s.apply([
-          req(
-            'm1',
-            G,
-            [
-              inc('zz_total', { b: '2' }, 1, 'Z help'),
-              inc('zz_total', { b: '1' }, 1),
-              observe('aa_seconds', {}, [1, 2, 4], [0.5, 1.5, 1.5, 3, 10]),
-              set('mm', {}, 4, 900_000),
-            ],
-            950_000,
-          ),
-        ]);
+        await s.apply(
+          validApplies([
+            req(
+              'm1',
+              G,
+              [
+                inc('zz_total', { b: '2' }, 1, 'Z help'),
+                inc('zz_total', { b: '1' }, 1),
+                observe('aa_seconds', {}, [1, 2, 4], [0.5, 1.5, 1.5, 3, 10]),
+                set('mm', {}, 4, 900_000),
+              ],
+              950_000,
+            ),
+          ]),
+        );
         const snap = await s.snapshot();
         expect(typeof snap.generation).toBe('string');
         expect(snap.takenAtMs).toBe(clock.t);
@@ -1879,7 +2055,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
           count: 5,
         });
         clock.advance(5);
-        await s.apply([req('m2', G, [inc('zz_total', { b: '1' }, 1)], 940_000)]);
+        await s.apply(validApplies([req('m2', G, [inc('zz_total', { b: '1' }, 1)], 940_000)]));
         const g2 = findGroup(await s.snapshot(), G)!;
         expect(g2.lastEventMs).toBe(950_000);
         expect(g2.lastUpdateMs).toBe(clock.t);
@@ -1887,24 +2063,30 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('a snapshot does not change when the store changes later', async () => {
         const s = await newStore();
-        await s.apply([req('a', G, [inc('x_total', {}, 1), observe('h', {}, [1], [0.5])])]);
+        await s.apply(validApplies([req('a', G, [inc('x_total', {}, 1), observe('h', {}, [1], [0.5])])]));
         const before = await s.snapshot();
         const copy = JSON.stringify(before);
-        await s.apply([
-          req('b', G, [inc('x_total', {}, 1), inc('y_total', {}, 1), observe('h', {}, [1], [0.5])]),
-        ]);
-        await s.push({
-          method: 'POST',
-          group: G,
-          pushTimeMs: Date.now(),
-          families: [gaugeFamily('z', [[{}, 1]])],
-        });
-        await s.push({
-          method: 'PUT',
-          group: G2,
-          pushTimeMs: Date.now(),
-          families: [gaugeFamily('z', [[{}, 1]])],
-        });
+        await s.apply(
+          validApplies([
+            req('b', G, [inc('x_total', {}, 1), inc('y_total', {}, 1), observe('h', {}, [1], [0.5])]),
+          ]),
+        );
+        await s.push(
+          validPush({
+            method: 'POST',
+            group: G,
+            pushTimeMs: Date.now(),
+            families: [gaugeFamily('z', [[{}, 1]])],
+          }),
+        );
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: G2,
+            pushTimeMs: Date.now(),
+            families: [gaugeFamily('z', [[{}, 1]])],
+          }),
+        );
         expect(JSON.stringify(before)).toBe(copy);
         expect(seriesValue(before, G, 'x_total')).toBe(1);
       });
@@ -1931,17 +2113,21 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         await s.snapshot();
         await s.listGroups();
         await expectSame();
-        await s.apply([req('a', G, [inc('x_total', {}, 1)])]);
+        await s.apply(validApplies([req('a', G, [inc('x_total', {}, 1)])]));
         await expectNew();
-        await s.apply([req('a', G, [inc('x_total', {}, 1)])]); // duplicate
+        await s.apply(validApplies([req('a', G, [inc('x_total', {}, 1)])])); // duplicate
         await expectSame();
-        await s.apply([req('s', G, [set('g', {}, 1, 100)])]);
+        await s.apply(validApplies([req('s', G, [set('g', {}, 1, 100)])]));
         await expectNew();
-        await s.apply([req('s2', G, [set('g', {}, 1, 50)])]); // stale set
+        await s.apply(validApplies([req('s2', G, [set('g', {}, 1, 50)])])); // stale set
         await expectSame();
-        await s.push({ method: 'PUT', group: G2, pushTimeMs: 100, families: [gaugeFamily('p', [[{}, 1]])] });
+        await s.push(
+          validPush({ method: 'PUT', group: G2, pushTimeMs: 100, families: [gaugeFamily('p', [[{}, 1]])] }),
+        );
         await expectNew();
-        await s.push({ method: 'PUT', group: G2, pushTimeMs: 50, families: [gaugeFamily('p', [[{}, 2]])] }); // stale
+        await s.push(
+          validPush({ method: 'PUT', group: G2, pushTimeMs: 50, families: [gaugeFamily('p', [[{}, 2]])] }),
+        ); // stale
         await expectSame();
         await s.recordPushFailure(G2, 200, 'x');
         await expectNew();
@@ -1955,14 +2141,18 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('listGroups reports series counts per family and group metadata', async () => {
         const s = await newStore();
-        await s.apply([
-          req('a', G, [
-            inc('x_total', { k: '1' }, 1),
-            inc('x_total', { k: '2' }, 1),
-            observe('h', { k: '1' }, [1], [0.5]),
+        await s.apply(
+          validApplies([
+            req('a', G, [
+              inc('x_total', { k: '1' }, 1),
+              inc('x_total', { k: '2' }, 1),
+              observe('h', { k: '1' }, [1], [0.5]),
+            ]),
           ]),
-        ]);
-        await s.push({ method: 'PUT', group: G2, pushTimeMs: 123, families: [gaugeFamily('g', [[{}, 1]])] });
+        );
+        await s.push(
+          validPush({ method: 'PUT', group: G2, pushTimeMs: 123, families: [gaugeFamily('g', [[{}, 1]])] }),
+        );
         const groups = await s.listGroups();
         expect(groups).toHaveLength(2);
         const a = groups.find((g) => labelsKey(g.key) === labelsKey(G))!;
@@ -1975,18 +2165,22 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('wipe removes everything', async () => {
         const s = await newStore();
-        await s.apply([req('a', G, [inc('x_total', {}, 1)])]);
-        await s.push({ method: 'PUT', group: G2, pushTimeMs: 1, families: [gaugeFamily('g', [[{}, 1]])] });
+        await s.apply(validApplies([req('a', G, [inc('x_total', {}, 1)])]));
+        await s.push(
+          validPush({ method: 'PUT', group: G2, pushTimeMs: 1, families: [gaugeFamily('g', [[{}, 1]])] }),
+        );
         await s.wipe();
         expect((await s.snapshot()).groups).toEqual([]);
         expect(await s.listGroups()).toEqual([]);
         // Families are free again after a wipe.
-        await s.push({
-          method: 'PUT',
-          group: G2,
-          pushTimeMs: 2,
-          families: [counterFamily('x_total', [[{ other: 'y' }, 1]])],
-        });
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: G2,
+            pushTimeMs: 2,
+            families: [counterFamily('x_total', [[{ other: 'y' }, 1]])],
+          }),
+        );
         expect(seriesValue(await s.snapshot(), G2, 'x_total', { other: 'y' })).toBe(1);
       });
 
@@ -2001,16 +2195,18 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
       ];
       cEach('hostile label values round-trip exactly', hostileLabels, async (_t, labels) => {
         const s = await newStore();
-        const res = await s.apply([
-          req('m', G, [inc('aria_x_total', labels, 2), set('aria_g', labels, 3, 1)]),
-        ]);
+        const res = await s.apply(
+          validApplies([req('m', G, [inc('aria_x_total', labels, 2), set('aria_g', labels, 3, 1)])]),
+        );
         expect(res[0]!.rejected).toEqual([]);
-        await s.push({
-          method: 'PUT',
-          group: G2,
-          pushTimeMs: 1,
-          families: [gaugeFamily('aria_g', [[labels, 4]])],
-        });
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: G2,
+            pushTimeMs: 1,
+            families: [gaugeFamily('aria_g', [[labels, 4]])],
+          }),
+        );
         const snap = await s.snapshot();
         const f = findFamily(snap, G, 'aria_x_total')!;
         expect(f.series).toHaveLength(1);
@@ -2034,13 +2230,17 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         utf8Cases,
         async (_t, name, labels, group) => {
           const s = await newStore();
-          await s.push({ method: 'PUT', group, pushTimeMs: 1, families: [gaugeFamily(name, [[labels, 7]])] });
-          await s.push({
-            method: 'POST',
-            group,
-            pushTimeMs: 2,
-            families: [gaugeFamily(`${name}2`, [[{}, 8]])],
-          });
+          await s.push(
+            validPush({ method: 'PUT', group, pushTimeMs: 1, families: [gaugeFamily(name, [[labels, 7]])] }),
+          );
+          await s.push(
+            validPush({
+              method: 'POST',
+              group,
+              pushTimeMs: 2,
+              families: [gaugeFamily(`${name}2`, [[{}, 8]])],
+            }),
+          );
           const snap = await s.snapshot();
           const g = findGroup(snap, group)!;
           expect(plain(g.key)).toEqual(plain(group));
@@ -2048,20 +2248,24 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
           const f = findFamily(snap, group, name)!;
           expect(f.series.map((x) => plain(x.labels))).toEqual([plain(labels)]);
           expect(seriesValue(snap, group, name, labels)).toBe(7);
-          await s.push({ method: 'DELETE', group, pushTimeMs: 3, families: [] });
+          await s.push(validPush({ method: 'DELETE', group, pushTimeMs: 3, families: [] }));
           expect(findGroup(await s.snapshot(), group)).toBeUndefined();
         },
       );
 
       c('a family name that extends another one with "#" keeps its own series (key prefixes)', async () => {
         const s = await newStore();
-        await s.push({
-          method: 'PUT',
-          group: G2,
-          pushTimeMs: 1,
-          families: [gaugeFamily('a', [[{}, 1]]), gaugeFamily('a#b', [[{ k: 'v' }, 2]])],
-        });
-        await s.push({ method: 'POST', group: G2, pushTimeMs: 2, families: [gaugeFamily('a', [[{}, 3]])] });
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: G2,
+            pushTimeMs: 1,
+            families: [gaugeFamily('a', [[{}, 1]]), gaugeFamily('a#b', [[{ k: 'v' }, 2]])],
+          }),
+        );
+        await s.push(
+          validPush({ method: 'POST', group: G2, pushTimeMs: 2, families: [gaugeFamily('a', [[{}, 3]])] }),
+        );
         const snap = await s.snapshot();
         expect(findFamily(snap, G2, 'a')!.series.map((x) => (x as { value: number }).value)).toEqual([3]);
         expect(seriesValue(snap, G2, 'a#b', { k: 'v' })).toBe(2);
@@ -2069,20 +2273,24 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('metric names that are Object.prototype keys are ordinary families', async () => {
         const s = await newStore();
-        const res = await s.apply([
-          req('m', G, [
-            inc('constructor', {}, 1),
-            add('__proto__', {}, 2),
-            inc('toString', { hasOwnProperty: 'x' }, 3),
+        const res = await s.apply(
+          validApplies([
+            req('m', G, [
+              inc('constructor', {}, 1),
+              add('__proto__', {}, 2),
+              inc('toString', { hasOwnProperty: 'x' }, 3),
+            ]),
           ]),
-        ]);
+        );
         expect(res[0]!.rejected).toEqual([]);
-        await s.push({
-          method: 'PUT',
-          group: G2,
-          pushTimeMs: 1,
-          families: [gaugeFamily('__proto__', [[{}, 5]])],
-        });
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: G2,
+            pushTimeMs: 1,
+            families: [gaugeFamily('__proto__', [[{}, 5]])],
+          }),
+        );
         const snap = await s.snapshot();
         expect(findGroup(snap, G)!.families.map((f) => f.name)).toEqual([
           '__proto__',
@@ -2102,24 +2310,26 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         const s = await newStore();
         const groups = Array.from({ length: 6 }, (_, i) => ({ job: 'inc', instance: `i${i}` }));
         for (const [i, g] of groups.entries())
-          await s.push({
-            method: 'PUT',
-            group: g,
-            pushTimeMs: 1,
-            families: [
-              gaugeFamily('inc_g', [
-                [{ k: 'a' }, i],
-                [{ k: 'b' }, i],
-              ]),
-            ],
-          });
+          await s.push(
+            validPush({
+              method: 'PUT',
+              group: g,
+              pushTimeMs: 1,
+              families: [
+                gaugeFamily('inc_g', [
+                  [{ k: 'a' }, i],
+                  [{ k: 'b' }, i],
+                ]),
+              ],
+            }),
+          );
         const first = await s.snapshot();
         expect(first.groups).toHaveLength(6);
         const idle = await s.snapshot();
         expect(idle.reads).toMatchObject({ full: false, groupsReread: 0 });
         expect(idle.generation).toBe(first.generation);
         expect(idle.groups).toBe(first.groups);
-        await s.apply([req('inc-1', groups[2]!, [inc('inc_total', {}, 5)])]);
+        await s.apply(validApplies([req('inc-1', groups[2]!, [inc('inc_total', {}, 5)])]));
         const after = await s.snapshot();
         expect(after.reads).toMatchObject({ full: false, groupsReread: 1 });
         expect(after.generation).not.toBe(first.generation);
@@ -2138,9 +2348,9 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('concurrent snapshot calls each reflect every write completed before the call', async () => {
         const s = await newStore();
-        await s.apply([req('c0', G, [inc('cc_total', {}, 1)])]);
+        await s.apply(validApplies([req('c0', G, [inc('cc_total', {}, 1)])]));
         const early = s.snapshot();
-        await s.apply([req('c1', G, [inc('cc_total', {}, 1)])]);
+        await s.apply(validApplies([req('c1', G, [inc('cc_total', {}, 1)])]));
         const late = s.snapshot();
         const also = s.snapshot();
         const [a, b, c2] = await Promise.all([early, late, also]);
@@ -2157,9 +2367,11 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         let done = false;
         const writers = gs.map(async (g, gi) => {
           for (let i = 0; i < 12; i++)
-            await s.apply([
-              req(`w${gi}-${i}`, g, [inc('cr_total', { k: 'a' }, 1), inc('cr_total', { k: 'b' }, 2)]),
-            ]);
+            await s.apply(
+              validApplies([
+                req(`w${gi}-${i}`, g, [inc('cr_total', { k: 'a' }, 1), inc('cr_total', { k: 'b' }, 2)]),
+              ]),
+            );
         });
         const last = new Map<string, number>();
         let snapshots = 0;
@@ -2228,22 +2440,26 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
             seen.push(shape(await reader.snapshot()));
             return seen;
           };
-          await s.push({
-            method: 'PUT',
-            group: g,
-            pushTimeMs: 1,
-            families: [gaugeFamily('at_a', series(150, 1))],
-          });
+          await s.push(
+            validPush({
+              method: 'PUT',
+              group: g,
+              pushTimeMs: 1,
+              families: [gaugeFamily('at_a', series(150, 1))],
+            }),
+          );
           const before = shape(await reader.snapshot());
           expect(before).toBe('at_a:150:1');
           const after = 'at_a:100:2 at_b:150:3';
           const duringPut = await watch(() =>
-            s.push({
-              method: 'PUT',
-              group: g,
-              pushTimeMs: 2,
-              families: [gaugeFamily('at_a', series(100, 2)), gaugeFamily('at_b', series(150, 3))],
-            }),
+            s.push(
+              validPush({
+                method: 'PUT',
+                group: g,
+                pushTimeMs: 2,
+                families: [gaugeFamily('at_a', series(100, 2)), gaugeFamily('at_b', series(150, 3))],
+              }),
+            ),
           );
           expect(duringPut.length).toBeGreaterThan(1);
           expect(duringPut.filter((x) => x !== before && x !== after)).toEqual([]);
@@ -2263,12 +2479,14 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         const g = { job: 'push-order' };
         const series = (n: number, v: number): Array<[Labels, number]> =>
           Array.from({ length: n }, (_, i) => [{ i: String(i) }, v]);
-        await s.push({
-          method: 'PUT',
-          group: g,
-          pushTimeMs: 1,
-          families: [gaugeFamily('po_a', series(5, 1)), gaugeFamily('po_b', series(1, 1))],
-        });
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: g,
+            pushTimeMs: 1,
+            families: [gaugeFamily('po_a', series(5, 1)), gaugeFamily('po_b', series(1, 1))],
+          }),
+        );
         const older = {
           method: 'POST' as const,
           group: g,
@@ -2283,26 +2501,28 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         };
         const hold = opts.pauseNextPush?.(s);
         if (hold) {
-          const first = s.push(older);
+          const first = s.push(validPush(older));
           await hold.paused;
-          await peer.push(newer);
+          await peer.push(validPush(newer));
           hold.resume();
           await first;
         } else {
-          await s.push(older);
-          await peer.push(newer);
+          await s.push(validPush(older));
+          await peer.push(validPush(newer));
         }
         const snap = await peer.snapshot();
         const a = findFamily(snap, g, 'po_a')!;
         expect(a.series.map((x) => (x as { value: number }).value)).toEqual([20, 20, 20]);
         expect(seriesValue(snap, g, 'po_b', { i: '0' })).toBe(1);
         // The counters follow the items: the group can still be replaced whole.
-        await s.push({
-          method: 'PUT',
-          group: g,
-          pushTimeMs: 30,
-          families: [gaugeFamily('po_a', series(2, 30))],
-        });
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: g,
+            pushTimeMs: 30,
+            families: [gaugeFamily('po_a', series(2, 30))],
+          }),
+        );
         expect(findFamily(await peer.snapshot(), g, 'po_a')!.series).toHaveLength(2);
       });
 
@@ -2311,15 +2531,19 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         const a = await newStore();
         const b = await opts.openPeer(a);
         open.push(b);
-        await a.apply([req('p1', G, [inc('pp_total', {}, 1)]), req('p2', G2, [inc('pp_total', {}, 1)])]);
+        await a.apply(
+          validApplies([req('p1', G, [inc('pp_total', {}, 1)]), req('p2', G2, [inc('pp_total', {}, 1)])]),
+        );
         expect(seriesValue(await b.snapshot(), G, 'pp_total')).toBe(1);
-        await a.apply([req('p3', G, [inc('pp_total', {}, 2, 'Peer help.')])]);
-        await a.push({
-          method: 'PUT',
-          group: { job: 'peer' },
-          pushTimeMs: 5,
-          families: [gaugeFamily('pg', [[{}, 3]])],
-        });
+        await a.apply(validApplies([req('p3', G, [inc('pp_total', {}, 2, 'Peer help.')])]));
+        await a.push(
+          validPush({
+            method: 'PUT',
+            group: { job: 'peer' },
+            pushTimeMs: 5,
+            families: [gaugeFamily('pg', [[{}, 3]])],
+          }),
+        );
         await a.recordPushFailure(G2, 7, 'bad push');
         let snap = await b.snapshot();
         expect(snap.reads?.full).toBe(false);
@@ -2334,7 +2558,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         expect(snap.groups).toHaveLength(2);
         await a.wipe();
         expect((await b.snapshot()).groups).toEqual([]);
-        await a.apply([req('p4', G, [inc('pp_total', {}, 4)])]);
+        await a.apply(validApplies([req('p4', G, [inc('pp_total', {}, 4)])]));
         expect(seriesValue(await b.snapshot(), G, 'pp_total')).toBe(4);
       });
 

@@ -8,6 +8,7 @@ import { DeleteItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/clie
 import { DynamoStore } from '../../shared/store/dynamodb';
 import { inc, req } from '../contract/helpers';
 import { testDynamoClient } from '../support/aws';
+import { validApplies } from '../support/edge';
 import { openTestDynamoStore } from './dynamo-store-support';
 
 type Opened = Awaited<ReturnType<typeof openTestDynamoStore>>;
@@ -86,7 +87,7 @@ describe('DynamoStore: the group counter after an upgrade', () => {
 
   it('a missing counter is counted by one Scan however many writes of the process wait for it', async () => {
     const x = await open();
-    await x.store.apply([req('first', { job: 'g0' }, [inc('aria_fills_total', {}, 1)])]);
+    await x.store.apply(validApplies([req('first', { job: 'g0' }, [inc('aria_fills_total', {}, 1)])]));
     // A table from before the counter: the item is gone.
     await send(
       new DeleteItemCommand({
@@ -110,7 +111,7 @@ describe('DynamoStore: the group counter after an upgrade', () => {
     others.push(s);
     const res = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        s.apply([req(`new-${i}`, { job: `n${i}` }, [inc('aria_fills_total', {}, 1)])]),
+        s.apply(validApplies([req(`new-${i}`, { job: `n${i}` }, [inc('aria_fills_total', {}, 1)])])),
       ),
     );
     expect(res.map((r) => r[0]!.status)).toEqual(new Array(8).fill('applied'));

@@ -13,6 +13,7 @@ import { packSk } from '../../shared/store/dynamodb/packs';
 import type { MetricOp } from '../../shared/store/types';
 import { counterFamily, inc, req, seriesCount, set } from '../contract/helpers';
 import { testDynamoClient } from '../support/aws';
+import { validApplies, validPush } from '../support/edge';
 import {
   countersAgainstItems,
   expectExactCounters,
@@ -46,9 +47,11 @@ const errors = (n: number, value = 1): MetricOp[] =>
 describe('DynamoStore: series packs', () => {
   it('a batch writes one item per pack, not one per series, and values stay exact', async () => {
     const x = await open();
-    await x.store.apply([req('a', G, errors(40))]);
+    await x.store.apply(validApplies([req('a', G, errors(40))]));
     const before = x.store.stats.transactions;
-    await x.store.apply([req('b', G, errors(40, 2)), req('c', G, [set('aria_pnl', {}, 5, 10)])]);
+    await x.store.apply(
+      validApplies([req('b', G, errors(40, 2)), req('c', G, [set('aria_pnl', {}, 5, 10)])]),
+    );
     expect(x.store.stats.transactions - before).toBe(1);
     expect(await sks(x, 's#')).toEqual([]);
     // 40 series of one family in at most 4 packs, the gauge in one.
@@ -65,7 +68,7 @@ describe('DynamoStore: series packs', () => {
   it('series of the per-series layout (older tables) stay in their items; new ones go to packs', async () => {
     const x = await open();
     // A series item as the per-series layout wrote it, and its counters.
-    await x.store.apply([req('new-0', G, [inc('aria_other_total', {}, 1)])]);
+    await x.store.apply(validApplies([req('new-0', G, [inc('aria_other_total', {}, 1)])]));
     const c = testDynamoClient();
     const labels = { error_type: 'e0', symbol: 'EURUSD' };
     try {
@@ -88,8 +91,8 @@ describe('DynamoStore: series packs', () => {
       ownsClient: true,
     });
     try {
-      await fresh.apply([req('up-1', G, errors(3, 5))]);
-      await fresh.apply([req('up-2', G, errors(3, 5))]);
+      await fresh.apply(validApplies([req('up-1', G, errors(3, 5))]));
+      await fresh.apply(validApplies([req('up-2', G, errors(3, 5))]));
     } finally {
       await fresh.close();
     }
@@ -119,7 +122,7 @@ describe('DynamoStore: series packs', () => {
       // Two processes creating overlapping series at once, in small requests.
       const a = Array.from({ length: 12 }, (_, r) => req(`a${r}`, G, wide(r * 5, r * 5 + 8)));
       const b = Array.from({ length: 12 }, (_, r) => req(`b${r}`, G, wide(r * 5, r * 5 + 8)));
-      const res = await Promise.all([x.store.apply(a), peer.apply(b)]);
+      const res = await Promise.all([x.store.apply(validApplies(a)), peer.apply(validApplies(b))]);
       expect(res.flat().every((r) => r.status === 'applied')).toBe(true);
     } finally {
       await peer.close();
@@ -148,13 +151,13 @@ describe('DynamoStore: series packs', () => {
   it('a PUT replacing a packed family, then DELETE and expiry, remove packs with exact counters', async () => {
     let now = 1_000_000;
     const x = await open({ now: () => now });
-    await x.store.apply([req('a', G, [...errors(30), set('aria_pnl', {}, 5, 10)])]);
+    await x.store.apply(validApplies([req('a', G, [...errors(30), set('aria_pnl', {}, 5, 10)])]));
     expect((await sks(x, 'v#')).length).toBeGreaterThan(1);
     const pushed = counterFamily('aria_errors_total', [
       [{ error_type: 'e1', symbol: 'EURUSD' }, 7],
       [{ error_type: 'new', symbol: 'EURUSD' }, 1],
     ]);
-    const r = await x.store.push({ method: 'PUT', group: G, pushTimeMs: now, families: [pushed] });
+    const r = await x.store.push(validPush({ method: 'PUT', group: G, pushTimeMs: now, families: [pushed] }));
     expect(r.status).toBe('applied');
     expect(await sks(x, 'v#')).toEqual([]);
     let snap = await x.store.snapshot();
@@ -162,7 +165,7 @@ describe('DynamoStore: series packs', () => {
     expect(valueIn(snap, G, 'aria_errors_total', { error_type: 'e1', symbol: 'EURUSD' })).toBe(7);
     expectExactCounters(await countersAgainstItems(x));
     // An apply to a pushed series adds in its own item; a new series goes to a pack again.
-    await x.store.apply([req('b', G, [...errors(3, 2)])]);
+    await x.store.apply(validApplies([req('b', G, [...errors(3, 2)])]));
     snap = await x.store.snapshot();
     expect(valueIn(snap, G, 'aria_errors_total', { error_type: 'e1', symbol: 'EURUSD' })).toBe(9);
     expect(valueIn(snap, G, 'aria_errors_total', { error_type: 'e0', symbol: 'EURUSD' })).toBe(2);
@@ -172,7 +175,7 @@ describe('DynamoStore: series packs', () => {
     expect(await sks(x, 'v#')).toEqual([]);
     expectExactCounters(await countersAgainstItems(x));
     now += 10;
-    await x.store.apply([req('c', G, errors(20, 4))]);
+    await x.store.apply(validApplies([req('c', G, errors(20, 4))]));
     now += 120_000;
     expect((await x.store.expire(now, 60_000)).map((k) => labelsKey(k))).toEqual([labelsKey(G)]);
     expect(await sks(x, 'v#')).toEqual([]);
@@ -185,13 +188,13 @@ describe('DynamoStore: series packs', () => {
     const peer = await DynamoStore.open({ client: testDynamoClient(), ...x.tables, ownsClient: true });
     const l = { error_type: 'e0', symbol: 'EURUSD' };
     try {
-      await x.store.apply([req('a', G, errors(2))]);
+      await x.store.apply(validApplies([req('a', G, errors(2))]));
       const pushed = counterFamily('aria_errors_total', [[l, 50]]);
-      expect((await peer.push({ method: 'PUT', group: G, pushTimeMs: 1, families: [pushed] })).status).toBe(
-        'applied',
-      );
+      expect(
+        (await peer.push(validPush({ method: 'PUT', group: G, pushTimeMs: 1, families: [pushed] }))).status,
+      ).toBe('applied');
       // x still believes e0 and e1 live in their pack: its update fails, it learns the homes again.
-      await x.store.apply([req('b', G, errors(2, 3))]);
+      await x.store.apply(validApplies([req('b', G, errors(2, 3))]));
     } finally {
       await peer.close();
     }
@@ -220,7 +223,7 @@ describe('DynamoStore: series packs', () => {
           items.some((i) => i.Put?.Item?.sk?.S?.startsWith('s#aria_errors_total#'))
         ) {
           raced++;
-          await peer.apply([req('race', G, [inc('aria_errors_total', l, 5)])]);
+          await peer.apply(validApplies([req('race', G, [inc('aria_errors_total', l, 5)])]));
         }
         return next(args);
       },
@@ -233,14 +236,15 @@ describe('DynamoStore: series packs', () => {
         error_type: `e${i + 1}`,
         symbol: 'EURUSD',
       })).find((o) => packSk(seriesSk('aria_errors_total', o)) !== packSk(seriesSk('aria_errors_total', l)))!;
-      await x.store.apply([req('setup', G, [inc('aria_errors_total', other, 1)])]);
+      await x.store.apply(validApplies([req('setup', G, [inc('aria_errors_total', other, 1)])]));
       const pushed = counterFamily('aria_errors_total', [[l, 50]]);
       expect(
-        (await x.store.push({ method: 'PUT', group: G, pushTimeMs: 1, families: [pushed] })).status,
+        (await x.store.push(validPush({ method: 'PUT', group: G, pushTimeMs: 1, families: [pushed] })))
+          .status,
       ).toBe('applied');
       expect(raced).toBe(1);
       // The peer (cache: "in its pack") adds again: it must land where readers look.
-      await peer.apply([req('after', G, [inc('aria_errors_total', l, 2)])]);
+      await peer.apply(validApplies([req('after', G, [inc('aria_errors_total', l, 2)])]));
     } finally {
       await peer.close();
     }
@@ -263,8 +267,8 @@ describe('DynamoStore: series packs', () => {
       { v: 'ü😀' },
     ];
     const ops = labels.map((l, i) => inc('aria_hostile_total', l, i + 1));
-    await x.store.apply([req('h1', G, ops)]);
-    await x.store.apply([req('h2', G, ops)]);
+    await x.store.apply(validApplies([req('h1', G, ops)]));
+    await x.store.apply(validApplies([req('h2', G, ops)]));
     const snap = await x.store.snapshot();
     for (const [i, l] of labels.entries())
       expect(valueIn(snap, G, 'aria_hostile_total', l)).toBe(2 * (i + 1));

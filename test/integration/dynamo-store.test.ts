@@ -12,6 +12,7 @@ import { addDecimals } from '../../shared/store/dynamodb/codec';
 import type { ApplyRequest, MetricOp } from '../../shared/store/types';
 import { add, gaugeFamily, histogramOf, inc, observe, req, seriesCount, set } from '../contract/helpers';
 import { testDynamoClient } from '../support/aws';
+import { validApplies, validPush } from '../support/edge';
 import {
   awsError,
   countersAgainstItems,
@@ -55,15 +56,15 @@ describe('DynamoStore: requests over 100 actions', () => {
     const x = await open();
     const ops = manySeries(250, 'aria_orders_total', OWN);
     x.faults.failTransactionsWithLedger('big#1', x.store.retryAttempts);
-    const first = await x.store.apply([req('big', G, ops)]);
+    const first = await x.store.apply(validApplies([req('big', G, ops)]));
     expect(first[0]!.status).toBe('failed');
     if (first[0]!.status === 'failed') expect(first[0]!.error).toBeInstanceOf(TransientError);
     // Parts 0 and 2 committed, part 1 did not; the header (`i#big`: plan hash, part count) committed with them.
     expect(await ledgerIds(x)).toEqual(['i#big', 'i#big#0', 'i#big#2']);
     const again = shuffle ? [...ops].reverse() : ops;
-    expect((await x.store.apply([req('big', G, again)]))[0]!.status).toBe('applied');
+    expect((await x.store.apply(validApplies([req('big', G, again)])))[0]!.status).toBe('applied');
     expect(await ledgerIds(x)).toEqual(['i#big', 'i#big#0', 'i#big#1', 'i#big#2']);
-    expect((await x.store.apply([req('big', G, ops)]))[0]!.status).toBe('duplicate');
+    expect((await x.store.apply(validApplies([req('big', G, ops)])))[0]!.status).toBe('duplicate');
     const snap = await x.store.snapshot();
     expect(seriesCount(snap)).toBe(250);
     for (let i = 0; i < 250; i++)
@@ -74,19 +75,19 @@ describe('DynamoStore: requests over 100 actions', () => {
     const x = await open();
     const ops = manySeries(250, 'aria_orders_total', OWN);
     x.faults.failTransactionsWithLedger('big#1', x.store.retryAttempts);
-    expect((await x.store.apply([req('big', G, ops)]))[0]!.status).toBe('failed');
+    expect((await x.store.apply(validApplies([req('big', G, ops)])))[0]!.status).toBe('failed');
     // The same id with one series less and one more (a decoder that accepted other events this time).
     const changed = [
       ...manySeries(249, 'aria_orders_total', OWN),
       inc('aria_orders_total', { n: 'extra', ...OWN }, 1000),
     ];
-    const refused = (await x.store.apply([req('big', G, changed)]))[0]!;
+    const refused = (await x.store.apply(validApplies([req('big', G, changed)])))[0]!;
     expect(refused.status).toBe('failed');
     if (refused.status === 'failed') {
       expect(refused.error.reason).toBe('redelivery_mismatch');
       expect(refused.error.permanent).toBe(true);
     }
-    expect((await x.store.apply([req('big', G, ops)]))[0]!.status).toBe('applied');
+    expect((await x.store.apply(validApplies([req('big', G, ops)])))[0]!.status).toBe('applied');
     const snap = await x.store.snapshot();
     expect(seriesCount(snap)).toBe(250);
     expect(valueIn(snap, G, 'aria_orders_total', { n: 'extra', ...OWN })).toBeUndefined();
@@ -98,12 +99,14 @@ describe('DynamoStore: requests over 100 actions', () => {
     const x = await open();
     const ops = manySeries(250);
     x.faults.failTransactionsWithLedger('big#1', 2);
-    const first = await x.store.apply([req('big', G, ops)]);
+    const first = await x.store.apply(validApplies([req('big', G, ops)]));
     // Its parts share a transaction (a few pack items), so the injected failures were retried inside apply().
     expect(first[0]!.status).toBe('applied');
     expect(x.faults.injected).toBe(2);
     expect(await ledgerIds(x)).toEqual(['i#big', 'i#big#0', 'i#big#1', 'i#big#2']);
-    expect((await x.store.apply([req('big', G, [...ops].reverse())]))[0]!.status).toBe('duplicate');
+    expect((await x.store.apply(validApplies([req('big', G, [...ops].reverse())])))[0]!.status).toBe(
+      'duplicate',
+    );
     const snap = await x.store.snapshot();
     expect(seriesCount(snap)).toBe(250);
     for (let i = 0; i < 250; i++)
@@ -114,10 +117,10 @@ describe('DynamoStore: requests over 100 actions', () => {
     const x = await open();
     const other = await DynamoStore.open({ client: testDynamoClient(), ...x.tables, ownsClient: true });
     try {
-      await x.store.apply([req('s', G, [set('aria_pos', {}, 100, 10)])]);
-      await other.apply([req('d', G, [add('aria_pos', {}, -5)])]);
-      await other.apply([req('s', G, [set('aria_pos', {}, 100, 10)])]);
-      await x.store.apply([req('s', G, [set('aria_pos', {}, 100, 10)])]);
+      await x.store.apply(validApplies([req('s', G, [set('aria_pos', {}, 100, 10)])]));
+      await other.apply(validApplies([req('d', G, [add('aria_pos', {}, -5)])]));
+      await other.apply(validApplies([req('s', G, [set('aria_pos', {}, 100, 10)])]));
+      await x.store.apply(validApplies([req('s', G, [set('aria_pos', {}, 100, 10)])]));
       expect(valueIn(await x.store.snapshot(), G, 'aria_pos')).toBe(95);
     } finally {
       await other.close();
@@ -129,7 +132,7 @@ describe('DynamoStore: requests over 100 actions', () => {
     // 150 families of one series each: the worst case for the per-family counters.
     const ops: MetricOp[] = [];
     for (let i = 0; i < 150; i++) ops.push(add(`aria_f${i}`, {}, i));
-    const res = await x.store.apply([req('wide', G, ops)]);
+    const res = await x.store.apply(validApplies([req('wide', G, ops)]));
     expect(res[0]).toEqual({ id: 'wide', status: 'applied', rejected: [] });
     const snap = await x.store.snapshot();
     expect(seriesCount(snap)).toBe(150);
@@ -156,9 +159,9 @@ describe('DynamoStore: retries', () => {
   it.each(transient)('%s is retried and the request applies once', async (_t, error) => {
     const x = await open({ retry: { attempts: 5, baseMs: 1, capMs: 5 } });
     x.faults.add((c) => c === 'TransactWriteItemsCommand', 3, error);
-    const res = await x.store.apply([
-      req('m', G, [inc('aria_fills_total', {}, 2), set('aria_pnl', {}, 5, 10)]),
-    ]);
+    const res = await x.store.apply(
+      validApplies([req('m', G, [inc('aria_fills_total', {}, 2), set('aria_pnl', {}, 5, 10)])]),
+    );
     expect(res[0]!.status).toBe('applied');
     expect(x.faults.injected).toBe(3);
     expect(x.store.stats.retries).toBeGreaterThanOrEqual(3);
@@ -174,14 +177,16 @@ describe('DynamoStore: retries', () => {
       3,
       () => awsError('ThrottlingException'),
     );
-    const res = await x.store.apply([req('m', G, [inc('aria_fills_total', {}, 2)])]);
+    const res = await x.store.apply(validApplies([req('m', G, [inc('aria_fills_total', {}, 2)])]));
     expect(res[0]!.status).toBe('failed');
     if (res[0]!.status !== 'failed') return;
     expect(res[0]!.error).toBeInstanceOf(TransientError);
     expect(res[0]!.error.permanent).toBe(false);
     expect(res[0]!.error.message).toMatch(/ThrottlingException/);
     expect(await ledgerIds(x)).toEqual([]);
-    expect((await x.store.apply([req('m', G, [inc('aria_fills_total', {}, 2)])]))[0]!.status).toBe('applied');
+    expect(
+      (await x.store.apply(validApplies([req('m', G, [inc('aria_fills_total', {}, 2)])])))[0]!.status,
+    ).toBe('applied');
     expect(valueIn(await x.store.snapshot(), G, 'aria_fills_total')).toBe(2);
   });
 
@@ -192,7 +197,7 @@ describe('DynamoStore: retries', () => {
       1,
       () => awsError('ValidationException'),
     );
-    const res = await x.store.apply([req('m', G, [inc('aria_fills_total', {}, 2)])]);
+    const res = await x.store.apply(validApplies([req('m', G, [inc('aria_fills_total', {}, 2)])]));
     expect(res[0]!.status).toBe('failed');
     if (res[0]!.status === 'failed') expect(res[0]!.error.permanent).toBe(true);
   });
@@ -205,7 +210,9 @@ describe('DynamoStore: retries', () => {
       () => awsError('ThrottlingException'),
     );
     expect(
-      await x.store.push({ method: 'PUT', group: G, pushTimeMs: 1, families: [gaugeFamily('g', [[{}, 3]])] }),
+      await x.store.push(
+        validPush({ method: 'PUT', group: G, pushTimeMs: 1, families: [gaugeFamily('g', [[{}, 3]])] }),
+      ),
     ).toEqual({
       status: 'applied',
     });
@@ -224,9 +231,11 @@ describe('DynamoStore: write efficiency', () => {
           set('aria_pnl', { book: 'a' }, Number(id.slice(1)), Number(id.slice(1))),
         ]),
       );
-    await x.store.apply(batch(['m0']));
+    await x.store.apply(validApplies(batch(['m0'])));
     const before = x.faults.seen.TransactWriteItemsCommand ?? 0;
-    const res = await x.store.apply(batch(['m1', 'm2', 'm0', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9']));
+    const res = await x.store.apply(
+      validApplies(batch(['m1', 'm2', 'm0', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9'])),
+    );
     expect(res.map((r) => r.status)).toEqual([
       'applied',
       'applied',
@@ -271,8 +280,8 @@ describe('DynamoStore: several stores on one table pair (like several Lambda ins
               );
             }
             // Each batch is delivered twice (at-least-once): the second time is all duplicates.
-            const r1 = await s.apply(batch);
-            const r2 = await s.apply(batch);
+            const r1 = await s.apply(validApplies(batch));
+            const r2 = await s.apply(validApplies(batch));
             if (r1.some((r) => r.status !== 'applied') || r2.some((r) => r.status !== 'duplicate'))
               throw new Error(`unexpected statuses ${JSON.stringify([r1, r2].flat().map((r) => r.status))}`);
           }
@@ -307,13 +316,15 @@ describe('DynamoStore: several stores on one table pair (like several Lambda ins
       const stores = [a.store, ...others];
       const results = await Promise.all(
         stores.map((s, w) =>
-          s.apply([
-            req(
-              `w${w}`,
-              { job: `j${w}` },
-              manySeries(6, 'aria_new_total').map((o) => ({ ...o, value: 1 })),
-            ),
-          ]),
+          s.apply(
+            validApplies([
+              req(
+                `w${w}`,
+                { job: `j${w}` },
+                manySeries(6, 'aria_new_total').map((o) => ({ ...o, value: 1 })),
+              ),
+            ]),
+          ),
         ),
       );
       const accepted = results.flat().reduce((acc, r) => acc + 6 - r.rejected.length, 0);
@@ -328,15 +339,19 @@ describe('DynamoStore: several stores on one table pair (like several Lambda ins
     const a = await open();
     const b = await DynamoStore.open({ client: testDynamoClient(), ...a.tables, ownsClient: true });
     try {
-      await a.store.apply([req('m1', G, [inc('aria_f', {}, 1)])]); // a caches aria_f as a counter
+      await a.store.apply(validApplies([req('m1', G, [inc('aria_f', {}, 1)])])); // a caches aria_f as a counter
       await b.deleteGroup(G, 10); // no series of aria_f left
-      await b.push({
-        method: 'PUT',
-        group: { job: 'other' },
-        pushTimeMs: 20,
-        families: [gaugeFamily('aria_f', [[{ x: '1' }, 5]])],
-      });
-      const res = await a.store.apply([req('m2', G, [inc('aria_f', {}, 1), inc('aria_ok_total', {}, 1)])]);
+      await b.push(
+        validPush({
+          method: 'PUT',
+          group: { job: 'other' },
+          pushTimeMs: 20,
+          families: [gaugeFamily('aria_f', [[{ x: '1' }, 5]])],
+        }),
+      );
+      const res = await a.store.apply(
+        validApplies([req('m2', G, [inc('aria_f', {}, 1), inc('aria_ok_total', {}, 1)])]),
+      );
       expect(res[0]!.status).toBe('applied');
       expect(res[0]!.rejected.map((r) => r.index)).toEqual([0]);
       expect(res[0]!.rejected[0]!.error).toBeInstanceOf(FamilyConflictError);
@@ -357,13 +372,13 @@ describe('DynamoStore: several stores on one table pair (like several Lambda ins
       limits: { maxSeriesTotal: 1 },
     });
     try {
-      await a.store.apply([req('m1', G, [inc('aria_x_total', {}, 5)])]);
+      await a.store.apply(validApplies([req('m1', G, [inc('aria_x_total', {}, 5)])]));
       await b.deleteGroup(G, 10);
-      const res = await a.store.apply([req('m2', G, [inc('aria_x_total', {}, 1)])]);
+      const res = await a.store.apply(validApplies([req('m2', G, [inc('aria_x_total', {}, 1)])]));
       expect(res[0]).toEqual({ id: 'm2', status: 'applied', rejected: [] });
       expect(valueIn(await a.store.snapshot(), G, 'aria_x_total')).toBe(1);
       // The store-wide counter followed: one series, so a second one is refused.
-      const res2 = await a.store.apply([req('m3', G, [inc('aria_y_total', {}, 1)])]);
+      const res2 = await a.store.apply(validApplies([req('m3', G, [inc('aria_y_total', {}, 1)])]));
       expect(res2[0]!.rejected).toHaveLength(1);
     } finally {
       await b.close();
@@ -381,19 +396,19 @@ describe('DynamoStore: pushes over 100 items', () => {
   it('a 250-series PUT lands completely; a later smaller PUT removes the rest; an older one is stale', async () => {
     const x = await open();
     expect(
-      await x.store.push({ method: 'PUT', group: G, pushTimeMs: 100, families: [family(250, 1)] }),
+      await x.store.push(validPush({ method: 'PUT', group: G, pushTimeMs: 100, families: [family(250, 1)] })),
     ).toEqual({ status: 'applied' });
     let snap = await x.store.snapshot();
     expect(seriesCount(snap)).toBe(250);
     expect(valueIn(snap, G, 'aria_big', { k: '249' })).toBe(1);
     expect(
-      await x.store.push({ method: 'PUT', group: G, pushTimeMs: 200, families: [family(120, 2)] }),
+      await x.store.push(validPush({ method: 'PUT', group: G, pushTimeMs: 200, families: [family(120, 2)] })),
     ).toEqual({ status: 'applied' });
     snap = await x.store.snapshot();
     expect(seriesCount(snap)).toBe(120);
     expect(valueIn(snap, G, 'aria_big', { k: '119' })).toBe(2);
     expect(
-      await x.store.push({ method: 'PUT', group: G, pushTimeMs: 150, families: [family(300, 3)] }),
+      await x.store.push(validPush({ method: 'PUT', group: G, pushTimeMs: 150, families: [family(300, 3)] })),
     ).toEqual({ status: 'stale' });
     expect(seriesCount(await x.store.snapshot())).toBe(120);
     // Counters followed: the family holds exactly 120 series.
@@ -410,7 +425,9 @@ describe('DynamoStore: pushes over 100 items', () => {
     } finally {
       c.destroy();
     }
-    expect(await x.store.push({ method: 'DELETE', group: G, pushTimeMs: 300, families: [] })).toEqual({
+    expect(
+      await x.store.push(validPush({ method: 'DELETE', group: G, pushTimeMs: 300, families: [] })),
+    ).toEqual({
       status: 'applied',
     });
     expect((await x.store.snapshot()).groups).toEqual([]);
@@ -418,13 +435,17 @@ describe('DynamoStore: pushes over 100 items', () => {
 
   it('a NaN pushed into a gauge absorbs later adds instead of failing the request', async () => {
     const x = await open();
-    await x.store.push({
-      method: 'PUT',
-      group: G,
-      pushTimeMs: 1,
-      families: [gaugeFamily('aria_g', [[{}, Number.NaN]])],
-    });
-    const res = await x.store.apply([req('m', G, [add('aria_g', {}, 1), inc('aria_ok_total', {}, 1)])]);
+    await x.store.push(
+      validPush({
+        method: 'PUT',
+        group: G,
+        pushTimeMs: 1,
+        families: [gaugeFamily('aria_g', [[{}, Number.NaN]])],
+      }),
+    );
+    const res = await x.store.apply(
+      validApplies([req('m', G, [add('aria_g', {}, 1), inc('aria_ok_total', {}, 1)])]),
+    );
     expect(res[0]!.status).toBe('applied');
     const snap = await x.store.snapshot();
     expect(valueIn(snap, G, 'aria_g')).toBeNaN();
@@ -441,7 +462,7 @@ describe('DynamoStore: pushes that fail half-way keep the counters exact (issue 
 
   it('a PUT of 250 → 40 series killed after its first transaction, then a DELETE', async () => {
     const x = await open({ limits: { maxSeriesTotal: 600 } });
-    await x.store.push({ method: 'PUT', group: G, pushTimeMs: 1, families: [family('a', 250)] });
+    await x.store.push(validPush({ method: 'PUT', group: G, pushTimeMs: 1, families: [family('a', 250)] }));
     let k = 0;
     x.faults.add(
       (c) => c === 'TransactWriteItemsCommand' && ++k === 2,
@@ -449,16 +470,16 @@ describe('DynamoStore: pushes that fail half-way keep the counters exact (issue 
       () => awsError('ProcessKilled'), // not retryable: the push stops where a killed process would
     );
     await expect(
-      x.store.push({ method: 'PUT', group: G, pushTimeMs: 2, families: [family('b', 40)] }),
+      x.store.push(validPush({ method: 'PUT', group: G, pushTimeMs: 2, families: [family('b', 40)] })),
     ).rejects.toThrow();
     expectExactCounters(await countersAgainstItems(x));
-    await x.store.push({ method: 'DELETE', group: G, pushTimeMs: 3, families: [] });
+    await x.store.push(validPush({ method: 'DELETE', group: G, pushTimeMs: 3, families: [] }));
     const after = await countersAgainstItems(x);
     expectExactCounters(after);
     expect(after.counters.total).toBe(0);
     // The limits are whole again: 600 series fit.
-    await x.store.push({ method: 'PUT', group: G2X, pushTimeMs: 4, families: [family('c', 300)] });
-    await x.store.push({ method: 'PUT', group: G, pushTimeMs: 5, families: [family('d', 300)] });
+    await x.store.push(validPush({ method: 'PUT', group: G2X, pushTimeMs: 4, families: [family('c', 300)] }));
+    await x.store.push(validPush({ method: 'PUT', group: G, pushTimeMs: 5, families: [family('d', 300)] }));
     expectExactCounters(await countersAgainstItems(x));
   });
 
@@ -473,18 +494,22 @@ describe('DynamoStore: pushes that fail half-way keep the counters exact (issue 
         () => awsError('ThrottlingException'),
       );
       await expect(
-        x.store.push({ method: 'PUT', group: g, pushTimeMs: 10 + i, families: [family(`g${i}`, 250)] }),
+        x.store.push(
+          validPush({ method: 'PUT', group: g, pushTimeMs: 10 + i, families: [family(`g${i}`, 250)] }),
+        ),
       ).rejects.toThrow(/attempts|retry/i);
       expectExactCounters(await countersAgainstItems(x));
       // The client retries the same push.
       expect(
         (
-          await x.store.push({
-            method: 'PUT',
-            group: g,
-            pushTimeMs: 10 + i,
-            families: [family(`g${i}`, 250)],
-          })
+          await x.store.push(
+            validPush({
+              method: 'PUT',
+              group: g,
+              pushTimeMs: 10 + i,
+              families: [family(`g${i}`, 250)],
+            }),
+          )
         ).status,
       ).toBe('applied');
     }
@@ -492,7 +517,7 @@ describe('DynamoStore: pushes that fail half-way keep the counters exact (issue 
     expectExactCounters(r);
     expect(r.counters.total).toBe(750);
     // Healthy writes up to the limit still go through (no phantom series).
-    const res = await x.store.apply([req('m', G, [inc('aria_fills_total', {}, 1)])]);
+    const res = await x.store.apply(validApplies([req('m', G, [inc('aria_fills_total', {}, 1)])]));
     expect(res[0]!.rejected).toEqual([]);
     expect(seriesCount(await x.store.snapshot())).toBe(751);
   });
@@ -526,24 +551,24 @@ describe('DynamoStore: the group count follows the meta items (issue 11, defect 
     await Promise.all(
       [x.store, peer].flatMap((s, si) =>
         Array.from({ length: 6 }, (_, i) =>
-          s.apply([req(`c${si}-${i}`, { job: `g${i % 4}` }, [inc('aria_fills_total', {}, 1)])]),
+          s.apply(validApplies([req(`c${si}-${i}`, { job: `g${i % 4}` }, [inc('aria_fills_total', {}, 1)])])),
         ),
       ),
     );
     expect(await groupCount(x)).toEqual({ counter: 4, metas: 4 });
-    await x.store.push({ method: 'PUT', group: { job: 'p' }, pushTimeMs: 1, families: [] });
+    await x.store.push(validPush({ method: 'PUT', group: { job: 'p' }, pushTimeMs: 1, families: [] }));
     await peer.recordPushFailure({ job: 'f' }, 1, 'refused');
     await peer.close();
     await x.store.deleteGroup({ job: 'unknown' }, 1); // a counted tombstone
     await x.store.deleteGroup({ job: 'g0' }, 2); // a live group becomes a tombstone: no change
     expect(await groupCount(x)).toEqual({ counter: 7, metas: 7 });
     clock.t += 120_000;
-    await x.store.apply([req('fresh', { job: 'g1' }, [inc('aria_fills_total', {}, 1)])]);
+    await x.store.apply(validApplies([req('fresh', { job: 'g1' }, [inc('aria_fills_total', {}, 1)])]));
     // Groups not updated for 60 s expire; tombstones past their 60 s go too.
     await x.store.expire(clock.t, 60_000);
     expect(await groupCount(x)).toEqual({ counter: 1, metas: 1 });
     await x.store.wipe();
-    await x.store.apply([req('after-wipe', { job: 'w' }, [inc('aria_fills_total', {}, 1)])]);
+    await x.store.apply(validApplies([req('after-wipe', { job: 'w' }, [inc('aria_fills_total', {}, 1)])]));
     expect(await groupCount(x)).toEqual({ counter: 1, metas: 1 });
   });
 });
@@ -561,11 +586,11 @@ describe('DynamoStore: the group meta item is not written by every apply (issue 
         c.destroy();
       }
     };
-    await x.store.apply([req('a0', G, [inc('aria_fills_total', {}, 1)], 500)]);
+    await x.store.apply(validApplies([req('a0', G, [inc('aria_fills_total', {}, 1)], 500)]));
     const before = await metaItem();
     for (let i = 1; i <= 5; i++) {
       clock.t += 1_000;
-      await x.store.apply([req(`a${i}`, G, [inc('aria_fills_total', {}, 1)], 500 + i)]);
+      await x.store.apply(validApplies([req(`a${i}`, G, [inc('aria_fills_total', {}, 1)], 500 + i)]));
     }
     expect(await metaItem()).toEqual(before);
     const g = (await x.store.snapshot()).groups[0]!;
@@ -573,7 +598,7 @@ describe('DynamoStore: the group meta item is not written by every apply (issue 
     expect(g.lastPushMs).toBe(clock.t);
     expect(g.lastEventMs).toBe(505);
     // A new series changes the group's count: the meta item is written then.
-    await x.store.apply([req('new', G, [inc('aria_fills_total', { side: 'buy' }, 1)])]);
+    await x.store.apply(validApplies([req('new', G, [inc('aria_fills_total', { side: 'buy' }, 1)])]));
     expect((await metaItem())?.n?.N).toBe('2');
   });
 });
@@ -582,7 +607,8 @@ describe('DynamoStore: no hot partition for the generation (issue 11, defect 8)'
   it('the generation shards written by many requests sit on several partitions', async () => {
     const x = await open();
     const before = Number(await x.store.generation());
-    for (let i = 0; i < 40; i++) await x.store.apply([req(`m${i}`, G, [inc('aria_fills_total', {}, 1)])]);
+    for (let i = 0; i < 40; i++)
+      await x.store.apply(validApplies([req(`m${i}`, G, [inc('aria_fills_total', {}, 1)])]));
     expect(Number(await x.store.generation())).toBe(before + 40);
     const c = testDynamoClient();
     try {
@@ -611,8 +637,8 @@ describe('DynamoStore: hostile ids and group labels', () => {
   ])('%s: applied once, duplicate after', async (_t, id, group) => {
     const x = await open();
     const r = req(id, group, [inc('aria_x_total', {}, 2), set('aria_g', {}, 1, 1)]);
-    expect((await x.store.apply([r]))[0]!.status).toBe('applied');
-    expect((await x.store.apply([r]))[0]!.status).toBe('duplicate');
+    expect((await x.store.apply(validApplies([r])))[0]!.status).toBe('applied');
+    expect((await x.store.apply(validApplies([r])))[0]!.status).toBe('duplicate');
     const snap = await x.store.snapshot();
     expect(snap.groups).toHaveLength(1);
     expect({ ...snap.groups[0]!.key }).toEqual({ ...group });
@@ -645,7 +671,7 @@ describe('DynamoStore: values DynamoDB cannot add (read-modify-write)', () => {
   ] as Array<[string, MetricOp[], string, number]>)('%s', async (_t, ops, name, want) => {
     const x = await open();
     for (const [i, op] of ops.entries()) {
-      const r = await x.store.apply([req(`m${i}`, G, [op])]);
+      const r = await x.store.apply(validApplies([req(`m${i}`, G, [op])]));
       expect(r[0]).toEqual({ id: `m${i}`, status: 'applied', rejected: [] });
     }
     expect(valueIn(await x.store.snapshot(), G, name)).toBe(want);
@@ -653,15 +679,17 @@ describe('DynamoStore: values DynamoDB cannot add (read-modify-write)', () => {
 
   it('a pushed +Inf absorbs increments of either sign', async () => {
     const x = await open();
-    await x.store.push({
-      method: 'PUT',
-      group: G,
-      pushTimeMs: 1,
-      families: [gaugeFamily('aria_g', [[{}, Number.POSITIVE_INFINITY]])],
-    });
-    await x.store.apply([req('a', G, [add('aria_g', {}, 1)])]);
+    await x.store.push(
+      validPush({
+        method: 'PUT',
+        group: G,
+        pushTimeMs: 1,
+        families: [gaugeFamily('aria_g', [[{}, Number.POSITIVE_INFINITY]])],
+      }),
+    );
+    await x.store.apply(validApplies([req('a', G, [add('aria_g', {}, 1)])]));
     expect(valueIn(await x.store.snapshot(), G, 'aria_g')).toBe(Number.POSITIVE_INFINITY);
-    await x.store.apply([req('b', G, [add('aria_g', {}, -1e300)])]);
+    await x.store.apply(validApplies([req('b', G, [add('aria_g', {}, -1e300)])]));
     expect(valueIn(await x.store.snapshot(), G, 'aria_g')).toBe(Number.POSITIVE_INFINITY);
   });
 
@@ -678,11 +706,11 @@ describe('DynamoStore: values DynamoDB cannot add (read-modify-write)', () => {
       ),
     );
     try {
-      await a.store.apply([req('seed', G, [inc('aria_c_total', {}, P)])]);
+      await a.store.apply(validApplies([req('seed', G, [inc('aria_c_total', {}, P)])]));
       const stores = [a.store, ...others];
       const res = await Promise.all(
         stores.flatMap((st, w) =>
-          [0, 1].map((i) => st.apply([req(`w${w}-${i}`, G, [inc('aria_c_total', {}, P)])])),
+          [0, 1].map((i) => st.apply(validApplies([req(`w${w}-${i}`, G, [inc('aria_c_total', {}, P)])]))),
         ),
       );
       expect(res.flat().map((r) => r.status)).toEqual(new Array(6).fill('applied'));
@@ -727,7 +755,7 @@ describe('DynamoStore: large groups', () => {
   it('expiring a 250-series group removes every item and frees the limits', async () => {
     let now = 1_000_000;
     const x = await open({ now: () => now, limits: { maxSeriesTotal: 250 } });
-    expect((await x.store.apply([req('big', G, manySeries(250))]))[0]!.rejected).toEqual([]);
+    expect((await x.store.apply(validApplies([req('big', G, manySeries(250))])))[0]!.rejected).toEqual([]);
     now += 60_000;
     expect((await x.store.expire(now, 30_000)).map((k) => ({ ...k }))).toEqual([{ ...G }]);
     expect((await x.store.snapshot()).groups).toEqual([]);
@@ -738,7 +766,9 @@ describe('DynamoStore: large groups', () => {
     } finally {
       c.destroy();
     }
-    expect((await x.store.apply([req('again', { job: 'other' }, manySeries(250))]))[0]!.rejected).toEqual([]);
+    expect(
+      (await x.store.apply(validApplies([req('again', { job: 'other' }, manySeries(250))])))[0]!.rejected,
+    ).toEqual([]);
     expect(seriesCount(await x.store.snapshot())).toBe(250);
   });
 
@@ -753,16 +783,18 @@ describe('DynamoStore: large groups', () => {
         expect(seen.has(g)).toBe(false);
         seen.add(g);
       };
-      await step(() => b.apply([req('m1', G, [inc('aria_x_total', {}, 1)])]));
+      await step(() => b.apply(validApplies([req('m1', G, [inc('aria_x_total', {}, 1)])])));
       await step(() =>
-        b.push({
-          method: 'PUT',
-          group: { job: 'p' },
-          pushTimeMs: 1,
-          families: [gaugeFamily('g', [[{}, 1]])],
-        }),
+        b.push(
+          validPush({
+            method: 'PUT',
+            group: { job: 'p' },
+            pushTimeMs: 1,
+            families: [gaugeFamily('g', [[{}, 1]])],
+          }),
+        ),
       );
-      await step(() => b.apply([req('m2', G, [set('aria_g', {}, 1, 5)])]));
+      await step(() => b.apply(validApplies([req('m2', G, [set('aria_g', {}, 1, 5)])])));
       await step(() => b.deleteGroup({ job: 'p' }, 2));
       await step(() => b.wipe());
     } finally {
@@ -782,7 +814,7 @@ describe('DynamoStore: parallel scan', () => {
         for (let i = 0; i < 100; i++) ops.push(inc('aria_scan_total', { i: String(i) }, g * 1000 + i));
         batch.push(req(`g${g}`, { job: 'scan', instance: `i${g}` }, ops));
       }
-      const res = await x.store.apply(batch);
+      const res = await x.store.apply(validApplies(batch));
       expect(res.every((r) => r.status === 'applied')).toBe(true);
       const snap = await x.store.snapshot();
       expect(snap.groups).toHaveLength(30);
@@ -813,7 +845,9 @@ describe('DynamoStore: opened from configuration', () => {
     });
     const store = await openDynamoStore(cfg.store, cfg.aws, { createTables: true });
     try {
-      const res = await store.apply([req('m', G, [inc('a_total', {}, 1), inc('b_total', {}, 1)])]);
+      const res = await store.apply(
+        validApplies([req('m', G, [inc('a_total', {}, 1), inc('b_total', {}, 1)])]),
+      );
       expect(res[0]!.rejected.map((r) => r.index)).toEqual([1]);
       expect(valueIn(await store.snapshot(), G, 'a_total')).toBe(1);
     } finally {
@@ -824,7 +858,7 @@ describe('DynamoStore: opened from configuration', () => {
   it('a missing table fails apply transiently (back to the queue) and ping with a TransientError', async () => {
     const x = await open();
     await x.drop();
-    const res = await x.store.apply([req('m', G, [inc('a_total', {}, 1)])]);
+    const res = await x.store.apply(validApplies([req('m', G, [inc('a_total', {}, 1)])]));
     expect(res[0]!.status).toBe('failed');
     if (res[0]!.status === 'failed') expect(res[0]!.error.permanent).toBe(false);
     await expect(x.store.ping()).rejects.toBeInstanceOf(TransientError);

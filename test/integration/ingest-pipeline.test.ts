@@ -12,6 +12,7 @@ import { MemoryStore } from '../../shared/store';
 import { createTables, DynamoStore } from '../../shared/store/dynamodb';
 import type { ApplyRequest, ApplyResult, Store } from '../../shared/store/types';
 import { testDynamoClient, testSqsClient, uniqueName } from '../support/aws';
+import { validApplies } from '../support/edge';
 import {
   counter,
   drainDlq,
@@ -72,7 +73,8 @@ function wrap(
   return new Proxy(inner, {
     get(target, prop, receiver) {
       if (prop === 'apply') {
-        return async (reqs: readonly ApplyRequest[]) => (await onApply(reqs)) ?? target.apply(reqs);
+        return async (reqs: readonly ApplyRequest[]) =>
+          (await onApply(reqs)) ?? target.apply(validApplies(reqs));
       }
       const v = Reflect.get(target, prop, receiver);
       return typeof v === 'function' ? v.bind(target) : v;
@@ -162,7 +164,7 @@ describe.each(stores)('ingest pipeline on the $name store', ({ open }) => {
         return Number(r.id.split('-')[1]) % 2 === 1 && n <= 2;
       });
       if (!refused.some(Boolean)) return undefined;
-      const passed = await store.apply(reqs.filter((_, i) => !refused[i]));
+      const passed = await store.apply(validApplies(reqs.filter((_, i) => !refused[i])));
       let k = 0;
       return reqs.map(
         (r, i): ApplyResult =>
@@ -202,7 +204,7 @@ describe.each(stores)('ingest pipeline on the $name store', ({ open }) => {
       if (!slowed && reqs.some((r) => r.group.job === 'aria')) {
         slowed = true;
         await sleep(2500); // > visibility timeout (1 s): the message is redelivered meanwhile
-        const late = await store.apply(reqs); // the slow attempt commits last
+        const late = await store.apply(validApplies(reqs)); // the slow attempt commits last
         slowDone = true;
         return late;
       }

@@ -13,6 +13,7 @@ import { MemoryStore } from '../../shared/store/memory';
 import type { ApplyRequest } from '../../shared/store/types';
 import { seriesValue } from '../contract/helpers';
 import { crashRequest } from '../support/crash-request';
+import { validApplies } from '../support/edge';
 
 const ROOT = join(__dirname, '..', '..');
 const WRITER = join(ROOT, 'test', 'support', 'memory-store-writer.ts');
@@ -105,13 +106,13 @@ describe('memory store survives kill -9', () => {
     expect(applied).toBeLessThanOrEqual(acked.length + 4);
 
     // Redeliver every acknowledged id: all are duplicates, nothing changes.
-    const res = await store.apply(acked.map(redelivery));
+    const res = await store.apply(validApplies(acked.map(redelivery)));
     expect(res.filter((r) => r.status !== 'duplicate').map((r) => r.id)).toEqual([]);
     // Redeliver every id the writer may have started: each lands exactly once overall.
     const maxN = Math.max(...acked.map((id) => Number(id.split('-')[1])));
     const all: string[] = [];
     for (let n = 0; n <= maxN + 8; n++) all.push(`${prefix}-${n}`);
-    const second = await store.apply(all.map(redelivery));
+    const second = await store.apply(validApplies(all.map(redelivery)));
     const newlyApplied = second.filter((r) => r.status === 'applied').length;
     const after = await store.snapshot();
     expect(sumOver(after, 'crash_applied_total') - appliedBefore).toBe(all.length);

@@ -4,6 +4,7 @@
  * HTTP answers as expected, and pushed job/instance labels are kept (no exported_job/exported_instance).
  */
 import type { ApplyRequest } from '../../shared/store/types';
+import { validApplies } from '../support/edge';
 import { type PromResult, type RunningPrometheus, startPrometheus } from '../support/prometheus';
 import { http, type Running, startService } from './service-support';
 
@@ -43,14 +44,14 @@ describe('Prometheus scraping the service', () => {
   });
 
   it('answers histogram_quantile over applied observations; job/instance are honored', async () => {
-    const [r1] = await svc.store.apply([observe('prom-1', [10, 80, 0, 10, 0, 0], 3)]);
+    const [r1] = await svc.store.apply(validApplies([observe('prom-1', [10, 80, 0, 10, 0, 0], 3)]));
     expect(r1!.status).toBe('applied');
     // Wait until Prometheus has at least two scrapes of the first state, then add more observations.
     await waitFor(
       'count_over_time(aria_execution_latency_seconds_count[1m])',
       (r) => Number(r[0]?.value[1] ?? 0) >= 2,
     );
-    const [r2] = await svc.store.apply([observe('prom-2', [10, 80, 0, 10, 0, 0], 3)]);
+    const [r2] = await svc.store.apply(validApplies([observe('prom-2', [10, 80, 0, 10, 0, 0], 3)]));
     expect(r2!.status).toBe('applied');
     await waitFor('aria_execution_latency_seconds_count', (r) => r[0]?.value[1] === '200');
 

@@ -16,6 +16,7 @@ import { ownMetricsRequest } from '../../shared/ingest/pipeline';
 import { labelsFrom } from '../../shared/model/identity';
 import type { MetricFamily } from '../../shared/model/types';
 import { MemoryStore } from '../../shared/store';
+import { validPush } from '../support/edge';
 import { http, testServiceConfig } from './service-support';
 
 const CHROMIUM_ARGS = [
@@ -89,7 +90,9 @@ const LATENCY: MetricFamily = {
 
 async function push(svc: Svc, group: Record<string, string>, families: MetricFamily[], t: number) {
   svc.clock = t;
-  await svc.store.push({ method: 'PUT', group: labelsFrom(Object.entries(group)), families, pushTimeMs: t });
+  await svc.store.push(
+    validPush({ method: 'PUT', group: labelsFrom(Object.entries(group)), families, pushTimeMs: t }),
+  );
   svc.clock = NOW;
 }
 

@@ -8,6 +8,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTables, DynamoStore, deleteTables } from '../../shared/store/dynamodb';
 import { gaugeFamily, inc, req } from '../contract/helpers';
 import { testDynamoClient, uniqueName } from '../support/aws';
+import { validApplies, validPush } from '../support/edge';
 import { http, type Running, startService } from './service-support';
 
 /** Delays every Query of this client by `ms` (the refresh's reads; scrapes must not feel it). */
@@ -44,17 +45,19 @@ describe('service on DynamoDB: reads follow changes, scrapes never wait', () => 
     await createTables(admin, names);
     writer = await DynamoStore.open({ client: testDynamoClient(), ...names, ownsClient: true });
     for (let i = 0; i < 12; i++)
-      await writer.push({
-        method: 'PUT',
-        group: { job: 'bulk', instance: `b${i}` },
-        pushTimeMs: 1,
-        families: [
-          gaugeFamily(
-            'bulk_g',
-            Array.from({ length: 20 }, (_, k): [Record<string, string>, number] => [{ k: `${k}` }, k]),
-          ),
-        ],
-      });
+      await writer.push(
+        validPush({
+          method: 'PUT',
+          group: { job: 'bulk', instance: `b${i}` },
+          pushTimeMs: 1,
+          families: [
+            gaugeFamily(
+              'bulk_g',
+              Array.from({ length: 20 }, (_, k): [Record<string, string>, number] => [{ k: `${k}` }, k]),
+            ),
+          ],
+        }),
+      );
     const client = testDynamoClient();
     slowQueries(client, QUERY_DELAY_MS);
     reader = await DynamoStore.open({ client, ...names, ownsClient: true });
@@ -81,8 +84,10 @@ describe('service on DynamoDB: reads follow changes, scrapes never wait', () => 
     const writes = (async () => {
       for (let i = 0; i < ROUNDS; i++)
         await writer.apply(
-          instances.map((inst) =>
-            req(`rd-${inst}-${i}`, { job: 'rd', instance: inst }, [inc('rd_total', {}, 1)]),
+          validApplies(
+            instances.map((inst) =>
+              req(`rd-${inst}-${i}`, { job: 'rd', instance: inst }, [inc('rd_total', {}, 1)]),
+            ),
           ),
         );
       writing = false;

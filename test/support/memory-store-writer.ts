@@ -6,6 +6,7 @@
  */
 import { MemoryStore } from '../../shared/store/memory';
 import { crashRequest } from './crash-request';
+import { validApplies } from './edge';
 
 const [dir, prefix = 'w', compactBytes = '20000'] = process.argv.slice(2);
 if (!dir) throw new Error('usage: memory-store-writer <dir> [prefix] [compactBytes]');
@@ -17,7 +18,7 @@ async function writer(store: MemoryStore, w: number): Promise<void> {
     const n = next++;
     const id = `${prefix}-${n}`;
     // The request is a function of n only, so the test can redeliver exactly the same content.
-    const [r] = await store.apply([crashRequest(prefix!, n)]);
+    const [r] = await store.apply(validApplies([crashRequest(prefix!, n)]));
     if (r?.status !== 'applied') throw new Error(`unexpected status ${r?.status} for ${id} (writer ${w})`);
     process.stdout.write(`${id} w${n % 4}\n`);
   }

@@ -1,23 +1,16 @@
 /**
- * SQS deltas, exactly once (Store.apply): requests are checked and cut into deterministic parts (each with
- * its ledger key), then run as packed transactions until every part is applied, duplicate or failed.
+ * SQS deltas, exactly once (Store.apply): requests (validated at the edge, shared/store/valid.ts) are
+ * checked against the store's limits and cut into deterministic parts (each with its ledger key), then run
+ * as packed transactions until every part is applied, duplicate or failed.
  * Packing is ./apply-pack.ts, one transaction ./apply-exec.ts, a cancelled one ./apply-cancel.ts.
  */
 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { TransientError, ValidationError } from '../../model/errors';
 import { newerSet } from '../../model/gauge';
-import {
-  groupLimitError,
-  groupShapeNames,
-  opFamilyType,
-  opProblems,
-  schemaOf,
-  seriesLabelLimitError,
-} from '../families';
-import { normalizeGroupingKey } from '../grouping';
+import { groupLimitError, groupShapeNames, opFamilyType, schemaOf, seriesLabelLimitError } from '../families';
 import { planOf } from '../plan';
-import type { ApplyRequest, ApplyResult, GroupingKey, MetricOp } from '../types';
+import type { ApplyResult, MetricOp, ValidApplyRequest } from '../types';
 import { execPlan } from './apply-exec';
 import { pack } from './apply-pack';
 import {
@@ -42,17 +35,17 @@ const SETS_PER_UNIT = Math.floor(PACK_SLOTS / 4);
 
 export async function applyRequests(
   ctx: StoreContext,
-  requests: readonly ApplyRequest[],
+  requests: readonly ValidApplyRequest[],
 ): Promise<ApplyResult[]> {
   const results: ApplyResult[] = new Array(requests.length);
   // Rounds of distinct ids: a repeated id in one batch is applied after its first occurrence.
   let rest = requests.map((r, i) => ({ r, i }));
   while (rest.length > 0) {
     const seen = new Set<string>();
-    const round: { r: ApplyRequest; i: number }[] = [];
-    const later: { r: ApplyRequest; i: number }[] = [];
+    const round: { r: ValidApplyRequest; i: number }[] = [];
+    const later: { r: ValidApplyRequest; i: number }[] = [];
     for (const x of rest) {
-      const id = typeof x.r?.id === 'string' ? x.r.id : '';
+      const id = x.r.id;
       if (seen.has(id)) later.push(x);
       else {
         seen.add(id);
@@ -73,29 +66,13 @@ export async function applyRequests(
 
 export async function applyRound(
   ctx: StoreContext,
-  requests: readonly ApplyRequest[],
+  requests: readonly ValidApplyRequest[],
 ): Promise<ApplyResult[]> {
   const results: (ApplyResult | undefined)[] = new Array(requests.length);
   const preqs: PReq[] = [];
   const allOps: POp[] = [];
   requests.forEach((r, idx) => {
-    const id = r?.id;
-    if (typeof id !== 'string' || id === '') {
-      results[idx] = {
-        id: String(id),
-        status: 'failed',
-        error: new ValidationError([{ path: 'id', message: 'must be a non-empty string' }]),
-        rejected: [],
-      };
-      return;
-    }
-    let group: GroupingKey;
-    try {
-      group = normalizeGroupingKey(r.group as Record<string, unknown>, 'legacy');
-    } catch (e) {
-      results[idx] = { id, status: 'failed', error: toAccrue(e), rejected: [] };
-      return;
-    }
+    const { id, group } = r;
     const gl = groupLimitError(group, ctx.limits);
     if (gl) {
       results[idx] = { id, status: 'failed', error: gl, rejected: [] };
@@ -108,22 +85,15 @@ export async function applyRound(
       hash: plan.hash,
       group,
       gpk: groupPk(group),
-      ...(typeof r.eventTimeMs === 'number' && Number.isFinite(r.eventTimeMs)
-        ? { eventTimeMs: r.eventTimeMs }
-        : {}),
+      ...(r.eventTimeMs !== undefined ? { eventTimeMs: r.eventTimeMs } : {}),
       rejected: [],
       units: [],
     };
     preqs.push(preq);
-    const ops: readonly MetricOp[] = Array.isArray(r.ops) ? r.ops : [];
+    const ops: readonly MetricOp[] = r.ops;
     const gnames = groupShapeNames(group);
     const valid = new Map<number, POp>();
     ops.forEach((op, index) => {
-      const problems = opProblems(op, index, group);
-      if (problems.length > 0) {
-        preq.rejected.push({ index, error: new ValidationError(problems) });
-        return;
-      }
       const big = rangeProblem(op, index);
       if (big) {
         preq.rejected.push({ index, error: big });
@@ -161,9 +131,9 @@ export async function applyRound(
     let size = 0;
     let fams = new Set<string>();
     for (const index of plan.order) {
-      const op = ops[index] as { kind?: unknown; name?: unknown } | undefined;
-      if (op?.kind === 'gauge_set') continue;
-      const fam = String(op?.name);
+      const op = ops[index]!;
+      if (op.kind === 'gauge_set') continue;
+      const fam = op.name;
       const nf = fams.has(fam) ? fams.size : fams.size + 1;
       if (size > 0 && size + 1 + nf + PART_OVERHEAD > MAX_ACTIONS) {
         parts.push(cur);

@@ -23,7 +23,6 @@ import {
   reservedNameConflict,
   schemaOf,
   seriesLabelLimitError,
-  validatePush,
 } from '../families';
 import { normalizeGroupingKey } from '../grouping';
 import { encNative } from '../native-codec';
@@ -57,8 +56,9 @@ import { newerPushThan, revisionToken } from './revision';
 import { limitErr, loadSchemas, reservationGuards } from './schemas';
 import { deleteExisting, familyDelta, genUpdate, limitCond, totalUpdate } from './updates';
 
+/** A push validated at the edge (`ValidPush`, shared/store/valid.ts); its grouping key is normalized. */
 export async function pushToGroup(ctx: StoreContext, request: PushRequest): Promise<PushResult> {
-  const group = validatePush(request);
+  const group = request.group;
   const gl = groupLimitError(group, ctx.limits);
   if (gl) throw gl;
   const t = request.pushTimeMs;

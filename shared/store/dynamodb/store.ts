@@ -23,20 +23,20 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AccrueError } from '../../model/errors';
-import { groupLimitError, validatePush } from '../families';
+import { groupLimitError } from '../families';
 import { normalizeGroupingKey } from '../grouping';
 import {
-  type ApplyRequest,
   type ApplyResult,
   DEFAULT_LEDGER_TTL_SECONDS,
   DEFAULT_LIMITS,
   type GroupInfo,
   type GroupingKey,
-  type PushRequest,
   type PushResult,
   type Store,
   type StoreLimits,
   type StoreSnapshot,
+  type ValidApplyRequest,
+  type ValidPush,
 } from '../types';
 import { applyRequests } from './apply';
 import { digest } from './codec';
@@ -132,16 +132,15 @@ export class DynamoStore implements Store {
     return store;
   }
 
-  async apply(requests: readonly ApplyRequest[]): Promise<ApplyResult[]> {
+  async apply(requests: readonly ValidApplyRequest[]): Promise<ApplyResult[]> {
     this.assertOpen();
     return applyRequests(this.ctx, requests);
   }
 
-  async push(request: PushRequest): Promise<PushResult> {
+  async push(request: ValidPush): Promise<PushResult> {
     this.assertOpen();
     if (typeof request.id !== 'string') return pushToGroup(this.ctx, request);
     // With an idempotency key: at most once per key, through the ledger (./push-ledger.ts).
-    validatePush(request);
     return pushOnce(this.ctx, { ...request, id: request.id }, (r) => pushToGroup(this.ctx, r));
   }
 

@@ -1,8 +1,9 @@
 /**
- * SQS deltas on the memory store: checks each op (validation, family consistency, limits, the group limit)
- * and applies it exactly once per request id (the ledger), gauge sets before adds.
+ * SQS deltas on the memory store: checks each op against the stored state (family consistency, limits, the
+ * group limit; the request was validated at the edge, shared/store/valid.ts) and applies it exactly once
+ * per request id (the ledger), gauge sets before adds.
  */
-import { type AccrueError, TransientError, ValidationError } from '../../model/errors';
+import { type AccrueError, TransientError } from '../../model/errors';
 import {
   bucketLayoutConflict,
   classicPartOf,
@@ -13,35 +14,19 @@ import {
   labelLimitErrorCounted,
   nativeLayoutConflict,
   opFamilyType,
-  opProblems,
   reservedNameConflict,
   schemaOf,
   seriesLimitError,
 } from '../families';
-import { normalizeGroupingKey } from '../grouping';
 import { planOf, redeliveryMismatch } from '../plan';
-import type { ApplyRequest, ApplyResult, GroupingKey, MetricOp, RejectedOp } from '../types';
+import type { ApplyResult, GroupingKey, MetricOp, RejectedOp, ValidApplyRequest } from '../types';
 import { EMPTY, flatKey, type HistCell } from './cells';
 import { encApplyRecord } from './codec';
 import { applyOp, touchGroupForApply } from './effects';
 import { groupLimitReached, type MemoryState, pruneLedger } from './state';
 
-export function applyOne(st: MemoryState, r: ApplyRequest, now: number): ApplyResult {
-  const rr = r as unknown as Record<string, unknown>;
-  const id = typeof rr?.id === 'string' ? rr.id : String(rr?.id);
-  let group: GroupingKey;
-  try {
-    if (typeof rr?.id !== 'string' || rr.id === '')
-      throw new ValidationError([{ path: 'id', message: 'must be a non-empty string' }]);
-    if (!Array.isArray(rr.ops)) throw new ValidationError([{ path: 'ops', message: 'must be an array' }]);
-    group = normalizeGroupingKey(
-      typeof rr.group === 'object' && rr.group !== null ? (rr.group as Record<string, unknown>) : {},
-      'legacy', // apply requests come from SQS events: legacy names (docs/exposition.md "UTF-8 names")
-    );
-  } catch (e) {
-    if (e instanceof ValidationError) return { id, status: 'failed', error: e, rejected: EMPTY };
-    throw e;
-  }
+export function applyOne(st: MemoryState, r: ValidApplyRequest, now: number): ApplyResult {
+  const { id, group } = r;
   if (st.faults.delete(id)) {
     return {
       id,
@@ -65,9 +50,9 @@ export function applyOne(st: MemoryState, r: ApplyRequest, now: number): ApplyRe
   // Gauge sets first, then the additive ops (an add in the same message moves the set value), so the
   // result doesn't depend on op order: the same rule on every store.
   for (const i of setsFirst(r.ops)) {
-    const op = r.ops[i] as MetricOp;
-    if (duplicate && (op as { kind?: unknown })?.kind !== 'gauge_set') continue;
-    const checked = checkOp(st, group, keyStr, shapeNames, op, i);
+    const op = r.ops[i]!;
+    if (duplicate && op.kind !== 'gauge_set') continue;
+    const checked = checkOp(st, group, keyStr, shapeNames, op);
     if (typeof checked !== 'string') {
       rejected.push({ index: i, error: checked });
       continue;
@@ -77,8 +62,7 @@ export function applyOne(st: MemoryState, r: ApplyRequest, now: number): ApplyRe
     if (applyOp(st, group, keyStr, use, checked, now)) changed = true;
   }
   const ev = r.eventTimeMs;
-  if (changed)
-    touchGroupForApply(st, keyStr, now, typeof ev === 'number' && Number.isFinite(ev) ? ev : undefined);
+  if (changed) touchGroupForApply(st, keyStr, now, ev);
   if (changed) st.gen++;
   if (!duplicate) {
     st.ledger.set(id, now);
@@ -92,17 +76,14 @@ export function applyOne(st: MemoryState, r: ApplyRequest, now: number): ApplyRe
   return { id, status: duplicate ? 'duplicate' : 'applied', rejected };
 }
 
-/** Validates, checks consistency and limits of one op; returns the error, or the series key when it may apply. */
+/** Checks one op against the stored state (consistency, limits); returns the error, or the series key when it may apply. */
 export function checkOp(
   st: MemoryState,
   group: GroupingKey,
   keyStr: string,
   shapeNames: readonly string[],
   op: MetricOp,
-  i: number,
 ): AccrueError | string {
-  const problems = opProblems(op, i, group);
-  if (problems.length > 0) return new ValidationError(problems);
   const type = opFamilyType(op.kind);
   const entry = st.schemas.get(op.name);
   if (entry) {
@@ -150,11 +131,11 @@ function classicOnlyInto(st: MemoryState, keyStr: string, op: MetricOp, sk: stri
 }
 
 /** Op indexes with gauge sets first, then the rest, each in request order. */
-function setsFirst(ops: readonly unknown[]): number[] {
+function setsFirst(ops: readonly MetricOp[]): number[] {
   const sets: number[] = [];
   const rest: number[] = [];
   for (let i = 0; i < ops.length; i++) {
-    if ((ops[i] as { kind?: unknown } | null)?.kind === 'gauge_set') sets.push(i);
+    if (ops[i]!.kind === 'gauge_set') sets.push(i);
     else rest.push(i);
   }
   return sets.length === 0 ? rest : [...sets, ...rest];

@@ -28,12 +28,11 @@
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TransientError, ValidationError } from '../../model/errors';
-import { failureReason, groupLimitError, validatePush } from '../families';
+import { failureReason, groupLimitError } from '../families';
 import { groupTimes } from '../group-times';
 import { normalizeGroupingKey } from '../grouping';
 import { pushPlanHash } from '../plan';
 import type {
-  ApplyRequest,
   ApplyResult,
   GroupInfo,
   GroupingKey,
@@ -42,6 +41,8 @@ import type {
   Store,
   StoreLimits,
   StoreSnapshot,
+  ValidApplyRequest,
+  ValidPush,
 } from '../types';
 import { applyOne } from './apply';
 import { EMPTY, flatKey, type Grp } from './cells';
@@ -95,12 +96,12 @@ export class MemoryStore implements Store {
     this.st.faults.add(id);
   }
 
-  async apply(requests: readonly ApplyRequest[]): Promise<ApplyResult[]> {
+  async apply(requests: readonly ValidApplyRequest[]): Promise<ApplyResult[]> {
     const results: ApplyResult[] = [];
     if (this.poisoned !== undefined || this.closed) {
       const error = this.unavailable();
       return requests.map((r) => ({
-        id: String((r as { id?: unknown })?.id),
+        id: r.id,
         status: 'failed',
         error,
         rejected: EMPTY,
@@ -115,7 +116,7 @@ export class MemoryStore implements Store {
         cause: e,
       });
       return requests.map((r) => ({
-        id: String((r as { id?: unknown })?.id),
+        id: r.id,
         status: 'failed',
         error,
         rejected: EMPTY,
@@ -124,9 +125,14 @@ export class MemoryStore implements Store {
     return results;
   }
 
-  async push(request: PushRequest): Promise<PushResult> {
+  async push(request: ValidPush): Promise<PushResult> {
+    return this.pushChecked(request);
+  }
+
+  /** A push whose shape is known good: validated at the edge, or built here from a checked key (deleteGroup). */
+  private async pushChecked(request: PushRequest): Promise<PushResult> {
     this.assertWritable();
-    const group = validatePush(request);
+    const group = request.group;
     const gl = groupLimitError(group, this.st.limits);
     if (gl) throw gl;
     const now = this.st.now();
@@ -184,7 +190,11 @@ export class MemoryStore implements Store {
   }
 
   async deleteGroup(group: GroupingKey, timeMs: number): Promise<void> {
-    await this.push({ method: 'DELETE', group, families: [], pushTimeMs: timeMs });
+    // The grouping key and time arrive unbranded (as for recordPushFailure): normalized and checked here.
+    const key = normalizeGroupingKey(group);
+    if (!Number.isFinite(timeMs))
+      throw new ValidationError([{ path: 'timeMs', message: 'must be a finite number' }]);
+    await this.pushChecked({ method: 'DELETE', group: key, families: [], pushTimeMs: timeMs });
   }
 
   async expire(nowMs: number, ttlMs: number): Promise<GroupingKey[]> {

@@ -2,8 +2,9 @@
  * Imports go one way: each module imports only the modules listed above it in docs/architecture.md
  * ("Layers"). The list is read from the doc, so the doc and this check can't disagree.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
+import { sources } from './source-files';
 
 const ROOT = join(__dirname, '../../..');
 const SCANNED = ['shared', 'functions', 'service', 'infra'];
@@ -38,17 +39,6 @@ function relativeImports(src: string): string[] {
   const out: string[] = [];
   const re = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm;
   for (let m = re.exec(src); m !== null; m = re.exec(src)) out.push(m[1]!);
-  return out;
-}
-
-function sources(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (name === 'node_modules' || name === 'cdk.out') continue;
-    if (statSync(p).isDirectory()) out.push(...sources(p));
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(p);
-  }
   return out;
 }
 

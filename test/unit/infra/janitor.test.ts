@@ -1,6 +1,7 @@
 /** The janitor: expires groups past the TTL through the Store interface and logs what went (store faked). */
 import { MAX_LOGGED_KEYS, runJanitor } from '../../../shared/store/janitor';
 import type { GroupingKey, Store } from '../../../shared/store/types';
+import { validApplies } from '../../support/edge';
 
 function fakeStore(expired: GroupingKey[]) {
   const calls: [number, number][] = [];
@@ -94,9 +95,11 @@ describe('runJanitor against the real memory store', () => {
     const store = await MemoryStore.open({ now: () => clock });
     try {
       const inc = (job: string, id: string) =>
-        store.apply([
-          { id, group: { job }, ops: [{ kind: 'counter_inc', name: 'x_total', labels: {}, value: 1 }] },
-        ]);
+        store.apply(
+          validApplies([
+            { id, group: { job }, ops: [{ kind: 'counter_inc', name: 'x_total', labels: {}, value: 1 }] },
+          ]),
+        );
       await inc('stale', 'm1');
       clock = NOW - 60_000;
       await inc('fresh', 'm2');
@@ -125,13 +128,15 @@ describe('janitor handler (functions/janitor/index.ts)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'accrue-janitor-'));
     try {
       const old = await MemoryStore.open({ dir, now: () => Date.now() - 3_600_000 });
-      await old.apply([
-        {
-          id: 'm1',
-          group: { job: 'gone', instance: 'a"\n' },
-          ops: [{ kind: 'gauge_add', name: 'g', labels: {}, value: 2 }],
-        },
-      ]);
+      await old.apply(
+        validApplies([
+          {
+            id: 'm1',
+            group: { job: 'gone', instance: 'a"\n' },
+            ops: [{ kind: 'gauge_add', name: 'g', labels: {}, value: 2 }],
+          },
+        ]),
+      );
       await old.close();
       Object.assign(process.env, {
         ACCRUE_STORE: 'memory',

@@ -1,4 +1,5 @@
 import { RejectReason } from '../../../shared/model/errors';
+import { validPush } from '../../support/edge';
 import { ACCEPTED_EVENTS, INVALID_EVENTS } from './corpus';
 import { decode, execution, type Json, rawEvent, rejectionOf, T0 } from './helpers';
 
@@ -176,7 +177,7 @@ describe('pushes', () => {
     const r = decode([{ kind: 'push', time: T0, method: 'POST', body: 'x 1\n' }], {
       preparePush: (method, group, body, time, id) => {
         calls.push([method, { ...group }, body, time, id]);
-        return { method, group: { job: 'aria' }, families: [], pushTimeMs: time, id };
+        return validPush({ method, group: { job: 'aria' }, families: [], pushTimeMs: time, id });
       },
     });
     expect(calls).toEqual([

@@ -56,7 +56,7 @@ describe('native histograms from events', () => {
     }
     const d = decode(events, { maxMessageBytes: 10_000_000 });
     expect(d.rejected).toEqual([]);
-    const ops = d.apply.ops.filter((o): o is HistogramObserve => o.name === LATENCY);
+    const ops = d.apply.ops.filter((o): o is typeof o & HistogramObserve => o.name === LATENCY);
     expect(ops.length).toBe(values.size);
     for (const op of ops) {
       const vs = values.get(`${op.labels.symbol}|${op.labels.status}`)!;

@@ -15,7 +15,7 @@ import {
 } from '../../../shared/model/buckets';
 import type { MetricFamily } from '../../../shared/model/types';
 import { preparePush } from '../../../shared/push/prepare';
-import { opProblems, validatePush } from '../../../shared/store/families';
+import { opProblems, validatePushRequest } from '../../../shared/store/valid';
 import { clientModelRoot } from '../../support/client-model';
 
 const MF = clientModelRoot().lookupType('io.prometheus.client.MetricFamily');
@@ -147,7 +147,12 @@ describe('one bucket rule on every path', () => {
       protobuf: accepts(() => parseProtobufDelimited(protobufBody(buckets, count))),
       push: accepts(() => preparePush('PUT', { job: 'j' }, family(buckets, count, true), 0)),
       store: accepts(() =>
-        validatePush({ method: 'PUT', group: { job: 'j' }, families: family(buckets, count), pushTimeMs: 0 }),
+        validatePushRequest({
+          method: 'PUT',
+          group: { job: 'j' },
+          families: family(buckets, count),
+          pushTimeMs: 0,
+        }),
       ),
     }).toEqual({ text: accepted, protobuf: accepted, push: accepted, store: normalised });
   });

@@ -17,6 +17,7 @@ import type {
   Store,
   StoreSnapshot,
 } from '../../../shared/store/types';
+import { validateApplyRequest, validatePushRequest } from '../../../shared/store/valid';
 
 /**
  * Fake message body (JSON): `{ id?, n?, fail?, rejected?, pushes?, conflictOps? }`.
@@ -56,14 +57,16 @@ export function fakeDecode(body: string, fallbackId: string): DecodedMessage {
   }));
   const ops =
     n > 0 ? [{ kind: 'counter_inc' as const, name: 't_total', labels: labelsFrom([]), value: n }] : [];
-  const apply: ApplyRequest = { id, group, ops };
-  const pushes: PushRequest[] = (b.pushes ?? []).map((m, i) => ({
-    method: (m === 'CONFLICT' || m === 'THROTTLE' ? 'PUT' : m) as 'PUT',
-    group: labelsFrom([['job', m === 'CONFLICT' ? 'conflict' : m === 'THROTTLE' ? 'throttle' : 'test']]),
-    families: [],
-    pushTimeMs: 1000 + i,
-    id,
-  }));
+  const apply = validateApplyRequest({ id, group, ops });
+  const pushes = (b.pushes ?? []).map((m, i) =>
+    validatePushRequest({
+      method: (m === 'CONFLICT' || m === 'THROTTLE' ? 'PUT' : m) as 'PUT',
+      group: labelsFrom([['job', m === 'CONFLICT' ? 'conflict' : m === 'THROTTLE' ? 'throttle' : 'test']]),
+      families: [],
+      pushTimeMs: 1000 + i,
+      id,
+    }),
+  );
   return { id, group, apply, pushes, rejected, eventCount: n + rejected.length, acceptedCount: n };
 }
 

@@ -19,6 +19,7 @@ async function bodyText(body: Buffer | Readable): Promise<string> {
 }
 
 import { counterFamily } from '../../contract/helpers';
+import { validPush } from '../../support/edge';
 
 describe('GzipRuns', () => {
   it.each<[string, string[]]>([
@@ -50,7 +51,9 @@ async function storeWith(n: number): Promise<MemoryStore> {
       'Bench "help".',
     ),
   ];
-  await s.push({ method: 'PUT', group: { job: 'j', instance: 'i' }, families: fams, pushTimeMs: 1000 });
+  await s.push(
+    validPush({ method: 'PUT', group: { job: 'j', instance: 'i' }, families: fams, pushTimeMs: 1000 }),
+  );
   return s;
 }
 

@@ -1,5 +1,5 @@
 import { boundsKey } from '../../../shared/model/buckets';
-import { FamilyConflictError, LimitError, RejectReason, ValidationError } from '../../../shared/model/errors';
+import { FamilyConflictError, LimitError, RejectReason } from '../../../shared/model/errors';
 import type { MetricType } from '../../../shared/model/types';
 import {
   bucketLayoutConflict,
@@ -8,17 +8,14 @@ import {
   groupShapeNames,
   labelLimitError,
   MAX_FAILURE_REASON_LENGTH,
-  opProblems,
   reservedNameCandidates,
   reservedNameConflict,
   schemaOf,
   seriesLimitError,
   shapeKey,
   shapeSize,
-  validatePush,
 } from '../../../shared/store/families';
-import { DEFAULT_LIMITS, type PushRequest } from '../../../shared/store/types';
-import { gaugeFamily, histogramFamily, inc, observe, set } from '../../contract/helpers';
+import { DEFAULT_LIMITS } from '../../../shared/store/types';
 
 describe('shape keys', () => {
   it.each([
@@ -163,142 +160,5 @@ describe('limits', () => {
     });
     if (limit === undefined) expect(e).toBeUndefined();
     else expect(e!.limit).toBe(limit);
-  });
-});
-
-describe('opProblems', () => {
-  const G = { job: 'a' };
-  it.each([
-    ['valid counter', inc('x_total', { k: 'v' }, 1), []],
-    ['valid zero-bucket histogram', observe('h', {}, [], [1, 2]), []],
-    ['valid set', set('g', {}, -5, 0), []],
-    ['null', null, ['ops[0]: must be an object']],
-    ['array', [], ['ops[0]: must be an object']],
-    ['bad kind', { kind: 'x' }, ['ops[0].kind: must be one of']],
-    [
-      'everything wrong at once',
-      { kind: 'counter_inc', name: '9', labels: { 'a-b': 1, job: 'x' }, value: -1, help: 5 },
-      [
-        'ops[0].name: metric name must match',
-        'ops[0].help: must be a string',
-        'ops[0].labels.a-b: label name must match',
-        'ops[0].labels.job: must not repeat a grouping-key label',
-        'ops[0].value: counter increment',
-      ],
-    ],
-    ['huge set time', set('g', {}, 1, Number.POSITIVE_INFINITY), ['ops[0].timeMs']],
-    ['negative set time', set('g', {}, 1, -1), ['ops[0].timeMs']],
-    [
-      'fractional histogram counts',
-      { ...observe('h', {}, [1], [0.5]), counts: [0.5, 0.5], count: 1 },
-      ['ops[0].counts: must be an array of non-negative integers'],
-    ],
-    [
-      'histogram bounds not an array',
-      { ...observe('h', {}, [1], []), bounds: 'x' },
-      ['ops[0].bounds: must be an array'],
-    ],
-    [
-      'NaN bound',
-      { ...observe('h', {}, [1], []), bounds: [Number.NaN] },
-      ['ops[0].bounds[0]: must be a finite number'],
-    ],
-  ] as Array<[string, unknown, string[]]>)('%s', (_t, op, expected) => {
-    const problems = opProblems(op, 0, G).map((p) => `${p.path}: ${p.message}`);
-    if (expected.length === 0) expect(problems).toEqual([]);
-    else {
-      for (const want of expected) expect(problems.some((p) => p.startsWith(want))).toBe(true);
-    }
-  });
-});
-
-describe('validatePush', () => {
-  const base = {
-    method: 'PUT',
-    group: { job: 'j', instance: '' },
-    pushTimeMs: 1,
-    families: [],
-  } as PushRequest;
-  it('returns the normalized grouping key', () => {
-    expect({ ...validatePush(base) }).toEqual({ job: 'j' });
-  });
-  it.each([
-    [
-      'duplicate series only → duplicate_series',
-      {
-        families: [
-          gaugeFamily('a', [
-            [{ k: '1' }, 1],
-            [{ k: '1' }, 2],
-          ]),
-        ],
-      },
-      RejectReason.duplicateSeries,
-      /duplicate series in family a/,
-    ],
-    [
-      'timestamp only → timestamp',
-      {
-        families: [
-          { name: 'a', help: '', type: 'gauge', series: [{ labels: {}, value: 1, timestampMs: 5 }] },
-        ],
-      },
-      RejectReason.timestamp,
-      /must not carry timestamps/,
-    ],
-    [
-      'mixed problems → invalid',
-      { method: 'GET', families: [gaugeFamily('a\u0000b', [[{}, 1]])] },
-      RejectReason.invalid,
-      /method: must be PUT, POST or DELETE; families\[0\]\.name/,
-    ],
-    ['families not an array', { families: 'x' }, RejectReason.invalid, /families: must be an array/],
-    [
-      'summary quantile out of range',
-      {
-        families: [
-          {
-            name: 's',
-            help: '',
-            type: 'summary',
-            series: [{ labels: {}, quantiles: [{ quantile: 2, value: 1 }], sum: 1, count: 1 }],
-          },
-        ],
-      },
-      RejectReason.invalid,
-      /quantile in \[0, 1\]/,
-    ],
-    [
-      'histogram NaN count',
-      { families: [histogramFamily('h', {}, [[1, 1]], 1, Number.NaN)] },
-      RejectReason.invalid,
-      /count/,
-    ],
-    [
-      'string value',
-      { families: [{ name: 'a', help: '', type: 'gauge', series: [{ labels: {}, value: '1' }] }] },
-      RejectReason.invalid,
-      /value: must be a number/,
-    ],
-  ] as Array<[string, Partial<PushRequest>, string, RegExp]>)('%s', (_t, patch, reason, msg) => {
-    try {
-      validatePush({ ...base, ...patch } as PushRequest);
-      throw new Error('expected a ValidationError');
-    } catch (e) {
-      expect(e).toBeInstanceOf(ValidationError);
-      expect((e as ValidationError).reason).toBe(reason);
-      expect((e as Error).message).toMatch(msg);
-    }
-  });
-  it('caps the number of problems reported', () => {
-    const series = Array.from({ length: 500 }, () => ({ labels: { 'bad-name': 'x' }, value: 1 }));
-    try {
-      validatePush({ ...base, families: [{ name: 'a', help: '', type: 'gauge', series }] });
-      throw new Error('expected a ValidationError');
-    } catch (e) {
-      // validatePush stops collecting at 20; the error echoes at most 8 of them (shared/model/errors.ts).
-      expect((e as ValidationError).problems.length).toBe(8);
-      expect((e as Error).message).toMatch(/…and 12 more problems$/);
-    }
   });
 });

@@ -5,6 +5,7 @@ import { TransientError } from '../../../shared/model/errors';
 import { MemoryStore } from '../../../shared/store/memory';
 import { Journal, journalPath, listJournals, readJournal } from '../../../shared/store/memory/journal';
 import { inc, req } from '../../contract/helpers';
+import { validApplies, validPush } from '../../support/edge';
 
 const dirs: string[] = [];
 async function newDir(): Promise<string> {
@@ -80,14 +81,14 @@ describe('MemoryStore after a journal write error', () => {
     const dir = await newDir();
     const s = await MemoryStore.open({ dir });
     await rm(dir, { recursive: true, force: true }); // the journal file can no longer be created
-    const res = await s.apply([req('a', { job: 'j' }, [inc('x_total', {}, 1)])]);
+    const res = await s.apply(validApplies([req('a', { job: 'j' }, [inc('x_total', {}, 1)])]));
     expect(res[0]!.status).toBe('failed');
     if (res[0]!.status === 'failed') {
       expect(res[0]!.error).toBeInstanceOf(TransientError);
       expect(res[0]!.error.permanent).toBe(false);
     }
     await expect(
-      s.push({ method: 'PUT', group: { job: 'j' }, pushTimeMs: 1, families: [] }),
+      s.push(validPush({ method: 'PUT', group: { job: 'j' }, pushTimeMs: 1, families: [] })),
     ).rejects.toBeInstanceOf(TransientError);
     await expect(s.ping()).rejects.toThrow(/journal unavailable/);
     await s.abandon().catch(() => undefined);

@@ -19,6 +19,7 @@ import {
   seriesValue,
   set,
 } from '../../contract/helpers';
+import { validApplies, validPush } from '../../support/edge';
 
 const G = { job: 'compact', instance: 'i1' };
 
@@ -28,7 +29,7 @@ afterAll(async () => {
 });
 
 const push = (s: MemoryStore, families: MetricFamily[], t = 1000, method: 'PUT' | 'POST' = 'PUT') =>
-  s.push({ method, group: G, families, pushTimeMs: t });
+  s.push(validPush({ method, group: G, families, pushTimeMs: t }));
 
 /** Within the default maxLabelValueLength (1024). */
 const long = 'v'.repeat(1024);
@@ -115,10 +116,12 @@ describe('labels read back exactly', () => {
 describe('scalar series are their snapshot objects', () => {
   it('a change replaces the series object; earlier snapshots keep their values', async () => {
     const s = await MemoryStore.open();
-    await s.apply([req('1', G, [inc('x_total', { k: '1' }, 1), inc('x_total', { k: '2' }, 5)])]);
+    await s.apply(
+      validApplies([req('1', G, [inc('x_total', { k: '1' }, 1), inc('x_total', { k: '2' }, 5)])]),
+    );
     const a = await s.snapshot();
     const fa = findFamily(a, G, 'x_total')!;
-    await s.apply([req('2', G, [inc('x_total', { k: '1' }, 2)])]);
+    await s.apply(validApplies([req('2', G, [inc('x_total', { k: '1' }, 2)])]));
     const b = await s.snapshot();
     const fb = findFamily(b, G, 'x_total')!;
     expect(seriesValue(a, G, 'x_total', { k: '1' })).toBe(1);
@@ -161,21 +164,23 @@ describe('scalar series are their snapshot objects', () => {
     ['set after an add keeps the set value', [[10, 7]], 7],
   ])('gauge set, last writer by event time: %s', async (_n, sets, want) => {
     const s = await MemoryStore.open();
-    await s.apply([req('0', G, [{ kind: 'gauge_add', name: 'g', labels: { k: '1' }, value: 100 }])]);
+    await s.apply(
+      validApplies([req('0', G, [{ kind: 'gauge_add', name: 'g', labels: { k: '1' }, value: 100 }])]),
+    );
     let i = 0;
     for (const [t, v] of sets as number[][])
-      await s.apply([req(`s${i++}`, G, [set('g', { k: '1' }, v!, t!)])]);
+      await s.apply(validApplies([req(`s${i++}`, G, [set('g', { k: '1' }, v!, t!)])]));
     expect(seriesValue(await s.snapshot(), G, 'g', { k: '1' })).toBe(want);
   });
 
   it('a pushed gauge has no set time: any later set applies, and a re-push clears the set time', async () => {
     const s = await MemoryStore.open();
     await push(s, [gaugeFamily('g', [[{ k: '1' }, 1]])]);
-    await s.apply([req('a', G, [set('g', { k: '1' }, 2, 0)])]);
+    await s.apply(validApplies([req('a', G, [set('g', { k: '1' }, 2, 0)])]));
     expect(seriesValue(await s.snapshot(), G, 'g', { k: '1' })).toBe(2);
-    await s.apply([req('b', G, [set('g', { k: '1' }, 3, 50)])]);
+    await s.apply(validApplies([req('b', G, [set('g', { k: '1' }, 3, 50)])]));
     await push(s, [gaugeFamily('g', [[{ k: '1' }, 4]])], 2000);
-    await s.apply([req('c', G, [set('g', { k: '1' }, 5, 10)])]); // older than 50, but the push reset it
+    await s.apply(validApplies([req('c', G, [set('g', { k: '1' }, 5, 10)])])); // older than 50, but the push reset it
     expect(seriesValue(await s.snapshot(), G, 'g', { k: '1' })).toBe(5);
   });
 
@@ -183,16 +188,16 @@ describe('scalar series are their snapshot objects', () => {
     const dir = await mkdtemp(join(tmpdir(), 'accrue-mem-compact-'));
     dirs.push(dir);
     const s1 = await MemoryStore.open({ dir, fsync: false });
-    await s1.apply([req('1', G, [set('g', { k: '1' }, 10, 100), set('g', { k: '2' }, 1, 5)])]);
+    await s1.apply(validApplies([req('1', G, [set('g', { k: '1' }, 10, 100), set('g', { k: '2' }, 1, 5)])]));
     await s1.close(); // compacts into state.json
     const s2 = await MemoryStore.open({ dir, fsync: false });
-    await s2.apply([req('2', G, [set('g', { k: '1' }, 99, 50), set('g', { k: '2' }, 2, 6)])]);
+    await s2.apply(validApplies([req('2', G, [set('g', { k: '1' }, 99, 50), set('g', { k: '2' }, 2, 6)])]));
     const snap = await s2.snapshot();
     expect(seriesValue(snap, G, 'g', { k: '1' })).toBe(10); // older than the stored set time: ignored
     expect(seriesValue(snap, G, 'g', { k: '2' })).toBe(2);
     await s2.abandon(); // journal only: replay path
     const s3 = await MemoryStore.open({ dir, fsync: false });
-    await s3.apply([req('3', G, [set('g', { k: '2' }, 3, 5)])]);
+    await s3.apply(validApplies([req('3', G, [set('g', { k: '2' }, 3, 5)])]));
     expect(seriesValue(await s3.snapshot(), G, 'g', { k: '2' })).toBe(2);
     expect(plain(findFamily(await s3.snapshot(), G, 'g')!.series[0]!.labels)).toEqual({ k: '1' });
     await s3.close();

@@ -21,6 +21,7 @@ import {
   set,
   thrown,
 } from '../../contract/helpers';
+import { validApplies, validPush } from '../../support/edge';
 
 const G = { job: 'a', instance: 'i' };
 const G2 = { job: 'b' };
@@ -38,18 +39,20 @@ afterAll(async () => {
 describe('structural sharing of snapshots', () => {
   it('reuses unchanged groups, families and series; rebuilds only what changed', async () => {
     const s = await MemoryStore.open();
-    await s.apply([
-      req('1', G, [
-        inc('x_total', { k: '1' }, 1),
-        inc('x_total', { k: '2' }, 1),
-        observe('h', {}, [1], [0.5]),
+    await s.apply(
+      validApplies([
+        req('1', G, [
+          inc('x_total', { k: '1' }, 1),
+          inc('x_total', { k: '2' }, 1),
+          observe('h', {}, [1], [0.5]),
+        ]),
+        req('2', G2, [inc('y_total', {}, 1)]),
       ]),
-      req('2', G2, [inc('y_total', {}, 1)]),
-    ]);
+    );
     const a = await s.snapshot();
     const b = await s.snapshot();
     expect(b.groups).toBe(a.groups); // nothing changed: same array
-    await s.apply([req('3', G, [inc('x_total', { k: '2' }, 1)])]);
+    await s.apply(validApplies([req('3', G, [inc('x_total', { k: '2' }, 1)])]));
     const c = await s.snapshot();
     expect(c.generation).not.toBe(a.generation);
     expect(findGroup(c, G2)).toBe(findGroup(a, G2)); // untouched group: same object
@@ -69,18 +72,18 @@ describe('structural sharing of snapshots', () => {
 
   it('a stale set keeps every object', async () => {
     const s = await MemoryStore.open();
-    await s.apply([req('1', G, [set('g', {}, 1, 100)])]);
+    await s.apply(validApplies([req('1', G, [set('g', {}, 1, 100)])]));
     const a = await s.snapshot();
-    await s.apply([req('2', G, [set('g', {}, 2, 50)])]);
+    await s.apply(validApplies([req('2', G, [set('g', {}, 2, 50)])]));
     expect((await s.snapshot()).groups).toBe(a.groups);
   });
 
   it('a snapshot of 10k series after one change rebuilds one family', async () => {
     const s = await MemoryStore.open();
     const ops = Array.from({ length: 10_000 }, (_, i) => inc('big_total', { n: String(i) }, 1));
-    await s.apply([req('big', G, ops), req('small', G, [inc('small_total', {}, 1)])]);
+    await s.apply(validApplies([req('big', G, ops), req('small', G, [inc('small_total', {}, 1)])]));
     const a = await s.snapshot();
-    await s.apply([req('again', G, [inc('small_total', {}, 1)])]);
+    await s.apply(validApplies([req('again', G, [inc('small_total', {}, 1)])]));
     const b = await s.snapshot();
     expect(findFamily(b, G, 'big_total')).toBe(findFamily(a, G, 'big_total'));
     expect(seriesValue(b, G, 'small_total')).toBe(2);
@@ -90,20 +93,24 @@ describe('structural sharing of snapshots', () => {
 describe('ledger bound', () => {
   it('forgets the oldest ids beyond maxLedgerEntries (documented bound)', async () => {
     const s = await MemoryStore.open({ maxLedgerEntries: 3 });
-    for (const id of ['a', 'b', 'c', 'd']) await s.apply([req(id, G, [inc('x_total', {}, 1)])]);
+    for (const id of ['a', 'b', 'c', 'd']) await s.apply(validApplies([req(id, G, [inc('x_total', {}, 1)])]));
     expect(s.stats().ledger).toBe(3);
-    expect((await s.apply([req('d', G, [inc('x_total', {}, 1)])]))[0]!.status).toBe('duplicate');
-    expect((await s.apply([req('a', G, [inc('x_total', {}, 1)])]))[0]!.status).toBe('applied');
+    expect((await s.apply(validApplies([req('d', G, [inc('x_total', {}, 1)])])))[0]!.status).toBe(
+      'duplicate',
+    );
+    expect((await s.apply(validApplies([req('a', G, [inc('x_total', {}, 1)])])))[0]!.status).toBe('applied');
   });
 
   it('forgets ids older than the retention', async () => {
     const clock = new FakeClock();
     const s = await MemoryStore.open({ now: clock.now, ledgerRetentionMs: 1000 });
-    await s.apply([req('old', G, [inc('x_total', {}, 1)])]);
+    await s.apply(validApplies([req('old', G, [inc('x_total', {}, 1)])]));
     clock.advance(500);
-    expect((await s.apply([req('old', G, [inc('x_total', {}, 1)])]))[0]!.status).toBe('duplicate');
+    expect((await s.apply(validApplies([req('old', G, [inc('x_total', {}, 1)])])))[0]!.status).toBe(
+      'duplicate',
+    );
     clock.advance(600);
-    await s.apply([req('new', G, [inc('x_total', {}, 1)])]);
+    await s.apply(validApplies([req('new', G, [inc('x_total', {}, 1)])]));
     expect(s.stats().ledger).toBe(1);
   });
 
@@ -121,14 +128,16 @@ describe('journal recovery', () => {
   it('ignores a torn last record and keeps every complete one', async () => {
     const dir = await newDir();
     const s = await MemoryStore.open({ dir });
-    await s.apply([req('1', G, [inc('x_total', {}, 1)])]);
+    await s.apply(validApplies([req('1', G, [inc('x_total', {}, 1)])]));
     await s.abandon();
     const [journal] = (await readdir(dir)).filter((f) => f.startsWith('journal-'));
     await appendFile(join(dir, journal!), 'a{"id":"2","g":{"job":"a"'); // crash mid-write
     const r = await MemoryStore.open({ dir });
     expect(seriesValue(await r.snapshot(), G, 'x_total')).toBe(1);
-    expect((await r.apply([req('1', G, [inc('x_total', {}, 1)])]))[0]!.status).toBe('duplicate');
-    expect((await r.apply([req('2', G, [inc('x_total', {}, 1)])]))[0]!.status).toBe('applied');
+    expect((await r.apply(validApplies([req('1', G, [inc('x_total', {}, 1)])])))[0]!.status).toBe(
+      'duplicate',
+    );
+    expect((await r.apply(validApplies([req('2', G, [inc('x_total', {}, 1)])])))[0]!.status).toBe('applied');
     await r.close();
     const again = await MemoryStore.open({ dir });
     expect(seriesValue(await again.snapshot(), G, 'x_total')).toBe(2);
@@ -140,16 +149,16 @@ describe('journal recovery', () => {
     const s = await MemoryStore.open({ dir });
     const put = (id: string, t: number, v: number) =>
       ({ method: 'PUT', group: G, pushTimeMs: t, families: [gaugeFamily('g', [[{}, v]])], id }) as const;
-    expect((await s.push(put('k1', 100, 1))).status).toBe('applied');
-    expect((await s.push(put('k2', 50, 2))).status).toBe('stale');
+    expect((await s.push(validPush(put('k1', 100, 1)))).status).toBe('applied');
+    expect((await s.push(validPush(put('k2', 50, 2)))).status).toBe('stale');
     await s.abandon();
     const r = await MemoryStore.open({ dir });
-    expect(await r.push(put('k1', 300, 1))).toEqual({ status: 'duplicate', first: 'applied' });
-    expect(await r.push(put('k2', 300, 2))).toEqual({ status: 'duplicate', first: 'stale' });
-    expect((await thrown(() => r.push(put('k1', 300, 9)))).message).toMatch(/other content/);
+    expect(await r.push(validPush(put('k1', 300, 1)))).toEqual({ status: 'duplicate', first: 'applied' });
+    expect(await r.push(validPush(put('k2', 300, 2)))).toEqual({ status: 'duplicate', first: 'stale' });
+    expect((await thrown(() => r.push(validPush(put('k1', 300, 9))))).message).toMatch(/other content/);
     await r.close(); // compacts: the ledger goes into the state file
     const again = await MemoryStore.open({ dir });
-    expect(await again.push(put('k1', 400, 1))).toEqual({ status: 'duplicate', first: 'applied' });
+    expect(await again.push(validPush(put('k1', 400, 1)))).toEqual({ status: 'duplicate', first: 'applied' });
     expect(seriesValue(await again.snapshot(), G, 'g')).toBe(1);
     await again.close();
   });
@@ -157,7 +166,7 @@ describe('journal recovery', () => {
   it('refuses to open over a corrupt record that is not the last', async () => {
     const dir = await newDir();
     const s = await MemoryStore.open({ dir });
-    await s.apply([req('1', G, [inc('x_total', {}, 1)])]);
+    await s.apply(validApplies([req('1', G, [inc('x_total', {}, 1)])]));
     await s.abandon();
     const [journal] = (await readdir(dir)).filter((f) => f.startsWith('journal-'));
     await appendFile(join(dir, journal!), 'a{garbage\na{"id":"3","g":{"job":"a"},"t":1,"ops":[]}\n');
@@ -167,12 +176,14 @@ describe('journal recovery', () => {
   it('ignores a leftover temporary state file from an interrupted compaction', async () => {
     const dir = await newDir();
     const s = await MemoryStore.open({ dir });
-    await s.push({
-      method: 'PUT',
-      group: G2,
-      pushTimeMs: 5,
-      families: [gaugeFamily('g', [[{}, Number.NaN]])],
-    });
+    await s.push(
+      validPush({
+        method: 'PUT',
+        group: G2,
+        pushTimeMs: 5,
+        families: [gaugeFamily('g', [[{}, Number.NaN]])],
+      }),
+    );
     await s.close();
     await writeFile(join(dir, 'state.json.tmp'), '{"half":');
     const r = await MemoryStore.open({ dir });
@@ -183,7 +194,8 @@ describe('journal recovery', () => {
   it('compacts when the journal grows past compactBytes and drops covered journal files', async () => {
     const dir = await newDir();
     const s = await MemoryStore.open({ dir, compactBytes: 2000 });
-    for (let i = 0; i < 100; i++) await s.apply([req(`m${i}`, G, [inc('x_total', { n: String(i % 7) }, 1)])]);
+    for (let i = 0; i < 100; i++)
+      await s.apply(validApplies([req(`m${i}`, G, [inc('x_total', { n: String(i % 7) }, 1)])]));
     await s.abandon();
     const files = await readdir(dir);
     expect(files).toContain('state.json');
@@ -196,19 +208,21 @@ describe('journal recovery', () => {
     let total = 0;
     for (let n = 0; n < 7; n++) total += seriesValue(snap, G, 'x_total', { n: String(n) }) ?? 0;
     expect(total).toBe(100);
-    expect((await r.apply([req('m0', G, [inc('x_total', { n: '0' }, 1)])]))[0]!.status).toBe('duplicate');
+    expect((await r.apply(validApplies([req('m0', G, [inc('x_total', { n: '0' }, 1)])])))[0]!.status).toBe(
+      'duplicate',
+    );
     await r.close();
   });
 
   it('a closed store refuses writes with a TransientError and ping fails', async () => {
     const s = await MemoryStore.open();
     await s.close();
-    const res = await s.apply([req('x', G, [inc('x_total', {}, 1)])]);
+    const res = await s.apply(validApplies([req('x', G, [inc('x_total', {}, 1)])]));
     expect(res[0]!.status).toBe('failed');
     if (res[0]!.status === 'failed') expect(res[0]!.error).toBeInstanceOf(TransientError);
-    await expect(s.push({ method: 'PUT', group: G, pushTimeMs: 1, families: [] })).rejects.toBeInstanceOf(
-      TransientError,
-    );
+    await expect(
+      s.push(validPush({ method: 'PUT', group: G, pushTimeMs: 1, families: [] })),
+    ).rejects.toBeInstanceOf(TransientError);
     await expect(s.ping()).rejects.toBeInstanceOf(TransientError);
   });
 });
@@ -218,7 +232,7 @@ describe('createStore', () => {
     const dir = await newDir();
     const config = loadConfig({ ACCRUE_DATA_DIR: dir, ACCRUE_MAX_SERIES_TOTAL: '1' });
     const s = await createStore(config.store, config.aws);
-    await s.apply([req('1', G, [inc('x_total', {}, 1), inc('y_total', {}, 1)])]);
+    await s.apply(validApplies([req('1', G, [inc('x_total', {}, 1), inc('y_total', {}, 1)])]));
     await s.close();
     const r = await createStore(config.store, config.aws);
     const snap = await r.snapshot();
