@@ -26,7 +26,14 @@ import {
   type NameValidation,
 } from '../model/names';
 import { type NativeHistogram, nativeShapeProblems } from '../model/native';
-import { type AnySeries, hasStart, isMetricType, type Labels, type MetricFamily } from '../model/types';
+import {
+  type AnySeries,
+  hasStart,
+  isMetricType,
+  type Labels,
+  type MetricFamily,
+  type MetricType,
+} from '../model/types';
 import { normalizeGroupingKey } from '../store/grouping';
 import type { GroupingKey, PushMethod, ValidPush } from '../store/types';
 import { brandPreparedPush } from '../store/valid';
@@ -92,9 +99,46 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Names a family occupies in the exposition: its own name and its sample names. */
-function exposedNames(f: MetricFamily): string[] {
-  const names = sampleNames(f.name, f.type);
-  return names[0] === f.name ? names : [f.name, ...names];
+function exposedNames(name: string, type: MetricType): string[] {
+  const names = sampleNames(name, type);
+  return names[0] === name ? names : [name, ...names];
+}
+
+/** What a family's own fields say, read from untyped input once it is known to be valid. */
+interface FamilyHead {
+  readonly name: string;
+  readonly type: MetricType;
+  readonly help: string;
+  readonly series: readonly unknown[];
+}
+
+/** A pushed family's name, type, help and series list, or the problem that refuses the family. */
+function familyHead(raw: unknown, fi: number, nameRules: NameValidation): FamilyHead | Found {
+  if (!isObject(raw))
+    return { path: `families[${fi}]`, message: 'must be an object', reason: RejectReason.invalid };
+  const { name, type, help, series } = raw;
+  const fname = typeof name === 'string' ? name : `families[${fi}]`;
+  const np = metricNameProblem(name, nameRules);
+  if (np !== undefined || typeof name !== 'string')
+    return {
+      path: fname,
+      message: `metric name ${np ?? 'must be a string'}`,
+      reason: RejectReason.invalidName,
+    };
+  const rp = reservedNameProblem(name);
+  if (rp) return { path: fname, message: `metric name ${rp}`, reason: RejectReason.invalidName };
+  if (!isMetricType(type)) {
+    return {
+      path: fname,
+      message: 'type must be counter, gauge, untyped, histogram or summary',
+      reason: RejectReason.invalid,
+    };
+  }
+  if (help !== undefined && typeof help !== 'string')
+    return { path: `${fname}.help`, message: 'must be a string', reason: RejectReason.invalid };
+  if (!Array.isArray(series))
+    return { path: `${fname}.series`, message: 'must be an array', reason: RejectReason.invalid };
+  return { name, type, help: help ?? '', series };
 }
 
 function validateFamilies(
@@ -107,40 +151,15 @@ function validateFamilies(
   const prepared: MetricFamily[] = [];
   const names = new Map<string, string>(); // exposed name -> owning family
   families.forEach((raw, fi) => {
-    if (!isObject(raw)) {
-      problems.push({ path: `families[${fi}]`, message: 'must be an object', reason: RejectReason.invalid });
+    const f = familyHead(raw, fi, nameRules);
+    if ('reason' in f) {
+      problems.push(f);
       return;
     }
-    const f = raw as unknown as MetricFamily;
-    const fname = typeof f.name === 'string' ? f.name : `families[${fi}]`;
-    const np = metricNameProblem(f.name, nameRules);
-    if (np) {
-      problems.push({ path: fname, message: `metric name ${np}`, reason: RejectReason.invalidName });
-      return;
-    }
-    const rp = reservedNameProblem(f.name);
-    if (rp) {
-      problems.push({ path: fname, message: `metric name ${rp}`, reason: RejectReason.invalidName });
-      return;
-    }
-    if (!isMetricType(f.type)) {
-      problems.push({
-        path: fname,
-        message: 'type must be counter, gauge, untyped, histogram or summary',
-        reason: RejectReason.invalid,
-      });
-      return;
-    }
-    if (f.help !== undefined && typeof f.help !== 'string') {
-      problems.push({ path: `${fname}.help`, message: 'must be a string', reason: RejectReason.invalid });
-      return;
-    }
-    if (!Array.isArray(f.series)) {
-      problems.push({ path: `${fname}.series`, message: 'must be an array', reason: RejectReason.invalid });
-      return;
-    }
+    const fname = f.name;
     let clash = false;
-    for (const n of exposedNames(f)) {
+    const exposed = exposedNames(f.name, f.type);
+    for (const n of exposed) {
       const owner = names.get(n);
       if (owner !== undefined) {
         problems.push({
@@ -156,7 +175,7 @@ function validateFamilies(
       }
     }
     if (clash) return;
-    for (const n of exposedNames(f)) names.set(n, f.name);
+    for (const n of exposed) names.set(n, f.name);
     const seen = new Set<string>();
     const series: AnySeries[] = [];
     f.series.forEach((s: unknown, si: number) => {
@@ -176,7 +195,7 @@ function validateFamilies(
       series.push(out);
     });
     if (series.length > 0) {
-      prepared.push({ name: f.name, help: f.help ?? '', type: f.type, series } as MetricFamily);
+      prepared.push({ name: f.name, help: f.help, type: f.type, series } as MetricFamily);
     }
   });
   return { prepared, problems };

@@ -215,7 +215,7 @@ function nativeObserveProblems(native: unknown, count: number, sum: number, path
 }
 
 function seriesValueProblems(
-  f: MetricFamily,
+  f: Readonly<Record<string, unknown>>,
   s: Record<string, unknown>,
   path: string,
   out: Problem[],
@@ -341,17 +341,18 @@ function familiesProblems(
   let timestamps = 0;
   const names = new Set<string>();
   for (let fi = 0; fi < families.length && out.length < MAX_PROBLEMS; fi++) {
-    const f = families[fi] as MetricFamily;
+    const f: unknown = families[fi];
     const fp = `families[${fi}]`;
     if (!isPlainObject(f)) {
       out.push({ path: fp, message: 'must be an object' });
       continue;
     }
-    const np = metricNameProblemMemo(f.name, 'utf8');
-    if (np) out.push({ path: `${fp}.name`, message: `metric name ${np}` });
-    else if (names.has(f.name))
-      out.push({ path: `${fp}.name`, message: `family ${f.name} appears twice in one push` });
-    else names.add(f.name);
+    const name = f.name;
+    const np = metricNameProblemMemo(name, 'utf8');
+    if (np || typeof name !== 'string') out.push({ path: `${fp}.name`, message: `metric name ${np}` });
+    else if (names.has(name))
+      out.push({ path: `${fp}.name`, message: `family ${name} appears twice in one push` });
+    else names.add(name);
     if (!isMetricType(f.type))
       out.push({ path: `${fp}.type`, message: 'must be counter, gauge, histogram, summary or untyped' });
     if (typeof f.help !== 'string') out.push({ path: `${fp}.help`, message: 'must be a string' });
