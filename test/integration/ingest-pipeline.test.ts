@@ -10,7 +10,7 @@ import type { RunnerHooks } from '../../shared/aws/sqs-runner';
 import { TransientError } from '../../shared/model/errors';
 import { MemoryStore } from '../../shared/store';
 import { createTables, DynamoStore } from '../../shared/store/dynamodb';
-import type { ApplyRequest, ApplyResult, Store } from '../../shared/store/types';
+import type { ApplyResult, Store, ValidApplyRequest } from '../../shared/store/types';
 import { testDynamoClient, testSqsClient, uniqueName } from '../support/aws';
 import { validApplies } from '../support/edge';
 import {
@@ -68,12 +68,12 @@ function dyingWorker(times: number): { hooks: RunnerHooks; deaths: () => number 
 
 function wrap(
   inner: Store,
-  onApply: (reqs: readonly ApplyRequest[]) => Promise<ApplyResult[] | undefined>,
+  onApply: (reqs: readonly ValidApplyRequest[]) => Promise<ApplyResult[] | undefined>,
 ): Store {
   return new Proxy(inner, {
     get(target, prop, receiver) {
       if (prop === 'apply') {
-        return async (reqs: readonly ApplyRequest[]) =>
+        return async (reqs: readonly ValidApplyRequest[]) =>
           (await onApply(reqs)) ?? target.apply(validApplies(reqs));
       }
       const v = Reflect.get(target, prop, receiver);
