@@ -7,9 +7,9 @@
  * version, profile or limits, or a producer that reused an id), so neither answer would be exact.
  *
  * The hash ignores op order and batch composition (ops are sorted by their canonical text), and is
- * computed over every op of the request, valid or not, so it does not depend on what the store's
- * validation accepts this time. Large requests are cut into parts over the same sorted texts
- * (`planOrder`), so part keys don't depend on validation either.
+ * computed over every op of the request, accepted or not, so it does not depend on what the store's
+ * checks (limits, conflicts) accept this time. Large requests are cut into parts over the same sorted
+ * texts (`planOrder`), so part keys don't depend on those checks either.
  */
 import { createHash } from 'node:crypto';
 import { AccrueError, RejectReason } from '../model/errors';
