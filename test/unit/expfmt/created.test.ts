@@ -19,6 +19,7 @@ import { MemoryStore } from '../../../shared/store/memory';
 import type { StoreSnapshot } from '../../../shared/store/types';
 import { FakeClock, gaugeFamily, inc, observe, req } from '../../contract/helpers';
 import { clientModelRoot } from '../../support/client-model';
+import { validApplies } from '../../support/edge';
 import { checkOpenMetricsStructure } from './openmetrics-check';
 
 const MF = clientModelRoot().lookupType('io.prometheus.client.MetricFamily');
@@ -121,11 +122,13 @@ describe('the scrape render with store starts', () => {
     const clock = new FakeClock();
     const s = await MemoryStore.open({ now: clock.now });
     const t0 = clock.t;
-    await s.apply([
-      req('1', { job: 'j' }, [inc('orders_total', { a: '1' }, 2), observe('lat', {}, [1], [0.5])]),
-    ]);
+    await s.apply(
+      validApplies([
+        req('1', { job: 'j' }, [inc('orders_total', { a: '1' }, 2), observe('lat', {}, [1], [0.5])]),
+      ]),
+    );
     clock.advance(1_500);
-    await s.apply([req('2', { job: 'j' }, [inc('orders_total', { a: '1' }, 1)])]);
+    await s.apply(validApplies([req('2', { job: 'j' }, [inc('orders_total', { a: '1' }, 1)])]));
     return { snap: await s.snapshot(), t0 };
   }
 
