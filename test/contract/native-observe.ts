@@ -97,9 +97,9 @@ export function nativeObserveCases(o: NativeObserveCaseOptions): void {
             ),
           ]),
         );
-        for (let i = 0; i < requests.length; i += 5) await s.apply(requests.slice(i, i + 5));
+        for (let i = 0; i < requests.length; i += 5) await s.apply(validApplies(requests.slice(i, i + 5)));
         // Redelivered: nothing changes.
-        expect(statuses(await s.apply([requests[3]!]))).toEqual(['cap3:duplicate']);
+        expect(statuses(await s.apply(validApplies([requests[3]!])))).toEqual(['cap3:duplicate']);
         // What the memory store's rule gives: each op added by the spec (addNative caps the buckets).
         let want: NativeHistogram | undefined;
         for (const r of requests) {

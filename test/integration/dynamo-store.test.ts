@@ -730,11 +730,11 @@ describe('DynamoStore: a rewritten histogram keeps the ADD path exact sum', () =
       native: observeNative(values, schema, 0).native,
     });
     // Schema 3, then schema 1: merging the lower schema rewrites the item whole (read, then Put).
-    await x.store.apply([req('r1', G, [nat([0.05], 3, 0.1)])]);
-    await x.store.apply([req('r2', G, [nat([0.15], 1, 0.2)])]);
+    await x.store.apply(validApplies([req('r1', G, [nat([0.05], 3, 0.1)])]));
+    await x.store.apply(validApplies([req('r2', G, [nat([0.15], 1, 0.2)])]));
     expect(histogramOf(await x.store.snapshot(), G, 'aria_lat_seconds')?.sum).toBe(0.3);
     // And an ADD after the rewrite keeps adding decimals into it.
-    await x.store.apply([req('r3', G, [nat([0.05], 1, 0.1)])]);
+    await x.store.apply(validApplies([req('r3', G, [nat([0.05], 1, 0.1)])]));
     const h = histogramOf(await x.store.snapshot(), G, 'aria_lat_seconds');
     expect(h?.count).toBe(3);
     expect(h?.sum).toBe(0.4);
