@@ -19,6 +19,7 @@ import { badUrlHandler } from './errors';
 import { connectionOptions, resolveLimits } from './limits';
 import { PushCallers } from './push-callers';
 import { refusalHandler } from './refusals';
+import { RESPONSE_DEADLINE_REASON, responseDeadlineHook } from './response-deadline';
 import { accessGuards } from './routes/access';
 import { header, nameRules, type RouteContext } from './routes/context';
 import { mountRoutes } from './routes/mount';
@@ -67,6 +68,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   );
 
   app.setErrorHandler(refusalHandler(ctx));
+  app.addHook(
+    'onSend',
+    responseDeadlineHook(ctx.limits.responseDeadlineMs, () =>
+      ctx.stats.countResponseCut(RESPONSE_DEADLINE_REASON),
+    ),
+  );
   app.addHook('onResponse', async (req, reply) => {
     const { push, admin } = req.routeOptions.config;
     if (push) ctx.stats.countPush(req.method, reply.statusCode);

@@ -5,6 +5,7 @@
  */
 import type { MetricFamily, ScalarSeries } from '../shared/model/types';
 import type { SnapshotReads } from '../shared/store/types';
+import { type CutReason, RESPONSE_DEADLINE_REASON } from './response-deadline';
 
 /** Routes that take an `Idempotency-Key` (../idempotency.ts). */
 export type IdempotentRoute = 'push' | 'aggregate';
@@ -15,6 +16,8 @@ export class ServiceStats {
   private readonly idempotency = new Map<string, { route: string; outcome: string; n: number }>();
   private readonly pushRequests = new Map<string, { method: string; code: string; n: number }>();
   private readonly rejected = new Map<string, number>();
+  /** Responses cut, by reason; every reason starts at 0 so that `rate()` sees the first cut. */
+  private readonly cut = new Map<string, number>([[RESPONSE_DEADLINE_REASON, 0]]);
   scrapes = 0;
   snapshotRefreshFailures = 0;
   renderSeconds = 0;
@@ -33,6 +36,7 @@ export class ServiceStats {
     'accrue_push_requests_total',
     'accrue_push_rejected_total',
     'accrue_idempotency_keys_total',
+    'accrue_responses_cut_total',
     'accrue_render_duration_seconds',
     'accrue_renders_total',
     'accrue_render_duplicate_series_dropped',
@@ -84,6 +88,11 @@ export class ServiceStats {
     this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
   }
 
+  /** A response the server cut before it was written whole (./response-deadline.ts). */
+  countResponseCut(reason: CutReason): void {
+    this.cut.set(reason, (this.cut.get(reason) ?? 0) + 1);
+  }
+
   rejectedByReason(): ReadonlyMap<string, number> {
     return this.rejected;
   }
@@ -120,6 +129,12 @@ export class ServiceStats {
         series: [...this.idempotency.values()]
           .sort((a, b) => (a.route + a.outcome < b.route + b.outcome ? -1 : 1))
           .map((e) => scalar(e.n, { route: e.route, outcome: e.outcome })),
+      },
+      {
+        name: 'accrue_responses_cut_total',
+        help: 'Responses whose socket this instance destroyed before they were written whole, by reason: response_deadline (not written within ACCRUE_RESPONSE_DEADLINE_MS: a client reading too slowly).',
+        type: 'counter',
+        series: [...this.cut.entries()].map(([reason, n]) => scalar(n, { reason })),
       },
       {
         name: 'accrue_render_duration_seconds',

@@ -80,6 +80,12 @@ export interface ServiceLimits {
   readonly keepAliveTimeoutMs: number;
   /** A connection with no bytes moving either way is closed after this. Env: ACCRUE_IDLE_TIMEOUT_MS. @default 30000 */
   readonly idleTimeoutMs: number;
+  /**
+   * A whole response must be written within this, from its first byte; then the socket is destroyed
+   * (a client reading a large /metrics a few bytes at a time). Twice the longest usual Prometheus
+   * scrape_timeout (60 s). Env: ACCRUE_RESPONSE_DEADLINE_MS. @default 120000
+   */
+  readonly responseDeadlineMs: number;
   /** Series one push may carry, checked while parsing. Env: ACCRUE_MAX_SERIES_PER_PUSH. @default 100000 */
   readonly maxSeriesPerPush: number;
   /** Push bodies held in memory at once, in bytes, over all requests. Env: ACCRUE_MAX_INFLIGHT_BODY_BYTES. @default 67108864 (64 MiB) */
@@ -91,6 +97,7 @@ export const SERVICE_LIMIT_DEFAULTS: ServiceLimits = {
   headersTimeoutMs: 10_000,
   keepAliveTimeoutMs: 55_000,
   idleTimeoutMs: 30_000,
+  responseDeadlineMs: 120_000,
   maxSeriesPerPush: 100_000,
   maxInflightBodyBytes: 64 * 1024 * 1024,
 };
@@ -200,6 +207,9 @@ function storeLimits(env: Env): StoreLimits {
   return limits as StoreLimits;
 }
 
+/** The longest delay Node's setTimeout takes (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 function serviceLimits(env: Env): ServiceLimits {
   const d = SERVICE_LIMIT_DEFAULTS;
   const limits: ServiceLimits = {
@@ -207,11 +217,15 @@ function serviceLimits(env: Env): ServiceLimits {
     headersTimeoutMs: positive(env, ENV.HEADERS_TIMEOUT_MS, d.headersTimeoutMs),
     keepAliveTimeoutMs: positive(env, ENV.KEEP_ALIVE_TIMEOUT_MS, d.keepAliveTimeoutMs),
     idleTimeoutMs: positive(env, ENV.IDLE_TIMEOUT_MS, d.idleTimeoutMs),
+    responseDeadlineMs: positive(env, ENV.RESPONSE_DEADLINE_MS, d.responseDeadlineMs),
     maxSeriesPerPush: positive(env, ENV.MAX_SERIES_PER_PUSH, d.maxSeriesPerPush),
     maxInflightBodyBytes: positive(env, ENV.MAX_INFLIGHT_BODY_BYTES, d.maxInflightBodyBytes),
   };
   if (limits.headersTimeoutMs > limits.requestTimeoutMs)
     throw new Error('ACCRUE_HEADERS_TIMEOUT_MS: must not exceed ACCRUE_REQUEST_TIMEOUT_MS');
+  // A longer timer would fire at once (Node's setTimeout limit), cutting every response.
+  if (limits.responseDeadlineMs > MAX_TIMER_MS)
+    throw new Error(`ACCRUE_RESPONSE_DEADLINE_MS: must be at most ${MAX_TIMER_MS} (about 24.8 days)`);
   return limits;
 }
 

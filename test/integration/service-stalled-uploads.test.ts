@@ -13,6 +13,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { ServiceLimits } from '../../shared/config';
+import { ServerSockets } from '../support/server-sockets';
 import { canReadTcpTable, clientSawClose, serverHolds } from '../support/tcp-state';
 import { type Running, startService } from './service-support';
 
@@ -57,29 +58,6 @@ interface Closed {
   readonly status: number | undefined;
   /** Linux: the server's close reached the client's kernel (CLOSE_WAIT or reset); undefined elsewhere. */
   readonly reachedClient: boolean | undefined;
-}
-
-/** Server-side close times by the client's port. */
-class ServerSockets {
-  private readonly closedAt = new Map<number, number>();
-
-  constructor(svc: Running) {
-    svc.app.server.on('connection', (s: Socket) => {
-      const port = s.remotePort!;
-      s.once('close', () => this.closedAt.set(port, Date.now()));
-    });
-  }
-
-  /** Resolves with when the server closed the connection from `clientPort`, or undefined after `limitMs`. */
-  async closed(clientPort: number, limitMs: number): Promise<number | undefined> {
-    const end = Date.now() + limitMs;
-    while (Date.now() < end) {
-      const at = this.closedAt.get(clientPort);
-      if (at !== undefined) return at;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    return this.closedAt.get(clientPort);
-  }
 }
 
 /** A text body of `bytes` (`u_m{i="…"} 1` lines, padded with a comment line). */
@@ -171,7 +149,7 @@ function served(
   const it = {} as { svc: Running; sockets: ServerSockets };
   (fresh ? beforeEach : beforeAll)(async () => {
     it.svc = await startService({ maxBodyBytes, limits });
-    it.sockets = new ServerSockets(it.svc);
+    it.sockets = new ServerSockets(it.svc.app.server);
   });
   (fresh ? afterEach : afterAll)(async () => {
     await it.svc.stop();

@@ -13,6 +13,13 @@ describe('loadConfig', () => {
     expect(c.service.port).toBe(9091);
     expect(c.store.groupTtlSeconds).toBe(0);
     expect(c.ingest.profile).toBe('aria');
+    expect(c.service.limits?.responseDeadlineMs).toBe(120_000);
+  });
+
+  it('reads the response deadline (ACCRUE_RESPONSE_DEADLINE_MS)', () => {
+    expect(loadConfig({ ACCRUE_RESPONSE_DEADLINE_MS: '45000' }).service.limits?.responseDeadlineMs).toBe(
+      45_000,
+    );
   });
 
   it.each([
@@ -21,6 +28,15 @@ describe('loadConfig', () => {
     [{ ACCRUE_PORT: '1e400' }, /ACCRUE_PORT: must be a non-negative integer/],
     [{ ACCRUE_PORT: '80\n' }, /ACCRUE_PORT: must be a non-negative integer/],
     [{ ACCRUE_ADMIN_API: 'maybe' }, /ACCRUE_ADMIN_API: must be true or false, got "maybe"/],
+    [{ ACCRUE_RESPONSE_DEADLINE_MS: '0' }, /ACCRUE_RESPONSE_DEADLINE_MS: must be positive/],
+    [
+      { ACCRUE_RESPONSE_DEADLINE_MS: '__proto__' },
+      /ACCRUE_RESPONSE_DEADLINE_MS: must be a non-negative integer/,
+    ],
+    [
+      { ACCRUE_RESPONSE_DEADLINE_MS: '2147483648' },
+      /ACCRUE_RESPONSE_DEADLINE_MS: must be at most 2147483647/,
+    ],
     [{ ACCRUE_OPENMETRICS_CREATED: 'nope' }, /ACCRUE_OPENMETRICS_CREATED: must be true or false, got "nope"/],
   ])('refuses %p naming the variable and the rule', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
