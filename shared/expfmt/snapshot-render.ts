@@ -33,10 +33,10 @@
 import {
   counterSampleName,
   createdSampleName,
+  exposedNames,
   openMetricsFamilyName,
   PUSH_FAILURE_TIME_METRIC,
   PUSH_TIME_METRIC,
-  sampleNames,
 } from '../model/exposed-names';
 import { DEFAULT_ESCAPING, type EscapingScheme } from '../model/names';
 import { hasStart, type Labels, type MetricFamily, type SeriesStart } from '../model/types';
@@ -382,7 +382,7 @@ function claimNames(names: readonly string[], blocks: Blocks, om: boolean, tally
     for (const n of names) {
       const k = blocks.kinds.get(n)!;
       if (k.reserved !== reservedPass) continue;
-      const exposed = exposedNames(n, k, om);
+      const exposed = claimedNames(n, k, om);
       if (exposed.some((x) => (claimed.get(x) ?? n) !== n)) {
         tally.conflicting += k.series;
         tally.series -= k.series;
@@ -406,18 +406,18 @@ function claimCreated(names: readonly string[], blocks: Blocks, claimed: Map<str
 }
 
 /**
- * Names a family occupies in the output: its sample names, and in OpenMetrics its family name too, and its
- * `_created` sample when it writes one.
+ * Names a family occupies in the output: its name and sample names (the rule: `exposedNames`), and in
+ * OpenMetrics its family name too, and its `_created` sample when it writes one.
  */
-function exposedNames(name: string, k: BlockKind, om: boolean): string[] {
+function claimedNames(name: string, k: BlockKind, om: boolean): string[] {
   const type = k.type;
-  if (!om) return sampleNames(name, type);
+  if (!om) return exposedNames(name, type);
   const created = k.started ? [createdSampleName(name, type)] : [];
   if (type === 'counter') {
     const fam = openMetricsFamilyName(name, type);
     return [`#${fam}`, counterSampleName(fam, true), ...created];
   }
-  return [`#${name}`, ...sampleNames(name, type), ...created];
+  return [`#${name}`, ...exposedNames(name, type), ...created];
 }
 
 function groupText(cache: RenderCache, key: GroupingKey): GroupText {

@@ -50,6 +50,17 @@ export function suffixOwners(name: string): { base: string; suffix: string }[] {
   return out;
 }
 
+/**
+ * The names a family occupies in the text exposition: its own name (its HELP/TYPE lines name it, even a
+ * histogram's, which writes no sample under it) and its sample names. Two families may be exposed together
+ * only when these are disjoint: a histogram `h_count` beside a summary `h` is refused (the parser, the push
+ * validator and the stores refuse it by `suffixOwners`/`reservedSuffixes`, the renderer drops it by this).
+ */
+export function exposedNames(name: string, type: MetricType): string[] {
+  const names = sampleNames(name, type);
+  return names[0] === name ? names : [name, ...names];
+}
+
 /** The sample names a family writes in the text format (histograms write no sample under their own name). */
 export function sampleNames(name: string, type: MetricType): string[] {
   const own = type === 'histogram' ? [] : [name];

@@ -17,7 +17,7 @@
 import { parseText } from '../expfmt/text-parse';
 import { bucketProblemText, checkCumulativeBuckets, isBucketProblem } from '../model/buckets';
 import { type Problem, RejectReason, ValidationError } from '../model/errors';
-import { reservedNameProblem, sampleNames } from '../model/exposed-names';
+import { exposedNames, reservedNameProblem } from '../model/exposed-names';
 import { labelsKey } from '../model/identity';
 import {
   labelNameProblem,
@@ -96,12 +96,6 @@ export function prepareTimedFamilies(group: GroupingKey, families: readonly Metr
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Names a family occupies in the exposition: its own name and its sample names. */
-function exposedNames(name: string, type: MetricType): string[] {
-  const names = sampleNames(name, type);
-  return names[0] === name ? names : [name, ...names];
 }
 
 /** What a family's own fields say, read from untyped input once it is known to be valid. */

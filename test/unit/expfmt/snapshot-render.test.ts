@@ -5,7 +5,7 @@ import type { MetricFamily } from '../../../shared/model/types';
 import type { GroupState, StoreSnapshot } from '../../../shared/store/types';
 import { promtoolCheckMetrics } from '../../support/promtool';
 import { groupSpecs } from './arbitraries';
-import { counter, gauge, histogram, untyped } from './fixtures';
+import { counter, gauge, histogram, summary, untyped } from './fixtures';
 import { checkOpenMetricsStructure } from './openmetrics-check';
 
 function group(
@@ -196,6 +196,36 @@ describe('renderSnapshot: scenarios (text output checked by promtool)', () => {
       'x',
     ]);
     expect(await promtoolCheckMetrics(r.body)).toEqual({ code: 0, output: '' });
+  });
+
+  // A histogram writes no sample under its own name, so comparing sample names alone let a histogram
+  // `h_count` through beside a summary `h` (whose `h_count` it names): Accrue's own parser refused the body.
+  // The rule (shared/model/exposed-names.ts `exposedNames`): a family occupies its name and its samples'.
+  it.each<[string, MetricFamily, MetricFamily]>([
+    [
+      'summary h, histogram h_count',
+      summary('h', [{ labels: {}, quantiles: [{ quantile: 0.5, value: 1 }], sum: 1, count: 1 }]),
+      histogram('h_count', [{ labels: {}, buckets: [{ le: 1, count: 1 }], sum: 1, count: 1 }]),
+    ],
+    [
+      'histogram h, histogram h_bucket',
+      histogram('h', [{ labels: {}, buckets: [{ le: 1, count: 1 }], sum: 1, count: 1 }]),
+      histogram('h_bucket', [{ labels: {}, buckets: [{ le: 2, count: 1 }], sum: 2, count: 1 }]),
+    ],
+    [
+      'histogram h, histogram h_sum',
+      histogram('h', [{ labels: {}, buckets: [{ le: 1, count: 1 }], sum: 1, count: 1 }]),
+      histogram('h_sum', [{ labels: { k: 'v' }, buckets: [{ le: 2, count: 1 }], sum: 2, count: 1 }]),
+    ],
+  ])('%s: the second family is dropped in every format, and the output parses', (_, first, second) => {
+    const groups = [group({ job: 'a' }, [first]), group({ job: 'b' }, [second])];
+    for (const format of ['text', 'openmetrics'] as const) {
+      const r = renderSnapshotWithStats(snap(groups), format);
+      expect(r.stats.conflictingSeriesDropped).toBe(1);
+      expect(r.body).not.toContain(`# TYPE ${second.name} `);
+      if (format === 'openmetrics') checkOpenMetricsStructure(r.body);
+      else expect(parseText(r.body).map((f) => f.name)).toContain(first.name);
+    }
   });
 
   it('OpenMetrics: counter x_total and gauge x would both be family x; only one is written', () => {
