@@ -119,7 +119,9 @@ export const DEFAULT_INPUTS: CostInputs = {
   lambdaMemoryMb: 512,
   ingestEventsPerSec: 1_000_000,
   writeRequestsPer1000Events: 3,
-  wcuPer1000Events: 100,
+  // The one-desk ARIA mix at batch 100 with the latency's native buckets, measured by bench/dynamo.ts
+  // (2026-12-03, series packs): what docs/benchmarks.md's results use. bench/run.ts passes its own run's.
+  wcuPer1000Events: 9.47,
   dynamoLatencyMs: 15,
   invocationOverheadMs: 5,
   deployment: {
