@@ -10,7 +10,8 @@ import { layoutProblems } from '../model/buckets';
 import { ENVELOPE_LIMITS, GENERIC_KINDS } from '../model/envelope-constants';
 import type { Problem } from '../model/errors';
 import { reservedNameProblem } from '../model/exposed-names';
-import { labelNameProblem, metricNameProblem } from '../model/names';
+import { longerThan, shorterThan } from '../model/lengths';
+import { labelNameProblem, loneSurrogateProblem, metricNameProblem } from '../model/names';
 import { type CompiledKind, type CompiledProfile, FieldType } from '../profiles/types';
 import { DEFAULT_LIMITS } from '../store/types';
 
@@ -71,13 +72,16 @@ function checkLabels(problems: Problem[], path: string, labels: unknown): void {
     const v = labels[n];
     if (typeof v !== 'string')
       problems.push({ path: `${path}.${n}`, message: 'label value must be a string' });
-    else if (v.includes('\u0000'))
-      problems.push({ path: `${path}.${n}`, message: 'label value must not contain NUL' });
-    else if (v.length > DEFAULT_LIMITS.maxLabelValueLength) {
+    else if (longerThan(v, DEFAULT_LIMITS.maxLabelValueLength)) {
       problems.push({
         path: `${path}.${n}`,
         message: `label value must be at most ${DEFAULT_LIMITS.maxLabelValueLength} characters`,
       });
+    } else if (v.includes('\u0000'))
+      problems.push({ path: `${path}.${n}`, message: 'label value must not contain NUL' });
+    else {
+      const sp = loneSurrogateProblem(v);
+      if (sp) problems.push({ path: `${path}.${n}`, message: `label value ${sp}` });
     }
   }
 }
@@ -87,15 +91,10 @@ function checkGeneric(problems: Problem[], p: string, ev: Record<string, unknown
   if (kind !== 'push') {
     const np = metricNameProblem(ev.name) ?? reservedNameProblem(ev.name as string);
     if (np) problems.push({ path: `${p}.name`, message: np });
-    else if ((ev.name as string).length > ENVELOPE_LIMITS.maxNameLength)
-      problems.push({
-        path: `${p}.name`,
-        message: `must be at most ${ENVELOPE_LIMITS.maxNameLength} characters`,
-      });
     checkLabels(problems, `${p}.labels`, ev.labels);
     if (
       ev.help !== undefined &&
-      (typeof ev.help !== 'string' || ev.help.length > ENVELOPE_LIMITS.maxHelpLength)
+      (typeof ev.help !== 'string' || longerThan(ev.help, ENVELOPE_LIMITS.maxHelpLength))
     ) {
       problems.push({
         path: `${p}.help`,
@@ -156,9 +155,13 @@ function checkDomain(problems: Problem[], p: string, ev: Record<string, unknown>
     switch (f.type) {
       case FieldType.string:
         if (typeof v !== 'string') problems.push({ path, message: `must be a string, got ${typeof v}` });
-        else if (v.length < f.minLength || v.length > f.maxLength)
+        else if (shorterThan(v, f.minLength) || longerThan(v, f.maxLength))
           problems.push({ path, message: `must be ${f.minLength} to ${f.maxLength} characters` });
         else if (v.includes('\u0000')) problems.push({ path, message: 'must not contain NUL' });
+        else {
+          const sp = loneSurrogateProblem(v);
+          if (sp) problems.push({ path, message: sp });
+        }
         break;
       case FieldType.enum:
         if (typeof v !== 'string' || !f.valueList.includes(v))

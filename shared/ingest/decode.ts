@@ -10,6 +10,7 @@
 import type { AccrueConfig } from '../config';
 import { ENVELOPE_LIMITS } from '../model/envelope-constants';
 import { AccrueError, boundedProblems, type Problem, RejectReason, ValidationError } from '../model/errors';
+import { longerThan } from '../model/lengths';
 import { clip, loneSurrogateProblem } from '../model/names';
 import { shapeProblems } from '../model/shape-check';
 import type { CompiledKind, CompiledProfile } from '../profiles/types';
@@ -104,7 +105,7 @@ function decodeGroup(
     problems.push({ path: 'group', message: `must have at most ${maxLabels} labels (maxLabelsPerSeries)` });
   for (const n of names) {
     const v = obj[n];
-    if (typeof v === 'string' && v.length > maxValue) {
+    if (typeof v === 'string' && longerThan(v, maxValue)) {
       problems.push({
         path: `group.${clip(n)}`,
         message: `must be at most ${maxValue} characters (maxLabelValueLength)`,

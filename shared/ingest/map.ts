@@ -14,6 +14,7 @@ import { ENVELOPE_LIMITS } from '../model/envelope-constants';
 import { type Problem, RejectReason } from '../model/errors';
 import { reservedNameProblem } from '../model/exposed-names';
 import { KEY_SEP } from '../model/identity';
+import { longerThan, shorterThan } from '../model/lengths';
 import { labelNameProblemMemo } from '../model/name-memo';
 import { clip, labelNameProblem, loneSurrogateProblem, METRIC_NAME_RE } from '../model/names';
 import type { CompiledEmit, CompiledKind, CompiledMetric, CompiledProfile } from '../profiles/types';
@@ -72,23 +73,6 @@ function addProblem(f: Failure | undefined, reason: RejectReason, path: string, 
   f.problems.push({ path, message });
   return f;
 }
-
-/** Length in code points (what JSON Schema's minLength/maxLength count), computed only near the bounds. */
-function codePoints(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) i++;
-    }
-    n++;
-  }
-  return n;
-}
-const longerThan = (s: string, max: number): boolean => s.length > max && codePoints(s) > max;
-const shorterThan = (s: string, min: number): boolean =>
-  s.length < min || (s.length < 2 * min && codePoints(s) < min);
 
 /** The one rule for an event's `time` (the decoder's, and the client's: shared/client/validate.ts). */
 export function timeProblem(t: unknown, ctx: Pick<MessageContext, 'maxTimeMs'>): string | undefined {

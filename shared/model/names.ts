@@ -17,11 +17,13 @@
  * The Pushgateway additionally refuses pushed label names starting with `__` and a missing or empty `job`.
  */
 
+import { longerThan } from './lengths';
+
 /** Which names are accepted: the data model's regexes (`legacy`) or any well-formed Unicode (`utf8`). */
 export type NameValidation = 'legacy' | 'utf8';
 
 /**
- * Longest metric or label name, in characters, on every path (HTTP pushes, SQS events, grouping keys):
+ * Longest metric or label name, in code points (model/lengths.ts), on every path (HTTP pushes, SQS events, grouping keys):
  * Prometheus sets no bound, but a name is an identity and appears in every sample line, so a 2 MB name
  * would be stored, rendered and echoed in errors. 256 is the bound the SQS envelope always had.
  */
@@ -44,7 +46,7 @@ export function isLegacyLabelName(name: string): boolean {
 export function metricNameProblem(name: unknown, validation: NameValidation = 'legacy'): string | undefined {
   if (typeof name !== 'string') return 'must be a string';
   if (name.length === 0) return 'must not be empty';
-  if (name.length > MAX_NAME_LENGTH) return `must be at most ${MAX_NAME_LENGTH} characters`;
+  if (longerThan(name, MAX_NAME_LENGTH)) return `must be at most ${MAX_NAME_LENGTH} characters`;
   if (validation === 'utf8') return utf8NameProblem(name);
   if (!METRIC_NAME_RE.test(name)) return LEGACY_METRIC_RULE;
   return undefined;
@@ -54,7 +56,7 @@ export function metricNameProblem(name: unknown, validation: NameValidation = 'l
 export function labelNameProblem(name: unknown, validation: NameValidation = 'legacy'): string | undefined {
   if (typeof name !== 'string') return 'must be a string';
   if (name.length === 0) return 'must not be empty';
-  if (name.length > MAX_NAME_LENGTH) return `must be at most ${MAX_NAME_LENGTH} characters`;
+  if (longerThan(name, MAX_NAME_LENGTH)) return `must be at most ${MAX_NAME_LENGTH} characters`;
   if (validation === 'utf8') {
     const p = utf8NameProblem(name);
     if (p) return p;

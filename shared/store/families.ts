@@ -9,6 +9,7 @@
 import { boundsKey, sameBounds } from '../model/buckets';
 import { FamilyConflictError, LimitError } from '../model/errors';
 import { reservedSuffixes, reservesSuffix, suffixOwners } from '../model/exposed-names';
+import { codePointLength, longerThan } from '../model/lengths';
 import type { Labels, MetricType } from '../model/types';
 import type { GroupingKey, HistogramObserve, MetricOp, StoreLimits } from './types';
 
@@ -237,11 +238,11 @@ export function labelLimitErrorCounted(
   }
   for (const labels of [group, seriesLabels]) {
     for (const name of Object.keys(labels)) {
-      const len = (labels[name] as string).length;
-      if (len > limits.maxLabelValueLength) {
+      const value = labels[name] as string;
+      if (longerThan(value, limits.maxLabelValueLength)) {
         return new LimitError(
           'maxLabelValueLength',
-          `family ${family}: label ${name} has a value of ${len} characters, over maxLabelValueLength (${limits.maxLabelValueLength})`,
+          `family ${family}: label ${name} has a value of ${codePointLength(value)} characters, over maxLabelValueLength (${limits.maxLabelValueLength})`,
         );
       }
     }
@@ -263,12 +264,12 @@ export function groupLimitError(group: GroupingKey, limits: StoreLimits): LimitE
   }
   let chars = 0;
   for (const name of Object.keys(group)) {
-    const len = (group[name] as string).length;
-    chars += name.length + len;
-    if (len > limits.maxLabelValueLength) {
+    const value = group[name] as string;
+    chars += name.length + value.length;
+    if (longerThan(value, limits.maxLabelValueLength)) {
       return new LimitError(
         'maxLabelValueLength',
-        `grouping key: label ${name} has a value of ${len} characters, over maxLabelValueLength (${limits.maxLabelValueLength})`,
+        `grouping key: label ${name} has a value of ${codePointLength(value)} characters, over maxLabelValueLength (${limits.maxLabelValueLength})`,
       );
     }
   }
@@ -281,7 +282,7 @@ export function groupLimitError(group: GroupingKey, limits: StoreLimits): LimitE
   return undefined;
 }
 
-/** Characters in a grouping key's label names and values together (every series of the group repeats them). */
+/** UTF-16 units in a grouping key's label names and values together (every series of the group repeats them). */
 export const MAX_GROUP_KEY_CHARS = 4096;
 
 /** A write that would add a group (or a DELETE tombstone) to a store already holding `groups` of them. */
