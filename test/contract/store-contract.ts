@@ -1800,6 +1800,38 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         expect(seriesValue(await s.snapshot(), G, 'aria_x_total')).toBe(2);
       });
 
+      c('label value length counts code points, as the decoder and the JSON Schema (issue 12)', async () => {
+        const s = await newStore({ limits: { maxLabelValueLength: 8 } });
+        const at = '😀'.repeat(8); // 8 code points, 16 UTF-16 units
+        const over = `${'a'.repeat(8)}😀`; // 9 code points, 10 units
+        const res = await s.apply(
+          validApplies([
+            req('m', G, [inc('aria_x_total', { k: at }, 1), inc('aria_x_total', { k: over }, 1)]),
+          ]),
+        );
+        expect(res[0]!.rejected.map((r) => [r.index, (r.error as LimitError).limit])).toEqual([
+          [1, 'maxLabelValueLength'],
+        ]);
+        expect(res[0]!.rejected[0]!.error.message).toContain('a value of 9 characters');
+        await s.push(
+          validPush({
+            method: 'PUT',
+            group: { job: at },
+            pushTimeMs: 1,
+            families: [gaugeFamily('g', [[{ k: at }, 1]])],
+          }),
+        );
+        for (const group of [{ job: over }, { job: 'j', g: over }] as Record<string, string>[]) {
+          const e = await thrown(() =>
+            s.push(validPush({ method: 'PUT', group, pushTimeMs: 1, families: [] })),
+          );
+          expect((e as LimitError).limit).toBe('maxLabelValueLength');
+        }
+        const snap = await s.snapshot();
+        expect(seriesValue(snap, G, 'aria_x_total', { k: at })).toBe(1);
+        expect(findFamily(snap, { job: at }, 'g')?.series).toHaveLength(1);
+      });
+
       cEach(
         'a push over a limit is refused with LimitError and stores nothing',
         [
