@@ -15,7 +15,10 @@ import { join } from 'node:path';
 import { negotiate } from '../../../shared/expfmt/negotiate';
 import { RenderCache, renderSnapshot } from '../../../shared/expfmt/snapshot-render';
 import type { MetricFamily } from '../../../shared/model/types';
+import { MemoryStore } from '../../../shared/store/memory';
 import type { StoreSnapshot } from '../../../shared/store/types';
+import { FakeClock, inc, req } from '../../contract/helpers';
+import { validApplies } from '../../support/edge';
 
 const PROMETHEUS = process.env.ACCRUE_PROMETHEUS ?? '/usr/bin/prometheus';
 /** Starts of the series that have one (ms; sub-second parts, as the stores keep the store clock in ms). */
@@ -71,12 +74,33 @@ function families(): MetricFamily[] {
   ];
 }
 
+/** The store's clock when it created `aria_store_fills_total` (first apply) and when it added to it. */
+const STORE_START = 1_700_000_200_777;
+
+/** A counter as the memory store keeps it after two applies: its start is the first apply's clock. */
+async function storeFamilies(): Promise<readonly MetricFamily[]> {
+  const clock = new FakeClock(STORE_START);
+  const store = await MemoryStore.open({ now: clock.now });
+  await store.apply(
+    validApplies([req('f1', { job: 'x' }, [inc('aria_store_fills_total', { venue: 'v' }, 2)])]),
+  );
+  clock.advance(30_000);
+  await store.apply(
+    validApplies([req('f2', { job: 'x' }, [inc('aria_store_fills_total', { venue: 'v' }, 1)])]),
+  );
+  const fams = (await store.snapshot()).groups[0]!.families;
+  await store.close();
+  return fams;
+}
+
+let stored: readonly MetricFamily[] = [];
+
 function snapshotFor(job: string): StoreSnapshot {
   return {
     generation: job,
     takenAtMs: 0,
     groups: [
-      { key: { job }, lastUpdateMs: 1, lastPushMs: 1_700_000_000_000, families: families() },
+      { key: { job }, lastUpdateMs: 1, lastPushMs: 1_700_000_000_000, families: [...families(), ...stored] },
       { key: { job, instance: 'i-1' }, lastUpdateMs: 2, lastPushMs: 1_700_000_000_500, families: families() },
     ],
   };
@@ -130,6 +154,7 @@ describe('real Prometheus scrapes renderSnapshot output', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'accrue-expfmt-'));
+    stored = await storeFamilies();
     const cache = new RenderCache();
     server = createServer((req, res) => {
       const text = req.url === '/text';
@@ -258,7 +283,7 @@ describe('real Prometheus scrapes renderSnapshot output', () => {
       const r = (
         await getJson(`${promUrl}/api/v1/query?query=${encodeURIComponent('{__name__=~".+_created"}')}`)
       ).data.result;
-      return r.length >= 6 ? r : undefined;
+      return r.length >= 7 ? r : undefined;
     });
     const seen = result
       .map((r) => ({
@@ -282,6 +307,15 @@ describe('real Prometheus scrapes renderSnapshot output', () => {
         seconds: (ms as number) / 1000,
       })),
     );
+    // The store's counter: its start is the first apply's clock, not the second's.
+    expected.push({
+      name: 'aria_store_fills_created',
+      instance: '(none)',
+      job: 'omjob',
+      symbol: undefined,
+      seconds: STORE_START / 1000,
+    });
+    expected.sort((a, b) => `${a.name}${a.instance}`.localeCompare(`${b.name}${b.instance}`));
     expect(seen).toEqual(expected);
   }, 60_000);
 });
