@@ -45,6 +45,29 @@ export class SeriesAcc {
     this.counts = info.type === 'histogram' ? new Array<number>(info.bounds.length + 1).fill(0) : undefined;
     this.native = info.native === undefined ? undefined : new NativeObserver(info.native);
   }
+
+  /**
+   * Adds one observation: non-cumulative bucket of the first bound >= v (Prometheus `le`), sum, count, and
+   * the exponential bucket when the family is native.
+   */
+  observe(bounds: readonly number[], v: number): void {
+    const n = bounds.length;
+    let b = 0;
+    while (b < n && v > bounds[b]!) b++;
+    this.counts![b]!++;
+    this.sum += v;
+    this.count++;
+    this.native?.observe(v);
+  }
+
+  /** Last writer wins by event time; on equal times the larger value wins (shared/model/gauge.ts). */
+  setGauge(v: number, timeMs: number): void {
+    if (gaugeSetWins(timeMs, v, this.setTime, this.setValue)) {
+      this.setTime = timeMs;
+      this.setValue = v;
+    }
+    this.hasSet = true;
+  }
 }
 
 interface FamilyState {
@@ -173,27 +196,4 @@ function toLabels(names: readonly string[], values: readonly string[]): Labels {
   const labels: Record<string, string> = Object.create(null);
   for (let i = 0; i < names.length; i++) labels[names[i]!] = values[i]!;
   return labels;
-}
-
-/**
- * Adds one observation: non-cumulative bucket of the first bound >= v (Prometheus `le`), sum, count, and
- * the exponential bucket when the family is native.
- */
-export function observe(acc: SeriesAcc, bounds: readonly number[], v: number): void {
-  const n = bounds.length;
-  let b = 0;
-  while (b < n && v > bounds[b]!) b++;
-  acc.counts![b]!++;
-  acc.sum += v;
-  acc.count++;
-  acc.native?.observe(v);
-}
-
-/** Last writer wins by event time; on equal times the larger value wins (shared/model/gauge.ts). */
-export function setGauge(acc: SeriesAcc, v: number, timeMs: number): void {
-  if (gaugeSetWins(timeMs, v, acc.setTime, acc.setValue)) {
-    acc.setTime = timeMs;
-    acc.setValue = v;
-  }
-  acc.hasSet = true;
 }

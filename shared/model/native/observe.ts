@@ -5,7 +5,7 @@
  */
 import { bucketIndex } from './buckets';
 import { fromAscending } from './spans';
-import type { NativeHistogram } from './types';
+import { EMPTY_BUCKETS, type NativeBuckets, type NativeHistogram } from './types';
 
 /** The layout a profile declares for a native histogram: a standard schema and a zero threshold. */
 export interface NativeLayout {
@@ -16,10 +16,11 @@ export interface NativeLayout {
 /**
  * Buckets of observations, one at a time (the ingest's per-series accumulator). It keeps the bucket index
  * of each observation and counts them when asked for the histogram: a series sees a few observations per
- * message, and two arrays cost less to make than two maps (the work is O(n log n) in the observations).
+ * message, and a small array costs less to make than a map (the work is O(n log n) in the observations).
  */
 export class NativeObserver {
   zeroCount = 0;
+  /** Bucket indices of the positive / negative observations. */
   private readonly positive: number[] = [];
   private readonly negative: number[] = [];
   private readonly schema: number;
@@ -44,10 +45,17 @@ export class NativeObserver {
       schema: this.schema,
       zeroThreshold: this.zeroThreshold,
       zeroCount: this.zeroCount,
-      positive: fromAscending(sortAscending(this.positive)),
-      negative: fromAscending(sortAscending(this.negative)),
+      positive: bucketsOf(this.positive),
+      negative: bucketsOf(this.negative),
     };
   }
+}
+
+/** One side's spans and populations from its observations' bucket indices (sorted in place). */
+function bucketsOf(indices: number[]): NativeBuckets {
+  if (indices.length === 0) return EMPTY_BUCKETS;
+  if (indices.length === 1) return { spans: [{ offset: indices[0]!, length: 1 }], counts: [1] };
+  return fromAscending(sortAscending(indices));
 }
 
 /** Sorts small integer arrays in place (insertion sort below 16 items: most series see one or two). */
