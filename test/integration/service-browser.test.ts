@@ -2,10 +2,11 @@
  * The status page in headless Chromium (Debian's `chromium`), at 10 and at 5,000 groups / 100k series:
  * page size and time to first render, failed groups first, the server-side filter (linkable), expanding a
  * group to its values, delete with confirmation, the empty-gateway hint, hostile values rendered as text,
- * an axe-core accessibility check, and screenshots written to docs/screenshots/ (linked from
- * docs/service.md). The clock is fixed, so the screenshots only change when the page does.
+ * an axe-core accessibility check, and screenshots. Tests must not modify tracked files, so the
+ * screenshots go to a temporary folder; `npm run screenshots` (ACCRUE_WRITE_SCREENSHOTS=1) writes them to
+ * docs/screenshots/ (linked from docs/service.md). The clock is fixed, so they only change when the page does.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -29,7 +30,16 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const SHOTS = resolve(__dirname, '../../docs/screenshots');
+const DOC_SHOTS = resolve(__dirname, '../../docs/screenshots');
+const WRITE_DOC_SHOTS = process.env.ACCRUE_WRITE_SCREENSHOTS === '1';
+const SHOTS = WRITE_DOC_SHOTS ? DOC_SHOTS : mkdtempSync(join(tmpdir(), 'accrue-screenshots-'));
+
+/** Modification times of the tracked screenshots (a test run must leave them as they are). */
+function docShotTimes(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of readdirSync(DOC_SHOTS)) out[f] = statSync(join(DOC_SHOTS, f)).mtimeMs;
+  return out;
+}
 const NOW = Date.UTC(2026, 11, 3, 10, 0, 0);
 const VERSION = (
   JSON.parse(readFileSync(resolve(__dirname, '../../package.json'), 'utf8')) as { version: string }
@@ -164,7 +174,9 @@ describe('status page in Chromium', () => {
   let browser: BrowserContext;
   let profile: string;
   let svc: Svc | undefined;
+  let docShotsBefore: Record<string, number>;
   beforeAll(async () => {
+    docShotsBefore = docShotTimes();
     mkdirSync(SHOTS, { recursive: true });
     profile = mkdtempSync(join(tmpdir(), 'accrue-chromium-'));
     browser = await chromium.launchPersistentContext(profile, {
@@ -179,6 +191,7 @@ describe('status page in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     rmSync(profile, { recursive: true, force: true });
+    if (!WRITE_DOC_SHOTS) rmSync(SHOTS, { recursive: true, force: true });
   });
   afterEach(async () => {
     for (const p of browser.pages()) await p.close();
@@ -425,5 +438,11 @@ describe('status page in Chromium', () => {
     ]);
     expect(await authed.locator('details.group').count()).toBe(0);
     expect((await svc.store.snapshot()).groups.length).toBe(0);
+  });
+
+  it('leaves the tracked screenshots in docs/screenshots as they were (unless asked to write them)', () => {
+    if (WRITE_DOC_SHOTS) return;
+    expect(readdirSync(SHOTS).sort()).toEqual(['status-10-groups.png', 'status-5000-groups.png']);
+    expect(docShotTimes()).toEqual(docShotsBefore);
   });
 });
