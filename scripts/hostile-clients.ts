@@ -91,3 +91,31 @@ export function slowloris(port: number, until: () => boolean): Held {
     s.on('close', () => clearInterval(t));
   });
 }
+
+/**
+ * GETs `path` and reads its answer one socket read every `everyMs` (under the idle timeout, so bytes keep
+ * moving), for at most `limitMs`: resolves with when the gateway let go of the connection (the kernel's table: the client, which
+ * has much of the answer still to read, sees the close only after it).
+ */
+export function slowReader(port: number, path: string, everyMs: number, limitMs: number): Held {
+  const t0 = performance.now();
+  const closed = new Promise<{ ms: number; status: number }>((res) => {
+    const s = connect(port, '127.0.0.1', () => {
+      s.write(`GET ${path} HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n`);
+      const t = setInterval(() => s.resume(), everyMs);
+      // Still held after `limitMs`: given up, reported as never closed.
+      const giveUp = setTimeout(() => {
+        res({ ms: Number.POSITIVE_INFINITY, status: UNREAD });
+        s.destroy();
+      }, limitMs);
+      s.once('close', () => {
+        clearInterval(t);
+        clearTimeout(giveUp);
+      });
+      watchGatewayEnd(port, s, () => res({ ms: performance.now() - t0, status: UNREAD }));
+    });
+    s.on('error', () => undefined);
+    s.on('data', () => s.pause());
+  });
+  return { closed };
+}

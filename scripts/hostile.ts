@@ -8,7 +8,8 @@
  * clients looping a `=` path) probes measure `/-/healthy` and a normal 10-series push (p99 < 200 ms) and
  * the gateway's RSS from /proc (< 300 MiB). Afterwards: connections closed within 60 s, cross-site push
  * refused and not stored, a 2 MB name refused with a body < 4 KiB, lone surrogates never duplicate a
- * line, and every refusal counted under its documented reason.
+ * line, and every refusal counted under its documented reason. Last, slow readers of a large /metrics
+ * are cut at the response deadline (ACCRUE_RESPONSE_DEADLINE_MS) and counted.
  *
  * `--quick` (the jest variant, test/integration/hostile.test.ts) uses short timeouts and smaller counts;
  * `--cpu-prof-dir <dir>` / `--heap-prof-dir <dir>` profile the gateway (open the files in Chrome DevTools);
@@ -24,8 +25,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SERVICE_LIMIT_DEFAULTS } from '../shared/config';
 import { canReadTcpTable } from '../test/support/tcp-state';
 import { hold, slowloris, stalledUpload } from './hostile-clients';
+import { slowReaders } from './hostile-slow-readers';
 
 const QUICK = process.argv.includes('--quick');
 /** `--cpu-prof-dir <dir>` / `--heap-prof-dir <dir>`: the gateway writes a V8 CPU / allocation profile there. */
@@ -57,6 +60,9 @@ const S = QUICK
       unreadUploads: 4,
       uploadBytes: 4 * MiB,
       slowloris: 40,
+      slowReaders: 4,
+      largeGroups: 3,
+      readEveryMs: 300,
       bigSeries: 300_000,
       loopMs: 3000,
       env: {
@@ -67,6 +73,7 @@ const S = QUICK
         ACCRUE_MAX_BODY_BYTES: String(3 * MiB),
         ACCRUE_MAX_INFLIGHT_BODY_BYTES: String(8 * MiB),
         ACCRUE_MAX_SERIES_PER_PUSH: '20000',
+        ACCRUE_RESPONSE_DEADLINE_MS: '3000',
       },
       closeWithinMs: 10_000,
     }
@@ -75,12 +82,19 @@ const S = QUICK
       unreadUploads: 10,
       uploadBytes: 15 * MiB,
       slowloris: 200,
+      slowReaders: 10,
+      largeGroups: 4,
+      readEveryMs: 5000,
       bigSeries: 1_000_000,
       loopMs: 15_000,
       env: {},
       closeWithinMs: 60_000,
     };
-const RUN_LIMIT_MS = QUICK ? 60_000 : 240_000;
+const RUN_LIMIT_MS = QUICK ? 75_000 : 300_000;
+/** The gateway's response deadline in this run (ACCRUE_RESPONSE_DEADLINE_MS; the default in the full run). */
+const RESPONSE_DEADLINE_MS = Number(
+  (S.env as Record<string, string>).ACCRUE_RESPONSE_DEADLINE_MS ?? SERVICE_LIMIT_DEFAULTS.responseDeadlineMs,
+);
 const P99_LIMIT_MS = 200;
 const RSS_LIMIT_MIB = 300;
 
@@ -504,6 +518,10 @@ async function run(port: number, pid: number, dir: string): Promise<void> {
       : `mismatch: ${wrong.map((w) => `${w[1]}.${w[0]}=${delta(w[1], w[0])}`).join(',')} ${undocumented.join(',')}`,
     wrong.length === 0 && undocumented.length === 0,
   );
+  const slow = await slowReaders(port, { ...S, deadlineMs: RESPONSE_DEADLINE_MS }, (method, path, body) =>
+    req(port, method, path, body, {}, 30_000),
+  );
+  row(slow.name, slow.figure, slow.ok);
 }
 
 function upCount(ends: readonly { status: number }[], status: number): number {

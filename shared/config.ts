@@ -82,8 +82,9 @@ export interface ServiceLimits {
   readonly idleTimeoutMs: number;
   /**
    * A whole response must be written within this, from its first byte; then the socket is destroyed
-   * (a client reading a large /metrics a few bytes at a time). Twice the longest usual Prometheus
-   * scrape_timeout (60 s). Env: ACCRUE_RESPONSE_DEADLINE_MS. @default 120000
+   * (a client reading a large /metrics a few bytes at a time). 5x Prometheus' default scrape_timeout,
+   * under issue 13's 60 s bound for hostile connections (docs/security.md). Env:
+   * ACCRUE_RESPONSE_DEADLINE_MS. @default 50000
    */
   readonly responseDeadlineMs: number;
   /** Series one push may carry, checked while parsing. Env: ACCRUE_MAX_SERIES_PER_PUSH. @default 100000 */
@@ -97,7 +98,7 @@ export const SERVICE_LIMIT_DEFAULTS: ServiceLimits = {
   headersTimeoutMs: 10_000,
   keepAliveTimeoutMs: 55_000,
   idleTimeoutMs: 30_000,
-  responseDeadlineMs: 120_000,
+  responseDeadlineMs: 50_000,
   maxSeriesPerPush: 100_000,
   maxInflightBodyBytes: 64 * 1024 * 1024,
 };

@@ -13,7 +13,7 @@ describe('loadConfig', () => {
     expect(c.service.port).toBe(9091);
     expect(c.store.groupTtlSeconds).toBe(0);
     expect(c.ingest.profile).toBe('aria');
-    expect(c.service.limits?.responseDeadlineMs).toBe(120_000);
+    expect(c.service.limits?.responseDeadlineMs).toBe(50_000);
   });
 
   it('reads the response deadline (ACCRUE_RESPONSE_DEADLINE_MS)', () => {
