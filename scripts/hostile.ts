@@ -20,7 +20,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -121,17 +121,6 @@ const timedRow = (name: string, figure: string, ok: boolean) =>
       })
     : row(name, figure, ok);
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Res {
@@ -214,7 +203,6 @@ function bigBody(series: number): Buffer {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'accrue-hostile-'));
-  const port = await freePort();
   const entry = BUNDLE
     ? [...CONTAINER_NODE_ARGS, await buildLocalBundle()]
     : ['--import', 'tsx', join(ROOT, 'service', 'local.ts')];
@@ -223,7 +211,9 @@ async function main(): Promise<void> {
     env: {
       ...process.env,
       ACCRUE_HOST: '127.0.0.1',
-      ACCRUE_PORT: String(port),
+      // Port 0: the gateway binds a free port itself and names it in local.json (a port picked here could be
+      // taken by another process before the gateway binds it, and the probes would then talk to that one).
+      ACCRUE_PORT: '0',
       ACCRUE_DATA_DIR: join(dir, 'data'),
       ACCRUE_LOCAL_SQS_PORT: '0',
       ACCRUE_LOCAL_FILE: join(dir, 'local.json'),
@@ -239,6 +229,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }, RUN_LIMIT_MS);
   try {
+    const port = await gatewayPort(join(dir, 'local.json'), child.pid!);
     await run(port, child.pid!, dir);
   } finally {
     clearTimeout(killer);
@@ -256,6 +247,20 @@ async function buildLocalBundle(): Promise<string> {
     buildLocal: (outdir?: string) => Promise<string>;
   };
   return build.buildLocal();
+}
+
+/** The port the gateway bound, from the local.json it writes once started (its own pid in it). */
+async function gatewayPort(file: string, pid: number): Promise<number> {
+  for (let i = 0; i <= 600; i++) {
+    try {
+      const doc = JSON.parse(readFileSync(file, 'utf8')) as { pid?: number; metricsUrl?: string };
+      if (doc.pid === pid && doc.metricsUrl) return Number(new URL(doc.metricsUrl).port);
+    } catch {
+      // Not written yet.
+    }
+    await sleep(100);
+  }
+  throw new Error(`gateway did not start: no ${file} with pid ${pid} after 60 s`);
 }
 
 async function run(port: number, pid: number, dir: string): Promise<void> {

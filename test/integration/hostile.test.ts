@@ -23,7 +23,11 @@ describe('npm run hostile -- --quick', () => {
     process.stdout.write(`${rows.join('\n')}\n`);
     const judged = rows.filter((l) => !l.startsWith('INFO'));
     const info = rows.filter((l) => l.startsWith('INFO'));
-    expect(judged.length).toBeGreaterThanOrEqual(12);
+    // A run that printed no table says why on stderr: show it with the failure.
+    expect({ judged: judged.length >= 12, stderr: judged.length >= 12 ? '' : r.stderr }).toEqual({
+      judged: true,
+      stderr: '',
+    });
     // The table says which rows it judged: timings and RSS only as INFO, everything else PASS.
     expect(info.map((l) => [TIMING.test(l), /not judged\)$/.test(l)])).toEqual([
       [true, true],
