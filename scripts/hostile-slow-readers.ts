@@ -54,7 +54,14 @@ async function pushLargeGroups(groups: number, req: Request): Promise<void> {
   const pad = 'p'.repeat(1000);
   for (let g = 0; g < groups; g++) {
     const lines = Array.from({ length: SERIES_PER_GROUP }, (_, i) => `large_g{i="${i}",pad="${pad}"} ${i}`);
-    const r = await req('PUT', `/metrics/job/large${g}`, `${lines.join('\n')}\n`);
+    const body = `${lines.join('\n')}\n`;
+    // 503 is the in-flight body budget still holding the attack's bytes (until a GC after they ended, up
+    // to ~2 s, longer on a loaded machine): do what its Retry-After: 1 asks, as a real client would.
+    let r = await req('PUT', `/metrics/job/large${g}`, body);
+    for (let tries = 0; r.status === 503 && tries < 30; tries++) {
+      await new Promise((done) => setTimeout(done, 1000));
+      r = await req('PUT', `/metrics/job/large${g}`, body);
+    }
     if (r.status !== 200) throw new Error(`large group push answered ${r.status}`);
   }
 }
