@@ -11,6 +11,7 @@ import {
   type Labels,
   type MetricFamily,
   type MetricType,
+  type Quantile,
   type ScalarSeries,
   type SeriesStart,
   type SummarySeries,
@@ -163,6 +164,27 @@ export function histSnap(c: HistCell): HistogramSeries {
   const withNative = c.native === undefined ? base : { ...base, native: c.native };
   c.snap = Object.freeze(withCreated(withNative, c.createdMs));
   return c.snap;
+}
+
+/** A counter/gauge/untyped cell: its frozen snapshot, with `createdMs` only when the start is known. */
+export function scalarCell(labels: Labels, value: number, createdMs: number | undefined): ScalarCell {
+  return Object.freeze(createdMs === undefined ? { labels, value } : { labels, value, createdMs });
+}
+
+/** A summary cell from its parts (each quantile frozen), with `createdMs` only when the start is known. */
+export function summaryCell(
+  labels: Labels,
+  quantiles: readonly Quantile[],
+  sum: number,
+  count: number,
+  createdMs: number | undefined,
+): SummaryCell {
+  const q = Object.freeze(quantiles.map((x) => Object.freeze({ quantile: x.quantile, value: x.value })));
+  const snap =
+    createdMs === undefined
+      ? { labels, quantiles: q, sum, count }
+      : { labels, quantiles: q, sum, count, createdMs };
+  return { t: 'q', labels, snap: Object.freeze(snap) };
 }
 
 /** `o` with `createdMs` when it is known (left out otherwise, so unknown starts add nothing). */

@@ -16,7 +16,8 @@ import {
   own,
   pushedStart,
   type ScalarCell,
-  withCreated,
+  scalarCell,
+  summaryCell,
 } from './cells';
 import { addCell, createFamily, createGroup, type MemoryState, removeFamily, removeGroup } from './state';
 
@@ -78,7 +79,7 @@ export function applyOp(
     const labels = old?.labels ?? freezeLabels(op.labels);
     const value = op.kind === 'gauge_set' ? op.value : (old?.value ?? 0) + op.value;
     const start = old === undefined ? (op.kind === 'counter_inc' ? now : undefined) : old.createdMs;
-    const next: ScalarCell = Object.freeze(withCreated({ labels, value }, start));
+    const next = scalarCell(labels, value, start);
     if (old) fam.series.set(sk, next);
     else addCell(st, grp, fam, sk, next);
     if (op.kind === 'gauge_set') fam.recordSet(sk, op.timeMs, op.value);
@@ -168,26 +169,10 @@ function pushedCell(type: MetricFamily['type'], s: MetricFamily['series'][number
   }
   if (type === 'summary') {
     const q = s as SummarySeries;
-    return {
-      t: 'q',
-      labels,
-      snap: Object.freeze(
-        withCreated(
-          {
-            labels,
-            quantiles: Object.freeze(
-              q.quantiles.map((x) => Object.freeze({ quantile: x.quantile, value: x.value })),
-            ),
-            sum: q.sum,
-            count: q.count,
-          },
-          pushedStart(type, q),
-        ),
-      ),
-    };
+    return summaryCell(labels, q.quantiles, q.sum, q.count, pushedStart(type, q));
   }
   const sc = s as ScalarSeries;
-  return Object.freeze(withCreated({ labels, value: sc.value }, pushedStart(type, sc)));
+  return scalarCell(labels, sc.value, pushedStart(type, sc));
 }
 
 export function applyFailure(

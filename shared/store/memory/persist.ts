@@ -14,7 +14,8 @@ import {
   isScalarType,
   type ScalarCell,
   type SummaryCell,
-  withCreated,
+  scalarCell,
+  summaryCell,
 } from './cells';
 import { decFamily, decLabels, decNum, decOp, encNum, type Num, startField, startOf } from './codec';
 import { applyFailure, applyOp, applyPush, applyWipe, touchGroupForApply } from './effects';
@@ -145,27 +146,13 @@ export function restore(st: MemoryState, s: StateFile): number {
             snap: undefined,
           };
         } else if (f.y === 'summary') {
-          cell = {
-            t: 'q',
-            labels,
-            snap: Object.freeze(
-              withCreated(
-                {
-                  labels,
-                  quantiles: Object.freeze(
-                    (row[1] as Array<[number, Num]>).map(([quantile, v]) =>
-                      Object.freeze({ quantile, value: decNum(v) }),
-                    ),
-                  ),
-                  sum: decNum(row[2]),
-                  count: decNum(row[3]),
-                },
-                startOf(row[4]),
-              ),
-            ),
-          };
+          const quantiles = (row[1] as Array<[number, Num]>).map(([quantile, v]) => ({
+            quantile,
+            value: decNum(v),
+          }));
+          cell = summaryCell(labels, quantiles, decNum(row[2]), decNum(row[3]), startOf(row[4]));
         } else {
-          cell = Object.freeze(withCreated({ labels, value: decNum(row[1]) }, startOf(row[4])));
+          cell = scalarCell(labels, decNum(row[1]), startOf(row[4]));
         }
         const sk = flatKey(labels);
         addCell(st, grp, fam, sk, cell);
