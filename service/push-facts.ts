@@ -6,12 +6,14 @@
 import type { FastifyRequest } from 'fastify';
 import type { NameValidation } from '../shared/model/names';
 import { parseGroupingPath } from '../shared/push/path';
-import type { GroupingKey } from '../shared/store/types';
+import type { ValidGroupingKey } from '../shared/store/types';
 
 export const PUSH_PREFIX = '/metrics/';
 
 interface Facts {
-  group?: { readonly ok: true; readonly key: GroupingKey } | { readonly ok: false; readonly error: unknown };
+  group?:
+    | { readonly ok: true; readonly key: ValidGroupingKey }
+    | { readonly ok: false; readonly error: unknown };
   series?: number;
   reason?: string;
   outcome?: string;
@@ -46,7 +48,7 @@ function nameRulesOf(req: FastifyRequest): NameValidation {
 }
 
 /** The request's grouping key, parsed on first use; throws the parse error (the same one every time). */
-export function groupOf(req: FastifyRequest): GroupingKey {
+export function groupOf(req: FastifyRequest): ValidGroupingKey {
   const f = of(req);
   if (f.group === undefined) {
     try {
@@ -60,7 +62,7 @@ export function groupOf(req: FastifyRequest): GroupingKey {
 }
 
 /** The grouping key when the path is valid, else undefined (never throws). */
-export function validGroupOf(req: FastifyRequest): GroupingKey | undefined {
+export function validGroupOf(req: FastifyRequest): ValidGroupingKey | undefined {
   try {
     return groupOf(req);
   } catch {

@@ -26,7 +26,7 @@
 import { AccrueError } from '../model/errors';
 import { authorizeSender, type Producer } from '../producers';
 import type { CompiledProfile } from '../profiles/types';
-import type { ApplyResult, MetricOp, PushRequest, Store, ValidApplyRequest } from '../store/types';
+import type { ApplyResult, MetricOp, PushRequest, Store, ValidApplyRequest, ValidPush } from '../store/types';
 import { type DecodedMessage, type DecodeOptions, decodeMessage, pushEventIndex } from './decode';
 import { errMessage } from './errors';
 import { bodyKey, messageClock, scopeToProducer } from './idempotency';
@@ -343,7 +343,7 @@ async function runPushes(slots: Slot[], owners: readonly number[], deps: Pipelin
 /** Step 3 for a push the store refused for good: a dead letter, a count, the group's failure time. */
 async function refusePush(
   slot: Slot,
-  push: PushRequest,
+  push: ValidPush,
   p: number,
   err: AccrueError,
   deps: PipelineDeps,

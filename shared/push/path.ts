@@ -27,8 +27,8 @@ import {
   type NameValidation,
   unescapeValuesName,
 } from '../model/names';
-import { normalizeGroupingKey } from '../store/grouping';
-import type { GroupingKey } from '../store/types';
+import type { GroupingKey, ValidGroupingKey } from '../store/types';
+import { validateGroupingKey } from '../store/valid';
 
 export const BASE64_SUFFIX = '@base64';
 
@@ -86,11 +86,11 @@ function percentDecode(segment: string): string | undefined {
 
 /**
  * Parses the raw (still percent-encoded) grouping path, with or without a leading `/`, e.g.
- * `job/batch/instance@base64/=`. Returns the normalized grouping key (null prototype, empty values
- * dropped). Throws `ValidationError` listing every problem (reason `invalid_name` when only names are
+ * `job/batch/instance@base64/=`. Returns the validated, normalized grouping key (`validateGroupingKey`:
+ * null prototype, empty values dropped). Throws `ValidationError` listing every problem (reason `invalid_name` when only names are
  * wrong, `invalid` otherwise).
  */
-export function parseGroupingPath(rawPath: string, names: NameValidation = 'legacy'): GroupingKey {
+export function parseGroupingPath(rawPath: string, names: NameValidation = 'legacy'): ValidGroupingKey {
   if (rawPath.length > MAX_GROUPING_PATH_LENGTH) {
     throw new ValidationError([
       {
@@ -159,5 +159,5 @@ export function parseGroupingPath(rawPath: string, names: NameValidation = 'lega
   if (!Object.hasOwn(pairs, 'job') || pairs['job'] === '') {
     throw new ValidationError([{ path: 'path.job', message: 'job name is required and must not be empty' }]);
   }
-  return normalizeGroupingKey(pairs, names);
+  return validateGroupingKey(pairs, names);
 }

@@ -130,6 +130,13 @@ export interface ApplyRequest {
  */
 declare const validated: unique symbol;
 
+/**
+ * A grouping key an edge validator accepted and normalized (`validateGroupingKey`, or the group of a
+ * `ValidApplyRequest` / `ValidPush`): names checked, empty values dropped, a non-empty `job`. What
+ * `Store.deleteGroup` and `Store.recordPushFailure` take: stores check it against their limits only.
+ */
+export type ValidGroupingKey = GroupingKey & { readonly [validated]: 'group' };
+
 /** An op an edge validator accepted (shape, names, values: `opProblems`). */
 export type ValidOp = MetricOp & { readonly [validated]: 'op' };
 
@@ -138,6 +145,7 @@ export type ValidOp = MetricOp & { readonly [validated]: 'op' };
  * valid ops, a finite `eventTimeMs`. What `Store.apply` takes: stores check it against stored state only.
  */
 export interface ValidApplyRequest extends ApplyRequest {
+  readonly group: ValidGroupingKey;
   readonly ops: readonly ValidOp[];
   readonly [validated]: 'apply';
 }
@@ -147,6 +155,7 @@ export interface ValidApplyRequest extends ApplyRequest {
  * valid names, values and buckets, no duplicate family or series, no timestamps. What `Store.push` takes.
  */
 export interface ValidPush extends PushRequest {
+  readonly group: ValidGroupingKey;
   readonly [validated]: 'push';
 }
 
@@ -296,10 +305,13 @@ export interface Store {
    * LimitError (nothing stored).
    */
   push(request: ValidPush): Promise<PushResult>;
-  /** Records a refused push on the group (`push_failure_time_seconds`) without creating series. */
-  recordPushFailure(group: GroupingKey, timeMs: number, reason: string): Promise<void>;
-  /** Removes the group if it exists. Same as a DELETE push at `timeMs`. */
-  deleteGroup(group: GroupingKey, timeMs: number): Promise<void>;
+  /**
+   * Records a refused push on the group (`push_failure_time_seconds`) without creating series. The key
+   * was validated at the edge (`ValidGroupingKey`); the store checks its limits only.
+   */
+  recordPushFailure(group: ValidGroupingKey, timeMs: number, reason: string): Promise<void>;
+  /** Removes the group if it exists. Same as a DELETE push at `timeMs` (a key validated at the edge). */
+  deleteGroup(group: ValidGroupingKey, timeMs: number): Promise<void>;
   /** Expires groups whose `lastUpdateMs` is older than `nowMs - ttlMs`; returns their keys. */
   expire(nowMs: number, ttlMs: number): Promise<GroupingKey[]>;
   /**

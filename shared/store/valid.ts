@@ -27,11 +27,21 @@ import type {
   PushMethod,
   PushRequest,
   ValidApplyRequest,
+  ValidGroupingKey,
   ValidPush,
 } from './types';
 
 /** The one place a value becomes branded (the brand is a compile-time mark; nothing is added at run time). */
 const brand = <T>(v: unknown): T => v as T;
+
+/**
+ * The edge validator of a grouping key (for `Store.deleteGroup` / `recordPushFailure`): normalizes it
+ * (`normalizeGroupingKey`: names under `validation`, empty values dropped, a non-empty `job`) and throws
+ * its `ValidationError` (paths `grouping_key.<name>`) when it is not valid.
+ */
+export function validateGroupingKey(raw: unknown, validation: NameValidation = 'utf8'): ValidGroupingKey {
+  return brand<ValidGroupingKey>(normalizeGroupingKey(isPlainObject(raw) ? raw : {}, validation));
+}
 
 /**
  * An apply request an edge built from input it had already validated: the SQS decoder's pre-aggregated
@@ -60,7 +70,7 @@ export function validateApplyRequest(raw: unknown): ValidApplyRequest {
     throw new ValidationError([{ path: 'id', message: 'must be a non-empty string' }]);
   if (!Array.isArray(ops)) throw new ValidationError([{ path: 'ops', message: 'must be an array' }]);
   // Apply requests come from SQS events: legacy names (docs/exposition.md "UTF-8 names").
-  const group = normalizeGroupingKey(isPlainObject(raw.group) ? raw.group : {}, 'legacy');
+  const group = validateGroupingKey(raw.group, 'legacy');
   const out: Problem[] = [];
   if (eventTimeMs !== undefined && (!finite(eventTimeMs) || eventTimeMs < 0))
     out.push({ path: 'eventTimeMs', message: 'must be a finite number >= 0 (event time, ms)' });
@@ -300,9 +310,9 @@ export function validatePushRequest(raw: unknown): ValidPush {
     out.push({ path: 'id', message: 'must be a non-empty string' });
   if (r.contentHash !== undefined && typeof r.contentHash !== 'string')
     out.push({ path: 'contentHash', message: 'must be a string' });
-  let group: GroupingKey = Object.create(null);
+  let group = brand<ValidGroupingKey>(Object.create(null));
   try {
-    group = normalizeGroupingKey(isPlainObject(r.group) ? r.group : {});
+    group = validateGroupingKey(r.group);
   } catch (e) {
     if (e instanceof ValidationError) out.push(...e.problems);
     else throw e;

@@ -22,7 +22,7 @@ import { labelsKey } from '../../shared/model/identity';
 import { type NativeHistogram, type ObservedNative, observeNative } from '../../shared/model/native';
 import type { HistogramSeries, Labels, MetricFamily } from '../../shared/model/types';
 import type { ApplyRequest, ApplyResult, MetricOp, Store, StoreLimits } from '../../shared/store/types';
-import { appliedIds, atEdge, validApplies, validPush } from '../support/edge';
+import { appliedIds, atEdge, validApplies, validGroup, validPush } from '../support/edge';
 import { createdTimeCases } from './created-times';
 import {
   add,
@@ -894,7 +894,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         await s.push(
           validPush({ method: 'PUT', group: G, pushTimeMs: 100, families: [gaugeFamily('a', [[{}, 1]])] }),
         );
-        await s.deleteGroup(G, 150);
+        await s.deleteGroup(validGroup(G), 150);
         expect(findGroup(await s.snapshot(), G)).toBeUndefined();
         expect(
           await s.push(
@@ -1227,7 +1227,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         const clock = new FakeClock();
         const s = await newStore({ now: clock.now });
         const gen0 = await s.generation();
-        await s.recordPushFailure(G, clock.t, 'family x: type conflict');
+        await s.recordPushFailure(validGroup(G), clock.t, 'family x: type conflict');
         expect(await s.generation()).not.toBe(gen0);
         let g = findGroup(await s.snapshot(), G)!;
         expect(g.lastPushFailureMs).toBe(clock.t);
@@ -1242,7 +1242,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
             families: [gaugeFamily('a', [[{}, 1]])],
           }),
         );
-        await s.recordPushFailure(G, clock.advance(10), 'second "reason"\nwith newline');
+        await s.recordPushFailure(validGroup(G), clock.advance(10), 'second "reason"\nwith newline');
         g = findGroup(await s.snapshot(), G)!;
         expect(seriesValue(await s.snapshot(), G, 'a')).toBe(1);
         expect(g.lastPushFailureMs).toBe(clock.t);
@@ -1616,7 +1616,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         expect(
           (await b.apply(validApplies([req('c1', gb, [inc('tk_seconds_count', {}, 1)])])))[0]!.rejected,
         ).toHaveLength(1);
-        await a.deleteGroup(ga, 10);
+        await a.deleteGroup(validGroup(ga), 10);
         // The histogram has no series left: its _count name may be defined (by the instance that knew it).
         const r = await b.apply(validApplies([req('c2', gb, [inc('tk_seconds_count', {}, 1)])]));
         expect(r[0]!.rejected).toEqual([]);
@@ -1638,7 +1638,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         expect(findFamily(snap, ga, 'tk_seconds')).toBeUndefined();
         expect(seriesValue(snap, gb, 'tk_seconds_count')).toBe(1);
         // Once the counter is gone too, the histogram can come back (through a push this time).
-        await b.deleteGroup(gb, 30);
+        await b.deleteGroup(validGroup(gb), 30);
         await a.push(
           validPush({
             method: 'PUT',
@@ -1877,11 +1877,13 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('a group limit covers failure-only groups, empty PUTs and DELETE tombstones', async () => {
         const s = await newStore({ limits: { maxGroups: 3 } });
-        await s.recordPushFailure({ job: 'f' }, 1, 'refused');
+        await s.recordPushFailure(validGroup({ job: 'f' }), 1, 'refused');
         await s.push(validPush({ method: 'PUT', group: { job: 'e' }, pushTimeMs: 1, families: [] }));
         await s.push(validPush({ method: 'DELETE', group: { job: 'd' }, pushTimeMs: 1, families: [] })); // a tombstone
         const limitOf = (e: Error) => (e as LimitError).limit;
-        expect(limitOf(await thrown(() => s.recordPushFailure({ job: 'f2' }, 1, 'x')))).toBe('maxGroups');
+        expect(limitOf(await thrown(() => s.recordPushFailure(validGroup({ job: 'f2' }), 1, 'x')))).toBe(
+          'maxGroups',
+        );
         for (const method of ['PUT', 'POST'] as const)
           expect(
             limitOf(
@@ -1897,7 +1899,9 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
           (await s.push(validPush({ method: 'DELETE', group: { job: 'd2' }, pushTimeMs: 1, families: [] })))
             .status,
         ).toBe('applied');
-        expect(limitOf(await thrown(() => s.recordPushFailure({ job: 'd3' }, 1, 'x')))).toBe('maxGroups');
+        expect(limitOf(await thrown(() => s.recordPushFailure(validGroup({ job: 'd3' }), 1, 'x')))).toBe(
+          'maxGroups',
+        );
         // Groups that exist (and the tombstoned one) stay writable.
         await s.push(
           validPush({
@@ -1907,7 +1911,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
             families: [gaugeFamily('g', [[{}, 1]])],
           }),
         );
-        await s.recordPushFailure({ job: 'f' }, 2, 'again');
+        await s.recordPushFailure(validGroup({ job: 'f' }), 2, 'again');
         await s.push(
           validPush({
             method: 'PUT',
@@ -1944,7 +1948,9 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
             ),
           ),
         ).toBe('maxGroupKeyChars');
-        expect(limitOf(await thrown(() => s.recordPushFailure(big, 1, 'x')))).toBe('maxGroupKeyChars');
+        expect(limitOf(await thrown(() => s.recordPushFailure(validGroup(big), 1, 'x')))).toBe(
+          'maxGroupKeyChars',
+        );
         const res = await s.apply(validApplies([req('m', big, [inc('aria_x_total', {}, 1)])]));
         expect(res[0]!.status).toBe('failed');
         if (res[0]!.status === 'failed') expect(limitOf(res[0]!.error)).toBe('maxGroupKeyChars');
@@ -1953,7 +1959,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
 
       c('failure reasons are kept up to 1,024 characters on every store', async () => {
         const s = await newStore();
-        await s.recordPushFailure(G, 1, `${'r'.repeat(1024)}TAIL`);
+        await s.recordPushFailure(validGroup(G), 1, `${'r'.repeat(1024)}TAIL`);
         expect(findGroup(await s.snapshot(), G)!.lastFailureReason).toBe('r'.repeat(1024));
       });
 
@@ -2161,9 +2167,9 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
           validPush({ method: 'PUT', group: G2, pushTimeMs: 50, families: [gaugeFamily('p', [[{}, 2]])] }),
         ); // stale
         await expectSame();
-        await s.recordPushFailure(G2, 200, 'x');
+        await s.recordPushFailure(validGroup(G2), 200, 'x');
         await expectNew();
-        await s.deleteGroup(G2, 300);
+        await s.deleteGroup(validGroup(G2), 300);
         await expectNew();
         await s.expire(0, 1000);
         await expectSame();
@@ -2370,7 +2376,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
           if (i === 2) expect(findGroup(after, g)).not.toBe(findGroup(first, g));
           else expect(findGroup(after, g)).toBe(findGroup(first, g));
         }
-        await s.deleteGroup(groups[4]!, 10);
+        await s.deleteGroup(validGroup(groups[4]!), 10);
         const gone = await s.snapshot();
         expect(gone.reads?.full).toBe(false);
         expect(gone.reads?.groupsReread).toBeLessThanOrEqual(1);
@@ -2496,7 +2502,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
           expect(duringPut.length).toBeGreaterThan(1);
           expect(duringPut.filter((x) => x !== before && x !== after)).toEqual([]);
           expect(duringPut[duringPut.length - 1]).toBe(after);
-          const duringDelete = await watch(() => s.deleteGroup(g, 3));
+          const duringDelete = await watch(() => s.deleteGroup(validGroup(g), 3));
           expect(duringDelete.filter((x) => x !== after && x !== 'absent')).toEqual([]);
           expect(duringDelete[duringDelete.length - 1]).toBe('absent');
         },
@@ -2576,7 +2582,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
             families: [gaugeFamily('pg', [[{}, 3]])],
           }),
         );
-        await a.recordPushFailure(G2, 7, 'bad push');
+        await a.recordPushFailure(validGroup(G2), 7, 'bad push');
         let snap = await b.snapshot();
         expect(snap.reads?.full).toBe(false);
         expect(seriesValue(snap, G, 'pp_total')).toBe(3);
@@ -2584,7 +2590,7 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
         expect(findFamily(snap, G2, 'pp_total')!.help).toBe('Peer help.');
         expect(seriesValue(snap, { job: 'peer' }, 'pg')).toBe(3);
         expect(findGroup(snap, G2)!.lastFailureReason).toBe('bad push');
-        await a.deleteGroup({ job: 'peer' }, 10);
+        await a.deleteGroup(validGroup({ job: 'peer' }), 10);
         snap = await b.snapshot();
         expect(findGroup(snap, { job: 'peer' })).toBeUndefined();
         expect(snap.groups).toHaveLength(2);

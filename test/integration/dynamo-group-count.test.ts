@@ -8,7 +8,7 @@ import { DeleteItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/clie
 import { DynamoStore } from '../../shared/store/dynamodb';
 import { inc, req } from '../contract/helpers';
 import { testDynamoClient } from '../support/aws';
-import { validApplies } from '../support/edge';
+import { validApplies, validGroup } from '../support/edge';
 import { openTestDynamoStore } from './dynamo-store-support';
 
 type Opened = Awaited<ReturnType<typeof openTestDynamoStore>>;
@@ -60,7 +60,7 @@ describe('DynamoStore: the group counter after an upgrade', () => {
   it("expire() moves an older version's tombstone off DynamoDB's TTL, then removes it with its -1", async () => {
     const clock = { t: 1_000_000_000 };
     const x = await open({ now: () => clock.t, tombstoneTtlSeconds: 60 });
-    await x.store.deleteGroup({ job: 'gone' }, 1); // a tombstone, counted
+    await x.store.deleteGroup(validGroup({ job: 'gone' }), 1); // a tombstone, counted
     expect(await groupCount(x)).toEqual({ counter: 1, metas: 1 });
     // As an older version wrote it: the TTL attribute instead of tombUntil.
     const meta = (await items(x)).find((i) => i.sk?.S === 'meta')!;

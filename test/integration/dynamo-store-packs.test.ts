@@ -13,7 +13,7 @@ import { packSk } from '../../shared/store/dynamodb/packs';
 import type { MetricOp } from '../../shared/store/types';
 import { counterFamily, inc, req, seriesCount, set } from '../contract/helpers';
 import { testDynamoClient } from '../support/aws';
-import { validApplies, validPush } from '../support/edge';
+import { validApplies, validGroup, validPush } from '../support/edge';
 import {
   countersAgainstItems,
   expectExactCounters,
@@ -171,7 +171,7 @@ describe('DynamoStore: series packs', () => {
     expect(valueIn(snap, G, 'aria_errors_total', { error_type: 'e0', symbol: 'EURUSD' })).toBe(2);
     expect(seriesCount(snap)).toBe(4);
     expectExactCounters(await countersAgainstItems(x));
-    await x.store.deleteGroup(G, now + 1);
+    await x.store.deleteGroup(validGroup(G), now + 1);
     expect(await sks(x, 'v#')).toEqual([]);
     expectExactCounters(await countersAgainstItems(x));
     now += 10;

@@ -12,7 +12,7 @@ import { addDecimals } from '../../shared/store/dynamodb/codec';
 import type { ApplyRequest, MetricOp } from '../../shared/store/types';
 import { add, gaugeFamily, histogramOf, inc, observe, req, seriesCount, set } from '../contract/helpers';
 import { testDynamoClient } from '../support/aws';
-import { validApplies, validPush } from '../support/edge';
+import { validApplies, validGroup, validPush } from '../support/edge';
 import {
   awsError,
   countersAgainstItems,
@@ -340,7 +340,7 @@ describe('DynamoStore: several stores on one table pair (like several Lambda ins
     const b = await DynamoStore.open({ client: testDynamoClient(), ...a.tables, ownsClient: true });
     try {
       await a.store.apply(validApplies([req('m1', G, [inc('aria_f', {}, 1)])])); // a caches aria_f as a counter
-      await b.deleteGroup(G, 10); // no series of aria_f left
+      await b.deleteGroup(validGroup(G), 10); // no series of aria_f left
       await b.push(
         validPush({
           method: 'PUT',
@@ -373,7 +373,7 @@ describe('DynamoStore: several stores on one table pair (like several Lambda ins
     });
     try {
       await a.store.apply(validApplies([req('m1', G, [inc('aria_x_total', {}, 5)])]));
-      await b.deleteGroup(G, 10);
+      await b.deleteGroup(validGroup(G), 10);
       const res = await a.store.apply(validApplies([req('m2', G, [inc('aria_x_total', {}, 1)])]));
       expect(res[0]).toEqual({ id: 'm2', status: 'applied', rejected: [] });
       expect(valueIn(await a.store.snapshot(), G, 'aria_x_total')).toBe(1);
@@ -557,10 +557,10 @@ describe('DynamoStore: the group count follows the meta items (issue 11, defect 
     );
     expect(await groupCount(x)).toEqual({ counter: 4, metas: 4 });
     await x.store.push(validPush({ method: 'PUT', group: { job: 'p' }, pushTimeMs: 1, families: [] }));
-    await peer.recordPushFailure({ job: 'f' }, 1, 'refused');
+    await peer.recordPushFailure(validGroup({ job: 'f' }), 1, 'refused');
     await peer.close();
-    await x.store.deleteGroup({ job: 'unknown' }, 1); // a counted tombstone
-    await x.store.deleteGroup({ job: 'g0' }, 2); // a live group becomes a tombstone: no change
+    await x.store.deleteGroup(validGroup({ job: 'unknown' }), 1); // a counted tombstone
+    await x.store.deleteGroup(validGroup({ job: 'g0' }), 2); // a live group becomes a tombstone: no change
     expect(await groupCount(x)).toEqual({ counter: 7, metas: 7 });
     clock.t += 120_000;
     await x.store.apply(validApplies([req('fresh', { job: 'g1' }, [inc('aria_fills_total', {}, 1)])]));
@@ -795,7 +795,7 @@ describe('DynamoStore: large groups', () => {
         ),
       );
       await step(() => b.apply(validApplies([req('m2', G, [set('aria_g', {}, 1, 5)])])));
-      await step(() => b.deleteGroup({ job: 'p' }, 2));
+      await step(() => b.deleteGroup(validGroup({ job: 'p' }), 2));
       await step(() => b.wipe());
     } finally {
       await b.close();

@@ -17,7 +17,7 @@ import { ownMetricsRequest } from '../../shared/ingest/pipeline';
 import { labelsFrom } from '../../shared/model/identity';
 import type { MetricFamily } from '../../shared/model/types';
 import { MemoryStore } from '../../shared/store';
-import { validPush } from '../support/edge';
+import { validGroup, validPush } from '../support/edge';
 import { http, testServiceConfig } from './service-support';
 
 const CHROMIUM_ARGS = [
@@ -124,18 +124,22 @@ async function seedTen(svc: Svc): Promise<void> {
   await push(svc, { job: 'aria-pro', instance: 'hist' }, [LATENCY], NOW - 5000);
   svc.clock = NOW - 2000;
   await svc.store.recordPushFailure(
-    labelsFrom([
-      ['job', 'aria-pro'],
-      ['instance', 'mt5-3'],
-    ]),
+    validGroup(
+      labelsFrom([
+        ['job', 'aria-pro'],
+        ['instance', 'mt5-3'],
+      ]),
+    ),
     NOW - 2000,
     'timestamp: pushed metrics must not carry timestamps',
   );
   await svc.store.recordPushFailure(
-    labelsFrom([
-      ['job', 'aria-pro'],
-      ['instance', 'mt5-6'],
-    ]),
+    validGroup(
+      labelsFrom([
+        ['job', 'aria-pro'],
+        ['instance', 'mt5-6'],
+      ]),
+    ),
     NOW - 4000,
     'invalid_name: metric name "1x" is invalid',
   );
@@ -296,10 +300,12 @@ describe('status page in Chromium', () => {
     svc.clock = NOW - 1000;
     for (let i = 0; i < 5; i++)
       await svc.store.recordPushFailure(
-        labelsFrom([
-          ['job', `svc-${i}`],
-          ['instance', `host-${i}`],
-        ]),
+        validGroup(
+          labelsFrom([
+            ['job', `svc-${i}`],
+            ['instance', `host-${i}`],
+          ]),
+        ),
         NOW - 1000,
         'limit: too many series',
       );

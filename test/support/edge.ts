@@ -4,8 +4,8 @@
  * store what no edge would.
  */
 import { ValidationError } from '../../shared/model/errors';
-import type { Store, ValidApplyRequest, ValidPush } from '../../shared/store/types';
-import { validateApplyRequest, validatePushRequest } from '../../shared/store/valid';
+import type { Store, ValidApplyRequest, ValidGroupingKey, ValidPush } from '../../shared/store/types';
+import { validateApplyRequest, validateGroupingKey, validatePushRequest } from '../../shared/store/valid';
 
 /** Each request validated (throws the first request's `ValidationError`). */
 export const validApplies = (requests: readonly unknown[]): ValidApplyRequest[] =>
@@ -13,6 +13,9 @@ export const validApplies = (requests: readonly unknown[]): ValidApplyRequest[] 
 
 /** The push validated (throws its `ValidationError`). */
 export const validPush = (request: unknown): ValidPush => validatePushRequest(request);
+
+/** The grouping key validated and normalized (for `deleteGroup` / `recordPushFailure`; throws its `ValidationError`). */
+export const validGroup = (key: unknown): ValidGroupingKey => validateGroupingKey(key);
 
 /**
  * A batch as the pipeline sends it: each request through the edge validator; the refused ones (with their

@@ -24,9 +24,8 @@ import {
   schemaOf,
   seriesLabelLimitError,
 } from '../families';
-import { normalizeGroupingKey } from '../grouping';
 import { encNative } from '../native-codec';
-import type { GroupingKey, PushRequest, PushResult } from '../types';
+import type { GroupingKey, PushRequest, PushResult, ValidGroupingKey } from '../types';
 import { copyLabels } from './apply-types';
 import {
   CREATED,
@@ -405,11 +404,10 @@ export async function writeGroupChunks(
 
 export async function recordFailure(
   ctx: StoreContext,
-  group: GroupingKey,
+  g: ValidGroupingKey,
   timeMs: number,
   reason: string,
 ): Promise<void> {
-  const g = normalizeGroupingKey(group as Record<string, unknown>);
   const gl = groupLimitError(g, ctx.limits);
   if (gl) throw gl;
   if (!Number.isFinite(timeMs))

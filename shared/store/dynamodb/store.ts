@@ -24,7 +24,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AccrueError } from '../../model/errors';
 import { groupLimitError } from '../families';
-import { normalizeGroupingKey } from '../grouping';
 import {
   type ApplyResult,
   DEFAULT_LEDGER_TTL_SECONDS,
@@ -36,6 +35,7 @@ import {
   type StoreLimits,
   type StoreSnapshot,
   type ValidApplyRequest,
+  type ValidGroupingKey,
   type ValidPush,
 } from '../types';
 import { applyRequests } from './apply';
@@ -144,17 +144,16 @@ export class DynamoStore implements Store {
     return pushOnce(this.ctx, { ...request, id: request.id }, (r) => pushToGroup(this.ctx, r));
   }
 
-  async recordPushFailure(group: GroupingKey, timeMs: number, reason: string): Promise<void> {
+  async recordPushFailure(group: ValidGroupingKey, timeMs: number, reason: string): Promise<void> {
     this.assertOpen();
     return recordFailure(this.ctx, group, timeMs, reason);
   }
 
-  async deleteGroup(group: GroupingKey, timeMs: number): Promise<void> {
+  async deleteGroup(group: ValidGroupingKey, timeMs: number): Promise<void> {
     this.assertOpen();
-    const g = normalizeGroupingKey(group as Record<string, unknown>);
-    const gl = groupLimitError(g, this.ctx.limits);
+    const gl = groupLimitError(group, this.ctx.limits);
     if (gl) throw gl;
-    await deleteAt(this.ctx, g, timeMs);
+    await deleteAt(this.ctx, group, timeMs);
   }
 
   async expire(nowMs: number, ttlMs: number): Promise<GroupingKey[]> {

@@ -30,7 +30,6 @@ import { join } from 'node:path';
 import { TransientError, ValidationError } from '../../model/errors';
 import { failureReason, groupLimitError } from '../families';
 import { groupTimes } from '../group-times';
-import { normalizeGroupingKey } from '../grouping';
 import { pushPlanHash } from '../plan';
 import type {
   ApplyResult,
@@ -42,6 +41,7 @@ import type {
   StoreLimits,
   StoreSnapshot,
   ValidApplyRequest,
+  ValidGroupingKey,
   ValidPush,
 } from '../types';
 import { applyOne } from './apply';
@@ -170,9 +170,8 @@ export class MemoryStore implements Store {
     return { status: 'applied' };
   }
 
-  async recordPushFailure(group: GroupingKey, timeMs: number, reason: string): Promise<void> {
+  async recordPushFailure(key: ValidGroupingKey, timeMs: number, reason: string): Promise<void> {
     this.assertWritable();
-    const key = normalizeGroupingKey(group);
     const gl = groupLimitError(key, this.st.limits);
     if (gl) throw gl;
     if (!Number.isFinite(timeMs))
@@ -189,9 +188,8 @@ export class MemoryStore implements Store {
     await this.commitOrThrow();
   }
 
-  async deleteGroup(group: GroupingKey, timeMs: number): Promise<void> {
-    // The grouping key and time arrive unbranded (as for recordPushFailure): normalized and checked here.
-    const key = normalizeGroupingKey(group);
+  async deleteGroup(key: ValidGroupingKey, timeMs: number): Promise<void> {
+    // The key was validated at the edge (ValidGroupingKey); the time is checked here.
     if (!Number.isFinite(timeMs))
       throw new ValidationError([{ path: 'timeMs', message: 'must be a finite number' }]);
     await this.pushChecked({ method: 'DELETE', group: key, families: [], pushTimeMs: timeMs });

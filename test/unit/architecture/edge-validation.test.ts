@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { parseText } from '../../../shared/expfmt/text-parse';
 import { deltaRequest } from '../../../shared/push/deltas';
 import { preparePush, prepareTimedFamilies } from '../../../shared/push/prepare';
-import type { ValidApplyRequest, ValidPush } from '../../../shared/store/types';
+import type { ValidApplyRequest, ValidGroupingKey, ValidPush } from '../../../shared/store/types';
 import { validateApplyRequest, validatePushRequest } from '../../../shared/store/valid';
 import { ACCEPTED_EVENTS, INVALID_EVENTS } from '../ingest/corpus';
 import { decode, envelope } from '../ingest/helpers';
@@ -51,7 +51,8 @@ describe('validation at the edge only', () => {
   });
 
   it('nothing outside the edge module casts to a brand', () => {
-    const cast = /\bas\s+(?:Valid(?:ApplyRequest|Push|Op))\b|<Valid(?:ApplyRequest|Push|Op)>\s*[({[\w]/;
+    const cast =
+      /\bas\s+(?:Valid(?:ApplyRequest|Push|Op|GroupingKey))\b|<Valid(?:ApplyRequest|Push|Op|GroupingKey)>\s*[({[\w]/;
     const casts = files
       .filter((f) => f.path !== EDGE && f.path !== SELF && cast.test(f.text))
       .map((f) => f.path);
@@ -59,11 +60,12 @@ describe('validation at the edge only', () => {
     // The check could fail:
     expect(cast.test('const r = x as ValidPush;')).toBe(true);
     expect(cast.test('const r = <ValidApplyRequest>{ id };')).toBe(true);
+    expect(cast.test('const g = key as ValidGroupingKey;')).toBe(true);
   });
 
   it('the stores do not validate input again (no op or push validator in shared/store/memory or dynamodb)', () => {
     const validators =
-      /\b(?:opProblems|validateApplyRequest|validatePushRequest|normalizeGroupingKey\([^)]*'legacy')/;
+      /\b(?:opProblems|validateApplyRequest|validatePushRequest|validateGroupingKey|normalizeGroupingKey)\b/;
     const stores = files.filter(
       (f) => /^shared\/store\/(?:memory|dynamodb)\//.test(f.path) && validators.test(f.text),
     );
@@ -75,7 +77,9 @@ describe('validation at the edge only', () => {
     const a: ValidApplyRequest = { id: 'x', group: { job: 'a' }, ops: [] };
     // @ts-expect-error the same for pushes
     const p: ValidPush = { method: 'PUT', group: { job: 'a' }, families: [], pushTimeMs: 0 };
-    expect([a.id, p.method]).toEqual(['x', 'PUT']);
+    // @ts-expect-error and for the grouping key deleteGroup / recordPushFailure take
+    const g: ValidGroupingKey = { job: 'a' };
+    expect([a.id, p.method, g.job]).toEqual(['x', 'PUT', 'a']);
   });
 });
 

@@ -21,7 +21,7 @@ import {
   set,
   thrown,
 } from '../../contract/helpers';
-import { validApplies, validPush } from '../../support/edge';
+import { validApplies, validGroup, validPush } from '../../support/edge';
 
 const G = { job: 'a', instance: 'i' };
 const G2 = { job: 'b' };
@@ -117,7 +117,7 @@ describe('ledger bound', () => {
   it('forgets DELETE tombstones older than the retention on expire()', async () => {
     const clock = new FakeClock();
     const s = await MemoryStore.open({ now: clock.now, ledgerRetentionMs: 1000 });
-    await s.deleteGroup(G, clock.t);
+    await s.deleteGroup(validGroup(G), clock.t);
     expect(s.stats().tombstones).toBe(1);
     await s.expire(clock.advance(2000), 10_000);
     expect(s.stats().tombstones).toBe(0);
@@ -255,12 +255,12 @@ describe('grouping-key limits on writes that store no series', () => {
   it.each([
     [
       'DELETE with an oversize label value',
-      (s: MemoryStore) => s.deleteGroup({ job: 'x'.repeat(2000) }, 1),
+      (s: MemoryStore) => s.deleteGroup(validGroup({ job: 'x'.repeat(2000) }), 1),
       'maxLabelValueLength',
     ],
     [
       'push failure with too many grouping labels',
-      (s: MemoryStore) => s.recordPushFailure({ job: 'j', a: '1', b: '2', c: '3' }, 1, 'r'),
+      (s: MemoryStore) => s.recordPushFailure(validGroup({ job: 'j', a: '1', b: '2', c: '3' }), 1, 'r'),
       'maxLabelsPerSeries',
     ],
   ] as const)('%s is refused with LimitError and stores nothing', async (_t, write, limit) => {
