@@ -104,10 +104,24 @@ export function escapeMetricName(name: string, scheme: EscapingScheme): string {
   return escapeName(name, scheme, true);
 }
 
-/** `escapeMetricName` for label names: the legacy label set has no `:`, so `:` is escaped too. */
+/**
+ * `escapeMetricName` for label names: the legacy label set has no `:`, so `:` is escaped too, and an
+ * escaped label name never starts with `__`, the prefix the data model reserves (`unreserved`). Prometheus'
+ * `EscapeName` has no such step: under `underscores` and `dots` it turns `üüx` into `__x`, `ü.x` into
+ * `__dot_x` and `..name..` into `__name__`, which Prometheus' text parsers refuse ("label name "__name__" is
+ * reserved"), failing the scrape of every group. Decision and reasons: docs/exposition.md "UTF-8 names".
+ */
 export function escapeLabelName(name: string, scheme: EscapingScheme): string {
   if (scheme === 'allow-utf-8' || name === '' || LABEL_NAME_RE.test(name)) return name;
-  return escapeName(name, scheme, false);
+  return unreserved(escapeName(name, scheme, false));
+}
+
+/** An escaped label name with its leading run of underscores cut to one when it has two or more: `__x` → `_x`. */
+function unreserved(escaped: string): string {
+  if (!escaped.startsWith('__')) return escaped;
+  let i = 2;
+  while (escaped.charCodeAt(i) === 95 /* _ */) i++;
+  return escaped.slice(i - 1);
 }
 
 function isLegacyChar(c: number, first: boolean, colon: boolean): boolean {

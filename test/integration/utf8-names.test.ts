@@ -157,6 +157,31 @@ describe('UTF-8 names over HTTP (ACCRUE_UTF8_NAMES=true)', () => {
     expect((await http(svc.base, 'GET', '/metrics')).text).not.toContain('job="del"');
   });
 
+  it('label names whose escape would start with "__" are served unreserved; promtool reads every scheme', async () => {
+    // Prometheus' EscapeName would write __name__ (underscores, dots), __x and __dot_x: reserved names, and
+    // `__name__` makes the text parser refuse the whole scrape (docs/exposition.md "UTF-8 names").
+    const body = 'esc_g{"..name.."="n", "üüx"="u", "ü.y"="d"} 1\n';
+    expect((await http(svc.base, 'PUT', '/metrics/job/esc', body)).status).toBe(200);
+    try {
+      const expected: Record<string, string> = {
+        underscores: 'esc_g{_name__="n",_x="u",_y="d",instance="",job="esc"} 1\n',
+        dots: 'esc_g{_dot__dot_name_dot__dot_="n",_dot_y="d",_x="u",instance="",job="esc"} 1\n',
+      };
+      for (const [scheme, line] of Object.entries(expected)) {
+        const r = await scrape(svc.base, 'text', scheme);
+        expect(r.text).toContain(line);
+        expect(r.text).not.toMatch(/[{,]__/);
+        // promtool 2.42 reads text 0.0.4: the same body under the old content type.
+        expect(promtool(r.text).output).not.toMatch(/error while linting|parse error|is reserved/i);
+      }
+      const plain = await http(svc.base, 'GET', '/metrics');
+      expect(plain.text).toContain(expected['underscores']!);
+      expect(promtool(plain.text).output).not.toMatch(/error while linting|parse error|is reserved/i);
+    } finally {
+      await http(svc.base, 'DELETE', '/metrics/job/esc');
+    }
+  });
+
   it.each<[string, string | Buffer, Record<string, string>, RegExp]>([
     [
       'invalid UTF-8 in a quoted name',
