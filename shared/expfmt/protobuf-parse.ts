@@ -29,6 +29,7 @@ import type {
   SummarySeries,
 } from '../model/types';
 import { canonicalBound } from './float';
+import { expectWire, Reader, readRepeated, Truncated, zigzag } from './protobuf-reader';
 
 export class ProtobufParseError extends AccrueError {
   /** 1-based index of the delimited message. */
@@ -39,113 +40,6 @@ export class ProtobufParseError extends AccrueError {
     this.message_index = index;
   }
 }
-
-/** Internal: malformed bytes; turned into a ProtobufParseError naming the message. */
-class Truncated extends Error {}
-
-/** Minimal protobuf reader over a byte range. */
-class Reader {
-  pos: number;
-  constructor(
-    readonly buf: Uint8Array,
-    start: number,
-    readonly end: number,
-    private readonly view: DataView,
-  ) {
-    this.pos = start;
-  }
-  uint32(): number {
-    // varint up to 32 bits (tags, lengths)
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      if (this.pos >= this.end) throw new Truncated('truncated varint');
-      const b = this.buf[this.pos++]!;
-      if (shift < 28) result |= (b & 0x7f) << shift;
-      else if (shift < 64) result += (b & 0x7f) * 2 ** shift;
-      else throw new Truncated('varint too long');
-      if (b < 0x80) return result >>> 0 === result ? result : result >>> 0;
-      shift += 7;
-    }
-  }
-  /** uint64 / int64 varint as a JS number (exact up to 2^53). */
-  varint64(signed: boolean): number {
-    let lo = 0;
-    let hi = 0;
-    let shift = 0;
-    for (;;) {
-      if (this.pos >= this.end) throw new Truncated('truncated varint');
-      if (shift >= 70) throw new Truncated('varint too long');
-      const b = this.buf[this.pos++]!;
-      if (shift < 28) lo |= (b & 0x7f) << shift;
-      else if (shift === 28) {
-        lo |= (b & 0x0f) << 28;
-        hi |= (b & 0x7f) >> 4;
-      } else hi |= (b & 0x7f) << (shift - 32);
-      if (b < 0x80) break;
-      shift += 7;
-    }
-    lo >>>= 0;
-    hi >>>= 0;
-    if (signed && hi & 0x80000000) {
-      const nlo = (~lo >>> 0) + 1;
-      const nhi = ~hi >>> 0;
-      return -(nhi * 4294967296 + nlo);
-    }
-    return hi * 4294967296 + lo;
-  }
-  double(): number {
-    if (this.pos + 8 > this.end) throw new Truncated('truncated double');
-    const v = this.view.getFloat64(this.pos, true);
-    this.pos += 8;
-    return v;
-  }
-  bytesEnd(): number {
-    const len = this.uint32();
-    const e = this.pos + len;
-    if (e > this.end) throw new Truncated('length-delimited field runs past its message');
-    return e;
-  }
-  string(): string {
-    const e = this.bytesEnd();
-    let s: string;
-    try {
-      s = decoder.decode(this.buf.subarray(this.pos, e));
-    } catch {
-      throw new Truncated('invalid UTF-8 in a string field');
-    }
-    this.pos = e;
-    return s;
-  }
-  sub(): Reader {
-    const e = this.bytesEnd();
-    const r = new Reader(this.buf, this.pos, e, this.view);
-    this.pos = e;
-    return r;
-  }
-  skip(wire: number): void {
-    switch (wire) {
-      case 0:
-        this.varint64(false);
-        return;
-      case 1:
-        if (this.pos + 8 > this.end) throw new Truncated('truncated fixed64');
-        this.pos += 8;
-        return;
-      case 2:
-        this.pos = this.bytesEnd();
-        return;
-      case 5:
-        if (this.pos + 4 > this.end) throw new Truncated('truncated fixed32');
-        this.pos += 4;
-        return;
-      default:
-        throw new Truncated(`unsupported wire type ${wire}`);
-    }
-  }
-}
-
-const decoder = new TextDecoder('utf-8', { fatal: true });
 
 // metrics.proto enum MetricType
 const PB_TYPES: readonly (MetricType | undefined)[] = ['counter', 'gauge', 'summary', 'untyped', 'histogram'];
@@ -163,10 +57,6 @@ interface RawMetric {
   timestampMs?: number;
   /** created_timestamp (Counter 3, Summary 4, Histogram 15), in ms: the series' start (SeriesStart). */
   createdMs?: number;
-}
-
-function expectWire(wire: number, want: number, field: string): void {
-  if (wire !== want) throw new Truncated(`field ${field} has wire type ${wire}, expected ${want}`);
 }
 
 /** The native histogram fields of a Histogram message as read, before validation. */
@@ -200,22 +90,6 @@ function listOf<K extends ListKey>(n: RawNative, key: K): NonNullable<RawNative[
     n[key] = list;
   }
   return list as NonNullable<RawNative[K]>;
-}
-
-/** A zigzag-encoded sint32/sint64 varint as a number (exact up to 2^53). */
-function zigzag(r: Reader): number {
-  const n = r.varint64(false);
-  return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
-}
-
-/** A repeated scalar field, packed (wire 2) or one element (its own wire type). */
-function readRepeated(r: Reader, wire: number, one: (r: Reader) => number, into: number[]): void {
-  if (wire !== 2) {
-    into.push(one(r));
-    return;
-  }
-  const pr = r.sub();
-  while (pr.pos < pr.end) into.push(one(pr));
 }
 
 /** BucketSpan { sint32 offset = 1; uint32 length = 2 } */
@@ -321,6 +195,10 @@ function readTimestamp(r: Reader): number {
   return seconds * 1000 + nanos / 1e6;
 }
 
+/**
+ * A Metric message: `LabelPair label = 1`, one value message (Gauge 2, Counter 3, Summary 4, Untyped 5,
+ * Histogram 7) and `int64 timestamp_ms = 6`.
+ */
 function readMetric(r: Reader): RawMetric {
   const m: RawMetric = { labels: [] };
   while (r.pos < r.end) {
@@ -328,95 +206,26 @@ function readMetric(r: Reader): RawMetric {
     const field = tag >>> 3;
     const wire = tag & 7;
     switch (field) {
-      case 1: {
-        // LabelPair { name = 1; value = 2 }
+      case 1:
         expectWire(wire, 2, 'Metric.label');
-        const lr = r.sub();
-        let name = '';
-        let value = '';
-        while (lr.pos < lr.end) {
-          const t = lr.uint32();
-          if (t === (1 << 3) + 2) name = lr.string();
-          else if (t === (2 << 3) + 2) value = lr.string();
-          else lr.skip(t & 7);
-        }
-        m.labels.push([name, value]);
+        m.labels.push(readLabelPair(r.sub()));
         break;
-      }
       case 2: // Gauge { double value = 1 }
       case 3: // Counter { double value = 1; exemplar = 2; created_timestamp = 3 }
-      case 5: {
-        // Untyped { double value = 1 }
+      case 5: // Untyped { double value = 1 }
         expectWire(wire, 2, 'Metric.value');
         m.kind = field === 2 ? 'gauge' : field === 3 ? 'counter' : 'untyped';
         readValueMessage(r.sub(), m, field === 3);
         break;
-      }
-      case 4: {
-        // Summary { uint64 sample_count = 1; double sample_sum = 2; repeated Quantile quantile = 3 }
+      case 4:
         expectWire(wire, 2, 'Metric.summary');
-        m.kind = 'summary';
-        m.quantiles = [];
-        const sr = r.sub();
-        while (sr.pos < sr.end) {
-          const t = sr.uint32();
-          const f = t >>> 3;
-          const w = t & 7;
-          if (f === 1 && w === 0) m.count = sr.varint64(false);
-          else if (f === 2 && w === 1) m.sum = sr.double();
-          else if (f === 3 && w === 2) {
-            // Quantile { double quantile = 1; double value = 2 }
-            const qr = sr.sub();
-            let q = 0;
-            let v = 0;
-            while (qr.pos < qr.end) {
-              const qt = qr.uint32();
-              if (qt === (1 << 3) + 1) q = qr.double();
-              else if (qt === (2 << 3) + 1) v = qr.double();
-              else qr.skip(qt & 7);
-            }
-            m.quantiles.push({ quantile: canonicalBound(q), value: v });
-          } else if (f === 4 && w === 2) m.createdMs = readTimestamp(sr.sub());
-          else sr.skip(w);
-        }
+        readSummary(r.sub(), m);
         break;
-      }
-      case 7: {
-        // Histogram { uint64 sample_count = 1; double sample_count_float = 4; double sample_sum = 2;
-        //   repeated Bucket bucket = 3; native fields 5..14 (readNativeField) }
+      case 7:
         expectWire(wire, 2, 'Metric.histogram');
-        m.kind = 'histogram';
-        m.buckets = [];
-        const native: RawNative = {};
-        m.native = native;
-        const hr = r.sub();
-        while (hr.pos < hr.end) {
-          const t = hr.uint32();
-          const f = t >>> 3;
-          const w = t & 7;
-          if (f === 1 && w === 0) m.count = hr.varint64(false);
-          else if (f === 4 && w === 1) m.count = hr.double();
-          else if (f === 2 && w === 1) m.sum = hr.double();
-          else if (f === 3 && w === 2) {
-            // Bucket { uint64 cumulative_count = 1; double cumulative_count_float = 4; double upper_bound = 2 }
-            const br = hr.sub();
-            let c = 0;
-            let le = 0;
-            while (br.pos < br.end) {
-              const bt = br.uint32();
-              if (bt === (1 << 3) + 0) c = br.varint64(false);
-              else if (bt === (4 << 3) + 1) c = br.double();
-              else if (bt === (2 << 3) + 1) le = br.double();
-              else br.skip(bt & 7);
-            }
-            m.buckets.push({ le, count: c });
-          } else if (f === 15 && w === 2) m.createdMs = readTimestamp(hr.sub());
-          else if (!readNativeField(hr, f, w, native)) hr.skip(w);
-        }
+        readHistogram(r.sub(), m);
         break;
-      }
       case 6:
-        // int64 timestamp_ms = 6
         expectWire(wire, 0, 'Metric.timestamp_ms');
         m.timestampMs = r.varint64(true);
         break;
@@ -425,6 +234,89 @@ function readMetric(r: Reader): RawMetric {
     }
   }
   return m;
+}
+
+/** LabelPair { string name = 1; string value = 2 } */
+function readLabelPair(lr: Reader): [string, string] {
+  let name = '';
+  let value = '';
+  while (lr.pos < lr.end) {
+    const t = lr.uint32();
+    if (t === (1 << 3) + 2) name = lr.string();
+    else if (t === (2 << 3) + 2) value = lr.string();
+    else lr.skip(t & 7);
+  }
+  return [name, value];
+}
+
+/**
+ * Summary { uint64 sample_count = 1; double sample_sum = 2; repeated Quantile quantile = 3;
+ * Timestamp created_timestamp = 4 }
+ */
+function readSummary(sr: Reader, m: RawMetric): void {
+  m.kind = 'summary';
+  const quantiles: Quantile[] = [];
+  m.quantiles = quantiles;
+  while (sr.pos < sr.end) {
+    const t = sr.uint32();
+    const f = t >>> 3;
+    const w = t & 7;
+    if (f === 1 && w === 0) m.count = sr.varint64(false);
+    else if (f === 2 && w === 1) m.sum = sr.double();
+    else if (f === 3 && w === 2) quantiles.push(readQuantile(sr.sub()));
+    else if (f === 4 && w === 2) m.createdMs = readTimestamp(sr.sub());
+    else sr.skip(w);
+  }
+}
+
+/** Quantile { double quantile = 1; double value = 2 } */
+function readQuantile(qr: Reader): Quantile {
+  let q = 0;
+  let v = 0;
+  while (qr.pos < qr.end) {
+    const qt = qr.uint32();
+    if (qt === (1 << 3) + 1) q = qr.double();
+    else if (qt === (2 << 3) + 1) v = qr.double();
+    else qr.skip(qt & 7);
+  }
+  return { quantile: canonicalBound(q), value: v };
+}
+
+/**
+ * Histogram { uint64 sample_count = 1; double sample_count_float = 4; double sample_sum = 2; repeated
+ * Bucket bucket = 3; native fields 5..14 (readNativeField); Timestamp created_timestamp = 15 }
+ */
+function readHistogram(hr: Reader, m: RawMetric): void {
+  m.kind = 'histogram';
+  const buckets: { le: number; count: number }[] = [];
+  m.buckets = buckets;
+  const native: RawNative = {};
+  m.native = native;
+  while (hr.pos < hr.end) {
+    const t = hr.uint32();
+    const f = t >>> 3;
+    const w = t & 7;
+    if (f === 1 && w === 0) m.count = hr.varint64(false);
+    else if (f === 4 && w === 1) m.count = hr.double();
+    else if (f === 2 && w === 1) m.sum = hr.double();
+    else if (f === 3 && w === 2) buckets.push(readBucket(hr.sub()));
+    else if (f === 15 && w === 2) m.createdMs = readTimestamp(hr.sub());
+    else if (!readNativeField(hr, f, w, native)) hr.skip(w);
+  }
+}
+
+/** Bucket { uint64 cumulative_count = 1; double cumulative_count_float = 4; double upper_bound = 2 } */
+function readBucket(br: Reader): { le: number; count: number } {
+  let count = 0;
+  let le = 0;
+  while (br.pos < br.end) {
+    const bt = br.uint32();
+    if (bt === (1 << 3) + 0) count = br.varint64(false);
+    else if (bt === (4 << 3) + 1) count = br.double();
+    else if (bt === (2 << 3) + 1) le = br.double();
+    else br.skip(bt & 7);
+  }
+  return { le, count };
 }
 
 /**

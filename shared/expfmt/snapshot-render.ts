@@ -29,6 +29,9 @@
  * changed; everything else is reused. Keep one RenderCache per process (the service's) and pass it on
  * every call; without one, each call renders everything. The cache holds no strong reference to families
  * (WeakMap) beyond the per-name block entries of the last render, so memory follows the live snapshot.
+ *
+ * Its parts: ./render-cache.ts (`RenderCache` and the (group, family) chunks), ./snapshot-labels.ts (group
+ * and series label text), ./snapshot-protobuf.ts (the protobuf pieces), ./snapshot-escaping.ts (names).
  */
 import {
   counterSampleName,
@@ -39,22 +42,32 @@ import {
   PUSH_TIME_METRIC,
 } from '../model/exposed-names';
 import { DEFAULT_ESCAPING, type EscapingScheme } from '../model/names';
-import { hasStart, type Labels, type MetricFamily, type SeriesStart } from '../model/types';
-import type { GroupingKey, GroupState, StoreSnapshot } from '../store/types';
-import { ByteSink } from './byte-sink';
-import { escapeHelp, escapeLabelValue, escapeOpenMetricsHelp, labelPrefix, metricNameText } from './escape';
-import { finalLabels, type GroupLabels } from './final-labels';
+import { hasStart, type MetricFamily, type SeriesStart } from '../model/types';
+import type { GroupState, StoreSnapshot } from '../store/types';
+import { escapeHelp, escapeOpenMetricsHelp, metricNameText } from './escape';
 import { formatFloat } from './float';
 import { collidingGroups } from './group-collisions';
 import type { TextExpositionFormat as ExpositionFormat } from './negotiate';
 import { metricFamiliesToOpenMetrics, openMetricsTypeName } from './openmetrics-create';
 import { metricFamiliesToProtobufDelimited } from './protobuf-create';
-import { writeSeries } from './series-lines';
+import {
+  type BlockEntry,
+  type Chunk,
+  chunkLts,
+  chunkProtobuf,
+  chunkText,
+  type Entry,
+  getChunk,
+  type Piece,
+  RenderCache,
+  type RenderFormat,
+} from './render-cache';
 import { escapeSnapshotNames } from './snapshot-escaping';
-import { protobufChunk, protobufFamilyHead, protobufPushTime } from './snapshot-protobuf';
+import { type GroupText, groupText } from './snapshot-labels';
+import { protobufFamilyHead, protobufPushTime } from './snapshot-protobuf';
 import { metricFamiliesToText } from './text-create';
 
-export { PUSH_FAILURE_TIME_METRIC, PUSH_TIME_METRIC };
+export { PUSH_FAILURE_TIME_METRIC, PUSH_TIME_METRIC, RenderCache, type RenderFormat };
 export const PUSH_TIME_HELP = 'Last Unix time when changing this group in the Pushgateway succeeded.';
 export const PUSH_FAILURE_TIME_HELP = 'Last Unix time when changing this group in the Pushgateway failed.';
 
@@ -92,11 +105,6 @@ export interface ProtobufRenderResult {
   readonly stats: RenderStats;
 }
 
-/** Every format the render writes: the text formats, and protobuf (./snapshot-protobuf.ts). */
-export type RenderFormat = ExpositionFormat | 'protobuf';
-/** A piece of a rendered body: text for the text formats, bytes for protobuf. */
-type Piece = string | Uint8Array;
-
 export interface RenderOptions {
   /** Families rendered as given (no group labels), e.g. Accrue's own metrics. Their names win over the store's. */
   readonly extraFamilies?: readonly MetricFamily[];
@@ -107,87 +115,6 @@ export interface RenderOptions {
    * else escaped (./snapshot-escaping.ts). @default 'underscores'
    */
   readonly escaping?: EscapingScheme;
-}
-
-/** Rendered group labels (and, for protobuf, the pairs they come from). */
-interface GroupText extends GroupLabels {
-  /** Sorted `name="value"` pairs. */
-  readonly pairs: readonly (readonly [string, string])[];
-  /** Sorted label text including `instance=""` when the group has no instance (for push_time_seconds). */
-  readonly withInstance: string;
-  readonly hasInstance: boolean;
-  /** Identity of the group (its sorted label text without the implied instance). */
-  readonly id: string;
-}
-
-/**
- * One (group, family) rendered. Memory: only the rendered lines are kept between renders; the label
- * texts (`lts`, about as large as the lines) are dropped after each block build and recomputed when a
- * later build needs them (cross-group dedupe, or the other format's first render).
- */
-interface Chunk {
-  readonly groupId: string;
-  /** Final sorted label text of each series, in output order: the series' identity within the family. */
-  lts: readonly string[] | undefined;
-  /** Series in output order; undefined when that is the family's own order with nothing dropped. */
-  readonly order: readonly number[] | undefined;
-  /** Series written (after dropping). */
-  readonly count: number;
-  /** Series of this family that coincide with an earlier one once group labels are applied. */
-  readonly dropped: number;
-  text?: string;
-  openMetrics?: string;
-  protobuf?: Uint8Array;
-}
-
-interface Entry {
-  readonly group: GroupState;
-  readonly gt: GroupText;
-  readonly family: MetricFamily;
-}
-
-interface BlockEntry {
-  readonly families: readonly MetricFamily[];
-  readonly groupIds: readonly string[];
-  /** Set when the block depended on group precedence (a dedupe or type decision between groups). */
-  readonly precedence: readonly number[] | undefined;
-  /** HELP/TYPE header, then the chunks' lines (shared with the chunk cache, not copied). */
-  readonly parts: readonly Piece[];
-  /** The family type written (the most recently updated group's when groups disagree). */
-  readonly type: MetricFamily['type'];
-  readonly duplicates: number;
-  readonly conflicting: number;
-  readonly series: number;
-  /** OpenMetrics with `_created` lines: whether any series written has a start (claims `<family>_created`). */
-  readonly started: boolean;
-}
-
-/**
- * Per-process render cache. Counters are cumulative, for tests and the service's own metrics.
- */
-export class RenderCache {
-  /**
-   * Whether OpenMetrics output has `_created` lines where a series' start is known (the process's
-   * setting, ACCRUE_OPENMETRICS_CREATED; docs/exposition.md "Series starts"). Protobuf always carries
-   * `created_timestamp`; text 0.0.4 never has a start.
-   */
-  readonly openMetricsCreated: boolean;
-  constructor(opts: { readonly openMetricsCreated?: boolean } = {}) {
-    this.openMetricsCreated = opts.openMetricsCreated ?? true;
-  }
-  readonly chunks = new WeakMap<MetricFamily, Chunk>();
-  readonly groups = new WeakMap<GroupingKey, GroupText>();
-  readonly blocks: Record<RenderFormat, Map<string, BlockEntry>> = {
-    text: new Map(),
-    openmetrics: new Map(),
-    protobuf: new Map(),
-  };
-  /** Chunks rendered since the cache was created. */
-  chunksRendered = 0;
-  /** Blocks rebuilt since the cache was created. */
-  blocksRebuilt = 0;
-  /** (group, family) chunks encoded as protobuf since the cache was created. */
-  protobufChunksEncoded = 0;
 }
 
 export function renderSnapshot(
@@ -290,7 +217,7 @@ function renderPieces(
 
 /** Groups in deterministic order (by label text), with their rendered labels. */
 function sortedGroups(cache: RenderCache, snapshot: StoreSnapshot): SortedGroups {
-  const groups = snapshot.groups.map((g) => ({ g, gt: groupText(cache, g.key) }));
+  const groups = snapshot.groups.map((g) => ({ g, gt: groupText(cache.groups, g.key) }));
   groups.sort((a, b) => (a.gt.id < b.gt.id ? -1 : a.gt.id > b.gt.id ? 1 : 0));
   return groups;
 }
@@ -420,29 +347,6 @@ function claimedNames(name: string, k: BlockKind, om: boolean): string[] {
   return [`#${name}`, ...exposedNames(name, type), ...created];
 }
 
-function groupText(cache: RenderCache, key: GroupingKey): GroupText {
-  let gt = cache.groups.get(key);
-  if (gt !== undefined) return gt;
-  const names = Object.keys(key).sort();
-  const pairs: (readonly [string, string])[] = [];
-  for (const n of names) {
-    const v = key[n]!;
-    if (v === '') continue;
-    pairs.push([n, labelPrefix(n) + escapeLabelValue(v) + '"']);
-  }
-  const hasInstance = pairs.some((p) => p[0] === 'instance');
-  const id = pairs.map((p) => p[1]).join(',');
-  let withInstance = id;
-  if (!hasInstance) {
-    const all = [...pairs, ['instance', 'instance=""'] as const].sort((a, b) => (a[0] < b[0] ? -1 : 1));
-    withInstance = all.map((p) => p[1]).join(',');
-  }
-  const values = pairs.map((p) => [p[0], key[p[0]]!] as const);
-  gt = { names: new Set(pairs.map((p) => p[0])), pairs, values, withInstance, hasInstance, id };
-  cache.groups.set(key, gt);
-  return gt;
-}
-
 /** An extra family's block (written as given). */
 function extraBlock(f: MetricFamily, format: RenderFormat): Piece {
   if (format === 'protobuf') return metricFamiliesToProtobufDelimited([f]);
@@ -476,111 +380,6 @@ function pushTimeBlock(
   for (const { g, gt } of groups) {
     const ms = pick(g);
     out.push(name + '{' + gt.withInstance + '} ' + formatFloat(ms === undefined ? 0 : ms / 1000) + '\n');
-  }
-  return out;
-}
-
-/** Reusable buffer for finalLabelsText (rendering is synchronous). */
-const PARTS: string[] = [];
-
-/**
- * Final label text of one series under a group (the rule: ./final-labels.ts), the group's pairs as
- * pre-rendered. Built with one `join`, so the result is a flat string.
- */
-function finalLabelsText(gt: GroupText, labels: Labels): string {
-  const l = finalLabels(gt, labels);
-  const parts = PARTS;
-  parts.length = l.count;
-  for (let k = 0; k < l.count; k++) {
-    const gi = l.groupIndex[k]!;
-    parts[k] = gi >= 0 ? gt.pairs[gi]![1] : labelPrefix(l.names[k]!) + escapeLabelValue(l.values[k]!) + '"';
-  }
-  return parts.join(',');
-}
-
-function getChunk(cache: RenderCache, e: Entry): Chunk {
-  const f = e.family;
-  let c = cache.chunks.get(f);
-  if (c !== undefined && c.groupId === e.gt.id) return c;
-  const n = f.series.length;
-  const lts: string[] = new Array(n);
-  let sorted = true;
-  for (let i = 0; i < n; i++) {
-    lts[i] = finalLabelsText(e.gt, f.series[i]!.labels);
-    if (i > 0 && lts[i]! < lts[i - 1]!) sorted = false;
-  }
-  let order: number[] | undefined;
-  let outLts = lts;
-  let dropped = 0;
-  if (!sorted) {
-    order = Array.from({ length: n }, (_, i) => i);
-    order.sort((a, b) => (lts[a]! < lts[b]! ? -1 : lts[a]! > lts[b]! ? 1 : a - b));
-    outLts = order.map((i) => lts[i]!);
-  }
-  // Group labels override series labels, so two series of one group can coincide (a store that kept a
-  // grouping label inside series labels). Keep the first in the family's order, drop the others.
-  for (let i = 1; i < outLts.length; i++) {
-    if (outLts[i] === outLts[i - 1]) {
-      const keepO: number[] = [];
-      const keepL: string[] = [];
-      for (let k = 0; k < outLts.length; k++) {
-        if (k > 0 && outLts[k] === outLts[k - 1]) dropped++;
-        else {
-          keepO.push(order === undefined ? k : order[k]!);
-          keepL.push(outLts[k]!);
-        }
-      }
-      order = keepO;
-      outLts = keepL;
-      break;
-    }
-  }
-  c = { groupId: e.gt.id, lts: outLts, order, count: outLts.length, dropped };
-  cache.chunks.set(f, c);
-  cache.chunksRendered++;
-  return c;
-}
-
-/** The chunk's label texts in output order, recomputed when they were dropped. */
-function chunkLts(c: Chunk, e: Entry): readonly string[] {
-  if (c.lts !== undefined) return c.lts;
-  const f = e.family;
-  const lts: string[] = new Array(c.count);
-  for (let i = 0; i < c.count; i++)
-    lts[i] = finalLabelsText(e.gt, f.series[c.order === undefined ? i : c.order[i]!]!.labels);
-  c.lts = lts;
-  return lts;
-}
-
-/** The chunk's protobuf Metric messages, all series or those not in `skip` (positions in output order). */
-function chunkProtobuf(cache: RenderCache, c: Chunk, e: Entry, skip?: ReadonlySet<number>): Uint8Array {
-  if (skip === undefined && c.protobuf !== undefined) return c.protobuf;
-  cache.protobufChunksEncoded++;
-  const out = protobufChunk(e.family, e.gt, c.order, c.count, skip);
-  if (skip === undefined) c.protobuf = out;
-  return out;
-}
-
-/** The chunk's lines, all series or those not in `skip` (positions in output order). */
-function chunkText(c: Chunk, e: Entry, om: boolean, created: boolean, skip?: ReadonlySet<number>): string {
-  if (skip === undefined) {
-    const cached = om ? c.openMetrics : c.text;
-    if (cached !== undefined) return cached;
-  }
-  const f = e.family;
-  const lts = chunkLts(c, e);
-  const sample = f.type === 'counter' ? counterSampleName(f.name, om) : f.name;
-  const sink = new ByteSink(Math.min(1 << 20, 64 + c.count * 96));
-  const bounds = new Map<number, string>();
-  for (let i = 0; i < c.count; i++) {
-    if (skip?.has(i)) continue;
-    const s = f.series[c.order === undefined ? i : c.order[i]!]!;
-    writeSeries(sink, f, sample, s, lts[i]!, om, bounds, om && created);
-  }
-  const out = sink.toString();
-  if (skip === undefined) {
-    if (om) c.openMetrics = out;
-    else c.text = out;
   }
   return out;
 }

@@ -443,6 +443,18 @@ class TextParser {
     return out;
   }
 
+  /**
+   * A `{` where the value belongs: a second label set, as in `m{a="1"}{b="2"} 1` or `{"m"}{a="1"} 1`.
+   * Prometheus refuses both (its parser reads the value there); the message names the rule.
+   */
+  private secondLabelSet(f: FamilyBuilder, r: Role, quoted: boolean): never {
+    const name = this.sampleName(f, r);
+    const form = quoted
+      ? `with the quoted metric name inside it: {${show(name)},a="1"} 1`
+      : `after the metric name: ${name}{a="1",b="2"} 1`;
+    this.fail(`second label set for ${show(name)}: a sample has at most one label set, ${form}`);
+  }
+
   /** "value of label "x" for "m"", for error messages. */
   private labelWhat(lname: string, f: FamilyBuilder, r: Role): string {
     return `value of label ${show(lname)} for ${show(this.sampleName(f, r))}`;
@@ -688,7 +700,12 @@ class TextParser {
       if (b.charCodeAt(j) === 125) j = this.skipBlank(j + 1, eol);
       else openAtComma = true;
     }
-    if (same === undefined && j < eol && (b.charCodeAt(j) === 123 /* { */ || openAtComma)) {
+    // A quoted name closed by `}` has an empty label set: a `{` after it is a second label set, refused below.
+    if (
+      same === undefined &&
+      j < eol &&
+      ((b.charCodeAt(j) === 123 /* { */ && qname === undefined) || openAtComma)
+    ) {
       keyStart = j + 1;
       let k0 = j + 1;
       j = this.skipBlank(j + 1, eol);
@@ -837,8 +854,10 @@ class TextParser {
     if (value === undefined) {
       const vtok = b.slice(vs, j);
       value = parseGoFloat(vtok);
-      if (value === undefined)
+      if (value === undefined) {
+        if (vtok.charCodeAt(0) === 123) this.secondLabelSet(f, r, qname !== undefined);
         this.fail(`expected float as value for ${show(this.sampleName(f, r))}, got ${show(vtok)}`);
+      }
     }
     const valueEnd = j;
     // Timestamp

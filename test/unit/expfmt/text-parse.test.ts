@@ -1,6 +1,7 @@
 import { parseText } from '../../../shared/expfmt/text-parse';
 import { ParseError } from '../../../shared/model/errors';
 import type { HistogramFamily, MetricFamily } from '../../../shared/model/types';
+import { promtoolCheckMetrics } from '../../support/promtool';
 
 /** Plain objects for comparison (labels may be frozen / shared). */
 function plain(fams: MetricFamily[]): unknown {
@@ -520,6 +521,33 @@ describe('parseText: failures pinned by message prefix', () => {
       'a{b="x\ny"} 1\n',
       'text format parsing error in line 1: unterminated quoted string',
     ],
+    // Prometheus's parser reads the value where a second `{` stands ("expected float as value, got
+    // "{a=\"b\"}"", promtool check metrics 2.42 on the unquoted line); Accrue names the rule.
+    [
+      'second label set after a quoted name',
+      '{"a"}{b="1"} 1\n',
+      'text format parsing error in line 1: second label set for "a": a sample has at most one label set, with the quoted metric name inside it',
+    ],
+    [
+      'second label set after a quoted name and a blank',
+      'x 1\n{"a"} {b="1"} 1\n',
+      'text format parsing error in line 2: second label set for "a"',
+    ],
+    [
+      'second label set after a quoted name and labels',
+      '{"a",b="1"}{c="2"} 1\n',
+      'text format parsing error in line 1: second label set for "a"',
+    ],
+    [
+      'second label set after a label set',
+      'a{b="1"}{c="2"} 1\n',
+      'text format parsing error in line 1: second label set for "a": a sample has at most one label set, after the metric name',
+    ],
+    [
+      'second label set on a histogram bucket',
+      '# TYPE h histogram\nh_bucket{le="1"}{a="1"} 1\n',
+      'text format parsing error in line 2: second label set for "h_bucket"',
+    ],
     [
       'brace garbage',
       'a} 1\n',
@@ -547,6 +575,18 @@ describe('parseText: failures pinned by message prefix', () => {
           : 'decode';
     expect((err as ParseError).reason).toBe(reason);
     expect((err as ParseError).line).toBe(Number(/line (\d+)/.exec(prefix)![1]));
+  });
+
+  // The same lines through the real promtool (2.42): refused too. It reads a value where the second `{`
+  // stands; it predates quoted names, so it refuses those lines already at the name.
+  it.each<[string, string, string]>([
+    ['after a label set', 'a{b="1"}{c="2"} 1\n', 'expected float as value, got "{c=\\"2\\"}"'],
+    ['after a quoted name', '{"a"}{b="1"} 1\n', 'invalid metric name'],
+  ])('promtool refuses a second label set %s', async (_name, body, said) => {
+    expect(() => parseText(body)).toThrow(/second label set for "a"/);
+    const r = await promtoolCheckMetrics(body);
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain(said);
   });
 
   it.each<[string, unknown]>([
