@@ -15,7 +15,9 @@
  *    (validation, unknown event), each op the store refused (family conflict, limit), each refused push;
  *    a message whose dead letters the DLQ accepted is removed from its queue at once (`sourceQueue`), so
  *    a later failure of the batch (a worker dying, a timeout, a visibility timeout expiring during a slow
- *    apply) can't deliver it — and dead-letter it — again: one DLQ copy per poisoned message;
+ *    apply) can't deliver it — and dead-letter it — again; and a message's dead letters are claimed in
+ *    the store's ledger first, so two deliveries running at once send them once (./dead-letter-claims.ts):
+ *    one DLQ copy per poisoned message;
  * 5. returns `batchItemFailures` for TRANSIENT failures only (store result `failed`, transient push
  *    errors, and dead-letter sends that failed — a record is never lost);
  * 6. writes its own metrics (`accrue_ingest_*`) as one more ApplyRequest under `{job="accrue",
@@ -27,6 +29,7 @@ import { AccrueError } from '../model/errors';
 import { authorizeSender, type Producer } from '../producers';
 import type { CompiledProfile } from '../profiles/types';
 import type { ApplyResult, MetricOp, PushRequest, Store, ValidApplyRequest, ValidPush } from '../store/types';
+import { claimEach, DEAD_LETTER_LEASE_MS, deadLetterKey, settleEach } from './dead-letter-claims';
 import { type DecodedMessage, type DecodeOptions, decodeMessage, pushEventIndex } from './decode';
 import { errMessage } from './errors';
 import { bodyKey, messageClock, scopeToProducer } from './idempotency';
@@ -107,6 +110,8 @@ export interface PipelineDeps {
   /** The decoder. @default decodeMessage (shared/ingest/decode.ts) */
   readonly decode?: Decoder;
   readonly deadLetters: DeadLetterSink;
+  /** How long a delivery's claim on a message's dead letters holds off others. @default 60 s */
+  readonly deadLetterLeaseMs?: number;
   /** Where the records came from; without it a dead-lettered message leaves the queue with its batch. */
   readonly sourceQueue?: SourceQueue;
   readonly logger: PipelineLogger;
@@ -401,41 +406,88 @@ function settleOutcomes(slots: Slot[], owners: readonly number[]): void {
 }
 
 /**
- * 5. Dead letters of every settled slot not sent yet, one send; a record whose entries were not accepted
- * is retried, one whose entries all were is removed from its queue at once. Returns how many were sent.
+ * 5. Dead letters of every settled slot not sent yet, one send, each message's claimed first in the store's
+ * ledger (./dead-letter-claims.ts), so concurrent deliveries of a message send them once; a record whose
+ * entries were not accepted, or whose claim another delivery holds, is retried; one whose entries are in
+ * the DLQ (sent now or before) is removed from its queue at once. Returns how many were sent.
  */
 async function sendDeadLetters(slots: Slot[], deps: PipelineDeps): Promise<number> {
+  const senders = await claimDeadLetterSlots(slots, deps);
   const entries: DeadLetterEntry[] = [];
   const entryOwner: number[] = [];
-  const senders = new Set<number>();
-  slots.forEach((slot, i) => {
-    if (slot.outcome === undefined || slot.outcome === MessageOutcome.failed || slot.lettered) return;
-    for (const e of slot.dead) {
+  for (const i of senders.keys()) {
+    for (const e of slots[i]!.dead) {
       entries.push(e);
       entryOwner.push(i);
-      senders.add(i);
     }
-  });
-  if (entries.length === 0) return 0;
-  let failed: readonly number[];
-  try {
-    failed = (await deps.deadLetters.send(entries)).failed;
-  } catch (err) {
-    deps.logger.error('dead-letter send failed', { error: errMessage(err), entries: entries.length });
-    failed = entries.map((_, k) => k);
   }
-  for (const k of failed) {
-    const slot = slots[entryOwner[k]!]!;
-    slot.outcome = MessageOutcome.failed;
-    slot.failure = 'could not send to the dead-letter queue';
-    senders.delete(entryOwner[k]!);
+  let failed: readonly number[] = [];
+  if (entries.length > 0) {
+    try {
+      failed = (await deps.deadLetters.send(entries)).failed;
+    } catch (err) {
+      deps.logger.error('dead-letter send failed', { error: errMessage(err), entries: entries.length });
+      failed = entries.map((_, k) => k);
+    }
   }
-  for (const i of senders) slots[i]!.lettered = true;
+  const refused = new Set(failed.map((k) => entryOwner[k]!));
+  for (const i of refused) {
+    slots[i]!.outcome = MessageOutcome.failed;
+    slots[i]!.failure = 'could not send to the dead-letter queue';
+  }
+  const unsettled = await settleEach(
+    deps.store,
+    [...senders].flatMap(([i, c]) => (c ? [{ ...c, sent: !refused.has(i) }] : [])),
+  );
+  if (unsettled > 0) deps.logger.warn('could not settle dead-letter claims', { claims: unsettled });
+  const lettered = [...senders.keys()].filter((i) => !refused.has(i));
+  for (const i of lettered) slots[i]!.lettered = true;
   await removeFromQueue(
-    [...senders].map((i) => slots[i]!.record),
+    lettered.map((i) => slots[i]!.record),
     deps,
   );
   return entries.length - failed.length;
+}
+
+/**
+ * Step 5's claims: the slots whose dead letters this delivery sends (with their claims), or that another
+ * delivery already sent (no claim: nothing to send, counted as a duplicate); a claim held by another
+ * delivery, or a store error, makes the record a retry.
+ */
+async function claimDeadLetterSlots(
+  slots: Slot[],
+  deps: PipelineDeps,
+): Promise<Map<number, { key: string; token: string } | undefined>> {
+  const todo: number[] = [];
+  slots.forEach((slot, i) => {
+    if (slot.outcome === undefined || slot.outcome === MessageOutcome.failed || slot.lettered) return;
+    if (slot.dead.length > 0) todo.push(i);
+  });
+  const keys = todo.map((i) => {
+    const { record, decoded } = slots[i]!;
+    return deadLetterKey(record.messageId, record.body, decoded?.id);
+  });
+  const claims = await claimEach(deps.store, keys, deps.deadLetterLeaseMs ?? DEAD_LETTER_LEASE_MS);
+  const senders = new Map<number, { key: string; token: string } | undefined>();
+  todo.forEach((i, k) => {
+    const slot = slots[i]!;
+    const claim = claims[k]!;
+    if (claim.state === 'claimed') senders.set(i, { key: keys[k]!, token: claim.token });
+    else if (claim.state === 'sent') {
+      // Another delivery of this message sent them: this one neither sends nor counts them again.
+      senders.set(i, undefined);
+      slot.dead = [];
+      if (slot.outcome === MessageOutcome.deadLettered) slot.outcome = MessageOutcome.duplicate;
+      if (slot.status !== 'applied') slot.rejectedCounts.clear();
+    } else {
+      slot.outcome = MessageOutcome.failed;
+      slot.failure =
+        claim.state === 'held'
+          ? 'another delivery of this message is sending its dead letters'
+          : `could not claim its dead letters: ${claim.error}`;
+    }
+  });
+  return senders;
 }
 
 /** Step 5: records whose dead letters are in the DLQ leave the queue now (a leftover is only logged). */

@@ -293,6 +293,15 @@ export const DEFAULT_LIMITS: StoreLimits = {
  */
 export const DEFAULT_LEDGER_TTL_SECONDS = 15 * 24 * 3600;
 
+/**
+ * What `Store.claimDeadLetters` found: `claimed` (this caller sends, then settles with `token`), `held` (another
+ * caller's claim younger than its lease: its send may be in progress), or `sent` (the dead letters are in the DLQ).
+ */
+export type DeadLetterClaim =
+  | { readonly state: 'claimed'; readonly token: string }
+  | { readonly state: 'held' }
+  | { readonly state: 'sent' };
+
 export interface Store {
   /**
    * Applies requests; one result per request, in order. Never throws for per-request problems. Requests
@@ -310,6 +319,17 @@ export interface Store {
    * was validated at the edge (`ValidGroupingKey`); the store checks its limits only.
    */
   recordPushFailure(group: ValidGroupingKey, timeMs: number, reason: string): Promise<void>;
+  /**
+   * Claims the right to send one message's dead letters (`key`: `deadLetterKey`, shared/ingest/dead-letter-claims.ts)
+   * through the ledger `apply()` uses, so concurrent deliveries of a message send them once (docs/ingest.md
+   * "One DLQ copy per message"). A `pending` claim older than `leaseMs` (by the store clock) is taken over.
+   */
+  claimDeadLetters(key: string, leaseMs: number): Promise<DeadLetterClaim>;
+  /**
+   * Ends a claim made with `token`: `sent` marks the key sent (kept as long as the ledger keeps ids); `false`
+   * releases it so a retry claims again. A claim taken over by another caller meanwhile is left alone.
+   */
+  settleDeadLetters(key: string, token: string, sent: boolean): Promise<void>;
   /** Removes the group if it exists. Same as a DELETE push at `timeMs` (a key validated at the edge). */
   deleteGroup(group: ValidGroupingKey, timeMs: number): Promise<void>;
   /** Expires groups whose `lastUpdateMs` is older than `nowMs - ttlMs`; returns their keys. */

@@ -24,6 +24,7 @@ import type { HistogramSeries, Labels, MetricFamily } from '../../shared/model/t
 import type { ApplyRequest, ApplyResult, MetricOp, Store, StoreLimits } from '../../shared/store/types';
 import { appliedIds, atEdge, validApplies, validGroup, validPush } from '../support/edge';
 import { createdTimeCases } from './created-times';
+import { deadLetterClaimCases } from './dead-letter-claims';
 import {
   add,
   counterFamily,
@@ -135,6 +136,13 @@ export function runStoreContract(name: string, opts: StoreContractOptions): void
       c,
       newStore,
       ...(opts.injectApplyFault ? { injectApplyFault: opts.injectApplyFault } : {}),
+      ...(opts.openPeer ? { openPeer: opts.openPeer } : {}),
+    });
+
+    // ------------------------------- 1. one DLQ copy per message: dead-letter claims (own file)
+    deadLetterClaimCases({
+      c,
+      newStore,
       ...(opts.openPeer ? { openPeer: opts.openPeer } : {}),
     });
 

@@ -342,6 +342,34 @@ describe.each(stores)('ingest pipeline on the $name store', ({ open }) => {
     expect(scalarTotal(await store.snapshot(), EU, 'aria_trade_volume_total')).toBe(2);
     expect(await copiesOf(ids[0]!)).toEqual(['event']);
   });
+
+  it('dead-letters an invalid event once when two deliveries of its message run at the same time', async () => {
+    // The first delivery's apply outlasts the visibility timeout: a second poller receives the message,
+    // applies it and dead-letters its invalid event; the first then commits as a `duplicate`.
+    let slowed = false;
+    let slowDone = false;
+    const slow = wrap(store, async (reqs) => {
+      if (slowed || !reqs.some((r) => r.group.job === 'aria')) return undefined;
+      slowed = true;
+      await sleep(2500);
+      const late = await store.apply(reqs);
+      slowDone = true;
+      return late;
+    });
+    h = await startHarness(sqs, slow, { concurrency: 2, visibilityTimeoutSeconds: 1 });
+    const mixed = envelope('mixed-3', EU, [
+      execution('EURUSD', 2),
+      { ...execution('EURUSD', 1), regime: 'X' },
+    ]);
+    const ids = await h.send([mixed]);
+    await until(() => slowed);
+    await until(() => slowDone, 10_000, 'slow attempt finished');
+    await settle();
+    const snap = await store.snapshot();
+    expect(scalarTotal(snap, EU, 'aria_trade_volume_total')).toBe(2);
+    expect(await copiesOf(ids[0]!)).toEqual(['event']);
+    expect(scalarValue(snap, OWN, 'accrue_ingest_events_rejected_total', { reason: 'invalid' })).toBe(1);
+  });
 });
 
 describe('hostile messages through the whole pipeline (memory store)', () => {

@@ -57,6 +57,9 @@ class ReopeningStore implements Store {
   push: Store['push'] = (r) => this.write((s) => s.push(r));
   recordPushFailure: Store['recordPushFailure'] = (g, t, r) =>
     this.write((s) => s.recordPushFailure(g, t, r));
+  claimDeadLetters: Store['claimDeadLetters'] = (k, l) => this.write((s) => s.claimDeadLetters(k, l));
+  settleDeadLetters: Store['settleDeadLetters'] = (k, t, d) =>
+    this.write((s) => s.settleDeadLetters(k, t, d));
   deleteGroup: Store['deleteGroup'] = (g, t) => this.write((s) => s.deleteGroup(g, t));
   expire: Store['expire'] = (n, t) => this.write((s) => s.expire(n, t));
   wipe: Store['wipe'] = () => this.write((s) => s.wipe());

@@ -91,17 +91,8 @@ async function claim(
     } catch (err) {
       if ((err as Error)?.name !== 'ConditionalCheckFailedException') throw err;
     }
-    const got = await ctx.io.read(() =>
-      ctx.io.client.send(
-        new GetItemCommand({
-          TableName: ctx.ledgerTable,
-          Key: { id: s(key) },
-          ConsistentRead: true,
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      ),
-    );
-    if (got.Item) return got.Item;
+    const got = await readLedgerItem(ctx, key);
+    if (got) return got;
     // Released (or expired) between the put and the read: claim again.
   }
   throw new AccrueError('transient', `push ${key}: its ledger entry keeps changing; retry`, false);
@@ -139,8 +130,23 @@ async function release(ctx: StoreContext, key: string, hash: string): Promise<vo
   }
 }
 
-/** A ledger write with the store's retries and accounting. */
-function write<T extends { ConsumedCapacity?: unknown }>(
+/** A ledger item by key, read consistently (also ./dead-letter-claims.ts). */
+export async function readLedgerItem(ctx: StoreContext, key: string): Promise<Item | undefined> {
+  const got = await ctx.io.read(() =>
+    ctx.io.client.send(
+      new GetItemCommand({
+        TableName: ctx.ledgerTable,
+        Key: { id: s(key) },
+        ConsistentRead: true,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    ),
+  );
+  return got.Item;
+}
+
+/** A ledger write with the store's retries and accounting (also ./dead-letter-claims.ts). */
+export function write<T extends { ConsumedCapacity?: unknown }>(
   ctx: StoreContext,
   fn: () => Promise<T>,
 ): Promise<T> {

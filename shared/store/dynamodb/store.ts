@@ -28,6 +28,7 @@ import {
   type ApplyResult,
   DEFAULT_LEDGER_TTL_SECONDS,
   DEFAULT_LIMITS,
+  type DeadLetterClaim,
   type GroupInfo,
   type GroupingKey,
   type PushResult,
@@ -41,6 +42,7 @@ import {
 import { applyRequests } from './apply';
 import { digest } from './codec';
 import type { StoreContext } from './context';
+import { claimDeadLetters, settleDeadLetters } from './dead-letter-claims';
 import { deleteAt, expireGroups, wipeTable } from './delete';
 import { DynamoIo, type DynamoStoreStats } from './io';
 import { pushToGroup, recordFailure } from './push';
@@ -147,6 +149,17 @@ export class DynamoStore implements Store {
   async recordPushFailure(group: ValidGroupingKey, timeMs: number, reason: string): Promise<void> {
     this.assertOpen();
     return recordFailure(this.ctx, group, timeMs, reason);
+  }
+
+  /** One ledger item per message's dead letters (./dead-letter-claims.ts). */
+  async claimDeadLetters(key: string, leaseMs: number): Promise<DeadLetterClaim> {
+    this.assertOpen();
+    return claimDeadLetters(this.ctx, key, leaseMs);
+  }
+
+  async settleDeadLetters(key: string, token: string, sent: boolean): Promise<void> {
+    this.assertOpen();
+    return settleDeadLetters(this.ctx, key, token, sent);
   }
 
   async deleteGroup(group: ValidGroupingKey, timeMs: number): Promise<void> {

@@ -33,6 +33,7 @@ import { groupTimes } from '../group-times';
 import { pushPlanHash } from '../plan';
 import type {
   ApplyResult,
+  DeadLetterClaim,
   GroupInfo,
   GroupingKey,
   PushRequest,
@@ -47,6 +48,7 @@ import type {
 import { applyOne } from './apply';
 import { EMPTY, flatKey, type Grp } from './cells';
 import { encApplyRecord, encFamily } from './codec';
+import { claimDeadLetters, settleDeadLetters } from './dead-letter-claims';
 import { applyFailure, applyPush, applyWipe } from './effects';
 import { Journal, journalPath, listJournals, readJournal } from './journal';
 import { replay, restore, STATE_FILE, type StateFile, serialize, syncDir } from './persist';
@@ -186,6 +188,16 @@ export class MemoryStore implements Store {
     applyFailure(this.st, key, timeMs, r, now);
     this.st.journal?.append(`f${JSON.stringify({ g: key, ft: timeMs, r, t: now })}`);
     await this.commitOrThrow();
+  }
+
+  async claimDeadLetters(key: string, leaseMs: number): Promise<DeadLetterClaim> {
+    this.assertWritable();
+    return claimDeadLetters(this.st, key, leaseMs);
+  }
+
+  async settleDeadLetters(key: string, token: string, sent: boolean): Promise<void> {
+    this.assertWritable();
+    if (settleDeadLetters(this.st, key, token, sent)) await this.commitOrThrow();
   }
 
   async deleteGroup(key: ValidGroupingKey, timeMs: number): Promise<void> {

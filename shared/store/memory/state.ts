@@ -31,6 +31,8 @@ export class MemoryState {
   readonly ledger = new Map<string, number>();
   /** Applied request ids → plan hash (shared/store/plan.ts), to refuse a changed redelivery. */
   readonly plans = new Map<string, string>();
+  /** Dead-letter claims not settled yet (./dead-letter-claims.ts): key → claimer's token and claim time. */
+  readonly deadLetterClaims = new Map<string, { readonly token: string; readonly at: number }>();
   /** Deleted groups → delete push time, so an older PUT/POST can't resurrect them. */
   readonly tombstones = new Map<string, number>();
   gen = 0;

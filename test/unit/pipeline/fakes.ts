@@ -12,6 +12,7 @@ import { labelsFrom } from '../../../shared/model/identity';
 import type {
   ApplyRequest,
   ApplyResult,
+  DeadLetterClaim,
   PushRequest,
   PushResult,
   Store,
@@ -108,6 +109,21 @@ export class FakeStore implements Store {
   }
   async recordPushFailure(group: Record<string, string>, _timeMs: number, reason: string): Promise<void> {
     this.pushFailures.push({ group: { ...group }, reason });
+  }
+  /** Dead-letter claims: key → `sent`, or the live claim's token (no lease: a live claim is `held`). */
+  readonly claims = new Map<string, string>();
+  async claimDeadLetters(key: string): Promise<DeadLetterClaim> {
+    const known = this.claims.get(key);
+    if (known === 'sent') return { state: 'sent' };
+    if (known !== undefined) return { state: 'held' };
+    const token = `t${this.claims.size}`;
+    this.claims.set(key, token);
+    return { state: 'claimed', token };
+  }
+  async settleDeadLetters(key: string, token: string, sent: boolean): Promise<void> {
+    if (this.claims.get(key) !== token) return;
+    if (sent) this.claims.set(key, 'sent');
+    else this.claims.delete(key);
   }
   async deleteGroup(): Promise<void> {}
   async expire(): Promise<never[]> {

@@ -183,6 +183,51 @@ describe('processBatch: permanent failures go to the DLQ with their reason', () 
   });
 });
 
+describe('processBatch: dead letters claimed once per message (concurrent deliveries)', () => {
+  it('retries a delivery whose dead letters another delivery is sending, and sends nothing', async () => {
+    const { sink, store, run } = setup();
+    const first = await run([rec('p', 'not json')]);
+    const [key] = [...store.claims.keys()];
+    expect(sink.sent).toHaveLength(1);
+    store.claims.set(key!, 'live-token'); // another delivery's claim, not settled yet
+    const r = await run([rec('p', 'not json')]);
+    expect(failures(r)).toEqual(['p']);
+    expect(r.stats).toMatchObject({ deadLetters: 0, rejected: {} });
+    expect(sink.sent).toHaveLength(1);
+    expect(first.stats.rejected).toEqual({ decode: 1 });
+  });
+
+  it('answers a delivery whose dead letters were already sent as a duplicate: nothing sent or counted', async () => {
+    const { sink, run } = setup();
+    await run([rec('p', 'not json'), rec('m', { n: 1, rejected: [1] })]);
+    const again = await run([rec('p', 'not json'), rec('m', { n: 1, rejected: [1] })]);
+    expect(again.batchItemFailures).toEqual([]);
+    expect(again.stats).toMatchObject({ deadLetters: 0, rejected: {} });
+    expect(again.stats.outcomes).toMatchObject({ duplicate: 2, dead_lettered: 0 });
+    expect(sink.sent.map((e) => e.messageId)).toEqual(['p', 'm']);
+  });
+
+  it('releases the claim when the DLQ refuses, so the retry sends', async () => {
+    const { sink, run } = setup();
+    sink.mode = 'throw';
+    expect(failures(await run([rec('m', { n: 1, rejected: [0] })]))).toEqual(['m']);
+    sink.mode = 'ok';
+    const r = await run([rec('m', { n: 1, rejected: [0] })]);
+    expect(r.batchItemFailures).toEqual([]);
+    expect(sink.sent).toHaveLength(1);
+  });
+
+  it('retries a record whose claim the store could not answer', async () => {
+    const { sink, store, run } = setup();
+    store.claimDeadLetters = async () => {
+      throw new TransientError('ledger throttled');
+    };
+    const r = await run([rec('p', 'not json'), rec('ok', { n: 1 })]);
+    expect(failures(r)).toEqual(['p']);
+    expect(sink.sent).toEqual([]);
+  });
+});
+
 describe('processBatch: a failed DLQ send never loses a record', () => {
   it('returns every record with dead letters as a failure when the sink throws', async () => {
     const { sink, run } = setup();

@@ -79,6 +79,13 @@ export class FakeStore implements Store {
     this.gen++;
   }
 
+  /** Not used by the service (the SQS pipeline's): every claim is won and settling does nothing. */
+  async claimDeadLetters(): Promise<{ state: 'claimed'; token: string }> {
+    return { state: 'claimed', token: 't' };
+  }
+
+  async settleDeadLetters(): Promise<void> {}
+
   async deleteGroup(group: GroupingKey): Promise<void> {
     this.groups.delete(labelsKey(group));
     this.gen++;
