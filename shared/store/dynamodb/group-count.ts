@@ -9,10 +9,12 @@
  * The counter is created on first need from a count of the meta items (a table from an older version, or
  * after wipe()): while it is missing, every creation fails its condition and waits for it, so nothing is
  * created during that count. One process counts once at a time, however many of its writes wait (the
- * count is a full Scan: after an upgrade it costs the table's size once per process, not once per write).
+ * count is a full Scan: after an upgrade it costs the table's size once per process, not once per write),
+ * and a write whose "missing" answer arrives after a count ended finds the counter with one read.
  */
 import {
   ConditionalCheckFailedException,
+  GetItemCommand,
   PutItemCommand,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
@@ -70,6 +72,10 @@ export function initGroupCount(ctx: StoreContext): Promise<void> {
 }
 
 async function countGroups(ctx: StoreContext): Promise<void> {
+  // A write's "missing" can be older than the counter: its transaction was judged before a count (of this
+  // process, or another) created it, and its answer came after that count ended (slow answers under load).
+  // One consistent read, not a Scan, tells.
+  if (await counterExists(ctx)) return;
   const items = await ctx.io.scanAll('pk, sk');
   const count = items.filter((it) => it.sk?.S === SK_META && it.pk?.S?.startsWith('g#')).length;
   const e = new Expr();
@@ -88,6 +94,21 @@ async function countGroups(ctx: StoreContext): Promise<void> {
   } catch (err) {
     if (!(err instanceof ConditionalCheckFailedException)) throw err;
   }
+}
+
+async function counterExists(ctx: StoreContext): Promise<boolean> {
+  const got = await ctx.io.read(() =>
+    ctx.io.client.send(
+      new GetItemCommand({
+        TableName: ctx.table,
+        Key: { pk: s(PK_GROUPS), sk: s(SK_TOTAL) },
+        ConsistentRead: true,
+        ProjectionExpression: 'pk',
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    ),
+  );
+  return got.Item !== undefined;
 }
 
 /**
