@@ -5,7 +5,7 @@
  * envelope's limits, domain events against the profile's field definitions. Rules that need context
  * (family consistency across messages, label collisions with the group) stay with the decoder.
  */
-import { timeProblem } from '../ingest/map';
+import { timeProblem } from '../ingest/context';
 import { layoutProblems } from '../model/buckets';
 import { ENVELOPE_LIMITS, GENERIC_KINDS } from '../model/envelope-constants';
 import type { Problem } from '../model/errors';

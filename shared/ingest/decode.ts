@@ -26,10 +26,13 @@ import {
 } from '../store/types';
 import { brandCheckedApply } from '../store/valid';
 import { Aggregator } from './aggregate';
+import type { MessageContext } from './context';
 import { ENVELOPE, PUSH_EVENT } from './envelope.generated';
+import type { Failure } from './errors';
 import { DecodeError } from './errors';
 import { type FastCheck, fastCheck } from './fastpath';
-import { type Failure, type MessageContext, mapDomainEvent, mapGenericEvent } from './map';
+import { mapDomainEvent } from './map';
+import { mapGenericEvent } from './map-generic';
 
 export interface DecodeOptions {
   /** Label limits (from `StoreConfig.limits`). @default DEFAULT_LIMITS */

@@ -18,3 +18,26 @@ export class DecodeError extends AccrueError {
 export function errMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** Why one event is refused: its reason and every problem found (the event is rejected alone). */
+export interface Failure {
+  readonly reason: RejectReason;
+  readonly problems: Problem[];
+}
+
+export const fail = (reason: RejectReason, path: string, message: string): Failure => ({
+  reason,
+  problems: [{ path, message }],
+});
+
+/** `f` with one more problem (a new failure with `reason` when there is none yet). */
+export function addProblem(
+  f: Failure | undefined,
+  reason: RejectReason,
+  path: string,
+  message: string,
+): Failure {
+  if (f === undefined) return fail(reason, path, message);
+  f.problems.push({ path, message });
+  return f;
+}

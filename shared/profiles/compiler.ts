@@ -13,6 +13,7 @@ import { reservedNameProblem, reservedSuffixes } from '../model/exposed-names';
 import { labelNameProblem, metricNameProblem } from '../model/names';
 import { isStandardSchema, MAX_SCHEMA, MIN_SCHEMA } from '../model/native';
 import { DEFAULT_LIMITS } from '../store/types';
+import { compileEmit } from './compile-emit';
 import { ProfileError } from './errors';
 import {
   type CompiledEmit,
@@ -21,11 +22,9 @@ import {
   type CompiledMetric,
   type CompiledProfile,
   type EmitDefinition,
-  type EmitOp,
   type FieldDefinition,
   FieldType,
   type MetricDefinition,
-  EmitOp as Op,
   type ProfileDefinition,
 } from './types';
 
@@ -339,166 +338,6 @@ function compileField(name: string, fd: FieldDefinition, path: string, problems:
     case 'boolean':
       return { ...base, type: FieldType.boolean };
   }
-}
-
-const OPS_BY_TYPE: Record<CompiledMetric['type'], Record<string, EmitOp | undefined>> = {
-  counter: { inc: Op.counterInc },
-  gauge: { set: Op.gaugeSet, inc: Op.gaugeAdd, dec: Op.gaugeSub },
-  histogram: { observe: Op.observe },
-};
-
-function compileEmit(
-  id: number,
-  e: EmitDefinition,
-  path: string,
-  metricsByName: ReadonlyMap<string, CompiledMetric>,
-  fields: ReadonlyMap<string, CompiledField>,
-  problems: Problem[],
-): CompiledEmit | undefined {
-  const before = problems.length;
-  const metric = metricsByName.get(e.metric);
-  if (!metric) {
-    problems.push({ path: `${path}.metric`, message: `no metric "${e.metric}" is declared in metrics` });
-    return undefined;
-  }
-  const op = OPS_BY_TYPE[metric.type][e.op];
-  if (op === undefined) {
-    const allowed = Object.keys(OPS_BY_TYPE[metric.type]).join(', ');
-    problems.push({
-      path: `${path}.op`,
-      message: `"${e.op}" is not an operation of a ${metric.type} (allowed: ${allowed})`,
-    });
-    return undefined;
-  }
-  let valueField: string | undefined;
-  let valueConst = 1;
-  let hasDefault = false;
-  if (typeof e.value === 'string') {
-    const f = fields.get(e.value);
-    if (!f) problems.push({ path: `${path}.value`, message: `no field "${e.value}" in this event's fields` });
-    else if (f.type === FieldType.boolean) {
-      if (op !== Op.gaugeSet)
-        problems.push({
-          path: `${path}.value`,
-          message: 'a boolean field can only be the value of a gauge set (as 0/1)',
-        });
-    } else if (f.type !== FieldType.number) {
-      problems.push({
-        path: `${path}.value`,
-        message: `field "${e.value}" must be a number or boolean to be a value`,
-      });
-    } else if (op === Op.counterInc && f.minimum < 0) {
-      problems.push({
-        path: `${path}.value`,
-        message: `field "${e.value}" must have minimum >= 0 to increment a counter`,
-      });
-    }
-    valueField = e.value;
-    if (e.default !== undefined) {
-      if (!f?.optional)
-        problems.push({
-          path: `${path}.default`,
-          message: 'only applies when value names an optional field',
-        });
-      else {
-        hasDefault = true;
-        valueConst = e.default;
-      }
-    }
-  } else {
-    if (e.value === undefined && (op === Op.gaugeSet || op === Op.observe)) {
-      problems.push({ path: `${path}.value`, message: `is required for ${e.op}` });
-    }
-    if (e.value !== undefined) valueConst = e.value;
-    if (e.default !== undefined)
-      problems.push({ path: `${path}.default`, message: 'only applies when value names an optional field' });
-  }
-  if (!Number.isFinite(valueConst) || Math.abs(valueConst) > ENVELOPE_LIMITS.maxAbsValue) {
-    problems.push({
-      path: `${path}.${hasDefault ? 'default' : 'value'}`,
-      message: 'must be finite and within ±2^53',
-    });
-  } else if (op === Op.counterInc && valueConst < 0) {
-    problems.push({
-      path: `${path}.${hasDefault ? 'default' : 'value'}`,
-      message: 'must be >= 0 (counters only go up)',
-    });
-  }
-  const map = e.labels ?? {};
-  const labelFields: (string | undefined)[] = [];
-  const labelConsts: string[] = [];
-  for (const l of Object.keys(map)) {
-    if (!metric.labelNames.includes(l)) {
-      problems.push({
-        path: `${path}.labels.${l}`,
-        message: `metric ${metric.name} has no label "${l}" (labels: ${metric.labelNames.join(', ') || 'none'})`,
-      });
-    }
-  }
-  for (const l of metric.labelNames) {
-    const src = Object.hasOwn(map, l) ? map[l]! : l;
-    if (typeof src === 'object') {
-      if (src.value.includes('\u0000'))
-        problems.push({ path: `${path}.labels.${l}.value`, message: 'must not contain NUL' });
-      labelFields.push(undefined);
-      labelConsts.push(src.value);
-      continue;
-    }
-    const f = fields.get(src);
-    const where = Object.hasOwn(map, l) ? `${path}.labels.${l}` : path;
-    if (!f)
-      problems.push({
-        path: where,
-        message: `label "${l}" of ${metric.name} needs field "${src}", which this event doesn't declare`,
-      });
-    else if (f.type !== FieldType.string && f.type !== FieldType.enum)
-      problems.push({ path: where, message: `label "${l}" needs a string or enum field, "${src}" is not` });
-    else if (f.optional)
-      problems.push({ path: where, message: `label "${l}" can't come from optional field "${src}"` });
-    labelFields.push(src);
-    labelConsts.push('');
-  }
-  if (problems.length > before) return undefined;
-  const names = [...fields.keys()];
-  const valueIndex = valueField === undefined ? -1 : names.indexOf(valueField);
-  const labelIndexes = labelFields.map((l) => (l === undefined ? -1 : names.indexOf(l)));
-  const strLabelIndexes: number[] = [];
-  const enumLabelIndexes: number[] = [];
-  const enumStrides: number[] = [];
-  let combos = 1;
-  for (const idx of labelIndexes) {
-    if (idx < 0) continue;
-    const f = fields.get(names[idx]!)!;
-    if (f.type === FieldType.enum) {
-      enumLabelIndexes.push(idx);
-      enumStrides.push(combos);
-      combos *= f.valueList.length;
-    } else strLabelIndexes.push(idx);
-  }
-  if (combos > 65_536) {
-    problems.push({
-      path: `${path}.labels`,
-      message: `the enum labels of ${metric.name} have ${combos} combinations (at most 65536)`,
-    });
-    return undefined;
-  }
-  return {
-    id,
-    metric,
-    op,
-    valueField,
-    valueIndex,
-    valueConst,
-    hasDefault,
-    labelFields,
-    labelIndexes,
-    labelConsts,
-    strLabelIndexes,
-    enumLabelIndexes,
-    enumStrides,
-    combos,
-    direct: false,
-  };
 }
 
 /**
