@@ -64,6 +64,10 @@ export async function applyRequests(
   return results;
 }
 
+/**
+ * One round of requests with distinct ids: each planned into its units (./apply-types.ts), the units
+ * written until none is pending (schemas and existence read first), then each request's result.
+ */
 export async function applyRound(
   ctx: StoreContext,
   requests: readonly ValidApplyRequest[],
@@ -72,100 +76,127 @@ export async function applyRound(
   const preqs: PReq[] = [];
   const allOps: POp[] = [];
   requests.forEach((r, idx) => {
-    const { id, group } = r;
-    const gl = groupLimitError(group, ctx.limits);
+    const gl = groupLimitError(r.group, ctx.limits);
     if (gl) {
-      results[idx] = { id, status: 'failed', error: gl, rejected: [] };
+      results[idx] = { id: r.id, status: 'failed', error: gl, rejected: [] };
       return;
     }
-    const plan = planOf(r);
-    const preq: PReq = {
-      idx,
-      id,
-      hash: plan.hash,
-      group,
-      gpk: groupPk(group),
-      ...(r.eventTimeMs !== undefined ? { eventTimeMs: r.eventTimeMs } : {}),
-      rejected: [],
-      units: [],
-    };
+    const { preq, ops } = planRequest(ctx, r, idx);
     preqs.push(preq);
-    const ops: readonly MetricOp[] = r.ops;
-    const gnames = groupShapeNames(group);
-    const valid = new Map<number, POp>();
-    ops.forEach((op, index) => {
-      const big = rangeProblem(op, index);
-      if (big) {
-        preq.rejected.push({ index, error: big });
-        return;
-      }
-      const type = opFamilyType(op.kind);
-      const bounds = op.kind === 'histogram_observe' ? op.bounds : undefined;
-      const schema = schemaOf(op.name, type, gnames, op.labels, bounds);
-      const lim = seriesLabelLimitError(op.name, group, gnames, op.labels, ctx.limits);
-      if (lim) {
-        preq.rejected.push({ index, error: withPath(lim, `ops[${index}]`) });
-        return;
-      }
-      const labels = copyLabels(op.labels);
-      const sk = seriesSk(op.name, labels);
-      valid.set(index, {
-        req: preq,
-        index,
-        op,
-        labels,
-        sk,
-        key: `${preq.gpk}|${sk}`,
-        schema,
-        pack: packable(op, labels),
-        ...(bounds ? { bounds } : {}),
-        ...(op.help ? { help: op.help } : {}),
-      });
-    });
-    allOps.push(...valid.values());
-    // Deterministic parts, cut over EVERY op of the request (valid or not) in the plan's canonical
-    // order, greedily with worst-case overhead: the parts and their ledger keys depend on the message's
-    // content only, never on what validation (limits, clock) accepted this time.
-    const parts: POp[][] = [];
-    let cur: POp[] = [];
-    let size = 0;
-    let fams = new Set<string>();
-    for (const index of plan.order) {
-      const op = ops[index]!;
-      if (op.kind === 'gauge_set') continue;
-      const fam = op.name;
-      const nf = fams.has(fam) ? fams.size : fams.size + 1;
-      if (size > 0 && size + 1 + nf + PART_OVERHEAD > MAX_ACTIONS) {
-        parts.push(cur);
-        cur = [];
-        size = 0;
-        fams = new Set();
-      }
-      size++;
-      fams.add(fam);
-      const p = valid.get(index);
-      if (p) cur.push(p);
-    }
-    if (size > 0 || parts.length === 0) parts.push(cur);
-    if (parts.length > 1) preq.header = ledgerKey(id);
-    parts.forEach((part, k) => {
-      preq.units.push({
-        req: preq,
-        ledger: ledgerKey(parts.length === 1 ? id : `${id}#${k}`),
-        adds: part,
-        sets: [],
-        state: 'pending',
-      });
-    });
-    // Gauge sets go first: a request's adds wait until its sets of the same series are written
-    // (runUnits), so a set and an add of one series in one message give set + add on every store.
-    const sets = [...valid.values()].filter((p) => p.op.kind === 'gauge_set');
-    for (let i = 0; i < sets.length; i += SETS_PER_UNIT) {
-      preq.units.unshift({ req: preq, adds: [], sets: sets.slice(i, i + SETS_PER_UNIT), state: 'pending' });
-    }
+    allOps.push(...ops);
   });
-
   const units = preqs.flatMap((p) => p.units);
+  await writeRound(ctx, allOps, units);
+  for (const p of preqs) results[p.idx] = resultOf(p);
+  return results as ApplyResult[];
+}
+
+/** A request as its units: ledgered parts of its additive ops, and batches of its gauge sets. */
+function planRequest(ctx: StoreContext, r: ValidApplyRequest, idx: number): { preq: PReq; ops: POp[] } {
+  const plan = planOf(r);
+  const preq: PReq = {
+    idx,
+    id: r.id,
+    hash: plan.hash,
+    group: r.group,
+    gpk: groupPk(r.group),
+    ...(r.eventTimeMs !== undefined ? { eventTimeMs: r.eventTimeMs } : {}),
+    rejected: [],
+    units: [],
+  };
+  const valid = checkedOps(ctx, preq, r.ops);
+  const parts = cutParts(r.ops, plan.order, valid);
+  if (parts.length > 1) preq.header = ledgerKey(r.id);
+  parts.forEach((part, k) => {
+    preq.units.push({
+      req: preq,
+      ledger: ledgerKey(parts.length === 1 ? r.id : `${r.id}#${k}`),
+      adds: part,
+      sets: [],
+      state: 'pending',
+    });
+  });
+  // Gauge sets go first: a request's adds wait until its sets of the same series are written
+  // (runUnits), so a set and an add of one series in one message give set + add on every store.
+  const sets = [...valid.values()].filter((p) => p.op.kind === 'gauge_set');
+  for (let i = 0; i < sets.length; i += SETS_PER_UNIT) {
+    preq.units.unshift({ req: preq, adds: [], sets: sets.slice(i, i + SETS_PER_UNIT), state: 'pending' });
+  }
+  return { preq, ops: [...valid.values()] };
+}
+
+/** The ops of a request the store takes (by index), each with its series key; the others rejected. */
+function checkedOps(ctx: StoreContext, preq: PReq, ops: readonly MetricOp[]): Map<number, POp> {
+  const gnames = groupShapeNames(preq.group);
+  const valid = new Map<number, POp>();
+  ops.forEach((op, index) => {
+    const big = rangeProblem(op, index);
+    if (big) {
+      preq.rejected.push({ index, error: big });
+      return;
+    }
+    const type = opFamilyType(op.kind);
+    const bounds = op.kind === 'histogram_observe' ? op.bounds : undefined;
+    const schema = schemaOf(op.name, type, gnames, op.labels, bounds);
+    const lim = seriesLabelLimitError(op.name, preq.group, gnames, op.labels, ctx.limits);
+    if (lim) {
+      preq.rejected.push({ index, error: withPath(lim, `ops[${index}]`) });
+      return;
+    }
+    const labels = copyLabels(op.labels);
+    const sk = seriesSk(op.name, labels);
+    valid.set(index, {
+      req: preq,
+      index,
+      op,
+      labels,
+      sk,
+      key: `${preq.gpk}|${sk}`,
+      schema,
+      pack: packable(op, labels),
+      ...(bounds ? { bounds } : {}),
+      ...(op.help ? { help: op.help } : {}),
+    });
+  });
+  return valid;
+}
+
+/**
+ * Deterministic parts, cut over EVERY op of the request (valid or not) in the plan's canonical order,
+ * greedily with worst-case overhead: the parts and their ledger keys depend on the message's content
+ * only, never on what validation (limits, clock) accepted this time. Gauge sets are not in parts.
+ */
+function cutParts(
+  ops: readonly MetricOp[],
+  order: readonly number[],
+  valid: ReadonlyMap<number, POp>,
+): POp[][] {
+  const parts: POp[][] = [];
+  let cur: POp[] = [];
+  let size = 0;
+  let fams = new Set<string>();
+  for (const index of order) {
+    const op = ops[index]!;
+    if (op.kind === 'gauge_set') continue;
+    const fam = op.name;
+    const nf = fams.has(fam) ? fams.size : fams.size + 1;
+    if (size > 0 && size + 1 + nf + PART_OVERHEAD > MAX_ACTIONS) {
+      parts.push(cur);
+      cur = [];
+      size = 0;
+      fams = new Set();
+    }
+    size++;
+    fams.add(fam);
+    const p = valid.get(index);
+    if (p) cur.push(p);
+  }
+  if (size > 0 || parts.length === 0) parts.push(cur);
+  return parts;
+}
+
+/** Reads what the units need, then writes them; what is still pending when that throws fails. */
+async function writeRound(ctx: StoreContext, allOps: POp[], units: Unit[]): Promise<void> {
   try {
     // Schemas and series existence are independent reads: one round trip instead of two (cold starts,
     // and every batch that brings new series). runUnits re-learns only what is still unknown.
@@ -180,25 +211,25 @@ export async function applyRound(
       u.error = err;
     }
   }
+}
 
-  for (const p of preqs) {
-    const ledgers = p.units.filter((u) => u.ledger !== undefined);
-    const failed = p.units.find((u) => u.state === 'failed');
-    const rejected = [...p.rejected].sort((a, b) => a.index - b.index);
-    if (failed) {
-      results[p.idx] = {
-        id: p.id,
-        status: 'failed',
-        error: failed.error ?? new TransientError(`request ${p.id}: not applied`),
-        rejected,
-      };
-    } else if (ledgers.length > 0 && ledgers.every((u) => u.state === 'duplicate')) {
-      results[p.idx] = { id: p.id, status: 'duplicate', rejected };
-    } else {
-      results[p.idx] = { id: p.id, status: 'applied', rejected };
-    }
+/** A request's result from its units: failed if one failed, duplicate if every ledgered part was. */
+function resultOf(p: PReq): ApplyResult {
+  const ledgers = p.units.filter((u) => u.ledger !== undefined);
+  const failed = p.units.find((u) => u.state === 'failed');
+  const rejected = [...p.rejected].sort((a, b) => a.index - b.index);
+  if (failed) {
+    return {
+      id: p.id,
+      status: 'failed',
+      error: failed.error ?? new TransientError(`request ${p.id}: not applied`),
+      rejected,
+    };
   }
-  return results as ApplyResult[];
+  if (ledgers.length > 0 && ledgers.every((u) => u.state === 'duplicate')) {
+    return { id: p.id, status: 'duplicate', rejected };
+  }
+  return { id: p.id, status: 'applied', rejected };
 }
 
 /** Existence of series not yet known, with consistent batched reads. */

@@ -1,318 +1,132 @@
 /**
  * Pushgateway pushes (PUT/POST) on DynamoDB: ordered by push time through the group's meta item, written in
- * counted chunks (./counted-chunks.ts); and push failures (recordPushFailure).
+ * counted chunks (./counted-chunks.ts); and push failures (recordPushFailure). A push's steps: its families
+ * and the group read (./push-read.ts), families checked and defined (./push-families.ts), its items
+ * (./push-items.ts) packed into transactions and written here.
  */
 
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { boundsKey } from '../../model/buckets';
 import { TransientError, ValidationError } from '../../model/errors';
-import {
-  type HistogramSeries,
-  hasStart,
-  type Labels,
-  type MetricFamily,
-  type MetricType,
-} from '../../model/types';
-import {
-  type FamilySchema,
-  failureReason,
-  familyConflict,
-  groupLimitError,
-  groupShapeNames,
-  reservedNameCandidates,
-  reservedNameConflict,
-  schemaOf,
-  seriesLabelLimitError,
-} from '../families';
-import { encNative } from '../native-codec';
+import { failureReason, groupLimitError } from '../families';
 import type { GroupingKey, PushRequest, PushResult, ValidGroupingKey } from '../types';
-import { copyLabels } from './apply-types';
-import {
-  CREATED,
-  familyPushSk,
-  groupPk,
-  type Item,
-  labelsAttr,
-  n,
-  numList,
-  SK_META,
-  SK_SCHEMA,
-  s,
-  schemaPk,
-  seriesSk,
-  shardOf,
-  valueAttr,
-} from './codec';
+import { groupPk, labelsAttr, n, SK_META, s, shardOf } from './codec';
 import type { StoreContext } from './context';
-import { type CountedEntry, countedChunks } from './counted-chunks';
+import { type ChunkSpec, type CountedEntry, countedChunks } from './counted-chunks';
 import { deleteAt } from './delete';
 import { Expr } from './expr';
 import { groupCountFailure, groupCountUpdate, initGroupCount } from './group-count';
 import { toAccrue } from './io';
-import { deletePack, isPacked, packAbsent, packableSeries, packCount, packFamily, packSk } from './packs';
+import { type Definitions, defineFamilies } from './push-families';
+import { markerEntries, removalEntries, seriesPuts } from './push-items';
+import { type GroupRead, type PushedFamily, pushedFamilies, readGroup } from './push-read';
 import { backoffMs, cancellationReasons, sleep } from './retry';
 import { newerPushThan, revisionToken } from './revision';
-import { limitErr, loadSchemas, reservationGuards } from './schemas';
-import { deleteExisting, familyDelta, genUpdate, limitCond, totalUpdate } from './updates';
+import { reservationGuards } from './schemas';
+import { familyDelta, genUpdate, limitCond, totalUpdate } from './updates';
 
-/** A push validated at the edge (`ValidPush`, shared/store/valid.ts); its grouping key is normalized. */
+/**
+ * A push validated at the edge (`ValidPush`, shared/store/valid.ts); its grouping key is normalized.
+ * Each attempt reads the group, checks and defines its families, packs its items into counted
+ * transactions and writes them; a group that changed meanwhile is read again.
+ */
 export async function pushToGroup(ctx: StoreContext, request: PushRequest): Promise<PushResult> {
-  const group = request.group;
+  const { group, pushTimeMs: t } = request;
   const gl = groupLimitError(group, ctx.limits);
   if (gl) throw gl;
-  const t = request.pushTimeMs;
   if (request.method === 'DELETE') return deleteAt(ctx, group, t);
-  const gnames = groupShapeNames(group);
-  // Per family: the type (label names and bucket layouts may differ between series); label limits.
-  const fams = request.families.map((f) => {
-    let schema: FamilySchema | undefined;
-    for (const sr of f.series) {
-      schema ??= schemaOf(f.name, f.type, gnames, sr.labels);
-      const lim = seriesLabelLimitError(f.name, group, gnames, sr.labels, ctx.limits);
-      if (lim) throw lim;
-    }
-    return { family: f, schema, bounds: [] as number[] };
-  });
+  const fams = pushedFamilies(ctx, request);
   const gpk = groupPk(group);
   for (let attempt = 0; attempt < 6; attempt++) {
-    const part = await ctx.io.queryGroup(gpk);
-    const meta = part.meta;
-    if (newerPushThan(meta, t)) return { status: 'stale' };
-    const pushed = new Set(fams.map((f) => f.family.name));
-    for (const [fam, ts] of part.pushTs) {
-      if (ts > t && (request.method === 'PUT' || pushed.has(fam))) return { status: 'stale' };
-    }
-    // Old series being replaced, per family.
-    const removed = new Map<string, Item[]>();
-    for (const it of part.series) {
-      const fam = it.f?.S ?? '';
-      if (request.method === 'PUT' || pushed.has(fam)) {
-        const l = removed.get(fam) ?? [];
-        l.push(it);
-        removed.set(fam, l);
-      }
-    }
-    // Series of their own item are replaced in place; pushed series move out of packs (./packs.ts).
-    const oldKeys = new Set(part.series.filter((it) => !isPacked(it)).map((it) => it.sk!.S!));
-    // Schemas, read fresh: pushes are rare next to applies and must be exact.
-    const pushedTypes = new Map<string, MetricType>();
-    const reservedNames: string[] = [];
-    for (const f of fams) {
-      if (!f.schema) continue;
-      pushedTypes.set(f.family.name, f.family.type);
-      reservedNames.push(...reservedNameCandidates(f.family.name, f.family.type));
-    }
-    const famNames = [...new Set([...pushed, ...removed.keys(), ...reservedNames])];
-    await loadSchemas(ctx, famNames);
-    const definedType = (nm: string): MetricType | undefined => {
-      const st = ctx.cache.schemas.get(nm);
-      return pushedTypes.get(nm) ?? (st && st.count > 0 ? st.schema.type : undefined);
-    };
-    // Per family: what the first transaction defines or checks (new family, redefinition, limit, HELP).
-    // The counts themselves follow the items, transaction by transaction (countedChunks).
-    const firstDefs = new Map<string, (d: number) => TransactWriteItem>();
-    const defined: { name: string; type: MetricType }[] = [];
-    let totalDelta = 0;
-    for (const f of fams) {
-      const name = f.family.name;
-      const newCount = f.family.series.length;
-      const here = removed.get(name)?.length ?? 0;
-      const delta = newCount - here;
-      totalDelta += delta;
-      const stored = ctx.cache.schemas.get(name);
-      if (!f.schema) continue; // an empty family: removes its series here (their deletes count), defines nothing
-      if (!stored || stored.count === here) {
-        const rc = reservedNameConflict(name, f.family.type, definedType);
-        if (rc) throw rc;
-      }
-      if (!stored || (familyConflict(stored.schema, f.schema) && stored.count === here)) {
-        // New family, or redefinition of one whose only series are the ones this push replaces.
-        if (newCount > ctx.limits.maxSeriesPerFamily) throw limitErr(ctx, 'maxSeriesPerFamily', name);
-        const schema = f.schema;
-        const help = f.family.help || stored?.help;
-        defined.push({ name, type: f.family.type });
-        firstDefs.set(name, (d) => {
-          const e = new Expr();
-          const item: Item = {
-            pk: s(schemaPk(name)),
-            sk: s(SK_SCHEMA),
-            name: s(name),
-            t: s(schema.type),
-            shape: s(schema.shape),
-            bk: s(schema.buckets),
-            b: numList([]),
-            // The series this push replaces are still there until their deletes commit (with their -1).
-            n: n((stored ? here : 0) + d),
-            ...(help ? { help: s(help) } : {}),
-          };
-          return {
-            Put: {
-              TableName: ctx.table,
-              Item: item,
-              ConditionExpression: stored
-                ? `${e.n('n')} = ${e.v(n(here))}`
-                : `attribute_not_exists(${e.n('pk')})`,
-              ...e.parts(),
-            },
-          };
-        });
-        continue;
-      }
-      const c = familyConflict(stored.schema, f.schema);
-      if (c) throw c;
-      if (delta > 0 && stored.count + delta > ctx.limits.maxSeriesPerFamily)
-        throw limitErr(ctx, 'maxSeriesPerFamily', name);
-      const help = f.family.help && !stored.help ? f.family.help : undefined;
-      const type = f.schema.type;
-      if (delta > 0 || help) {
-        firstDefs.set(name, (d) => {
-          const e = new Expr();
-          const conds = [`${e.n('t')} = ${e.v(s(type))}`];
-          if (delta > 0) conds.push(limitCond(e, ctx.limits.maxSeriesPerFamily - delta));
-          const h = help ? `, ${e.n('help')} = ${e.v(s(help))}` : '';
-          return {
-            Update: {
-              TableName: ctx.table,
-              Key: { pk: s(schemaPk(name)), sk: s(SK_SCHEMA) },
-              UpdateExpression: `SET ${e.n('name')} = ${e.v(s(name))}${h} ADD ${e.n('n')} ${e.v(n(d))}`,
-              ConditionExpression: conds.join(' AND '),
-              ...e.parts(),
-            },
-          };
-        });
-      }
-    }
-    for (const [fam, items] of removed) if (!pushed.has(fam)) totalDelta -= items.length;
-    const groupCount = part.series.length + totalDelta;
-    if (totalDelta > 0 && groupCount > ctx.limits.maxSeriesPerGroup)
-      throw limitErr(ctx, 'maxSeriesPerGroup', fams[0]?.family.name ?? '');
-    if (totalDelta > 0) {
-      const total = await ctx.io.readTotal();
-      if (total + totalDelta > ctx.limits.maxSeriesTotal)
-        throw limitErr(ctx, 'maxSeriesTotal', fams[0]?.family.name ?? '');
-    }
-    // The reserved-name rule in the first transaction, beside the definitions (./schemas.ts).
-    const guards = reservationGuards(ctx, defined, new Set([...pushed, ...removed.keys()]));
-    const entries: CountedEntry[] = guards.map((item) => ({ item, delta: 0 }));
-    // POST markers (ordering per family) and, for PUT, removal of all markers.
-    const markerCond = (x: Expr) =>
-      `attribute_not_exists(${x.n('pushTs')}) OR ${x.n('pushTs')} <= ${x.v(n(t))}`;
-    if (request.method === 'PUT') {
-      for (const fam of part.pushTs.keys()) {
-        const x = new Expr();
-        const Key = { pk: s(gpk), sk: s(familyPushSk(fam)) };
-        entries.push({
-          item: {
-            Delete: { TableName: ctx.table, Key, ConditionExpression: markerCond(x), ...x.parts() },
-          },
-          delta: 0,
-        });
-      }
-    } else {
-      for (const fam of pushed) {
-        const x = new Expr();
-        const Item = { pk: s(gpk), sk: s(familyPushSk(fam)), fam: s(fam), pushTs: n(t) };
-        entries.push({
-          item: { Put: { TableName: ctx.table, Item, ConditionExpression: markerCond(x), ...x.parts() } },
-          delta: 0,
-        });
-      }
-    }
-    // Series: puts (conditional on what we saw) first, then deletes of what is not pushed again; each
-    // new or deleted series counts in the transaction that writes it.
-    const newKeys = new Set<string>();
-    const guarded = new Set(part.packs.map((p) => p.sk!.S!));
-    for (const f of fams) {
-      for (const sr of f.family.series) {
-        const labels = copyLabels(sr.labels);
-        const sk = seriesSk(f.family.name, labels);
-        newKeys.add(sk);
-        const x = new Expr();
-        const existed = oldKeys.has(sk);
-        // A pack this push didn't see must still not exist (an apply creating the series there meanwhile
-        // would give it two homes): checked with the series' put; the push reads again if it appeared.
-        const pack = packSk(sk);
-        if (!existed && packableSeries(f.family.type, labels) && !guarded.has(pack)) {
-          guarded.add(pack);
-          entries.push({ item: packAbsent(ctx.table, gpk, pack), delta: 0 });
-        }
-        entries.push({
-          item: {
-            Put: {
-              TableName: ctx.table,
-              Item: pushedSeriesItem(gpk, sk, f.family, sr, labels),
-              ConditionExpression: existed
-                ? `attribute_exists(${x.n('pk')})`
-                : `attribute_not_exists(${x.n('pk')})`,
-              ...x.parts(),
-            },
-          },
-          family: f.family.name,
-          delta: existed ? 0 : 1,
-        });
-      }
-    }
-    for (const items of removed.values()) {
-      for (const it of items) {
-        if (newKeys.has(it.sk!.S!) || isPacked(it)) continue;
-        entries.push({ item: deleteExisting(ctx.table, it), family: it.f?.S ?? '', delta: -1 });
-      }
-    }
-    // A replaced family's packs go whole (each holds one family), with -k on its count.
-    for (const p of part.packs) {
-      if (!removed.has(packFamily(p))) continue;
-      entries.push({ item: deletePack(ctx.table, p), family: packFamily(p), delta: -packCount(p) });
-    }
-    // A group new to the store is counted in the first transaction (./group-count.ts).
-    const isNew = part.meta === undefined;
-    const chunks = countedChunks({
-      entries,
-      headSize: isNew ? 3 : 2,
-      head: (c, groupDelta, final) => [
-        pushMetaUpdate(ctx, {
-          gpk,
-          group,
-          t,
-          put: request.method === 'PUT',
-          c,
-          groupDelta,
-          totalDelta,
-          final,
-          isNew,
-        }),
-        { Update: genUpdate(ctx, shardOf(gpk)) },
-        ...(isNew && c === 0 ? [groupCountUpdate(ctx, 1)] : []),
-      ],
-      family: (name, c, d) =>
-        c === 0 && firstDefs.has(name)
-          ? firstDefs.get(name)!(d)
-          : firstDefs.has(name) || ctx.cache.schemas.has(name)
-            ? { Update: familyDelta(ctx, name, d) }
-            : undefined,
-      total: (c, d) => ({ Update: totalUpdate(ctx, d, c === 0 ? totalDelta : 0) }),
-      firstChunkFamilies: new Set(firstDefs.keys()),
-      firstChunkTotal: totalDelta > 0,
-    });
-    const r = await writeGroupChunks(ctx, t, chunks, isNew ? 2 : undefined);
+    const read = await readGroup(ctx, request, gpk, fams);
+    if (read === 'stale') return { status: 'stale' };
+    const defs = await defineFamilies(ctx, fams, read);
+    const { chunks, newKeys } = packPush(ctx, request, gpk, fams, read, defs);
+    const r = await writeGroupChunks(ctx, t, chunks, read.part.meta === undefined ? 2 : undefined);
     if (r === 'stale') return { status: 'stale' };
     if (r === 'ok') {
-      for (const it of part.series) {
-        ctx.cache.forgetSeries(`${gpk}|${it.sk!.S!}`);
-      }
-      for (const p of part.packs) ctx.cache.packFull.delete(`${gpk}|${p.sk!.S!}`);
-      for (const k of newKeys) {
-        ctx.cache.exists.set(`${gpk}|${k}`, true);
-        ctx.cache.packed.delete(`${gpk}|${k}`);
-        ctx.cache.setFloor.delete(`${gpk}|${k}`);
-        ctx.cache.bigValue.delete(`${gpk}|${k}`);
-      }
-      for (const nm of famNames) ctx.cache.schemas.delete(nm);
+      forgetReplaced(ctx, gpk, read, newKeys);
       return { status: 'applied' };
     }
     // 'retry': something changed under us; read again.
     await sleep(backoffMs(attempt, ctx.io.retry));
   }
   throw new TransientError(`push to group ${describeGroup(group)}: the group kept changing; retry later`);
+}
+
+/**
+ * The push's items (./push-items.ts) in transactions: the reserved-name guards first, then markers,
+ * series puts and deletes, each counted in the transaction that writes it (./counted-chunks.ts).
+ */
+function packPush(
+  ctx: StoreContext,
+  request: PushRequest,
+  gpk: string,
+  fams: readonly PushedFamily[],
+  read: GroupRead,
+  defs: Definitions,
+): { chunks: TransactWriteItem[][]; newKeys: Set<string> } {
+  // The reserved-name rule in the first transaction, beside the definitions (./schemas.ts).
+  const guards = reservationGuards(ctx, defs.defined, new Set([...read.pushed, ...read.removed.keys()]));
+  const entries: CountedEntry[] = guards.map((item) => ({ item, delta: 0 }));
+  entries.push(...markerEntries(ctx, request, gpk, read));
+  const puts = seriesPuts(ctx, gpk, fams, read);
+  entries.push(...puts.entries, ...removalEntries(ctx, read, puts.newKeys));
+  return { chunks: countedChunks(chunkSpec(ctx, request, gpk, read, defs, entries)), newKeys: puts.newKeys };
+}
+
+/** The counters and group meta each transaction of a push carries; a new group is counted in the first. */
+function chunkSpec(
+  ctx: StoreContext,
+  request: PushRequest,
+  gpk: string,
+  read: GroupRead,
+  defs: Definitions,
+  entries: CountedEntry[],
+): ChunkSpec {
+  const { firstDefs, totalDelta } = defs;
+  // A group new to the store is counted in the first transaction (./group-count.ts).
+  const isNew = read.part.meta === undefined;
+  const meta = {
+    gpk,
+    group: request.group,
+    t: request.pushTimeMs,
+    put: request.method === 'PUT',
+    totalDelta,
+    isNew,
+  };
+  return {
+    entries,
+    headSize: isNew ? 3 : 2,
+    head: (c, groupDelta, final) => [
+      pushMetaUpdate(ctx, { ...meta, c, groupDelta, final }),
+      { Update: genUpdate(ctx, shardOf(gpk)) },
+      ...(isNew && c === 0 ? [groupCountUpdate(ctx, 1)] : []),
+    ],
+    family: (name, c, d) =>
+      c === 0 && firstDefs.has(name)
+        ? firstDefs.get(name)!(d)
+        : firstDefs.has(name) || ctx.cache.schemas.has(name)
+          ? { Update: familyDelta(ctx, name, d) }
+          : undefined,
+    total: (c, d) => ({ Update: totalUpdate(ctx, d, c === 0 ? totalDelta : 0) }),
+    firstChunkFamilies: new Set(firstDefs.keys()),
+    firstChunkTotal: totalDelta > 0,
+  };
+}
+
+/** After a written push: what this instance remembered of the replaced series and schemas is forgotten. */
+function forgetReplaced(ctx: StoreContext, gpk: string, read: GroupRead, newKeys: ReadonlySet<string>): void {
+  for (const it of read.part.series) {
+    ctx.cache.forgetSeries(`${gpk}|${it.sk!.S!}`);
+  }
+  for (const p of read.part.packs) ctx.cache.packFull.delete(`${gpk}|${p.sk!.S!}`);
+  for (const k of newKeys) {
+    ctx.cache.exists.set(`${gpk}|${k}`, true);
+    ctx.cache.packed.delete(`${gpk}|${k}`);
+    ctx.cache.setFloor.delete(`${gpk}|${k}`);
+    ctx.cache.bigValue.delete(`${gpk}|${k}`);
+  }
+  for (const nm of read.famNames) ctx.cache.schemas.delete(nm);
 }
 
 /**
@@ -443,45 +257,6 @@ export async function recordFailure(
     }
   }
   throw new TransientError(`push failure of group ${describeGroup(g)}: the group kept changing; retry later`);
-}
-
-function pushedSeriesItem(
-  gpk: string,
-  sk: string,
-  f: MetricFamily,
-  sr: MetricFamily['series'][number],
-  labels: Labels,
-): Item {
-  const item: Item = { pk: s(gpk), sk: s(sk), f: s(f.name), t: s(f.type), l: labelsAttr(labels) };
-  // The start the push carried (a protobuf created_timestamp), kept as given: the gateway can't know it.
-  const start = hasStart(f.type) ? sr.createdMs : undefined;
-  if (start !== undefined && Number.isFinite(start)) item[CREATED] = n(start);
-  if (f.type === 'histogram') {
-    const h = sr as unknown as { buckets: { le: number; count: number }[]; sum: number; count: number };
-    const bounds = h.buckets.map((b) => b.le);
-    item.b = numList(bounds);
-    item.bk = s(boundsKey(bounds));
-    item.c = valueAttr(h.count);
-    item.s = valueAttr(h.sum);
-    h.buckets.forEach((b, i) => {
-      item[`b${i}`] = valueAttr(b.count);
-    });
-    const native = (sr as HistogramSeries).native;
-    if (native !== undefined) item.nh = s(JSON.stringify(encNative(native)));
-  } else if (f.type === 'summary') {
-    const q = sr as unknown as {
-      quantiles: { quantile: number; value: number }[];
-      sum: number;
-      count: number;
-    };
-    item.c = valueAttr(q.count);
-    item.s = valueAttr(q.sum);
-    item.qk = numList(q.quantiles.map((x) => x.quantile));
-    item.qv = numList(q.quantiles.map((x) => x.value));
-  } else {
-    item.v = valueAttr((sr as { value: number }).value);
-  }
-  return item;
 }
 
 export function describeGroup(g: GroupingKey): string {

@@ -16,7 +16,8 @@
  *
  * This file is the facade; each job lives in its own module:
  * - ./apply.ts (+ apply-pack, apply-exec, apply-cancel, apply-types): SQS deltas, exactly once;
- * - ./push.ts: Pushgateway PUT/POST and push failures; ./delete.ts: DELETE, expiry, wipe;
+ * - ./push.ts (+ push-read, push-families, push-items): Pushgateway PUT/POST and push failures;
+ * - ./delete.ts: DELETE, expiry, wipe;
  * - ./schemas.ts: family schemas and limits; ./updates.ts: the update expressions of counters and series;
  * - ./read.ts and ./snapshot-reader.ts: reads; ./io.ts: requests, retries and their counters;
  * - ./write-cache.ts: what an instance remembers between writes.

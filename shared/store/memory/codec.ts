@@ -82,10 +82,57 @@ export function encApplyRecord(
   return `${out}]}`;
 }
 
+/**
+ * One op of an apply record, field by field as `encApplyRecord` writes them (numbers as JSON numbers);
+ * anything else is damaged data and throws, naming the field.
+ */
 export function decOp(v: Record<string, unknown>): MetricOp {
-  const op = { ...(v as unknown as MetricOp), labels: decLabels(v.labels) };
-  if (op.kind !== 'histogram_observe' || v.native === undefined) return op;
-  return { ...op, native: decNative(v.native, op, `journal op ${op.name}`) };
+  const name = opString(v, 'name');
+  const base = { name, labels: decLabels(v.labels), ...(typeof v.help === 'string' ? { help: v.help } : {}) };
+  switch (v.kind) {
+    case 'counter_inc':
+    case 'gauge_add':
+      return { kind: v.kind, ...base, value: opNumber(v, 'value') };
+    case 'gauge_set':
+      return {
+        kind: v.kind,
+        ...base,
+        value: opNumber(v, 'value'),
+        timeMs: opNumber(v, 'timeMs'),
+      };
+    case 'histogram_observe': {
+      const op = {
+        kind: v.kind,
+        ...base,
+        bounds: opNumbers(v, 'bounds'),
+        counts: opNumbers(v, 'counts'),
+        sum: opNumber(v, 'sum'),
+        count: opNumber(v, 'count'),
+      };
+      return v.native === undefined ? op : { ...op, native: decNative(v.native, op, `journal op ${name}`) };
+    }
+    default:
+      throw new Error(`memory store data: op kind ${JSON.stringify(v.kind)} is unknown`);
+  }
+}
+
+function opString(v: Record<string, unknown>, field: string): string {
+  const x = v[field];
+  if (typeof x !== 'string') throw new Error(`memory store data: op ${field} must be a string`);
+  return x;
+}
+
+function opNumber(v: Record<string, unknown>, field: string): number {
+  const x = v[field];
+  if (typeof x !== 'number') throw new Error(`memory store data: op ${field} must be a number`);
+  return x;
+}
+
+function opNumbers(v: Record<string, unknown>, field: string): number[] {
+  const x = v[field];
+  if (!Array.isArray(x) || !x.every((e) => typeof e === 'number'))
+    throw new Error(`memory store data: op ${field} must be an array of numbers`);
+  return x;
 }
 
 export function encFamily(f: MetricFamily): unknown {

@@ -7,9 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../../shared/config';
 import { TransientError } from '../../../shared/model/errors';
+import { observeNative } from '../../../shared/model/native';
 import { MemoryStore } from '../../../shared/store/memory';
 import { createStore } from '../../../shared/wiring/store';
 import {
+  add,
   FakeClock,
   findFamily,
   findGroup,
@@ -171,6 +173,42 @@ describe('journal recovery', () => {
     const [journal] = (await readdir(dir)).filter((f) => f.startsWith('journal-'));
     await appendFile(join(dir, journal!), 'a{garbage\na{"id":"3","g":{"job":"a"},"t":1,"ops":[]}\n');
     await expect(MemoryStore.open({ dir })).rejects.toThrow(/line 2 is corrupt/);
+  });
+
+  it('replays each op kind field by field (help, native buckets) and refuses a damaged op naming its field', async () => {
+    const dir = await newDir();
+    const s = await MemoryStore.open({ dir });
+    const native = observeNative([0.1, 0.2, 0.3], 3, 0).native;
+    const ops = [
+      inc('x_total', { k: 'v' }, 2, 'Help text'),
+      add('pos', {}, -3),
+      set('pnl', { desk: 'd' }, 7.5, 123),
+      { ...observe('lat_seconds', {}, [0.1, 1], [0.05, 0.5, 2]), native },
+    ];
+    await s.apply(validApplies([req('1', G, ops)]));
+    const before = await s.snapshot();
+    await s.abandon(); // no compaction: the reopened store replays the journal
+    const [journal] = (await readdir(dir)).filter((f) => f.startsWith('journal-'));
+    const lines = await readFile(join(dir, journal!), 'utf8');
+    const r = await MemoryStore.open({ dir });
+    expect((await r.snapshot()).groups).toEqual(before.groups);
+    await r.close();
+    const damaged = [
+      ['value', '{"kind":"counter_inc","name":"y_total","labels":{}}'],
+      ['timeMs', '{"kind":"gauge_set","name":"g","labels":{},"value":1,"timeMs":"1"}'],
+      [
+        'counts',
+        '{"kind":"histogram_observe","name":"h","labels":{},"bounds":[1],"counts":[1,"x"],"sum":1,"count":1}',
+      ],
+      ['kind', '{"kind":"__proto__","name":"z","labels":{}}'],
+    ] as const;
+    for (const [field, op] of damaged) {
+      const d = await newDir();
+      await writeFile(join(d, journal!), `${lines}a{"id":"2","g":{"job":"a"},"t":1,"ops":[${op}]}\n${lines}`);
+      await expect(MemoryStore.open({ dir: d })).rejects.toThrow(
+        new RegExp(`line 2 is corrupt: .*op ${field}`),
+      );
+    }
   });
 
   it('ignores a leftover temporary state file from an interrupted compaction', async () => {
